@@ -1,0 +1,74 @@
+"""The business clock (营业日).
+
+Nothing in huabei reads the wall clock except this module. Business logic asks a
+:class:`Clock` for ``today()`` (the business date) and ``now()`` (a timestamp for
+audit records). Three clocks exist:
+
+* :class:`SystemClock` — production: the wall clock in the product's time zone
+  (Asia/Shanghai by default).
+* :class:`FixedClock` — pure tests: a date set in code.
+* the *database clock* (``huabei.store.clock_store.DatabaseClock``) — simulated mode,
+  the demo's and every test's default: the business date is stored in the database
+  and moved only by ``huabei clock set DATE`` / ``POST /v1/admin/clock``, so the CLI,
+  the server and the end-of-day job all see the same day.
+
+In simulated mode ``now()`` is the business date at the wall-clock time of day, so
+audit timestamps still order sensibly while the date stays under control.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+class Clock(Protocol):
+    def today(self) -> dt.date: ...
+
+    def now(self) -> dt.datetime: ...
+
+
+def wall_now(tz: str = DEFAULT_TZ) -> dt.datetime:
+    """The only wall-clock read in huabei."""
+    return dt.datetime.now(ZoneInfo(tz))
+
+
+class SystemClock:
+    def __init__(self, tz: str = DEFAULT_TZ):
+        self.tz = tz
+
+    def today(self) -> dt.date:
+        return wall_now(self.tz).date()
+
+    def now(self) -> dt.datetime:
+        return wall_now(self.tz)
+
+
+class FixedClock:
+    """A clock that says what it is told. ``advance`` moves it forward."""
+
+    def __init__(self, today: dt.date, tz: str = DEFAULT_TZ):
+        self._today = today
+        self.tz = tz
+
+    def today(self) -> dt.date:
+        return self._today
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.combine(self._today, dt.time(12, 0), ZoneInfo(self.tz))
+
+    def set(self, day: dt.date) -> None:
+        self._today = day
+
+    def advance(self, days: int = 1) -> dt.date:
+        self._today = self._today + dt.timedelta(days=days)
+        return self._today
+
+
+def at_business_date(day: dt.date, tz: str = DEFAULT_TZ) -> dt.datetime:
+    """A timestamp on ``day`` at the wall clock's time of day (simulated mode)."""
+    t = wall_now(tz)
+    return dt.datetime.combine(day, t.timetz())
