@@ -1,0 +1,169 @@
+"""The double-entry ledger (复式记账): immutable entries and postings, one validation pass.
+
+Chart of accounts (see ``docs/ledger.md``). Amounts are signed fen, debit positive,
+credit negative; the postings of an entry sum to zero.
+
+=====================  ==========  ===========================================
+ledger account         type        per
+=====================  ==========  ===========================================
+customer_principal     asset       credit line — principal owed (= ``used``)
+customer_fee           asset       credit line — installment fees billed, unpaid
+customer_interest      asset       credit line — interest billed, unpaid
+customer_penalty       asset       credit line — penalty interest, unpaid
+customer_credit        liability   credit line — credit balance (溢缴款) owed to the user
+merchant_settlement    liability   merchant — owed to merchants for purchases
+funding                asset       — the funder's clearing account (repayments in)
+income_fee             income      — installment fee income
+income_interest        income      — interest income
+income_penalty         income      — penalty interest income
+=====================  ==========  ===========================================
+
+Only ``customer_principal`` and ``customer_credit`` have a materialised balance
+(columns ``used`` and ``credit_balance`` of the credit line); every other balance
+is a SUM over postings, so no single hot row is updated by every purchase.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class LedgerAccount(StrEnum):
+    CUSTOMER_PRINCIPAL = "customer_principal"
+    CUSTOMER_FEE = "customer_fee"
+    CUSTOMER_INTEREST = "customer_interest"
+    CUSTOMER_PENALTY = "customer_penalty"
+    CUSTOMER_CREDIT = "customer_credit"
+    MERCHANT_SETTLEMENT = "merchant_settlement"
+    FUNDING = "funding"
+    INCOME_FEE = "income_fee"
+    INCOME_INTEREST = "income_interest"
+    INCOME_PENALTY = "income_penalty"
+
+
+CUSTOMER_ACCOUNTS = frozenset({
+    LedgerAccount.CUSTOMER_PRINCIPAL, LedgerAccount.CUSTOMER_FEE, LedgerAccount.CUSTOMER_INTEREST,
+    LedgerAccount.CUSTOMER_PENALTY, LedgerAccount.CUSTOMER_CREDIT,
+})
+
+
+class EntryKind(StrEnum):
+    PURCHASE = "purchase"
+    REFUND = "refund"
+    REPAYMENT = "repayment"
+    FEE = "fee"
+    INTEREST = "interest"
+    PENALTY = "penalty"
+    CREDIT_APPLIED = "credit_applied"
+
+
+@dataclass(frozen=True)
+class Posting:
+    ledger_account: LedgerAccount
+    amount: int  # fen, debit positive
+    credit_account_id: int | None = None
+    merchant_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: EntryKind
+    business_date: dt.date
+    postings: tuple[Posting, ...]
+    credit_account_id: int | None = None
+    ref_id: int | None = None
+    amount: int = 0  # gross amount for listings (positive fen)
+    memo: str | None = None
+
+    def is_balanced(self) -> bool:
+        return sum(p.amount for p in self.postings) == 0 and len(self.postings) >= 2
+
+
+class UnbalancedEntry(ValueError):
+    pass
+
+
+def entry(kind: EntryKind, business_date: dt.date, postings: Iterable[Posting], *,
+          credit_account_id: int | None = None, ref_id: int | None = None, amount: int = 0,
+          memo: str | None = None) -> Entry:
+    """Build an entry, refusing one that does not balance (no zero postings kept)."""
+    ps = tuple(p for p in postings if p.amount != 0)
+    e = Entry(kind, business_date, ps, credit_account_id, ref_id, amount, memo)
+    if not e.is_balanced():
+        raise UnbalancedEntry(f"{kind} entry does not balance: {ps}")
+    return e
+
+
+def purchase_entry(account_id: int, merchant_id: str, amount: int, day: dt.date, purchase_id: int) -> Entry:
+    return entry(EntryKind.PURCHASE, day, [
+        Posting(LedgerAccount.CUSTOMER_PRINCIPAL, amount, account_id),
+        Posting(LedgerAccount.MERCHANT_SETTLEMENT, -amount, merchant_id=merchant_id),
+    ], credit_account_id=account_id, ref_id=purchase_id, amount=amount)
+
+
+def refund_entry(account_id: int, merchant_id: str, to_principal: int, to_credit: int, day: dt.date,
+                 refund_id: int) -> Entry:
+    """A refund reduces principal owed; what exceeds it becomes a credit balance (溢缴款)."""
+    return entry(EntryKind.REFUND, day, [
+        Posting(LedgerAccount.MERCHANT_SETTLEMENT, to_principal + to_credit, merchant_id=merchant_id),
+        Posting(LedgerAccount.CUSTOMER_PRINCIPAL, -to_principal, account_id),
+        Posting(LedgerAccount.CUSTOMER_CREDIT, -to_credit, account_id),
+    ], credit_account_id=account_id, ref_id=refund_id, amount=to_principal + to_credit)
+
+
+def repayment_entry(account_id: int, allocation: dict[LedgerAccount, int], day: dt.date, repayment_id: int) -> Entry:
+    """Cash in from the user, credited to the customer accounts it pays off."""
+    total = sum(allocation.values())
+    return entry(EntryKind.REPAYMENT, day, [
+        Posting(LedgerAccount.FUNDING, total),
+        *(Posting(acct, -amt, account_id) for acct, amt in allocation.items()),
+    ], credit_account_id=account_id, ref_id=repayment_id, amount=total)
+
+
+# --- validation: one pass over aggregates (beancount-style) ------------------------
+
+@dataclass(frozen=True)
+class Finding:
+    invariant: str
+    detail: str
+    credit_account_id: int | None = None
+    entry_id: int | None = None
+
+
+@dataclass
+class LedgerReport:
+    entries: int = 0
+    postings: int = 0
+    accounts: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+def validate(*, unbalanced_entries: Sequence[tuple[int, int, int]],
+             balance_mismatches: Sequence[tuple[int, str, int, int]],
+             over_refunded: Sequence[tuple[int, int, int]],
+             negative_balances: Sequence[tuple[int, str, int]],
+             counts: tuple[int, int, int]) -> LedgerReport:
+    """Turn the aggregates gathered by the store into a report of broken invariants.
+
+    * ``unbalanced_entries``: (entry_id, sum, posting count) with sum ≠ 0 or < 2 postings
+    * ``balance_mismatches``: (account_id, column, stored, sum of postings)
+    * ``over_refunded``: (purchase_id, amount, refunded)
+    * ``negative_balances``: (account_id, column, value)
+    """
+    rep = LedgerReport(entries=counts[0], postings=counts[1], accounts=counts[2])
+    for entry_id, total, n in unbalanced_entries:
+        rep.findings.append(Finding("entry_balances", f"entry {entry_id}: postings sum to {total} fen over {n} postings", entry_id=entry_id))
+    for account_id, column, stored, summed in balance_mismatches:
+        rep.findings.append(Finding("balance_equals_postings", f"account {account_id}: {column} is {stored} fen but its postings sum to {summed} fen", credit_account_id=account_id))
+    for purchase_id, amount, refunded in over_refunded:
+        rep.findings.append(Finding("refund_not_above_purchase", f"purchase {purchase_id}: refunded {refunded} of {amount} fen"))
+    for account_id, column, value in negative_balances:
+        rep.findings.append(Finding("balance_not_negative", f"account {account_id}: {column} is {value} fen", credit_account_id=account_id))
+    return rep

@@ -1,0 +1,140 @@
+"""Use cases that move money: purchases (消费), refunds (退款) and repayments (还款).
+
+Each runs in one transaction under an idempotency key (see ``idempotency.py``).
+"""
+
+from __future__ import annotations
+
+
+from huabei import errors
+from huabei.domain import ledger
+from huabei.domain.ledger import LedgerAccount
+from huabei.domain.purchases import PurchaseRequest, check_purchase, explain_failed_debit
+from huabei.errors import HuabeiError
+from huabei.money import format_yuan
+from huabei.services.idempotency import Outcome, run_idempotent
+from huabei.services.unit_of_work import Huabei, UnitOfWork
+
+
+def authorise_purchase(system: Huabei, req: PurchaseRequest, idempotency_key: str | None) -> Outcome:
+    """Authorise a consumption purchase: 201 with purchase_id and the new available
+    limit, or a 402 decline with a stable code. A decline writes only its audit record."""
+    request = {"account_id": req.account_id, "amount": req.amount, "merchant_id": req.merchant_id,
+               "merchant_category": req.merchant_category, "channel": req.channel.value}
+
+    def work(uow: UnitOfWork) -> Outcome:
+        check_purchase(req, uow.terms)
+        today = uow.today()
+        available = uow.accounts.try_debit(req.account_id, req.amount, today)
+        if available is None:
+            raise _explain_decline(uow, req)
+        now = uow.now()
+        purchase_id = uow.purchases.add(account_id=req.account_id, amount=req.amount, merchant_id=req.merchant_id,
+                                        merchant_category=req.merchant_category, channel=req.channel.value,
+                                        business_date=today, created_at=now)
+        uow.ledger.post(ledger.purchase_entry(req.account_id, req.merchant_id, req.amount, today, purchase_id), now)
+        return Outcome(201, {"purchase_id": purchase_id, "account_id": req.account_id, "amount": req.amount,
+                             "available": available, "business_date": today.isoformat(), "status": "approved"})
+
+    def audit(uow: UnitOfWork, e: HuabeiError) -> None:
+        if uow.accounts.get(req.account_id) is None:
+            return
+        uow.purchases.add_decline(account_id=req.account_id, amount=req.amount, merchant_id=req.merchant_id,
+                                  merchant_category=req.merchant_category, channel=req.channel.value, code=e.code,
+                                  business_date=uow.today(), created_at=uow.now())
+
+    return run_idempotent(system, "purchase", idempotency_key, request, work, on_refusal=audit)
+
+
+def _explain_decline(uow: UnitOfWork, req: PurchaseRequest) -> HuabeiError:
+    line = uow.accounts.get(req.account_id)
+    if line is None:
+        return errors.not_found("account_not_found", account_id=req.account_id)
+    cause = line.block_code.split(":", 1)[1] if line.block_code and ":" in line.block_code else None
+    return explain_failed_debit(state=line.state.value, block_code=line.block_code, block_cause=cause,
+                                amount=req.amount, available=line.available(uow.today()))
+
+
+def refund_purchase(system: Huabei, purchase_id: int, amount: int, idempotency_key: str | None) -> Outcome:
+    """Full or partial refund, never more than what remains of the purchase. It restores
+    the limit; what exceeds the principal still owed becomes a credit balance (溢缴款)."""
+
+    def work(uow: UnitOfWork) -> Outcome:
+        p = uow.purchases.get(purchase_id)
+        if p is None:
+            raise errors.not_found("purchase_not_found", purchase_id=purchase_id)
+        if not uow.purchases.try_refund(purchase_id, amount):
+            raise errors.unprocessable("refund_exceeds_purchase", refundable=format_yuan(p.amount - p.refunded))
+        line = uow.accounts.get(p.account_id, for_update=True)
+        assert line is not None
+        to_principal = min(amount, line.used)
+        to_credit = amount - to_principal
+        uow.accounts.change_balances(p.account_id, used=-to_principal, credit_balance=to_credit)
+        today, now = uow.today(), uow.now()
+        refund_id = uow.purchases.add_refund(purchase_id=purchase_id, account_id=p.account_id, amount=amount,
+                                             to_principal=to_principal, to_credit=to_credit, business_date=today,
+                                             created_at=now)
+        uow.ledger.post(ledger.refund_entry(p.account_id, p.merchant_id, to_principal, to_credit, today, refund_id), now)
+        uow.events.add("RefundIssued", account_id=p.account_id,
+                       payload={"purchase_id": purchase_id, "refund_id": refund_id, "amount": amount,
+                                "to_credit": to_credit}, business_date=today, now=now)
+        after = uow.accounts.get(p.account_id)
+        assert after is not None
+        return Outcome(201, {"refund_id": refund_id, "purchase_id": purchase_id, "account_id": p.account_id,
+                             "amount": amount, "refunded_total": p.refunded + amount,
+                             "to_credit_balance": to_credit, "available": after.available(today),
+                             "business_date": today.isoformat()})
+
+    return run_idempotent(system, "refund", idempotency_key, {"purchase_id": purchase_id, "amount": amount}, work)
+
+
+def owed(uow: UnitOfWork, account_id: int) -> dict[LedgerAccount, int]:
+    """What the user owes, by customer ledger account. Principal only until billing
+    adds fees, interest and penalty."""
+    line = uow.accounts.get(account_id, for_update=True)
+    if line is None:
+        raise errors.not_found("account_not_found", account_id=account_id)
+    return {LedgerAccount.CUSTOMER_PRINCIPAL: line.used}
+
+
+def repay(system: Huabei, account_id: int, amount: int, idempotency_key: str | None) -> Outcome:
+    """还款: any amount up to what is owed; restores the limit."""
+
+    def work(uow: UnitOfWork) -> Outcome:
+        dues = owed(uow, account_id)
+        total_owed = sum(dues.values())
+        if total_owed == 0:
+            raise errors.unprocessable("nothing_owed")
+        if amount > total_owed:
+            raise errors.unprocessable("repayment_exceeds_balance", owed=format_yuan(total_owed))
+        allocation = allocate_in_order(amount, dues)
+        today, now = uow.today(), uow.now()
+        uow.accounts.change_balances(account_id, used=-allocation.get(LedgerAccount.CUSTOMER_PRINCIPAL, 0))
+        repayment_id = uow.repayments.add(account_id=account_id, amount=amount,
+                                          allocation={k.value: v for k, v in allocation.items()},
+                                          business_date=today, created_at=now)
+        uow.ledger.post(ledger.repayment_entry(account_id, allocation, today, repayment_id), now)
+        uow.events.add("RepaymentReceived", account_id=account_id,
+                       payload={"repayment_id": repayment_id, "amount": amount}, business_date=today, now=now)
+        line = uow.accounts.get(account_id)
+        assert line is not None
+        return Outcome(201, {"repayment_id": repayment_id, "account_id": account_id, "amount": amount,
+                             "allocation": {k.value: v for k, v in allocation.items()},
+                             "owed": total_owed - amount, "available": line.available(today),
+                             "business_date": today.isoformat()})
+
+    return run_idempotent(system, "repayment", idempotency_key, {"account_id": account_id, "amount": amount}, work)
+
+
+def allocate_in_order(amount: int, dues: dict[LedgerAccount, int]) -> dict[LedgerAccount, int]:
+    """Pay penalty, then interest, then fees, then principal."""
+    order = (LedgerAccount.CUSTOMER_PENALTY, LedgerAccount.CUSTOMER_INTEREST, LedgerAccount.CUSTOMER_FEE,
+             LedgerAccount.CUSTOMER_PRINCIPAL)
+    out: dict[LedgerAccount, int] = {}
+    left = amount
+    for acct in order:
+        take = min(left, dues.get(acct, 0))
+        if take:
+            out[acct] = take
+            left -= take
+    return out

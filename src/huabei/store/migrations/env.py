@@ -1,0 +1,29 @@
+"""Alembic environment for huabei (online migrations only)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from huabei.store.engine import make_engine
+from huabei.store.tables import metadata
+
+config = context.config
+target_metadata = metadata
+
+
+def run_migrations_online() -> None:
+    engine = config.attributes.get("engine") or make_engine(config.get_main_option("sqlalchemy.url"), pool_size=1)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("huabei runs migrations online only: huabei db upgrade")
+run_migrations_online()

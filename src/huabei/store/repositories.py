@@ -1,0 +1,293 @@
+"""Repositories: the only code that writes SQL. Each works on the unit of work's connection.
+
+Hot-path rule: the available-limit check and the debit are one conditional UPDATE
+(:meth:`AccountRepository.try_debit`), never read-then-write in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, case, func, insert, literal, select, update
+
+from huabei.domain.accounts import AccountState, CreditLine
+from huabei.domain.ledger import Entry, LedgerAccount, LedgerReport, validate
+from huabei.store import tables as t
+
+
+def _row_to_line(r: Any) -> CreditLine:
+    return CreditLine(
+        account_id=r.account_id, user_id=r.user_id, state=AccountState(r.state),
+        base_limit=r.base_limit, temporary_limit=r.temporary_limit,
+        temporary_limit_expires_on=r.temporary_limit_expires_on, used=r.used,
+        credit_balance=r.credit_balance, block_code=r.block_code, due_day=r.due_day,
+        opened_on=r.opened_on,
+    )
+
+
+class ClockRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def get(self) -> dt.date | None:
+        return self.conn.execute(select(t.business_clock.c.business_date).where(t.business_clock.c.id == 1)).scalar()
+
+    def set(self, day: dt.date, now: dt.datetime) -> None:
+        n = self.conn.execute(update(t.business_clock).where(t.business_clock.c.id == 1)
+                              .values(business_date=day, updated_at=now)).rowcount
+        if n == 0:
+            self.conn.execute(insert(t.business_clock).values(id=1, business_date=day, updated_at=now))
+
+
+class UserRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def exists(self, user_id: str) -> bool:
+        return self.conn.execute(select(literal(1)).where(t.users.c.user_id == user_id)).first() is not None
+
+    def add(self, **values: Any) -> None:
+        self.conn.execute(insert(t.users).values(**values))
+
+    def get(self, user_id: str) -> Any:
+        return self.conn.execute(select(t.users).where(t.users.c.user_id == user_id)).first()
+
+
+class AccountRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add(self, **values: Any) -> int:
+        return self.conn.execute(insert(t.credit_accounts).values(**values).returning(t.credit_accounts.c.account_id)).scalar_one()
+
+    def get(self, account_id: int, *, for_update: bool = False) -> CreditLine | None:
+        q = select(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id)
+        if for_update:
+            q = q.with_for_update()
+        r = self.conn.execute(q).first()
+        return _row_to_line(r) if r else None
+
+    def open_account_of(self, user_id: str) -> int | None:
+        c = t.credit_accounts.c
+        return self.conn.execute(select(c.account_id).where(c.user_id == user_id, c.state == "open")).scalar()
+
+    def try_debit(self, account_id: int, amount: int, today: dt.date) -> int | None:
+        """Atomically add ``amount`` to ``used`` if the line is open, unblocked and has
+        the available limit on ``today``. Returns the new available limit, or None
+        when no row matched (the caller explains why)."""
+        c = t.credit_accounts.c
+        temp = case((c.temporary_limit_expires_on > today, c.temporary_limit), else_=0)
+        stmt = (
+            update(t.credit_accounts)
+            .where(c.account_id == account_id, c.state == "open", c.block_code.is_(None),
+                   c.used + amount <= c.base_limit + temp)
+            .values(used=c.used + amount)
+            .returning(c.base_limit + temp - c.used)
+        )
+        return self.conn.execute(stmt).scalar()
+
+    def change_balances(self, account_id: int, *, used: int = 0, credit_balance: int = 0) -> None:
+        c = t.credit_accounts.c
+        self.conn.execute(update(t.credit_accounts).where(c.account_id == account_id)
+                          .values(used=c.used + used, credit_balance=c.credit_balance + credit_balance))
+
+    def set_base_limit(self, account_id: int, base_limit: int) -> None:
+        self.conn.execute(update(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id)
+                          .values(base_limit=base_limit))
+
+    def set_temporary_limit(self, account_id: int, amount: int, expires_on: dt.date | None) -> None:
+        self.conn.execute(update(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id)
+                          .values(temporary_limit=amount, temporary_limit_expires_on=expires_on))
+
+    def set_block_code(self, account_id: int, block_code: str | None) -> None:
+        self.conn.execute(update(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id)
+                          .values(block_code=block_code))
+
+
+class PurchaseRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add(self, **values: Any) -> int:
+        return self.conn.execute(insert(t.purchases).values(**values).returning(t.purchases.c.purchase_id)).scalar_one()
+
+    def get(self, purchase_id: int) -> Any:
+        return self.conn.execute(select(t.purchases).where(t.purchases.c.purchase_id == purchase_id)).first()
+
+    def try_refund(self, purchase_id: int, amount: int) -> bool:
+        """Atomically record a refund if it keeps refunded ≤ amount."""
+        c = t.purchases.c
+        n = self.conn.execute(update(t.purchases)
+                              .where(c.purchase_id == purchase_id, c.refunded + amount <= c.amount)
+                              .values(refunded=c.refunded + amount)).rowcount
+        return n == 1
+
+    def add_refund(self, **values: Any) -> int:
+        return self.conn.execute(insert(t.refunds).values(**values).returning(t.refunds.c.refund_id)).scalar_one()
+
+    def add_decline(self, **values: Any) -> None:
+        self.conn.execute(insert(t.purchase_declines).values(**values))
+
+
+class RepaymentRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add(self, **values: Any) -> int:
+        return self.conn.execute(insert(t.repayments).values(**values).returning(t.repayments.c.repayment_id)).scalar_one()
+
+
+class LedgerRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def post(self, entry: Entry, now: dt.datetime) -> int:
+        if not entry.is_balanced():  # the domain builder refuses these; belt and braces
+            raise ValueError("refusing to post an unbalanced entry")
+        entry_id = self.conn.execute(insert(t.journal_entries).values(
+            kind=entry.kind.value, account_id=entry.credit_account_id, ref_id=entry.ref_id,
+            amount=entry.amount, memo=entry.memo, business_date=entry.business_date, created_at=now,
+        ).returning(t.journal_entries.c.entry_id)).scalar_one()
+        self.conn.execute(insert(t.postings), [
+            {"entry_id": entry_id, "ledger_account": p.ledger_account.value, "account_id": p.credit_account_id,
+             "merchant_id": p.merchant_id, "amount": p.amount, "business_date": entry.business_date}
+            for p in entry.postings
+        ])
+        return entry_id
+
+    def entries(self, account_id: int, limit: int, starting_after: int | None) -> list[Any]:
+        c = t.journal_entries.c
+        q = select(t.journal_entries).where(c.account_id == account_id)
+        if starting_after is not None:
+            q = q.where(c.entry_id < starting_after)
+        return list(self.conn.execute(q.order_by(c.entry_id.desc()).limit(limit + 1)))
+
+    def postings(self, account_id: int, limit: int, starting_after: int | None) -> list[Any]:
+        c = t.postings.c
+        q = select(t.postings).where(c.account_id == account_id)
+        if starting_after is not None:
+            q = q.where(c.posting_id < starting_after)
+        return list(self.conn.execute(q.order_by(c.posting_id.desc()).limit(limit + 1)))
+
+    def check(self) -> LedgerReport:
+        """One validation pass over the whole ledger, set-based (no per-account queries)."""
+        p, a, e, pu = t.postings.c, t.credit_accounts.c, t.journal_entries.c, t.purchases.c
+        counts = (
+            self.conn.execute(select(func.count()).select_from(t.journal_entries)).scalar_one(),
+            self.conn.execute(select(func.count()).select_from(t.postings)).scalar_one(),
+            self.conn.execute(select(func.count()).select_from(t.credit_accounts)).scalar_one(),
+        )
+        sums = (select(p.entry_id, func.sum(p.amount).label("total"), func.count().label("n"))
+                .group_by(p.entry_id).subquery())
+        unbalanced = self.conn.execute(
+            select(e.entry_id, func.coalesce(sums.c.total, 0), func.coalesce(sums.c.n, 0))
+            .select_from(t.journal_entries.outerjoin(sums, sums.c.entry_id == e.entry_id))
+            .where((func.coalesce(sums.c.total, 0) != 0) | (func.coalesce(sums.c.n, 0) < 2))
+            .order_by(e.entry_id)
+        ).all()
+        orphans = self.conn.execute(
+            select(p.entry_id, func.sum(p.amount), func.count())
+            .where(~p.entry_id.in_(select(e.entry_id))).group_by(p.entry_id)
+        ).all()
+        mismatches: list[tuple[int, str, int, int]] = []
+        for column, ledger_account, sign in (("used", LedgerAccount.CUSTOMER_PRINCIPAL, 1),
+                                             ("credit_balance", LedgerAccount.CUSTOMER_CREDIT, -1)):
+            per_acct = (select(p.account_id, func.sum(p.amount).label("total"))
+                        .where(p.ledger_account == ledger_account.value)
+                        .group_by(p.account_id).subquery())
+            stored = getattr(a, column)
+            summed = sign * func.coalesce(per_acct.c.total, 0)
+            rows = self.conn.execute(
+                select(a.account_id, stored, summed)
+                .select_from(t.credit_accounts.outerjoin(per_acct, per_acct.c.account_id == a.account_id))
+                .where(stored != summed).order_by(a.account_id)
+            ).all()
+            mismatches += [(r[0], column, r[1], r[2]) for r in rows]
+            # postings on customer accounts whose credit line does not exist
+            ghost = self.conn.execute(
+                select(per_acct.c.account_id, per_acct.c.total)
+                .where(~per_acct.c.account_id.in_(select(a.account_id)))
+            ).all()
+            mismatches += [(r[0], column, 0, sign * r[1]) for r in ghost]
+        over = self.conn.execute(select(pu.purchase_id, pu.amount, pu.refunded)
+                                 .where((pu.refunded > pu.amount) | (pu.refunded < 0))).all()
+        negative = self.conn.execute(select(a.account_id, a.used, a.credit_balance)
+                                     .where((a.used < 0) | (a.credit_balance < 0))).all()
+        neg = [(r[0], "used", r[1]) for r in negative if r[1] < 0] + [(r[0], "credit_balance", r[2]) for r in negative if r[2] < 0]
+        return validate(unbalanced_entries=[tuple(r) for r in unbalanced] + [tuple(r) for r in orphans],
+                        balance_mismatches=mismatches, over_refunded=[tuple(r) for r in over],
+                        negative_balances=neg, counts=counts)
+
+
+class IdempotencyRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def get(self, scope: str, key: str) -> Any:
+        c = t.idempotency_keys.c
+        return self.conn.execute(select(c.request_hash, c.status, c.response)
+                                 .where(c.scope == scope, c.key == key)).first()
+
+    def put(self, scope: str, key: str, request_hash: str, status: int, response: dict[str, Any], now: dt.datetime) -> None:
+        self.conn.execute(insert(t.idempotency_keys).values(scope=scope, key=key, request_hash=request_hash,
+                                                            status=status, response=response, created_at=now))
+
+
+class RestrictionRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add(self, **values: Any) -> int:
+        return self.conn.execute(insert(t.restrictions).values(**values).returning(t.restrictions.c.restriction_id)).scalar_one()
+
+    def active(self, account_id: int) -> list[Any]:
+        c = t.restrictions.c
+        return list(self.conn.execute(select(t.restrictions).where(c.account_id == account_id, c.active.is_(True))
+                                      .order_by(c.restriction_id)))
+
+    def get(self, restriction_id: int) -> Any:
+        return self.conn.execute(select(t.restrictions).where(t.restrictions.c.restriction_id == restriction_id)).first()
+
+    def lift(self, restriction_ids: Sequence[int], *, on: dt.date, by: str, reason: str) -> None:
+        c = t.restrictions.c
+        self.conn.execute(update(t.restrictions).where(c.restriction_id.in_(list(restriction_ids)), c.active.is_(True))
+                          .values(active=False, lifted_on=on, lifted_by=by, lift_reason=reason))
+
+    def due_to_lift(self, today: dt.date) -> list[Any]:
+        c = t.restrictions.c
+        return list(self.conn.execute(select(c.restriction_id, c.account_id, c.cause)
+                                      .where(c.active.is_(True), c.lifts_on.is_not(None), c.lifts_on <= today)
+                                      .order_by(c.account_id, c.restriction_id)))
+
+
+class LimitChangeRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add(self, **values: Any) -> int:
+        return self.conn.execute(insert(t.limit_changes).values(**values).returning(t.limit_changes.c.change_id)).scalar_one()
+
+    def for_account(self, account_id: int) -> list[Any]:
+        c = t.limit_changes.c
+        return list(self.conn.execute(select(t.limit_changes).where(c.account_id == account_id).order_by(c.change_id)))
+
+
+class EventRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add(self, event_type: str, *, payload: dict[str, Any], business_date: dt.date, now: dt.datetime,
+            account_id: int | None = None, user_id: str | None = None) -> None:
+        self.conn.execute(insert(t.domain_events).values(event_type=event_type, account_id=account_id, user_id=user_id,
+                                                         payload=payload, business_date=business_date, created_at=now))
+
+    def for_account(self, account_id: int, event_type: str | None = None) -> list[Any]:
+        c = t.domain_events.c
+        q = select(t.domain_events).where(c.account_id == account_id)
+        if event_type:
+            q = q.where(c.event_type == event_type)
+        return list(self.conn.execute(q.order_by(c.event_id)))
+
+

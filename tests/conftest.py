@@ -1,0 +1,133 @@
+"""Test fixtures: every storage test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is expected at 127.0.0.1:5432 (trust auth, user ``postgres``, database
+``test``; override with ``HUABEI_TEST_PG_URL``). Each pytest run creates its own
+scratch database there, migrates it once with Alembic and truncates it before every
+test. Under CI (``CI=true``) a missing PostgreSQL fails the PostgreSQL tests;
+elsewhere they are skipped and the summary says so loudly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from huabei.config import ProductTerms
+from huabei.services.unit_of_work import ClockMode, Huabei
+from huabei.store import migrate
+from huabei.store.engine import make_engine
+from huabei.store.tables import metadata
+
+PG_ADMIN_URL = os.environ.get("HUABEI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+START_DATE = dt.date(2026, 11, 2)
+
+_pg_state: dict[str, object] = {"checked": False, "error": None, "skipped": 0}
+
+
+def _pg_error() -> str | None:
+    if not _pg_state["checked"]:
+        _pg_state["checked"] = True
+        try:
+            eng = make_engine(PG_ADMIN_URL, pool_size=1)
+            with eng.connect() as c:
+                c.execute(text("SELECT 1"))
+            eng.dispose()
+        except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+            _pg_state["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    return _pg_state["error"]  # type: ignore[return-value]
+
+
+def require_postgres() -> None:
+    err = _pg_error()
+    if err:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required under CI and is not reachable: {err}")
+        _pg_state["skipped"] = int(_pg_state["skipped"]) + 1  # type: ignore[arg-type]
+        pytest.skip(f"PostgreSQL not reachable ({err})")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
+    if _pg_state["skipped"]:
+        tr = terminalreporter
+        tr.section("PostgreSQL NOT TESTED", sep="!", red=True, bold=True)
+        tr.write_line(f"!!! {_pg_state['skipped']} PostgreSQL test(s) were SKIPPED: {_pg_state['error']}", red=True, bold=True)
+        tr.write_line("!!! Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+                      red=True, bold=True)
+
+
+# --- scratch databases ----------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    url = f"sqlite:///{path}"
+    eng = make_engine(url, pool_size=1)
+    migrate.upgrade(url, engine=eng)
+    eng.dispose()  # the last connection to close checkpoints and removes the WAL file
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    require_postgres()
+    name = f"huabei_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = make_engine(PG_ADMIN_URL, pool_size=1).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    migrate.upgrade(url)
+    yield url
+    with admin.connect() as c:
+        c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+_TABLES = [t.name for t in reversed(metadata.sorted_tables)]
+
+
+def _truncate(engine: Engine) -> None:
+    with engine.begin() as c:
+        c.exec_driver_sql("TRUNCATE " + ", ".join(_TABLES) + " RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A freshly migrated, empty database URL on each backend."""
+    if request.param == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "huabei.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_database")
+    eng = make_engine(url, pool_size=1)
+    _truncate(eng)
+    eng.dispose()
+    return url
+
+
+def make_system(url: str, terms: ProductTerms | None = None, start: dt.date = START_DATE) -> Huabei:
+    system = Huabei(engine=make_engine(url), terms=terms or ProductTerms(), clock_mode=ClockMode.SIMULATED)
+    from huabei.services import admin
+
+    admin.set_business_date(system, start, allow_backwards=True)
+    return system
+
+
+@pytest.fixture
+def system(db_url: str) -> Iterator[Huabei]:
+    s = make_system(db_url)
+    yield s
+    s.engine.dispose()
+
+
+@pytest.fixture
+def backend(db_url: str) -> str:
+    return "sqlite" if db_url.startswith("sqlite") else "postgresql"
