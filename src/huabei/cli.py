@@ -1,2 +1,262 @@
+"""The ``huabei`` command (Typer + Rich). Thin: parse, call a use case, print.
+
+``HUABEI_DATABASE_URL`` (or ``--db``) selects the database; amounts are yuan
+strings as on the API ("88.80"). Exit codes: 0 ok, 1 ledger check failed,
+2 bad input, 3 declined or refused by a rule, 4 not found, 5 conflict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Annotated, Any
+
 import typer
-app = typer.Typer()
+from rich.console import Console
+from rich.table import Table
+
+from huabei import reasons
+from huabei.domain.purchases import Channel, PurchaseRequest
+from huabei.errors import ErrorKind, HuabeiError
+from huabei.money import AmountError, format_yuan, parse_yuan
+from huabei.services.unit_of_work import Huabei
+
+app = typer.Typer(help="huabei: an open-source consumer credit line (花呗).", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+clock_app = typer.Typer(help="The business clock (simulated mode).", no_args_is_help=True)
+ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
+users_app = typer.Typer(help="Users.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Credit lines (花呗账户).", no_args_is_help=True)
+restr_app = typer.Typer(help="Restrictions (冻结 / 解封).", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+for sub, name in ((db_app, "db"), (clock_app, "clock"), (ledger_app, "ledger"), (users_app, "users"),
+                  (accounts_app, "accounts"), (restr_app, "restrictions"), (demo_app, "demo")):
+    app.add_typer(sub, name=name)
+
+console = Console()
+err_console = Console(stderr=True)
+EXIT = {ErrorKind.INVALID_REQUEST: 2, ErrorKind.DECLINED: 3, ErrorKind.UNPROCESSABLE: 3,
+        ErrorKind.NOT_FOUND: 4, ErrorKind.CONFLICT: 5, ErrorKind.FORBIDDEN: 6}
+
+DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: $HUABEI_DATABASE_URL or sqlite:///huabei.db)")]
+KeyOpt = Annotated[str | None, typer.Option("--key", help="Idempotency key (a fresh one if omitted)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
+
+
+def _system(db: str | None) -> Huabei:
+    return Huabei.from_env(db)
+
+
+def _fail(e: HuabeiError) -> None:
+    t = reasons.render(e.code, e.params)
+    err_console.print(f"[bold red]{e.code}[/]: {t['message']}\n{t['message_zh']}")
+    if t["remedy"]:
+        err_console.print(f"[yellow]{t['remedy']}[/]\n[yellow]{t['remedy_zh']}[/]")
+    raise typer.Exit(EXIT.get(e.kind, 1))
+
+
+def _amount(text: str) -> int:
+    try:
+        return parse_yuan(text)
+    except AmountError as e:
+        _fail(HuabeiError("invalid_amount", ErrorKind.INVALID_REQUEST, detail=e.detail))
+        raise  # unreachable
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        _fail(HuabeiError("invalid_date", ErrorKind.INVALID_REQUEST))
+        raise
+
+
+MONEY_KEYS = {"amount", "available", "base_limit", "temporary_limit", "total_limit", "used", "credit_balance",
+              "refunded_total", "to_credit_balance", "owed"}
+
+
+def _show(data: dict[str, Any], as_json: bool) -> None:
+    shown = {k: (format_yuan(v) if k in MONEY_KEYS and isinstance(v, int) else v) for k, v in data.items()}
+    if as_json:
+        console.print_json(json.dumps(shown, default=str, ensure_ascii=False))
+        return
+    table = Table(show_header=False)
+    for k, v in shown.items():
+        table.add_row(k, json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, (dict, list)) else str(v))
+    console.print(table)
+
+
+def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except HuabeiError as e:
+        _fail(e)
+
+
+# --- db, clock, serve ----------------------------------------------------------------
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOpt = None, revision: str = "head") -> None:
+    """Migrate the database to the newest schema (the only way the schema is created)."""
+    from huabei.store import migrate
+
+    migrate.upgrade(db, revision)
+    console.print(f"database at revision {migrate.current(db)}")
+
+
+@clock_app.command("show")
+def clock_show(db: DbOpt = None) -> None:
+    from huabei.services import admin
+
+    system = _system(db)
+    console.print(f"{admin.business_date(system).isoformat()} ({system.clock_mode.value})")
+
+
+@clock_app.command("set")
+def clock_set(date: str, db: DbOpt = None) -> None:
+    """Set the simulated business date (never backwards)."""
+    from huabei.services import admin
+
+    out = _run(admin.set_business_date, _system(db), _date(date))
+    console.print(f"business date is now {out['business_date']}")
+
+
+@app.command()
+def serve(db: DbOpt = None, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Serve the HTTP API and web pages (OpenAPI page at /docs)."""
+    import os
+
+    import uvicorn
+
+    if db:
+        os.environ["HUABEI_DATABASE_URL"] = db
+    uvicorn.run("huabei.api.main:app", host=host, port=port, workers=workers, log_level="info")
+
+
+# --- users and accounts --------------------------------------------------------------
+
+@users_app.command("add")
+def users_add(user_id: str, name: str = typer.Option(...), phone: str = typer.Option(...),
+              verified: bool = typer.Option(True, "--verified/--unverified"), db: DbOpt = None,
+              as_json: JsonOpt = False) -> None:
+    from huabei.services import accounts
+
+    _show(_run(accounts.register_user, _system(db), user_id=user_id, name=name, phone=phone,
+               real_name_verified=verified), as_json)
+
+
+@accounts_app.command("open")
+def accounts_open(user_id: str, base_limit: str = typer.Option(..., help="yuan, e.g. 5000.00"), db: DbOpt = None,
+                  as_json: JsonOpt = False) -> None:
+    from huabei.services import accounts
+
+    _show(_run(accounts.open_account, _system(db), user_id=user_id, base_limit=_amount(base_limit)), as_json)
+
+
+@accounts_app.command("show")
+def accounts_show(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    from huabei.services import accounts
+
+    _show(_run(accounts.account_view, _system(db), account_id), as_json)
+
+
+@accounts_app.command("set-limit")
+def accounts_set_limit(account_id: int, base_limit: str, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    from huabei.services import accounts
+
+    _show(_run(accounts.set_base_limit, _system(db), account_id, base_limit=_amount(base_limit)), as_json)
+
+
+@accounts_app.command("grant-temporary")
+def accounts_grant_temporary(account_id: int, amount: str, expires_on: str, db: DbOpt = None,
+                             as_json: JsonOpt = False) -> None:
+    """Grant a temporary limit (临时额度) usable until the day before EXPIRES_ON."""
+    from huabei.services import accounts
+
+    _show(_run(accounts.grant_temporary_limit, _system(db), account_id, amount=_amount(amount),
+               expires_on=_date(expires_on)), as_json)
+
+
+# --- money ---------------------------------------------------------------------------
+
+@app.command()
+def purchase(account_id: int, amount: str, merchant: str = typer.Option(..., "--merchant"),
+             category: str = typer.Option("retail"), channel: Channel = typer.Option(Channel.ONLINE),
+             key: KeyOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Authorise a purchase (消费)."""
+    from huabei.services import purchases
+
+    req = PurchaseRequest(account_id, _amount(amount), merchant, category, channel)
+    _show(_run(purchases.authorise_purchase, _system(db), req, key or str(uuid.uuid4())).body, as_json)
+
+
+@app.command()
+def refund(purchase_id: int, amount: str, key: KeyOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Refund (退款) all or part of a purchase."""
+    from huabei.services import purchases
+
+    _show(_run(purchases.refund_purchase, _system(db), purchase_id, _amount(amount), key or str(uuid.uuid4())).body,
+          as_json)
+
+
+@app.command()
+def repay(account_id: int, amount: str, key: KeyOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Repay (还款)."""
+    from huabei.services import purchases
+
+    _show(_run(purchases.repay, _system(db), account_id, _amount(amount), key or str(uuid.uuid4())).body, as_json)
+
+
+# --- restrictions --------------------------------------------------------------------
+
+@restr_app.command("place")
+def restrictions_place(account_id: int, cause: str, note: str | None = None, lifts_on: str | None = None,
+                       db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    from huabei.services import restrictions
+
+    _show(_run(restrictions.place_restriction, _system(db), account_id, cause=cause, note=note,
+               lifts_on=_date(lifts_on) if lifts_on else None), as_json)
+
+
+@restr_app.command("lift")
+def restrictions_lift(restriction_id: int, reason: str = "lifted_by_agent", db: DbOpt = None,
+                      as_json: JsonOpt = False) -> None:
+    from huabei.services import restrictions
+
+    _show(_run(restrictions.lift_restriction, _system(db), restriction_id, reason=reason), as_json)
+
+
+# --- ledger --------------------------------------------------------------------------
+
+@ledger_app.command("check")
+def ledger_check(db: DbOpt = None) -> None:
+    """Prove every entry balances and every balance equals the sum of its postings."""
+    from huabei.services import admin
+
+    rep = admin.ledger_check(_system(db))
+    console.print(f"checked {rep.entries} entries, {rep.postings} postings, {rep.accounts} credit lines")
+    if rep.ok:
+        console.print("[bold green]ledger OK[/]: every entry balances; every balance equals its postings")
+        return
+    table = Table("invariant", "detail", title=f"{len(rep.findings)} broken invariant(s)")
+    for f in rep.findings:
+        table.add_row(f.invariant, f.detail)
+    console.print(table)
+    raise typer.Exit(1)
+
+
+# --- demo ----------------------------------------------------------------------------
+
+@demo_app.command("load")
+def demo_load(db: DbOpt = None) -> None:
+    """Load a few demo users and credit lines (idempotent: skips what exists)."""
+    from huabei.demo import load_demo
+
+    for line in load_demo(_system(db)):
+        console.print(line)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -83,6 +83,11 @@ class InstallmentTerms(_Section):
         3: Decimal("0.025"), 6: Decimal("0.045"), 9: Decimal("0.065"), 12: Decimal("0.088"),
     }
 
+    #: 提前还款: on early repayment, waive the fees of the periods not yet billed (the
+    #: remaining principal is due at once either way). Loose rule: public sources say the
+    #: unbilled fees are not charged, but it is the operator's choice; ``False`` charges them.
+    early_repayment_waives_unbilled_fees: bool = True
+
     @field_validator("fee_rates")
     @classmethod
     def _terms_positive(cls, v: dict[int, Decimal]) -> dict[int, Decimal]:

@@ -79,6 +79,10 @@ register("invalid_date", I, N_("The date must be written as YYYY-MM-DD."))
 register("invalid_category", I, N_("Unknown merchant category \"{category}\"."))
 register("invalid_cursor", I, N_("The pagination cursor is not valid."))
 register("clock_not_simulated", I, N_("The business date follows the wall clock in production and cannot be set."))
+register("route_not_found", I, N_("There is no such endpoint."))
+register("method_not_allowed", I, N_("This endpoint does not accept that HTTP method."))
+register("http_error", I, N_("The request could not be served: {detail}"))
+register("internal_error", I, N_("Something went wrong on our side; nothing was changed. Please retry."))
 register("clock_backwards", I, N_("The business date cannot move backwards (from {current} to {requested})."))
 
 # --- state: not found and conflicts ---------------------------------------------
@@ -107,7 +111,8 @@ register("category_not_allowed", D, N_("Huabei can only pay for consumption; {ca
          N_("Use Huabei for purchases of goods and services."))
 register("amount_over_single_limit", D, N_("A single purchase can be at most {maximum} yuan."),
          N_("Split the payment or use another method."))
-register("account_frozen", D, N_("Your credit line is frozen: {cause}."), N_("See the restriction on your account for how it is lifted."))
+# the remedy of a freeze is its cause's remedy (see render)
+register("account_frozen", D, N_("Your credit line is frozen: {cause}"))
 register("account_overdue", D, N_("Your credit line has an overdue bill, so new purchases are paused."),
          N_("Repay everything overdue; purchases resume once nothing is past due."))
 
@@ -140,3 +145,23 @@ register("operator_set", L, N_("The limit was set by an operator."))
 register("account_opened", L, N_("The credit line was opened with this limit."))
 register("temporary_limit_granted", L, N_("A temporary limit was granted until {expires_on}."))
 register("temporary_limit_expired", L, N_("The temporary limit expired."))
+
+
+def _localised_params(params: dict[str, object], locale: str) -> dict[str, object]:
+    """Params that are themselves reason codes (``cause``) are explained in ``locale``."""
+    out = dict(params)
+    if isinstance(out.get("cause"), str):
+        out["cause"] = message(str(out["cause"]), locale)
+    return out
+
+
+def render(code: str, params: dict[str, object] | None = None) -> dict[str, str | None]:
+    """The bilingual error/decision body: code, message, message_zh, remedy, remedy_zh."""
+    params = params or {}
+    en = explain(code, "en", **_localised_params(params, "en"))
+    zh = explain(code, "zh_CN", **_localised_params(params, "zh_CN"))
+    cause = params.get("cause")
+    if en["remedy"] is None and isinstance(cause, str) and cause in _REGISTRY:
+        en["remedy"], zh["remedy"] = explain(cause, "en")["remedy"], explain(cause, "zh_CN")["remedy"]
+    return {"code": code, "message": en["message"], "message_zh": zh["message"],
+            "remedy": en["remedy"], "remedy_zh": zh["remedy"]}

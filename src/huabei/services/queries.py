@@ -47,3 +47,16 @@ def postings(system: Huabei, account_id: int, *, limit: int = 20, starting_after
             "posting_id": r.posting_id, "entry_id": r.entry_id, "ledger_account": r.ledger_account,
             "amount": r.amount, "business_date": r.business_date.isoformat(),
         })
+
+
+def list_accounts(system: Huabei, *, limit: int = 20, starting_after: int | None = None) -> dict[str, Any]:
+    """Credit lines, newest first (operators' and the web pages' overview)."""
+    from huabei.services.accounts import account_snapshot
+
+    _check_page(limit)
+    with system.uow(readonly=True) as uow:
+        ids = uow.accounts.ids(limit + 1, starting_after)
+        has_more = len(ids) > limit
+        ids = ids[:limit]
+        return {"data": [account_snapshot(uow, i) for i in ids], "has_more": has_more,
+                "next_cursor": ids[-1] if has_more and ids else None}

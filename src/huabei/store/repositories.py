@@ -69,6 +69,13 @@ class AccountRepository:
         r = self.conn.execute(q).first()
         return _row_to_line(r) if r else None
 
+    def ids(self, limit: int, starting_after: int | None = None) -> list[int]:
+        c = t.credit_accounts.c
+        q = select(c.account_id)
+        if starting_after is not None:
+            q = q.where(c.account_id < starting_after)
+        return list(self.conn.execute(q.order_by(c.account_id.desc()).limit(limit)).scalars())
+
     def open_account_of(self, user_id: str) -> int | None:
         c = t.credit_accounts.c
         return self.conn.execute(select(c.account_id).where(c.user_id == user_id, c.state == "open")).scalar()

@@ -1,0 +1,108 @@
+"""Server-rendered web pages: an overview of credit lines and one line's page.
+
+Deliberately small: the customer view, agent console and access control come with
+the web-pages issue. Text comes from the same catalogs as the API (``?lang=zh``).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+
+from huabei import reasons
+from huabei.errors import HuabeiError
+from huabei.i18n import N_, normalise_locale, translate
+from huabei.money import format_yuan
+from huabei.services import accounts, admin, queries
+from huabei.services.unit_of_work import Huabei
+
+_CSS = """
+body{font-family:system-ui,"PingFang SC","Noto Sans CJK SC",sans-serif;margin:2rem auto;max-width:60rem;color:#1a1a1a}
+table{border-collapse:collapse;width:100%}td,th{padding:.4rem .6rem;border-bottom:1px solid #ddd;text-align:left}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}.frozen{color:#b00020}.muted{color:#666}
+.card{border:1px solid #ddd;border-radius:8px;padding:1rem;margin:1rem 0}
+"""
+
+T_TITLE = N_("Huabei credit lines")
+T_BUSINESS_DATE = N_("Business date")
+T_ACCOUNT = N_("Credit line")
+T_USER = N_("User")
+T_STATUS = N_("Status")
+T_TOTAL = N_("Total limit")
+T_USED = N_("Used")
+T_AVAILABLE = N_("Available")
+T_BASE = N_("Base limit")
+T_TEMP = N_("Temporary limit")
+T_UNTIL = N_("until")
+T_RESTRICTIONS = N_("Restrictions")
+T_NONE = N_("None")
+T_WHAT_TO_DO = N_("What you can do")
+T_API = N_("API documentation")
+T_STATUS_NAMES = {"active": N_("active"), "frozen": N_("frozen"), "overdue": N_("overdue"), "closed": N_("closed")}
+
+
+def _page(title: str, body: str, lang: str) -> HTMLResponse:
+    html_lang = "zh-CN" if lang == "zh_CN" else "en"
+    other = "en" if lang == "zh_CN" else "zh"
+    return HTMLResponse(
+        f"<!doctype html><html lang='{html_lang}'><head><meta charset='utf-8'><title>{escape(title)}</title>"
+        f"<style>{_CSS}</style></head><body>{body}"
+        f"<p class='muted'><a href='?lang={other}'>{'English' if other == 'en' else '中文'}</a> · "
+        f"<a href='/docs'>{escape(translate(T_API, lang))}</a></p></body></html>"
+    )
+
+
+def router(system: Huabei) -> APIRouter:
+    r = APIRouter(include_in_schema=False)
+
+    @r.get("/", response_class=HTMLResponse)
+    def overview(lang: str | None = Query(default=None)) -> HTMLResponse:
+        loc = normalise_locale(lang)
+        _ = lambda m: escape(translate(m, loc))  # noqa: E731
+        page = queries.list_accounts(system, limit=100)
+        rows = "".join(
+            f"<tr><td><a href='/accounts/{a['account_id']}?lang={loc}'>{a['account_id']}</a></td>"
+            f"<td>{escape(a['user_id'])}</td><td class='{a['status']}'>{_(T_STATUS_NAMES[a['status']])}</td>"
+            f"<td class='num'>{format_yuan(a['total_limit'])}</td><td class='num'>{format_yuan(a['used'])}</td>"
+            f"<td class='num'>{format_yuan(a['available'])}</td></tr>"
+            for a in page["data"]
+        )
+        body = (f"<h1>{_(T_TITLE)}</h1><p>{_(T_BUSINESS_DATE)}: {admin.business_date(system).isoformat()}</p>"
+                f"<table><tr><th>{_(T_ACCOUNT)}</th><th>{_(T_USER)}</th><th>{_(T_STATUS)}</th>"
+                f"<th class='num'>{_(T_TOTAL)}</th><th class='num'>{_(T_USED)}</th><th class='num'>{_(T_AVAILABLE)}</th>"
+                f"</tr>{rows}</table>")
+        return _page(translate(T_TITLE, loc), body, loc)
+
+    @r.get("/accounts/{account_id}", response_class=HTMLResponse)
+    def account_page(account_id: int, lang: str | None = Query(default=None)) -> HTMLResponse:
+        loc = normalise_locale(lang)
+        _ = lambda m: escape(translate(m, loc))  # noqa: E731
+        try:
+            a = accounts.account_view(system, account_id)
+        except HuabeiError as e:
+            return HTMLResponse(f"<p>{escape(reasons.message(e.code, loc, **e.params))}</p>", status_code=e.http_status)
+        restr = "".join(_restriction_card(x, loc) for x in a["restrictions"]) or f"<p>{_(T_NONE)}</p>"
+        temp = ""
+        if a["temporary_limit"]:
+            temp = f" ({_(T_UNTIL)} {a['temporary_limit_expires_on']})"
+        body = (f"<h1>{_(T_ACCOUNT)} {a['account_id']}</h1>"
+                f"<p>{_(T_USER)}: {escape(a['user_id'])} · {_(T_STATUS)}: "
+                f"<span class='{a['status']}'>{_(T_STATUS_NAMES[a['status']])}</span></p>"
+                f"<table><tr><td>{_(T_BASE)}</td><td class='num'>{format_yuan(a['base_limit'])}</td></tr>"
+                f"<tr><td>{_(T_TEMP)}{temp}</td><td class='num'>{format_yuan(a['temporary_limit'])}</td></tr>"
+                f"<tr><td>{_(T_TOTAL)}</td><td class='num'>{format_yuan(a['total_limit'])}</td></tr>"
+                f"<tr><td>{_(T_USED)}</td><td class='num'>{format_yuan(a['used'])}</td></tr>"
+                f"<tr><td><b>{_(T_AVAILABLE)}</b></td><td class='num'><b>{format_yuan(a['available'])}</b></td></tr>"
+                f"</table><h2>{_(T_RESTRICTIONS)}</h2>{restr}")
+        return _page(f"{translate(T_ACCOUNT, loc)} {account_id}", body, loc)
+
+    return r
+
+
+def _restriction_card(x: dict[str, Any], loc: str) -> str:
+    e = reasons.explain(x["cause"], loc)
+    remedy = f"<p><b>{escape(translate(T_WHAT_TO_DO, loc))}:</b> {escape(e['remedy'])}</p>" if e["remedy"] else ""
+    return f"<div class='card frozen'><p>{escape(e['message'] or x['cause'])}</p>{remedy}</div>"
