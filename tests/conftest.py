@@ -131,3 +131,28 @@ def system(db_url: str) -> Iterator[Huabei]:
 @pytest.fixture
 def backend(db_url: str) -> str:
     return "sqlite" if db_url.startswith("sqlite") else "postgresql"
+
+
+# --- small builders shared by tests ---------------------------------------------
+
+_counter = {"n": 0}
+
+
+def new_account(system: Huabei, base_limit: int = 100_000, user_id: str | None = None) -> int:
+    """Register a verified user and open a credit line; returns the account id."""
+    from huabei.services import accounts
+
+    _counter["n"] += 1
+    uid = user_id or f"user-{_counter['n']}"
+    accounts.register_user(system, user_id=uid, name="测试用户", phone="13800000000", real_name_verified=True)
+    return accounts.open_account(system, user_id=uid, base_limit=base_limit)["account_id"]
+
+
+def buy(system: Huabei, account_id: int, amount: int, key: str | None = None, category: str = "retail",
+        merchant: str = "m-1"):
+    from huabei.domain.purchases import Channel, PurchaseRequest
+    from huabei.services import purchases
+
+    _counter["n"] += 1
+    return purchases.authorise_purchase(system, PurchaseRequest(account_id, amount, merchant, category, Channel.ONLINE),
+                                        key or f"buy-{_counter['n']}")

@@ -25,6 +25,8 @@ TERMS = InstallmentTerms()
 
 def test_worked_example_c_twelve_periods_of_6000_yuan():
     """docs/billing.md, example (c): bill 2026-11 of 6,000.00 converted into 12 periods."""
+    closes, due = cal.statement_date("2026-11", BILLING), cal.due_date("2026-11", 10, BILLING)
+    inst.check_bill_conversion(closes, due, D(2026, 11, 5))
     first_due = inst.first_due_date_for_bill("2026-11", 10, BILLING)
     assert first_due == D(2026, 12, 10)
     plan = inst.quote_installments(yuan("6000.00"), 12, first_due, TERMS)

@@ -108,10 +108,10 @@ class BillingError(Exception):
         return f"BillingError({self.code!r}, {self.detail!r}, **{self.params!r})"
 
 
-def _require_fen(value: object, name: str, *, allow_negative: bool = False) -> Fen:
+def _require_fen(value: object, name: str) -> Fen:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int number of fen, not {type(value).__name__}")
-    if value < 0 and not allow_negative:
+    if value < 0:
         raise ValueError(f"{name} must be >= 0, not {value}")
     return value
 
@@ -259,10 +259,12 @@ def compose_bill(period: str, lines: Iterable[BillLine], terms: BillingTerms, du
     closes = cal.statement_date(period, terms)
     due = cal.due_date(period, due_day, terms)
     first, last = cal.bill_cycle(period, terms)
-    ordered = tuple(sorted(lines, key=lambda line: line.activity_date))
-    for line in ordered:
+    given = tuple(lines)
+    for line in given:
         if not isinstance(line, BillLine):
             raise TypeError(f"bill lines must be BillLine, not {type(line).__name__}")
+    ordered = tuple(sorted(given, key=lambda line: line.activity_date))
+    for line in ordered:
         if line.kind in _CYCLE_KINDS and not first <= line.activity_date <= last:
             raise ValueError(
                 f"{line.kind.value} {line.ref!r} dated {line.activity_date} is not in the cycle "
@@ -427,6 +429,10 @@ def accrual_basis(state: BillState, on_date: dt.date, terms: BillingTerms) -> Ac
 
     Interest and penalty start the day after the due date; the grace days only delay
     bureau reporting (:func:`huabei.domain.calendar.is_reportable`).
+
+    Day convention: pass the state as it stood at the *start* of ``on_date`` (before that
+    day's repayments). A bill repaid ``n`` days past due thus pays ``n`` days of penalty,
+    and a bill repaid on its due date pays none.
     """
     _require_date(on_date, "on_date")
     if state.unpaid == 0:
