@@ -22,7 +22,7 @@ def alembic_config(url: str | None = None, engine: Engine | None = None) -> Conf
     return cfg
 
 
-def upgrade(url: str | None = None, revision: str = "head", engine: Engine | None = None) -> None:
+def upgrade(url: str | None = None, revision: str = "heads", engine: Engine | None = None) -> None:
     command.upgrade(alembic_config(url, engine), revision)
 
 
