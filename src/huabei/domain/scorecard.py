@@ -534,29 +534,43 @@ class Feature:
             order = np.array(self._interval_idx, dtype=np.intp)
             out[present] = order[np.searchsorted(cuts, values, side="right")]
             return out
-        # categorical: map each distinct value once, then broadcast through the inverse index.
+        # categorical: one vectorised comparison per listed value (a card lists few values).
         if self._value_type is bool:
             if values.dtype.kind == "f":  # 0.0 / 1.0 with NaN for missing
                 if not np.all((values == 0) | (values == 1)):
                     raise TypeError(f"{self.name}: expected booleans or None")
-                values = values.astype(bool)
-            elif values.dtype.kind not in "bO":
+            elif values.dtype.kind == "O":
+                for v in set(values.tolist()):  # the distinct objects' types, checked once
+                    if not isinstance(v, (bool, np.bool_)):
+                        raise TypeError(f"{self.name}: expected booleans or None, got {v!r}")
+            elif values.dtype.kind != "b":
                 raise TypeError(f"{self.name}: expected a boolean column, got dtype {values.dtype}")
-        elif values.dtype.kind not in "OUT":
+            values = values.astype(bool)
+            res = np.empty(values.shape, dtype=np.intp)
+            for flag in (True, False):
+                rows = values == flag
+                if rows.any():
+                    res[rows] = self._index_or_raise(flag)
+            out[present] = res
+            return out
+        if values.dtype.kind == "O":
+            for v in set(values.tolist()):  # the distinct objects' types, checked once
+                if not isinstance(v, str):
+                    raise TypeError(f"{self.name}: expected strings or None, got {v!r}")
+            values = values.astype(str)
+        elif values.dtype.kind not in "UT":
             raise TypeError(f"{self.name}: expected strings or None, got dtype {values.dtype}")
-        try:
-            uniq, inv = np.unique(values, return_inverse=True)
-        except TypeError as exc:  # an object array mixing types cannot be sorted
-            raise TypeError(f"{self.name}: expected {self._value_type.__name__} values or None") from exc
-        mapped = []
-        for u in uniq.tolist():  # one step per distinct value, not per row
-            if self._value_type is bool:
-                if not isinstance(u, bool):
-                    raise TypeError(f"{self.name}: expected booleans or None, got {u!r}")
-            elif not isinstance(u, str):
-                raise TypeError(f"{self.name}: expected strings or None, got {u!r}")
-            mapped.append(self._index_or_raise(u))
-        out[present] = np.array(mapped, dtype=np.intp)[inv.reshape(-1)]
+        res = np.empty(values.shape, dtype=np.intp)
+        assigned = np.zeros(values.shape, dtype=bool)
+        for value, idx in self._value_idx.items():
+            rows = values == value
+            res[rows] = idx
+            assigned |= rows
+        if not assigned.all():
+            if self._other_idx is None:
+                raise ValueError(f"{self.name}: unknown value {values[~assigned][0]!r}")
+            res[~assigned] = self._other_idx
+        out[present] = res
         return out
 
     def _index_or_raise(self, value: str | bool) -> int:
@@ -1056,7 +1070,7 @@ def default_scorecard(terms: ScoringTerms | None = None) -> Scorecard:
             ))
     card = Scorecard(features=tuple(features), version="default", intercept=terms.min_score,
                      min_score=terms.min_score, max_score=terms.max_score)
-    card.validate(require_all_dimensions=any(weights[d] > 0 for d in DIMENSIONS))
+    card.validate()
     return replace(card, version="default-" + card.fingerprint()[:12])
 
 

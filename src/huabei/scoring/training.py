@@ -187,11 +187,17 @@ def _column(feature: Feature, s: pd.Series) -> Any:
         if pd.api.types.is_integer_dtype(s) or pd.api.types.is_float_dtype(s):
             return s.to_numpy(dtype=np.float64, na_value=np.nan)
         raise TypeError(f"{feature.name}: expected a numeric column, got dtype {s.dtype}")
-    values = s.to_numpy(dtype=object, na_value=None)
     if _is_bool_series(s):
+        values = s.to_numpy(dtype=object, na_value=None)
         return np.ma.masked_array(np.where(missing, False, values).astype(bool), mask=missing)
-    out = np.array([None if m else str(v) for v, m in zip(values, missing)], dtype=object)
-    return out
+    return _strings(s)
+
+
+def _strings(s: pd.Series) -> np.ndarray:
+    """A column as an object array of ``str`` with ``None`` where missing."""
+    missing = s.isna().to_numpy()
+    text = s.astype(object).astype(str).to_numpy(dtype=object)
+    return np.where(missing, None, text)
 
 
 def frame_columns(scorecard: Scorecard, df: pd.DataFrame) -> dict[str, Any]:
@@ -221,9 +227,18 @@ def _snake(name: str) -> str:
     return s if s[0].isalpha() else "f_" + s
 
 
+class _DropSolverImportNoise(logging.Filter):
+    """cvxpy (pulled in by optbinning, unused by our binning) warns at import time that its
+    optional HiGHS solver cannot load next to the HiGHS copy inside ortools; drop just that."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Encountered unexpected exception importing solver")
+
+
 def _quiet_optbinning():
-    # cvxpy (pulled in by optbinning) logs optional-solver import failures at import time.
-    logging.getLogger("__cvxpy__").setLevel(logging.CRITICAL)
+    logger = logging.getLogger("__cvxpy__")
+    if not any(isinstance(f, _DropSolverImportNoise) for f in logger.filters):
+        logger.addFilter(_DropSolverImportNoise())
     from optbinning import OptimalBinning
 
     return OptimalBinning
@@ -238,16 +253,15 @@ def _bin_feature(name: str, s: pd.Series, y: np.ndarray) -> _Binned:
         ob = OptimalBinning(name=name, dtype="numerical", solver="cp", monotonic_trend="auto_asc_desc",
                             min_bin_size=MIN_BIN_SHARE, max_n_prebins=20, min_prebin_size=MIN_BIN_SHARE)
     else:
-        raw = s.to_numpy(dtype=object, na_value=None)
-        x = np.array([None if m else str(v) for v, m in zip(raw, missing)], dtype=object)
+        x = _strings(s)
         ob = OptimalBinning(name=name, dtype="categorical", solver="cp", min_bin_size=MIN_BIN_SHARE,
                             max_n_prebins=20, min_prebin_size=MIN_BIN_SHARE)
     ob.fit(x, y)
     if ob.status not in ("OPTIMAL", "FEASIBLE"):
         raise RuntimeError(f"binning {name!r} failed: {ob.status}")
-    table = ob.binning_table.build()
-    woe_col = table["WoE"].to_numpy()
-    n_bins = len(table) - 3  # rows: bins..., Special, Missing, Totals
+    table = ob.binning_table.build(add_totals=False)
+    woe_col = table["WoE"].to_numpy(dtype=np.float64)
+    n_bins = len(table) - 2  # rows: bins..., Special, Missing
     woe_bins = [float(w) for w in woe_col[:n_bins]]
     woe_missing = float(woe_col[n_bins + 1])
     iv = float(ob.binning_table.iv)
@@ -260,8 +274,8 @@ def _bin_feature(name: str, s: pd.Series, y: np.ndarray) -> _Binned:
         kept: list[float] = [woe_bins[0]]
         for split, w in zip(ob.splits, woe_bins[1:]):
             cut = math.ceil(float(split))  # integer data: x < 8.5  ⇔  x < 9
-            if cuts and cut <= cuts[-1]:
-                continue  # cannot happen for whole-number data; guards against collapsed cuts
+            if cuts and cut <= cuts[-1]:  # impossible for whole numbers: splits lie between distinct values
+                raise RuntimeError(f"binning {name!r}: splits {ob.splits} collapse on integer cut points")
             cuts.append(cut)
             kept.append(w)
         edges: list[int | None] = [None, *cuts, None]
@@ -285,9 +299,7 @@ def _bin_feature(name: str, s: pd.Series, y: np.ndarray) -> _Binned:
         bins.append(Bin.other())
         woe.append(0.0)
         other = len(bins) - 1
-        for i, (v, m) in enumerate(zip(x, missing)):
-            if not m:
-                idx[i] = value_bin.get(v, other)
+        idx[:] = pd.Series(x, dtype=object).map(value_bin).fillna(other).to_numpy(dtype=np.intp)
     bins.append(Bin.missing())
     woe.append(woe_missing)
     idx[missing] = len(bins) - 1
