@@ -12,6 +12,7 @@ import json
 import uuid
 from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -45,8 +46,35 @@ KeyOpt = Annotated[str | None, typer.Option("--key", help="Idempotency key (a fr
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
+#: ``huabei --db URL COMMAND``: the database given before the command (each command's own ``--db`` wins).
+_global: dict[str, str | None] = {"db": None}
+
+
+@app.callback()
+def _main(db: DbOpt = None) -> None:
+    _global["db"] = db
+
+
+def _db(db: str | None) -> str | None:
+    return db or _global["db"]
+
+
 def _system(db: str | None) -> Huabei:
-    return Huabei.from_env(db)
+    system = Huabei.from_env(_db(db))
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # give the pooled connections back when the command ends
+        ctx.call_on_close(system.engine.dispose)
+    return system
+
+
+#: Ids are BIGINT in the database; a larger number cannot name anything (and would not even bind).
+MAX_ID = 2**63 - 1
+
+
+def _id(value: int, code: str, field: str) -> int:
+    if not 1 <= value <= MAX_ID:
+        _fail(HuabeiError(code, ErrorKind.NOT_FOUND, **{field: value}))
+    return value
 
 
 def _fail(e: HuabeiError) -> None:
@@ -77,8 +105,20 @@ MONEY_KEYS = {"amount", "available", "base_limit", "temporary_limit", "total_lim
               "refunded_total", "to_credit_balance", "owed"}
 
 
+def _yuan_fields(data: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if k in MONEY_KEYS and isinstance(v, int) and not isinstance(v, bool):
+            out[k] = format_yuan(v)
+        elif k == "allocation" and isinstance(v, dict):  # fen per ledger account, like the API: yuan
+            out[k] = {acct: format_yuan(fen) if isinstance(fen, int) else fen for acct, fen in v.items()}
+        else:
+            out[k] = v
+    return out
+
+
 def _show(data: dict[str, Any], as_json: bool) -> None:
-    shown = {k: (format_yuan(v) if k in MONEY_KEYS and isinstance(v, int) else v) for k, v in data.items()}
+    shown = _yuan_fields(data)
     if as_json:
         console.print_json(json.dumps(shown, default=str, ensure_ascii=False))
         return
@@ -98,12 +138,12 @@ def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
 # --- db, clock, serve ----------------------------------------------------------------
 
 @db_app.command("upgrade")
-def db_upgrade(db: DbOpt = None, revision: str = "head") -> None:
+def db_upgrade(db: DbOpt = None, revision: str = "heads") -> None:
     """Migrate the database to the newest schema (the only way the schema is created)."""
     from huabei.store import migrate
 
-    migrate.upgrade(db, revision)
-    console.print(f"database at revision {migrate.current(db)}")
+    migrate.upgrade(_db(db), revision)
+    console.print(f"database at revision {migrate.current(_db(db))}")
 
 
 @clock_app.command("show")
@@ -130,8 +170,8 @@ def serve(db: DbOpt = None, host: str = "127.0.0.1", port: int = 8000, workers: 
 
     import uvicorn
 
-    if db:
-        os.environ["HUABEI_DATABASE_URL"] = db
+    if _db(db):
+        os.environ["HUABEI_DATABASE_URL"] = _db(db)  # type: ignore[assignment]
     uvicorn.run("huabei.api.main:app", host=host, port=port, workers=workers, log_level="info")
 
 
@@ -159,14 +199,15 @@ def accounts_open(user_id: str, base_limit: str = typer.Option(..., help="yuan, 
 def accounts_show(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     from huabei.services import accounts
 
-    _show(_run(accounts.account_view, _system(db), account_id), as_json)
+    _show(_run(accounts.account_view, _system(db), _id(account_id, "account_not_found", "account_id")), as_json)
 
 
 @accounts_app.command("set-limit")
 def accounts_set_limit(account_id: int, base_limit: str, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     from huabei.services import accounts
 
-    _show(_run(accounts.set_base_limit, _system(db), account_id, base_limit=_amount(base_limit)), as_json)
+    _show(_run(accounts.set_base_limit, _system(db), _id(account_id, "account_not_found", "account_id"),
+               base_limit=_amount(base_limit)), as_json)
 
 
 @accounts_app.command("grant-temporary")
@@ -175,8 +216,8 @@ def accounts_grant_temporary(account_id: int, amount: str, expires_on: str, db: 
     """Grant a temporary limit (临时额度) usable until the day before EXPIRES_ON."""
     from huabei.services import accounts
 
-    _show(_run(accounts.grant_temporary_limit, _system(db), account_id, amount=_amount(amount),
-               expires_on=_date(expires_on)), as_json)
+    _show(_run(accounts.grant_temporary_limit, _system(db), _id(account_id, "account_not_found", "account_id"),
+               amount=_amount(amount), expires_on=_date(expires_on)), as_json)
 
 
 # --- money ---------------------------------------------------------------------------
@@ -188,7 +229,8 @@ def purchase(account_id: int, amount: str, merchant: str = typer.Option(..., "--
     """Authorise a purchase (消费)."""
     from huabei.services import purchases
 
-    req = PurchaseRequest(account_id, _amount(amount), merchant, category, channel)
+    req = PurchaseRequest(_id(account_id, "account_not_found", "account_id"), _amount(amount), merchant, category,
+                          channel)
     _show(_run(purchases.authorise_purchase, _system(db), req, key or str(uuid.uuid4())).body, as_json)
 
 
@@ -197,8 +239,8 @@ def refund(purchase_id: int, amount: str, key: KeyOpt = None, db: DbOpt = None, 
     """Refund (退款) all or part of a purchase."""
     from huabei.services import purchases
 
-    _show(_run(purchases.refund_purchase, _system(db), purchase_id, _amount(amount), key or str(uuid.uuid4())).body,
-          as_json)
+    _show(_run(purchases.refund_purchase, _system(db), _id(purchase_id, "purchase_not_found", "purchase_id"),
+               _amount(amount), key or str(uuid.uuid4())).body, as_json)
 
 
 @app.command()
@@ -206,7 +248,8 @@ def repay(account_id: int, amount: str, key: KeyOpt = None, db: DbOpt = None, as
     """Repay (还款)."""
     from huabei.services import purchases
 
-    _show(_run(purchases.repay, _system(db), account_id, _amount(amount), key or str(uuid.uuid4())).body, as_json)
+    _show(_run(purchases.repay, _system(db), _id(account_id, "account_not_found", "account_id"), _amount(amount),
+               key or str(uuid.uuid4())).body, as_json)
 
 
 # --- restrictions --------------------------------------------------------------------
@@ -216,8 +259,8 @@ def restrictions_place(account_id: int, cause: str, note: str | None = None, lif
                        db: DbOpt = None, as_json: JsonOpt = False) -> None:
     from huabei.services import restrictions
 
-    _show(_run(restrictions.place_restriction, _system(db), account_id, cause=cause, note=note,
-               lifts_on=_date(lifts_on) if lifts_on else None), as_json)
+    _show(_run(restrictions.place_restriction, _system(db), _id(account_id, "account_not_found", "account_id"),
+               cause=cause, note=note, lifts_on=_date(lifts_on) if lifts_on else None), as_json)
 
 
 @restr_app.command("lift")
@@ -225,7 +268,8 @@ def restrictions_lift(restriction_id: int, reason: str = "lifted_by_agent", db: 
                       as_json: JsonOpt = False) -> None:
     from huabei.services import restrictions
 
-    _show(_run(restrictions.lift_restriction, _system(db), restriction_id, reason=reason), as_json)
+    rid = _id(restriction_id, "restriction_not_found", "restriction_id")
+    _show(_run(restrictions.lift_restriction, _system(db), rid, reason=reason), as_json)
 
 
 # --- ledger --------------------------------------------------------------------------

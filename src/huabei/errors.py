@@ -38,6 +38,8 @@ class HuabeiError(Exception):
         self.code = code
         self.kind = kind
         self.params = params
+        #: True when this refusal is a stored answer replayed for its Idempotency-Key.
+        self.replayed = False
 
     @property
     def http_status(self) -> int:

@@ -45,7 +45,7 @@ def parse_yuan(text: object, *, allow_zero: bool = False, maximum: Fen = MAX_AMO
     """
     if isinstance(text, bool) or not isinstance(text, str):
         raise AmountError("invalid_amount", "amount must be a string of yuan such as \"88.80\"")
-    m = _YUAN_RE.match(text)
+    m = _YUAN_RE.fullmatch(text)
     if m is None:
         if text.startswith("-"):
             raise AmountError("invalid_amount", "amount must be positive")

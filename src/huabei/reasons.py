@@ -10,8 +10,10 @@ Codes are stable API: never rename one; add a new one instead.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from string import Formatter
 
 from huabei.i18n import N_, translate
 
@@ -147,12 +149,39 @@ register("temporary_limit_granted", L, N_("A temporary limit was granted until {
 register("temporary_limit_expired", L, N_("The temporary limit expired."))
 
 
-def _localised_params(params: dict[str, object], locale: str) -> dict[str, object]:
-    """Params that are themselves reason codes (``cause``) are explained in ``locale``."""
-    out = dict(params)
-    if isinstance(out.get("cause"), str):
-        out["cause"] = message(str(out["cause"]), locale)
+def placeholders(code: str) -> set[str]:
+    """The ``{names}`` a reason's message and remedy need."""
+    r = _REGISTRY.get(code)
+    if r is None:
+        return set()
+    return {f for text in (r.message, r.remedy or "") for _, f, _, _ in Formatter().parse(text) if f}
+
+
+def cause_params(cause: str, note: str | None = None, evidence: Mapping[str, object] | None = None) -> dict[str, object]:
+    """Fill a restriction cause's placeholders from the restriction: ``{note}`` from its
+    note, anything else (``{threshold}`` …) from its evidence. One it cannot fill stays
+    written as ``{name}`` rather than failing."""
+    evidence = evidence or {}
+    out: dict[str, object] = {}
+    for name in placeholders(cause):
+        if name == "note":
+            out[name] = note or ""
+        else:
+            out[name] = evidence.get(name, "{" + name + "}")
     return out
+
+
+def _localised_params(params: dict[str, object], locale: str) -> dict[str, object]:
+    """Params that are themselves reason codes (``cause``) are explained in ``locale``,
+    with the cause's own placeholders filled from the other params."""
+    out = dict(params)
+    cause = out.get("cause")
+    if isinstance(cause, str):
+        own = {k: v for k, v in params.items() if k in placeholders(cause)}
+        out["cause"] = message(cause, locale, **own)
+    return out
+
+
 
 
 def render(code: str, params: dict[str, object] | None = None) -> dict[str, str | None]:
@@ -162,6 +191,7 @@ def render(code: str, params: dict[str, object] | None = None) -> dict[str, str 
     zh = explain(code, "zh_CN", **_localised_params(params, "zh_CN"))
     cause = params.get("cause")
     if en["remedy"] is None and isinstance(cause, str) and cause in _REGISTRY:
-        en["remedy"], zh["remedy"] = explain(cause, "en")["remedy"], explain(cause, "zh_CN")["remedy"]
+        own = {k: v for k, v in params.items() if k in placeholders(cause)}
+        en["remedy"], zh["remedy"] = explain(cause, "en", **own)["remedy"], explain(cause, "zh_CN", **own)["remedy"]
     return {"code": code, "message": en["message"], "message_zh": zh["message"],
             "remedy": en["remedy"], "remedy_zh": zh["remedy"]}

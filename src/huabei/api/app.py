@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Header, Query, Request
+from fastapi import APIRouter, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -26,7 +26,9 @@ log = logging.getLogger("huabei.api")
 
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Required on every money-moving POST")]
 Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE, description="Page size")]
-Cursor = Annotated[int | None, Query(description="next_cursor of the previous page")]
+#: Ids are BIGINT in the database: a larger integer cannot name a row (and SQLite cannot even bind it).
+MAX_ID = 2**63 - 1
+Cursor = Annotated[int | None, Query(ge=0, le=MAX_ID, description="next_cursor of the previous page")]
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": s.ErrorOut, "description": "Invalid request"},
     404: {"model": s.ErrorOut, "description": "Not found"},
@@ -43,17 +45,37 @@ def error_response(status: int, code: str, params: dict[str, Any] | None = None)
 def _validation_error(exc: RequestValidationError) -> JSONResponse:
     errs = exc.errors()
     for e in errs:
+        loc = tuple(e.get("loc", ()))
+        if len(loc) == 2 and loc[0] == "path" and loc[1] in NOT_FOUND_BY_PATH_PARAM:
+            return error_response(404, NOT_FOUND_BY_PATH_PARAM[str(loc[1])], {str(loc[1]): e.get("input")})
+    for e in errs:
         if e.get("type") == "json_invalid":
             return error_response(400, "malformed_json")
     for e in errs:
+        # raised by the amount parsers of schemas.py only: a present but unparseable amount.
+        # A *missing* amount is a missing field (invalid_request), and the query parameter
+        # ``limit`` is a page size, not money.
         if e.get("type") == "invalid_amount":
             return error_response(400, "invalid_amount")
+    for e in errs:
+        if e.get("type") == "invalid_date":
+            return error_response(400, "invalid_date")
+    for e in errs:
+        if tuple(e.get("loc", ()))[:2] == ("query", "starting_after"):
+            return error_response(400, "invalid_cursor")
     first = errs[0] if errs else {}
     where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
     detail = f"{where}: {first.get('msg', 'invalid value')}"
-    if where.endswith("amount") or where.endswith("limit"):
-        return error_response(400, "invalid_amount")
     return error_response(400, "invalid_request", {"detail": detail})
+
+
+#: Path ids are BIGINT in the database: one outside 1..2^63-1 cannot name a row (and SQLite
+#: cannot even bind it), so it is the 404 of an unknown id — never a database overflow, a 500.
+AccountId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PurchaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
+RestrictionId = Annotated[int, Path(ge=1, le=MAX_ID)]
+NOT_FOUND_BY_PATH_PARAM = {"account_id": "account_not_found", "purchase_id": "purchase_not_found",
+                           "restriction_id": "restriction_not_found", "user_id": "user_not_found"}
 
 
 def _outcome(outcome: Outcome, model: type[s.BaseModel]) -> JSONResponse:
@@ -64,7 +86,7 @@ def _outcome(outcome: Outcome, model: type[s.BaseModel]) -> JSONResponse:
 
 def _account(view: dict[str, Any]) -> dict[str, Any]:
     for r in view.get("restrictions", []):
-        r.update(_texts(r["cause"]))
+        r.update(_restriction_texts(r))
     return view
 
 
@@ -80,7 +102,10 @@ def create_app(system: Huabei | None = None) -> FastAPI:
 
     @app.exception_handler(HuabeiError)
     async def _huabei_error(_req: Request, exc: HuabeiError) -> JSONResponse:
-        return error_response(exc.http_status, exc.code, exc.params)
+        resp = error_response(exc.http_status, exc.code, exc.params)
+        if exc.replayed:  # a stored refusal answered again for its Idempotency-Key
+            resp.headers["Idempotent-Replayed"] = "true"
+        return resp
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
@@ -114,54 +139,63 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         return _account(accounts.open_account(system, user_id=body.user_id, base_limit=body.base_limit))
 
     @v1.get("/accounts/{account_id}", response_model=s.AccountOut, tags=["accounts"])
-    def get_account(account_id: int) -> Any:
+    def get_account(account_id: AccountId) -> Any:
         return _account(accounts.account_view(system, account_id))
 
     @v1.put("/accounts/{account_id}/base-limit", response_model=s.AccountOut, tags=["limits"])
-    def set_base_limit(account_id: int, body: s.BaseLimitIn) -> Any:
-        return _account(accounts.set_base_limit(system, account_id, base_limit=body.base_limit))
+    def set_base_limit(account_id: AccountId, body: s.BaseLimitIn) -> Any:
+        return _account(accounts.set_base_limit(system, account_id,
+                                                base_limit=body.base_limit))
 
     @v1.post("/accounts/{account_id}/temporary-limits", status_code=201, response_model=s.AccountOut, tags=["limits"])
-    def grant_temporary_limit(account_id: int, body: s.TemporaryLimitIn) -> Any:
-        return _account(accounts.grant_temporary_limit(system, account_id, amount=body.amount,
+    def grant_temporary_limit(account_id: AccountId, body: s.TemporaryLimitIn) -> Any:
+        return _account(accounts.grant_temporary_limit(system, account_id,
+                                                       amount=body.amount,
                                                        expires_on=body.expires_on))
 
     # --- money movements ------------------------------------------------------
     @v1.post("/accounts/{account_id}/purchases", status_code=201, response_model=s.PurchaseOut,
              responses={402: {"model": s.ErrorOut, "description": "Declined"}}, tags=["money"])
-    def purchase(account_id: int, body: s.PurchaseIn, idempotency_key: IdemKey = None) -> Any:
+    def purchase(account_id: AccountId, body: s.PurchaseIn, idempotency_key: IdemKey = None) -> Any:
+        account_id
         req = PurchaseRequest(account_id, body.amount, body.merchant_id, body.merchant_category, Channel(body.channel))
         return _outcome(purchases.authorise_purchase(system, req, idempotency_key), s.PurchaseOut)
 
     @v1.post("/purchases/{purchase_id}/refunds", status_code=201, response_model=s.RefundOut, tags=["money"])
-    def refund(purchase_id: int, body: s.AmountIn, idempotency_key: IdemKey = None) -> Any:
+    def refund(purchase_id: PurchaseId, body: s.AmountIn, idempotency_key: IdemKey = None) -> Any:
+        purchase_id
         return _outcome(purchases.refund_purchase(system, purchase_id, body.amount, idempotency_key), s.RefundOut)
 
     @v1.post("/accounts/{account_id}/repayments", status_code=201, response_model=s.RepaymentOut, tags=["money"])
-    def repay(account_id: int, body: s.AmountIn, idempotency_key: IdemKey = None) -> Any:
+    def repay(account_id: AccountId, body: s.AmountIn, idempotency_key: IdemKey = None) -> Any:
+        account_id
         return _outcome(purchases.repay(system, account_id, body.amount, idempotency_key), s.RepaymentOut)
 
     # --- history --------------------------------------------------------------
     @v1.get("/accounts/{account_id}/transactions", response_model=s.TransactionPage, tags=["history"])
-    def list_transactions(account_id: int, limit: Limit = 20, starting_after: Cursor = None) -> Any:
+    def list_transactions(account_id: AccountId, limit: Limit = 20, starting_after: Cursor = None) -> Any:
+        account_id
         return queries.transactions(system, account_id, limit=limit, starting_after=starting_after)
 
     @v1.get("/accounts/{account_id}/ledger", response_model=s.PostingPage, tags=["history"])
-    def list_postings(account_id: int, limit: Limit = 20, starting_after: Cursor = None) -> Any:
+    def list_postings(account_id: AccountId, limit: Limit = 20, starting_after: Cursor = None) -> Any:
+        account_id
         return queries.postings(system, account_id, limit=limit, starting_after=starting_after)
 
     # --- restrictions ---------------------------------------------------------
     @v1.post("/accounts/{account_id}/restrictions", status_code=201, response_model=s.RestrictionOut,
              tags=["restrictions"])
-    def place_restriction(account_id: int, body: s.RestrictionIn) -> Any:
+    def place_restriction(account_id: AccountId, body: s.RestrictionIn) -> Any:
+        account_id
         r = restrictions.place_restriction(system, account_id, cause=body.cause, evidence=body.evidence,
                                            note=body.note, lifts_on=body.lifts_on)
-        return {**r, **_texts(r["cause"])}
+        return {**r, **_restriction_texts(r)}
 
     @v1.post("/restrictions/{restriction_id}/lift", response_model=s.RestrictionOut, tags=["restrictions"])
-    def lift_restriction(restriction_id: int, body: s.LiftIn) -> Any:
-        r = restrictions.lift_restriction(system, restriction_id, reason=body.reason)
-        return {**r, **_texts(r["cause"])}
+    def lift_restriction(restriction_id: RestrictionId, body: s.LiftIn | None = None) -> Any:
+        restriction_id
+        r = restrictions.lift_restriction(system, restriction_id, reason=(body or s.LiftIn()).reason)
+        return {**r, **_restriction_texts(r)}
 
     # --- admin ----------------------------------------------------------------
     @v1.get("/admin/clock", response_model=s.ClockOut, tags=["admin"])
@@ -190,8 +224,7 @@ def create_app(system: Huabei | None = None) -> FastAPI:
     return app
 
 
-def _texts(cause: str) -> dict[str, str | None]:
-    t = reasons.render(cause)
+def _restriction_texts(r: dict[str, Any]) -> dict[str, str | None]:
+    """The cause's texts, its placeholders filled from the restriction's note and evidence."""
+    t = reasons.render(r["cause"], reasons.cause_params(r["cause"], r.get("note"), r.get("evidence")))
     return {"message": t["message"], "message_zh": t["message_zh"], "remedy": t["remedy"], "remedy_zh": t["remedy_zh"]}
-
-

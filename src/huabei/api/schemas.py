@@ -8,6 +8,7 @@ refused with ``invalid_amount``), :data:`Yuan` formats.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictBool, WithJsonSchema
@@ -32,6 +33,24 @@ def _parse_limit(v: object) -> int:
         raise PydanticCustomError("invalid_amount", e.detail) from None
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _parse_date(v: object) -> dt.date:
+    """Only ``"YYYY-MM-DD"``: no Unix timestamps (a JSON number), no datetimes."""
+    if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+        return v
+    if not isinstance(v, str) or not _ISO_DATE.fullmatch(v):
+        raise PydanticCustomError("invalid_date", "a date must be a string written as YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(v)
+    except ValueError:
+        raise PydanticCustomError("invalid_date", "not a calendar date") from None
+
+
+#: A calendar date in the API: the JSON string ``"YYYY-MM-DD"``.
+IsoDate = Annotated[dt.date, BeforeValidator(_parse_date)]
+
 YuanIn = Annotated[int, BeforeValidator(_parse_amount), WithJsonSchema(_YUAN_SCHEMA)]
 YuanLimitIn = Annotated[int, BeforeValidator(_parse_limit), WithJsonSchema(_YUAN_SCHEMA)]
 Yuan = Annotated[int, PlainSerializer(format_yuan, return_type=str), WithJsonSchema(_YUAN_SCHEMA)]
@@ -55,7 +74,7 @@ class Profile(_In):
     email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
     address: str | None = Field(default=None, max_length=300)
     employer: str | None = Field(default=None, max_length=200)
-    id_document_expires_on: dt.date | None = None
+    id_document_expires_on: IsoDate | None = None
     bank_card_bound: StrictBool | None = None
     vehicle: StrictBool | None = None
 
@@ -123,7 +142,7 @@ class BaseLimitIn(_In):
 
 class TemporaryLimitIn(_In):
     amount: YuanIn
-    expires_on: dt.date
+    expires_on: IsoDate
 
 
 # --- money movements --------------------------------------------------------------
@@ -207,7 +226,7 @@ class RestrictionIn(_In):
     cause: str = Field(min_length=1, max_length=64)
     evidence: dict[str, Any] = Field(default_factory=dict)
     note: str | None = Field(default=None, max_length=2000)
-    lifts_on: dt.date | None = None
+    lifts_on: IsoDate | None = None
 
 
 class LiftIn(_In):
@@ -215,7 +234,7 @@ class LiftIn(_In):
 
 
 class ClockIn(_In):
-    date: dt.date
+    date: IsoDate
 
 
 class ClockOut(_Out):

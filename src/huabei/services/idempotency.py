@@ -111,5 +111,7 @@ def _replay(prior: Any, h: str) -> Outcome:
     if prior.status >= 400:
         err = body["error"]
         kind = next(k for k, s in errors.HTTP_STATUS.items() if s == prior.status)
-        raise HuabeiError(err["code"], kind, **err.get("params", {}))
+        e = HuabeiError(err["code"], kind, **err.get("params", {}))
+        e.replayed = True
+        raise e
     return Outcome(prior.status, body, replayed=True)

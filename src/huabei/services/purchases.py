@@ -6,7 +6,7 @@ Each runs in one transaction under an idempotency key (see ``idempotency.py``).
 from __future__ import annotations
 
 
-from huabei import errors
+from huabei import errors, reasons
 from huabei.domain import ledger
 from huabei.domain.ledger import LedgerAccount
 from huabei.domain.purchases import PurchaseRequest, check_purchase, explain_failed_debit
@@ -51,8 +51,13 @@ def _explain_decline(uow: UnitOfWork, req: PurchaseRequest) -> HuabeiError:
     if line is None:
         return errors.not_found("account_not_found", account_id=req.account_id)
     cause = line.block_code.split(":", 1)[1] if line.block_code and ":" in line.block_code else None
-    return explain_failed_debit(state=line.state.value, block_code=line.block_code, block_cause=cause,
-                                amount=req.amount, available=line.available(uow.today()))
+    e = explain_failed_debit(state=line.state.value, block_code=line.block_code, block_cause=cause,
+                             amount=req.amount, available=line.available(uow.today()))
+    if cause is not None:  # the leading restriction's note/evidence fill its cause's text
+        lead = next((r for r in uow.restrictions.active(req.account_id) if r.cause == cause), None)
+        if lead is not None:
+            e.params.update(reasons.cause_params(cause, lead.note, lead.evidence))
+    return e
 
 
 def refund_purchase(system: Huabei, purchase_id: int, amount: int, idempotency_key: str | None) -> Outcome:

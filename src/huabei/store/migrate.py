@@ -31,10 +31,16 @@ def downgrade(url: str | None = None, revision: str = "base", engine: Engine | N
 
 
 def current(url: str | None = None, engine: Engine | None = None) -> str | None:
+    """The database's revision(s), comma-separated when several branches are applied."""
     from alembic.runtime.migration import MigrationContext
 
     from huabei.store.engine import make_engine
 
-    eng = engine or make_engine(url)
-    with eng.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    eng = engine or make_engine(url, pool_size=1)
+    try:
+        with eng.connect() as conn:
+            heads = MigrationContext.configure(conn).get_current_heads()
+    finally:
+        if engine is None:
+            eng.dispose()
+    return ",".join(sorted(heads)) or None

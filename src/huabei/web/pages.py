@@ -7,9 +7,9 @@ the web-pages issue. Text comes from the same catalogs as the API (``?lang=zh``)
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 
 from huabei import reasons
@@ -77,7 +77,7 @@ def router(system: Huabei) -> APIRouter:
         return _page(translate(T_TITLE, loc), body, loc)
 
     @r.get("/accounts/{account_id}", response_class=HTMLResponse)
-    def account_page(account_id: int, lang: str | None = Query(default=None)) -> HTMLResponse:
+    def account_page(account_id: Annotated[int, Path(ge=1, le=2**63 - 1)], lang: str | None = Query(default=None)) -> HTMLResponse:
         loc = normalise_locale(lang)
         _ = lambda m: escape(translate(m, loc))  # noqa: E731
         try:
@@ -103,6 +103,6 @@ def router(system: Huabei) -> APIRouter:
 
 
 def _restriction_card(x: dict[str, Any], loc: str) -> str:
-    e = reasons.explain(x["cause"], loc)
+    e = reasons.explain(x["cause"], loc, **reasons.cause_params(x["cause"], x.get("note"), x.get("evidence")))
     remedy = f"<p><b>{escape(translate(T_WHAT_TO_DO, loc))}:</b> {escape(e['remedy'])}</p>" if e["remedy"] else ""
     return f"<div class='card frozen'><p>{escape(e['message'] or x['cause'])}</p>{remedy}</div>"

@@ -12,7 +12,16 @@ target_metadata = metadata
 
 
 def run_migrations_online() -> None:
-    engine = config.attributes.get("engine") or make_engine(config.get_main_option("sqlalchemy.url"), pool_size=1)
+    given = config.attributes.get("engine")
+    engine = given or make_engine(config.get_main_option("sqlalchemy.url"), pool_size=1)
+    try:
+        _run(engine)
+    finally:
+        if given is None:
+            engine.dispose()
+
+
+def _run(engine) -> None:  # type: ignore[no-untyped-def]
     with engine.connect() as connection:
         context.configure(
             connection=connection,
