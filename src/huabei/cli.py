@@ -302,5 +302,21 @@ def demo_load(db: DbOpt = None) -> None:
         console.print(line)
 
 
+# --- the other issues' commands ----------------------------------------------------
+def _register_commands() -> None:
+    from huabei import cli_billing
+    from huabei.cli_scoring import campaigns_app, limits_app, score_app
+    from huabei.cli_simulate import simulate
+
+    cli_billing.register(app)  # eod, bills, installments, bureau
+    app.add_typer(score_app, name="score")
+    app.add_typer(limits_app, name="limits")
+    app.add_typer(campaigns_app, name="campaigns")
+    app.command("simulate")(simulate)
+
+
+_register_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

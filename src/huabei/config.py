@@ -13,14 +13,15 @@ Amounts are integer fen; rates are ``Decimal`` (write them as strings in YAML,
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 
 def _strict_decimal(v: object) -> object:
@@ -76,6 +77,23 @@ class BillingTerms(_Section):
     grace_days: int = Field(default=3, ge=0)
 
 
+class FeeWaiverCampaign(_Section):
+    """免息: an interest-free installment promotion — the fee of a plan is waived when the plan
+    matches every condition given (an empty tuple or ``None`` matches anything)."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")
+    #: Numbers of periods the waiver applies to (e.g. ``(3, 6)``).
+    terms: tuple[int, ...] = ()
+    #: ``bill`` (账单分期) and / or ``purchase`` (交易分期).
+    kinds: tuple[Literal["bill", "purchase"], ...] = ("bill", "purchase")
+    #: Purchase installments only: merchants and merchant categories of the purchase.
+    merchant_ids: tuple[str, ...] = ()
+    merchant_categories: tuple[str, ...] = ()
+    #: First and last day (both included) a plan can be created under the waiver.
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+
+
 class InstallmentTerms(_Section):
     """分期: total fee over the plan as a share of the principal, by number of periods."""
 
@@ -87,6 +105,9 @@ class InstallmentTerms(_Section):
     #: remaining principal is due at once either way). Loose rule: public sources say the
     #: unbilled fees are not charged, but it is the operator's choice; ``False`` charges them.
     early_repayment_waives_unbilled_fees: bool = True
+
+    #: 免息 campaigns: fee waivers by term, kind, merchant and dates (none by default).
+    fee_waivers: tuple[FeeWaiverCampaign, ...] = ()
 
     @field_validator("fee_rates")
     @classmethod
@@ -108,6 +129,82 @@ class LimitTerms(_Section):
     #: Longest validity of a temporary limit, days (commonly 30–90).
     max_temporary_limit_days: int = Field(default=90, gt=0)
 
+    # --- the base-limit policy (huabei.domain.limit_policy; docs/scoring.md "Limit policy") ---
+    #: Starting amount of the base limit by score band (fen), before the multipliers.
+    band_base_limits: dict[str, int] = {
+        "poor": 50_000, "fair": 100_000, "good": 300_000, "very_good": 600_000, "excellent": 1_200_000,
+    }
+    #: Each multiplier table is ((lowest value, multiplier), ...), lowest values strictly
+    #: increasing from 0; a value takes the multiplier of the last row at or below it and a
+    #: missing value the first row's. Multipliers have at most three decimals.
+    #: Monthly income (fen; unverified income counts at ``unverified_income_share``).
+    income_multipliers: tuple[tuple[int, Rate], ...] = (
+        (0, Decimal("0.8")), (300_000, Decimal("1.0")), (600_000, Decimal("1.2")),
+        (1_000_000, Decimal("1.4")), (2_000_000, Decimal("1.6")))
+    #: Share of a declared but unverified income the policy counts.
+    unverified_income_share: Rate = Decimal("0.5")
+    #: Savings and fund balances (fen).
+    assets_multipliers: tuple[tuple[int, Rate], ...] = (
+        (0, Decimal("0.9")), (100_000, Decimal("1.0")), (1_000_000, Decimal("1.1")),
+        (5_000_000, Decimal("1.2")), (20_000_000, Decimal("1.3")))
+    #: Payments in the last 90 days (activity).
+    activity_multipliers: tuple[tuple[int, Rate], ...] = (
+        (0, Decimal("0.8")), (5, Decimal("0.9")), (15, Decimal("1.0")), (40, Decimal("1.1")))
+    #: Months of credit history.
+    history_multipliers: tuple[tuple[int, Rate], ...] = (
+        (0, Decimal("0.8")), (6, Decimal("0.9")), (12, Decimal("1.0")), (24, Decimal("1.1")), (48, Decimal("1.2")))
+    #: Profile items complete, of the seven of ``limit_policy.COMPLETENESS_ITEMS``.
+    completeness_multipliers: tuple[tuple[int, Rate], ...] = (
+        (0, Decimal("0.8")), (4, Decimal("0.9")), (6, Decimal("1.0")), (7, Decimal("1.05")))
+    #: Distinct merchant categories (scenarios) paid in the last 90 days.
+    diversity_multipliers: tuple[tuple[int, Rate], ...] = (
+        (0, Decimal("0.85")), (2, Decimal("0.95")), (4, Decimal("1.0")), (7, Decimal("1.1")))
+
+    # --- periodic re-evaluation (EOD step ``reevaluate_limits``) ---
+    #: ``monthly`` (on ``reevaluation_day`` of the month), ``weekly`` (ISO weekday
+    #: ``reevaluation_day``, 1 = Monday) or ``daily``.
+    reevaluation_cadence: Literal["daily", "weekly", "monthly"] = "monthly"
+    reevaluation_day: int = Field(default=2, ge=1, le=28)
+    #: A review raises only when the policy's limit is at least this share above the current one.
+    raise_threshold: Rate = Decimal("0.10")
+    #: Largest raise of one review or application, as a share of the current base limit.
+    max_raise_ratio: Rate = Decimal("0.50")
+    #: A review cuts only when the policy's limit is at least this share below the current one.
+    cut_threshold: Rate = Decimal("0.20")
+    #: Largest cut of one review, as a share of the current base limit (never below what is used).
+    max_cut_ratio: Rate = Decimal("0.30")
+    #: Restriction causes for which each review cuts by ``max_cut_ratio`` whatever the policy says
+    #: (cash-out and score brushing lower the limit, as the first seed warns).
+    cut_on_restriction_causes: tuple[str, ...] = ("cash_out_suspected", "score_brushing_suspected")
+
+    @field_validator("band_base_limits")
+    @classmethod
+    def _bands_known(cls, v: dict[str, int]) -> dict[str, int]:
+        if set(v) != {"poor", "fair", "good", "very_good", "excellent"} or any(x < 0 for x in v.values()):
+            raise ValueError("band_base_limits needs a non-negative amount for poor, fair, good, very_good, excellent")
+        return v
+
+    @field_validator("income_multipliers", "assets_multipliers", "activity_multipliers", "history_multipliers",
+                     "completeness_multipliers", "diversity_multipliers")
+    @classmethod
+    def _multiplier_table(cls, v: tuple[tuple[int, Decimal], ...]) -> tuple[tuple[int, Decimal], ...]:
+        if not v or v[0][0] != 0:
+            raise ValueError("a multiplier table starts at 0")
+        for (a, _), (b, _) in zip(v, v[1:]):
+            if b <= a:
+                raise ValueError("multiplier table thresholds must increase")
+        for _, m in v:
+            if m <= 0 or m.as_tuple().exponent < -3:  # type: ignore[operator]
+                raise ValueError("multipliers are positive with at most three decimals")
+        return v
+
+    @field_validator("unverified_income_share", "raise_threshold", "max_raise_ratio", "cut_threshold", "max_cut_ratio")
+    @classmethod
+    def _share(cls, v: Decimal) -> Decimal:
+        if not Decimal(0) <= v <= Decimal(1) or v.as_tuple().exponent < -3:  # type: ignore[operator]
+            raise ValueError("a share is between 0 and 1 with at most three decimals")
+        return v
+
 
 class ScoringTerms(_Section):
     """芝麻信用分: range, opening threshold and dimension weights (loose: operator data)."""
@@ -122,6 +219,71 @@ class ScoringTerms(_Section):
         "identity": Decimal("0.15"),
         "connections": Decimal("0.05"),
     }
+    #: When the EOD step ``refresh_scores`` rescores everyone: ``monthly`` (on ``refresh_day``
+    #: of the month; the 2nd, the day after the statement date), ``weekly`` (ISO weekday
+    #: ``refresh_day``) or ``daily``.
+    refresh_cadence: Literal["daily", "weekly", "monthly"] = "monthly"
+    refresh_day: int = Field(default=2, ge=1, le=28)
+    #: A scorecard file (JSON or YAML, ``huabei score train --out``) used instead of the
+    #: hand-set default card; None = the default card built from ``weights``.
+    scorecard_file: str | None = None
+    #: Opening (开通) is refused when the worst days past due of the last 12 months exceed this.
+    opening_max_days_overdue_12m: int = Field(default=30, ge=0)
+    #: Active restrictions of these causes on any of the user's credit lines refuse an opening.
+    opening_disqualifying_causes: tuple[str, ...] = (
+        "overdue_reported", "cash_out_suspected", "score_brushing_suspected", "account_takeover_suspected",
+        "regulatory_tightening")
+
+
+class CampaignTerms(_Section):
+    """提额活动 / 提额挑战: a task (``payments`` purchases of at least ``min_payment`` fen on
+    the credit line within ``days`` days of enrolling, across ``categories`` distinct
+    merchant categories) and its reward (a ``temporary`` raise of ``reward_amount`` fen for
+    ``reward_days`` days, or a ``permanent`` raise of the base limit)."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")
+    title: str
+    title_zh: str
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None  # last day to enrol
+    payments: int = Field(gt=0)
+    days: int = Field(gt=0, le=366)
+    categories: int = Field(default=1, ge=1)
+    min_payment: int = Field(default=0, ge=0)
+    min_score: int | None = None
+    reward_kind: Literal["temporary", "permanent"]
+    reward_amount: int = Field(gt=0)
+    reward_days: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _reward_days(self) -> "CampaignTerms":
+        if (self.reward_kind == "temporary") != (self.reward_days is not None):
+            raise ValueError("a temporary reward needs reward_days; a permanent one has none")
+        return self
+
+
+class RaiseTerms(_Section):
+    """申请提额 and 提额活动: raise applications and raise campaigns."""
+
+    #: An application within this many days of the user's previous one is declined ``too_frequent``
+    #: (and still counts in ``raise_applications_90d``: frequent applications lower the score).
+    application_cooldown_days: int = Field(default=30, ge=0)
+    campaigns: tuple[CampaignTerms, ...] = (
+        CampaignTerms(code="spend_challenge", title="Raise challenge: 10 purchases in 30 days",
+                      title_zh="提额挑战:30天内消费10笔", payments=10, days=30, categories=3, min_payment=1_000,
+                      reward_kind="temporary", reward_amount=100_000, reward_days=30),
+        CampaignTerms(code="scenario_explorer", title="Use Huabei in 5 scenarios within 60 days",
+                      title_zh="提额活动:60天内在5个场景使用花呗", payments=20, days=60, categories=5,
+                      min_payment=1_000, reward_kind="permanent", reward_amount=50_000),
+    )
+
+    @field_validator("campaigns")
+    @classmethod
+    def _unique_codes(cls, v: tuple[CampaignTerms, ...]) -> tuple[CampaignTerms, ...]:
+        codes = [c.code for c in v]
+        if len(set(codes)) != len(codes):
+            raise ValueError("campaign codes must be unique")
+        return v
 
 
 class RestrictionTerms(_Section):
@@ -143,6 +305,7 @@ class ProductTerms(_Section):
     installments: InstallmentTerms = InstallmentTerms()
     limits: LimitTerms = LimitTerms()
     scoring: ScoringTerms = ScoringTerms()
+    raises: RaiseTerms = RaiseTerms()
     restrictions: RestrictionTerms = RestrictionTerms()
 
 

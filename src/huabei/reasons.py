@@ -148,6 +148,136 @@ register("account_opened", L, N_("The credit line was opened with this limit."))
 register("temporary_limit_granted", L, N_("A temporary limit was granted until {expires_on}."))
 register("temporary_limit_expired", L, N_("The temporary limit expired."))
 
+# --- billing cycle (账单 / 还款 / 分期 / 逾期 / 日终 / 征信) ----------------------------
+register("invalid_period", I, N_("A bill period is written as YYYY-MM, such as \"2026-11\"."))
+register("invalid_month", I, N_("A month is written as YYYY-MM, such as \"2026-11\"."))
+register("bill_not_found", S, N_("Credit line {account_id} has no bill for {period}."))
+register("installment_plan_not_found", S, N_("No installment plan with id {plan_id}."))
+register("bureau_month_not_reported", S, N_("No credit-bureau records exist for {month} yet."))
+register("bureau_record_not_found", S, N_("Credit line {account_id} has no credit-bureau record for {month}."))
+register("installment_plan_exists", S, N_("This has already been converted into installments."))
+register("eod_pending", S, N_("The end-of-day run for {date} has not finished yet; repayments, refunds and installments wait for it."),
+         N_("Retry in a moment, once the end-of-day run has finished."))
+register("eod_days_pending", S, N_("The end-of-day run must first run every day from {first}."),
+         N_("Run the end-of-day job up to {date} instead; it catches up the days in between."))
+register("eod_date_in_future", I, N_("The end-of-day run cannot run for {date}, which is after today ({today})."))
+register("eod_busy", S, N_("The end-of-day run is busy; nothing was changed."), N_("Retry shortly."))
+register("due_day_not_offered", D, N_("The repayment day must be one of {choices}."))
+register("due_day_change_too_soon", D, N_("The repayment day was changed recently; it can be changed again from {next_allowed}."))
+register("bill_settled", D, N_("Bill {period} is already settled; there is nothing to convert."))
+register("installment_term_not_offered", D, N_("Installments over {term} periods are not offered; choose {offered} periods."))
+register("installment_amount_too_small", D, N_("{principal} yuan is too small to divide into {term} periods."))
+register("installment_window_closed", D, N_("It is too late to convert this into installments: that was possible until {window_end}."),
+         N_("Repay the bill by its due date instead, or pay the minimum repayment."))
+register("installment_exceeds_convertible_amount", D,
+         N_("At most {convertible} yuan can be converted into installments: spending on a temporary limit, installment parts and amounts already repaid cannot."))
+register("installment_fully_billed", D, N_("Every period of this plan is already billed; repay the bills instead."))
+register("installment_plan_closed", D, N_("Installment plan {plan_id} is already repaid."))
+# decisions of the end-of-day job (carried by events for the risk engine)
+register("minimum_not_repaid", S, N_("The minimum repayment was not repaid by the due date, so the bill is overdue."),
+         N_("Repay everything overdue; penalty interest runs every day until you do."))
+register("delinquency_bucket_changed", S, N_("The days past due moved into another delinquency bucket."))
+register("overdue_repaid", S, N_("Everything overdue was repaid."))
+register("fee_waived", S, N_("The installment fee is waived by an interest-free promotion."))
+
+# --- credit score reasons (信用分): what held a score down, and what to do ---------
+# (the scorecard's reason codes; huabei.domain.scorecard.REASON_TEXT reads the remedies)
+C = ReasonKind.SCORE
+register("late_repayments", C, N_("Some amounts due in the last 12 months were not repaid in full by their due date."),
+         N_("Repay every bill in full by its due date; a record of on-time repayments raises the score."))
+register("recent_overdue", C, N_("You had an overdue repayment in the last 12 months."),
+         N_("Clear any overdue amount now and keep every repayment on time; overdue records weigh on the score for 12 months."))
+register("short_credit_history", C, N_("Your credit history is short."),
+         N_("Your credit history is still short; keep using your credit line and repaying on time, and the score rises as the history grows."))
+register("too_many_raise_applications", C, N_("You applied for limit raises several times in the last 90 days."),
+         N_("Avoid applying for limit raises repeatedly; frequent applications lower the score. Wait for the periodic review instead."))
+register("low_activity", C, N_("You used the app for payments only a few times recently."),
+         N_("Use the app more regularly for everyday payments, online and in stores."))
+register("single_payment_channel", C, N_("Your payments were made only online or only in stores."),
+         N_("Pay both online and in stores; using only one channel gives a narrower picture of your spending."))
+register("few_scenarios", C, N_("Your payments cover few kinds of everyday scenarios."),
+         N_("Use the app in more kinds of everyday scenarios, such as shopping, dining, travel and utilities."))
+register("few_bill_payments", C, N_("Few utility bills or credit-card bills were paid through the app."),
+         N_("Pay your utility bills and repay your credit cards through the app."))
+register("no_credit_services", C, N_("You have not used credit services such as deposit-free rental or stays recently."),
+         N_("Use credit services such as deposit-free rental or stay-now-pay-later, and return or pay on time."))
+register("no_credit_tasks", C, N_("You have not completed credit tasks or raise challenges recently."),
+         N_("Take part in credit tasks and raise challenges offered in the app."))
+register("low_income", C, N_("Your monthly income is not declared or is low."),
+         N_("Add your monthly income to your profile; a stable, verified income improves your repayment capacity."))
+register("income_not_verified", C, N_("Your declared income is not verified."),
+         N_("Have your declared income verified (payroll, tax or bank statement)."))
+register("low_assets", C, N_("You hold few savings or fund balances in the app."),
+         N_("Keep savings or fund balances in the app; assets show you can repay."))
+register("high_utilisation", C, N_("You use a large share of your credit limit."),
+         N_("Use less of your credit limit; keeping the used share low and not overspending raises the score."))
+register("identity_not_verified", C, N_("Real-name verification is not complete."),
+         N_("Complete real-name verification."))
+register("id_document_expired", C, N_("Your identity document is missing or has expired."),
+         N_("Update your identity document; it is missing or has expired."))
+register("incomplete_profile", C, N_("Your profile is incomplete."),
+         N_("Complete your profile: add your education, occupation and contact details and bind a bank card."))
+register("few_connections", C, N_("You have few verified contacts in the app."),
+         N_("Add contacts you know in the app and have them verified."))
+register("contacts_in_poor_standing", C, N_("Few of your contacts are in good credit standing."),
+         N_("Few of your contacts are in good credit standing; connections in good standing support the score."))
+
+#: The scorecard's reason codes, in the order of the default card's features.
+SCORE_REASON_CODES: tuple[str, ...] = (
+    "late_repayments", "recent_overdue", "short_credit_history", "too_many_raise_applications", "low_activity",
+    "single_payment_channel", "few_scenarios", "few_bill_payments", "no_credit_services", "no_credit_tasks",
+    "low_income", "income_not_verified", "low_assets", "high_utilisation", "identity_not_verified",
+    "id_document_expired", "incomplete_profile", "few_connections", "contacts_in_poor_standing",
+)
+
+# --- limit policy, re-evaluation, raise applications and campaigns (额度策略 / 提额) -----
+register("limit_score_band", L, N_("Your credit score band sets the starting amount of your limit."),
+         N_("A higher credit score gives a higher limit: repay on time, use the app regularly and complete your profile."))
+register("high_score_band", L, N_("Your high credit score supports a higher limit."))
+register("strong_income", L, N_("Your income supports a higher limit."))
+register("substantial_assets", L, N_("Your savings and fund balances support a higher limit."))
+register("frequent_use", L, N_("Your regular use of the app supports a higher limit."))
+register("long_credit_history", L, N_("Your long credit history supports a higher limit."))
+register("complete_profile", L, N_("Your complete profile supports a higher limit."))
+register("diverse_scenarios", L, N_("Using Huabei in many scenarios supports a higher limit."))
+register("limit_at_maximum", L, N_("Your limit is at the product's maximum."))
+register("limit_at_minimum", L, N_("Your limit is at the product's minimum."))
+register("periodic_review_raise", L, N_("The periodic review raised your limit."))
+register("periodic_review_cut", L, N_("The periodic review lowered your limit."),
+         N_("Repay on time, use Huabei regularly and keep your profile complete; the next review looks again."))
+register("cut_limited_to_used", L, N_("The cut stops at what you have already used."))
+register("raise_step_capped", L, N_("A raise is given in steps; more may follow at a later review."))
+register("raise_application_approved", L, N_("Your raise application was approved."))
+register("campaign_completed", L, N_("You completed a raise challenge and earned its reward."))
+register("scenario_temporary_limit", L, N_("A temporary limit was granted for a spending scenario."))
+register("raise_blocked_overdue", D, N_("Your credit line has an overdue bill, so its limit cannot be raised."),
+         N_("Repay everything overdue; raises resume once nothing is past due."))
+register("raise_blocked_frozen", D, N_("Your credit line is frozen, so its limit cannot be raised."))
+register("raise_blocked_over_limit", D, N_("You have used more than your base limit, so it cannot be raised now."),
+         N_("Repay what was spent beyond the base limit (a temporary limit must be repaid in full); raises resume after that."))
+register("too_frequent", D, N_("You applied for a limit raise less than {days} days after your previous application."),
+         N_("Wait for the periodic review instead: frequent applications lower your credit score."))
+register("no_raise_available", D, N_("Your current limit already matches what your credit profile supports."),
+         N_("Keep repaying on time, use Huabei in more scenarios and complete your profile; reviews raise limits as your profile grows."))
+register("not_eligible", D, N_("You are not eligible for Huabei yet."),
+         N_("Each reason below says what you can do; apply again once they are resolved."))
+register("overdue_on_record", D, N_("A repayment is overdue now, or was seriously overdue in the last 12 months."),
+         N_("Repay everything overdue and keep a good record; serious cases need three to six months of on-time repayments."))
+register("restricted_on_record", D, N_("One of your credit lines is under a restriction that prevents opening."),
+         N_("Resolve that restriction first (see its remedy), then apply again."))
+
+# --- scoring inputs and campaigns: input errors and state -----------------------
+register("unknown_fact", I, N_("Unknown fact \"{field}\"."))
+register("invalid_fact", I, N_("The fact {field} is not valid: {detail}"))
+register("fact_not_accepted", I, N_("{field} is computed by huabei from its own records and cannot be posted."))
+register("date_in_future", I, N_("The date {date} is after the business date {today}."))
+register("campaign_not_found", S, N_("No raise campaign {campaign}."))
+register("campaign_not_open", S, N_("The raise campaign {campaign} is not open for enrolment today."))
+register("campaign_already_joined", S, N_("This credit line has already joined the raise campaign {campaign}."))
+register("campaign_score_too_low", S, N_("The raise campaign {campaign} needs a credit score of at least {min_score}."),
+         N_("Raise your score first: repay on time, use the app regularly and complete your profile."))
+register("no_scores", S, N_("No credit scores were stored on or before {date}."))
+
 
 def placeholders(code: str) -> set[str]:
     """The ``{names}`` a reason's message and remedy need."""
@@ -180,8 +310,6 @@ def _localised_params(params: dict[str, object], locale: str) -> dict[str, objec
         own = {k: v for k, v in params.items() if k in placeholders(cause)}
         out["cause"] = message(cause, locale, **own)
     return out
-
-
 
 
 def render(code: str, params: dict[str, object] | None = None) -> dict[str, str | None]:

@@ -38,7 +38,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def error_response(status: int, code: str, params: dict[str, Any] | None = None) -> JSONResponse:
-    body = {k: v for k, v in reasons.render(code, params).items() if v is not None}
+    body: dict[str, Any] = {k: v for k, v in reasons.render(code, params).items() if v is not None}
+    if params and isinstance(params.get("reasons"), list):  # e.g. not_eligible: every reason, in words
+        from huabei.api.scoring import not_eligible_reasons
+
+        body["reasons"] = not_eligible_reasons(params)
     return JSONResponse(status_code=status, content={"error": body})
 
 
@@ -213,6 +217,12 @@ def create_app(system: Huabei | None = None) -> FastAPI:
                 "findings": [f.__dict__ for f in rep.findings]}
 
     app.include_router(v1)
+
+    from huabei.api import billing as billing_api
+    from huabei.api import scoring as scoring_api
+
+    app.include_router(billing_api.router(system))
+    app.include_router(scoring_api.router(system))
 
     @app.get("/healthz", tags=["admin"])
     def healthz() -> dict[str, str]:

@@ -98,8 +98,11 @@ class UserOut(_Out):
 
 
 class AccountIn(_In):
+    """Open a credit line (开通). Without ``base_limit`` the automatic decision runs (score,
+    real name, record) and grants the policy's limit, or refuses with ``not_eligible``."""
+
     user_id: str = Field(min_length=1, max_length=64)
-    base_limit: YuanLimitIn
+    base_limit: YuanLimitIn | None = None
 
 
 class RestrictionOut(_Out):

@@ -39,6 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NoReturn
 
 from huabei.config import BillingTerms
@@ -141,7 +142,15 @@ def monthly_dates(first: dt.date, count: int, *, day_of_month: int | None = None
 
 def parse_period(period: str) -> tuple[int, int]:
     """``"2026-11"`` → ``(2026, 11)``. A malformed period raises ``BillingError("invalid_period")``."""
-    m = _PERIOD_RE.match(period) if isinstance(period, str) else None
+    if isinstance(period, str):
+        return _parse_period(period)
+    _billing_error("invalid_period", "a bill period looks like \"2026-11\"", period=period)
+
+
+@lru_cache(maxsize=4096)
+def _parse_period(period: str) -> tuple[int, int]:
+    # memoised: the end-of-day job composes millions of bills of a handful of periods
+    m = _PERIOD_RE.match(period)
     if m is None or not 1 <= int(m.group("m")) <= 12 or int(m.group("y")) < 1:
         _billing_error("invalid_period", "a bill period looks like \"2026-11\"", period=period)
     return int(m.group("y")), int(m.group("m"))

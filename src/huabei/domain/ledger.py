@@ -123,6 +123,50 @@ def repayment_entry(account_id: int, allocation: dict[LedgerAccount, int], day: 
     ], credit_account_id=account_id, ref_id=repayment_id, amount=total)
 
 
+def charge_entry(kind: EntryKind, account_id: int, amount: int, day: dt.date, ref_id: int | None = None,
+                 memo: str | None = None) -> Entry:
+    """A fee, interest or penalty charged to the user: the customer receivable is debited,
+    the matching income account credited (``customer_fee`` / ``income_fee`` …)."""
+    receivable, income = _CHARGE_ACCOUNTS[kind]
+    return entry(kind, day, [
+        Posting(receivable, amount, account_id),
+        Posting(income, -amount),
+    ], credit_account_id=account_id, ref_id=ref_id, amount=amount, memo=memo)
+
+
+def fee_entry(account_id: int, amount: int, day: dt.date, ref_id: int | None = None) -> Entry:
+    """Installment fees (手续费) falling due on a bill, posted when the bill closes."""
+    return charge_entry(EntryKind.FEE, account_id, amount, day, ref_id)
+
+
+def interest_entry(account_id: int, amount: int, day: dt.date, ref_id: int | None = None) -> Entry:
+    """Revolving interest (利息) of one day, posted by the end-of-day job."""
+    return charge_entry(EntryKind.INTEREST, account_id, amount, day, ref_id)
+
+
+def penalty_entry(account_id: int, amount: int, day: dt.date, ref_id: int | None = None) -> Entry:
+    """Penalty interest (逾期利息) of one day, posted by the end-of-day job."""
+    return charge_entry(EntryKind.PENALTY, account_id, amount, day, ref_id)
+
+
+def credit_applied_entry(account_id: int, allocation: dict[LedgerAccount, int], day: dt.date,
+                         ref_id: int | None = None, memo: str | None = None) -> Entry:
+    """A credit balance (溢缴款) applied to what the user owes: ``customer_credit`` is debited
+    (the liability shrinks) and the customer receivables it pays are credited."""
+    total = sum(allocation.values())
+    return entry(EntryKind.CREDIT_APPLIED, day, [
+        Posting(LedgerAccount.CUSTOMER_CREDIT, total, account_id),
+        *(Posting(acct, -amt, account_id) for acct, amt in allocation.items()),
+    ], credit_account_id=account_id, ref_id=ref_id, amount=total, memo=memo)
+
+
+_CHARGE_ACCOUNTS = {
+    EntryKind.FEE: (LedgerAccount.CUSTOMER_FEE, LedgerAccount.INCOME_FEE),
+    EntryKind.INTEREST: (LedgerAccount.CUSTOMER_INTEREST, LedgerAccount.INCOME_INTEREST),
+    EntryKind.PENALTY: (LedgerAccount.CUSTOMER_PENALTY, LedgerAccount.INCOME_PENALTY),
+}
+
+
 # --- validation: one pass over aggregates (beancount-style) ------------------------
 
 @dataclass(frozen=True)
@@ -149,13 +193,15 @@ def validate(*, unbalanced_entries: Sequence[tuple[int, int, int]],
              balance_mismatches: Sequence[tuple[int, str, int, int]],
              over_refunded: Sequence[tuple[int, int, int]],
              negative_balances: Sequence[tuple[int, str, int]],
-             counts: tuple[int, int, int]) -> LedgerReport:
+             counts: tuple[int, int, int],
+             billing: Sequence[Finding] = ()) -> LedgerReport:
     """Turn the aggregates gathered by the store into a report of broken invariants.
 
     * ``unbalanced_entries``: (entry_id, sum, posting count) with sum ≠ 0 or < 2 postings
     * ``balance_mismatches``: (account_id, column, stored, sum of postings)
     * ``over_refunded``: (purchase_id, amount, refunded)
     * ``negative_balances``: (account_id, column, value)
+    * ``billing``: findings of the billing invariants (:func:`validate_billing`)
     """
     rep = LedgerReport(entries=counts[0], postings=counts[1], accounts=counts[2])
     for entry_id, total, n in unbalanced_entries:
@@ -166,4 +212,36 @@ def validate(*, unbalanced_entries: Sequence[tuple[int, int, int]],
         rep.findings.append(Finding("refund_not_above_purchase", f"purchase {purchase_id}: refunded {refunded} of {amount} fen"))
     for account_id, column, value in negative_balances:
         rep.findings.append(Finding("balance_not_negative", f"account {account_id}: {column} is {value} fen", credit_account_id=account_id))
+    rep.findings.extend(billing)
     return rep
+
+
+def validate_billing(*, lines_mismatch: Sequence[tuple[int, int, int]] = (),
+                     bill_arithmetic: Sequence[tuple[int, str]] = (),
+                     receivable_mismatch: Sequence[tuple[int, str, int, int]] = (),
+                     idle_credit: Sequence[tuple[int, int, int]] = ()) -> list[Finding]:
+    """The billing invariants, from aggregates gathered by the store (docs/ledger.md):
+
+    * ``bill_lines_add_up``: (bill_id, signed sum of its lines, total_due − credit_balance)
+    * ``bill_adds_up``: (bill_id, what is wrong) — unpaid by component = total − converted
+      − paid − carried out; what was allocated to it = paid; closing balance = its lines
+    * ``receivables_equal_bills``: (account_id, ledger account, ledger balance, what the bills
+      and the unbilled records say) — fee = unpaid fees; interest / penalty = unpaid on bills
+      + posted and not yet billed; principal = unpaid on bills + installments not yet billed
+      + purchases not yet billed − what already paid them
+    * ``credit_not_idle``: (account_id, credit balance, unpaid on bills) — a credit balance is
+      applied to billed dues as soon as both exist
+    """
+    out: list[Finding] = []
+    for bill_id, summed, net in lines_mismatch:
+        out.append(Finding("bill_lines_add_up", f"bill {bill_id}: lines sum to {summed} fen, bill says {net} fen"))
+    for bill_id, what in bill_arithmetic:
+        out.append(Finding("bill_adds_up", f"bill {bill_id}: {what}"))
+    for account_id, acct, ledger_balance, expected in receivable_mismatch:
+        out.append(Finding("receivables_equal_bills",
+                           f"account {account_id}: {acct} is {ledger_balance} fen on the ledger but {expected} fen "
+                           f"on bills and unbilled records", credit_account_id=account_id))
+    for account_id, credit, unpaid in idle_credit:
+        out.append(Finding("credit_not_idle", f"account {account_id}: credit balance {credit} fen while bills "
+                                              f"have {unpaid} fen unpaid", credit_account_id=account_id))
+    return out

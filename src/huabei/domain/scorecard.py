@@ -43,6 +43,16 @@ from typing import Any, Literal
 import numpy as np
 
 from huabei.config import ScoringTerms
+from huabei.i18n import translate
+from huabei.reasons import SCORE_REASON_CODES
+from huabei.reasons import get as _get_reason
+
+
+def _reason_remedy(code: str) -> str:
+    reason = _get_reason(code)
+    if reason is None or reason.remedy is None:
+        raise RuntimeError(f"score reason {code!r} is not registered with a remedy in huabei.reasons")
+    return reason.remedy
 
 # ---------------------------------------------------------------------------------------
 # Dimensions, bands, reason texts
@@ -84,52 +94,30 @@ BAND_ZH: dict[str, str] = {
 #: At most this many reason codes are returned with a score.
 MAX_REASONS = 4
 
-#: What to do about each reason code, in English. These strings will move to the gettext
-#: catalogs; keep the codes stable, they are part of the API.
-REASON_TEXT: dict[str, str] = {
-    "late_repayments": "Repay every bill in full by its due date; a record of on-time repayments raises the score.",
-    "recent_overdue": "Clear any overdue amount now and keep every repayment on time; overdue records weigh on the score for 12 months.",
-    "short_credit_history": "Your credit history is still short; keep using your credit line and repaying on time, and the score rises as the history grows.",
-    "too_many_raise_applications": "Avoid applying for limit raises repeatedly; frequent applications lower the score. Wait for the periodic review instead.",
-    "low_activity": "Use the app more regularly for everyday payments, online and in stores.",
-    "single_payment_channel": "Pay both online and in stores; using only one channel gives a narrower picture of your spending.",
-    "few_scenarios": "Use the app in more kinds of everyday scenarios, such as shopping, dining, travel and utilities.",
-    "few_bill_payments": "Pay your utility bills and repay your credit cards through the app.",
-    "no_credit_services": "Use credit services such as deposit-free rental or stay-now-pay-later, and return or pay on time.",
-    "no_credit_tasks": "Take part in credit tasks and raise challenges offered in the app.",
-    "low_income": "Add your monthly income to your profile; a stable, verified income improves your repayment capacity.",
-    "income_not_verified": "Have your declared income verified (payroll, tax or bank statement).",
-    "low_assets": "Keep savings or fund balances in the app; assets show you can repay.",
-    "high_utilisation": "Use less of your credit limit; keeping the used share low and not overspending raises the score.",
-    "identity_not_verified": "Complete real-name verification.",
-    "id_document_expired": "Update your identity document; it is missing or has expired.",
-    "incomplete_profile": "Complete your profile: add your education, occupation and contact details and bind a bank card.",
-    "few_connections": "Add contacts you know in the app and have them verified.",
-    "contacts_in_poor_standing": "Few of your contacts are in good credit standing; connections in good standing support the score.",
-}
+#: What to do about each reason code, in English: the remedies registered with the reason
+#: codes in :mod:`huabei.reasons` (the gettext msgids). Codes are stable API.
+REASON_TEXT: dict[str, str] = {code: _reason_remedy(code) for code in SCORE_REASON_CODES}
 
-#: 中文 / the same reason texts in Chinese, for the zh_CN catalog.
-REASON_TEXT_ZH: dict[str, str] = {
-    "late_repayments": "请在还款日前全额还清每期账单,按时还款的记录会提高信用分。",
-    "recent_overdue": "请尽快还清逾期款项并保持按时还款;逾期记录会在12个月内影响信用分。",
-    "short_credit_history": "您的信用历史还较短;继续使用额度并按时还款,信用分会随信用历史增长而提高。",
-    "too_many_raise_applications": "请避免频繁申请提额,频繁申请会降低信用分,可等待系统定期评估。",
-    "low_activity": "请更经常地使用本应用进行日常支付,线上线下均可。",
-    "single_payment_channel": "请同时使用线上支付和线下门店支付;只使用一种渠道会使消费记录较为单一。",
-    "few_scenarios": "请在更多生活场景中使用本应用,如购物、餐饮、出行和生活缴费。",
-    "few_bill_payments": "请通过本应用缴纳水电燃气等生活费用并偿还信用卡。",
-    "no_credit_services": "请使用信用租赁、信用住等信用服务,并按时归还或付款。",
-    "no_credit_tasks": "请参与应用内的信用任务和提额挑战。",
-    "low_income": "请在个人资料中填写月收入;稳定且经过核实的收入能提高履约能力。",
-    "income_not_verified": "请核实您填写的收入(工资流水、纳税或银行流水)。",
-    "low_assets": "请在应用内保有储蓄或基金余额;资产能体现您的还款能力。",
-    "high_utilisation": "请降低额度使用比例;控制消费、避免过度消费会提高信用分。",
-    "identity_not_verified": "请完成实名认证。",
-    "id_document_expired": "请更新您的身份证件;证件缺失或已过期。",
-    "incomplete_profile": "请完善个人资料:填写学历、职业和联系方式,并绑定银行卡。",
-    "few_connections": "请在应用内添加您认识的联系人,并让他们完成认证。",
-    "contacts_in_poor_standing": "您的联系人中信用良好的较少;信用良好的人脉有助于提高信用分。",
-}
+
+class _TranslatedTexts(Mapping[str, str]):
+    """The same texts in one locale, looked up in the gettext catalog on access (the module
+    stays free of I/O at import)."""
+
+    def __init__(self, texts: Mapping[str, str], locale: str):
+        self._texts, self._locale = texts, locale
+
+    def __getitem__(self, code: str) -> str:
+        return translate(self._texts[code], self._locale)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+
+#: 中文 / the same reason texts in Chinese, from the zh_CN catalog.
+REASON_TEXT_ZH: Mapping[str, str] = _TranslatedTexts(REASON_TEXT, "zh_CN")
 
 _SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -188,8 +176,9 @@ _PER_MILLE = dict(minimum=0, maximum=1000)
 FACTS: tuple[FactSpec, ...] = (
     # 信用历史 / credit history: the repayment record
     FactSpec("on_time_repayment_ratio", int, "credit_history", "huabei", "per mille",
-             "Share of the amounts due in the last 12 months (bills, minimum repayments, installment periods) "
-             "repaid by their due date, per mille; None when nothing has fallen due yet.", **_PER_MILLE),
+             "Share of the bills that fell due in the last 12 months that did not become overdue, per mille (the "
+             "host may report other credit products' ratio: the worse counts); None when nothing has fallen due yet.",
+             **_PER_MILLE),
     FactSpec("max_days_overdue_12m", int, "credit_history", "huabei", "days",
              "Worst days past due reached in the last 12 months (0 = never overdue); None when nothing has fallen due yet.",
              minimum=0),
@@ -205,7 +194,8 @@ FACTS: tuple[FactSpec, ...] = (
     FactSpec("payments_90d", int, "behaviour", "huabei", "count",
              "Payments made with the app in the last 90 days, online and offline.", minimum=0),
     FactSpec("active_days_90d", int, "behaviour", "host", "days",
-             "Distinct days with any activity in the app in the last 90 days (payments, transfers, receipts, services).",
+             "Distinct days with any activity in the app in the last 90 days (purchases and the host's activity "
+             "events: payments, transfers, collections, services), or the host's own count if larger.",
              minimum=0, maximum=90),
     FactSpec("offline_payment_share", int, "behaviour", "huabei", "per mille",
              "Share of the last 90 days' payments made in physical stores (scan-to-pay), per mille; None without payments.",
@@ -230,8 +220,9 @@ FACTS: tuple[FactSpec, ...] = (
     FactSpec("assets", int, "capacity", "host", "fen",
              "Savings and fund balances held in the app (30-day average), fen; None when not known.", minimum=0),
     FactSpec("utilisation_ratio", int, "capacity", "huabei", "per mille",
-             "Used share of the credit limit, averaged over the last three statements, per mille; above 1000 when the "
-             "user overspent a temporary limit; None before the first statement.", minimum=0, maximum=10_000),
+             "Used share of the total limit (base plus unexpired temporary limit) on the as-of date, per mille; above "
+             "1000 when a temporary limit expired while spent (overspending); None without an open credit line.",
+             minimum=0, maximum=10_000),
     # 身份特质 / identity: profile completeness
     FactSpec("real_name_verified", bool, "identity", "host", "flag", "Real-name verification (实名认证) completed."),
     FactSpec("id_document_valid", bool, "identity", "host", "flag",
@@ -676,6 +667,26 @@ class ScoreResult:
         return BAND_ZH[self.band]
 
 
+@dataclass(frozen=True)
+class BatchScores:
+    """:meth:`Scorecard.score_batch_explained`: scores, points per dimension, and each row's
+    reasons as indices into ``reason_codes`` (``reason_index[i]``, −1 = no reason)."""
+
+    scores: np.ndarray
+    dimensions: dict[str, np.ndarray]
+    reason_codes: tuple[str, ...]
+    reason_index: np.ndarray
+
+    def reasons_of(self, i: int) -> tuple[str, ...]:
+        return tuple(self.reason_codes[j] for j in self.reason_index[i] if j >= 0)
+
+    def reason_lists(self) -> list[list[str]]:
+        """Every row's reason codes as a list (for storage)."""
+        table = np.array([*self.reason_codes, ""], dtype=object)
+        named = table[self.reason_index]  # -1 → ""
+        return [[c for c in row if c] for row in named.tolist()]
+
+
 _FORMAT = "huabei.scorecard/1"
 
 
@@ -794,6 +805,44 @@ class Scorecard:
             dims[f.dimension] += pts
             total += pts
         return np.clip(total, self.min_score, self.max_score), dims
+
+    def score_batch_explained(self, columns: Mapping[str, Any]) -> BatchScores:
+        """:meth:`score_batch` plus each row's reason codes, vectorised (no loop over rows).
+
+        The reasons are exactly those :meth:`score` gives: per reason code, the largest
+        number of points any of its features lost against its best bin (the earliest such
+        feature on ties); codes ranked by those losses, then by that feature's position in
+        the card; at most :data:`MAX_REASONS`, only codes that lost points.
+        """
+        lengths = {len(c) for c in columns.values() if c is not None}
+        if len(lengths) > 1:
+            raise ValueError("all columns must have the same length")
+        n = lengths.pop() if lengths else 0
+        codes: list[str] = []
+        for f in self.features:
+            if f.reason not in codes:
+                codes.append(f.reason)
+        k = len(codes)
+        dims = {d: np.zeros(n, dtype=np.int64) for d in DIMENSIONS}
+        total = np.full(n, self.intercept, dtype=np.int64)
+        loss = np.zeros((n, k), dtype=np.int64)
+        pos = np.zeros((n, k), dtype=np.int64)
+        for p, f in enumerate(self.features):
+            idx = f.bin_indices(columns.get(f.name), n)
+            pts = np.asarray(f.points, dtype=np.int64)[idx]
+            dims[f.dimension] += pts
+            total += pts
+            c = codes.index(f.reason)
+            lost = f.best_points - pts
+            better = lost > loss[:, c]
+            loss[:, c] = np.where(better, lost, loss[:, c])
+            pos[:, c] = np.where(better, p, pos[:, c])
+        key = -loss * (len(self.features) + 1) + pos
+        top = min(MAX_REASONS, k)
+        order = np.argsort(key, axis=1, kind="stable")[:, :top]
+        kept = np.take_along_axis(loss, order, axis=1) > 0
+        return BatchScores(scores=np.clip(total, self.min_score, self.max_score), dimensions=dims,
+                           reason_codes=tuple(codes), reason_index=np.where(kept, order, -1).astype(np.int16))
 
     def odds_at(self, score: int) -> Decimal:
         """Good:bad odds the scaling assigns to ``score``: ``base_odds · 2^((score − base_points)/pdo)``."""

@@ -45,13 +45,32 @@ def _check_base_limit(uow: UnitOfWork, base_limit: int) -> None:
                                    maximum=format_yuan(lt.max_base_limit))
 
 
-def open_account(system: Huabei, *, user_id: str, base_limit: int, actor: str = POLICY_OPERATOR) -> dict[str, Any]:
-    """开通 with an operator-given base limit (automatic decisioning: the scoring issue)."""
+def open_account(system: Huabei, *, user_id: str, base_limit: int | None = None,
+                 actor: str = POLICY_OPERATOR) -> dict[str, Any]:
+    """开通. With ``base_limit``: an operator-given limit. Without: the automatic decision
+    (:func:`huabei.services.limits.decide_opening`: verified real name, score ≥ the opening
+    threshold, no disqualifying record) grants the policy's base limit, or raises
+    ``HuabeiError("not_eligible", UNPROCESSABLE, reasons=[codes...], threshold=, score=)``
+    (the decision's score is kept in the score history either way)."""
     with system.uow() as uow:
         user = uow.users.get(user_id)
         if user is None:
             raise errors.not_found("user_not_found", user_id=user_id)
-        if not user.real_name_verified:
+        reasons, policy_version = ["account_opened"], POLICY_OPERATOR
+        if base_limit is None:
+            from huabei.services.limits import ACTOR_SYSTEM, decide_opening
+
+            if uow.accounts.open_account_of(user_id) is not None:
+                raise errors.conflict("account_exists", user_id=user_id)
+            uow.facts.lock_user(user_id)
+            decision = decide_opening(uow, user_id)
+            if not decision.eligible:
+                uow.commit()  # keep the decision's score
+                raise errors.unprocessable("not_eligible", reasons=list(decision.reasons), **decision.params)
+            base_limit, policy_version = decision.base_limit, decision.policy_version
+            reasons += list(decision.reasons)
+            actor = ACTOR_SYSTEM if actor == POLICY_OPERATOR else actor
+        elif not user.real_name_verified:
             raise errors.unprocessable("real_name_required")
         if uow.accounts.open_account_of(user_id) is not None:
             raise errors.conflict("account_exists", user_id=user_id)
@@ -61,7 +80,7 @@ def open_account(system: Huabei, *, user_id: str, base_limit: int, actor: str = 
                                       used=0, credit_balance=0, due_day=uow.terms.billing.default_due_day,
                                       opened_on=today, created_at=now)
         uow.limit_changes.add(account_id=account_id, limit_kind="base", old_value=0, new_value=base_limit,
-                              reasons=["account_opened"], policy_version=POLICY_OPERATOR, actor=actor,
+                              reasons=reasons, policy_version=policy_version, actor=actor,
                               business_date=today, created_at=now)
         uow.events.add("AccountOpened", account_id=account_id, user_id=user_id,
                        payload={"base_limit": base_limit}, business_date=today, now=now)

@@ -76,6 +76,10 @@ def lift_due_restrictions(uow: UnitOfWork) -> int:
 
 
 def refresh_block(uow: UnitOfWork, account_id: int) -> None:
+    """Recompute the line's ``block_code``: a freeze (``account_frozen:<cause>``) outranks
+    ``account_overdue``, which blocks purchases while any bill is past due (overdue)."""
     causes = [r.cause for r in uow.restrictions.active(account_id)]
     code, _lead = block_code_for(causes)
+    if code is None and uow.billing.has_overdue(account_id):
+        code = "account_overdue"
     uow.accounts.set_block_code(account_id, code)

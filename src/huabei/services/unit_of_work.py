@@ -20,6 +20,8 @@ from sqlalchemy import Engine
 from huabei.clock import DEFAULT_TZ, SystemClock, at_business_date
 from huabei.config import ProductTerms, default_terms
 from huabei.store import repositories as r
+from huabei.store import repositories_billing as rb
+from huabei.store import repositories_scoring as rs
 from huabei.store.engine import READONLY, make_engine
 
 
@@ -54,6 +56,16 @@ class UnitOfWork:
         self.restrictions = r.RestrictionRepository(conn)
         self.limit_changes = r.LimitChangeRepository(conn)
         self.events = r.EventRepository(conn)
+        self.facts = rs.FactRepository(conn)
+        self.credit_record = rs.CreditRecordRepository(conn)
+        self.scores = rs.ScoreRepository(conn)
+        self.applications = rs.ApplicationRepository(conn)
+        self.enrolments = rs.EnrolmentRepository(conn)
+        self.limit_batch = rs.LimitBatchRepository(conn)
+        self.billing = rb.BillingRepository(conn)
+        self.installments = rb.InstallmentRepository(conn)
+        self.eod = rb.EodRepository(conn)
+        self.bureau = rb.BureauRepository(conn)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, case, func, insert, literal, select, update
 
 from huabei.domain.accounts import AccountState, CreditLine
-from huabei.domain.ledger import Entry, LedgerAccount, LedgerReport, validate
+from huabei.domain.ledger import Entry, LedgerAccount, LedgerReport, validate, validate_billing
 from huabei.store import tables as t
+
+
+@dataclass(frozen=True)
+class Debit:
+    """An approved debit: the available limit left, and the part on the temporary limit."""
+
+    available: int
+    on_temporary_limit: int
 
 
 def _row_to_line(r: Any) -> CreditLine:
@@ -84,6 +93,12 @@ class AccountRepository:
         """Atomically add ``amount`` to ``used`` if the line is open, unblocked and has
         the available limit on ``today``. Returns the new available limit, or None
         when no row matched (the caller explains why)."""
+        debit = self.try_debit_detail(account_id, amount, today)
+        return debit.available if debit is not None else None
+
+    def try_debit_detail(self, account_id: int, amount: int, today: dt.date) -> Debit | None:
+        """:meth:`try_debit`, also saying how much of ``amount`` fell on the temporary limit
+        (临时额度): what takes ``used`` above the base limit. The same single UPDATE."""
         c = t.credit_accounts.c
         temp = case((c.temporary_limit_expires_on > today, c.temporary_limit), else_=0)
         stmt = (
@@ -91,9 +106,14 @@ class AccountRepository:
             .where(c.account_id == account_id, c.state == "open", c.block_code.is_(None),
                    c.used + amount <= c.base_limit + temp)
             .values(used=c.used + amount)
-            .returning(c.base_limit + temp - c.used)
+            .returning(c.base_limit + temp - c.used, c.used, c.base_limit)
         )
-        return self.conn.execute(stmt).scalar()
+        row = self.conn.execute(stmt).first()
+        if row is None:
+            return None
+        available, used, base = row
+        before = used - amount
+        return Debit(available=available, on_temporary_limit=max(0, used - max(base, before)))
 
     def change_balances(self, account_id: int, *, used: int = 0, credit_balance: int = 0) -> None:
         c = t.credit_accounts.c
@@ -196,7 +216,9 @@ class LedgerRepository:
         ).all()
         orphans = self.conn.execute(
             select(p.entry_id, func.sum(p.amount), func.count())
-            .where(~p.entry_id.in_(select(e.entry_id))).group_by(p.entry_id)
+            # NOT EXISTS, an anti-join: NOT IN (subquery) goes quadratic on PostgreSQL once the
+            # subquery no longer fits in work_mem (millions of entries)
+            .where(~select(e.entry_id).where(e.entry_id == p.entry_id).exists()).group_by(p.entry_id)
         ).all()
         mismatches: list[tuple[int, str, int, int]] = []
         for column, ledger_account, sign in (("used", LedgerAccount.CUSTOMER_PRINCIPAL, 1),
@@ -215,7 +237,7 @@ class LedgerRepository:
             # postings on customer accounts whose credit line does not exist
             ghost = self.conn.execute(
                 select(per_acct.c.account_id, per_acct.c.total)
-                .where(~per_acct.c.account_id.in_(select(a.account_id)))
+                .where(~select(a.account_id).where(a.account_id == per_acct.c.account_id).exists())
             ).all()
             mismatches += [(r[0], column, 0, sign * r[1]) for r in ghost]
         over = self.conn.execute(select(pu.purchase_id, pu.amount, pu.refunded)
@@ -225,7 +247,15 @@ class LedgerRepository:
         neg = [(r[0], "used", r[1]) for r in negative if r[1] < 0] + [(r[0], "credit_balance", r[2]) for r in negative if r[2] < 0]
         return validate(unbalanced_entries=[tuple(r) for r in unbalanced] + [tuple(r) for r in orphans],
                         balance_mismatches=mismatches, over_refunded=[tuple(r) for r in over],
-                        negative_balances=neg, counts=counts)
+                        negative_balances=neg, counts=counts, billing=self._billing_findings())
+
+    def _billing_findings(self) -> list[Any]:
+        """The billing invariants (docs/ledger.md): bills add up, receivables equal what
+        bills and unbilled records say, no idle credit balance."""
+        from huabei.store.repositories_billing import BillingRepository, EodRepository
+
+        last_close = EodRepository(self.conn).last_close()
+        return validate_billing(**BillingRepository(self.conn).check(last_close))
 
 
 class IdempotencyRepository:

@@ -97,6 +97,9 @@ purchases = Table(
     Column("channel", String(16), nullable=False),
     Column("business_date", Date, nullable=False),
     Column("created_at", TS, nullable=False),
+    # the part of the amount spent on a temporary limit (临时额度): billed normally, never
+    # converted into installments (added by migration 0002_billing)
+    Column("on_temporary_limit", Money, nullable=False, server_default=text("0")),
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint("refunded >= 0 AND refunded <= amount", name="refund_within_amount"),
 )
@@ -224,3 +227,7 @@ domain_events = Table(
 )
 Index("ix_domain_events_type", domain_events.c.event_type, domain_events.c.event_id)
 Index("ix_domain_events_account", domain_events.c.account_id, domain_events.c.event_id)
+
+from huabei.store import tables_billing  # noqa: E402,F401
+
+from huabei.store import tables_scoring  # noqa: E402,F401

@@ -1,0 +1,532 @@
+"""Repositories of the credit score and limit policy: every SQL statement of the scoring issue.
+
+Batch readers (``*_by_user``) are set-based: one aggregate query for the whole population
+(or for the users of ``user_ids``), never one query per user. They return plain tuples
+that :mod:`huabei.services.scoring` turns into numpy columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Table,
+    and_,
+    case,
+    delete,
+    distinct,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
+
+from huabei.store import tables as t
+from huabei.store import tables_scoring as ts
+
+#: Domain-event types of the delinquency record (written by the billing engine).
+OVERDUE_EVENT_TYPES = ("BecameOverdue", "DelinquencyBucketChanged", "DelinquencyCured")
+
+
+def _in(column: Any, user_ids: Sequence[str] | None) -> Any:
+    return literal(True) if user_ids is None else column.in_(list(user_ids))
+
+
+def bulk_insert(conn: Connection, table: Table, columns: dict[str, list[Any]]) -> int:
+    """Insert many rows given column by column, in the connection's transaction, without
+    per-row statement processing: ``executemany`` on the SQLite cursor, ``COPY`` on
+    PostgreSQL. JSON values are serialised with :func:`json.dumps` (as SQLAlchemy does);
+    on SQLite, other values go through their column type's bind processor (dates in
+    SQLAlchemy's storage format), computed once per distinct value. Returns the row count."""
+    names = list(columns)
+    n = len(columns[names[0]]) if names else 0
+    if n == 0:
+        return 0
+    sqlite = conn.dialect.name == "sqlite"
+    lists: list[list[Any]] = []
+    for name in names:
+        values = columns[name]
+        if len(values) != n:
+            raise ValueError(f"bulk_insert: column {name} has {len(values)} values, expected {n}")
+        col_type = table.c[name].type
+        if isinstance(col_type, JSON):
+            values = [None if v is None else json.dumps(v) for v in values]
+        elif sqlite:
+            proc = col_type.bind_processor(conn.dialect)
+            if proc is not None:
+                cache: dict[Any, Any] = {}
+                values = [None if v is None else cache[v] if v in cache else cache.setdefault(v, proc(v))
+                          for v in values]
+        lists.append(values)
+    raw = conn.connection.driver_connection
+    cols = ", ".join(names)
+    if sqlite:
+        cur = raw.cursor()
+        try:
+            cur.executemany(f"INSERT INTO {table.name} ({cols}) VALUES ({', '.join('?' * len(names))})", zip(*lists))
+        finally:
+            cur.close()
+    else:
+        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as copy:
+            for row in zip(*lists):
+                copy.write_row(row)
+    return n
+
+
+class FactRepository:
+    """Host-app facts (``user_facts`` history, ``user_facts_current`` in force), contacts, activity events."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    # -- facts ----------------------------------------------------------------------
+
+    def record(self, user_id: str, name: str, values: dict[str, Any], effective_on: dt.date, source: str,
+               now: dt.datetime) -> tuple[int, bool]:
+        """Append one fact to the history and make it current if it is the latest; returns
+        (fact id, whether it is now the value in force).
+
+        ``values`` holds ``value_int`` / ``value_bool`` / ``value_text`` (all None: the fact is
+        no longer known, and the current value is removed). Latest = greatest
+        (effective_on, fact_id); the caller holds the user's row lock.
+        """
+        f = ts.user_facts
+        fact_id = self.conn.execute(insert(f).values(user_id=user_id, name=name, effective_on=effective_on,
+                                                     source=source, recorded_at=now, **values)
+                                    .returning(f.c.fact_id)).scalar_one()
+        cur = ts.user_facts_current
+        row = self.conn.execute(select(cur.c.effective_on, cur.c.fact_id)
+                                .where(cur.c.user_id == user_id, cur.c.name == name)).first()
+        if row is not None and (row.effective_on, row.fact_id) > (effective_on, fact_id):
+            return fact_id, False  # an older observation arriving late: history only
+        is_null = all(v is None for v in values.values())
+        if row is not None:
+            if is_null:
+                self.conn.execute(delete(cur).where(cur.c.user_id == user_id, cur.c.name == name))
+            else:
+                self.conn.execute(update(cur).where(cur.c.user_id == user_id, cur.c.name == name)
+                                  .values(fact_id=fact_id, effective_on=effective_on, **values))
+        elif not is_null:
+            self.conn.execute(insert(cur).values(user_id=user_id, name=name, fact_id=fact_id,
+                                                 effective_on=effective_on, **values))
+        return fact_id, True
+
+    def history(self, user_id: str, limit: int) -> list[Any]:
+        f = ts.user_facts.c
+        return list(self.conn.execute(select(ts.user_facts).where(f.user_id == user_id)
+                                      .order_by(f.fact_id.desc()).limit(limit)))
+
+    def set_real_name_verified(self, user_id: str, verified: bool) -> None:
+        self.conn.execute(update(t.users).where(t.users.c.user_id == user_id).values(real_name_verified=verified))
+
+    def lock_user(self, user_id: str) -> Any:
+        """The user row, locked for the transaction (serialises fact updates of one user)."""
+        return self.conn.execute(select(t.users).where(t.users.c.user_id == user_id).with_for_update()).first()
+
+    # -- contacts -------------------------------------------------------------------
+
+    def replace_contacts(self, user_id: str, contacts: Sequence[tuple[str, bool]], today: dt.date) -> None:
+        c = ts.user_contacts
+        old = dict(self.conn.execute(select(c.c.contact_user_id, c.c.added_on).where(c.c.user_id == user_id)).all())
+        self.conn.execute(delete(c).where(c.c.user_id == user_id))
+        if contacts:
+            self.conn.execute(insert(c), [{"user_id": user_id, "contact_user_id": cid, "verified": verified,
+                                           "added_on": old.get(cid, today)} for cid, verified in contacts])
+
+    def contacts(self, user_id: str) -> list[Any]:
+        c = ts.user_contacts.c
+        return list(self.conn.execute(select(ts.user_contacts).where(c.user_id == user_id).order_by(c.contact_user_id)))
+
+    # -- activity events --------------------------------------------------------------
+
+    def existing_external_ids(self, user_id: str, external_ids: Iterable[str]) -> set[str]:
+        e = ts.activity_events.c
+        ids = list(external_ids)
+        if not ids:
+            return set()
+        return set(self.conn.execute(select(e.external_id).where(e.user_id == user_id, e.external_id.in_(ids))).scalars())
+
+    def add_events(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(insert(ts.activity_events), rows)
+
+    def events(self, user_id: str, limit: int) -> list[Any]:
+        e = ts.activity_events.c
+        return list(self.conn.execute(select(ts.activity_events).where(e.user_id == user_id)
+                                      .order_by(e.event_id.desc()).limit(limit)))
+
+    # -- batch readers ----------------------------------------------------------------
+
+    def users_by_user(self, user_ids: Sequence[str] | None) -> list[Any]:
+        """user_id, real_name_verified, phone and the profile fields the facts read, by user."""
+        u = t.users.c
+        prof = u.profile
+        return self.conn.execute(
+            select(u.user_id, u.real_name_verified, u.phone,
+                   prof["education"].as_string().label("education"),
+                   prof["occupation"].as_string().label("occupation"),
+                   prof["employer"].as_string().label("employer"),
+                   prof["email"].as_string().label("email"),
+                   prof["address"].as_string().label("address"),
+                   prof["id_document_expires_on"].as_string().label("id_document_expires_on"),
+                   prof["bank_card_bound"].as_boolean().label("bank_card_bound"))
+            .where(_in(u.user_id, user_ids)).order_by(u.user_id)).all()
+
+    def current_facts_by_user(self, names: Sequence[tuple[str, str]], user_ids: Sequence[str] | None) -> list[Any]:
+        """One row per user with a current fact: the value of every fact of ``names``
+        (``(name, kind)`` with kind int / bool / str; booleans as 0/1) and, for
+        ``credit_history_months``, the date it was effective on (``credit_history_months__on``)."""
+        c = ts.user_facts_current.c
+        cols = [c.user_id]
+        for name, kind in names:
+            if kind == "int":
+                value: Any = c.value_int
+            elif kind == "bool":
+                value = case((c.value_bool.is_(True), 1), (c.value_bool.is_(False), 0), else_=null())
+            else:
+                value = c.value_text
+            cols.append(func.max(case((c.name == name, value), else_=null())).label(name))
+        cols.append(func.max(case((c.name == "credit_history_months", c.effective_on), else_=null()))
+                    .label("credit_history_months__on"))
+        return self.conn.execute(select(*cols).where(_in(c.user_id, user_ids)).group_by(c.user_id)).all()
+
+    def activity_by_user(self, start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
+        """Over ``start ≤ day ≤ as_of``: payments (purchases not fully refunded, app payments,
+        utility payments), offline payments, distinct categories paid, distinct active days
+        (any purchase or activity event), by user."""
+        p, a, e = t.purchases.c, t.credit_accounts.c, ts.activity_events.c
+        purchases = (select(a.user_id.label("user_id"), literal(1).label("is_payment"),
+                            p.channel.label("channel"), p.merchant_category.label("category"),
+                            p.business_date.label("day"))
+                     .select_from(t.purchases.join(t.credit_accounts, a.account_id == p.account_id))
+                     .where(p.business_date >= start, p.business_date <= as_of, p.refunded < p.amount,
+                            _in(a.user_id, user_ids)))
+        is_payment = e.kind.in_(("payment", "utility_payment"))
+        events = (select(e.user_id, case((is_payment, 1), else_=0), e.channel,
+                         case((e.kind == "utility_payment", literal("utilities")), (is_payment, e.category),
+                              else_=null()),
+                         e.occurred_on)
+                  .where(e.occurred_on >= start, e.occurred_on <= as_of, _in(e.user_id, user_ids)))
+        u = union_all(purchases, events).subquery()
+        paying = u.c.is_payment == 1
+        return self.conn.execute(
+            select(u.c.user_id,
+                   func.sum(u.c.is_payment).label("payments"),
+                   func.sum(case((and_(paying, u.c.channel == "offline"), 1), else_=0)).label("offline"),
+                   func.count(distinct(case((paying, u.c.category), else_=null()))).label("categories"),
+                   func.count(distinct(u.c.day)).label("active_days"))
+            .group_by(u.c.user_id)).all()
+
+    def event_counts_by_user(self, kinds: Sequence[str], start: dt.date, as_of: dt.date,
+                             user_ids: Sequence[str] | None) -> list[Any]:
+        """How many events of each of ``kinds`` each user had over ``start ≤ day ≤ as_of``."""
+        e = ts.activity_events.c
+        cols = [func.sum(case((e.kind == k, 1), else_=0)).label(k) for k in kinds]
+        return self.conn.execute(select(e.user_id, *cols)
+                                 .where(e.occurred_on >= start, e.occurred_on <= as_of, e.kind.in_(list(kinds)),
+                                        _in(e.user_id, user_ids))
+                                 .group_by(e.user_id)).all()
+
+    def contacts_by_user(self, threshold: int, user_ids: Sequence[str] | None) -> list[Any]:
+        """Per user: verified contacts, those whose standing huabei knows (they have a score),
+        and those in good standing (latest score ≥ ``threshold`` and no overdue open line)."""
+        uc, s, a = ts.user_contacts.c, ts.credit_scores.c, t.credit_accounts.c
+        latest = select(s.user_id, func.max(s.score_id).label("sid")).group_by(s.user_id).subquery()
+        standing = (select(latest.c.user_id, ts.credit_scores.c.score)
+                    .select_from(latest.join(ts.credit_scores, ts.credit_scores.c.score_id == latest.c.sid))
+                    .subquery())
+        overdue = (select(a.user_id).where(a.state == "open", a.block_code == "account_overdue")
+                   .distinct().subquery())
+        verified = uc.verified.is_(True)
+        known = and_(verified, standing.c.score.is_not(None))
+        good = and_(known, standing.c.score >= threshold, overdue.c.user_id.is_(None))
+        return self.conn.execute(
+            select(uc.user_id,
+                   func.sum(case((verified, 1), else_=0)).label("verified"),
+                   func.sum(case((known, 1), else_=0)).label("known"),
+                   func.sum(case((good, 1), else_=0)).label("good"))
+            .select_from(ts.user_contacts
+                         .outerjoin(standing, standing.c.user_id == uc.contact_user_id)
+                         .outerjoin(overdue, overdue.c.user_id == uc.contact_user_id))
+            .where(_in(uc.user_id, user_ids))
+            .group_by(uc.user_id)).all()
+
+    def campaign_completions_by_user(self, start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
+        ce = ts.campaign_enrolments.c
+        return self.conn.execute(select(ce.user_id, func.count().label("n"))
+                                 .where(ce.status == "completed", ce.completed_on >= start, ce.completed_on <= as_of,
+                                        _in(ce.user_id, user_ids))
+                                 .group_by(ce.user_id)).all()
+
+
+class CreditRecordRepository:
+    """What the system knows of a user's credit lines: accounts, repayment record, raise applications."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def accounts_by_user(self, user_ids: Sequence[str] | None) -> list[Any]:
+        """Every credit line (open and closed) of the users, oldest first."""
+        a = t.credit_accounts.c
+        return self.conn.execute(
+            select(a.user_id, a.account_id, a.state, a.base_limit, a.temporary_limit, a.temporary_limit_expires_on,
+                   a.used, a.block_code, a.opened_on, a.due_day)
+            .where(_in(a.user_id, user_ids)).order_by(a.user_id, a.account_id)).all()
+
+    def overdue_events_by_user(self, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
+        """The delinquency record from the domain-event outbox (see docs/scoring.md, "Repayment record").
+
+        Reads ``BecameOverdue``, ``DelinquencyBucketChanged`` and ``DelinquencyCured`` events up
+        to ``as_of`` (whatever the bill tables look like): user, account, event type, the bill
+        ``period`` of the payload when present (None: the line's delinquency as a whole), its
+        ``days_past_due`` (``days_past_due_before`` on a cure), the event's date and id.
+        """
+        ev, a = t.domain_events.c, t.credit_accounts.c
+        return self.conn.execute(
+            select(a.user_id, ev.account_id, ev.event_type,
+                   ev.payload["period"].as_string().label("period"),
+                   func.coalesce(ev.payload["days_past_due"].as_integer(),
+                                 ev.payload["days_past_due_before"].as_integer()).label("days_past_due"),
+                   ev.business_date, ev.event_id)
+            .select_from(t.domain_events.join(t.credit_accounts, a.account_id == ev.account_id))
+            .where(ev.event_type.in_(OVERDUE_EVENT_TYPES), ev.business_date <= as_of, _in(a.user_id, user_ids))
+            .order_by(ev.event_id)).all()
+
+    def due_periods_by_user(self, periods: Sequence[tuple[int, dt.date, dt.date, Sequence[int]]],
+                            user_ids: Sequence[str] | None) -> list[Any]:
+        """Bills that fell due, counted as the distinct (line, bill period) with purchases not
+        fully refunded. ``periods``: (key, first purchase day, last purchase day, due days for
+        which that bill's due date lies in the window)."""
+        if not periods:
+            return []
+        p, a = t.purchases.c, t.credit_accounts.c
+        whens = [(and_(p.business_date >= lo, p.business_date <= hi, a.due_day.in_(list(days))),
+                  a.account_id * 1000 + key) for key, lo, hi, days in periods if days]
+        if not whens:
+            return []
+        bill = case(*whens, else_=null())
+        lo = min(x[1] for x in periods)
+        hi = max(x[2] for x in periods)
+        return self.conn.execute(
+            select(a.user_id, func.count(distinct(bill)).label("n"))
+            .select_from(t.purchases.join(t.credit_accounts, a.account_id == p.account_id))
+            .where(p.business_date >= lo, p.business_date <= hi, p.refunded < p.amount, _in(a.user_id, user_ids))
+            .group_by(a.user_id)).all()
+
+    def active_restriction_causes(self, user_id: str) -> list[str]:
+        r, a = t.restrictions.c, t.credit_accounts.c
+        return list(self.conn.execute(
+            select(r.cause).select_from(t.restrictions.join(t.credit_accounts, a.account_id == r.account_id))
+            .where(a.user_id == user_id, r.active.is_(True))).scalars())
+
+
+class ScoreRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add_columns(self, columns: dict[str, list[Any]]) -> int:
+        """Score rows given column by column (the batch path: :func:`bulk_insert`)."""
+        return bulk_insert(self.conn, ts.credit_scores, columns)
+
+    def add(self, **values: Any) -> int:
+        s = ts.credit_scores
+        return self.conn.execute(insert(s).values(**values).returning(s.c.score_id)).scalar_one()
+
+    def _latest_ids(self, user_ids: Sequence[str] | None, on_or_before: dt.date | None = None) -> Any:
+        s = ts.credit_scores.c
+        q = select(func.max(s.score_id).label("sid")).where(_in(s.user_id, user_ids))
+        if on_or_before is not None:
+            q = q.where(s.as_of <= on_or_before)
+        return q.group_by(s.user_id).subquery()
+
+    def latest_by_user(self, user_ids: Sequence[str] | None, on_or_before: dt.date | None = None) -> list[Any]:
+        """The latest stored score of each user (of ``user_ids``), optionally as of a date."""
+        latest = self._latest_ids(user_ids, on_or_before)
+        s = ts.credit_scores
+        return self.conn.execute(select(s).join(latest, latest.c.sid == s.c.score_id).order_by(s.c.user_id)).all()
+
+    def latest_points(self, user_ids: Sequence[str] | None) -> list[Any]:
+        """user_id, score, band and the five dimension points of each user's latest score."""
+        latest = self._latest_ids(user_ids)
+        s = ts.credit_scores.c
+        return self.conn.execute(
+            select(s.user_id, s.score, s.band, s.credit_history, s.behaviour, s.capacity, s.identity, s.connections)
+            .select_from(ts.credit_scores.join(latest, latest.c.sid == s.score_id))).all()
+
+    def scores_on(self, day: dt.date) -> list[int]:
+        """Each user's latest score with ``as_of <= day`` (the population of that date, for PSI)."""
+        latest = self._latest_ids(None, day)
+        s = ts.credit_scores.c
+        return list(self.conn.execute(select(s.score).select_from(
+            ts.credit_scores.join(latest, latest.c.sid == s.score_id))).scalars())
+
+    def history(self, user_id: str, limit: int, starting_after: int | None = None) -> list[Any]:
+        s = ts.credit_scores.c
+        q = select(ts.credit_scores).where(s.user_id == user_id)
+        if starting_after is not None:
+            q = q.where(s.score_id < starting_after)
+        return list(self.conn.execute(q.order_by(s.score_id.desc()).limit(limit + 1)))
+
+
+class ApplicationRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add(self, **values: Any) -> int:
+        a = ts.limit_raise_applications
+        return self.conn.execute(insert(a).values(**values).returning(a.c.application_id)).scalar_one()
+
+    def get(self, application_id: int) -> Any:
+        a = ts.limit_raise_applications
+        return self.conn.execute(select(a).where(a.c.application_id == application_id)).first()
+
+    def last_considered_on(self, user_id: str) -> dt.date | None:
+        """The date of the user's latest application that was considered (not refused as too frequent)."""
+        a = ts.limit_raise_applications.c
+        return self.conn.execute(select(func.max(a.applied_on))
+                                 .where(a.user_id == user_id, a.primary_reason != "too_frequent")).scalar()
+
+    def for_account(self, account_id: int, limit: int) -> list[Any]:
+        a = ts.limit_raise_applications.c
+        return list(self.conn.execute(select(ts.limit_raise_applications).where(a.account_id == account_id)
+                                      .order_by(a.application_id.desc()).limit(limit)))
+
+    def counts_by_user(self, start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
+        a = ts.limit_raise_applications.c
+        return self.conn.execute(select(a.user_id, func.count().label("n"))
+                                 .where(a.applied_on >= start, a.applied_on <= as_of, _in(a.user_id, user_ids))
+                                 .group_by(a.user_id)).all()
+
+
+class EnrolmentRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add(self, **values: Any) -> int:
+        e = ts.campaign_enrolments
+        return self.conn.execute(insert(e).values(**values).returning(e.c.enrolment_id)).scalar_one()
+
+    def get(self, enrolment_id: int) -> Any:
+        e = ts.campaign_enrolments
+        return self.conn.execute(select(e).where(e.c.enrolment_id == enrolment_id)).first()
+
+    def joined(self, account_id: int, campaign_code: str) -> bool:
+        e = ts.campaign_enrolments.c
+        return self.conn.execute(select(literal(1)).where(e.account_id == account_id,
+                                                          e.campaign_code == campaign_code)).first() is not None
+
+    def for_account(self, account_id: int) -> list[Any]:
+        e = ts.campaign_enrolments.c
+        return list(self.conn.execute(select(ts.campaign_enrolments).where(e.account_id == account_id)
+                                      .order_by(e.enrolment_id)))
+
+    def progress(self, today: dt.date, *, enrolment_ids: Sequence[int] | None = None,
+                 unsettled_only: bool = True) -> list[Any]:
+        """Every enrolment still to settle (in progress, or completed but not yet rewarded) with
+        its progress: purchases of its line on days ``enrolled_on ≤ d < ends_on`` (and ≤ today)
+        of at least ``min_payment`` net of refunds, and their distinct categories. One query."""
+        e, p = ts.campaign_enrolments.c, t.purchases.c
+        counted = and_(p.account_id == e.account_id, p.business_date >= e.enrolled_on, p.business_date < e.ends_on,
+                       p.business_date <= today, p.amount - p.refunded >= e.min_payment, p.refunded < p.amount)
+        q = (select(e.enrolment_id, e.account_id, e.user_id, e.campaign_code, e.enrolled_on, e.ends_on,
+                    e.required_payments, e.required_categories, e.reward_kind, e.reward_amount, e.reward_days,
+                    e.status, e.completed_on, e.rewarded_on, e.payments, e.categories,
+                    func.count(p.purchase_id).label("done_payments"),
+                    func.count(distinct(p.merchant_category)).label("done_categories"))
+             .select_from(ts.campaign_enrolments.outerjoin(t.purchases, counted))
+             .group_by(e.enrolment_id, e.account_id, e.user_id, e.campaign_code, e.enrolled_on, e.ends_on,
+                       e.required_payments, e.required_categories, e.reward_kind, e.reward_amount, e.reward_days,
+                       e.status, e.completed_on, e.rewarded_on, e.payments, e.categories)
+             .order_by(e.enrolment_id))
+        if unsettled_only:
+            q = q.where(or_(e.status == "in_progress", and_(e.status == "completed", e.rewarded_on.is_(None))))
+        if enrolment_ids is not None:
+            q = q.where(e.enrolment_id.in_(list(enrolment_ids)))
+        return self.conn.execute(q).all()
+
+    def set_progress(self, rows: list[dict[str, Any]]) -> None:
+        """Store progress and status: rows of enrolment_id, payments, categories, status, completed_on, rewarded_on."""
+        e = ts.campaign_enrolments
+        for r in rows:
+            self.conn.execute(update(e).where(e.c.enrolment_id == r["enrolment_id"])
+                              .values(payments=r["payments"], categories=r["categories"], status=r["status"],
+                                      completed_on=r["completed_on"], rewarded_on=r["rewarded_on"]))
+
+
+class LimitBatchRepository:
+    """Set-based writes of the periodic re-evaluation and of temporary-limit expiry."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def apply_base_limits(self, decisions: list[dict[str, Any]]) -> list[int]:
+        """Set ``base_limit`` to ``new`` where the line is still as the decision saw it — open,
+        ``base_limit = old``, unblocked for a raise, ``used <= new`` for a cut — with one
+        ``UPDATE … FROM`` a temporary staging table per 50,000 decisions (PostgreSQL, SQLite
+        ≥ 3.33). Returns the account ids changed; a line that changed meanwhile waits for the
+        next review. The staging table is created and dropped inside the transaction (a
+        rollback removes it too)."""
+        from sqlalchemy import BigInteger, Column, MetaData, Table
+
+        if not decisions:
+            return []
+        md = MetaData()
+        stage = Table("limit_review_stage", md, Column("account_id", BigInteger, primary_key=True),
+                      Column("old", BigInteger), Column("new", BigInteger), prefixes=["TEMPORARY"])
+        stage.create(self.conn)
+        a = t.credit_accounts
+        changed: list[int] = []
+        for i in range(0, len(decisions), 50_000):
+            chunk = decisions[i:i + 50_000]
+            self.conn.execute(delete(stage))
+            bulk_insert(self.conn, stage, {"account_id": [d["account_id"] for d in chunk],
+                                           "old": [d["old"] for d in chunk], "new": [d["new"] for d in chunk]})
+            s = stage.c
+            stmt = (update(a).values(base_limit=s.new)
+                    .where(a.c.account_id == s.account_id, a.c.state == "open", a.c.base_limit == s.old,
+                           or_(and_(s.new > s.old, a.c.block_code.is_(None)),
+                               and_(s.new < s.old, a.c.used <= s.new)))
+                    .returning(a.c.account_id))
+            changed += list(self.conn.execute(stmt).scalars())
+        stage.drop(self.conn)
+        return changed
+
+    def add_limit_changes(self, rows: list[dict[str, Any]]) -> None:
+        _bulk_rows(self.conn, t.limit_changes, rows)
+
+    def add_events(self, rows: list[dict[str, Any]]) -> None:
+        _bulk_rows(self.conn, t.domain_events, rows)
+
+
+    def scenario_candidates(self, category: str, start: dt.date, as_of: dt.date) -> list[Any]:
+        """Open, unblocked lines that paid in ``category`` over ``start ≤ day ≤ as_of``, with their user."""
+        a, p = t.credit_accounts.c, t.purchases.c
+        spent = (select(p.account_id).where(p.merchant_category == category, p.business_date >= start,
+                                            p.business_date <= as_of, p.refunded < p.amount)
+                 .distinct().subquery())
+        return self.conn.execute(
+            select(a.account_id, a.user_id, a.temporary_limit, a.temporary_limit_expires_on)
+            .select_from(t.credit_accounts.join(spent, spent.c.account_id == a.account_id))
+            .where(a.state == "open", a.block_code.is_(None)).order_by(a.account_id)).all()
+
+
+def _bulk_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """:func:`bulk_insert` of row dicts (all with the same keys)."""
+    if rows:
+        keys = list(rows[0])
+        bulk_insert(conn, table, {k: [r[k] for r in rows] for k in keys})
+
+
+__all__ = [
+    "ApplicationRepository", "CreditRecordRepository", "EnrolmentRepository", "FactRepository",
+    "LimitBatchRepository", "OVERDUE_EVENT_TYPES", "ScoreRepository",
+]
