@@ -105,9 +105,9 @@ def test_statement_date_month_end_and_leap_year(at):
 
 
 def test_bill_with_only_refunds_has_a_credit_balance_applied_to_the_next_bill(at):
-    s = at(D(2026, 10, 25))
+    s = at(D(2026, 10, 31))
     acct = new_account(s, yuan("5000.00"))
-    run_until(s, D(2026, 10, 25))
+    run_until(s, D(2026, 10, 31))
     pid = buy(s, acct, yuan("100.00")).body["purchase_id"]
     run_until(s, D(2026, 11, 2))
     purchases.repay(s, acct, yuan("100.00"), "all")

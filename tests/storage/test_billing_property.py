@@ -25,8 +25,8 @@ from huabei.store import tables_billing as tb
 from huabei.store.tables import metadata
 from tests.storage.test_billing_eod import snapshot
 
-START = dt.date(2026, 10, 24)
-DAYS = 30  # to 2026-11-22: the 11-01 statement date, the 11-10 due date, overdue days after it
+START = dt.date(2026, 10, 27)
+DAYS = 21  # to 2026-11-16: the 11-01 statement date, the 11-10 due date, overdue days after it
 ACCOUNTS = 2
 
 op = st.one_of(
@@ -36,7 +36,7 @@ op = st.one_of(
     st.tuples(st.just("repay_minimum"), st.integers(0, ACCOUNTS - 1), st.just(0)),
     st.tuples(st.just("convert"), st.integers(0, ACCOUNTS - 1), st.sampled_from([3, 6])),
 )
-activity = st.dictionaries(st.integers(0, DAYS - 1), st.lists(op, min_size=1, max_size=3), max_size=10)
+activity = st.dictionaries(st.integers(0, DAYS - 1), st.lists(op, min_size=1, max_size=3), max_size=8)
 
 
 def _reset(system) -> None:

@@ -79,7 +79,7 @@ def test_opening_gives_the_policy_limit_and_more_capacity_gives_more(system):
     assert b["base_limit"] % system.terms.limits.limit_step == 0
     with system.uow(readonly=True) as uow:
         pop = scoring.collect_facts(uow, user_ids=["rich"])
-        score = uow.scores.latest_points(["rich"])[0].score
+        score = uow.scores.latest_points(["rich"])[0][1]
     assert b["base_limit"] == lp.propose_base_limit(score, pop.facts_of(0), system.terms.limits).limit
     assert "strong_income" in codes(changes(system, b["account_id"])[0]["reasons"])
 

@@ -73,7 +73,7 @@ def enrol(system: Huabei, account_id: int, code: str) -> dict[str, Any]:
         if campaign.min_score is not None:
             latest = uow.scores.latest_points([line.user_id])
             if latest:
-                score = latest[0].score
+                score = latest[0][1]  # (user_id, score, band, ...)
             else:
                 pop = scoring.collect_facts(uow, user_ids=[line.user_id])
                 score = int(scoring.score_population(pop, scoring.scorecard_for(uow.terms.scoring)).scores[0])

@@ -314,7 +314,7 @@ def grant_scenario_temporary_limits(system: Huabei, *, category: str, amount: in
         today = uow.today()
         rows = uow.limit_batch.scenario_candidates(category, today - dt.timedelta(days=window_days - 1), today)
         if min_score is not None and rows:
-            latest = {r.user_id: r.score for r in uow.scores.latest_points(sorted({r.user_id for r in rows}))}
+            latest = {r[0]: r[1] for r in uow.scores.latest_points(sorted({r.user_id for r in rows}))}
             rows = [r for r in rows if latest.get(r.user_id, -1) >= min_score]
         for r in rows:
             grant_temporary(uow, r.account_id, amount, days, ["scenario_temporary_limit", "temporary_limit_granted"],

@@ -204,27 +204,26 @@ class Aligner:
         self.n = len(user_ids)
 
     def positions(self, keys: Sequence[Any]) -> np.ndarray:
-        return self.index.get_indexer(pd.Index(list(keys), dtype=object))
+        keys = keys if isinstance(keys, np.ndarray) else np.array(list(keys), dtype=object)
+        return self.index.get_indexer(keys)
 
     def __call__(self, rows: Sequence[Any], names: Sequence[str]) -> dict[str, np.ndarray]:
         out = {name: np.full(self.n, None, dtype=object) for name in names}
         if rows and self.n:
-            cols = list(zip(*rows))
-            pos = self.positions(cols[0])
+            table = _table(rows, len(names) + 1)
+            pos = self.index.get_indexer(table[:, 0])
             keep = pos >= 0
-            for name, values in zip(names, cols[1:]):
-                column = np.empty(len(values), dtype=object)
-                column[:] = values
-                out[name][pos[keep]] = column[keep]
+            for k, name in enumerate(names, start=1):
+                out[name][pos[keep]] = table[keep, k]
         return out
 
 
-def _column(rows: Sequence[Any], k: int, n: int) -> np.ndarray:
-    """Column ``k`` of result rows as an object array."""
-    out = np.empty(n, dtype=object)
-    if n:
-        out[:] = [r[k] for r in rows]
-    return out
+def _table(rows: Sequence[Any], width: int) -> np.ndarray:
+    """Result rows (tuples of scalars) as a 2-D object array, in one C-level conversion."""
+    table = np.empty((len(rows), width), dtype=object)
+    if len(rows):
+        table[:] = rows
+    return table
 
 
 def _unknown(values: np.ndarray) -> np.ndarray:
@@ -380,11 +379,11 @@ def collect_facts(uow: UnitOfWork, *, as_of: dt.date | None = None,
     d365 = as_of - dt.timedelta(days=364)
     ids = sorted(set(user_ids)) if user_ids is not None else None
 
-    user_rows = uow.facts.users_by_user(ids)
+    user_names = ["user_id", "real_name_verified", "phone", "education", "occupation", "employer", "email",
+                  "address", "id_document_expires_on", "bank_card_bound"]
+    user_rows = _table(uow.facts.users_by_user(ids), len(user_names))
     n = len(user_rows)
-    user_cols = {name: _column(user_rows, k, n) for k, name in enumerate(
-        ["user_id", "real_name_verified", "phone", "education", "occupation", "employer", "email", "address",
-         "id_document_expires_on", "bank_card_bound"])}
+    user_cols = {name: user_rows[:, k].copy() for k, name in enumerate(user_names)}
     del user_rows
     align = Aligner(user_cols["user_id"])
     cols: dict[str, Any] = {}
@@ -435,8 +434,9 @@ def collect_facts(uow: UnitOfWork, *, as_of: dt.date | None = None,
     lines = uow.credit_record.accounts_by_user(ids)
     opened = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     if lines:
-        owner = align.positions([r[0] for r in lines])
-        line_opened = _dates([r[8] for r in lines])
+        line_table = _table(lines, len(line_names))
+        owner = align.positions(line_table[:, 0])
+        line_opened = _dates(line_table[:, 8])
         first = np.full(n, np.datetime64("2262-01-01"), dtype="datetime64[D]")
         np.minimum.at(first, owner, line_opened)
         opened = np.where(first == np.datetime64("2262-01-01"), np.datetime64("NaT"), first)

@@ -140,16 +140,18 @@ def render_comparison(comparison: dict[str, Any], console: Any) -> None:
         tb.add_row(name, *[_show(row["kind"], v) for v in row["values"]],
                    *[_show_diff(row["kind"], d) for d in row["differences"]])
     console.print(tb)
-    key = ("accounts_opened", "purchase_volume", "revenue_total", "balance_dpd_31_60", "balance_dpd_90_plus")
-    mt = Table(title="by month")
+    key = ("accounts_opened", "accounts_declined", "purchase_volume", "utilisation_percent", "revenue_total",
+           "balance_dpd_1_30", "balance_dpd_31_60", "balance_dpd_90_plus")
+    mt = Table(title="by month (yuan; Δ = difference from the first policy)")
     mt.add_column("month")
+    mt.add_column("policy")
     for name in key:
-        for label in labels:
-            mt.add_column(f"{name} [{label}]", justify="right")
+        mt.add_column(name.replace("_", " "), justify="right")
     for m in comparison["months"]:
-        cells = []
-        for name in key:
-            row = m["metrics"][name]
-            cells += [_show(row["kind"], v) for v in row["values"]]
-        mt.add_row(m["month"], *cells)
+        for i, label in enumerate(labels):
+            mt.add_row(m["month"] if i == 0 else "", label,
+                       *[_show(m["metrics"][n]["kind"], m["metrics"][n]["values"][i]) for n in key])
+        for j, label in enumerate(labels[1:]):
+            mt.add_row("", f"Δ {label}", *[_show_diff(m["metrics"][n]["kind"], m["metrics"][n]["differences"][j])
+                                           for n in key])
     console.print(mt)

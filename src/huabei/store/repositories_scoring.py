@@ -41,6 +41,18 @@ def _in(column: Any, user_ids: Sequence[str] | None) -> Any:
     return literal(True) if user_ids is None else column.in_(list(user_ids))
 
 
+def fetch_rows(conn: Connection, stmt: Any) -> list[tuple[Any, ...]]:
+    """Run a SELECT (SQLAlchemy binds the parameters) and fetch the DBAPI cursor's plain
+    tuples — no row objects, no result processing: about half the cost on a million rows.
+    The batch readers use it; values come as the driver gives them (on SQLite dates are
+    ISO strings and booleans 0 / 1), parsed column-wise by the callers."""
+    result = conn.execute(stmt)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
 def bulk_insert(conn: Connection, table: Table, columns: dict[str, list[Any]]) -> int:
     """Insert many rows given column by column, in the connection's transaction, without
     per-row statement processing: ``executemany`` on the SQLite cursor, ``COPY`` on
@@ -170,7 +182,7 @@ class FactRepository:
         """user_id, real_name_verified, phone and the profile fields the facts read, by user."""
         u = t.users.c
         prof = u.profile
-        return self.conn.execute(
+        return fetch_rows(self.conn,
             select(u.user_id, u.real_name_verified, u.phone,
                    prof["education"].as_string().label("education"),
                    prof["occupation"].as_string().label("occupation"),
@@ -179,7 +191,7 @@ class FactRepository:
                    prof["address"].as_string().label("address"),
                    prof["id_document_expires_on"].as_string().label("id_document_expires_on"),
                    prof["bank_card_bound"].as_boolean().label("bank_card_bound"))
-            .where(_in(u.user_id, user_ids)).order_by(u.user_id)).all()
+            .where(_in(u.user_id, user_ids)).order_by(u.user_id))
 
     def current_facts_by_user(self, names: Sequence[tuple[str, str]], user_ids: Sequence[str] | None) -> list[Any]:
         """One row per user with a current fact: the value of every fact of ``names``
@@ -197,7 +209,7 @@ class FactRepository:
             cols.append(func.max(case((c.name == name, value), else_=null())).label(name))
         cols.append(func.max(case((c.name == "credit_history_months", c.effective_on), else_=null()))
                     .label("credit_history_months__on"))
-        return self.conn.execute(select(*cols).where(_in(c.user_id, user_ids)).group_by(c.user_id)).all()
+        return fetch_rows(self.conn, select(*cols).where(_in(c.user_id, user_ids)).group_by(c.user_id))
 
     def activity_by_user(self, start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
         """Over ``start ≤ day ≤ as_of``: payments (purchases not fully refunded, app payments,
@@ -218,23 +230,23 @@ class FactRepository:
                   .where(e.occurred_on >= start, e.occurred_on <= as_of, _in(e.user_id, user_ids)))
         u = union_all(purchases, events).subquery()
         paying = u.c.is_payment == 1
-        return self.conn.execute(
+        return fetch_rows(self.conn,
             select(u.c.user_id,
                    func.sum(u.c.is_payment).label("payments"),
                    func.sum(case((and_(paying, u.c.channel == "offline"), 1), else_=0)).label("offline"),
                    func.count(distinct(case((paying, u.c.category), else_=null()))).label("categories"),
                    func.count(distinct(u.c.day)).label("active_days"))
-            .group_by(u.c.user_id)).all()
+            .group_by(u.c.user_id))
 
     def event_counts_by_user(self, kinds: Sequence[str], start: dt.date, as_of: dt.date,
                              user_ids: Sequence[str] | None) -> list[Any]:
         """How many events of each of ``kinds`` each user had over ``start ≤ day ≤ as_of``."""
         e = ts.activity_events.c
         cols = [func.sum(case((e.kind == k, 1), else_=0)).label(k) for k in kinds]
-        return self.conn.execute(select(e.user_id, *cols)
+        return fetch_rows(self.conn, select(e.user_id, *cols)
                                  .where(e.occurred_on >= start, e.occurred_on <= as_of, e.kind.in_(list(kinds)),
                                         _in(e.user_id, user_ids))
-                                 .group_by(e.user_id)).all()
+                                 .group_by(e.user_id))
 
     def contacts_by_user(self, threshold: int, user_ids: Sequence[str] | None) -> list[Any]:
         """Per user: verified contacts, those whose standing huabei knows (they have a score),
@@ -249,7 +261,7 @@ class FactRepository:
         verified = uc.verified.is_(True)
         known = and_(verified, standing.c.score.is_not(None))
         good = and_(known, standing.c.score >= threshold, overdue.c.user_id.is_(None))
-        return self.conn.execute(
+        return fetch_rows(self.conn,
             select(uc.user_id,
                    func.sum(case((verified, 1), else_=0)).label("verified"),
                    func.sum(case((known, 1), else_=0)).label("known"),
@@ -258,15 +270,14 @@ class FactRepository:
                          .outerjoin(standing, standing.c.user_id == uc.contact_user_id)
                          .outerjoin(overdue, overdue.c.user_id == uc.contact_user_id))
             .where(_in(uc.user_id, user_ids))
-            .group_by(uc.user_id)).all()
+            .group_by(uc.user_id))
 
     def campaign_completions_by_user(self, start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
         ce = ts.campaign_enrolments.c
-        return self.conn.execute(select(ce.user_id, func.count().label("n"))
+        return fetch_rows(self.conn, select(ce.user_id, func.count().label("n"))
                                  .where(ce.status == "completed", ce.completed_on >= start, ce.completed_on <= as_of,
                                         _in(ce.user_id, user_ids))
-                                 .group_by(ce.user_id)).all()
-
+                                 .group_by(ce.user_id))
 
 class CreditRecordRepository:
     """What the system knows of a user's credit lines: accounts, repayment record, raise applications."""
@@ -277,10 +288,10 @@ class CreditRecordRepository:
     def accounts_by_user(self, user_ids: Sequence[str] | None) -> list[Any]:
         """Every credit line (open and closed) of the users, oldest first."""
         a = t.credit_accounts.c
-        return self.conn.execute(
+        return fetch_rows(self.conn,
             select(a.user_id, a.account_id, a.state, a.base_limit, a.temporary_limit, a.temporary_limit_expires_on,
                    a.used, a.block_code, a.opened_on, a.due_day)
-            .where(_in(a.user_id, user_ids)).order_by(a.user_id, a.account_id)).all()
+            .where(_in(a.user_id, user_ids)).order_by(a.user_id, a.account_id))
 
     def overdue_events_by_user(self, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
         """The delinquency record from the domain-event outbox (see docs/scoring.md, "Repayment record").
@@ -291,7 +302,7 @@ class CreditRecordRepository:
         ``days_past_due`` (``days_past_due_before`` on a cure), the event's date and id.
         """
         ev, a = t.domain_events.c, t.credit_accounts.c
-        return self.conn.execute(
+        return fetch_rows(self.conn,
             select(a.user_id, ev.account_id, ev.event_type,
                    ev.payload["period"].as_string().label("period"),
                    func.coalesce(ev.payload["days_past_due"].as_integer(),
@@ -299,7 +310,7 @@ class CreditRecordRepository:
                    ev.business_date, ev.event_id)
             .select_from(t.domain_events.join(t.credit_accounts, a.account_id == ev.account_id))
             .where(ev.event_type.in_(OVERDUE_EVENT_TYPES), ev.business_date <= as_of, _in(a.user_id, user_ids))
-            .order_by(ev.event_id)).all()
+            .order_by(ev.event_id))
 
     def due_periods_by_user(self, periods: Sequence[tuple[int, dt.date, dt.date, Sequence[int]]],
                             user_ids: Sequence[str] | None) -> list[Any]:
@@ -316,11 +327,11 @@ class CreditRecordRepository:
         bill = case(*whens, else_=null())
         lo = min(x[1] for x in periods)
         hi = max(x[2] for x in periods)
-        return self.conn.execute(
+        return fetch_rows(self.conn,
             select(a.user_id, func.count(distinct(bill)).label("n"))
             .select_from(t.purchases.join(t.credit_accounts, a.account_id == p.account_id))
             .where(p.business_date >= lo, p.business_date <= hi, p.refunded < p.amount, _in(a.user_id, user_ids))
-            .group_by(a.user_id)).all()
+            .group_by(a.user_id))
 
     def active_restriction_causes(self, user_id: str) -> list[str]:
         r, a = t.restrictions.c, t.credit_accounts.c
@@ -358,9 +369,9 @@ class ScoreRepository:
         """user_id, score, band and the five dimension points of each user's latest score."""
         latest = self._latest_ids(user_ids)
         s = ts.credit_scores.c
-        return self.conn.execute(
+        return fetch_rows(self.conn,
             select(s.user_id, s.score, s.band, s.credit_history, s.behaviour, s.capacity, s.identity, s.connections)
-            .select_from(ts.credit_scores.join(latest, latest.c.sid == s.score_id))).all()
+            .select_from(ts.credit_scores.join(latest, latest.c.sid == s.score_id)))
 
     def scores_on(self, day: dt.date) -> list[int]:
         """Each user's latest score with ``as_of <= day`` (the population of that date, for PSI)."""
@@ -402,10 +413,9 @@ class ApplicationRepository:
 
     def counts_by_user(self, start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
         a = ts.limit_raise_applications.c
-        return self.conn.execute(select(a.user_id, func.count().label("n"))
+        return fetch_rows(self.conn, select(a.user_id, func.count().label("n"))
                                  .where(a.applied_on >= start, a.applied_on <= as_of, _in(a.user_id, user_ids))
-                                 .group_by(a.user_id)).all()
-
+                                 .group_by(a.user_id))
 
 class EnrolmentRepository:
     def __init__(self, conn: Connection):
