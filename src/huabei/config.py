@@ -173,6 +173,12 @@ class LimitTerms(_Section):
     cut_threshold: Rate = Decimal("0.20")
     #: Largest cut of one review, as a share of the current base limit (never below what is used).
     max_cut_ratio: Rate = Decimal("0.30")
+    #: A line is first reviewed once it has been open this many days (a new line keeps the
+    #: limit it opened with while it builds a record).
+    review_seasoning_days: int = Field(default=90, ge=0)
+    #: No review change within this many days of the line's last base-limit change (an
+    #: approved application, an operator's change, a campaign reward, the previous review).
+    review_cooldown_days: int = Field(default=30, ge=0)
     #: Restriction causes for which each review cuts by ``max_cut_ratio`` whatever the policy says
     #: (cash-out and score brushing lower the limit, as the first seed warns).
     cut_on_restriction_causes: tuple[str, ...] = ("cash_out_suspected", "score_brushing_suspected")

@@ -246,6 +246,8 @@ register("periodic_review_raise", L, N_("The periodic review raised your limit."
 register("periodic_review_cut", L, N_("The periodic review lowered your limit."),
          N_("Repay on time, use Huabei regularly and keep your profile complete; the next review looks again."))
 register("cut_limited_to_used", L, N_("The cut stops at what you have already used."))
+register("line_too_new", L, N_("The credit line is too new for a limit review; it keeps its opening limit for now."))
+register("limit_recently_changed", L, N_("The limit changed recently; a later review looks at it again."))
 register("raise_step_capped", L, N_("A raise is given in steps; more may follow at a later review."))
 register("raise_application_approved", L, N_("Your raise application was approved."))
 register("campaign_completed", L, N_("You completed a raise challenge and earned its reward."))

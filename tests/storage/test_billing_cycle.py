@@ -137,21 +137,64 @@ def test_refunds_against_bills(at):
     billed = buy(s, acct, yuan("300.00")).body["purchase_id"]
     run_until(s, D(2026, 11, 2))
     unbilled = buy(s, acct, yuan("200.00")).body["purchase_id"]
-    # a refund of a billed purchase pays its bill's principal (and counts towards the minimum)
+    # a refund of a billed purchase pays its bill's principal — but only a repayment pays the
+    # minimum: 30.00 is still asked for
     purchases.refund_purchase(s, billed, yuan("250.00"), "r-billed")
     bill = billing.get_bill(s, acct, "2026-11")
-    assert (bill["unpaid"], bill["paid_by_due_date"]) == (yuan("50.00"), yuan("250.00"))
+    assert (bill["unpaid"], bill["paid_by_due_date"], bill["minimum_unpaid"]) == (yuan("50.00"), 0, yuan("30.00"))
     assert [(a["source"], a["component"], a["amount"]) for a in bill["allocations"]] == [
         ("refund", "principal", yuan("250.00"))]
     # a refund of a purchase not billed yet is a refund line on the next bill
     purchases.refund_purchase(s, unbilled, yuan("80.00"), "r-unbilled")
     assert billing.get_bill(s, acct, "2026-11")["unpaid"] == yuan("50.00")
-    run_until(s, D(2026, 11, 11))  # 250.00 of the 30.00 minimum was repaid by the due date
+    purchases.repay(s, acct, yuan("30.00"), "the-minimum")
+    run_until(s, D(2026, 11, 11))  # the 30.00 minimum was repaid by the due date
     assert billing.get_bill(s, acct, "2026-11")["regime"] == "revolving"
+    assert accounts.account_view(s, acct)["status"] == "active"
     run_until(s, D(2026, 12, 1))
     bill = billing.get_bill(s, acct, "2026-12")
     assert amounts(bill, "purchase") == [yuan("200.00")] and amounts(bill, "refund") == [yuan("80.00")]
-    assert amounts(bill, "carried_balance") == [yuan("50.00")]
+    assert amounts(bill, "carried_balance") == [yuan("20.00")]
+
+
+def test_a_refund_does_not_pay_the_minimum(at):
+    """The simulator's find: buy, repay the minimum, buy again, refund the second purchase once
+    it is billed, repay nothing. The refund must not count as the second bill's minimum (its
+    revolving interest is still unpaid): the bill goes overdue, and every later close works."""
+    s = at(D(2026, 10, 20))
+    acct = new_account(s, yuan("5000.00"))
+    run_until(s, D(2026, 10, 20))
+    buy(s, acct, yuan("1000.00"))
+    run_until(s, D(2026, 11, 2))
+    purchases.repay(s, acct, billing.get_bill(s, acct, "2026-11")["minimum_unpaid"], "min-1")
+    run_until(s, D(2026, 11, 15))
+    second = buy(s, acct, yuan("500.00")).body["purchase_id"]
+    run_until(s, D(2026, 12, 2))
+    bill = billing.get_bill(s, acct, "2026-12")
+    assert bill["unpaid_interest"] > 0 and amounts(bill, "carried_balance")
+    purchases.refund_purchase(s, second, yuan("500.00"), "refund-2")
+    bill = billing.get_bill(s, acct, "2026-12")
+    assert bill["paid_by_due_date"] == 0 and bill["minimum_unpaid"] == bill["minimum_due"]
+    assert bill["unpaid_interest"] > 0  # a refund pays principal only
+    run_until(s, D(2027, 2, 2))  # overdue from 12-11; the 2027-01 and 2027-02 closes work
+    assert billing.get_bill(s, acct, "2026-12")["status"] == "overdue"
+    assert accounts.account_view(s, acct)["status"] == "overdue"
+
+
+def test_a_bill_refunded_below_its_minimum_asks_only_for_what_is_left(at):
+    s2 = at(D(2026, 10, 20))
+    other = new_account(s2, yuan("5000.00"), user_id="refunded")
+    run_until(s2, D(2026, 10, 20))
+    pid = buy(s2, other, yuan("300.00")).body["purchase_id"]
+    run_until(s2, D(2026, 11, 2))
+    purchases.refund_purchase(s2, pid, yuan("290.00"), "refund-most")
+    bill = billing.get_bill(s2, other, "2026-11")
+    assert (bill["minimum_due"], bill["unpaid"], bill["minimum_unpaid"]) == (yuan("30.00"), yuan("10.00"),
+                                                                             yuan("10.00"))
+    purchases.repay(s2, other, yuan("10.00"), "the-rest")
+    run_until(s2, D(2026, 11, 12))
+    assert billing.get_bill(s2, other, "2026-11")["status"] == "paid"
+    assert accounts.account_view(s2, other)["status"] == "active"
 
 
 def test_temporary_limit_spending_is_not_convertible_and_the_limit_expires(at):

@@ -68,19 +68,16 @@ def test_replaying_a_day_changes_nothing(s):
     assert snapshot(s) == before
 
 
-def test_a_crash_rolls_back_the_step_and_a_rerun_resumes(s, monkeypatch):
+def test_a_crash_rolls_back_the_step_and_a_rerun_resumes(s):
     overdue_account(s)
     eod.run_eod(s, until=D(2026, 11, 12))
-    real = list(eod.STEPS)
-    i = [st.name for st in real].index("accrue_penalty")
 
-    def crashing(uow, day):
-        real[i].run(uow, day)  # does its work, then the process "dies"
-        raise RuntimeError("power cut")
+    def power_cut(step, uow):  # the step did its work, then the process "dies" before committing
+        if step == "accrue_penalty":
+            raise RuntimeError("power cut")
 
-    monkeypatch.setattr(eod, "STEPS", real[:i] + [eod.Step("accrue_penalty", crashing, "")] + real[i + 1:])
     with pytest.raises(RuntimeError):
-        eod.run_eod(s, until=D(2026, 11, 13))
+        eod.run_eod(s, until=D(2026, 11, 13), after_step=power_cut)
     with s.engine.connect() as c:
         steps = set(c.execute(select(tb.eod_runs.c.step).where(tb.eod_runs.c.business_date == D(2026, 11, 13))).scalars())
         assert "accrue_penalty" not in steps and "delinquency" not in steps
@@ -88,7 +85,6 @@ def test_a_crash_rolls_back_the_step_and_a_rerun_resumes(s, monkeypatch):
                          .where(tb.bill_accruals.c.business_date == D(2026, 11, 13))).scalar() == 0
         assert c.execute(select(func.max(tb.eod_days.c.business_date))).scalar() == D(2026, 11, 12)
     assert code(purchases.repay, s, 1, 100, "during") == "eod_pending"  # the day is not finished
-    monkeypatch.setattr(eod, "STEPS", real)
     report = eod.run_eod(s, until=D(2026, 11, 13))
     ran = {st.name: st.status for st in report.days[0].steps}
     assert ran["accrue_penalty"] == "ran" and ran["delinquency"] == "ran"
@@ -97,6 +93,33 @@ def test_a_crash_rolls_back_the_step_and_a_rerun_resumes(s, monkeypatch):
                             .group_by(tb.bill_accruals.c.business_date).order_by(tb.bill_accruals.c.business_date)).all()
     assert per_day == [(D(2026, 11, 11), 50), (D(2026, 11, 12), 50), (D(2026, 11, 13), 50)]
     assert admin.ledger_check(s).ok
+
+
+def test_the_job_refreshes_scores_and_reviews_limits_on_their_day(s):
+    """The score and limit policy's steps run inside the job, after the delinquency step (the
+    day's overdue events count), on their scheduled day (the 2nd, monthly), as recorded steps."""
+    from huabei.store import tables_scoring as ts
+
+    names = [st.name for st in eod.STEPS]
+    assert names.index("delinquency") < names.index("refresh_scores") < names.index("reevaluate_limits")
+    assert names.index("lift_restrictions") < names.index("settle_campaigns")
+    acct = overdue_account(s)
+    eod.run_eod(s, until=D(2026, 11, 1))
+    with s.engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(ts.credit_scores)).scalar() == 0
+    report = eod.run_eod(s, until=D(2026, 12, 2))
+    counts = {d.business_date: {st.name: st.counts for st in d.steps} for d in report.days}
+    assert counts[D(2026, 11, 2)]["refresh_scores"] == {"scored": 1}
+    assert counts[D(2026, 11, 3)]["refresh_scores"] == {"scored": 0}
+    assert counts[D(2026, 12, 2)]["refresh_scores"] == {"scored": 1}
+    # a line open five weeks is not reviewed yet (seasoning): it keeps its opening limit
+    assert counts[D(2026, 12, 2)]["reevaluate_limits"] == {"changed": 0}
+    assert accounts.account_view(s, acct)["base_limit"] == yuan("5000.00")
+    with s.engine.connect() as c:
+        scores = c.execute(select(ts.credit_scores.c.as_of, ts.credit_scores.c.score)
+                           .order_by(ts.credit_scores.c.as_of)).all()
+    assert [r.as_of for r in scores] == [D(2026, 11, 2), D(2026, 12, 2)]
+    assert scores[1].score < scores[0].score  # overdue since 11-11 (days past due 21 by 12-02)
 
 
 def test_money_movements_wait_for_the_days_run_purchases_do_not(s):

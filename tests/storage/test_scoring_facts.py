@@ -183,6 +183,7 @@ BAD_ACTIVITY = [
     ({"kind": "payment", "occurred_on": D0}, "invalid_request"),
     ({"kind": "payment", "occurred_on": D0, "channel": "online", "category": "gambling"}, "invalid_category"),
     ({"kind": "transfer", "occurred_on": D0 + dt.timedelta(days=1)}, "date_in_future"),
+    ({"kind": "transfer", "occurred_on": D0, "amount": 0}, "invalid_amount"),
 ]
 
 

@@ -11,16 +11,25 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from huabei.config import LimitTerms, ProductTerms
 from huabei.domain import limit_policy as lp
 from huabei.domain.purchases import Channel
 from huabei.errors import HuabeiError
 from huabei.services import accounts, admin, campaigns, limits, restrictions, scoring
 from huabei.store import tables as t
 from huabei.store import tables_scoring as ts
-from tests.conftest import START_DATE, new_account
+from tests.conftest import START_DATE, make_system, new_account
 from tests.storage.test_scoring_facts import activity, event, on, pay, user
 
 D0 = START_DATE  # 2026-11-02: the 2nd, the default refresh and review day
+
+
+@pytest.fixture
+def unseasoned(db_url):
+    """A system whose reviews may change lines opened today (no seasoning, no cool-off)."""
+    s = make_system(db_url, ProductTerms(limits=LimitTerms(review_seasoning_days=0, review_cooldown_days=0)))
+    yield s
+    s.engine.dispose()
 CATEGORIES = ("retail", "dining", "travel", "groceries", "transport", "health", "entertainment")
 
 
@@ -127,7 +136,8 @@ def test_the_operator_path_still_works(system):
 # --------------------------------------------------------------------------- periodic re-evaluation
 
 
-def test_the_periodic_review_raises_cuts_and_records_why(system):
+def test_the_periodic_review_raises_cuts_and_records_why(unseasoned):
+    system = unseasoned
     up = accounts.open_account(system, user_id=good_user(system, "up"), base_limit=100_000)["account_id"]
     down = new_account(system, base_limit=3_000_000, user_id="down")
     used = new_account(system, base_limit=3_000_000, user_id="used")
@@ -163,7 +173,8 @@ def test_the_periodic_review_raises_cuts_and_records_why(system):
         assert n >= 3
 
 
-def test_no_raise_while_overdue_and_steps_wait_for_their_day(system):
+def test_no_raise_while_overdue_and_steps_wait_for_their_day(unseasoned):
+    system = unseasoned
     acct = accounts.open_account(system, user_id=good_user(system, "late"), base_limit=100_000)["account_id"]
     event(system, acct, "BecameOverdue", D0, days_past_due=1)
     steps = dict(scoring.eod_steps())
@@ -177,7 +188,8 @@ def test_no_raise_while_overdue_and_steps_wait_for_their_day(system):
     assert accounts.account_view(system, acct)["base_limit"] == 100_000
 
 
-def test_a_review_skips_a_line_that_changed_meanwhile(system):
+def test_a_review_skips_a_line_that_changed_meanwhile(unseasoned):
+    system = unseasoned
     acct = accounts.open_account(system, user_id=good_user(system, "u"), base_limit=100_000)["account_id"]
     with system.uow() as uow:
         pop = scoring.collect_facts(uow)
@@ -186,6 +198,28 @@ def test_a_review_skips_a_line_that_changed_meanwhile(system):
         assert limits.reevaluate_limits(uow, population=pop) == 0
         uow.commit()
     assert accounts.account_view(system, acct)["base_limit"] == 120_000
+
+
+def test_a_new_line_keeps_its_opening_limit_and_a_recent_change_is_not_undone(system):
+    acct = accounts.open_account(system, user_id=good_user(system, "new"), base_limit=100_000)["account_id"]
+    thin = new_account(system, base_limit=3_000_000, user_id="thin")
+    with system.uow() as uow:
+        assert limits.reevaluate_limits(uow) == 0  # both opened today: too new to review
+        uow.commit()
+    assert codes(limits.evaluate_account(system, acct)["review"]["reasons"]) == ["line_too_new"]
+    admin.set_business_date(system, D0 + dt.timedelta(days=90))
+    accounts.set_base_limit(system, thin, base_limit=2_900_000)  # an operator's change yesterday... today
+    with system.uow() as uow:
+        assert limits.reevaluate_limits(uow) == 1  # the seasoned, untouched line is raised
+        uow.commit()
+    assert accounts.account_view(system, acct)["base_limit"] == 150_000
+    assert accounts.account_view(system, thin)["base_limit"] == 2_900_000
+    assert codes(limits.evaluate_account(system, thin)["review"]["reasons"]) == ["limit_recently_changed"]
+    admin.set_business_date(system, D0 + dt.timedelta(days=120))
+    with system.uow() as uow:
+        limits.reevaluate_limits(uow)
+        uow.commit()
+    assert accounts.account_view(system, thin)["base_limit"] == 2_030_000  # −30 %, a month after the change
 
 
 # --------------------------------------------------------------------------- raise applications
@@ -266,7 +300,8 @@ def test_a_long_good_record_earns_raises(system):
     assert psi["expected_count"] == psi["actual_count"] == 1 and psi["actual_mean"] > psi["expected_mean"]
 
 
-def test_a_temporary_limit_that_expires_while_spent(system):
+def test_a_temporary_limit_that_expires_while_spent(unseasoned):
+    system = unseasoned
     acct = accounts.open_account(system, user_id=good_user(system, "spender"), base_limit=200_000)["account_id"]
     accounts.grant_temporary_limit(system, acct, amount=100_000, expires_on=D0 + dt.timedelta(days=30))
     pay(system, acct, 280_000)  # the base limit and most of the temporary limit spent

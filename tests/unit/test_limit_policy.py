@@ -305,3 +305,17 @@ def test_explained_batch_scoring_gives_the_scalar_scores_and_reasons(rows):
         assert int(out.scores[i]) == r.score
         assert {d: int(v[i]) for d, v in out.dimensions.items()} == r.dimensions
         assert tuple(lists[i]) == r.reasons == out.reasons_of(i)
+
+
+def test_reviews_wait_for_seasoning_and_a_cool_off_after_a_change():
+    days_open = np.array([10, 89, 90, 400, 400, 400])
+    since = np.array([-1, -1, -1, 5, 30, -1])
+    assert lp.review_due(days_open, since, LT).tolist() == [False, False, True, False, True, True]
+    assert lp.not_due_reason(10, -1, LT) == "line_too_new"
+    assert lp.not_due_reason(400, 5, LT) == "limit_recently_changed"
+    assert lp.not_due_reason(400, 30, LT) is None
+    r = lp.review(500_000, 0, proposal(900_000), None, LT, not_due="line_too_new")
+    assert (r.action, r.new_limit, r.reasons) == ("none", 500_000, ("line_too_new",))
+    out = lp.review_batch(np.array([500_000, 500_000]), np.array([0, 0]), np.array([900_000, 900_000]),
+                          np.array([False, False]), np.array([False, False]), LT, due=np.array([False, True]))
+    assert out.action.tolist() == [lp.NONE, lp.RAISE]

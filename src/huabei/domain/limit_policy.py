@@ -36,6 +36,10 @@ Base limit (固定额度)
     (:func:`propose_batch`) give identical fen; no float ever touches the amount.
 
 Re-evaluation (:func:`review`, :func:`review_batch`)
+    * a line is reviewed once it has been open ``review_seasoning_days`` (90) and its base
+      limit unchanged for ``review_cooldown_days`` (30): a new line keeps its opening limit
+      while it builds a record, and a review never undoes a recent application, operator
+      change or campaign reward (``line_too_new`` / ``limit_recently_changed``);
     * **raise** when the policy's limit is at least ``raise_threshold`` above the current
       base limit — never while the line is overdue or frozen (``block_code`` set), nor
       while more than the base limit is used (spending on a temporary limit, or left over
@@ -393,8 +397,12 @@ def raise_cap(current: int, terms: LimitTerms) -> int:
     return min(max(cap, current + step), _bounds(terms)[1])
 
 
-def review(current: int, used: int, proposal: LimitProposal, block_code: str | None, terms: LimitTerms) -> Review:
-    """The periodic review of one base limit (see the module docstring)."""
+def review(current: int, used: int, proposal: LimitProposal, block_code: str | None, terms: LimitTerms,
+           not_due: str | None = None) -> Review:
+    """The periodic review of one base limit (see the module docstring). ``not_due`` names why
+    the line is not reviewed now (:func:`review_due`), if so."""
+    if not_due is not None:
+        return Review(action="none", new_limit=current, reasons=(not_due,))
     cause = _cut_cause(block_code, terms)
     out = review_batch(np.array([current]), np.array([used]), np.array([proposal.limit]),
                        np.array([block_code is not None]), np.array([cause is not None]), terms)
@@ -440,12 +448,31 @@ class BatchReview:
 NONE, RAISE, CUT = 0, 1, 2
 
 
+def review_due(days_open: np.ndarray, days_since_change: np.ndarray, terms: LimitTerms) -> np.ndarray:
+    """Which lines a review may change: open at least ``review_seasoning_days`` and with no
+    base-limit change in the last ``review_cooldown_days`` (``days_since_change`` < 0: never
+    changed since opening)."""
+    days_open = np.asarray(days_open)
+    since = np.asarray(days_since_change)
+    return (days_open >= terms.review_seasoning_days) & ((since < 0) | (since >= terms.review_cooldown_days))
+
+
+def not_due_reason(days_open: int, days_since_change: int, terms: LimitTerms) -> str | None:
+    """``line_too_new`` / ``limit_recently_changed`` when a review may not change the line, else None."""
+    if days_open < terms.review_seasoning_days:
+        return "line_too_new"
+    if 0 <= days_since_change < terms.review_cooldown_days:
+        return "limit_recently_changed"
+    return None
+
+
 def review_batch(current: np.ndarray, used: np.ndarray, target: np.ndarray, blocked: np.ndarray,
-                 cause_cut: np.ndarray, terms: LimitTerms) -> BatchReview:
+                 cause_cut: np.ndarray, terms: LimitTerms, due: np.ndarray | None = None) -> BatchReview:
     """:func:`review` over arrays (the EOD re-evaluation of every line at once).
 
     ``blocked``: the line has a block code (overdue or frozen: no raise). ``cause_cut``:
     it is frozen for a cause of ``cut_on_restriction_causes`` (cut by ``max_cut_ratio``).
+    ``due`` (:func:`review_due`; default: every line): lines a review may change.
     """
     current = np.asarray(current, dtype=np.int64)
     used = np.asarray(used, dtype=np.int64)
@@ -462,7 +489,8 @@ def review_batch(current: np.ndarray, used: np.ndarray, target: np.ndarray, bloc
     # raises
     cap = np.minimum(np.maximum(current * (_PER_MILLE + max_raise) // _PER_MILLE // step * step, current + step), hi)
     wants_raise = (target * _PER_MILLE >= current * (_PER_MILLE + raise_thr)) & (target > current)
-    do_raise = wants_raise & ~blocked & ~cause_cut & (used <= current)  # not while over the base limit
+    due = np.ones(current.shape, dtype=bool) if due is None else np.asarray(due, dtype=bool)
+    do_raise = wants_raise & ~blocked & ~cause_cut & (used <= current) & due  # not while over the base limit
     raised = np.minimum(target, cap)
     do_raise &= raised > current
 
@@ -474,7 +502,7 @@ def review_batch(current: np.ndarray, used: np.ndarray, target: np.ndarray, bloc
     used_floor = -(-used // step) * step
     cut_to = np.maximum(np.maximum(cut_target, deepest), used_floor)
     cut_to = np.maximum(cut_to, lo)
-    do_cut = wants_cut & (cut_to < current) & ~do_raise
+    do_cut = wants_cut & (cut_to < current) & ~do_raise & due
 
     new = np.where(do_raise, raised, np.where(do_cut, cut_to, current))
     action = np.where(do_raise, RAISE, np.where(do_cut, CUT, NONE)).astype(np.int8)

@@ -681,10 +681,17 @@ class BatchScores:
         return tuple(self.reason_codes[j] for j in self.reason_index[i] if j >= 0)
 
     def reason_lists(self) -> list[list[str]]:
-        """Every row's reason codes as a list (for storage)."""
-        table = np.array([*self.reason_codes, ""], dtype=object)
-        named = table[self.reason_index]  # -1 → ""
-        return [[c for c in row if c] for row in named.tolist()]
+        """Every row's reason codes as a list (for storage). Rows with the same reasons share
+        one list object: treat them as read-only."""
+        cache: dict[tuple[int, ...], list[str]] = {}
+        out = []
+        for row in self.reason_index.tolist():
+            key = tuple(row)
+            codes = cache.get(key)
+            if codes is None:
+                codes = cache[key] = [self.reason_codes[j] for j in row if j >= 0]
+            out.append(codes)
+        return out
 
 
 _FORMAT = "huabei.scorecard/1"

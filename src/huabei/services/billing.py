@@ -284,7 +284,11 @@ def plan_refund(pos: Position, amount: int, purchase_date: dt.date, own_period: 
     return app
 
 
-def _pay_bill(b: dict[str, Any], component: Component, amount: int, day: dt.date) -> None:
+def _pay_bill(b: dict[str, Any], component: Component, amount: int, day: dt.date, *, repayment: bool) -> None:
+    """Pay ``amount`` of a bill's ``component``. Only a repayment (``repayment``) counts
+    towards the minimum (``paid_by_due_date``): a refund or a credit balance lowers what is
+    unpaid but is not the customer paying — as on a credit card, the minimum still asks for
+    a repayment, capped at what is left unpaid (``minimum_unpaid``)."""
     col = UNPAID_COLUMN[component]
     if amount > b[col]:
         raise AssertionError(f"paying {amount} of {component} beyond the {b[col]} unpaid on bill {b['period']}")
@@ -293,7 +297,7 @@ def _pay_bill(b: dict[str, Any], component: Component, amount: int, day: dt.date
         # a carried balance accrues interest, so it is paid first
         b["unpaid_carried_principal"] = max(0, b["unpaid_carried_principal"] - amount)
     b["paid"] += amount
-    if day <= b["due_date"]:
+    if repayment and day <= b["due_date"]:
         b["paid_by_due_date"] += amount
     if _unpaid(b) == 0:
         b["status"] = "paid"
@@ -320,7 +324,7 @@ def apply_application(uow: UnitOfWork, pos: Position, app: Application, source_k
                      "business_date": today, "by_due_date": bool(b and today <= b["due_date"])})
 
     for period, c, amt in app.to_bills:
-        _pay_bill(pos.bill(period), c, amt, today)
+        _pay_bill(pos.bill(period), c, amt, today, repayment=source_kind == "repayment")
         record(period, c.value, amt, source_kind)
         touched.add(period)
     if app.to_pool:
@@ -330,7 +334,7 @@ def apply_application(uow: UnitOfWork, pos: Position, app: Application, source_k
         record(None, "credit", credit_left, source_kind)
     applied: dict[LedgerAccount, int] = defaultdict(int)
     for period, c, amt in app.credit_to_bills:
-        _pay_bill(pos.bill(period), c, amt, today)
+        _pay_bill(pos.bill(period), c, amt, today, repayment=False)
         record(period, c.value, amt, source_kind)
         applied[COMPONENT_ACCOUNT[c]] += amt
         touched.add(period)
@@ -542,7 +546,7 @@ def compute_close(*, account_id: int, period: str, due_day: int, credit_balance:
         by_period = {b["period"]: b for b in older}
         for x in allocate_repayment(leftover, dues_older).lines:
             b = by_period[x.period]
-            _pay_bill(b, x.component, x.amount_fen, closes)
+            _pay_bill(b, x.component, x.amount_fen, closes, repayment=False)
             credit_older.append((b, x.component, x.amount_fen))
     ledger_applied: dict[LedgerAccount, int] = defaultdict(int)
     for c, amt in applied.items():
@@ -819,7 +823,7 @@ def bill_view(b: Any, lines: Iterable[Any], allocations: Iterable[Any], today: d
         "due_date": g["due_date"].isoformat(), "status": g["status"], "regime": regime,
         "opening_balance": g["opening_balance"], "closing_balance": g["closing_balance"],
         "total_due": g["total_due"], "minimum_due": g["minimum_due"],
-        "minimum_unpaid": max(0, g["minimum_due"] - g["paid_by_due_date"]) if unpaid else 0,
+        "minimum_unpaid": min(unpaid, max(0, g["minimum_due"] - g["paid_by_due_date"])),
         "unpaid": unpaid, "paid": g["paid"], "paid_by_due_date": g["paid_by_due_date"],
         "credit_balance": g["credit_balance"], "converted": g["converted"], "carried_out": g["carried_out"],
         "carried_to": g["carried_to"], "unpaid_principal": g["unpaid_principal"], "unpaid_fee": g["unpaid_fee"],

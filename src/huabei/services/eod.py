@@ -24,8 +24,10 @@ Semantics
 
 Extending it
 ------------
-Later issues add steps (scoring and limit re-evaluation, the risk engine) with
-:func:`register_step`, naming the step they go after or before. A step is a function
+Other engines add steps with :func:`register_step`, naming the step they go after or
+before: the score and limit policy registers ``refresh_scores`` and ``reevaluate_limits``
+after ``delinquency`` (so the day's overdue events count) and ``settle_campaigns`` after
+``lift_restrictions``; the risk engine will add its rules the same way. A step is a function
 ``(uow, day) -> counts`` that reads what it needs set-based (never one query per account),
 writes in batches, and uses ``day`` (``uow.today()`` is ``day`` inside a step too).
 """
@@ -50,6 +52,9 @@ from huabei.services.unit_of_work import ClockMode, Huabei, UnitOfWork
 log = logging.getLogger("huabei.eod")
 
 StepFn = Callable[[UnitOfWork, dt.date], dict[str, Any]]
+#: ``after_step(name, uow)``: called inside a step's transaction after its work, before its
+#: completion marker and commit (tests and the simulator's crash fault raise there).
+AfterStep = Callable[[str, UnitOfWork], None]
 
 #: Seconds to wait for transactions that began under the previous business date.
 BARRIER_TIMEOUT = 30.0
@@ -90,6 +95,18 @@ STEPS: list[Step] = [
 ]
 
 
+def _policy_step(name: str, count: str) -> StepFn:
+    """A step of the score and limit policy (``services.scoring.eod_steps``: functions of the
+    unit of work, dated by it, returning how many rows they touched)."""
+
+    def run(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
+        from huabei.services import scoring
+
+        return {count: dict(scoring.eod_steps())[name](uow)}
+
+    return run
+
+
 def register_step(step: Step, *, after: str | None = None, before: str | None = None) -> None:
     """Add a step (later issues: score refresh, limit re-evaluation, risk rules). Registering
     a name twice replaces it in place."""
@@ -104,6 +121,18 @@ def register_step(step: Step, *, after: str | None = None, before: str | None = 
         STEPS.insert(names.index(before), step)
     else:
         STEPS.append(step)
+
+
+def _register_policy_steps() -> None:
+    from huabei.services.scoring import EOD_DESCRIPTIONS
+
+    for name, count, where in (("refresh_scores", "scored", {"after": "delinquency"}),
+                               ("reevaluate_limits", "changed", {"after": "refresh_scores"}),
+                               ("settle_campaigns", "settled", {"after": "lift_restrictions"})):
+        register_step(Step(name, _policy_step(name, count), EOD_DESCRIPTIONS[name]), **where)
+
+
+_register_policy_steps()
 
 
 @dataclass
@@ -141,8 +170,10 @@ def status(system: Huabei) -> dict[str, Any]:
                 "steps": [{"name": s.name, "description": s.description} for s in STEPS]}
 
 
-def run_eod(system: Huabei, *, date: dt.date | None = None, until: dt.date | None = None) -> EodReport:
-    """Run the job for ``date``, or for every day not run yet up to ``until``."""
+def run_eod(system: Huabei, *, date: dt.date | None = None, until: dt.date | None = None,
+            after_step: AfterStep | None = None) -> EodReport:
+    """Run the job for ``date``, or for every day not run yet up to ``until``. ``after_step``
+    (see :data:`AfterStep`) lets a test or the simulator kill the run mid-way."""
     if (date is None) == (until is None):
         raise errors.invalid("invalid_request", detail="give exactly one of date or until")
     with system.uow(readonly=True) as uow:
@@ -162,7 +193,7 @@ def run_eod(system: Huabei, *, date: dt.date | None = None, until: dt.date | Non
         assert until is not None
         start = last + dt.timedelta(days=1) if last is not None else min(today, until)
         days = [start + dt.timedelta(days=i) for i in range((until - start).days + 1)]
-    reports = [_run_day(system, d) for d in days]
+    reports = [_run_day(system, d, after_step) for d in days]
     with system.uow(readonly=True) as uow:
         return EodReport(reports, uow.eod.last_completed(), uow.today())
 
@@ -174,12 +205,12 @@ def _replayed(system: Huabei, day: dt.date) -> DayReport:
         return DayReport(day, [StepReport(r.step, "done_before", r.counts) for r in runs])
 
 
-def _run_day(system: Huabei, day: dt.date) -> DayReport:
+def _run_day(system: Huabei, day: dt.date, after_step: AfterStep | None = None) -> DayReport:
     # each retry follows a step another run committed first, so progress bounds the retries
     for _attempt in range(len(STEPS) + 3):
         done = _open_day(system, day)
         try:
-            return _run_steps(system, day, done)
+            return _run_steps(system, day, done, after_step)
         except IntegrityError:
             # a concurrent run of the same day committed a step first: start again from
             # what it has done (our own uncommitted work was rolled back)
@@ -194,7 +225,7 @@ def _idle(counts: dict[str, Any]) -> bool:
     return all(v == 0 for v in counts.values() if isinstance(v, int) and not isinstance(v, bool))
 
 
-def _run_steps(system: Huabei, day: dt.date, done: dict[str, Any]) -> DayReport:
+def _run_steps(system: Huabei, day: dt.date, done: dict[str, Any], after_step: AfterStep | None = None) -> DayReport:
     """Run the day's steps not done yet. Each step's work and its completion marker are in
     one transaction; a step that changed nothing shares the transaction of the next one
     (its marker commits with that step's work, or is rolled back with it), so a quiet day
@@ -212,10 +243,12 @@ def _run_steps(system: Huabei, day: dt.date, done: dict[str, Any]) -> DayReport:
                     continue
             else:
                 if uow is None:
-                    uow = stack.enter_context(system.uow())
-                    uow._today = day  # service code called by a step sees the step's business date
+                    # service code called by a step sees the step's business date
+                    uow = stack.enter_context(system.uow()).as_of(day)
                 started, t0 = uow.now(), time.perf_counter()
                 counts = step.run(uow, day)
+                if after_step is not None:
+                    after_step(step.name, uow)
                 uow.eod.mark(day, step.name, counts, started, uow.now())
                 rep = StepReport(step.name, "ran", counts, time.perf_counter() - t0)
                 report.steps.append(rep)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from huabei import errors
 from huabei.domain import limit_policy as lp
@@ -101,6 +102,21 @@ def _latest_scores(uow: UnitOfWork, pop: scoring.Population, user_ids: list[str]
     return scores
 
 
+def _ages(uow: UnitOfWork, sub: scoring.Population, account_ids: list[int] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Days each line has been open, and days since its last base-limit change (−1: none)."""
+    today = np.datetime64(uow.today(), "D")
+    days_open = np.where(np.isnat(sub.opened_on), 0, (today - sub.opened_on).astype(np.int64))
+    changes = uow.limit_batch.last_base_changes(account_ids)
+    since = np.full(len(sub), -1, dtype=np.int64)
+    if changes:
+        index = pd.Index(sub.account_id)
+        pos = index.get_indexer(np.array([r[0] for r in changes], dtype=np.int64))
+        last = scoring._dates([r[1] for r in changes])
+        keep = pos >= 0
+        since[pos[keep]] = (today - last[keep]).astype(np.int64)
+    return days_open, since
+
+
 def reevaluate_limits(uow: UnitOfWork, *, population: scoring.Population | None = None,
                       user_ids: list[str] | None = None, scores: np.ndarray | None = None) -> int:
     """Review every open line (or those of ``user_ids``) against the policy, set-based: the
@@ -120,34 +136,48 @@ def reevaluate_limits(uow: UnitOfWork, *, population: scoring.Population | None 
     proposal = lp.propose_batch(sub_scores, sub.columns, lt)
     blocked = ~np.equal(sub.block_code, None) | sub.overdue_now
     cause_cut = _cause_cut(sub.block_code, lt.cut_on_restriction_causes)
-    rev = lp.review_batch(sub.base_limit, sub.used, proposal.limit, blocked, cause_cut, lt)
+    days_open, since_change = _ages(uow, sub, None if user_ids is None else sub.account_id.tolist())
+    rev = lp.review_batch(sub.base_limit, sub.used, proposal.limit, blocked, cause_cut, lt,
+                          due=lp.review_due(days_open, since_change, lt))
     todo = np.flatnonzero(rev.action != lp.NONE)
     if not todo.size:
         return 0
-    decisions = [{"account_id": int(sub.account_id[i]), "old": int(sub.base_limit[i]), "new": int(rev.new_limit[i])}
-                 for i in todo.tolist()]
-    changed = set(uow.limit_batch.apply_base_limits(decisions))
+    ids, old, new = sub.account_id[todo], sub.base_limit[todo], rev.new_limit[todo]
+    changed = np.isin(ids, np.asarray(uow.limit_batch.apply_base_limits(ids.tolist(), old.tolist(), new.tolist()),
+                                      dtype=np.int64))
+    rows = todo[changed]
+    if not rows.size:
+        return 0
     version = lp.policy_version(lt)
     today, now = uow.today(), uow.now()
-    changes, events = [], []
-    for i, d in zip(todo.tolist(), decisions):
-        if d["account_id"] not in changed:
-            continue
-        held, pushed = proposal.reasons(i, lt)
-        bc = sub.block_code[i]
-        cause = bc.split(":", 1)[1] if cause_cut[i] else None
-        codes = list(lp.review_reasons(int(rev.action[i]), bool(rev.capped[i]), bool(rev.limited_to_used[i]),
-                                       cause, held, pushed))
-        changes.append({"account_id": d["account_id"], "limit_kind": "base", "old_value": d["old"],
-                        "new_value": d["new"], "expires_on": None, "reasons": codes, "policy_version": version,
-                        "actor": ACTOR_SYSTEM, "business_date": today, "created_at": now})
-        events.append({"event_type": "LimitChanged", "account_id": d["account_id"], "user_id": None,
-                       "payload": {"limit_kind": "base", "old_value": d["old"], "new_value": d["new"],
-                                   "reasons": codes, "expires_on": None},
-                       "business_date": today, "created_at": now})
-    uow.limit_batch.add_limit_changes(changes)
-    uow.limit_batch.add_events(events)
-    return len(changes)
+    # many lines share a combination of factors: their reason lists are built once
+    factor_names = list(proposal.multipliers)
+    keys = np.column_stack([proposal.band_index[rows], *(proposal.multipliers[f][rows] for f in factor_names),
+                            proposal.stepped[rows], rev.action[rows], rev.capped[rows], rev.limited_to_used[rows]])
+    cache: dict[tuple[Any, ...], list[str]] = {}
+    codes_of: list[list[str]] = []
+    for k, i in enumerate(rows.tolist()):
+        cause = sub.block_code[i].split(":", 1)[1] if cause_cut[i] else None
+        key = (*keys[k].tolist(), cause)
+        codes = cache.get(key)
+        if codes is None:
+            held, pushed = proposal.reasons(i, lt)
+            codes = list(lp.review_reasons(int(rev.action[i]), bool(rev.capped[i]), bool(rev.limited_to_used[i]),
+                                           cause, held, pushed))
+            cache[key] = codes
+        codes_of.append(codes)
+    n = int(rows.size)
+    ids_l, old_l, new_l = sub.account_id[rows].tolist(), sub.base_limit[rows].tolist(), rev.new_limit[rows].tolist()
+    uow.limit_batch.add_limit_change_columns({
+        "account_id": ids_l, "limit_kind": ["base"] * n, "old_value": old_l, "new_value": new_l,
+        "expires_on": [None] * n, "reasons": codes_of, "policy_version": [version] * n, "actor": [ACTOR_SYSTEM] * n,
+        "business_date": [today] * n, "created_at": [now] * n})
+    uow.limit_batch.add_event_columns({
+        "event_type": ["LimitChanged"] * n, "account_id": ids_l, "user_id": [None] * n,
+        "payload": [{"limit_kind": "base", "old_value": o, "new_value": v, "reasons": c, "expires_on": None}
+                    for o, v, c in zip(old_l, new_l, codes_of)],
+        "business_date": [today] * n, "created_at": [now] * n})
+    return n
 
 
 def reevaluate_limits_step(uow: UnitOfWork) -> int:
@@ -178,7 +208,9 @@ def evaluate_account(system: Huabei, account_id: int) -> dict[str, Any]:
         score = int(_latest_scores(uow, pop, [line.user_id])[0])
         proposal = lp.propose_base_limit(score, pop.facts_of(0), lt)
         block = line.block_code or ("account_overdue" if bool(pop.overdue_now[0]) else None)
-        review = lp.review(line.base_limit, line.used, proposal, block, lt)
+        days_open, since = _ages(uow, pop, [account_id])
+        review = lp.review(line.base_limit, line.used, proposal, block, lt,
+                           not_due=lp.not_due_reason(int(days_open[0]), int(since[0]), lt))
         return {"account_id": account_id, "user_id": line.user_id, "as_of": uow.today().isoformat(), "score": score,
                 "band": proposal.band, "base_limit": line.base_limit, "used": line.used,
                 "proposed_limit": proposal.limit, "band_amount": proposal.band_amount,

@@ -36,6 +36,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from string import Formatter
 from typing import Any
@@ -157,6 +158,7 @@ class Population:
     used: np.ndarray
     block_code: np.ndarray
     overdue_now: np.ndarray
+    opened_on: np.ndarray  # datetime64[D] of the open line (NaT: none)
 
     def __len__(self) -> int:
         return len(self.user_ids)
@@ -185,7 +187,8 @@ class Population:
         return Population(as_of=self.as_of, user_ids=self.user_ids[mask],
                           columns={k: v[mask] for k, v in self.columns.items()},
                           account_id=self.account_id[mask], base_limit=self.base_limit[mask], used=self.used[mask],
-                          block_code=self.block_code[mask], overdue_now=self.overdue_now[mask])
+                          block_code=self.block_code[mask], overdue_now=self.overdue_now[mask],
+                          opened_on=self.opened_on[mask])
 
 
 def _frame(rows: Sequence[Any], columns: Sequence[str]) -> pd.DataFrame:
@@ -265,8 +268,23 @@ def _fsum(a: np.ma.MaskedArray, b: np.ma.MaskedArray) -> np.ma.MaskedArray:
     return np.ma.masked_array(data, mask=ma & mb)
 
 
+def _date_or_none(v: Any) -> dt.date | None:
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, str):
+        try:
+            return dt.date.fromisoformat(v[:10])
+        except ValueError:
+            return None
+    return None
+
+
 def _dates(values: Any) -> np.ndarray:
     """Dates (``datetime.date``, ISO strings; None / NaN = unknown) as datetime64[D] with NaT."""
+    if len(values) <= 256:  # one user's facts: plain Python beats pandas' set-up cost
+        return np.array([_date_or_none(v) for v in values], dtype="datetime64[D]")
     return pd.to_datetime(pd.Series(values, dtype=object), errors="coerce").to_numpy().astype("datetime64[D]")
 
 
@@ -292,19 +310,24 @@ class RepaymentRecord:
 
 
 def _due_periods(as_of: dt.date, terms: ProductTerms) -> list[tuple[int, dt.date, dt.date, list[int]]]:
+    return list(_due_periods_cached(as_of, terms.billing))
+
+
+@lru_cache(maxsize=64)
+def _due_periods_cached(as_of: dt.date, billing: Any) -> tuple[tuple[int, dt.date, dt.date, list[int]], ...]:
     """Bill periods whose due date fell in ``[as_of − 364, as_of − 1]``, each with its purchase
     days and the due days for which it did."""
     first = as_of - dt.timedelta(days=364)
     out = []
     period = cal.next_period(cal.period_of_statement(as_of.replace(day=1)))
     for key in range(16):
-        days = [d for d in range(1, 29) if first <= cal.due_date(period, d, terms.billing) < as_of]
+        days = [d for d in range(1, 29) if first <= cal.due_date(period, d, billing) < as_of]
         if days:
-            lo = cal.statement_date(cal.previous_period(period), terms.billing)
-            hi = cal.statement_date(period, terms.billing) - dt.timedelta(days=1)
+            lo = cal.statement_date(cal.previous_period(period), billing)
+            hi = cal.statement_date(period, billing) - dt.timedelta(days=1)
             out.append((key, lo, hi, days))
         period = cal.previous_period(period)
-    return out
+    return tuple(out)
 
 
 def repayment_record(uow: UnitOfWork, align: Aligner, as_of: dt.date,
@@ -406,7 +429,10 @@ def collect_facts(uow: UnitOfWork, *, as_of: dt.date | None = None,
         return np.ma.masked_array(np.where(mask, fb.data, h.data), mask=mask & np.ma.getmaskarray(fb))
 
     def text(name: str) -> pd.Series:
-        return pd.Series(user_cols[name], dtype=object).fillna("").astype(str).str.strip()
+        values = user_cols[name]
+        if n <= 256:
+            return pd.Series([("" if v is None else str(v)).strip() for v in values], dtype=object)
+        return pd.Series(values, dtype=object).fillna("").astype(str).str.strip()
 
     # -- identity: profile, then host facts --------------------------------------------------
     education = pd.Series(user_cols["education"], dtype=object).map(EDUCATION_FROM_PROFILE).to_numpy(dtype=object)
@@ -461,6 +487,7 @@ def collect_facts(uow: UnitOfWork, *, as_of: dt.date | None = None,
                     np.where(used > 0, 10_000, 0))
     cols["utilisation_ratio"] = np.ma.masked_array(util, mask=~has_line)
     block_code = line["block_code"]
+    line_opened_on = _dates(line["opened_on"])
 
     # -- activity: purchases and app events, 90 days -------------------------------------------
     act = align(uow.facts.activity_by_user(d90, as_of, ids), ["payments", "offline", "categories", "active_days"])
@@ -504,7 +531,8 @@ def collect_facts(uow: UnitOfWork, *, as_of: dt.date | None = None,
 
     ordered = {spec.name: cols[spec.name] for spec in (*FACTS, *POLICY_FACTS)}
     return Population(as_of=as_of, user_ids=user_cols["user_id"], columns=ordered, account_id=account_id,
-                      base_limit=base_limit, used=used, block_code=block_code, overdue_now=record.overdue_now)
+                      base_limit=base_limit, used=used, block_code=block_code, overdue_now=record.overdue_now,
+                      opened_on=line_opened_on)
 
 
 def or_host_if_unknown(ours: np.ma.MaskedArray, host: np.ma.MaskedArray) -> np.ma.MaskedArray:
@@ -821,13 +849,16 @@ def record_activity(system: Huabei, user_id: str, events: Sequence[Mapping[str, 
             channel = e.get("channel")
             if kind == "payment" and (channel is None or category is None):
                 raise errors.invalid("invalid_request", detail=f"events.{k}: a payment needs a channel and a category")
+            amount = e.get("amount")
+            if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0):
+                raise errors.invalid("invalid_amount")
             ext = e.get("external_id")
             if ext is not None:
                 if ext in seen:
                     continue
                 seen.add(ext)
             rows.append({"user_id": user_id, "kind": kind, "occurred_on": day, "channel": channel,
-                         "category": category, "amount": e.get("amount"), "external_id": ext, "recorded_at": now})
+                         "category": category, "amount": amount, "external_id": ext, "recorded_at": now})
         dupes = uow.facts.existing_external_ids(user_id, [r["external_id"] for r in rows if r["external_id"]])
         fresh = [r for r in rows if r["external_id"] not in dupes or r["external_id"] is None]
         uow.facts.add_events(fresh)

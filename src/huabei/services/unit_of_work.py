@@ -83,6 +83,12 @@ class UnitOfWork:
     def terms(self) -> ProductTerms:
         return self.system.terms
 
+    def as_of(self, day: dt.date) -> "UnitOfWork":
+        """Date this unit of work's business day ``day`` (the end-of-day job runs each of its
+        steps for the day it books, whatever the clock says by then)."""
+        self._today = day
+        return self
+
     def today(self) -> dt.date:
         if self._today is None:
             if self.system.clock_mode is ClockMode.SIMULATED:

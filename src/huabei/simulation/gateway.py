@@ -128,9 +128,6 @@ class ServiceGateway:
             campaigns=has(self._campaigns, "enrol"),
             facts=has(self._scoring, "post_facts"),
         )
-        #: The days whose score and limit steps ran (only while the end-of-day job does not
-        #: run them itself; see :meth:`_scoring_steps`).
-        self._scoring_until: dt.date | None = None
 
     @property
     def terms(self) -> Any:
@@ -162,39 +159,9 @@ class ServiceGateway:
                 lifted = restrictions.lift_due_restrictions(uow)
                 uow.commit()
             return {"lift_due_restrictions": lifted}
-        eod = self._eod
-        if hook is None:
-            report = eod.run_eod(self.system, until=day)
-        else:
-            # No hook parameter in services/eod.py yet: wrap the steps for this one run. The
-            # simulation runs the job from one thread while nothing else runs.
-            original = list(eod.STEPS)
-            eod.STEPS[:] = [eod.Step(st.name, _hooked(st.run, st.name, hook), st.description) for st in original]
-            try:
-                report = eod.run_eod(self.system, until=day)
-            finally:
-                eod.STEPS[:] = original
-        self._scoring_steps(day)
+        after = None if hook is None else (lambda name, _uow: hook(name))
+        report = self._eod.run_eod(self.system, until=day, after_step=after)
         return {"days": len(report.days)}
-
-    def _scoring_steps(self, day: dt.date) -> None:
-        """The score and limit steps (``services.scoring.eod_steps``: campaigns settled, scores
-        refreshed, limits re-evaluated) for every day up to ``day``, each in its own unit of
-        work dated that day — only those the end-of-day job does not run itself yet."""
-        if self._scoring is None or not hasattr(self._scoring, "eod_steps"):
-            return
-        registered = {s.name for s in self._eod.STEPS}
-        steps = [(name, fn) for name, fn in self._scoring.eod_steps() if name not in registered]
-        start = self._scoring_until + dt.timedelta(days=1) if self._scoring_until else day
-        d = start
-        while d <= day:
-            for _name, fn in steps:
-                with self.system.uow() as uow:
-                    uow._today = d  # as services/eod.py does for its own steps
-                    fn(uow)
-                    uow.commit()
-            d += dt.timedelta(days=1)
-        self._scoring_until = day
 
     # --- users and lines ---------------------------------------------------------------------
 
@@ -327,15 +294,6 @@ class ServiceGateway:
         if not self.capabilities.campaigns:
             return None
         return attempt(_as_outcome(self._campaigns.enrol), self.system, account_id, code)
-
-
-def _hooked(run: Callable[..., Any], name: str, hook: Callable[[str], None]) -> Callable[..., Any]:
-    def step(uow: Any, day: dt.date) -> Any:
-        counts = run(uow, day)
-        hook(name)
-        return counts
-
-    return step
 
 
 def _as_outcome(fn: Callable[..., dict[str, Any]]) -> Callable[..., Outcome]:

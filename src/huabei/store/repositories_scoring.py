@@ -10,12 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Connection,
+    Date,
+    Integer,
     Table,
+    bindparam,
     and_,
     case,
     delete,
@@ -26,6 +30,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
     union_all,
     update,
 )
@@ -41,12 +46,180 @@ def _in(column: Any, user_ids: Sequence[str] | None) -> Any:
     return literal(True) if user_ids is None else column.in_(list(user_ids))
 
 
-def fetch_rows(conn: Connection, stmt: Any) -> list[tuple[Any, ...]]:
+def _for_users(column: Any, filtered: bool) -> Any:
+    """The user filter of a cached batch statement: ``IN :user_ids`` (an expanding bind) or none."""
+    return column.in_(bindparam("user_ids", expanding=True)) if filtered else true()
+
+
+def _params(user_ids: Sequence[str] | None, **values: Any) -> dict[str, Any]:
+    if user_ids is not None:
+        values["user_ids"] = list(user_ids)
+    return values
+
+
+_START = bindparam("start", type_=Date)
+_AS_OF = bindparam("as_of", type_=Date)
+
+
+@lru_cache(maxsize=None)
+def _users_stmt(filtered: bool) -> Any:
+    u = t.users.c
+    prof = u.profile
+    return (select(u.user_id, u.real_name_verified, u.phone,
+                   prof["education"].as_string().label("education"),
+                   prof["occupation"].as_string().label("occupation"),
+                   prof["employer"].as_string().label("employer"),
+                   prof["email"].as_string().label("email"),
+                   prof["address"].as_string().label("address"),
+                   prof["id_document_expires_on"].as_string().label("id_document_expires_on"),
+                   prof["bank_card_bound"].as_boolean().label("bank_card_bound"))
+            .where(_for_users(u.user_id, filtered)).order_by(u.user_id))
+
+
+@lru_cache(maxsize=None)
+def _current_facts_stmt(names: tuple[tuple[str, str], ...], filtered: bool) -> Any:
+    c = ts.user_facts_current.c
+    cols = [c.user_id]
+    for name, kind in names:
+        if kind == "int":
+            value: Any = c.value_int
+        elif kind == "bool":
+            value = case((c.value_bool.is_(True), 1), (c.value_bool.is_(False), 0), else_=null())
+        else:
+            value = c.value_text
+        cols.append(func.max(case((c.name == name, value), else_=null())).label(name))
+    cols.append(func.max(case((c.name == "credit_history_months", c.effective_on), else_=null()))
+                .label("credit_history_months__on"))
+    return select(*cols).where(_for_users(c.user_id, filtered)).group_by(c.user_id)
+
+
+@lru_cache(maxsize=None)
+def _activity_stmt(filtered: bool) -> Any:
+    p, a, e = t.purchases.c, t.credit_accounts.c, ts.activity_events.c
+    purchases = (select(a.user_id.label("user_id"), literal(1).label("is_payment"),
+                        p.channel.label("channel"), p.merchant_category.label("category"),
+                        p.business_date.label("day"))
+                 .select_from(t.purchases.join(t.credit_accounts, a.account_id == p.account_id))
+                 .where(p.business_date >= _START, p.business_date <= _AS_OF, p.refunded < p.amount,
+                        _for_users(a.user_id, filtered)))
+    is_payment = e.kind.in_(("payment", "utility_payment"))
+    events = (select(e.user_id, case((is_payment, 1), else_=0), e.channel,
+                     case((e.kind == "utility_payment", literal("utilities")), (is_payment, e.category),
+                          else_=null()),
+                     e.occurred_on)
+              .where(e.occurred_on >= _START, e.occurred_on <= _AS_OF, _for_users(e.user_id, filtered)))
+    u = union_all(purchases, events).subquery()
+    paying = u.c.is_payment == 1
+    return (select(u.c.user_id,
+                   func.sum(u.c.is_payment).label("payments"),
+                   func.sum(case((and_(paying, u.c.channel == "offline"), 1), else_=0)).label("offline"),
+                   func.count(distinct(case((paying, u.c.category), else_=null()))).label("categories"),
+                   func.count(distinct(u.c.day)).label("active_days"))
+            .group_by(u.c.user_id))
+
+
+@lru_cache(maxsize=None)
+def _event_counts_stmt(kinds: tuple[str, ...], filtered: bool) -> Any:
+    e = ts.activity_events.c
+    cols = [func.sum(case((e.kind == k, 1), else_=0)).label(k) for k in kinds]
+    return (select(e.user_id, *cols)
+            .where(e.occurred_on >= _START, e.occurred_on <= _AS_OF, e.kind.in_(list(kinds)),
+                   _for_users(e.user_id, filtered))
+            .group_by(e.user_id))
+
+
+@lru_cache(maxsize=None)
+def _contacts_stmt(filtered: bool) -> Any:
+    uc, s, a = ts.user_contacts.c, ts.credit_scores.c, t.credit_accounts.c
+    latest = select(s.user_id, func.max(s.score_id).label("sid")).group_by(s.user_id).subquery()
+    standing = (select(latest.c.user_id, ts.credit_scores.c.score)
+                .select_from(latest.join(ts.credit_scores, ts.credit_scores.c.score_id == latest.c.sid))
+                .subquery())
+    overdue = (select(a.user_id).where(a.state == "open", a.block_code == "account_overdue")
+               .distinct().subquery())
+    verified = uc.verified.is_(True)
+    known = and_(verified, standing.c.score.is_not(None))
+    good = and_(known, standing.c.score >= bindparam("threshold", type_=Integer), overdue.c.user_id.is_(None))
+    return (select(uc.user_id,
+                   func.sum(case((verified, 1), else_=0)).label("verified"),
+                   func.sum(case((known, 1), else_=0)).label("known"),
+                   func.sum(case((good, 1), else_=0)).label("good"))
+            .select_from(ts.user_contacts
+                         .outerjoin(standing, standing.c.user_id == uc.contact_user_id)
+                         .outerjoin(overdue, overdue.c.user_id == uc.contact_user_id))
+            .where(_for_users(uc.user_id, filtered))
+            .group_by(uc.user_id))
+
+
+@lru_cache(maxsize=None)
+def _completions_stmt(filtered: bool) -> Any:
+    ce = ts.campaign_enrolments.c
+    return (select(ce.user_id, func.count().label("n"))
+            .where(ce.status == "completed", ce.completed_on >= _START, ce.completed_on <= _AS_OF,
+                   _for_users(ce.user_id, filtered))
+            .group_by(ce.user_id))
+
+
+@lru_cache(maxsize=None)
+def _accounts_stmt(filtered: bool) -> Any:
+    a = t.credit_accounts.c
+    return (select(a.user_id, a.account_id, a.state, a.base_limit, a.temporary_limit, a.temporary_limit_expires_on,
+                   a.used, a.block_code, a.opened_on, a.due_day)
+            .where(_for_users(a.user_id, filtered)).order_by(a.user_id, a.account_id))
+
+
+@lru_cache(maxsize=None)
+def _overdue_events_stmt(filtered: bool) -> Any:
+    ev, a = t.domain_events.c, t.credit_accounts.c
+    return (select(a.user_id, ev.account_id, ev.event_type,
+                   ev.payload["period"].as_string().label("period"),
+                   func.coalesce(ev.payload["days_past_due"].as_integer(),
+                                 ev.payload["days_past_due_before"].as_integer()).label("days_past_due"),
+                   ev.business_date, ev.event_id)
+            .select_from(t.domain_events.join(t.credit_accounts, a.account_id == ev.account_id))
+            .where(ev.event_type.in_(OVERDUE_EVENT_TYPES), ev.business_date <= _AS_OF,
+                   _for_users(a.user_id, filtered))
+            .order_by(ev.event_id))
+
+
+@lru_cache(maxsize=64)
+def _due_periods_stmt(periods: tuple[tuple[int, dt.date, dt.date, tuple[int, ...]], ...], filtered: bool) -> Any:
+    p, a = t.purchases.c, t.credit_accounts.c
+    whens = [(and_(p.business_date >= lo, p.business_date <= hi, a.due_day.in_(list(days))),
+              a.account_id * 1000 + key) for key, lo, hi, days in periods]
+    bill = case(*whens, else_=null())
+    lo = min(x[1] for x in periods)
+    hi = max(x[2] for x in periods)
+    return (select(a.user_id, func.count(distinct(bill)).label("n"))
+            .select_from(t.purchases.join(t.credit_accounts, a.account_id == p.account_id))
+            .where(p.business_date >= lo, p.business_date <= hi, p.refunded < p.amount,
+                   _for_users(a.user_id, filtered))
+            .group_by(a.user_id))
+
+
+@lru_cache(maxsize=None)
+def _applications_stmt(filtered: bool) -> Any:
+    a = ts.limit_raise_applications.c
+    return (select(a.user_id, func.count().label("n"))
+            .where(a.applied_on >= _START, a.applied_on <= _AS_OF, _for_users(a.user_id, filtered))
+            .group_by(a.user_id))
+
+
+@lru_cache(maxsize=None)
+def _latest_points_stmt(filtered: bool) -> Any:
+    s = ts.credit_scores.c
+    latest = (select(func.max(s.score_id).label("sid")).where(_for_users(s.user_id, filtered))
+              .group_by(s.user_id).subquery())
+    return (select(s.user_id, s.score, s.band, s.credit_history, s.behaviour, s.capacity, s.identity, s.connections)
+            .select_from(ts.credit_scores.join(latest, latest.c.sid == s.score_id)))
+
+
+def fetch_rows(conn: Connection, stmt: Any, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
     """Run a SELECT (SQLAlchemy binds the parameters) and fetch the DBAPI cursor's plain
     tuples — no row objects, no result processing: about half the cost on a million rows.
     The batch readers use it; values come as the driver gives them (on SQLite dates are
     ISO strings and booleans 0 / 1), parsed column-wise by the callers."""
-    result = conn.execute(stmt)
+    result = conn.execute(stmt, params or {})
     try:
         return result.cursor.fetchall()
     finally:
@@ -71,7 +244,9 @@ def bulk_insert(conn: Connection, table: Table, columns: dict[str, list[Any]]) -
             raise ValueError(f"bulk_insert: column {name} has {len(values)} values, expected {n}")
         col_type = table.c[name].type
         if isinstance(col_type, JSON):
-            values = [None if v is None else json.dumps(v) for v in values]
+            dumped: dict[int, str] = {}  # the same object (a shared reasons list) is serialised once
+            values = [None if v is None else dumped[id(v)] if id(v) in dumped else dumped.setdefault(id(v), json.dumps(v))
+                      for v in values]
         elif sqlite:
             proc = col_type.bind_processor(conn.dialect)
             if proc is not None:
@@ -180,104 +355,34 @@ class FactRepository:
 
     def users_by_user(self, user_ids: Sequence[str] | None) -> list[Any]:
         """user_id, real_name_verified, phone and the profile fields the facts read, by user."""
-        u = t.users.c
-        prof = u.profile
-        return fetch_rows(self.conn,
-            select(u.user_id, u.real_name_verified, u.phone,
-                   prof["education"].as_string().label("education"),
-                   prof["occupation"].as_string().label("occupation"),
-                   prof["employer"].as_string().label("employer"),
-                   prof["email"].as_string().label("email"),
-                   prof["address"].as_string().label("address"),
-                   prof["id_document_expires_on"].as_string().label("id_document_expires_on"),
-                   prof["bank_card_bound"].as_boolean().label("bank_card_bound"))
-            .where(_in(u.user_id, user_ids)).order_by(u.user_id))
+        return fetch_rows(self.conn, _users_stmt(user_ids is not None), _params(user_ids))
 
     def current_facts_by_user(self, names: Sequence[tuple[str, str]], user_ids: Sequence[str] | None) -> list[Any]:
         """One row per user with a current fact: the value of every fact of ``names``
         (``(name, kind)`` with kind int / bool / str; booleans as 0/1) and, for
         ``credit_history_months``, the date it was effective on (``credit_history_months__on``)."""
-        c = ts.user_facts_current.c
-        cols = [c.user_id]
-        for name, kind in names:
-            if kind == "int":
-                value: Any = c.value_int
-            elif kind == "bool":
-                value = case((c.value_bool.is_(True), 1), (c.value_bool.is_(False), 0), else_=null())
-            else:
-                value = c.value_text
-            cols.append(func.max(case((c.name == name, value), else_=null())).label(name))
-        cols.append(func.max(case((c.name == "credit_history_months", c.effective_on), else_=null()))
-                    .label("credit_history_months__on"))
-        return fetch_rows(self.conn, select(*cols).where(_in(c.user_id, user_ids)).group_by(c.user_id))
+        return fetch_rows(self.conn, _current_facts_stmt(tuple(names), user_ids is not None), _params(user_ids))
 
     def activity_by_user(self, start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
         """Over ``start ≤ day ≤ as_of``: payments (purchases not fully refunded, app payments,
         utility payments), offline payments, distinct categories paid, distinct active days
         (any purchase or activity event), by user."""
-        p, a, e = t.purchases.c, t.credit_accounts.c, ts.activity_events.c
-        purchases = (select(a.user_id.label("user_id"), literal(1).label("is_payment"),
-                            p.channel.label("channel"), p.merchant_category.label("category"),
-                            p.business_date.label("day"))
-                     .select_from(t.purchases.join(t.credit_accounts, a.account_id == p.account_id))
-                     .where(p.business_date >= start, p.business_date <= as_of, p.refunded < p.amount,
-                            _in(a.user_id, user_ids)))
-        is_payment = e.kind.in_(("payment", "utility_payment"))
-        events = (select(e.user_id, case((is_payment, 1), else_=0), e.channel,
-                         case((e.kind == "utility_payment", literal("utilities")), (is_payment, e.category),
-                              else_=null()),
-                         e.occurred_on)
-                  .where(e.occurred_on >= start, e.occurred_on <= as_of, _in(e.user_id, user_ids)))
-        u = union_all(purchases, events).subquery()
-        paying = u.c.is_payment == 1
-        return fetch_rows(self.conn,
-            select(u.c.user_id,
-                   func.sum(u.c.is_payment).label("payments"),
-                   func.sum(case((and_(paying, u.c.channel == "offline"), 1), else_=0)).label("offline"),
-                   func.count(distinct(case((paying, u.c.category), else_=null()))).label("categories"),
-                   func.count(distinct(u.c.day)).label("active_days"))
-            .group_by(u.c.user_id))
+        return fetch_rows(self.conn, _activity_stmt(user_ids is not None), _params(user_ids, start=start, as_of=as_of))
 
     def event_counts_by_user(self, kinds: Sequence[str], start: dt.date, as_of: dt.date,
                              user_ids: Sequence[str] | None) -> list[Any]:
         """How many events of each of ``kinds`` each user had over ``start ≤ day ≤ as_of``."""
-        e = ts.activity_events.c
-        cols = [func.sum(case((e.kind == k, 1), else_=0)).label(k) for k in kinds]
-        return fetch_rows(self.conn, select(e.user_id, *cols)
-                                 .where(e.occurred_on >= start, e.occurred_on <= as_of, e.kind.in_(list(kinds)),
-                                        _in(e.user_id, user_ids))
-                                 .group_by(e.user_id))
+        return fetch_rows(self.conn, _event_counts_stmt(tuple(kinds), user_ids is not None),
+                          _params(user_ids, start=start, as_of=as_of))
 
     def contacts_by_user(self, threshold: int, user_ids: Sequence[str] | None) -> list[Any]:
         """Per user: verified contacts, those whose standing huabei knows (they have a score),
         and those in good standing (latest score ≥ ``threshold`` and no overdue open line)."""
-        uc, s, a = ts.user_contacts.c, ts.credit_scores.c, t.credit_accounts.c
-        latest = select(s.user_id, func.max(s.score_id).label("sid")).group_by(s.user_id).subquery()
-        standing = (select(latest.c.user_id, ts.credit_scores.c.score)
-                    .select_from(latest.join(ts.credit_scores, ts.credit_scores.c.score_id == latest.c.sid))
-                    .subquery())
-        overdue = (select(a.user_id).where(a.state == "open", a.block_code == "account_overdue")
-                   .distinct().subquery())
-        verified = uc.verified.is_(True)
-        known = and_(verified, standing.c.score.is_not(None))
-        good = and_(known, standing.c.score >= threshold, overdue.c.user_id.is_(None))
-        return fetch_rows(self.conn,
-            select(uc.user_id,
-                   func.sum(case((verified, 1), else_=0)).label("verified"),
-                   func.sum(case((known, 1), else_=0)).label("known"),
-                   func.sum(case((good, 1), else_=0)).label("good"))
-            .select_from(ts.user_contacts
-                         .outerjoin(standing, standing.c.user_id == uc.contact_user_id)
-                         .outerjoin(overdue, overdue.c.user_id == uc.contact_user_id))
-            .where(_in(uc.user_id, user_ids))
-            .group_by(uc.user_id))
+        return fetch_rows(self.conn, _contacts_stmt(user_ids is not None), _params(user_ids, threshold=threshold))
 
     def campaign_completions_by_user(self, start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
-        ce = ts.campaign_enrolments.c
-        return fetch_rows(self.conn, select(ce.user_id, func.count().label("n"))
-                                 .where(ce.status == "completed", ce.completed_on >= start, ce.completed_on <= as_of,
-                                        _in(ce.user_id, user_ids))
-                                 .group_by(ce.user_id))
+        return fetch_rows(self.conn, _completions_stmt(user_ids is not None),
+                          _params(user_ids, start=start, as_of=as_of))
 
 class CreditRecordRepository:
     """What the system knows of a user's credit lines: accounts, repayment record, raise applications."""
@@ -287,11 +392,7 @@ class CreditRecordRepository:
 
     def accounts_by_user(self, user_ids: Sequence[str] | None) -> list[Any]:
         """Every credit line (open and closed) of the users, oldest first."""
-        a = t.credit_accounts.c
-        return fetch_rows(self.conn,
-            select(a.user_id, a.account_id, a.state, a.base_limit, a.temporary_limit, a.temporary_limit_expires_on,
-                   a.used, a.block_code, a.opened_on, a.due_day)
-            .where(_in(a.user_id, user_ids)).order_by(a.user_id, a.account_id))
+        return fetch_rows(self.conn, _accounts_stmt(user_ids is not None), _params(user_ids))
 
     def overdue_events_by_user(self, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
         """The delinquency record from the domain-event outbox (see docs/scoring.md, "Repayment record").
@@ -301,37 +402,17 @@ class CreditRecordRepository:
         ``period`` of the payload when present (None: the line's delinquency as a whole), its
         ``days_past_due`` (``days_past_due_before`` on a cure), the event's date and id.
         """
-        ev, a = t.domain_events.c, t.credit_accounts.c
-        return fetch_rows(self.conn,
-            select(a.user_id, ev.account_id, ev.event_type,
-                   ev.payload["period"].as_string().label("period"),
-                   func.coalesce(ev.payload["days_past_due"].as_integer(),
-                                 ev.payload["days_past_due_before"].as_integer()).label("days_past_due"),
-                   ev.business_date, ev.event_id)
-            .select_from(t.domain_events.join(t.credit_accounts, a.account_id == ev.account_id))
-            .where(ev.event_type.in_(OVERDUE_EVENT_TYPES), ev.business_date <= as_of, _in(a.user_id, user_ids))
-            .order_by(ev.event_id))
+        return fetch_rows(self.conn, _overdue_events_stmt(user_ids is not None), _params(user_ids, as_of=as_of))
 
     def due_periods_by_user(self, periods: Sequence[tuple[int, dt.date, dt.date, Sequence[int]]],
                             user_ids: Sequence[str] | None) -> list[Any]:
         """Bills that fell due, counted as the distinct (line, bill period) with purchases not
         fully refunded. ``periods``: (key, first purchase day, last purchase day, due days for
         which that bill's due date lies in the window)."""
-        if not periods:
+        key = tuple((k, lo, hi, tuple(days)) for k, lo, hi, days in periods if days)
+        if not key:
             return []
-        p, a = t.purchases.c, t.credit_accounts.c
-        whens = [(and_(p.business_date >= lo, p.business_date <= hi, a.due_day.in_(list(days))),
-                  a.account_id * 1000 + key) for key, lo, hi, days in periods if days]
-        if not whens:
-            return []
-        bill = case(*whens, else_=null())
-        lo = min(x[1] for x in periods)
-        hi = max(x[2] for x in periods)
-        return fetch_rows(self.conn,
-            select(a.user_id, func.count(distinct(bill)).label("n"))
-            .select_from(t.purchases.join(t.credit_accounts, a.account_id == p.account_id))
-            .where(p.business_date >= lo, p.business_date <= hi, p.refunded < p.amount, _in(a.user_id, user_ids))
-            .group_by(a.user_id))
+        return fetch_rows(self.conn, _due_periods_stmt(key, user_ids is not None), _params(user_ids))
 
     def active_restriction_causes(self, user_id: str) -> list[str]:
         r, a = t.restrictions.c, t.credit_accounts.c
@@ -366,12 +447,8 @@ class ScoreRepository:
         return self.conn.execute(select(s).join(latest, latest.c.sid == s.c.score_id).order_by(s.c.user_id)).all()
 
     def latest_points(self, user_ids: Sequence[str] | None) -> list[Any]:
-        """user_id, score, band and the five dimension points of each user's latest score."""
-        latest = self._latest_ids(user_ids)
-        s = ts.credit_scores.c
-        return fetch_rows(self.conn,
-            select(s.user_id, s.score, s.band, s.credit_history, s.behaviour, s.capacity, s.identity, s.connections)
-            .select_from(ts.credit_scores.join(latest, latest.c.sid == s.score_id)))
+        """(user_id, score, band and the five dimension points) of each user's latest score."""
+        return fetch_rows(self.conn, _latest_points_stmt(user_ids is not None), _params(user_ids))
 
     def scores_on(self, day: dt.date) -> list[int]:
         """Each user's latest score with ``as_of <= day`` (the population of that date, for PSI)."""
@@ -412,10 +489,8 @@ class ApplicationRepository:
                                       .order_by(a.application_id.desc()).limit(limit)))
 
     def counts_by_user(self, start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
-        a = ts.limit_raise_applications.c
-        return fetch_rows(self.conn, select(a.user_id, func.count().label("n"))
-                                 .where(a.applied_on >= start, a.applied_on <= as_of, _in(a.user_id, user_ids))
-                                 .group_by(a.user_id))
+        return fetch_rows(self.conn, _applications_stmt(user_ids is not None),
+                          _params(user_ids, start=start, as_of=as_of))
 
 class EnrolmentRepository:
     def __init__(self, conn: Connection):
@@ -478,7 +553,7 @@ class LimitBatchRepository:
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    def apply_base_limits(self, decisions: list[dict[str, Any]]) -> list[int]:
+    def apply_base_limits(self, account_ids: list[int], old: list[int], new: list[int]) -> list[int]:
         """Set ``base_limit`` to ``new`` where the line is still as the decision saw it — open,
         ``base_limit = old``, unblocked for a raise, ``used <= new`` for a cut — with one
         ``UPDATE … FROM`` a temporary staging table per 50,000 decisions (PostgreSQL, SQLite
@@ -487,7 +562,7 @@ class LimitBatchRepository:
         rollback removes it too)."""
         from sqlalchemy import BigInteger, Column, MetaData, Table
 
-        if not decisions:
+        if not account_ids:
             return []
         md = MetaData()
         stage = Table("limit_review_stage", md, Column("account_id", BigInteger, primary_key=True),
@@ -495,11 +570,10 @@ class LimitBatchRepository:
         stage.create(self.conn)
         a = t.credit_accounts
         changed: list[int] = []
-        for i in range(0, len(decisions), 50_000):
-            chunk = decisions[i:i + 50_000]
+        for i in range(0, len(account_ids), 50_000):
             self.conn.execute(delete(stage))
-            bulk_insert(self.conn, stage, {"account_id": [d["account_id"] for d in chunk],
-                                           "old": [d["old"] for d in chunk], "new": [d["new"] for d in chunk]})
+            bulk_insert(self.conn, stage, {"account_id": account_ids[i:i + 50_000], "old": old[i:i + 50_000],
+                                           "new": new[i:i + 50_000]})
             s = stage.c
             stmt = (update(a).values(base_limit=s.new)
                     .where(a.c.account_id == s.account_id, a.c.state == "open", a.c.base_limit == s.old,
@@ -510,12 +584,23 @@ class LimitBatchRepository:
         stage.drop(self.conn)
         return changed
 
-    def add_limit_changes(self, rows: list[dict[str, Any]]) -> None:
-        _bulk_rows(self.conn, t.limit_changes, rows)
+    def add_limit_change_columns(self, columns: dict[str, list[Any]]) -> None:
+        bulk_insert(self.conn, t.limit_changes, columns)
+
+    def add_event_columns(self, columns: dict[str, list[Any]]) -> None:
+        bulk_insert(self.conn, t.domain_events, columns)
 
     def add_events(self, rows: list[dict[str, Any]]) -> None:
         _bulk_rows(self.conn, t.domain_events, rows)
 
+
+    def last_base_changes(self, account_ids: Sequence[int] | None = None) -> list[Any]:
+        """(account_id, date of the latest base-limit change) of every line (or of ``account_ids``)."""
+        lc = t.limit_changes.c
+        q = select(lc.account_id, func.max(lc.business_date)).where(lc.limit_kind == "base")
+        if account_ids is not None:
+            q = q.where(lc.account_id.in_(list(account_ids)))
+        return fetch_rows(self.conn, q.group_by(lc.account_id))
 
     def scenario_candidates(self, category: str, start: dt.date, as_of: dt.date) -> list[Any]:
         """Open, unblocked lines that paid in ``category`` over ``start ≤ day ≤ as_of``, with their user."""
