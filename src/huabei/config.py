@@ -69,6 +69,9 @@ class BillingTerms(_Section):
     due_day_change_cooloff_days: int = Field(default=365, ge=0)
     #: Minimum repayment (最低还款) as a share of the bill.
     minimum_repayment_rate: Rate = Decimal("0.10")
+    #: Spending on a temporary limit (临时额度) is owed in full when due: the minimum counts
+    #: a bill's temporary-limit part in full instead of at ``minimum_repayment_rate``.
+    temporary_limit_repaid_in_full: bool = True
     #: Daily interest on the unpaid rest after a minimum repayment (0.05 %/day).
     revolving_daily_rate: Rate = Decimal("0.0005")
     #: Daily penalty interest on overdue amounts (逾期利息, 0.05 %/day).

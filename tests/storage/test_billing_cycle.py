@@ -212,6 +212,9 @@ def test_temporary_limit_spending_is_not_convertible_and_the_limit_expires(at):
     run_until(s, D(2026, 11, 1))
     bill = billing.get_bill(s, acct, "2026-11")
     assert bill["temporary_limit_part"] == yuan("200.00")
+    # the temporary-limit part is owed in full: 10 % of 1,000.00 + 200.00
+    assert (bill["minimum_rated_base"], bill["minimum_in_full"], bill["minimum_due"]) == (
+        yuan("1000.00"), yuan("200.00"), yuan("300.00"))
     assert billing.quote_bill_installments(s, acct, "2026-11", 6)["principal"] == yuan("1000.00")
     run_until(s, D(2026, 11, 15))
     with s.engine.connect() as c:

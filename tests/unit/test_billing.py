@@ -277,6 +277,19 @@ def test_prepayment_lowers_the_rated_part():
     assert bill.total_due == 60000 and bill.minimum_due == 6000
 
 
+def test_temporary_limit_spending_counts_in_full_in_the_minimum():
+    lines = [BillLine("purchase", 120000, D(2026, 10, 5), "p"), BillLine("refund", 10000, D(2026, 10, 9), "r")]
+    bill = b.compose_bill("2026-11", lines, TERMS, 10, full_principal=20000)  # 200.00 on a temporary limit
+    assert (bill.minimum_rated_base, bill.minimum_in_full) == (90000, 20000)
+    assert bill.minimum_due == 9000 + 20000
+    # never more than the rated base: a bill refunded below its temporary-limit part
+    bill = b.compose_bill("2026-11", [BillLine("purchase", 5000, D(2026, 10, 5), "p")], TERMS, 10,
+                          full_principal=20000)
+    assert (bill.minimum_rated_base, bill.minimum_in_full, bill.minimum_due) == (0, 5000, 5000)
+    with pytest.raises(ValueError):
+        b.compose_bill("2026-11", lines, TERMS, 10, full_principal=-1)
+
+
 def test_minimum_rate_is_a_product_term():
     terms = BillingTerms(minimum_repayment_rate=Decimal("0.05"))
     bill = b.compose_bill("2026-11", [BillLine("purchase", 100000, D(2026, 10, 5), "p")], terms, 10)

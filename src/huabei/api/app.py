@@ -9,25 +9,31 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Header, Path, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huabei import __version__, reasons
 from huabei.api import schemas as s
+from huabei.api.common import (
+    MAX_ID,
+    NOT_FOUND_BY_PATH_PARAM,
+    AccountId,
+    IdemKey,
+    PurchaseId,
+    RestrictionId,
+    outcome_response,
+)
 from huabei.domain.purchases import Channel, PurchaseRequest
 from huabei.errors import HuabeiError
 from huabei.services import accounts, admin, purchases, queries, restrictions
-from huabei.services.idempotency import Outcome
 from huabei.services.unit_of_work import Huabei
 
 log = logging.getLogger("huabei.api")
 
-IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Required on every money-moving POST")]
 Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE, description="Page size")]
 #: Ids are BIGINT in the database: a larger integer cannot name a row (and SQLite cannot even bind it).
-MAX_ID = 2**63 - 1
 Cursor = Annotated[int | None, Query(ge=0, le=MAX_ID, description="next_cursor of the previous page")]
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": s.ErrorOut, "description": "Invalid request"},
@@ -73,19 +79,7 @@ def _validation_error(exc: RequestValidationError) -> JSONResponse:
     return error_response(400, "invalid_request", {"detail": detail})
 
 
-#: Path ids are BIGINT in the database: one outside 1..2^63-1 cannot name a row (and SQLite
-#: cannot even bind it), so it is the 404 of an unknown id — never a database overflow, a 500.
-AccountId = Annotated[int, Path(ge=1, le=MAX_ID)]
-PurchaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
-RestrictionId = Annotated[int, Path(ge=1, le=MAX_ID)]
-NOT_FOUND_BY_PATH_PARAM = {"account_id": "account_not_found", "purchase_id": "purchase_not_found",
-                           "restriction_id": "restriction_not_found", "user_id": "user_not_found"}
-
-
-def _outcome(outcome: Outcome, model: type[s.BaseModel]) -> JSONResponse:
-    body = model.model_validate(outcome.body).model_dump(mode="json")
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
-    return JSONResponse(status_code=outcome.status, content=body, headers=headers)
+_outcome = outcome_response
 
 
 def _account(view: dict[str, Any]) -> dict[str, Any]:

@@ -12,19 +12,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StrictInt, WithJsonSchema
 
-from huabei import errors
+from huabei.api.common import MAX_ID, AccountId, IdemKey, PlanId, PurchaseId, outcome_response
 from huabei.api.schemas import ErrorOut, IsoDate, Yuan, YuanIn, YuanLimitIn
 from huabei.money import format_yuan
 from huabei.services import billing, bureau, eod
-from huabei.services.idempotency import Outcome
 from huabei.services.unit_of_work import Huabei
 
-IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Required on every money-moving POST")]
-MAX_ID = 2**63 - 1
 #: A signed amount (a balance may be a credit): "-13.05".
 SignedYuan = Annotated[int, PlainSerializer(format_yuan, return_type=str),
                        WithJsonSchema({"type": "string", "pattern": r"^-?(0|[1-9][0-9]*)\.[0-9]{2}$",
@@ -263,16 +260,7 @@ class BureauCorrectionIn(_In):
     changes: BureauChangesIn
 
 
-def _known(value: int, code: str, name: str) -> int:
-    if not 1 <= value <= MAX_ID:
-        raise errors.not_found(code, **{name: value})
-    return value
-
-
-def _outcome(outcome: Outcome, model: type[BaseModel]) -> JSONResponse:
-    body = model.model_validate(outcome.body).model_dump(mode="json")
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
-    return JSONResponse(status_code=outcome.status, content=body, headers=headers)
+_outcome = outcome_response
 
 
 def router(system: Huabei) -> APIRouter:
@@ -280,73 +268,73 @@ def router(system: Huabei) -> APIRouter:
 
     # --- bills --------------------------------------------------------------------------
     @r.get("/accounts/{account_id}/bills", response_model=list[BillOut], tags=["bills"])
-    def list_bills(account_id: int) -> Any:
+    def list_bills(account_id: AccountId) -> Any:
         """账单: every closed bill of the line, newest first."""
-        return billing.list_bills(system, _known(account_id, "account_not_found", "account_id"))
+        return billing.list_bills(system, account_id)
 
     @r.get("/accounts/{account_id}/bills/unbilled", response_model=UnbilledOut, tags=["bills"])
-    def unbilled(account_id: int) -> Any:
+    def unbilled(account_id: AccountId) -> Any:
         """未出账: what the next bill holds so far."""
-        return billing.unbilled_view(system, _known(account_id, "account_not_found", "account_id"))
+        return billing.unbilled_view(system, account_id)
 
     @r.get("/accounts/{account_id}/bills/{period}", response_model=BillOut, tags=["bills"])
-    def get_bill(account_id: int, period: str) -> Any:
-        return billing.get_bill(system, _known(account_id, "account_not_found", "account_id"), period)
+    def get_bill(account_id: AccountId, period: str) -> Any:
+        return billing.get_bill(system, account_id, period)
 
     @r.get("/accounts/{account_id}/billing", response_model=BillingStatusOut, tags=["bills"])
-    def billing_status(account_id: int) -> Any:
+    def billing_status(account_id: AccountId) -> Any:
         """What the line owes (billed and not), its credit balance and delinquency."""
-        return billing.billing_status(system, _known(account_id, "account_not_found", "account_id"))
+        return billing.billing_status(system, account_id)
 
     @r.put("/accounts/{account_id}/due-day", response_model=DueDayOut, tags=["bills"])
-    def change_due_day(account_id: int, body: DueDayIn) -> Any:
+    def change_due_day(account_id: AccountId, body: DueDayIn) -> Any:
         """还款日: one of the offered days, changed at most once per cool-off period."""
-        return billing.change_due_day(system, _known(account_id, "account_not_found", "account_id"), body.due_day)
+        return billing.change_due_day(system, account_id, body.due_day)
 
     # --- installments -------------------------------------------------------------------
     @r.post("/accounts/{account_id}/bills/{period}/installment-quotes", response_model=ScheduleOut,
             tags=["installments"])
-    def quote_bill(account_id: int, period: str, body: InstallmentIn) -> Any:
+    def quote_bill(account_id: AccountId, period: str, body: InstallmentIn) -> Any:
         """账单分期 quote: the schedule, nothing changed."""
-        return billing.quote_bill_installments(system, _known(account_id, "account_not_found", "account_id"),
+        return billing.quote_bill_installments(system, account_id,
                                                period, body.term, body.amount)
 
     @r.post("/accounts/{account_id}/bills/{period}/installments", status_code=201, response_model=PlanOut,
             tags=["installments"])
-    def convert_bill(account_id: int, period: str, body: InstallmentIn, idempotency_key: IdemKey = None) -> Any:
-        _known(account_id, "account_not_found", "account_id")
+    def convert_bill(account_id: AccountId, period: str, body: InstallmentIn, idempotency_key: IdemKey = None) -> Any:
+        account_id
         return _outcome(billing.create_bill_installments(system, account_id, period, body.term, idempotency_key,
                                                          body.amount), PlanOut)
 
     @r.post("/purchases/{purchase_id}/installment-quotes", response_model=ScheduleOut, tags=["installments"])
-    def quote_purchase(purchase_id: int, body: InstallmentIn) -> Any:
+    def quote_purchase(purchase_id: PurchaseId, body: InstallmentIn) -> Any:
         """交易分期 quote: the schedule, nothing changed."""
-        return billing.quote_purchase_installments(system, _known(purchase_id, "purchase_not_found", "purchase_id"),
+        return billing.quote_purchase_installments(system, purchase_id,
                                                    body.term, body.amount)
 
     @r.post("/purchases/{purchase_id}/installments", status_code=201, response_model=PlanOut, tags=["installments"])
-    def convert_purchase(purchase_id: int, body: InstallmentIn, idempotency_key: IdemKey = None) -> Any:
-        _known(purchase_id, "purchase_not_found", "purchase_id")
+    def convert_purchase(purchase_id: PurchaseId, body: InstallmentIn, idempotency_key: IdemKey = None) -> Any:
+        purchase_id
         return _outcome(billing.create_purchase_installments(system, purchase_id, body.term, idempotency_key,
                                                              body.amount), PlanOut)
 
     @r.get("/accounts/{account_id}/installments", response_model=list[PlanOut], tags=["installments"])
-    def list_plans(account_id: int) -> Any:
-        return billing.list_plans(system, _known(account_id, "account_not_found", "account_id"))
+    def list_plans(account_id: AccountId) -> Any:
+        return billing.list_plans(system, account_id)
 
     @r.get("/installments/{plan_id}", response_model=PlanOut, tags=["installments"])
-    def get_plan(plan_id: int) -> Any:
-        return billing.get_plan(system, _known(plan_id, "installment_plan_not_found", "plan_id"))
+    def get_plan(plan_id: PlanId) -> Any:
+        return billing.get_plan(system, plan_id)
 
     @r.post("/installments/{plan_id}/early-repayment-quote", response_model=EarlyRepaymentOut, tags=["installments"])
-    def quote_early(plan_id: int) -> Any:
+    def quote_early(plan_id: PlanId) -> Any:
         """提前还款 quote: what repaying the rest of the plan now costs."""
-        return billing.quote_early_repayment(system, _known(plan_id, "installment_plan_not_found", "plan_id"))
+        return billing.quote_early_repayment(system, plan_id)
 
     @r.post("/installments/{plan_id}/early-repayment", status_code=201, response_model=EarlyRepaymentOut,
             tags=["installments"])
-    def repay_early(plan_id: int, idempotency_key: IdemKey = None) -> Any:
-        _known(plan_id, "installment_plan_not_found", "plan_id")
+    def repay_early(plan_id: PlanId, idempotency_key: IdemKey = None) -> Any:
+        plan_id
         return _outcome(billing.repay_installments_early(system, plan_id, idempotency_key), EarlyRepaymentOut)
 
     # --- admin: end-of-day job and credit bureau -----------------------------------------

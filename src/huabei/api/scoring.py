@@ -15,12 +15,12 @@ from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from huabei import errors
+from huabei.api.common import MAX_ID, AccountId
 from huabei.api.schemas import IsoDate, Yuan, YuanIn
 from huabei.money import AmountError, format_yuan, parse_yuan
 from huabei.services import campaigns, limits, scoring
 from huabei.services.unit_of_work import Huabei
 
-MAX_ID = 2**63 - 1
 UserId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -245,12 +245,6 @@ class EnrolmentOut(_Out):
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _known(value: int, code: str, field: str) -> int:
-    if not 1 <= value <= MAX_ID:
-        raise errors.not_found(code, **{field: value})
-    return value
-
-
 def _money_fact(name: str) -> bool:
     spec = scoring.ALL_FACT_SPECS.get(name)
     return spec is not None and spec.unit == "fen"
@@ -325,23 +319,23 @@ def router(system: Huabei) -> APIRouter:
     # -- limits ---------------------------------------------------------------------------
     @r.post("/accounts/{account_id}/limit-raise-applications", status_code=201, response_model=RaiseApplicationOut,
             tags=["limits"])
-    def apply_for_raise(account_id: int, body: Annotated[RaiseApplicationIn | None, Body()] = None) -> Any:
-        _known(account_id, "account_not_found", "account_id")
+    def apply_for_raise(account_id: AccountId, body: Annotated[RaiseApplicationIn | None, Body()] = None) -> Any:
+        account_id
         return limits.apply_for_raise(system, account_id,
                                       requested_limit=(body or RaiseApplicationIn()).requested_limit)
 
     @r.get("/accounts/{account_id}/limit-raise-applications", response_model=list[RaiseApplicationOut],
            tags=["limits"])
-    def list_applications(account_id: int) -> Any:
-        return limits.list_applications(system, _known(account_id, "account_not_found", "account_id"))
+    def list_applications(account_id: AccountId) -> Any:
+        return limits.list_applications(system, account_id)
 
     @r.get("/accounts/{account_id}/limit-changes", response_model=list[LimitChangeOut], tags=["limits"])
-    def limit_changes(account_id: int) -> Any:
-        return limits.limit_changes(system, _known(account_id, "account_not_found", "account_id"))
+    def limit_changes(account_id: AccountId) -> Any:
+        return limits.limit_changes(system, account_id)
 
     @r.get("/accounts/{account_id}/limit-evaluation", response_model=EvaluationOut, tags=["limits"])
-    def limit_evaluation(account_id: int) -> Any:
-        return limits.evaluate_account(system, _known(account_id, "account_not_found", "account_id"))
+    def limit_evaluation(account_id: AccountId) -> Any:
+        return limits.evaluate_account(system, account_id)
 
     # -- campaigns ------------------------------------------------------------------------
     @r.get("/campaigns", response_model=list[CampaignOut], tags=["campaigns"])
@@ -349,13 +343,13 @@ def router(system: Huabei) -> APIRouter:
         return campaigns.list_campaigns(system)
 
     @r.get("/accounts/{account_id}/campaigns", response_model=list[EnrolmentOut], tags=["campaigns"])
-    def account_campaigns(account_id: int) -> Any:
-        return campaigns.account_campaigns(system, _known(account_id, "account_not_found", "account_id"))
+    def account_campaigns(account_id: AccountId) -> Any:
+        return campaigns.account_campaigns(system, account_id)
 
     @r.post("/accounts/{account_id}/campaigns/{code}/enrolment", status_code=201, response_model=EnrolmentOut,
             tags=["campaigns"])
-    def enrol(account_id: int, code: str) -> Any:
-        return campaigns.enrol(system, _known(account_id, "account_not_found", "account_id"), code)
+    def enrol(account_id: AccountId, code: str) -> Any:
+        return campaigns.enrol(system, account_id, code)
 
     return r
 

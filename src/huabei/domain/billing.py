@@ -232,25 +232,34 @@ def _sum_kind(lines: Iterable[BillLine], kinds: frozenset[LineKind]) -> Fen:
     return sum(line.signed_fen for line in lines if line.kind in kinds)
 
 
-def minimum_repayment(lines: Sequence[BillLine], terms: BillingTerms) -> tuple[Fen, Fen, Fen]:
+def minimum_repayment(lines: Sequence[BillLine], terms: BillingTerms,
+                      full_principal: Fen = 0) -> tuple[Fen, Fen, Fen]:
     """最低还款 of a bill made of ``lines``: returns ``(minimum, rated_base, in_full)``.
 
     ``minimum = min(total, max(0, round_fen(rate × max(rated_base, 0) + in_full)))`` where
-    ``rated_base = purchases − refunds − repayments − carried_credit + carried_balance`` and
-    ``in_full = installment principal + installment fee + interest + penalty`` (the
-    reference: "10 % of the bill's amount, fees, interest and installment parts due counted
-    in full"). One rounding, half-up; never more than the bill, never negative.
+    ``rated_base = purchases − refunds − repayments − carried_credit + carried_balance − full``
+    and ``in_full = installment principal + installment fee + interest + penalty + full``
+    (the reference: "10 % of the bill's amount, fees, interest and installment parts due
+    counted in full"). ``full`` is the part of the purchases owed in full whatever the
+    minimum — spending on a temporary limit (临时额度, "must be repaid in full when due"):
+    ``full_principal``, at most the rated base. One rounding, half-up; never more than the
+    bill, never negative.
     """
+    _require_fen(full_principal, "full_principal")
     total = sum(line.signed_fen for line in lines)
     rated = _sum_kind(lines, _RATED_KINDS)
-    in_full = _sum_kind(lines, _IN_FULL_KINDS)
+    full = min(full_principal, max(rated, 0))
+    rated -= full
+    in_full = _sum_kind(lines, _IN_FULL_KINDS) + full
     rate = _require_rate(terms.minimum_repayment_rate, "minimum_repayment_rate")
     raw = round_fen(rate * Decimal(max(rated, 0)) + Decimal(in_full))
     return min(max(total, 0), max(raw, 0)), rated, in_full
 
 
-def compose_bill(period: str, lines: Iterable[BillLine], terms: BillingTerms, due_day: int) -> BillStatement:
+def compose_bill(period: str, lines: Iterable[BillLine], terms: BillingTerms, due_day: int,
+                 full_principal: Fen = 0) -> BillStatement:
     """Close bill ``period`` (``"YYYY-MM"``) with ``lines`` for an account due on ``due_day``.
+    ``full_principal``: the purchases' part owed in full (:func:`minimum_repayment`).
 
     Purchases, refunds and repayment lines must be dated inside the bill's cycle
     (:func:`~huabei.domain.calendar.bill_cycle`); a line dated elsewhere is a caller bug and
@@ -271,7 +280,7 @@ def compose_bill(period: str, lines: Iterable[BillLine], terms: BillingTerms, du
                 f"of bill {period} ({first} .. {last})"
             )
     net = sum(line.signed_fen for line in ordered)
-    minimum, rated, in_full = minimum_repayment(ordered, terms)
+    minimum, rated, in_full = minimum_repayment(ordered, terms, full_principal)
     return BillStatement(
         period=period,
         statement_date=closes,

@@ -503,7 +503,8 @@ def compute_close(*, account_id: int, period: str, due_day: int, credit_balance:
     if brought:
         lines.append(BillLine(LineKind.CARRIED_CREDIT, brought, first, "credit"))
         stored.append({"kind": "carried_credit", "amount": brought, "activity_date": first, "ref": "credit"})
-    statement = compose_bill(period, lines, terms, due_day)
+    statement = compose_bill(period, lines, terms, due_day,
+                             cycle.temp if terms.temporary_limit_repaid_in_full else 0)
     dues = {c: 0 for c in Component}
     for d in dues_of_bill(statement):
         dues[d.component] += d.amount_fen

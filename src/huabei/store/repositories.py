@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, case, func, insert, literal, select, update
+from sqlalchemy import BigInteger, Connection, Date, bindparam, case, func, insert, literal, select, update
+from sqlalchemy.exc import CompileError
 
 from huabei.domain.accounts import AccountState, CreditLine
 from huabei.domain.ledger import Entry, LedgerAccount, LedgerReport, validate, validate_billing
@@ -24,6 +25,34 @@ class Debit:
 
     available: int
     on_temporary_limit: int
+
+
+# --- hot-path statements (purchase authorisation) ---------------------------------------
+# Built once, executed with a parameter dict: SQLAlchemy then finds the compiled form from the
+# statement's memoised cache key instead of rebuilding and coercing the statement (and every
+# value in it) on each call. The SQL sent is the same as building them per call; only the bind
+# names differ. Bind names must not clash with the column names of the table being updated.
+_ca = t.credit_accounts.c
+_debit_temp = case((_ca.temporary_limit_expires_on > bindparam("debit_today", type_=Date), _ca.temporary_limit),
+                   else_=0)
+_debit_amount = bindparam("debit_amount", type_=BigInteger)
+_TRY_DEBIT = (
+    update(t.credit_accounts)
+    .where(_ca.account_id == bindparam("debit_account_id", type_=_ca.account_id.type), _ca.state == "open",
+           _ca.block_code.is_(None), _ca.used + _debit_amount <= _ca.base_limit + _debit_temp)
+    .values(used=_ca.used + _debit_amount)
+    .returning(_ca.base_limit + _debit_temp - _ca.used, _ca.used, _ca.base_limit)
+)
+_CLOCK_GET = select(t.business_clock.c.business_date).where(t.business_clock.c.id == 1)
+_ik = t.idempotency_keys.c
+_IDEMPOTENCY_GET = select(_ik.request_hash, _ik.status, _ik.response).where(
+    _ik.scope == bindparam("idem_scope", type_=_ik.scope.type), _ik.key == bindparam("idem_key", type_=_ik.key.type))
+_IDEMPOTENCY_PUT = insert(t.idempotency_keys)
+_PURCHASE_ADD = insert(t.purchases).returning(t.purchases.c.purchase_id)
+_PURCHASE_COLUMNS = frozenset(t.purchases.c.keys())
+_ENTRY_ADD = insert(t.journal_entries).returning(t.journal_entries.c.entry_id)
+_POSTINGS_ADD = insert(t.postings)
+del _ca, _ik
 
 
 def _row_to_line(r: Any) -> CreditLine:
@@ -41,7 +70,7 @@ class ClockRepository:
         self.conn = conn
 
     def get(self) -> dt.date | None:
-        return self.conn.execute(select(t.business_clock.c.business_date).where(t.business_clock.c.id == 1)).scalar()
+        return self.conn.execute(_CLOCK_GET).scalar()
 
     def set(self, day: dt.date, now: dt.datetime) -> None:
         n = self.conn.execute(update(t.business_clock).where(t.business_clock.c.id == 1)
@@ -99,16 +128,8 @@ class AccountRepository:
     def try_debit_detail(self, account_id: int, amount: int, today: dt.date) -> Debit | None:
         """:meth:`try_debit`, also saying how much of ``amount`` fell on the temporary limit
         (临时额度): what takes ``used`` above the base limit. The same single UPDATE."""
-        c = t.credit_accounts.c
-        temp = case((c.temporary_limit_expires_on > today, c.temporary_limit), else_=0)
-        stmt = (
-            update(t.credit_accounts)
-            .where(c.account_id == account_id, c.state == "open", c.block_code.is_(None),
-                   c.used + amount <= c.base_limit + temp)
-            .values(used=c.used + amount)
-            .returning(c.base_limit + temp - c.used, c.used, c.base_limit)
-        )
-        row = self.conn.execute(stmt).first()
+        row = self.conn.execute(_TRY_DEBIT, {"debit_account_id": account_id, "debit_amount": amount,
+                                             "debit_today": today}).first()
         if row is None:
             return None
         available, used, base = row
@@ -138,7 +159,9 @@ class PurchaseRepository:
         self.conn = conn
 
     def add(self, **values: Any) -> int:
-        return self.conn.execute(insert(t.purchases).values(**values).returning(t.purchases.c.purchase_id)).scalar_one()
+        if not _PURCHASE_COLUMNS.issuperset(values):  # as insert().values(**values) would refuse them
+            raise CompileError("Unconsumed column names: " + ", ".join(sorted(set(values) - _PURCHASE_COLUMNS)))
+        return self.conn.execute(_PURCHASE_ADD, values).scalar_one()
 
     def get(self, purchase_id: int) -> Any:
         return self.conn.execute(select(t.purchases).where(t.purchases.c.purchase_id == purchase_id)).first()
@@ -173,11 +196,11 @@ class LedgerRepository:
     def post(self, entry: Entry, now: dt.datetime) -> int:
         if not entry.is_balanced():  # the domain builder refuses these; belt and braces
             raise ValueError("refusing to post an unbalanced entry")
-        entry_id = self.conn.execute(insert(t.journal_entries).values(
-            kind=entry.kind.value, account_id=entry.credit_account_id, ref_id=entry.ref_id,
-            amount=entry.amount, memo=entry.memo, business_date=entry.business_date, created_at=now,
-        ).returning(t.journal_entries.c.entry_id)).scalar_one()
-        self.conn.execute(insert(t.postings), [
+        entry_id = self.conn.execute(_ENTRY_ADD, {
+            "kind": entry.kind.value, "account_id": entry.credit_account_id, "ref_id": entry.ref_id,
+            "amount": entry.amount, "memo": entry.memo, "business_date": entry.business_date, "created_at": now,
+        }).scalar_one()
+        self.conn.execute(_POSTINGS_ADD, [
             {"entry_id": entry_id, "ledger_account": p.ledger_account.value, "account_id": p.credit_account_id,
              "merchant_id": p.merchant_id, "amount": p.amount, "business_date": entry.business_date}
             for p in entry.postings
@@ -263,13 +286,11 @@ class IdempotencyRepository:
         self.conn = conn
 
     def get(self, scope: str, key: str) -> Any:
-        c = t.idempotency_keys.c
-        return self.conn.execute(select(c.request_hash, c.status, c.response)
-                                 .where(c.scope == scope, c.key == key)).first()
+        return self.conn.execute(_IDEMPOTENCY_GET, {"idem_scope": scope, "idem_key": key}).first()
 
     def put(self, scope: str, key: str, request_hash: str, status: int, response: dict[str, Any], now: dt.datetime) -> None:
-        self.conn.execute(insert(t.idempotency_keys).values(scope=scope, key=key, request_hash=request_hash,
-                                                            status=status, response=response, created_at=now))
+        self.conn.execute(_IDEMPOTENCY_PUT, {"scope": scope, "key": key, "request_hash": request_hash,
+                                             "status": status, "response": response, "created_at": now})
 
 
 class RestrictionRepository:
