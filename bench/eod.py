@@ -3,21 +3,24 @@ PostgreSQL, against a plain ``COPY`` of the same rows out of the database in the
 
 A program, not a test::
 
-    .venv/bin/python bench/eod.py [--accounts 100000,1000000] [--template 500] [--check] [--json FILE] [--keep]
+    .venv/bin/python bench/eod.py [--accounts 100000,1000000] [--template 500] [--seed 7] [--check] [--json FILE] [--keep]
 
 For each size it makes the scratch database ``huabei_bench_eod`` (dropped and recreated),
-migrates it, and builds realistic activity:
+migrates it, and builds the book with the portfolio simulation's generator:
 
-1. a *template* of ``--template`` credit lines driven through the real service layer and the
-   real end-of-day job, day by day from 2026-10-01 to 2026-11-30 (seeded random): base
-   limits of 2,000–50,000 yuan, a third due on the 9th, 5 % with a temporary limit ending
-   2026-12-01, about five purchases in October and six in November, the October bill
-   (2026-11) repaid in full by most, the minimum by some (revolving interest), late or not
-   at all by others (overdue, penalty), converted into 3/6/12 installments by 5 %, some
-   purchase installments, refunds and early repayments;
-2. ``accounts / template − 1`` *clones* of the template made set-based in PostgreSQL
-   (``INSERT … SELECT … CROSS JOIN generate_series``, every id offset), so the books of
-   every clone are as consistent as the template's.
+1. a *template*: ``--template`` synthetic users (the default behaviour profiles and mix of
+   ``huabei.simulation``, seed ``--seed``, full activity) living 2026-10-01 to 2026-11-30
+   through the real service layer and the real end-of-day job, day by day, with the
+   invariants checked every day (``huabei.simulation.load_book``): registration, host facts,
+   the automatic opening decision (about 9 in 10 open a line), purchases with seasonality and
+   Double 11, refunds, the October bill repaid in full, the minimum, late or not at all by
+   profile, bill and purchase installments, raise applications and campaigns, lockouts, the
+   Nov 1 temporary-limit campaign (30 % of the base limit, ending 2026-12-01), the monthly
+   rescoring and limit review;
+2. *clones* of the template made set-based in PostgreSQL (``huabei.simulation.clone``:
+   ``INSERT … SELECT … CROSS JOIN generate_series``, every id offset, every user id
+   suffixed), as many as make about ``--accounts`` credit lines, so the books of every clone
+   are as consistent as the template's.
 
 It then times the end-of-day job for **2026-12-01**, the month's heaviest day: every line's
 bill closes (November purchases, refunds, installment periods due 12-10 with their fees,
@@ -26,7 +29,9 @@ interest and penalty of the day accrue, delinquency buckets move, the temporary 
 and the November credit-bureau record of every line is written. The baseline is ``COPY
 (SELECT …) TO STDOUT`` of the rows the job reads, with the job's own predicates, in the same
 run. It prints lines per second and the ratio of the job's time to the COPY's, per step too,
-and (``--check``) runs the ledger check afterwards. Scratch databases are dropped at the
+then times the next day, 2026-12-02 (``scoring.refresh_day`` and ``limits.reevaluation_day``:
+no bill closes, but every user is rescored and every open line reviewed), and
+(``--check``) runs the ledger check afterwards. Scratch databases are dropped at the
 end unless ``--keep``.
 """
 
@@ -37,7 +42,6 @@ import datetime as dt
 import json
 import os
 import platform
-import random
 import subprocess
 import sys
 import time
@@ -49,36 +53,17 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from huabei.domain.purchases import Channel, PurchaseRequest  # noqa: E402
-from huabei.errors import HuabeiError  # noqa: E402
-from huabei.services import accounts, admin, billing, eod, purchases  # noqa: E402
+from huabei.services import admin, eod  # noqa: E402
 from huabei.services.unit_of_work import ClockMode, Huabei  # noqa: E402
+from huabei.simulation import load_book  # noqa: E402
+from huabei.simulation.clone import clone_book  # noqa: E402
 from huabei.store import migrate  # noqa: E402
 from huabei.store.engine import make_engine  # noqa: E402
-from huabei.store.tables import metadata  # noqa: E402
 
 BENCH_DB = "huabei_bench_eod"
 ADMIN_URL = os.environ.get("HUABEI_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 START = dt.date(2026, 10, 1)
-LAST_SEEDED = dt.date(2026, 11, 30)
 BENCH_DAY = dt.date(2026, 12, 1)
-ID_STRIDE = 10_000_000  # every id of clone c is the template's + c × stride
-CATEGORIES = ("retail", "dining", "groceries", "transport", "digital_goods", "travel")
-
-#: Columns holding ids (offset per clone); ``user_id`` columns get a per-clone suffix.
-ID_COLUMNS = {
-    "users": (), "credit_accounts": ("account_id",), "purchases": ("purchase_id", "account_id"),
-    "refunds": ("refund_id", "purchase_id", "account_id"), "repayments": ("repayment_id", "account_id"),
-    "journal_entries": ("entry_id", "account_id", "ref_id"), "postings": ("posting_id", "entry_id", "account_id"),
-    "limit_changes": ("change_id", "account_id"), "restrictions": ("restriction_id", "account_id"),
-    "bills": ("bill_id", "account_id"), "bill_lines": ("line_id", "bill_id"),
-    "bill_allocations": ("allocation_id", "account_id", "bill_id", "source_id"),
-    "bill_accruals": ("accrual_id", "account_id", "bill_id", "entry_id"),
-    "installment_plans": ("plan_id", "account_id", "source_bill_id", "source_purchase_id"),
-    "installment_periods": ("plan_id", "account_id", "bill_id"),
-    "account_delinquency": ("account_id",), "delinquency_months": ("account_id",),
-    "due_day_changes": ("change_id", "account_id"), "bureau_records": ("record_id", "account_id"),
-}
 
 
 def pg_url(db: str) -> str:
@@ -96,110 +81,18 @@ def drop(db: str) -> None:
         c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
 
-# --- the template: real code paths, day by day ---------------------------------------------
+# --- the template: the simulation's generator; the clones: set-based ---------------------------
 
-def build_template(system: Huabei, n: int, seed: int = 7) -> dict[str, int]:
-    rnd = random.Random(seed)
-    stats = {"purchases": 0, "repayments": 0, "refunds": 0, "plans": 0, "declined": 0}
-    ids = []
-    for i in range(n):
-        uid = f"t{i}"
-        accounts.register_user(system, user_id=uid, name="基准用户", phone="13800000000", real_name_verified=True)
-        ids.append(accounts.open_account(system, user_id=uid, base_limit=rnd.choice((2, 5, 10, 20, 50)) * 100_000)["account_id"])
-    for a in ids:
-        if rnd.random() < 0.33:
-            billing.change_due_day(system, a, 9)
-        if rnd.random() < 0.05:
-            accounts.grant_temporary_limit(system, a, amount=100_000, expires_on=BENCH_DAY)
-    # who does what with the October bill
-    fate = {a: rnd.choices(("full", "minimum", "late", "none", "convert"), (75, 12, 5, 3, 5))[0] for a in ids}
-    plan: dict[dt.date, list[tuple[str, int, int]]] = {}
-    for a in ids:
-        for month, mean in ((10, 5), (11, 6)):
-            for _ in range(rnd.randint(0, 2 * mean)):
-                day = dt.date(2026, month, rnd.randint(1, 30 if month == 11 else 31))
-                plan.setdefault(day, []).append(("buy", a, rnd.randint(1_000, 80_000)))
-        pay_day = dt.date(2026, 11, rnd.randint(2, 10))
-        plan.setdefault(pay_day, []).append((fate[a], a, 0))
-    counter = [0]
-
-    def key() -> str:
-        counter[0] += 1
-        return f"bench-{counter[0]}"
-
-    day = START
-    bought: dict[int, list[int]] = {}
-    while day <= LAST_SEEDED:
-        eod.run_eod(system, until=day)
-        for kind, a, amount in plan.get(day, []):
-            try:
-                if kind == "buy":
-                    out = purchases.authorise_purchase(
-                        system, PurchaseRequest(a, amount, f"m-{rnd.randint(1, 50)}", rnd.choice(CATEGORIES),
-                                                Channel.ONLINE), key())
-                    bought.setdefault(a, []).append(out.body["purchase_id"])
-                    stats["purchases"] += 1
-                    r = rnd.random()
-                    if r < 0.04:
-                        purchases.refund_purchase(system, out.body["purchase_id"], amount // 2, key())
-                        stats["refunds"] += 1
-                    elif r < 0.06 and amount >= 30_000:
-                        billing.create_purchase_installments(system, out.body["purchase_id"], 3, key())
-                        stats["plans"] += 1
-                    continue
-                bill = next((b for b in billing.list_bills(system, a) if b["period"] == "2026-11"), None)
-                if bill is None or bill["unpaid"] == 0:
-                    continue
-                if kind == "full":
-                    purchases.repay(system, a, bill["unpaid"], key())
-                elif kind == "minimum":
-                    purchases.repay(system, a, bill["minimum_unpaid"], key())
-                elif kind == "late" and bill["minimum_unpaid"] > 1:
-                    purchases.repay(system, a, bill["minimum_unpaid"] // 2, key())
-                elif kind == "convert":
-                    billing.create_bill_installments(system, a, "2026-11", rnd.choice((3, 6, 12)), key())
-                    stats["plans"] += 1
-                    continue
-                else:
-                    continue
-                stats["repayments"] += 1
-            except HuabeiError:
-                stats["declined"] += 1
-        day += dt.timedelta(days=1)
-    return stats
-
-
-# --- cloning, set-based ----------------------------------------------------------------------
-
-def clone(url: str, copies: int) -> dict[str, float]:
-    timings = {}
-    with psycopg.connect(url, autocommit=True) as c:
-        # the clones copy rows whose references are already consistent: skip the per-row
-        # foreign-key triggers while copying (benchmark seeding only; needs a superuser)
-        c.execute("SET session_replication_role = replica")
-        for table in metadata.sorted_tables:
-            if table.name not in ID_COLUMNS or copies == 0:
-                continue
-            cols = [col.name for col in table.c]
-            exprs = []
-            for name in cols:
-                if name in ID_COLUMNS[table.name]:
-                    exprs.append(f"{name} + g.c::bigint * {ID_STRIDE}")
-                elif name == "user_id":
-                    exprs.append(f"{name} || '-c' || g.c")
-                else:
-                    exprs.append(name)
-            t0 = time.perf_counter()
-            c.execute(f"INSERT INTO {table.name} ({', '.join(cols)}) SELECT {', '.join(exprs)} "
-                      f"FROM {table.name} CROSS JOIN generate_series(1, {copies}) AS g(c)")
-            timings[table.name] = time.perf_counter() - t0
-            pk = list(table.primary_key.columns)
-            if len(pk) == 1:  # move the id sequence past the clones
-                seq = c.execute("SELECT pg_get_serial_sequence(%s, %s)", (table.name, pk[0].name)).fetchone()[0]
-                if seq:
-                    c.execute(f"SELECT setval('{seq}', (SELECT max({pk[0].name}) FROM {table.name}))")
-        c.execute("VACUUM ANALYZE")
-    return timings
+def build_template(url: str, users: int, seed: int) -> dict[str, Any]:
+    """``users`` synthetic users living October and November 2026 through the service layer."""
+    report = load_book(url, users=users, months=2, seed=seed, start=START, workers=4)
+    tot = report["totals"]
+    return {"users": users, "seed": seed, "days_checked": report["checks"]["days_checked"],
+            "violations": report["checks"]["violations"], "lines_opened": tot["accounts_opened"],
+            "declined": tot["accounts_declined"], "purchases": tot["purchases"],
+            "purchase_volume_fen": tot["purchase_volume_fen"], "refund_volume_fen": tot["refund_volume_fen"],
+            "repayment_volume_fen": tot["repayment_volume_fen"], "limit_raises": tot["limit_raises"],
+            "limit_cuts": tot["limit_cuts"], "delinquency_at_end": tot["final"].get("delinquency")}
 
 
 # --- the baseline: COPY out the rows the job reads ---------------------------------------------
@@ -245,23 +138,23 @@ def machine() -> dict[str, Any]:
             "postgres": pg, "load_average": os.getloadavg()}
 
 
-def run_size(n: int, template: int, check: bool, keep: bool, seed_only: bool = False) -> dict[str, Any]:
+def run_size(n: int, template: int, seed: int, check: bool, keep: bool, seed_only: bool = False) -> dict[str, Any]:
     recreate(BENCH_DB)
     url = pg_url(BENCH_DB)
     migrate.upgrade(url)
-    system = Huabei(engine=make_engine(url, pool_size=4), clock_mode=ClockMode.SIMULATED)
-    admin.set_business_date(system, START, allow_backwards=True)
     t0 = time.perf_counter()
-    stats = build_template(system, template)
+    stats = build_template(url, template, seed)
     template_s = time.perf_counter() - t0
-    copies = max(0, n // template - 1)
+    copies = max(0, round(n / max(1, stats["lines_opened"])) - 1)
+    system = Huabei(engine=make_engine(url, pool_size=4), clock_mode=ClockMode.SIMULATED)
     t0 = time.perf_counter()
-    clone_t = clone(url, copies)
+    cloned = clone_book(system.engine, copies)
     clone_s = time.perf_counter() - t0
     lines = count(url, "credit_accounts")
-    sizes = {t: count(url, t) for t in ("purchases", "postings", "bills", "bill_lines", "bill_accruals",
-                                        "installment_periods")}
-    print(f"  seeded {lines:,} credit lines (template {template} in {template_s:.0f}s, clones in {clone_s:.0f}s): "
+    sizes = {t: count(url, t) for t in ("users", "purchases", "postings", "bills", "bill_lines", "bill_accruals",
+                                        "installment_periods", "user_facts")}
+    print(f"  seeded {lines:,} credit lines (template of {template} users / {stats['lines_opened']} lines simulated "
+          f"in {template_s:.0f}s, {copies:,} clones in {clone_s:.0f}s): "
           + ", ".join(f"{k} {v:,}" for k, v in sizes.items()), flush=True)
     if seed_only:
         system.engine.dispose()
@@ -276,14 +169,15 @@ def run_size(n: int, template: int, check: bool, keep: bool, seed_only: bool = F
     quiet_s = time.perf_counter() - t0
     copy2_s, _, _ = copy_baseline(url, BENCH_DAY)
     out: dict[str, Any] = {
-        "accounts": lines, "template": template, "template_activity": stats, "rows": sizes,
+        "accounts": lines, "template": stats, "template_seconds": round(template_s, 1), "copies": copies,
+        "rows": sizes,
         "eod_seconds": round(eod_s, 2), "accounts_per_second": round(lines / eod_s),
         "copy_seconds": round(min(copy_s, copy2_s), 2), "copy_mb": round(copy_bytes / 1e6, 1),
         "ratio_to_copy": round(eod_s / min(copy_s, copy2_s), 1),
         "steps": steps, "copy_per_query": {k: round(v, 2) for k, v in copy_per.items()},
         "next_day_seconds": round(quiet_s, 2), "next_day_accounts_per_second": round(lines / quiet_s),
         "next_day_steps": {s.name: round(s.seconds, 2) for s in quiet.days[0].steps},
-        "clone_seconds": {k: round(v, 1) for k, v in clone_t.items()},
+        "clone_seconds": {k: round(v, 1) for k, v in cloned.seconds.items()},
     }
     if check:
         t0 = time.perf_counter()
@@ -298,7 +192,9 @@ def run_size(n: int, template: int, check: bool, keep: bool, seed_only: bool = F
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--accounts", default="100000,1000000", help="comma-separated sizes")
-    ap.add_argument("--template", type=int, default=500, help="credit lines driven through the service layer")
+    ap.add_argument("--template", type=int, default=500,
+                    help="synthetic users simulated through the service layer (the template the clones copy)")
+    ap.add_argument("--seed", type=int, default=7, help="the simulation's seed")
     ap.add_argument("--check", action="store_true", help="run the ledger check after the job")
     ap.add_argument("--json", help="write the results to this file")
     ap.add_argument("--keep", action="store_true", help="keep the scratch database")
@@ -308,7 +204,7 @@ def main() -> None:
     print(f"machine: {results['machine']}")
     for n in (int(x) for x in args.accounts.split(",")):
         print(f"end of day for {BENCH_DAY} over {n:,} credit lines", flush=True)
-        r = run_size(n, args.template, args.check, args.keep, args.seed_only)
+        r = run_size(n, args.template, args.seed, args.check, args.keep, args.seed_only)
         results["runs"].append(r)
         if args.seed_only:
             print(f"  seeded and kept {r['database']}")
@@ -317,7 +213,8 @@ def main() -> None:
               f"{r['copy_seconds']}s ({r['copy_mb']} MB); ratio EOD/COPY = {r['ratio_to_copy']}x")
         for name, s in r["steps"].items():
             print(f"    {name:<24} {s['seconds']:>8}s  {s['counts']}")
-        print(f"  next (quiet) day {r['next_day_seconds']}s = {r['next_day_accounts_per_second']:,} lines/s")
+        print(f"  next day (rescoring and limit review) {r['next_day_seconds']}s = "
+              f"{r['next_day_accounts_per_second']:,} lines/s: {r['next_day_steps']}")
         if "ledger_check" in r:
             print(f"  ledger check: {r['ledger_check']}")
     if args.json:

@@ -240,7 +240,7 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=None, help="seconds per population before stopping")
     ap.add_argument("--population", default=None, help="profiles and mix override YAML (as huabei simulate)")
     ap.add_argument("--no-refunds", action="store_true",
-                    help="no refunds (a workaround while a refund counted towards the minimum breaks bill closing)")
+                    help="no refunds (to compare with figures measured without them)")
     ap.add_argument("--json", default=None)
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()

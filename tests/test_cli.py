@@ -243,10 +243,18 @@ def test_ledger_check_passes_then_reports_a_corrupted_posting(db_url):
     assert f"account {aid}: used is 8880 fen but its postings sum to 8881 fen" in broken
 
 
-def test_demo_load_is_repeatable(db_url):
-    run(db_url, "clock", "set", "2026-11-02")
+def test_demo_load_lives_two_months_and_is_repeatable(db_url):
     first = run(db_url, "demo", "load").stdout
-    assert "demo-lihua: credit line" in first and "locked" in first
+    assert "demo-lihua: credit line" in first and "(automatic decision)" in first
+    assert "demo-zhaolei: not eligible (identity_not_verified" in first
+    assert "converted bill 2026-10 into 6 installments" in first and "only the minimum" in first
+    assert "demo-chenjing: never repaid — overdue" in first and "locked" in first
+    assert "the ledger check: ok" in first
     second = run(db_url, "demo", "load").stdout
-    assert "demo-lihua: exists, skipped" in second
+    assert "demo data already loaded (business date 2026-11-20): nothing to do" in second
     ledger_ok(db_url)
+
+
+def test_demo_load_refuses_a_database_that_has_lived(db_url):
+    run(db_url, "eod", "--date", "2026-11-02")
+    refused(db_url, "demo", "load", code=2, reason="demo_needs_empty_database")

@@ -295,11 +295,16 @@ def ledger_check(db: DbOpt = None) -> None:
 
 @demo_app.command("load")
 def demo_load(db: DbOpt = None) -> None:
-    """Load a few demo users and credit lines (idempotent: skips what exists)."""
+    """Load the demo book into an empty database: six users living two simulated months
+    (bills, installments, a minimum payer, an overdue and a frozen line, a declined applicant).
+    A second run does nothing."""
     from huabei.demo import load_demo
 
-    for line in load_demo(_system(db)):
-        console.print(line)
+    try:
+        for line in load_demo(_system(db)):
+            console.print(line)
+    except HuabeiError as e:
+        _fail(e)
 
 
 # --- the other issues' commands ----------------------------------------------------

@@ -86,6 +86,7 @@ register("method_not_allowed", I, N_("This endpoint does not accept that HTTP me
 register("http_error", I, N_("The request could not be served: {detail}"))
 register("internal_error", I, N_("Something went wrong on our side; nothing was changed. Please retry."))
 register("clock_backwards", I, N_("The business date cannot move backwards (from {current} to {requested})."))
+register("demo_needs_empty_database", I, N_("The demo data loads only into an empty database (its end-of-day job has already run up to {last})."))
 
 # --- state: not found and conflicts ---------------------------------------------
 S = ReasonKind.STATE

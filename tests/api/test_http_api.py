@@ -739,3 +739,25 @@ def test_amount_with_a_trailing_newline_is_invalid(api):
     before = state(api, aid)
     assert_error(buy(api, aid, "1.00\n"), 400, "invalid_amount")
     assert state(api, aid) == before
+
+
+def test_the_demo_book_shows_scores_and_bills_on_the_pages(api, system):
+    from huabei.demo import load_demo
+
+    said = list(load_demo(system))
+    assert said[-1].endswith("the ledger check: ok")
+    from huabei.services import queries
+
+    ids = {a["user_id"]: a["account_id"] for a in queries.list_accounts(system, limit=100)["data"]}
+    assert "demo-zhaolei" not in ids  # declined: no line
+    page = api.get(f"/accounts/{ids['demo-lihua']}", params={"lang": "zh"}).text
+    assert "信用分" in page and "信用历史" in page and "履约能力" in page
+    assert "2026-11" in page and "已还清" in page and "临时额度" in page
+    overdue = api.get(f"/accounts/{ids['demo-chenjing']}").text
+    assert "Credit score" in overdue and "What held the score down" in overdue
+    assert overdue.count("<td class='overdue'>overdue</td>") == 2  # both bills unpaid past due
+    empty = api.get(f"/accounts/{ids['demo-liuyang']}", params={"lang": "zh"}).text
+    assert "暂无账单" in empty and "输错支付密码" in empty
+    bills = api.get(f"/v1/accounts/{ids['demo-wangfang']}/bills").json()
+    assert [b["period"] for b in bills] == ["2026-11", "2026-10"] and bills[0]["regime"] == "revolving"
+    assert bills[1]["carried_to"] == "2026-11"  # the minimum payer's rest was carried, with its interest

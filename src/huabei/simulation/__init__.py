@@ -9,6 +9,7 @@ compared side by side. See docs/simulation.md.
 * :mod:`~huabei.simulation.invariants` — the daily set-based checks
 * :mod:`~huabei.simulation.faults` — retries, bursts, end-of-day crashes, skipped days
 * :mod:`~huabei.simulation.report` / :mod:`~huabei.simulation.compare` — figures and comparisons
+* :mod:`~huabei.simulation.clone` — a simulated book copied set-based (benchmarks' millions of lines)
 """
 
 from __future__ import annotations
@@ -19,15 +20,21 @@ from typing import Any
 
 from huabei.config import ProductTerms
 from huabei.services.unit_of_work import ClockMode, Huabei
+from huabei.simulation.clone import clone_book
 from huabei.simulation.engine import DEFAULT_START, RunSpec, SimulationError, Simulator
 from huabei.simulation.faults import FaultPlan
 from huabei.simulation.invariants import SimulationViolation
-from huabei.simulation.profiles import DEFAULT_MIX, DEFAULT_PROFILES, PopulationConfig, load_population
+from huabei.simulation.profiles import (
+    DEFAULT_MIX,
+    DEFAULT_PROFILES,
+    PopulationConfig,
+    load_population,
+)
 from huabei.simulation.report import dumps
 from huabei.store.engine import make_engine
 
 __all__ = ["DEFAULT_MIX", "DEFAULT_PROFILES", "DEFAULT_START", "FaultPlan", "PopulationConfig", "RunSpec",
-           "SimulationError", "SimulationViolation", "Simulator", "dumps", "load_book", "load_population", "run_on"]
+           "SimulationError", "SimulationViolation", "Simulator", "clone_book", "dumps", "load_book", "load_population", "run_on"]
 
 
 def run_on(url: str, spec: RunSpec, terms: ProductTerms, population: PopulationConfig | None = None, *,

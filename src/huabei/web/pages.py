@@ -16,13 +16,14 @@ from huabei import reasons
 from huabei.errors import HuabeiError
 from huabei.i18n import N_, normalise_locale, translate
 from huabei.money import format_yuan
-from huabei.services import accounts, admin, queries
+from huabei.services import accounts, admin, billing, queries, scoring
 from huabei.services.unit_of_work import Huabei
 
 _CSS = """
 body{font-family:system-ui,"PingFang SC","Noto Sans CJK SC",sans-serif;margin:2rem auto;max-width:60rem;color:#1a1a1a}
 table{border-collapse:collapse;width:100%}td,th{padding:.4rem .6rem;border-bottom:1px solid #ddd;text-align:left}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}.frozen{color:#b00020}.muted{color:#666}
+.overdue{color:#b00020}.paid{color:#2e7d32}
 .card{border:1px solid #ddd;border-radius:8px;padding:1rem;margin:1rem 0}
 """
 
@@ -42,6 +43,19 @@ T_NONE = N_("None")
 T_WHAT_TO_DO = N_("What you can do")
 T_API = N_("API documentation")
 T_STATUS_NAMES = {"active": N_("active"), "frozen": N_("frozen"), "overdue": N_("overdue"), "closed": N_("closed")}
+T_SCORE = N_("Credit score")
+T_SCORE_AS_OF = N_("as of")
+T_HELD_DOWN = N_("What held the score down")
+T_BILLS = N_("Bills")
+T_PERIOD = N_("Bill")
+T_DUE_DATE = N_("Due date")
+T_TOTAL_DUE = N_("Total due")
+T_MINIMUM_DUE = N_("Minimum due")
+T_UNPAID = N_("Unpaid")
+T_NO_BILLS = N_("No bill yet.")
+T_BILL_STATUS = {"open": N_("open"), "paid": N_("paid"), "overdue": N_("overdue")}
+T_DIMENSIONS = {"credit_history": N_("credit history"), "behaviour": N_("behaviour"),
+                "capacity": N_("repayment capacity"), "identity": N_("identity"), "connections": N_("connections")}
 
 
 def _page(title: str, body: str, lang: str) -> HTMLResponse:
@@ -96,10 +110,45 @@ def router(system: Huabei) -> APIRouter:
                 f"<tr><td>{_(T_TOTAL)}</td><td class='num'>{format_yuan(a['total_limit'])}</td></tr>"
                 f"<tr><td>{_(T_USED)}</td><td class='num'>{format_yuan(a['used'])}</td></tr>"
                 f"<tr><td><b>{_(T_AVAILABLE)}</b></td><td class='num'><b>{format_yuan(a['available'])}</b></td></tr>"
-                f"</table><h2>{_(T_RESTRICTIONS)}</h2>{restr}")
+                f"</table><h2>{_(T_RESTRICTIONS)}</h2>{restr}"
+                f"{_score_section(system, a['user_id'], loc)}{_bills_section(system, account_id, loc)}")
         return _page(f"{translate(T_ACCOUNT, loc)} {account_id}", body, loc)
 
     return r
+
+
+def _score_section(system: Huabei, user_id: str, loc: str) -> str:
+    """信用分: the latest score, its five dimensions and what held it down."""
+    _ = lambda m: escape(translate(m, loc))  # noqa: E731
+    try:
+        sc = scoring.get_score(system, user_id)
+    except HuabeiError:
+        return ""
+    zh = loc == "zh_CN"
+    dims = "".join(f"<tr><td>{_(T_DIMENSIONS[d['dimension']])}</td>"
+                   f"<td class='num'>{d['points']} / {d['max_points']}</td></tr>" for d in sc["dimensions"])
+    held = "".join(f"<li>{escape((r['message_zh'] if zh else r['message']) or r['code'])}</li>"
+                   for r in sc["reasons"])
+    held = f"<p>{_(T_HELD_DOWN)}:</p><ul>{held}</ul>" if held else ""
+    band = sc["band_zh"] if zh else sc["band"]
+    return (f"<h2>{_(T_SCORE)}</h2><p><b>{sc['score']}</b> · {escape(band)} "
+            f"<span class='muted'>({_(T_SCORE_AS_OF)} {sc['as_of']})</span></p><table>{dims}</table>{held}")
+
+
+def _bills_section(system: Huabei, account_id: int, loc: str) -> str:
+    """账单: every closed bill, newest first."""
+    _ = lambda m: escape(translate(m, loc))  # noqa: E731
+    bills = billing.list_bills(system, account_id)
+    if not bills:
+        return f"<h2>{_(T_BILLS)}</h2><p>{_(T_NO_BILLS)}</p>"
+    rows = "".join(
+        f"<tr><td>{escape(b['period'])}</td><td>{b['due_date']}</td>"
+        f"<td class='num'>{format_yuan(b['total_due'])}</td><td class='num'>{format_yuan(b['minimum_due'])}</td>"
+        f"<td class='num'>{format_yuan(b['unpaid'])}</td>"
+        f"<td class='{b['status']}'>{_(T_BILL_STATUS.get(b['status'], b['status']))}</td></tr>" for b in bills)
+    return (f"<h2>{_(T_BILLS)}</h2><table><tr><th>{_(T_PERIOD)}</th><th>{_(T_DUE_DATE)}</th>"
+            f"<th class='num'>{_(T_TOTAL_DUE)}</th><th class='num'>{_(T_MINIMUM_DUE)}</th>"
+            f"<th class='num'>{_(T_UNPAID)}</th><th>{_(T_STATUS)}</th></tr>{rows}</table>")
 
 
 def _restriction_card(x: dict[str, Any], loc: str) -> str:
