@@ -20,7 +20,9 @@ with the portfolio simulation's generator:
    job for 2026-12-01 (the December bills) and the business date moved to 2026-12-02;
 2. *clones* of the template made set-based in the database (``huabei.simulation.clone``:
    ``INSERT … SELECT`` over a series, every id offset, every user id suffixed) up to about
-   ``--users`` users, each clone's books as consistent as the template's.
+   ``--users`` users. The journal and the bills' detail (postings, bill lines, accruals,
+   allocations: most of a book's rows, never read by the rescoring) are not copied; everything
+   the score and the limit review read is.
 
 The simulation does not post host activity events nor contact lists (it posts the activity
 and contact facts instead), so those two inputs are read but empty.
@@ -63,7 +65,7 @@ from huabei.domain import calendar as cal  # noqa: E402
 from huabei.services import admin, eod, limits, scoring  # noqa: E402
 from huabei.services.unit_of_work import ClockMode, Huabei  # noqa: E402
 from huabei.simulation import load_book  # noqa: E402
-from huabei.simulation.clone import clone_book  # noqa: E402
+from huabei.simulation.clone import LEDGER_DETAIL, clone_book  # noqa: E402
 from huabei.store import migrate  # noqa: E402
 from huabei.store.engine import make_engine  # noqa: E402
 
@@ -85,7 +87,7 @@ def load(url: str, engine, n: int, template: int, months: int, seed: int) -> dic
     eod.run_eod(system, until=TODAY - dt.timedelta(days=1))
     admin.set_business_date(system, TODAY)
     copies = max(0, round(n / template) - 1)
-    cloned = clone_book(engine, copies)
+    cloned = clone_book(engine, copies, skip=LEDGER_DETAIL)
     tot = report["totals"]
     return {"template_users": template, "months": months, "start": start.isoformat(), "seed": seed,
             "template_seconds": round(t_sim, 1), "template_violations": report["checks"]["violations"],
