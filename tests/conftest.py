@@ -15,6 +15,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -156,3 +157,18 @@ def buy(system: Huabei, account_id: int, amount: int, key: str | None = None, ca
     _counter["n"] += 1
     return purchases.authorise_purchase(system, PurchaseRequest(account_id, amount, merchant, category, Channel.ONLINE),
                                         key or f"buy-{_counter['n']}")
+
+
+def plain_consoles(monkeypatch: pytest.MonkeyPatch, *modules: Any) -> None:
+    """No colours and a wide console for the CLI (``huabei.cli_common``'s consoles, and the
+    names a command module imported them under), so output can be parsed."""
+    from rich.console import Console
+
+    from huabei import cli_common
+
+    out = Console(width=200, color_system=None, highlight=False)
+    err = Console(stderr=True, width=200, color_system=None, highlight=False)
+    for module in (cli_common, *modules):
+        for name, console in (("console", out), ("err_console", err)):
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, console)

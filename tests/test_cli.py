@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from rich.console import Console
 from sqlalchemy import text
 from typer.testing import CliRunner
 
 from huabei import cli
 from huabei.store import migrate
 from huabei.store.engine import make_engine
+from tests.conftest import plain_consoles
 
 runner = CliRunner()
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -27,8 +27,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 @pytest.fixture(autouse=True)
 def plain_output(monkeypatch: pytest.MonkeyPatch) -> None:
     """No colours and a wide console, so output can be parsed; no stray configuration from the shell."""
-    monkeypatch.setattr(cli, "console", Console(width=200, color_system=None, highlight=False))
-    monkeypatch.setattr(cli, "err_console", Console(stderr=True, width=200, color_system=None, highlight=False))
+    plain_consoles(monkeypatch, cli)
     for var in ("HUABEI_DATABASE_URL", "HUABEI_CLOCK", "HUABEI_CONFIG", "FORCE_COLOR"):
         monkeypatch.delenv(var, raising=False)
 

@@ -7,21 +7,22 @@ strings as on the API ("88.80"). Exit codes: 0 ok, 1 ledger check failed,
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import uuid
-from typing import Annotated, Any
 
-import click
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from huabei import reasons
+from huabei.cli_common import DbOpt, JsonOpt, KeyOpt, console, set_global_db
+from huabei.cli_common import amount as _amount
+from huabei.cli_common import check_id as _id
+from huabei.cli_common import database as _db
+from huabei.cli_common import date as _date
+from huabei.cli_common import fail as _fail
+from huabei.cli_common import run as _run
+from huabei.cli_common import show as _show
+from huabei.cli_common import system as _system
 from huabei.domain.purchases import Channel, PurchaseRequest
-from huabei.errors import ErrorKind, HuabeiError
-from huabei.money import AmountError, format_yuan, parse_yuan
-from huabei.services.unit_of_work import Huabei
+from huabei.errors import HuabeiError
 
 app = typer.Typer(help="huabei: an open-source consumer credit line (花呗).", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -36,103 +37,27 @@ for sub, name in ((db_app, "db"), (clock_app, "clock"), (ledger_app, "ledger"), 
                   (accounts_app, "accounts"), (restr_app, "restrictions"), (demo_app, "demo")):
     app.add_typer(sub, name=name)
 
-console = Console()
-err_console = Console(stderr=True)
-EXIT = {ErrorKind.INVALID_REQUEST: 2, ErrorKind.DECLINED: 3, ErrorKind.UNPROCESSABLE: 3,
-        ErrorKind.NOT_FOUND: 4, ErrorKind.CONFLICT: 5, ErrorKind.FORBIDDEN: 6}
-
-DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: $HUABEI_DATABASE_URL or sqlite:///huabei.db)")]
-KeyOpt = Annotated[str | None, typer.Option("--key", help="Idempotency key (a fresh one if omitted)")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
-#: ``huabei --db URL COMMAND``: the database given before the command (each command's own ``--db`` wins).
-_global: dict[str, str | None] = {"db": None}
+
 
 
 @app.callback()
 def _main(db: DbOpt = None) -> None:
-    _global["db"] = db
+    set_global_db(db)
 
 
-def _db(db: str | None) -> str | None:
-    return db or _global["db"]
 
 
-def _system(db: str | None) -> Huabei:
-    system = Huabei.from_env(_db(db))
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:  # give the pooled connections back when the command ends
-        ctx.call_on_close(system.engine.dispose)
-    return system
 
 
-#: Ids are BIGINT in the database; a larger number cannot name anything (and would not even bind).
-MAX_ID = 2**63 - 1
 
 
-def _id(value: int, code: str, field: str) -> int:
-    if not 1 <= value <= MAX_ID:
-        _fail(HuabeiError(code, ErrorKind.NOT_FOUND, **{field: value}))
-    return value
 
 
-def _fail(e: HuabeiError) -> None:
-    t = reasons.render(e.code, e.params)
-    err_console.print(f"[bold red]{e.code}[/]: {t['message']}\n{t['message_zh']}")
-    if t["remedy"]:
-        err_console.print(f"[yellow]{t['remedy']}[/]\n[yellow]{t['remedy_zh']}[/]")
-    raise typer.Exit(EXIT.get(e.kind, 1))
 
 
-def _amount(text: str) -> int:
-    try:
-        return parse_yuan(text)
-    except AmountError as e:
-        _fail(HuabeiError("invalid_amount", ErrorKind.INVALID_REQUEST, detail=e.detail))
-        raise  # unreachable
 
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        _fail(HuabeiError("invalid_date", ErrorKind.INVALID_REQUEST))
-        raise
-
-
-MONEY_KEYS = {"amount", "available", "base_limit", "temporary_limit", "total_limit", "used", "credit_balance",
-              "refunded_total", "to_credit_balance", "owed"}
-
-
-def _yuan_fields(data: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in data.items():
-        if k in MONEY_KEYS and isinstance(v, int) and not isinstance(v, bool):
-            out[k] = format_yuan(v)
-        elif k == "allocation" and isinstance(v, dict):  # fen per ledger account, like the API: yuan
-            out[k] = {acct: format_yuan(fen) if isinstance(fen, int) else fen for acct, fen in v.items()}
-        else:
-            out[k] = v
-    return out
-
-
-def _show(data: dict[str, Any], as_json: bool) -> None:
-    shown = _yuan_fields(data)
-    if as_json:
-        console.print_json(json.dumps(shown, default=str, ensure_ascii=False))
-        return
-    table = Table(show_header=False)
-    for k, v in shown.items():
-        table.add_row(k, json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, (dict, list)) else str(v))
-    console.print(table)
-
-
-def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return fn(*args, **kwargs)
-    except HuabeiError as e:
-        _fail(e)
 
 
 # --- db, clock, serve ----------------------------------------------------------------

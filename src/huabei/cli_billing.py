@@ -8,20 +8,24 @@ input, 3 refused by a rule, 4 not found, 5 conflict (e.g. ``eod_pending``).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from huabei import reasons
+from huabei.cli_common import DbOpt, JsonOpt, KeyOpt, console
+from huabei.cli_common import date as _date
+from huabei.cli_common import fail as _fail
+from huabei.cli_common import optional_amount as _amount
+from huabei.cli_common import print_json as _print_json
+from huabei.cli_common import run as _run
+from huabei.cli_common import show as _show
+from huabei.cli_common import system as _system
 from huabei.errors import ErrorKind, HuabeiError
-from huabei.money import AmountError, format_yuan, parse_yuan
-from huabei.services.unit_of_work import Huabei
+from huabei.money import format_yuan, parse_yuan
 
 app = typer.Typer(help="Billing cycle: bills, installments, end-of-day job, credit bureau.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -29,82 +33,14 @@ bills_app = typer.Typer(help="Bills (账单), the repayment day (还款日).", n
 installments_app = typer.Typer(help="Installments (分期): quotes, conversions, early repayment.", no_args_is_help=True)
 bureau_app = typer.Typer(help="Credit-bureau reporting (征信).", no_args_is_help=True)
 
-console = Console()
-err_console = Console(stderr=True)
-EXIT = {ErrorKind.INVALID_REQUEST: 2, ErrorKind.DECLINED: 3, ErrorKind.UNPROCESSABLE: 3,
-        ErrorKind.NOT_FOUND: 4, ErrorKind.CONFLICT: 5, ErrorKind.FORBIDDEN: 6}
-DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: $HUABEI_DATABASE_URL or sqlite:///huabei.db)")]
-KeyOpt = Annotated[str | None, typer.Option("--key", help="Idempotency key (a fresh one if omitted)")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
-MONEY = {"amount", "total_due", "minimum_due", "minimum_unpaid", "unpaid", "paid", "paid_by_due_date",
-         "credit_balance", "converted", "carried_out", "unpaid_principal", "unpaid_fee", "unpaid_interest",
-         "unpaid_penalty", "minimum_rated_base", "minimum_in_full", "temporary_limit_part", "opening_balance",
-         "closing_balance", "principal", "fee", "total", "total_fee", "fee_charged", "fee_waived_amount", "owed",
-         "billed_unpaid", "fee_waived", "unbilled_principal", "installment_principal_unbilled", "unbilled_interest",
-         "unbilled_penalty", "credit_limit", "balance", "amount_overdue"}
 
 
-def _system(db: str | None) -> Huabei:
-    return Huabei.from_env(db)
 
 
-def _fail(e: HuabeiError) -> None:
-    t = reasons.render(e.code, e.params)
-    err_console.print(f"{e.code}: {t['message']}\n{t['message_zh']}", markup=False, highlight=False)
-    if t["remedy"]:
-        err_console.print(f"{t['remedy']}\n{t['remedy_zh']}", markup=False, highlight=False)
-    raise typer.Exit(EXIT.get(e.kind, 1))
 
 
-def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return fn(*args, **kwargs)
-    except HuabeiError as e:
-        _fail(e)
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        _fail(HuabeiError("invalid_date", ErrorKind.INVALID_REQUEST))
-        raise
-
-
-def _amount(text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        return parse_yuan(text)
-    except AmountError as e:
-        _fail(HuabeiError("invalid_amount", ErrorKind.INVALID_REQUEST, detail=e.detail))
-        raise
-
-
-def _yuan(data: Any, key: str | None = None) -> Any:
-    """Money fields (fen) as yuan strings, recursively — like the API."""
-    if isinstance(data, dict):
-        return {k: _yuan(v, k) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_yuan(v, key) for v in data]
-    if key in MONEY and isinstance(data, int) and not isinstance(data, bool):
-        return format_yuan(data)
-    return data
-
-
-def _print_json(data: Any) -> None:
-    console.print_json(json.dumps(_yuan(data), default=str, ensure_ascii=False))
-
-
-def _show(data: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        _print_json(data)
-        return
-    shown = _yuan(data)
-    table = Table(show_header=False)
-    for k, v in shown.items():
-        table.add_row(k, json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, (dict, list)) else str(v))
-    console.print(table)
 
 
 def _lines_table(title: str, lines: list[dict[str, Any]]) -> Table:

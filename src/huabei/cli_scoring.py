@@ -13,16 +13,20 @@ yuan strings, exit codes 2 bad input, 3 refused by a rule, 4 not found, 5 confli
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from huabei import reasons
+from huabei.cli_common import DbOpt, JsonOpt, console
+from huabei.cli_common import amount as _amount
+from huabei.cli_common import date as _date
+from huabei.cli_common import fail as _fail
+from huabei.cli_common import run as _run
+from huabei.cli_common import show as _show
+from huabei.cli_common import system as _system
 from huabei.errors import ErrorKind, HuabeiError
 from huabei.money import AmountError, format_yuan, parse_yuan
 
@@ -32,83 +36,15 @@ limits_app = typer.Typer(help="Limit policy (额度): review, evaluate, raise ap
                          no_args_is_help=True)
 campaigns_app = typer.Typer(help="Raise campaigns and challenges (提额活动 / 提额挑战).", no_args_is_help=True)
 
-console = Console()
-err_console = Console(stderr=True)
-EXIT = {ErrorKind.INVALID_REQUEST: 2, ErrorKind.DECLINED: 3, ErrorKind.UNPROCESSABLE: 3,
-        ErrorKind.NOT_FOUND: 4, ErrorKind.CONFLICT: 5, ErrorKind.FORBIDDEN: 6}
-
-DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: $HUABEI_DATABASE_URL or sqlite:///huabei.db)")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
-MONEY_KEYS = {"old_limit", "new_limit", "requested_limit", "base_limit", "used", "proposed_limit", "band_amount",
-              "old_value", "new_value", "amount", "temporary_limit", "min_payment", "monthly_income", "assets"}
 
 
-def _system(db: str | None) -> Any:
-    from huabei.services.unit_of_work import Huabei
-
-    return Huabei.from_env(db)
 
 
-def _fail(e: HuabeiError) -> None:
-    t = reasons.render(e.code, e.params)
-    err_console.print(f"[bold red]{e.code}[/]: {t['message']}\n{t['message_zh']}")
-    if t["remedy"]:
-        err_console.print(f"[yellow]{t['remedy']}[/]\n[yellow]{t['remedy_zh']}[/]")
-    for code in e.params.get("reasons") or []:
-        r = reasons.render(code, e.params)
-        err_console.print(f"  - {code}: {r['message']} / {r['message_zh']}")
-    raise typer.Exit(EXIT.get(e.kind, 1))
 
 
-def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return fn(*args, **kwargs)
-    except HuabeiError as e:
-        _fail(e)
 
 
-def _amount(text: str) -> int:
-    try:
-        return parse_yuan(text)
-    except AmountError as e:
-        _fail(HuabeiError("invalid_amount", ErrorKind.INVALID_REQUEST, detail=e.detail))
-        raise
 
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        _fail(HuabeiError("invalid_date", ErrorKind.INVALID_REQUEST))
-        raise
-
-
-def _yuan(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {k: format_yuan(v) if k in MONEY_KEYS and isinstance(v, int) and not isinstance(v, bool) else _yuan(v)
-                for k, v in data.items()}
-    if isinstance(data, list):
-        return [_yuan(v) for v in data]
-    return data
-
-
-def _reason_lines(items: list[dict[str, Any]]) -> str:
-    return "\n".join(f"{r['code']}: {r['message']}" for r in items)
-
-
-def _show(data: Any, as_json: bool) -> None:
-    shown = _yuan(data)
-    if as_json:
-        console.print_json(json.dumps(shown, default=str, ensure_ascii=False))
-        return
-    table = Table(show_header=False)
-    for k, v in shown.items():
-        if isinstance(v, list) and v and isinstance(v[0], dict) and "code" in v[0] and "message" in v[0]:
-            v = _reason_lines(v)
-        elif isinstance(v, (dict, list)):
-            v = json.dumps(v, ensure_ascii=False, default=str)
-        table.add_row(k, str(v))
-    console.print(table)
 
 
 # --- score -----------------------------------------------------------------------------

@@ -14,23 +14,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-console = Console()
-err_console = Console(stderr=True)
-
-
-def _root_db() -> str | None:
-    """``huabei --db URL simulate …``: the database given to the main command."""
-    ctx = click.get_current_context(silent=True)
-    if ctx is None:
-        return None
-    root = ctx.find_root()
-    value = root.params.get("db") if root is not ctx else None
-    return value if isinstance(value, str) else None
+from huabei.cli_common import console, database, err_console
 
 
 def _progress() -> Progress:
@@ -65,7 +52,7 @@ def simulate(
     from huabei.simulation.databases import prepare, scratch_database
     from huabei.simulation.report import dumps, render
 
-    url = db or _root_db()
+    url = database(db)
     try:
         first = dt.date.fromisoformat(start)
     except ValueError:

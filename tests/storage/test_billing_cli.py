@@ -8,20 +8,18 @@ import json
 
 import pytest
 import typer
-from rich.console import Console
 from typer.testing import CliRunner
 
 from huabei import cli_billing
 from huabei.money import yuan
-from tests.conftest import buy, make_system, new_account
+from tests.conftest import buy, make_system, new_account, plain_consoles
 
 runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
 def plain_output(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli_billing, "console", Console(width=200, color_system=None, highlight=False))
-    monkeypatch.setattr(cli_billing, "err_console", Console(stderr=True, width=200, color_system=None, highlight=False))
+    plain_consoles(monkeypatch, cli_billing)
     for var in ("HUABEI_DATABASE_URL", "HUABEI_CLOCK", "HUABEI_CONFIG"):
         monkeypatch.delenv(var, raising=False)
 

@@ -41,6 +41,7 @@ from huabei.domain.restrictions import CAUSES, Capability
 from huabei.services import admin
 from huabei.services.unit_of_work import Huabei
 from huabei.store import tables as t
+from huabei.store.repositories import temporary_limit_in_force
 
 #: Purchase-blocking restriction causes (from the catalogue, not hard-coded).
 BLOCKING_CAUSES = tuple(sorted(c for c, cause in CAUSES.items() if Capability.PURCHASE in cause.blocks))
@@ -233,7 +234,7 @@ class InvariantChecker:
 
     def limits(self, conn: Any, today: dt.date, marks: dict[str, int]) -> list[Violation]:
         a, p, lc = t.credit_accounts.c, t.purchases.c, t.limit_changes.c
-        total = a.base_limit + case((a.temporary_limit_expires_on > today, a.temporary_limit), else_=0)
+        total = a.base_limit + temporary_limit_in_force(today)
         last = self.last_check or dt.date.min
         bought = (select(p.account_id, func.count().label("n")).where(p.purchase_id > self.marks["purchase"],
                                                                        p.purchase_id <= marks["purchase"])

@@ -17,7 +17,7 @@ from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, select
 
 from huabei.domain.ledger import LedgerAccount
 from huabei.money import format_yuan
@@ -26,6 +26,7 @@ from huabei.simulation.gateway import Capabilities
 from huabei.simulation.population import SyntheticUser
 from huabei.simulation.profiles import PopulationConfig
 from huabei.store import tables as t
+from huabei.store.repositories import temporary_limit_in_force
 
 FORMAT = "huabei.simulation/1"
 BUCKETS = ("current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_90_plus")
@@ -91,7 +92,7 @@ class ReportBuilder:
     def _month(self, conn: Any, first: dt.date, last: dt.date) -> dict[str, Any]:
         a, p, rf, rp = t.credit_accounts.c, t.purchases.c, t.refunds.c, t.repayments.c
         pd_, lc, ps = t.purchase_declines.c, t.limit_changes.c, t.postings.c
-        temp = case((a.temporary_limit_expires_on > last, a.temporary_limit), else_=0)
+        temp = temporary_limit_in_force(last)
         n_open, base, temporary, used, credit = conn.execute(
             select(func.count(), func.sum(a.base_limit), func.sum(temp), func.sum(a.used), func.sum(a.credit_balance))
             .where(a.state == "open")).one()

@@ -33,8 +33,17 @@ class Debit:
 # value in it) on each call. The SQL sent is the same as building them per call; only the bind
 # names differ. Bind names must not clash with the column names of the table being updated.
 _ca = t.credit_accounts.c
-_debit_temp = case((_ca.temporary_limit_expires_on > bindparam("debit_today", type_=Date), _ca.temporary_limit),
-                   else_=0)
+
+
+def temporary_limit_in_force(today: Any) -> Any:
+    """SQL of :func:`huabei.domain.accounts.temporary_limit_on` over ``credit_accounts``: the
+    temporary limit counts on the days before its expiry date, else 0. ``today`` is a date or
+    a bound parameter. Every statement that needs a line's total limit uses this one form."""
+    a = t.credit_accounts.c
+    return case((a.temporary_limit_expires_on > today, a.temporary_limit), else_=0)
+
+
+_debit_temp = temporary_limit_in_force(bindparam("debit_today", type_=Date))
 _debit_amount = bindparam("debit_amount", type_=BigInteger)
 _TRY_DEBIT = (
     update(t.credit_accounts)
