@@ -20,18 +20,10 @@ import yaml
 
 from huabei.config import ProductTerms
 from huabei.money import format_yuan
+from huabei.simulation.profiles import deep_merge
 from huabei.simulation.report import BUCKETS
 
 FORMAT = "huabei.simulation.compare/1"
-
-
-def _merge(base: Any, over: Any) -> Any:
-    if isinstance(base, dict) and isinstance(over, dict):
-        out = dict(base)
-        for k, v in over.items():
-            out[k] = _merge(base[k], v) if k in base else v
-        return out
-    return over
 
 
 def policy_terms(base: ProductTerms, path: str | Path | None) -> ProductTerms:
@@ -41,7 +33,7 @@ def policy_terms(base: ProductTerms, path: str | Path | None) -> ProductTerms:
     over = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     if not isinstance(over, dict):
         raise ValueError(f"{path}: a policy file is a mapping of product terms")
-    return ProductTerms.model_validate(_merge(copy.deepcopy(base.model_dump(mode="json")), over))
+    return ProductTerms.model_validate(deep_merge(copy.deepcopy(base.model_dump(mode="json")), over))
 
 
 def _declined(m: dict[str, Any]) -> int:

@@ -311,11 +311,12 @@ class PopulationConfig(_Model):
         return self
 
 
-def _merge(base: Any, override: Any) -> Any:
+def deep_merge(base: Any, override: Any) -> Any:
+    """``override`` over ``base``: mappings merged key by key, recursively; anything else replaced."""
     if isinstance(base, dict) and isinstance(override, dict):
         out = dict(base)
         for k, v in override.items():
-            out[k] = _merge(base[k], v) if k in base else v
+            out[k] = deep_merge(base[k], v) if k in base else v
         return out
     return override
 
@@ -327,12 +328,12 @@ def population_from_dict(data: dict[str, Any] | None) -> PopulationConfig:
     data = copy.deepcopy(data or {})
     base = PopulationConfig().model_dump(mode="python")
     profiles = data.pop("profiles", {}) or {}
-    merged = _merge(base, data)
+    merged = deep_merge(base, data)
     if "mix" in data:
         merged["mix"] = data["mix"]
     blank = BehaviourProfile().model_dump(mode="python")
     for name, over in profiles.items():
-        merged["profiles"][name] = _merge(merged["profiles"].get(name, blank), over or {})
+        merged["profiles"][name] = deep_merge(merged["profiles"].get(name, blank), over or {})
     return PopulationConfig.model_validate(merged)
 
 
