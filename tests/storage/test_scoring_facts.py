@@ -86,6 +86,51 @@ def test_host_facts_latest_wins_history_is_kept_and_null_withdraws(system):
         assert len(uow.facts.history("u1", 100)) == 6
 
 
+def test_record_many_matches_one_by_one_in_a_fixed_number_of_statements(system):
+    from sqlalchemy import event as sa_event
+
+    user(system, "u1")
+    scoring.post_facts(system, "u1", {"monthly_income": 500_000, "assets": 100, "education": "master"})
+    scoring.post_facts(system, "u1", {"occupation": "employee"}, effective_on=D0)
+    none = {"value_int": None, "value_bool": None, "value_text": None}
+    batch = {
+        "monthly_income": {**none, "value_int": 600_000},  # replaces the value in force
+        "assets": dict(none),  # withdrawn
+        "education": {**none, "value_text": "doctor"},
+        "income_verified": {**none, "value_bool": True},  # new
+        "occupation": {**none, "value_text": "student"},  # older than the one in force: history only
+    }
+    statements: list[str] = []
+
+    def count(_conn, _cur, statement, _params, _ctx, _many):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    sa_event.listen(system.engine, "before_cursor_execute", count)
+    try:
+        with system.uow() as uow:
+            uow.facts.lock_user("u1")
+            now = uow.now()
+            statements.clear()
+            out = uow.facts.record_many("u1", {k: batch[k] for k in ["education", "assets", "monthly_income",
+                                                                     "income_verified"]},
+                                        D0, "host_app", now)
+            late = uow.facts.record_many("u1", {"occupation": batch["occupation"]}, D0 - dt.timedelta(days=1),
+                                         "host_app", now)
+            uow.commit()
+    finally:
+        sa_event.remove(system.engine, "before_cursor_execute", count)
+    # 4 facts: insert, ids, in force, delete, update, insert; 1 late fact: insert, ids, in force
+    assert len(statements) <= 6 + 3
+    assert all(current for _, current in out.values()) and late["occupation"][1] is False
+    ids = [out[k][0] for k in ["education", "assets", "monthly_income", "income_verified"]]
+    assert ids == sorted(ids) and late["occupation"][0] > ids[-1]
+    f = facts(system, "u1")
+    assert (f["monthly_income"], f["assets"], f["education"], f["income_verified"], f["occupation"]) == (
+        600_000, None, "doctor", True, "employee")
+    with system.uow(readonly=True) as uow:
+        assert len(uow.facts.history("u1", 100)) == 4 + 5
+
+
 BAD_FACTS = [
     ({"bogus": 1}, "unknown_fact"),
     ({"monthly_income": True}, "invalid_fact"),

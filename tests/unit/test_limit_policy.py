@@ -319,3 +319,40 @@ def test_reviews_wait_for_seasoning_and_a_cool_off_after_a_change():
     out = lp.review_batch(np.array([500_000, 500_000]), np.array([0, 0]), np.array([900_000, 900_000]),
                           np.array([False, False]), np.array([False, False]), LT, due=np.array([False, True]))
     assert out.action.tolist() == [lp.NONE, lp.RAISE]
+
+
+def test_the_scalar_due_rule_is_the_batch_one_row_by_row():
+    days_open = np.array([0, 89, 90, 91, 400, 400, 400, 400])
+    since = np.array([-1, 5, -1, 0, 29, 30, -1, 1000])
+    due = lp.review_due(days_open, since, LT)
+    for i in range(len(days_open)):
+        reason = lp.not_due_reason(int(days_open[i]), int(since[i]), LT)
+        assert (reason is None) == bool(due[i])
+        assert reason == lp.NOT_DUE_REASONS[int(lp.not_due_codes(days_open, since, LT)[i])]
+
+
+def test_opening_declines_state_the_opening_rules():
+    from huabei.config import ScoringTerms
+
+    st_ = ScoringTerms()
+    ok = {"real_name_verified": True, "id_document_valid": None, "max_days_overdue_12m": 0}
+    assert lp.opening_declines(st_.opening_threshold, ["low_income"], ok, False, [], st_) == ()
+    worst = {"real_name_verified": None, "id_document_valid": False,
+             "max_days_overdue_12m": st_.opening_max_days_overdue_12m + 1}
+    cause = st_.opening_disqualifying_causes[0]
+    assert lp.opening_declines(st_.opening_threshold - 1, ["identity_not_verified", "low_income"], worst, False,
+                               [cause], st_) == ("identity_not_verified", "id_document_expired", "overdue_on_record",
+                                                 "restricted_on_record", "score_below_threshold", "low_income")
+    assert lp.opening_declines(st_.opening_threshold, [], ok, True, [], st_) == ("overdue_on_record",)
+    assert lp.score_declines(st_.opening_threshold, ["x"], st_) == ()
+    assert lp.score_declines(st_.opening_threshold - 1, ["x"], st_) == ("score_below_threshold", "x")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=5_000_000))
+def test_a_review_raise_never_passes_the_application_cap(current):
+    current = current // LT.limit_step * LT.limit_step
+    out = lp.review_batch(np.array([current]), np.array([0]), np.array([LT.max_base_limit * 10]),
+                          np.array([False]), np.array([False]), LT)
+    if out.action[0] == lp.RAISE:
+        assert int(out.new_limit[0]) == lp.raise_cap(current, LT)

@@ -331,6 +331,13 @@ def test_band_boundaries(s, band):
     assert band_of(s) == band
 
 
+def test_bands_of_an_array_are_band_of_each_score():
+    from huabei.domain.scorecard import bands_of
+
+    scores = np.arange(300, 1000)
+    assert bands_of(scores).tolist() == [band_of(int(s)) for s in scores]
+
+
 def test_bands_have_the_reference_chinese_names():
     assert [BAND_ZH[c] for c, _ in BANDS] == ["较差", "中等", "良好", "优秀", "极好"]
 

@@ -296,25 +296,21 @@ def router(system: Huabei) -> APIRouter:
             tags=["installments"])
     def quote_bill(account_id: AccountId, period: str, body: InstallmentIn) -> Any:
         """账单分期 quote: the schedule, nothing changed."""
-        return billing.quote_bill_installments(system, account_id,
-                                               period, body.term, body.amount)
+        return billing.quote_bill_installments(system, account_id, period, body.term, body.amount)
 
     @r.post("/accounts/{account_id}/bills/{period}/installments", status_code=201, response_model=PlanOut,
             tags=["installments"])
     def convert_bill(account_id: AccountId, period: str, body: InstallmentIn, idempotency_key: IdemKey = None) -> Any:
-        account_id
         return _outcome(billing.create_bill_installments(system, account_id, period, body.term, idempotency_key,
                                                          body.amount), PlanOut)
 
     @r.post("/purchases/{purchase_id}/installment-quotes", response_model=ScheduleOut, tags=["installments"])
     def quote_purchase(purchase_id: PurchaseId, body: InstallmentIn) -> Any:
         """交易分期 quote: the schedule, nothing changed."""
-        return billing.quote_purchase_installments(system, purchase_id,
-                                                   body.term, body.amount)
+        return billing.quote_purchase_installments(system, purchase_id, body.term, body.amount)
 
     @r.post("/purchases/{purchase_id}/installments", status_code=201, response_model=PlanOut, tags=["installments"])
     def convert_purchase(purchase_id: PurchaseId, body: InstallmentIn, idempotency_key: IdemKey = None) -> Any:
-        purchase_id
         return _outcome(billing.create_purchase_installments(system, purchase_id, body.term, idempotency_key,
                                                              body.amount), PlanOut)
 
@@ -334,7 +330,6 @@ def router(system: Huabei) -> APIRouter:
     @r.post("/installments/{plan_id}/early-repayment", status_code=201, response_model=EarlyRepaymentOut,
             tags=["installments"])
     def repay_early(plan_id: PlanId, idempotency_key: IdemKey = None) -> Any:
-        plan_id
         return _outcome(billing.repay_installments_early(system, plan_id, idempotency_key), EarlyRepaymentOut)
 
     # --- admin: end-of-day job and credit bureau -----------------------------------------

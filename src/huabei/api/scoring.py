@@ -12,11 +12,11 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from huabei import errors
 from huabei.api.common import MAX_ID, AccountId
-from huabei.api.schemas import IsoDate, Yuan, YuanIn
+from huabei.api.schemas import ErrorDetail, IsoDate, Yuan, YuanIn, _In, _Out
 from huabei.money import AmountError, format_yuan, parse_yuan
 from huabei.services import campaigns, limits, scoring
 from huabei.services.unit_of_work import Huabei
@@ -24,23 +24,11 @@ from huabei.services.unit_of_work import Huabei
 UserId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
 # --- models ------------------------------------------------------------------------------
 
 
-class ReasonOut(_Out):
-    code: str
-    message: str
-    message_zh: str
-    remedy: str | None = None
-    remedy_zh: str | None = None
+class ReasonOut(ErrorDetail):
+    """A reason code with its texts (the shape of an error's detail)."""
 
 
 class FactsIn(_In):
@@ -264,8 +252,13 @@ def _facts_in(raw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _fact_out(name: str, value: Any) -> Any:
+    """Money facts from fen to yuan strings; everything else as stored."""
+    return format_yuan(value) if _money_fact(name) and isinstance(value, int) else value
+
+
 def _facts_out(facts: dict[str, Any]) -> dict[str, Any]:
-    return {k: format_yuan(v) if _money_fact(k) and isinstance(v, int) else v for k, v in facts.items()}
+    return {k: _fact_out(k, v) for k, v in facts.items()}
 
 
 # --- the router --------------------------------------------------------------------------
@@ -280,8 +273,7 @@ def router(system: Huabei) -> APIRouter:
     def post_facts(user_id: str, body: FactsIn) -> Any:
         out = scoring.post_facts(system, user_id, _facts_in(body.facts), effective_on=body.effective_on)
         for f in out["recorded"]:
-            if _money_fact(f["name"]) and isinstance(f["value"], int):
-                f["value"] = format_yuan(f["value"])
+            f["value"] = _fact_out(f["name"], f["value"])
         return out
 
     @r.get("/users/{user_id}/facts", response_model=FactsOut, tags=["score"])
@@ -320,7 +312,6 @@ def router(system: Huabei) -> APIRouter:
     @r.post("/accounts/{account_id}/limit-raise-applications", status_code=201, response_model=RaiseApplicationOut,
             tags=["limits"])
     def apply_for_raise(account_id: AccountId, body: Annotated[RaiseApplicationIn | None, Body()] = None) -> Any:
-        account_id
         return limits.apply_for_raise(system, account_id,
                                       requested_limit=(body or RaiseApplicationIn()).requested_limit)
 

@@ -67,6 +67,7 @@ from huabei.domain import calendar as cal
 from huabei.money import Fen, round_fen
 
 __all__ = [
+    "CREDIT_KINDS",
     "AccrualBasis",
     "AccrualState",
     "Allocation",
@@ -76,7 +77,6 @@ __all__ = [
     "BillStatement",
     "BillingError",
     "Component",
-    "CREDIT_KINDS",
     "Due",
     "LineKind",
     "Regime",
@@ -86,7 +86,10 @@ __all__ = [
     "compose_bill",
     "daily_accrual",
     "dues_of_bill",
+    "minimum_from_parts",
+    "minimum_met",
     "minimum_repayment",
+    "minimum_unpaid",
 ]
 
 
@@ -251,9 +254,20 @@ def minimum_repayment(lines: Sequence[BillLine], terms: BillingTerms,
     full = min(full_principal, max(rated, 0))
     rated -= full
     in_full = _sum_kind(lines, _IN_FULL_KINDS) + full
+    return minimum_from_parts(rated, in_full, total, terms), rated, in_full
+
+
+def minimum_from_parts(rated_base: Fen, in_full: Fen, total: Fen, terms: BillingTerms) -> Fen:
+    """The minimum repayment formula itself, from a bill's parts (the one place it lives)::
+
+        minimum = min(max(total, 0), max(0, round_fen(rate × max(rated_base, 0) + in_full)))
+
+    :func:`minimum_repayment` feeds it a new bill's sums; an installment conversion of
+    (part of) a closed bill feeds it the stored parts less what was converted.
+    """
     rate = _require_rate(terms.minimum_repayment_rate, "minimum_repayment_rate")
-    raw = round_fen(rate * Decimal(max(rated, 0)) + Decimal(in_full))
-    return min(max(total, 0), max(raw, 0)), rated, in_full
+    raw = round_fen(rate * Decimal(max(rated_base, 0)) + Decimal(in_full))
+    return min(max(total, 0), max(raw, 0))
 
 
 def compose_bill(period: str, lines: Iterable[BillLine], terms: BillingTerms, due_day: int,
@@ -409,6 +423,18 @@ class BillState:
         return self.unpaid_principal + self.unpaid_fee + self.unpaid_interest + self.unpaid_penalty
 
 
+def minimum_met(paid_by_due_date: Fen, minimum_due: Fen) -> bool:
+    """Whether a bill's minimum was repaid by its due date: after the due date it revolves
+    (interest on the unpaid principal) instead of being overdue. Storage's set-based
+    ``mark_overdue`` query states the negation in SQL (``paid_by_due_date < minimum_due``)."""
+    return paid_by_due_date >= minimum_due
+
+
+def minimum_unpaid(minimum_due: Fen, paid_by_due_date: Fen, unpaid: Fen) -> Fen:
+    """What is still to repay of the minimum: never more than the bill still owes."""
+    return min(unpaid, max(0, minimum_due - paid_by_due_date))
+
+
 @dataclass(frozen=True)
 class AccrualBasis:
     """What accrues on a bill for one day: the regime, the daily rate and the base (fen)."""
@@ -448,7 +474,7 @@ def accrual_basis(state: BillState, on_date: dt.date, terms: BillingTerms) -> Ac
         return AccrualBasis(Regime.PAID, Decimal(0), 0)
     if on_date <= state.due_date:
         return AccrualBasis(Regime.NOT_DUE, _require_rate(terms.revolving_daily_rate), state.unpaid_carried_principal)
-    if state.paid_by_due_date >= state.minimum_due:
+    if minimum_met(state.paid_by_due_date, state.minimum_due):
         return AccrualBasis(Regime.REVOLVING, _require_rate(terms.revolving_daily_rate), state.unpaid_principal)
     return AccrualBasis(
         Regime.OVERDUE, _require_rate(terms.penalty_daily_rate), state.unpaid - state.unpaid_penalty

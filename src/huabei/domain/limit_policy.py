@@ -32,8 +32,8 @@ Base limit (固定额度)
     Held-down codes are ordered by how much they cost (smallest multiplier first).
 
     Multipliers are held as integers per mille and applied one at a time with floor
-    division, so the scalar path (:func:`propose_base_limit`) and the vectorised one
-    (:func:`propose_batch`) give identical fen; no float ever touches the amount.
+    division; no float ever touches the amount. The rule is written once, vectorised
+    (:func:`propose_batch`); :func:`propose_base_limit` is its one-row case.
 
 Re-evaluation (:func:`review`, :func:`review_batch`)
     * a line is reviewed once it has been open ``review_seasoning_days`` (90) and its base
@@ -61,15 +61,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
 import numpy as np
 
-from huabei.config import LimitTerms
-from huabei.domain.scorecard import BANDS, FactError, FactSpec, FactValue, _split_missing, band_of
+from huabei.config import LimitTerms, ScoringTerms
+from huabei.domain.scorecard import BANDS, FactError, FactSpec, FactValue, _split_missing, band_indices
 
 POLICY_FORMAT = "limit-v1"
 
@@ -149,51 +149,21 @@ def ceil_to_step(amount: int, step: int) -> int:
 # ---------------------------------------------------------------------------------------
 
 
-def completeness(facts: Mapping[str, FactValue]) -> int:
-    """How many of :data:`COMPLETENESS_ITEMS` are complete."""
-    n = 0
-    for item in COMPLETENESS_ITEMS:
-        v = facts.get(item)
-        n += (v is not None) if item in _DECLARED_ITEMS else (v is True)
-    return n
-
-
 def effective_income(monthly_income: int | None, verified: bool | None, terms: LimitTerms) -> int | None:
     """Verified income in full, unverified at ``unverified_income_share`` (floored to the fen)."""
     if monthly_income is None:
         return None
-    if verified is True:
-        return monthly_income
-    return monthly_income * per_mille(terms.unverified_income_share) // _PER_MILLE
+    return int(_effective_incomes(np.array([monthly_income], dtype=np.int64), np.array([verified is True]), terms)[0])
 
 
-def factor_values(facts: Mapping[str, FactValue], terms: LimitTerms) -> dict[str, int | None]:
-    """The value each factor looks up in its table."""
-    return {
-        "income": effective_income(facts.get("monthly_income"), facts.get("income_verified"), terms),  # type: ignore[arg-type]
-        "assets": facts.get("assets"),  # type: ignore[dict-item]
-        "activity": facts.get("payments_90d"),  # type: ignore[dict-item]
-        "history": facts.get("credit_history_months"),  # type: ignore[dict-item]
-        "completeness": completeness(facts),
-        "diversity": facts.get("merchant_categories_90d"),  # type: ignore[dict-item]
-    }
+def _effective_incomes(income: np.ndarray, verified: np.ndarray, terms: LimitTerms) -> np.ndarray:
+    return np.where(verified, income, income * per_mille(terms.unverified_income_share) // _PER_MILLE)
 
 
 def _table(terms: LimitTerms, factor: _Factor) -> tuple[np.ndarray, np.ndarray]:
     rows = getattr(terms, factor.table)
     return (np.array([lo for lo, _ in rows], dtype=np.int64),
             np.array([per_mille(m) for _, m in rows], dtype=np.int64))
-
-
-def multiplier(terms: LimitTerms, factor: _Factor, value: int | None) -> int:
-    """The factor's multiplier per mille for ``value`` (missing → the first row)."""
-    rows = getattr(terms, factor.table)
-    chosen = rows[0][1]
-    if value is not None:
-        for lo, m in rows:
-            if value >= lo:
-                chosen = m
-    return per_mille(chosen)
 
 
 # ---------------------------------------------------------------------------------------
@@ -222,25 +192,19 @@ def _bounds(terms: LimitTerms) -> tuple[int, int]:
 
 
 def propose_base_limit(score: int, facts: Mapping[str, FactValue], terms: LimitTerms) -> LimitProposal:
-    """The policy's base limit for a user with ``score`` and ``facts`` (see the module docstring)."""
-    band = band_of(score)
-    amount = terms.band_base_limits[band]
-    band_amount = amount
-    values = factor_values(facts, terms)
-    mults: dict[str, int] = {}
-    for factor in FACTORS:
-        m = multiplier(terms, factor, values[factor.name])
-        mults[factor.name] = m
-        amount = amount * m // _PER_MILLE
-    lo, hi = _bounds(terms)
-    stepped = floor_to_step(amount, terms.limit_step)
-    limit = min(max(stepped, lo), hi)
-    held, pushed = _reasons(band, mults, stepped, lo, hi)
-    return LimitProposal(limit=limit, band=band, band_amount=band_amount, multipliers=mults, held_down=held,
+    """The policy's base limit for a user with ``score`` and ``facts`` (see the module docstring):
+    one row of :func:`propose_batch`, so the single-user and the EOD paths cannot diverge."""
+    batch = propose_batch(np.array([score]), {name: [value] for name, value in facts.items()}, terms)
+    band = batch.band(0)
+    held, pushed = batch.reasons(0, terms)
+    return LimitProposal(limit=int(batch.limit[0]), band=band, band_amount=terms.band_base_limits[band],
+                         multipliers={k: int(v[0]) for k, v in batch.multipliers.items()}, held_down=held,
                          pushed_up=pushed, version=policy_version(terms))
 
 
-def _reasons(band: str, mults: Mapping[str, int], stepped: int, lo: int, hi: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def reasons_of_row(band: str, mults: Mapping[str, int], stepped: int, terms: LimitTerms) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Held-down and pushed-up codes of one row of :func:`propose_batch` (see the module docstring)."""
+    lo, hi = _bounds(terms)
     held: list[str] = []
     pushed: list[str] = []
     if band != _TOP_BAND:
@@ -261,12 +225,6 @@ def _reasons(band: str, mults: Mapping[str, int], stepped: int, lo: int, hi: int
     if stepped < lo:
         pushed.append("limit_at_minimum")
     return tuple(held), tuple(pushed)
-
-
-def reasons_of_row(band: str, mults: Mapping[str, int], stepped: int, terms: LimitTerms) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Held-down and pushed-up codes of one row of :func:`propose_batch` (same rule as the scalar path)."""
-    lo, hi = _bounds(terms)
-    return _reasons(band, mults, stepped, lo, hi)
 
 
 def _int_column(column: Any, n: int, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -327,15 +285,13 @@ def propose_batch(scores: np.ndarray, columns: Mapping[str, Any], terms: LimitTe
     """
     scores = np.asarray(scores, dtype=np.int64)
     n = scores.shape[0]
-    band_lows = np.array([lo for _, lo in BANDS], dtype=np.int64)
-    band_index = np.clip(np.searchsorted(band_lows, scores, side="right") - 1, 0, len(BANDS) - 1)
+    band_index = band_indices(scores)
     band_amounts = np.array([terms.band_base_limits[b] for b, _ in BANDS], dtype=np.int64)
     amount = band_amounts[band_index]
 
     income, income_missing = _int_column(columns.get("monthly_income"), n, "monthly_income")
     verified = _flag_column(columns.get("income_verified"), n, "income_verified")
-    share = per_mille(terms.unverified_income_share)
-    income = np.where(verified, income, income * share // _PER_MILLE)
+    income = _effective_incomes(income, verified, terms)
     done = np.zeros(n, dtype=np.int64)
     for item in COMPLETENESS_ITEMS:
         col = columns.get(item)
@@ -358,8 +314,40 @@ def propose_batch(scores: np.ndarray, columns: Mapping[str, Any], terms: LimitTe
         mults[factor.name] = m
         amount = amount * m // _PER_MILLE
     lo, hi = _bounds(terms)
-    stepped = amount // terms.limit_step * terms.limit_step
+    stepped = floor_to_step(amount, terms.limit_step)
     return BatchProposal(limit=np.clip(stepped, lo, hi), stepped=stepped, band_index=band_index, multipliers=mults)
+
+
+# ---------------------------------------------------------------------------------------
+# Opening (开通)
+# ---------------------------------------------------------------------------------------
+
+
+def opening_declines(score: int, score_reasons: Sequence[str], facts: Mapping[str, FactValue], overdue_now: bool,
+                     restriction_causes: Iterable[str], terms: ScoringTerms) -> tuple[str, ...]:
+    """Why an opening is refused (empty: eligible): ``identity_not_verified`` without a
+    verified real name, ``id_document_expired`` when the document is known to be invalid,
+    ``overdue_on_record`` when something is overdue now or the worst days overdue in 12
+    months exceed ``opening_max_days_overdue_12m``, ``restricted_on_record`` for an active
+    restriction of a cause in ``opening_disqualifying_causes``, and ``score_below_threshold``
+    below ``opening_threshold`` followed by the score's own reasons."""
+    declines: list[str] = []
+    if facts.get("real_name_verified") is not True:
+        declines.append("identity_not_verified")
+    if facts.get("id_document_valid") is False:
+        declines.append("id_document_expired")
+    if overdue_now or (facts.get("max_days_overdue_12m") or 0) > terms.opening_max_days_overdue_12m:  # type: ignore[operator]
+        declines.append("overdue_on_record")
+    if set(restriction_causes) & set(terms.opening_disqualifying_causes):
+        declines.append("restricted_on_record")
+    declines += [code for code in score_declines(score, score_reasons, terms) if code not in declines]
+    return tuple(declines)
+
+
+def score_declines(score: int, score_reasons: Sequence[str], terms: ScoringTerms) -> tuple[str, ...]:
+    """``score_below_threshold`` and the score's own reasons below ``opening_threshold``
+    (an opening or a raise application needs that score), else nothing."""
+    return ("score_below_threshold", *score_reasons) if score < terms.opening_threshold else ()
 
 
 # ---------------------------------------------------------------------------------------
@@ -392,9 +380,14 @@ def blocked_raise_reasons(block_code: str | None, over_limit: bool = False) -> t
 def raise_cap(current: int, terms: LimitTerms) -> int:
     """The largest limit one raise may reach from ``current``: ``current × (1 + max_raise_ratio)``
     floored to the step, at least one step above ``current``, at most the maximum."""
+    return int(_raise_caps(np.array([current], dtype=np.int64), terms)[0])
+
+
+def _raise_caps(current: np.ndarray, terms: LimitTerms) -> np.ndarray:
+    """:func:`raise_cap` over an array of current limits."""
     step = terms.limit_step
     cap = floor_to_step(current * (_PER_MILLE + per_mille(terms.max_raise_ratio)) // _PER_MILLE, step)
-    return min(max(cap, current + step), _bounds(terms)[1])
+    return np.minimum(np.maximum(cap, current + step), _bounds(terms)[1])
 
 
 def review(current: int, used: int, proposal: LimitProposal, block_code: str | None, terms: LimitTerms,
@@ -403,7 +396,7 @@ def review(current: int, used: int, proposal: LimitProposal, block_code: str | N
     the line is not reviewed now (:func:`review_due`), if so."""
     if not_due is not None:
         return Review(action="none", new_limit=current, reasons=(not_due,))
-    cause = _cut_cause(block_code, terms)
+    cause = cut_cause(block_code, terms)
     out = review_batch(np.array([current]), np.array([used]), np.array([proposal.limit]),
                        np.array([block_code is not None]), np.array([cause is not None]), terms)
     action = int(out.action[0])
@@ -429,7 +422,9 @@ def review_reasons(action: int, capped: bool, limited_to_used: bool, cause: str 
     return ()
 
 
-def _cut_cause(block_code: str | None, terms: LimitTerms) -> str | None:
+def cut_cause(block_code: str | None, terms: LimitTerms) -> str | None:
+    """The freeze cause of ``block_code`` (``account_frozen:<cause>``) when it is one of
+    ``cut_on_restriction_causes`` (the line is cut at every review), else None."""
     if block_code and block_code.startswith("account_frozen:"):
         cause = block_code.split(":", 1)[1]
         if cause in terms.cut_on_restriction_causes:
@@ -448,22 +443,30 @@ class BatchReview:
 NONE, RAISE, CUT = 0, 1, 2
 
 
-def review_due(days_open: np.ndarray, days_since_change: np.ndarray, terms: LimitTerms) -> np.ndarray:
-    """Which lines a review may change: open at least ``review_seasoning_days`` and with no
-    base-limit change in the last ``review_cooldown_days`` (``days_since_change`` < 0: never
-    changed since opening)."""
+#: Why a review may not change a line, by the codes of :func:`not_due_codes` (0: it may).
+NOT_DUE_REASONS: tuple[str | None, ...] = (None, "line_too_new", "limit_recently_changed")
+
+
+def not_due_codes(days_open: np.ndarray, days_since_change: np.ndarray, terms: LimitTerms) -> np.ndarray:
+    """The seasoning and cool-off rule, stated once: per line, 1 (``line_too_new``) while open
+    less than ``review_seasoning_days``, else 2 (``limit_recently_changed``) when its base limit
+    changed in the last ``review_cooldown_days`` (``days_since_change`` < 0: never changed
+    since opening), else 0 (a review may change it)."""
     days_open = np.asarray(days_open)
     since = np.asarray(days_since_change)
-    return (days_open >= terms.review_seasoning_days) & ((since < 0) | (since >= terms.review_cooldown_days))
+    too_new = days_open < terms.review_seasoning_days
+    recent = (since >= 0) & (since < terms.review_cooldown_days)
+    return np.where(too_new, 1, np.where(recent, 2, 0)).astype(np.int8)
+
+
+def review_due(days_open: np.ndarray, days_since_change: np.ndarray, terms: LimitTerms) -> np.ndarray:
+    """Which lines a review may change (:func:`not_due_codes` is 0)."""
+    return not_due_codes(days_open, days_since_change, terms) == 0
 
 
 def not_due_reason(days_open: int, days_since_change: int, terms: LimitTerms) -> str | None:
     """``line_too_new`` / ``limit_recently_changed`` when a review may not change the line, else None."""
-    if days_open < terms.review_seasoning_days:
-        return "line_too_new"
-    if 0 <= days_since_change < terms.review_cooldown_days:
-        return "limit_recently_changed"
-    return None
+    return NOT_DUE_REASONS[int(not_due_codes(days_open, days_since_change, terms))]
 
 
 def review_batch(current: np.ndarray, used: np.ndarray, target: np.ndarray, blocked: np.ndarray,
@@ -480,14 +483,13 @@ def review_batch(current: np.ndarray, used: np.ndarray, target: np.ndarray, bloc
     blocked = np.asarray(blocked, dtype=bool)
     cause_cut = np.asarray(cause_cut, dtype=bool)
     step = terms.limit_step
-    lo, hi = _bounds(terms)
+    lo, _ = _bounds(terms)
     raise_thr = per_mille(terms.raise_threshold)
     cut_thr = per_mille(terms.cut_threshold)
-    max_raise = per_mille(terms.max_raise_ratio)
     max_cut = per_mille(terms.max_cut_ratio)
 
     # raises
-    cap = np.minimum(np.maximum(current * (_PER_MILLE + max_raise) // _PER_MILLE // step * step, current + step), hi)
+    cap = _raise_caps(current, terms)
     wants_raise = (target * _PER_MILLE >= current * (_PER_MILLE + raise_thr)) & (target > current)
     due = np.ones(current.shape, dtype=bool) if due is None else np.asarray(due, dtype=bool)
     do_raise = wants_raise & ~blocked & ~cause_cut & (used <= current) & due  # not while over the base limit
@@ -495,11 +497,11 @@ def review_batch(current: np.ndarray, used: np.ndarray, target: np.ndarray, bloc
     do_raise &= raised > current
 
     # cuts
-    deepest = -(-(current * (_PER_MILLE - max_cut) // _PER_MILLE) // step) * step  # ceil to the step
+    deepest = ceil_to_step(current * (_PER_MILLE - max_cut) // _PER_MILLE, step)
     deepest = np.maximum(deepest, lo)
     cut_target = np.where(cause_cut, np.minimum(target, deepest), target)
     wants_cut = cause_cut | (target * _PER_MILLE <= current * (_PER_MILLE - cut_thr))
-    used_floor = -(-used // step) * step
+    used_floor = ceil_to_step(used, step)
     cut_to = np.maximum(np.maximum(cut_target, deepest), used_floor)
     cut_to = np.maximum(cut_to, lo)
     do_cut = wants_cut & (cut_to < current) & ~do_raise & due

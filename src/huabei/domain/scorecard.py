@@ -124,13 +124,25 @@ _SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 FactValue = int | str | bool | None
 
 
+_BAND_LOWS = np.array([lower for _, lower in BANDS], dtype=np.int64)
+_BAND_CODES = np.array([code for code, _ in BANDS], dtype=object)
+
+
+def band_indices(scores: Any) -> np.ndarray:
+    """The index into :data:`BANDS` of each score: the band with the largest lower bound at
+    or below it (below every bound: the first band). The one statement of the banding rule."""
+    idx = np.searchsorted(_BAND_LOWS, np.asarray(scores, dtype=np.int64), side="right") - 1
+    return np.clip(idx, 0, len(BANDS) - 1)
+
+
+def bands_of(scores: Any) -> np.ndarray:
+    """:func:`band_of` over an array of scores (an object array of band codes)."""
+    return _BAND_CODES[band_indices(scores)]
+
+
 def band_of(score: int) -> str:
     """The band code (``poor`` … ``excellent``) of a score; :data:`BAND_ZH` names it."""
-    code = BANDS[0][0]
-    for name, lower in BANDS:
-        if score >= lower:
-            code = name
-    return code
+    return BANDS[int(band_indices(score))][0]
 
 
 # ---------------------------------------------------------------------------------------

@@ -64,10 +64,13 @@ from huabei.domain.billing import (
     allocate_repayment,
     compose_bill,
     dues_of_bill,
+    minimum_from_parts,
+    minimum_met,
+    minimum_unpaid,
 )
 from huabei.domain.ledger import EntryKind, LedgerAccount
 from huabei.errors import ErrorKind, HuabeiError
-from huabei.money import format_yuan, round_fen
+from huabei.money import format_yuan
 from huabei.services.idempotency import Outcome, run_idempotent
 from huabei.services.unit_of_work import Huabei, UnitOfWork
 from huabei.store.repositories_billing import merge_by_account
@@ -190,8 +193,9 @@ def _unpaid(b: Any) -> int:
     return g("unpaid_principal") + g("unpaid_fee") + g("unpaid_interest") + g("unpaid_penalty")
 
 
-def position(uow: UnitOfWork, account_id: int) -> Position:
-    line = uow.accounts.get(account_id, for_update=True)
+def position(uow: UnitOfWork, account_id: int, *, for_update: bool = True) -> Position:
+    """The line's position, under its row lock unless ``for_update`` is false (a read-only view)."""
+    line = uow.accounts.get(account_id, for_update=for_update)
     if line is None:
         raise errors.not_found("account_not_found", account_id=account_id)
     last_close = last_close_date(uow)
@@ -485,7 +489,7 @@ def compute_close(*, account_id: int, period: str, due_day: int, credit_balance:
     carried_rows = []
     carried = 0
     for b in unpaid_bills:
-        revolving = (b.status == "open" and b.due_date < closes and b.paid_by_due_date >= b.minimum_due
+        revolving = (b.status == "open" and b.due_date < closes and minimum_met(b.paid_by_due_date, b.minimum_due)
                      and b.unpaid_principal > 0)
         if revolving:
             if b.unpaid_fee or b.unpaid_interest or b.unpaid_penalty:  # pragma: no cover - allocation order
@@ -710,7 +714,7 @@ def mark_overdue_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
     overdue from the day after (penalty runs from then; the grace days only delay bureau
     reporting). Its line is blocked with ``account_overdue`` unless a freeze outranks it."""
     rows = [{"b_id": r.bill_id, "since": r.due_date + dt.timedelta(days=1)}
-            for r in uow.billing.overdue_candidates(day) if r.unpaid > 0]
+            for r in uow.billing.overdue_candidates(day)]
     uow.billing.mark_overdue(rows)
     blocked = uow.billing.block_overdue_accounts()
     return {"bills": len(rows), "blocked": blocked}
@@ -824,7 +828,7 @@ def bill_view(b: Any, lines: Iterable[Any], allocations: Iterable[Any], today: d
         "due_date": g["due_date"].isoformat(), "status": g["status"], "regime": regime,
         "opening_balance": g["opening_balance"], "closing_balance": g["closing_balance"],
         "total_due": g["total_due"], "minimum_due": g["minimum_due"],
-        "minimum_unpaid": min(unpaid, max(0, g["minimum_due"] - g["paid_by_due_date"])),
+        "minimum_unpaid": minimum_unpaid(g["minimum_due"], g["paid_by_due_date"], unpaid),
         "unpaid": unpaid, "paid": g["paid"], "paid_by_due_date": g["paid_by_due_date"],
         "credit_balance": g["credit_balance"], "converted": g["converted"], "carried_out": g["carried_out"],
         "carried_to": g["carried_to"], "unpaid_principal": g["unpaid_principal"], "unpaid_fee": g["unpaid_fee"],
@@ -905,14 +909,8 @@ def unbilled_view(system: Huabei, account_id: int) -> dict[str, Any]:
 def billing_status(system: Huabei, account_id: int) -> dict[str, Any]:
     """The line's repayment position: what is owed, billed and not, and its delinquency."""
     with system.uow(readonly=True) as uow:
-        line = uow.accounts.get(account_id)
-        if line is None:
-            raise errors.not_found("account_not_found", account_id=account_id)
-        last_close = last_close_date(uow)
-        totals = uow.billing.accrual_totals(account_id, last_close or dt.date.min)
-        pos = Position(line, [dict(r._mapping) for r in uow.billing.unpaid_bills(account_id)],
-                       uow.installments.unbilled_principal(account_id), totals["interest"], totals["penalty"],
-                       last_close)
+        pos = position(uow, account_id, for_update=False)
+        line = pos.line
         d = uow.billing.delinquency(account_id)
         return {"account_id": account_id, "owed": pos.owed, "billed_unpaid": pos.billed_dues,
                 "unbilled_principal": max(pos.pool, 0), "installment_principal_unbilled": pos.plan_unbilled,
@@ -1096,12 +1094,10 @@ def quote_purchase_installments(system: Huabei, purchase_id: int, term: int, amo
 def _reduce_bill_by_conversion(uow: UnitOfWork, b: Any, amount: int, plan_id: int, today: dt.date) -> None:
     """A bill (or a purchase on it) turned into installments: its principal leaves the bill,
     and the minimum is what the rest of the bill needs (one rounding, never more than before)."""
-    terms = uow.terms.billing
     converted = b.converted + amount
     unpaid_principal = b.unpaid_principal - amount
-    rated = max(b.minimum_rated_base - converted, 0)
-    raw = round_fen(terms.minimum_repayment_rate * Decimal(rated) + Decimal(b.minimum_in_full))
-    minimum = min(b.minimum_due, b.total_due - converted, max(raw, 0))
+    minimum = min(b.minimum_due, minimum_from_parts(b.minimum_rated_base - converted, b.minimum_in_full,
+                                                    b.total_due - converted, uow.terms.billing))
     values: dict[str, Any] = {"converted": converted, "unpaid_principal": unpaid_principal,
                               "unpaid_carried_principal": min(b.unpaid_carried_principal, unpaid_principal),
                               "minimum_due": minimum}

@@ -50,31 +50,21 @@ class OpeningDecision:
 
 def decide_opening(uow: UnitOfWork, user_id: str) -> OpeningDecision:
     """Decide an opening inside ``uow``: rescore the user (stored, trigger ``opening``) and
-    apply the rules — a verified real name, a valid identity document when one is known,
-    score ≥ ``scoring.opening_threshold``, nothing overdue now, no days overdue beyond
-    ``scoring.opening_max_days_overdue_12m`` in 12 months, and no active restriction of a
-    cause in ``scoring.opening_disqualifying_causes`` on any of the user's lines."""
+    apply :func:`~huabei.domain.limit_policy.opening_declines` — a verified real name, a
+    valid identity document when one is known, score ≥ ``scoring.opening_threshold``,
+    nothing overdue now, no days overdue beyond ``scoring.opening_max_days_overdue_12m`` in
+    12 months, and no active restriction of a cause in ``scoring.opening_disqualifying_causes``
+    on any of the user's lines."""
     terms = uow.terms
     pop, view = scoring.score_user(uow, user_id, "opening")
     facts = pop.facts_of(0)
     score = view["score"]
-    threshold = terms.scoring.opening_threshold
-    declines: list[str] = []
-    if facts["real_name_verified"] is not True:
-        declines.append("identity_not_verified")
-    if facts["id_document_valid"] is False:
-        declines.append("id_document_expired")
-    if bool(pop.overdue_now[0]) or (facts["max_days_overdue_12m"] or 0) > terms.scoring.opening_max_days_overdue_12m:
-        declines.append("overdue_on_record")
-    if set(uow.credit_record.active_restriction_causes(user_id)) & set(terms.scoring.opening_disqualifying_causes):
-        declines.append("restricted_on_record")
-    if score < threshold:
-        declines.append("score_below_threshold")
-        declines += [r["code"] for r in view["reasons"] if r["code"] not in declines]
+    declines = lp.opening_declines(score, [r["code"] for r in view["reasons"]], facts, bool(pop.overdue_now[0]),
+                                   uow.credit_record.active_restriction_causes(user_id), terms.scoring)
     version = lp.policy_version(terms.limits)
-    params = {"threshold": threshold, "score": score}
+    params = {"threshold": terms.scoring.opening_threshold, "score": score}
     if declines:
-        return OpeningDecision(False, 0, tuple(declines), score, version, params)
+        return OpeningDecision(False, 0, declines, score, version, params)
     proposal = lp.propose_base_limit(score, facts, terms.limits)
     return OpeningDecision(True, proposal.limit, proposal.held_down + proposal.pushed_up, score, version, params)
 
@@ -84,9 +74,9 @@ def decide_opening(uow: UnitOfWork, user_id: str) -> OpeningDecision:
 # ---------------------------------------------------------------------------------------
 
 
-def _cause_cut(block_codes: np.ndarray, causes: tuple[str, ...]) -> np.ndarray:
-    return np.array([isinstance(b, str) and b.startswith("account_frozen:") and b.split(":", 1)[1] in causes
-                     for b in block_codes.tolist()], dtype=bool)
+def _block(line: Any, pop: scoring.Population) -> str | None:
+    """The line's block code, or ``account_overdue`` when the user is overdue right now."""
+    return line.block_code or ("account_overdue" if bool(pop.overdue_now[0]) else None)
 
 
 def _latest_scores(uow: UnitOfWork, pop: scoring.Population, user_ids: list[str] | None) -> np.ndarray:
@@ -135,7 +125,8 @@ def reevaluate_limits(uow: UnitOfWork, *, population: scoring.Population | None 
     sub_scores = all_scores[mask]
     proposal = lp.propose_batch(sub_scores, sub.columns, lt)
     blocked = ~np.equal(sub.block_code, None) | sub.overdue_now
-    cause_cut = _cause_cut(sub.block_code, lt.cut_on_restriction_causes)
+    causes = [lp.cut_cause(b, lt) for b in sub.block_code.tolist()]
+    cause_cut = np.not_equal(np.array(causes, dtype=object), None)
     days_open, since_change = _ages(uow, sub, None if user_ids is None else sub.account_id.tolist())
     rev = lp.review_batch(sub.base_limit, sub.used, proposal.limit, blocked, cause_cut, lt,
                           due=lp.review_due(days_open, since_change, lt))
@@ -157,7 +148,7 @@ def reevaluate_limits(uow: UnitOfWork, *, population: scoring.Population | None 
     cache: dict[tuple[Any, ...], list[str]] = {}
     codes_of: list[list[str]] = []
     for k, i in enumerate(rows.tolist()):
-        cause = sub.block_code[i].split(":", 1)[1] if cause_cut[i] else None
+        cause = causes[i]
         key = (*keys[k].tolist(), cause)
         codes = cache.get(key)
         if codes is None:
@@ -207,7 +198,7 @@ def evaluate_account(system: Huabei, account_id: int) -> dict[str, Any]:
         pop = scoring.collect_facts(uow, user_ids=[line.user_id])
         score = int(_latest_scores(uow, pop, [line.user_id])[0])
         proposal = lp.propose_base_limit(score, pop.facts_of(0), lt)
-        block = line.block_code or ("account_overdue" if bool(pop.overdue_now[0]) else None)
+        block = _block(line, pop)
         days_open, since = _ages(uow, pop, [account_id])
         review = lp.review(line.base_limit, line.used, proposal, block, lt,
                            not_due=lp.not_due_reason(int(days_open[0]), int(since[0]), lt))
@@ -266,11 +257,11 @@ def apply_for_raise(system: Huabei, account_id: int, *, requested_limit: int | N
 
             pop, view = scoring.score_user(uow, line.user_id, "application", adjust=count_this_application)
             score = view["score"]
-            block = line.block_code or ("account_overdue" if bool(pop.overdue_now[0]) else None)
+            block = _block(line, pop)
             if block is not None or line.used > old:
                 codes = list(lp.blocked_raise_reasons(block, line.used > old))
-            elif score < terms.scoring.opening_threshold:
-                codes = ["score_below_threshold", *[r["code"] for r in view["reasons"]]]
+            elif below := lp.score_declines(score, [r["code"] for r in view["reasons"]], terms.scoring):
+                codes = list(below)
             else:
                 proposal = lp.propose_base_limit(score, pop.facts_of(0), lt)
                 target, capped = lp.application_raise(old, proposal, lt, requested_limit)

@@ -62,6 +62,7 @@ from huabei.domain.scorecard import (
     FactSpec,
     FactValue,
     Scorecard,
+    bands_of,
     check_facts,
     default_scorecard,
     population_stability_index,
@@ -561,12 +562,6 @@ def score_population(pop: Population, card: Scorecard) -> Scored:
     return Scored(scores=out.scores, dims=out.dimensions, reasons=out.reason_lists(), version=card.version)
 
 
-def _bands(scores: np.ndarray) -> np.ndarray:
-    lows = np.array([lo for _, lo in BANDS])
-    names = np.array([b for b, _ in BANDS], dtype=object)
-    return names[np.clip(np.searchsorted(lows, scores, side="right") - 1, 0, len(BANDS) - 1)]
-
-
 def store_scores(uow: UnitOfWork, pop: Population, scored: Scored, trigger: str,
                  user_ids: Sequence[str] | None = None) -> int:
     """One ``credit_scores`` row per user (one bulk insert, built column by column) and a
@@ -579,7 +574,7 @@ def store_scores(uow: UnitOfWork, pop: Population, scored: Scored, trigger: str,
     prev = Aligner(pop.user_ids)(uow.scores.latest_points(user_ids), ["score", "band", *DIMENSIONS])
     known = ~_unknown(prev["score"])
     prev_score = _int_or_zero(prev["score"])
-    bands = _bands(scored.scores)
+    bands = bands_of(scored.scores)
     now, today = uow.now(), pop.as_of
     columns: dict[str, list[Any]] = {
         "user_id": pop.user_ids.tolist(), "as_of": [today] * n, "score": scored.scores.tolist(),
@@ -706,7 +701,7 @@ def get_score(system: Huabei, user_id: str) -> dict[str, Any]:
         pop = collect_facts(uow, user_ids=[user_id])
         scored = score_population(pop, scorecard_for(uow.terms.scoring))
         s = int(scored.scores[0])
-        row = _Row(user_id=user_id, score=s, band=str(_bands(scored.scores)[0]),
+        row = _Row(user_id=user_id, score=s, band=str(bands_of(scored.scores)[0]),
                    **{d: int(scored.dims[d][0]) for d in DIMENSIONS}, reasons=scored.reasons[0], as_of=pop.as_of,
                    previous_score=None, scorecard_version=scored.version, trigger="provisional")
         return score_view(row, uow.terms.scoring, provisional=True)
@@ -802,13 +797,14 @@ def post_facts(system: Huabei, user_id: str, facts: Mapping[str, Any], *, effect
         day = effective_on or today
         if day > today:
             raise errors.invalid("date_in_future", date=day.isoformat(), today=today.isoformat())
-        recorded = []
-        for name in sorted(checked):
-            value = checked[name]
-            fact_id, current = uow.facts.record(user_id, name, _values(name, value), day, source, now)
-            recorded.append({"fact_id": fact_id, "name": name, "value": value, "current": current})
-            if name == "real_name_verified" and current and isinstance(value, bool):
-                uow.facts.set_real_name_verified(user_id, value)
+        names = sorted(checked)
+        stored = uow.facts.record_many(user_id, {name: _values(name, checked[name]) for name in names}, day, source,
+                                       now)
+        recorded = [{"fact_id": stored[name][0], "name": name, "value": checked[name], "current": stored[name][1]}
+                    for name in names]
+        verified = checked.get("real_name_verified")
+        if isinstance(verified, bool) and stored["real_name_verified"][1]:
+            uow.facts.set_real_name_verified(user_id, verified)
         uow.commit()
         return {"user_id": user_id, "effective_on": day.isoformat(), "source": source, "recorded": recorded}
 

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, String, and_, cast, bindparam, case, func, insert, literal, or_, select, update
+from sqlalchemy import BigInteger, Connection, String, and_, bindparam, case, cast, func, insert, literal, or_, select, update
 from sqlalchemy.sql import Executable
 
 from huabei.domain.ledger import Entry
@@ -45,6 +45,20 @@ def stream(conn: Connection, stmt: Executable, params: dict[str, Any] | None = N
         return conn.execute(stmt, params or {}, execution_options={"stream_results": True,
                                                                     "yield_per": STREAM_CHUNK})
     return conn.execute(stmt, params or {}).all()
+
+
+def rows_in(conn: Connection, table: Any, column: Any, ids: Sequence[int], *order_by: Any) -> list[Any]:
+    """``SELECT table WHERE column IN ids ORDER BY …`` (no query for no ids)."""
+    if not ids:
+        return []
+    return list(conn.execute(select(table).where(column.in_(list(ids))).order_by(*order_by)))
+
+
+def in_chunks(ids: Iterable[int], size: int = 1000) -> Iterator[list[int]]:
+    """``ids`` in lists of at most ``size`` (IN lists of bounded length)."""
+    ids = list(ids)
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
 
 
 def merge_by_account(streams: dict[str, Iterable[Any]]) -> Iterator[tuple[int, dict[str, list[Any]]]]:
@@ -98,17 +112,11 @@ class BillingRepository:
 
     def lines(self, bill_ids: Sequence[int]) -> list[Any]:
         li = tb.bill_lines.c
-        if not bill_ids:
-            return []
-        return list(self.conn.execute(select(tb.bill_lines).where(li.bill_id.in_(list(bill_ids)))
-                                      .order_by(li.bill_id, li.activity_date, li.line_id)))
+        return rows_in(self.conn, tb.bill_lines, li.bill_id, bill_ids, li.bill_id, li.activity_date, li.line_id)
 
     def allocations(self, bill_ids: Sequence[int]) -> list[Any]:
         a = tb.bill_allocations.c
-        if not bill_ids:
-            return []
-        return list(self.conn.execute(select(tb.bill_allocations).where(a.bill_id.in_(list(bill_ids)))
-                                      .order_by(a.bill_id, a.allocation_id)))
+        return rows_in(self.conn, tb.bill_allocations, a.bill_id, bill_ids, a.bill_id, a.allocation_id)
 
     def update_bill(self, bill_id: int, **values: Any) -> None:
         self.conn.execute(update(tb.bills).where(tb.bills.c.bill_id == bill_id).values(**values))
@@ -271,12 +279,8 @@ class BillingRepository:
 
     def delinquency_rows(self, account_ids: Sequence[int]) -> dict[int, Any]:
         d = tb.account_delinquency.c
-        out: dict[int, Any] = {}
-        ids = list(account_ids)
-        for i in range(0, len(ids), 1000):
-            for r in self.conn.execute(select(tb.account_delinquency).where(d.account_id.in_(ids[i:i + 1000]))):
-                out[r.account_id] = r
-        return out
+        return {r.account_id: r for chunk in in_chunks(account_ids)
+                for r in self.conn.execute(select(tb.account_delinquency).where(d.account_id.in_(chunk)))}
 
     def delinquency_month_rows(self, month: str) -> dict[int, Any]:
         m = tb.delinquency_months.c
@@ -303,12 +307,8 @@ class BillingRepository:
     def bill_ids(self, period: str, account_ids: Sequence[int]) -> dict[int, int]:
         """``account_id -> bill_id`` of bill ``period`` for some lines (chunked IN lists)."""
         b = tb.bills.c
-        out: dict[int, int] = {}
-        ids = list(account_ids)
-        for i in range(0, len(ids), 1000):
-            out.update({r[0]: r[1] for r in self.conn.execute(
-                select(b.account_id, b.bill_id).where(b.period == period, b.account_id.in_(ids[i:i + 1000])))})
-        return out
+        return {r[0]: r[1] for chunk in in_chunks(account_ids) for r in self.conn.execute(
+            select(b.account_id, b.bill_id).where(b.period == period, b.account_id.in_(chunk)))}
 
     def insert_cycle_lines(self, period: str, lower: dt.date, upper: dt.date, periods_before: dt.date,
                            cycle_start: dt.date) -> int:
@@ -409,11 +409,14 @@ class BillingRepository:
                           .values(status="overdue", overdue_since=bindparam("since")), list(rows))
 
     def overdue_candidates(self, day: dt.date) -> list[Any]:
+        """Open bills due before ``day`` that still owe something and whose minimum was not
+        repaid by the due date: :func:`huabei.domain.billing.minimum_met` stated in SQL for
+        the set-based step (``paid_by_due_date < minimum_due``)."""
         b = tb.bills.c
         return list(self.conn.execute(select(b.bill_id, b.account_id, b.period, b.due_date, b.minimum_due,
                                              b.paid_by_due_date, UNPAID.label("unpaid"))
                                       .where(b.status == "open", b.due_date < day,
-                                             b.paid_by_due_date < b.minimum_due)
+                                             b.paid_by_due_date < b.minimum_due, UNPAID > 0)
                                       .order_by(b.account_id, b.bill_id)))
 
     def block_overdue_accounts(self) -> int:
@@ -499,7 +502,7 @@ class BillingRepository:
                     or ps[0].amount != e.amount or ps[1].amount != -e.amount or ps[0].credit_account_id != e.credit_account_id:
                 raise ValueError("post_charge_entries takes charge entries of one kind and day, one per line")
             seen.add(e.credit_account_id)
-        je, p = t.journal_entries.c, t.postings.c
+        je = t.journal_entries.c
         mark = self.conn.execute(select(func.coalesce(func.max(je.entry_id), 0))).scalar_one()
         self.conn.execute(insert(t.journal_entries), [
             {"kind": e.kind.value, "account_id": e.credit_account_id, "ref_id": e.ref_id, "amount": e.amount,
@@ -635,10 +638,7 @@ class InstallmentRepository:
 
     def periods(self, plan_ids: Sequence[int]) -> list[Any]:
         p = tb.installment_periods.c
-        if not plan_ids:
-            return []
-        return list(self.conn.execute(select(tb.installment_periods).where(p.plan_id.in_(list(plan_ids)))
-                                      .order_by(p.plan_id, p.number)))
+        return rows_in(self.conn, tb.installment_periods, p.plan_id, plan_ids, p.plan_id, p.number)
 
     def plan_of_bill(self, bill_id: int) -> Any:
         ip = tb.installment_plans.c

@@ -269,6 +269,18 @@ def bulk_insert(conn: Connection, table: Table, columns: dict[str, list[Any]]) -
     return n
 
 
+def _add_returning_id(conn: Connection, table: Table, values: dict[str, Any]) -> int:
+    """Insert one row and return its generated primary key."""
+    (key,) = table.primary_key.columns
+    return conn.execute(insert(table).values(**values).returning(key)).scalar_one()
+
+
+def _get_by_id(conn: Connection, table: Table, row_id: int) -> Any:
+    """The row of ``table`` with primary key ``row_id``, or None."""
+    (key,) = table.primary_key.columns
+    return conn.execute(select(table).where(key == row_id)).first()
+
+
 class FactRepository:
     """Host-app facts (``user_facts`` history, ``user_facts_current`` in force), contacts, activity events."""
 
@@ -279,33 +291,62 @@ class FactRepository:
 
     def record(self, user_id: str, name: str, values: dict[str, Any], effective_on: dt.date, source: str,
                now: dt.datetime) -> tuple[int, bool]:
-        """Append one fact to the history and make it current if it is the latest; returns
-        (fact id, whether it is now the value in force).
+        """One fact: :meth:`record_many` of ``{name: values}``."""
+        return self.record_many(user_id, {name: values}, effective_on, source, now)[name]
 
-        ``values`` holds ``value_int`` / ``value_bool`` / ``value_text`` (all None: the fact is
+    def record_many(self, user_id: str, facts: dict[str, dict[str, Any]], effective_on: dt.date, source: str,
+                    now: dt.datetime) -> dict[str, tuple[int, bool]]:
+        """Append facts (name → values, in order) to the history and make each current if it
+        is the latest; returns name → (fact id, whether it is now the value in force). A
+        fixed number of statements whatever the number of facts: one insert into the
+        history (executemany), one read of the new fact ids, one of the values in force, then at
+        most one delete, one update (executemany) and one insert.
+
+        ``values`` hold ``value_int`` / ``value_bool`` / ``value_text`` (all None: the fact is
         no longer known, and the current value is removed). Latest = greatest
         (effective_on, fact_id); the caller holds the user's row lock.
         """
-        f = ts.user_facts
-        fact_id = self.conn.execute(insert(f).values(user_id=user_id, name=name, effective_on=effective_on,
-                                                     source=source, recorded_at=now, **values)
-                                    .returning(f.c.fact_id)).scalar_one()
-        cur = ts.user_facts_current
-        row = self.conn.execute(select(cur.c.effective_on, cur.c.fact_id)
-                                .where(cur.c.user_id == user_id, cur.c.name == name)).first()
-        if row is not None and (row.effective_on, row.fact_id) > (effective_on, fact_id):
-            return fact_id, False  # an older observation arriving late: history only
-        is_null = all(v is None for v in values.values())
-        if row is not None:
-            if is_null:
-                self.conn.execute(delete(cur).where(cur.c.user_id == user_id, cur.c.name == name))
+        if not facts:
+            return {}
+        f, cur = ts.user_facts, ts.user_facts_current
+        names = list(facts)
+        self.conn.execute(insert(f), [{"user_id": user_id, "name": name, "effective_on": effective_on,
+                                       "source": source, "recorded_at": now, **facts[name]} for name in names])
+        # under the user's lock, the user's newest fact of each name is the one just appended (an
+        # ordered INSERT … RETURNING of many rows runs row by row on SQLite)
+        newest = dict(self.conn.execute(select(f.c.name, func.max(f.c.fact_id))
+                                        .where(f.c.user_id == user_id, f.c.name.in_(names)).group_by(f.c.name)).all())
+        ids = [newest[name] for name in names]
+        in_force = {r.name: (r.effective_on, r.fact_id) for r in self.conn.execute(
+            select(cur.c.name, cur.c.effective_on, cur.c.fact_id)
+            .where(cur.c.user_id == user_id, cur.c.name.in_(names)))}
+        out: dict[str, tuple[int, bool]] = {}
+        removed: list[str] = []
+        updated: list[dict[str, Any]] = []
+        added: list[dict[str, Any]] = []
+        for name, fact_id in zip(names, ids):
+            values = facts[name]
+            held = in_force.get(name)
+            current = held is None or held <= (effective_on, fact_id)  # else a late, older observation: history only
+            out[name] = (fact_id, current)
+            if not current:
+                continue
+            if all(v is None for v in values.values()):
+                if held is not None:
+                    removed.append(name)
+            elif held is not None:
+                updated.append({"k_name": name, "fact_id": fact_id, "effective_on": effective_on, **values})
             else:
-                self.conn.execute(update(cur).where(cur.c.user_id == user_id, cur.c.name == name)
-                                  .values(fact_id=fact_id, effective_on=effective_on, **values))
-        elif not is_null:
-            self.conn.execute(insert(cur).values(user_id=user_id, name=name, fact_id=fact_id,
-                                                 effective_on=effective_on, **values))
-        return fact_id, True
+                added.append({"user_id": user_id, "name": name, "fact_id": fact_id, "effective_on": effective_on,
+                              **values})
+        if removed:
+            self.conn.execute(delete(cur).where(cur.c.user_id == user_id, cur.c.name.in_(removed)))
+        if updated:
+            self.conn.execute(update(cur).where(cur.c.user_id == user_id, cur.c.name == bindparam("k_name")),
+                              updated)
+        if added:
+            self.conn.execute(insert(cur), added)
+        return out
 
     def history(self, user_id: str, limit: int) -> list[Any]:
         f = ts.user_facts.c
@@ -384,6 +425,7 @@ class FactRepository:
         return fetch_rows(self.conn, _completions_stmt(user_ids is not None),
                           _params(user_ids, start=start, as_of=as_of))
 
+
 class CreditRecordRepository:
     """What the system knows of a user's credit lines: accounts, repayment record, raise applications."""
 
@@ -430,8 +472,7 @@ class ScoreRepository:
         return bulk_insert(self.conn, ts.credit_scores, columns)
 
     def add(self, **values: Any) -> int:
-        s = ts.credit_scores
-        return self.conn.execute(insert(s).values(**values).returning(s.c.score_id)).scalar_one()
+        return _add_returning_id(self.conn, ts.credit_scores, values)
 
     def _latest_ids(self, user_ids: Sequence[str] | None, on_or_before: dt.date | None = None) -> Any:
         s = ts.credit_scores.c
@@ -470,12 +511,10 @@ class ApplicationRepository:
         self.conn = conn
 
     def add(self, **values: Any) -> int:
-        a = ts.limit_raise_applications
-        return self.conn.execute(insert(a).values(**values).returning(a.c.application_id)).scalar_one()
+        return _add_returning_id(self.conn, ts.limit_raise_applications, values)
 
     def get(self, application_id: int) -> Any:
-        a = ts.limit_raise_applications
-        return self.conn.execute(select(a).where(a.c.application_id == application_id)).first()
+        return _get_by_id(self.conn, ts.limit_raise_applications, application_id)
 
     def last_considered_on(self, user_id: str) -> dt.date | None:
         """The date of the user's latest application that was considered (not refused as too frequent)."""
@@ -492,17 +531,16 @@ class ApplicationRepository:
         return fetch_rows(self.conn, _applications_stmt(user_ids is not None),
                           _params(user_ids, start=start, as_of=as_of))
 
+
 class EnrolmentRepository:
     def __init__(self, conn: Connection):
         self.conn = conn
 
     def add(self, **values: Any) -> int:
-        e = ts.campaign_enrolments
-        return self.conn.execute(insert(e).values(**values).returning(e.c.enrolment_id)).scalar_one()
+        return _add_returning_id(self.conn, ts.campaign_enrolments, values)
 
     def get(self, enrolment_id: int) -> Any:
-        e = ts.campaign_enrolments
-        return self.conn.execute(select(e).where(e.c.enrolment_id == enrolment_id)).first()
+        return _get_by_id(self.conn, ts.campaign_enrolments, enrolment_id)
 
     def joined(self, account_id: int, campaign_code: str) -> bool:
         e = ts.campaign_enrolments.c
@@ -592,7 +630,6 @@ class LimitBatchRepository:
 
     def add_events(self, rows: list[dict[str, Any]]) -> None:
         _bulk_rows(self.conn, t.domain_events, rows)
-
 
     def last_base_changes(self, account_ids: Sequence[int] | None = None) -> list[Any]:
         """(account_id, date of the latest base-limit change) of every line (or of ``account_ids``)."""
