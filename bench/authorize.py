@@ -7,7 +7,7 @@ A program, not a test::
 
 For every backend it creates a scratch database (a temporary SQLite file; the
 PostgreSQL database ``huabei_bench``, dropped and recreated), migrates it with
-``huabei.store.migrate.upgrade``, seeds users and accounts with large limits, and
+``huabei.platform.migrate.upgrade``, seeds users and accounts with large limits, and
 then, for every mode and client count, runs N client threads for ``--seconds``
 (after a short warm-up) that each pick a random account and authorise a purchase
 under a fresh idempotency key:
@@ -60,14 +60,13 @@ import numpy as np
 from sqlalchemy import event, func, select, text
 from sqlalchemy.engine import make_url
 
-from huabei.domain.purchases import Channel, PurchaseRequest
 from huabei.errors import ErrorKind, HuabeiError
-from huabei.services import admin
-from huabei.services.purchases import authorise_purchase
-from huabei.services.unit_of_work import Huabei
-from huabei.store import migrate
-from huabei.store import tables as t
-from huabei.store.engine import database_url, make_engine
+from huabei.lines.payments import authorise_purchase
+from huabei.lines.purchase_rules import Channel, PurchaseRequest
+from huabei.platform import admin, migrate
+from huabei.platform import schema as t
+from huabei.platform.db import database_url, make_engine
+from huabei.platform.unit_of_work import Huabei
 
 BENCH_DB = "huabei_bench"
 PGBENCH_DB = "huabei_pgbench"
@@ -415,7 +414,7 @@ def serve(url: str, port: int) -> None:
     """Entry point of the server subprocess: uvicorn serving create_app(system)."""
     import uvicorn
 
-    from huabei.api.app import create_app
+    from huabei.entrypoints.http.app import create_app
 
     system = Huabei(engine=make_engine(url))
     uvicorn.run(create_app(system), host="127.0.0.1", port=port, log_level="warning", access_log=False)

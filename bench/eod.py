@@ -53,12 +53,15 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from huabei.services import admin, eod  # noqa: E402
-from huabei.services.unit_of_work import ClockMode, Huabei  # noqa: E402
+from huabei.batch import eod  # noqa: E402
+from huabei.platform import (
+    admin,
+    migrate,  # noqa: E402
+)
+from huabei.platform.db import make_engine  # noqa: E402
+from huabei.platform.unit_of_work import ClockMode, Huabei  # noqa: E402
 from huabei.simulation import load_book  # noqa: E402
 from huabei.simulation.clone import clone_book  # noqa: E402
-from huabei.store import migrate  # noqa: E402
-from huabei.store.engine import make_engine  # noqa: E402
 
 BENCH_DB = "huabei_bench_eod"
 ADMIN_URL = os.environ.get("HUABEI_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

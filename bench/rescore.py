@@ -29,7 +29,7 @@ and contact facts instead), so those two inputs are read but empty.
 
 Then, on the business date, it times
 
-1. **read inputs** — the aggregate queries :func:`huabei.services.scoring.collect_facts`
+1. **read inputs** — the aggregate queries :func:`huabei.scoring.service.collect_facts`
    runs, rows fetched, nothing else (the floor: what merely reading the inputs costs);
 2. **rescore + re-evaluate** — in one unit of work: ``collect_facts`` (the same queries and
    the numpy assembly), ``score_population`` (vectorised scorecard with reasons),
@@ -60,14 +60,19 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from huabei.batch import eod
+from huabei.billing import calendar as cal  # noqa: E402
 from huabei.config import ProductTerms  # noqa: E402
-from huabei.domain import calendar as cal  # noqa: E402
-from huabei.services import admin, eod, limits, scoring  # noqa: E402
-from huabei.services.unit_of_work import ClockMode, Huabei  # noqa: E402
+from huabei.limits import service as limits
+from huabei.platform import (
+    admin,
+    migrate,  # noqa: E402
+)
+from huabei.platform.db import make_engine  # noqa: E402
+from huabei.platform.unit_of_work import ClockMode, Huabei  # noqa: E402
+from huabei.scoring import service as scoring  # noqa: E402
 from huabei.simulation import load_book  # noqa: E402
 from huabei.simulation.clone import LEDGER_DETAIL, clone_book  # noqa: E402
-from huabei.store import migrate  # noqa: E402
-from huabei.store.engine import make_engine  # noqa: E402
 
 TODAY = dt.date(2026, 12, 2)  # a scheduled refresh / review day
 PG_ADMIN = os.environ.get("HUABEI_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -110,7 +115,7 @@ def count_rows(engine) -> dict[str, int]:
 
 def read_inputs(system: Huabei) -> float:
     """The aggregate queries of collect_facts, rows fetched and dropped."""
-    from huabei.services.scoring import (
+    from huabei.scoring.service import (
         ALL_FACT_SPECS,
         COUNTED_FACTS,
         HOST_FACTS,
@@ -129,7 +134,7 @@ def read_inputs(system: Huabei) -> float:
         rows += len(uow.facts.activity_by_user(d90, as_of, None))
         rows += len(uow.facts.event_counts_by_user(list(COUNTED_FACTS.values()), d365, as_of, None))
         rows += len(uow.facts.campaign_completions_by_user(d365, as_of, None))
-        rows += len(uow.applications.counts_by_user(d90, as_of, None))
+        rows += len(uow.credit_record.raise_applications_by_user(d90, as_of, None))
         rows += len(uow.credit_record.due_periods_by_user(_due_periods(as_of, uow.terms), None))
         rows += len(uow.credit_record.overdue_events_by_user(as_of, None))
         rows += len(uow.facts.contacts_by_user(uow.terms.scoring.opening_threshold, None))

@@ -49,11 +49,15 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from huabei.config import ProductTerms
-from huabei.services.unit_of_work import ClockMode, Huabei
+from huabei.platform import migrate
+from huabei.platform.db import make_engine
+from huabei.platform.unit_of_work import ClockMode, Huabei
 from huabei.simulation import FaultPlan, RunSpec, SimulationViolation, Simulator
-from huabei.simulation.profiles import PopulationConfig, load_population, population_from_dict
-from huabei.store import migrate
-from huabei.store.engine import make_engine
+from huabei.simulation.profiles import (
+    PopulationConfig,
+    load_population,
+    population_from_dict,
+)
 
 PG_URL = os.environ.get("HUABEI_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 START = dt.date(2026, 1, 1)

@@ -21,10 +21,10 @@ import pytest
 from sqlalchemy import Engine, text
 
 from huabei.config import ProductTerms
-from huabei.services.unit_of_work import ClockMode, Huabei
-from huabei.store import migrate
-from huabei.store.engine import make_engine
-from huabei.store.tables import metadata
+from huabei.platform import migrate
+from huabei.platform.db import make_engine
+from huabei.platform.schema import metadata
+from huabei.platform.unit_of_work import ClockMode, Huabei
 
 PG_ADMIN_URL = os.environ.get("HUABEI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -116,7 +116,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def make_system(url: str, terms: ProductTerms | None = None, start: dt.date = START_DATE) -> Huabei:
     system = Huabei(engine=make_engine(url), terms=terms or ProductTerms(), clock_mode=ClockMode.SIMULATED)
-    from huabei.services import admin
+    from huabei.platform import admin
 
     admin.set_business_date(system, start, allow_backwards=True)
     return system
@@ -141,7 +141,7 @@ _counter = {"n": 0}
 
 def new_account(system: Huabei, base_limit: int = 100_000, user_id: str | None = None) -> int:
     """Register a verified user and open a credit line; returns the account id."""
-    from huabei.services import accounts
+    from huabei.lines import service as accounts
 
     _counter["n"] += 1
     uid = user_id or f"user-{_counter['n']}"
@@ -151,8 +151,8 @@ def new_account(system: Huabei, base_limit: int = 100_000, user_id: str | None =
 
 def buy(system: Huabei, account_id: int, amount: int, key: str | None = None, category: str = "retail",
         merchant: str = "m-1"):
-    from huabei.domain.purchases import Channel, PurchaseRequest
-    from huabei.services import purchases
+    from huabei.lines import payments as purchases
+    from huabei.lines.purchase_rules import Channel, PurchaseRequest
 
     _counter["n"] += 1
     return purchases.authorise_purchase(system, PurchaseRequest(account_id, amount, merchant, category, Channel.ONLINE),
@@ -160,11 +160,11 @@ def buy(system: Huabei, account_id: int, amount: int, key: str | None = None, ca
 
 
 def plain_consoles(monkeypatch: pytest.MonkeyPatch, *modules: Any) -> None:
-    """No colours and a wide console for the CLI (``huabei.cli_common``'s consoles, and the
+    """No colours and a wide console for the CLI (``huabei.entrypoints.cli.common``'s consoles, and the
     names a command module imported them under), so output can be parsed."""
     from rich.console import Console
 
-    from huabei import cli_common
+    from huabei.entrypoints.cli import common as cli_common
 
     out = Console(width=200, color_system=None, highlight=False)
     err = Console(stderr=True, width=200, color_system=None, highlight=False)

@@ -15,9 +15,9 @@ from click.testing import Result
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from huabei import cli
-from huabei.store import migrate
-from huabei.store.engine import make_engine
+from huabei.entrypoints.cli import main as cli
+from huabei.platform import migrate
+from huabei.platform.db import make_engine
 from tests.conftest import plain_consoles
 
 runner = CliRunner()

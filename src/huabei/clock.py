@@ -7,7 +7,7 @@ audit records). Three clocks exist:
 * :class:`SystemClock` — production: the wall clock in the product's time zone
   (Asia/Shanghai by default).
 * :class:`FixedClock` — pure tests: a date set in code.
-* the *database clock* (``huabei.store.clock_store.DatabaseClock``) — simulated mode,
+* the *database clock* (``huabei.platform.repositories.ClockRepository``) — simulated mode,
   the demo's and every test's default: the business date is stored in the database
   and moved only by ``huabei clock set DATE`` / ``POST /v1/admin/clock``, so the CLI,
   the server and the end-of-day job all see the same day.

@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 
 def _strict_decimal(v: object) -> object:
@@ -132,7 +139,7 @@ class LimitTerms(_Section):
     #: Longest validity of a temporary limit, days (commonly 30–90).
     max_temporary_limit_days: int = Field(default=90, gt=0)
 
-    # --- the base-limit policy (huabei.domain.limit_policy; docs/scoring.md "Limit policy") ---
+    # --- the base-limit policy (huabei.limits.policy; docs/scoring.md "Limit policy") ---
     #: Starting amount of the base limit by score band (fen), before the multipliers.
     band_base_limits: dict[str, int] = {
         "poor": 50_000, "fair": 100_000, "good": 300_000, "very_good": 600_000, "excellent": 1_200_000,

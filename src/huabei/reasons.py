@@ -182,7 +182,7 @@ register("overdue_repaid", S, N_("Everything overdue was repaid."))
 register("fee_waived", S, N_("The installment fee is waived by an interest-free promotion."))
 
 # --- credit score reasons (信用分): what held a score down, and what to do ---------
-# (the scorecard's reason codes; huabei.domain.scorecard.REASON_TEXT reads the remedies)
+# (the scorecard's reason codes; huabei.scoring.scorecard.REASON_TEXT reads the remedies)
 C = ReasonKind.SCORE
 register("late_repayments", C, N_("Some amounts due in the last 12 months were not repaid in full by their due date."),
          N_("Repay every bill in full by its due date; a record of on-time repayments raises the score."))

@@ -1,6 +1,6 @@
 """The ``api`` fixture: the real app under a real uvicorn server, one per test.
 
-Every API test talks HTTP over a socket to ``huabei.api.app.create_app(system)``,
+Every API test talks HTTP over a socket to ``huabei.entrypoints.http.app.create_app(system)``,
 on each database backend of the ``db_url`` fixture (SQLite and PostgreSQL).
 """
 
@@ -15,8 +15,8 @@ import httpx
 import pytest
 import uvicorn
 
-from huabei.api.app import create_app
-from huabei.services.unit_of_work import Huabei
+from huabei.entrypoints.http.app import create_app
+from huabei.platform.unit_of_work import Huabei
 
 STARTUP_TIMEOUT = 10.0
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from huabei.services.unit_of_work import Huabei
+from huabei.platform.unit_of_work import Huabei
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 HUGE_ID = "99999999999999999999"  # larger than any BIGINT
@@ -742,11 +742,11 @@ def test_amount_with_a_trailing_newline_is_invalid(api):
 
 
 def test_the_demo_book_shows_scores_and_bills_on_the_pages(api, system):
-    from huabei.demo import load_demo
+    from huabei.entrypoints.demo import load_demo
 
     said = list(load_demo(system))
     assert said[-1].endswith("the ledger check: ok")
-    from huabei.services import queries
+    from huabei.lines import queries
 
     ids = {a["user_id"]: a["account_id"] for a in queries.list_accounts(system, limit=100)["data"]}
     assert "demo-zhaolei" not in ids  # declined: no line

@@ -17,9 +17,22 @@ from huabei.simulation.compare import compare_reports, policy_terms
 from huabei.simulation.engine import DEFAULT_START, RunSpec
 from huabei.simulation.faults import FaultPlan
 from huabei.simulation.population import build_population, calendar
-from huabei.simulation.profiles import DEFAULT_MIX, DEFAULT_PROFILES, PopulationConfig, population_from_dict
+from huabei.simulation.profiles import (
+    DEFAULT_MIX,
+    DEFAULT_PROFILES,
+    PopulationConfig,
+    population_from_dict,
+)
 from huabei.simulation.report import dumps, percent
-from huabei.simulation.rng import apportion, between, chance, count_from_per_mille, derive, jitter, pick_weighted
+from huabei.simulation.rng import (
+    apportion,
+    between,
+    chance,
+    count_from_per_mille,
+    derive,
+    jitter,
+    pick_weighted,
+)
 
 TERMS = ProductTerms()
 
@@ -145,7 +158,7 @@ def test_the_population_does_not_depend_on_the_order_of_the_mix():
 
 
 def test_generated_facts_are_facts_the_score_accepts():
-    scoring = pytest.importorskip("huabei.services.scoring")
+    scoring = pytest.importorskip("huabei.scoring.service")
     for u in build_population(5, 300, 60, PopulationConfig(), TERMS):
         scoring.validate_facts({k: v for k, v in u.facts.items() if v is not None})
 

@@ -18,13 +18,13 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from huabei.config import ProductTerms
-from huabei.domain.purchases import Channel
-from huabei.services.unit_of_work import ClockMode, Huabei
+from huabei.lines.purchase_rules import Channel
+from huabei.platform import schema as t
+from huabei.platform.db import make_engine
+from huabei.platform.unit_of_work import ClockMode, Huabei
 from huabei.simulation import FaultPlan, RunSpec, SimulationViolation, Simulator, dumps
 from huabei.simulation.gateway import Result, ServiceGateway
 from huabei.simulation.profiles import PopulationConfig
-from huabei.store import tables as t
-from huabei.store.engine import make_engine
 
 #: The in-suite population: 300 users over Oct–Dec 2026 — three bill closings and due dates,
 #: overdue bills rolling into the 31–60 bucket, the temporary-limit campaign, Double 11 and
@@ -255,7 +255,7 @@ def test_a_service_that_fails_stops_the_run_with_its_replay(request, tmp_path_fa
 
 
 def test_a_simulation_needs_an_empty_database(request, tmp_path_factory):
-    from huabei.services import accounts
+    from huabei.lines import service as accounts
     from huabei.simulation import SimulationError
 
     system = _system(_fresh_url(request, "sqlite", tmp_path_factory))
@@ -271,7 +271,7 @@ def test_a_simulation_needs_an_empty_database(request, tmp_path_factory):
 
 @BACKENDS
 def test_a_simulated_book_cloned_set_based_keeps_its_books(request, tmp_path_factory, backend):
-    from huabei.services import admin
+    from huabei.platform import admin
     from huabei.simulation import clone_book
     from huabei.simulation.clone import NOT_COPIED
 
@@ -305,7 +305,7 @@ def test_a_simulated_book_cloned_set_based_keeps_its_books(request, tmp_path_fac
 def test_the_command_runs_compares_and_writes_json(request, tmp_path_factory, tmp_path: Path):
     from typer.testing import CliRunner
 
-    from huabei.cli_simulate import app
+    from huabei.entrypoints.cli.simulate import app
 
     url = _fresh_url(request, "sqlite", tmp_path_factory)
     a, b = tmp_path / "t600.yaml", tmp_path / "t650.yaml"

@@ -1,5 +1,5 @@
 """``huabei eod``, ``huabei bills``, ``huabei installments`` and ``huabei bureau`` through Typer's
-CliRunner on SQLite and PostgreSQL (``huabei.cli_billing.app``, registered into ``huabei``)."""
+CliRunner on SQLite and PostgreSQL (``huabei.entrypoints.cli.billing.app``, registered into ``huabei``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from huabei import cli_billing
+from huabei.entrypoints.cli import billing as cli_billing
 from huabei.money import yuan
 from tests.conftest import buy, make_system, new_account, plain_consoles
 

@@ -10,13 +10,18 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
+from huabei.batch import eod
+from huabei.billing import calendar as cal
+from huabei.billing import service as billing
+from huabei.billing import tables as tb
 from huabei.config import FeeWaiverCampaign, InstallmentTerms, ProductTerms
-from huabei.domain import calendar as cal
 from huabei.errors import HuabeiError
+from huabei.lines import payments as purchases
+from huabei.lines import service as accounts
 from huabei.money import yuan
-from huabei.services import accounts, admin, billing, eod, purchases, restrictions
-from huabei.store import tables as t
-from huabei.store import tables_billing as tb
+from huabei.platform import admin
+from huabei.platform import schema as t
+from huabei.restrictions import service as restrictions
 from tests.conftest import buy, make_system, new_account
 
 D = dt.date

@@ -10,14 +10,19 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from huabei.batch import eod
+from huabei.billing import bureau
+from huabei.billing import service as billing
+from huabei.billing import tables as tb
 from huabei.config import BillingTerms, ProductTerms
 from huabei.errors import HuabeiError
+from huabei.lines import payments as purchases
+from huabei.lines import service as accounts
 from huabei.money import format_yuan, yuan
-from huabei.services import accounts, admin, billing, bureau, eod, purchases
-from huabei.services.unit_of_work import ClockMode, Huabei
-from huabei.store import tables as t
-from huabei.store import tables_billing as tb
-from huabei.store.tables import metadata
+from huabei.platform import admin
+from huabei.platform import schema as t
+from huabei.platform.schema import metadata
+from huabei.platform.unit_of_work import ClockMode, Huabei
 from tests.conftest import buy, make_system, new_account
 
 D = dt.date
@@ -79,11 +84,11 @@ def test_a_crash_rolls_back_the_step_and_a_rerun_resumes(s):
     with pytest.raises(RuntimeError):
         eod.run_eod(s, until=D(2026, 11, 13), after_step=power_cut)
     with s.engine.connect() as c:
-        steps = set(c.execute(select(tb.eod_runs.c.step).where(tb.eod_runs.c.business_date == D(2026, 11, 13))).scalars())
+        steps = set(c.execute(select(t.eod_runs.c.step).where(t.eod_runs.c.business_date == D(2026, 11, 13))).scalars())
         assert "accrue_penalty" not in steps and "delinquency" not in steps
         assert c.execute(select(func.count()).select_from(tb.bill_accruals)
                          .where(tb.bill_accruals.c.business_date == D(2026, 11, 13))).scalar() == 0
-        assert c.execute(select(func.max(tb.eod_days.c.business_date))).scalar() == D(2026, 11, 12)
+        assert c.execute(select(func.max(t.eod_days.c.business_date))).scalar() == D(2026, 11, 12)
     assert code(purchases.repay, s, 1, 100, "during") == "eod_pending"  # the day is not finished
     report = eod.run_eod(s, until=D(2026, 11, 13))
     ran = {st.name: st.status for st in report.days[0].steps}
@@ -98,7 +103,7 @@ def test_a_crash_rolls_back_the_step_and_a_rerun_resumes(s):
 def test_the_job_refreshes_scores_and_reviews_limits_on_their_day(s):
     """The score and limit policy's steps run inside the job, after the delinquency step (the
     day's overdue events count), on their scheduled day (the 2nd, monthly), as recorded steps."""
-    from huabei.store import tables_scoring as ts
+    from huabei.scoring import tables as ts
 
     names = [st.name for st in eod.STEPS]
     assert names.index("delinquency") < names.index("refresh_scores") < names.index("reevaluate_limits")

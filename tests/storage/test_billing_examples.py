@@ -9,11 +9,16 @@ from collections.abc import Iterator
 
 import pytest
 
+from huabei.batch import eod
+from huabei.billing import service as billing
 from huabei.errors import HuabeiError
+from huabei.lines import payments as purchases
+from huabei.lines import queries
+from huabei.lines import service as accounts
 from huabei.money import yuan
-from huabei.services import accounts, admin, billing, eod, purchases, queries
-from huabei.services.unit_of_work import Huabei
-from huabei.store import tables as t
+from huabei.platform import admin
+from huabei.platform import schema as t
+from huabei.platform.unit_of_work import Huabei
 from tests.conftest import buy, make_system, new_account
 
 D = dt.date

@@ -17,12 +17,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from huabei.domain.purchases import Channel, PurchaseRequest
+from huabei.batch import eod
+from huabei.billing import service as billing
+from huabei.billing import tables as tb
 from huabei.errors import HuabeiError
-from huabei.services import accounts, admin, billing, eod, purchases
-from huabei.store import tables as t
-from huabei.store import tables_billing as tb
-from huabei.store.tables import metadata
+from huabei.lines import payments as purchases
+from huabei.lines import service as accounts
+from huabei.lines.purchase_rules import Channel, PurchaseRequest
+from huabei.platform import admin
+from huabei.platform import schema as t
+from huabei.platform.schema import metadata
 from tests.storage.test_billing_eod import snapshot
 
 START = dt.date(2026, 10, 27)

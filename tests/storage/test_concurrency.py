@@ -6,12 +6,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
-from huabei.domain.purchases import Channel, PurchaseRequest
 from huabei.errors import HuabeiError
-from huabei.services import accounts, admin, purchases
-from huabei.services.unit_of_work import Huabei
-from huabei.store import tables as t
-from huabei.store.engine import make_engine
+from huabei.lines import payments as purchases
+from huabei.lines import service as accounts
+from huabei.lines.purchase_rules import Channel, PurchaseRequest
+from huabei.platform import admin
+from huabei.platform import schema as t
+from huabei.platform.db import make_engine
+from huabei.platform.unit_of_work import Huabei
 from tests.conftest import new_account
 
 LIMIT = 100_000  # 1,000 yuan

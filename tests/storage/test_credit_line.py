@@ -6,8 +6,12 @@ import pytest
 from sqlalchemy import func, select
 
 from huabei.errors import HuabeiError
-from huabei.services import accounts, admin, purchases, queries, restrictions
-from huabei.store import tables as t
+from huabei.lines import payments as purchases
+from huabei.lines import queries
+from huabei.lines import service as accounts
+from huabei.platform import admin
+from huabei.platform import schema as t
+from huabei.restrictions import service as restrictions
 from tests.conftest import START_DATE, buy, new_account
 
 

@@ -1,5 +1,5 @@
 """The authorisation hot path's statements are built once at module level
-(``huabei.store.repositories``, docs/performance.md). They must send exactly the SQL and
+(``huabei.lines.repository``, docs/performance.md). They must send exactly the SQL and
 values that building them per call sent: checked here against the per-call form, on SQLite
 and PostgreSQL, with the bind names normalised away."""
 
@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import case, event, insert, select, update
 from sqlalchemy.exc import CompileError
 
-from huabei.domain import ledger
-from huabei.services.unit_of_work import Huabei, UnitOfWork
-from huabei.store import tables as t
+from huabei.ledger import rules as ledger
+from huabei.platform import schema as t
+from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from tests.conftest import START_DATE, new_account
 
 _NAMED = re.compile(r"%\((\w+)\)s")

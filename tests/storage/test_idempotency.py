@@ -6,10 +6,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from huabei.domain.purchases import Channel, PurchaseRequest
 from huabei.errors import HuabeiError
-from huabei.services import accounts, admin, purchases
-from huabei.store import tables as t
+from huabei.lines import payments as purchases
+from huabei.lines import service as accounts
+from huabei.lines.purchase_rules import Channel, PurchaseRequest
+from huabei.platform import admin
+from huabei.platform import schema as t
 from tests.conftest import new_account
 
 

@@ -6,8 +6,10 @@ from hypothesis import strategies as st
 from sqlalchemy import update
 
 from huabei.errors import HuabeiError
-from huabei.services import accounts, admin, purchases
-from huabei.store import tables as t
+from huabei.lines import payments as purchases
+from huabei.lines import service as accounts
+from huabei.platform import admin
+from huabei.platform import schema as t
 from tests.conftest import buy, new_account
 
 LIMIT = 200_000

@@ -4,9 +4,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from huabei.store import migrate
-from huabei.store.engine import make_engine
-from huabei.store.tables import metadata
+from huabei.platform import migrate
+from huabei.platform.db import make_engine
+from huabei.platform.schema import metadata
 
 
 def test_migrated_schema_matches_the_table_definitions(db_url):

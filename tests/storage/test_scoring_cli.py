@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 from typer.testing import CliRunner
 
-from huabei.cli_scoring import campaigns_app, limits_app, score_app
-from huabei.domain.scorecard import Scorecard
-from huabei.services import accounts
+from huabei.entrypoints.cli.scoring import campaigns_app, limits_app, score_app
+from huabei.lines import service as accounts
+from huabei.scoring.scorecard import Scorecard
 from tests.conftest import new_account
 
 runner = CliRunner()

@@ -15,11 +15,14 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from huabei.domain.purchases import Channel, PurchaseRequest
 from huabei.errors import HuabeiError
-from huabei.services import accounts, admin, purchases, scoring
-from huabei.store import tables as t
-from huabei.store import tables_scoring as ts
+from huabei.lines import payments as purchases
+from huabei.lines import service as accounts
+from huabei.lines.purchase_rules import Channel, PurchaseRequest
+from huabei.platform import admin
+from huabei.platform import schema as t
+from huabei.scoring import service as scoring
+from huabei.scoring import tables as ts
 from tests.conftest import START_DATE
 
 D0 = START_DATE  # 2026-11-02

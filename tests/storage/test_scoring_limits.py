@@ -12,12 +12,17 @@ import pytest
 from sqlalchemy import func, select
 
 from huabei.config import LimitTerms, ProductTerms
-from huabei.domain import limit_policy as lp
-from huabei.domain.purchases import Channel
 from huabei.errors import HuabeiError
-from huabei.services import accounts, admin, campaigns, limits, restrictions, scoring
-from huabei.store import tables as t
-from huabei.store import tables_scoring as ts
+from huabei.limits import campaign_service as campaigns
+from huabei.limits import policy as lp
+from huabei.limits import service as limits
+from huabei.lines import service as accounts
+from huabei.lines.purchase_rules import Channel
+from huabei.platform import admin
+from huabei.platform import schema as t
+from huabei.restrictions import service as restrictions
+from huabei.scoring import service as scoring
+from huabei.scoring import tables as ts
 from tests.conftest import START_DATE, make_system, new_account
 from tests.storage.test_scoring_facts import activity, event, on, pay, user
 
@@ -253,7 +258,7 @@ def test_a_user_who_applies_every_week(system):
     assert later["score"] < first  # every application counted: the score fell
     assert "too_many_raise_applications" in codes(later["reasons"])
     with system.uow(readonly=True) as uow:
-        assert uow.conn.execute(select(func.count()).select_from(ts.limit_raise_applications)).scalar() == 8
+        assert uow.conn.execute(select(func.count()).select_from(t.limit_raise_applications)).scalar() == 8
 
 
 def test_applications_are_refused_on_blocked_lines_and_low_scores(system):

@@ -10,10 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from huabei.config import BillingTerms
-from huabei.domain import billing as b
-from huabei.domain import calendar as cal
-from huabei.domain.billing import (
+from huabei.billing import calendar as cal
+from huabei.billing import rules as b
+from huabei.billing.rules import (
     AccrualState,
     BillingError,
     BillLine,
@@ -23,6 +22,7 @@ from huabei.domain.billing import (
     LineKind,
     Regime,
 )
+from huabei.config import BillingTerms
 from huabei.money import format_yuan, yuan
 
 D = dt.date

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from huabei.billing import calendar as cal
+from huabei.billing.rules import BillingError
 from huabei.config import BillingTerms
-from huabei.domain import calendar as cal
-from huabei.domain.billing import BillingError
 
 D = dt.date
 TERMS = BillingTerms()

@@ -5,11 +5,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from huabei.config import ProductTerms
-from huabei.domain import ledger
-from huabei.domain.accounts import AccountState, CreditLine, available, temporary_limit_on
-from huabei.domain.purchases import Channel, PurchaseRequest, check_purchase, explain_failed_debit
-from huabei.domain.restrictions import CAUSES, SEVERITY, Capability, block_code_for, default_lift_date
 from huabei.errors import ErrorKind, HuabeiError
+from huabei.ledger import rules as ledger
+from huabei.lines.purchase_rules import (
+    Channel,
+    PurchaseRequest,
+    check_purchase,
+    explain_failed_debit,
+)
+from huabei.lines.rules import AccountState, CreditLine, available, temporary_limit_on
+from huabei.restrictions.causes import (
+    CAUSES,
+    SEVERITY,
+    Capability,
+    block_code_for,
+    default_lift_date,
+)
 
 D = dt.date(2026, 11, 10)
 TERMS = ProductTerms()

@@ -8,8 +8,8 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from huabei import reasons
+from huabei.entrypoints.web import pages
 from huabei.i18n import LOCALE_DIR, catalog, normalise_locale, translate
-from huabei.web import pages
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from huabei.billing import calendar as cal
+from huabei.billing import installments as inst
+from huabei.billing.rules import BillingError
 from huabei.config import BillingTerms, InstallmentTerms
-from huabei.domain import calendar as cal
-from huabei.domain import installments as inst
-from huabei.domain.billing import BillingError
 from huabei.money import format_yuan, yuan
 
 D = dt.date

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from huabei.config import CampaignTerms, LimitTerms, ProductTerms
-from huabei.domain import campaigns as dc
-from huabei.domain import limit_policy as lp
-from huabei.domain.scorecard import DEFAULT_SCORECARD, FACTS
+from huabei.limits import campaigns as dc
+from huabei.limits import policy as lp
+from huabei.scoring.scorecard import DEFAULT_SCORECARD, FACTS
 
 LT = LimitTerms()
 

@@ -4,7 +4,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from huabei.money import MAX_AMOUNT_FEN, AmountError, apply_rate, format_yuan, parse_yuan, round_fen, yuan
+from huabei.money import (
+    MAX_AMOUNT_FEN,
+    AmountError,
+    apply_rate,
+    format_yuan,
+    parse_yuan,
+    round_fen,
+    yuan,
+)
 
 
 @pytest.mark.parametrize("text,fen", [("88.80", 8880), ("88.8", 8880), ("0.01", 1), ("1", 100), ("10.00", 1000),

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from huabei.domain.scorecard import DEFAULT_SCORECARD, DIMENSIONS, Scorecard
+from huabei.scoring.scorecard import DEFAULT_SCORECARD, DIMENSIONS, Scorecard
 from huabei.scoring.training import (
     GERMAN_CREDIT_DIMENSIONS,
     GERMAN_TARGET,

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huabei.config import ScoringTerms
-from huabei.domain.scorecard import (
+from huabei.scoring.scorecard import (
     BAND_ZH,
     BANDS,
     DEFAULT_SCORECARD,
@@ -332,7 +332,7 @@ def test_band_boundaries(s, band):
 
 
 def test_bands_of_an_array_are_band_of_each_score():
-    from huabei.domain.scorecard import bands_of
+    from huabei.scoring.scorecard import bands_of
 
     scores = np.arange(300, 1000)
     assert bands_of(scores).tolist() == [band_of(int(s)) for s in scores]

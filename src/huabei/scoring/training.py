@@ -30,7 +30,7 @@ per-mille ratios): huabei never scores on binary floats; a float column with NaN
 missing is accepted when every other value is whole.
 
 Dimensions: ``dimension_of[name]`` if given; else, when the feature is one of the
-product facts (:data:`huabei.domain.scorecard.FACTS`), that fact's dimension; else
+product facts (:data:`huabei.scoring.scorecard.FACTS`), that fact's dimension; else
 ``behaviour`` (:data:`DEFAULT_DIMENSION`) — "how the user behaves" is the catch-all of
 the five. Reason codes follow the same rule (the default card's code for a product fact,
 else ``reason_of[name]``, else the feature name in snake_case).
@@ -56,7 +56,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
 
-from huabei.domain.scorecard import (
+from huabei.scoring.scorecard import (
     DEFAULT_SCORECARD,
     DIMENSIONS,
     FACT_SPECS,

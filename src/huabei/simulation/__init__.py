@@ -19,7 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 from huabei.config import ProductTerms
-from huabei.services.unit_of_work import ClockMode, Huabei
+from huabei.platform.db import make_engine
+from huabei.platform.unit_of_work import ClockMode, Huabei
 from huabei.simulation.clone import clone_book
 from huabei.simulation.engine import DEFAULT_START, RunSpec, SimulationError, Simulator
 from huabei.simulation.faults import FaultPlan
@@ -31,7 +32,6 @@ from huabei.simulation.profiles import (
     load_population,
 )
 from huabei.simulation.report import dumps
-from huabei.store.engine import make_engine
 
 __all__ = ["DEFAULT_MIX", "DEFAULT_PROFILES", "DEFAULT_START", "FaultPlan", "PopulationConfig", "RunSpec",
            "SimulationError", "SimulationViolation", "Simulator", "clone_book", "dumps", "load_book", "load_population", "run_on"]

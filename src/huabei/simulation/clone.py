@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import BigInteger, Engine, Integer, text
 
-from huabei.store import tables as t
+from huabei.platform import schema as t
 
 #: Global tables: never copied.
 NOT_COPIED = frozenset({"business_clock", "eod_days", "eod_runs", "idempotency_keys"})

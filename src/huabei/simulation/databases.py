@@ -20,8 +20,8 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from huabei.store import migrate
-from huabei.store.engine import database_url, make_engine
+from huabei.platform import migrate
+from huabei.platform.db import database_url, make_engine
 
 
 def prepare(url: str) -> str:

@@ -30,17 +30,30 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from huabei.billing import calendar as cal
 from huabei.config import ProductTerms
-from huabei.domain import calendar as cal
-from huabei.domain.purchases import Channel
 from huabei.errors import ErrorKind
-from huabei.services.unit_of_work import Huabei
+from huabei.lines.purchase_rules import Channel
+from huabei.platform.unit_of_work import Huabei
 from huabei.simulation.faults import FaultPlan, InjectedCrash
 from huabei.simulation.gateway import BillView, Result, ServiceGateway
-from huabei.simulation.invariants import Expected, InvariantChecker, SimulationViolation, Violation
+from huabei.simulation.invariants import (
+    Expected,
+    InvariantChecker,
+    SimulationViolation,
+    Violation,
+)
 from huabei.simulation.population import SyntheticUser, build_population, calendar
 from huabei.simulation.profiles import BehaviourProfile, PopulationConfig
-from huabei.simulation.rng import between, chance, count_from_per_mille, derive, jitter, pick_keyed, pick_weighted
+from huabei.simulation.rng import (
+    between,
+    chance,
+    count_from_per_mille,
+    derive,
+    jitter,
+    pick_keyed,
+    pick_weighted,
+)
 
 DEFAULT_START = dt.date(2026, 1, 1)
 STORED_REFUSALS = (ErrorKind.DECLINED, ErrorKind.UNPROCESSABLE)
@@ -229,7 +242,7 @@ class Simulator:
     def _require_empty(self) -> None:
         from sqlalchemy import func, select
 
-        from huabei.store import tables as t
+        from huabei.platform import schema as t
 
         with self.system.uow(readonly=True) as uow:
             n = uow.conn.execute(select(func.count()).select_from(t.users)).scalar_one()

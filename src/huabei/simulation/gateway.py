@@ -22,13 +22,16 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from huabei.domain import calendar as cal
-from huabei.domain.purchases import Channel, PurchaseRequest
+from huabei.billing import calendar as cal
 from huabei.errors import HuabeiError
+from huabei.lines import payments as purchases
+from huabei.lines import service as accounts
+from huabei.lines.purchase_rules import Channel, PurchaseRequest
 from huabei.money import apply_rate
-from huabei.services import accounts, admin, purchases, restrictions
-from huabei.services.idempotency import Outcome
-from huabei.services.unit_of_work import Huabei
+from huabei.platform import admin
+from huabei.platform.idempotency import Outcome
+from huabei.platform.unit_of_work import Huabei
+from huabei.restrictions import service as restrictions
 
 
 @dataclass(frozen=True)
@@ -113,11 +116,11 @@ class ServiceGateway:
 
     def __post_init__(self) -> None:
         on = not self.core_only
-        self._eod = _module("huabei.services.eod") if on else None
-        self._billing = _module("huabei.services.billing") if on else None
-        self._scoring = _module("huabei.services.scoring") if on else None
-        self._limits = _module("huabei.services.limits") if on else None
-        self._campaigns = _module("huabei.services.campaigns") if on else None
+        self._eod = _module("huabei.batch.eod") if on else None
+        self._billing = _module("huabei.billing.service") if on else None
+        self._scoring = _module("huabei.scoring.service") if on else None
+        self._limits = _module("huabei.limits.service") if on else None
+        self._campaigns = _module("huabei.limits.campaign_service") if on else None
         has = lambda mod, *names: mod is not None and all(hasattr(mod, n) for n in names)  # noqa: E731
         self.capabilities = Capabilities(
             eod=has(self._eod, "run_eod", "STEPS"),

@@ -3,7 +3,7 @@
 =============================  ==============================================================
 invariant                      what it says
 =============================  ==============================================================
-``ledger:<finding>``           everything :func:`huabei.services.admin.ledger_check` proves:
+``ledger:<finding>``           everything :func:`huabei.platform.admin.ledger_check` proves:
                                every entry balances, ``used`` and ``credit_balance`` equal
                                their postings, no refund above its purchase, no negative
                                balance — and, once billing is installed, its own checks
@@ -37,11 +37,11 @@ from typing import Any
 
 from sqlalchemy import and_, case, exists, func, literal, select
 
-from huabei.domain.restrictions import CAUSES, Capability
-from huabei.services import admin
-from huabei.services.unit_of_work import Huabei
-from huabei.store import tables as t
-from huabei.store.repositories import temporary_limit_in_force
+from huabei.lines.repository import temporary_limit_in_force
+from huabei.platform import admin
+from huabei.platform import schema as t
+from huabei.platform.unit_of_work import Huabei
+from huabei.restrictions.causes import CAUSES, Capability
 
 #: Purchase-blocking restriction causes (from the catalogue, not hard-coded).
 BLOCKING_CAUSES = tuple(sorted(c for c, cause in CAUSES.items() if Capability.PURCHASE in cause.blocks))

@@ -15,8 +15,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from huabei.config import ProductTerms
-from huabei.simulation.profiles import ApplicantFacts, BehaviourProfile, PopulationConfig
-from huabei.simulation.rng import apportion, between, chance, derive, pick_keyed, pick_weighted
+from huabei.simulation.profiles import (
+    ApplicantFacts,
+    BehaviourProfile,
+    PopulationConfig,
+)
+from huabei.simulation.rng import (
+    apportion,
+    between,
+    chance,
+    derive,
+    pick_keyed,
+    pick_weighted,
+)
 
 FactValue = int | bool | str | None
 
@@ -123,7 +134,7 @@ def _rank(seed: int, uid: str, users: int) -> int:
 
 def calendar(start: dt.date, months: int) -> list[dt.date]:
     """Every simulated date: ``months`` calendar months from ``start``."""
-    from huabei.domain.calendar import add_months
+    from huabei.billing.calendar import add_months
 
     end = add_months(start, months)
     return [start + dt.timedelta(days=i) for i in range((end - start).days)]

@@ -19,14 +19,14 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
-from huabei.domain.ledger import LedgerAccount
+from huabei.ledger.rules import LedgerAccount
+from huabei.lines.repository import temporary_limit_in_force
 from huabei.money import format_yuan
-from huabei.services.unit_of_work import Huabei
+from huabei.platform import schema as t
+from huabei.platform.unit_of_work import Huabei
 from huabei.simulation.gateway import Capabilities
 from huabei.simulation.population import SyntheticUser
 from huabei.simulation.profiles import PopulationConfig
-from huabei.store import tables as t
-from huabei.store.repositories import temporary_limit_in_force
 
 FORMAT = "huabei.simulation/1"
 BUCKETS = ("current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_90_plus")

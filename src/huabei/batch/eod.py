@@ -1,0 +1,302 @@
+"""The end-of-day job (日终批处理): an ordered list of named steps run for a business date.
+
+``run_eod(system, date=D)`` runs day ``D``; ``run_eod(system, until=D)`` runs every day not
+yet run up to ``D``, one after the other (a gap of days is caught up day by day, so it ends
+exactly where running each day would). See docs/billing.md, "The end-of-day job".
+
+Semantics
+---------
+* The job for ``D`` books what happens **on** ``D`` and runs *before* the activity of
+  ``D``: it closes the bills whose statement date is ``D``, accrues ``D``'s interest on the
+  bills as they stood at the start of ``D``, marks overdue the bills due ``D − 1`` whose
+  minimum was not repaid, and so on. Repayments, refunds and installment conversions dated
+  ``D`` wait until the job for ``D`` has finished (409 ``eod_pending``).
+* Simulated clock (the demo, the tests): the job is how time moves forward — running ``D``
+  first sets the business date to ``D`` if it is earlier, then waits for transactions that
+  began under the old date. System clock (production): ``D`` may not be after today.
+* Days run in order. The first run may start anywhere; after it, ``--date D`` needs ``D − 1``
+  done (``eod_days_pending`` otherwise; ``--until`` catches up).
+* Idempotent and resumable: each step of a day is one transaction holding its work *and*
+  its completion marker (``eod_runs``), inserted first so a concurrent run of the same
+  step waits and then finds it done. A crash rolls the step back; the next run skips the
+  steps done and redoes the rest. Replaying a day already run changes nothing. The day is
+  complete (``eod_days``) when its last step is.
+
+Extending it
+------------
+Other engines add steps with :func:`register_step`, naming the step they go after or
+before: the score and limit policy registers ``refresh_scores`` and ``reevaluate_limits``
+after ``delinquency`` (so the day's overdue events count) and ``settle_campaigns`` after
+``lift_restrictions``; the risk engine will add its rules the same way. A step is a function
+``(uow, day) -> counts`` that reads what it needs set-based (never one query per account),
+writes in batches, and uses ``day`` (``uow.today()`` is ``day`` inside a step too).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from huabei import errors
+from huabei.billing import bureau
+from huabei.billing import service as billing
+from huabei.platform.unit_of_work import ClockMode, Huabei, UnitOfWork
+
+log = logging.getLogger("huabei.eod")
+
+StepFn = Callable[[UnitOfWork, dt.date], dict[str, Any]]
+#: ``after_step(name, uow)``: called inside a step's transaction after its work, before its
+#: completion marker and commit (tests and the simulator's crash fault raise there).
+AfterStep = Callable[[str, UnitOfWork], None]
+
+#: Seconds to wait for transactions that began under the previous business date.
+BARRIER_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    run: StepFn
+    description: str
+
+
+def _lift_restrictions(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
+    from huabei.restrictions.service import lift_due_restrictions
+
+    return {"lifted": lift_due_restrictions(uow)}
+
+
+#: The steps, in the order they run. Documented in docs/billing.md; names are stable (they
+#: key the completion markers).
+STEPS: list[Step] = [
+    Step("close_bills", billing.close_bills_step,
+         "on a statement date, close every line's bill: lines, totals, minimum, fees charged, credit applied"),
+    Step("accrue_interest", billing.accrue_interest_step,
+         "revolving interest of the day on what a minimum repayment left unpaid (and on carried balances)"),
+    Step("mark_overdue", billing.mark_overdue_step,
+         "bills whose minimum was not repaid by their due date become overdue; their lines are blocked"),
+    Step("accrue_penalty", billing.accrue_penalty_step,
+         "penalty interest of the day on overdue bills"),
+    Step("delinquency", billing.delinquency_step,
+         "days past due and bucket per line; BecameOverdue / DelinquencyBucketChanged / DelinquencyCured events"),
+    Step("expire_temporary_limits", billing.expire_temporary_limits_step,
+         "temporary limits expiring today end; the change is recorded"),
+    Step("lift_restrictions", _lift_restrictions,
+         "restrictions whose lifting date has come are lifted"),
+    Step("bureau_records", bureau.bureau_step,
+         "on the first day of a month, the credit-bureau record of every line for the month before"),
+]
+
+
+def _policy_step(name: str, count: str) -> StepFn:
+    """A step of the score and limit policy (``services.scoring.eod_steps``: functions of the
+    unit of work, dated by it, returning how many rows they touched)."""
+
+    def run(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
+        from huabei.scoring import service as scoring
+
+        return {count: dict(scoring.eod_steps())[name](uow)}
+
+    return run
+
+
+def register_step(step: Step, *, after: str | None = None, before: str | None = None) -> None:
+    """Add a step (later issues: score refresh, limit re-evaluation, risk rules). Registering
+    a name twice replaces it in place."""
+    for i, s in enumerate(STEPS):
+        if s.name == step.name:
+            STEPS[i] = step
+            return
+    names = [s.name for s in STEPS]
+    if after is not None:
+        STEPS.insert(names.index(after) + 1, step)
+    elif before is not None:
+        STEPS.insert(names.index(before), step)
+    else:
+        STEPS.append(step)
+
+
+def _register_policy_steps() -> None:
+    from huabei.scoring.service import EOD_DESCRIPTIONS
+
+    for name, count, where in (("refresh_scores", "scored", {"after": "delinquency"}),
+                               ("reevaluate_limits", "changed", {"after": "refresh_scores"}),
+                               ("settle_campaigns", "settled", {"after": "lift_restrictions"})):
+        register_step(Step(name, _policy_step(name, count), EOD_DESCRIPTIONS[name]), **where)
+
+
+_register_policy_steps()
+
+
+@dataclass
+class StepReport:
+    name: str
+    status: str  # ran | done_before
+    counts: dict[str, Any]
+    seconds: float = 0.0
+
+
+@dataclass
+class DayReport:
+    business_date: dt.date
+    steps: list[StepReport] = field(default_factory=list)
+
+
+@dataclass
+class EodReport:
+    days: list[DayReport]
+    last_completed: dt.date | None
+    business_date: dt.date
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"last_completed": self.last_completed.isoformat() if self.last_completed else None,
+                "business_date": self.business_date.isoformat(),
+                "days": [{"business_date": d.business_date.isoformat(),
+                          "steps": [{"name": s.name, "status": s.status, "counts": s.counts,
+                                     "seconds": round(s.seconds, 3)} for s in d.steps]} for d in self.days]}
+
+
+def status(system: Huabei) -> dict[str, Any]:
+    with system.uow(readonly=True) as uow:
+        last = uow.eod.last_completed()
+        return {"last_completed": last.isoformat() if last else None, "business_date": uow.today().isoformat(),
+                "steps": [{"name": s.name, "description": s.description} for s in STEPS]}
+
+
+def run_eod(system: Huabei, *, date: dt.date | None = None, until: dt.date | None = None,
+            after_step: AfterStep | None = None) -> EodReport:
+    """Run the job for ``date``, or for every day not run yet up to ``until``. ``after_step``
+    (see :data:`AfterStep`) lets a test or the simulator kill the run mid-way."""
+    if (date is None) == (until is None):
+        raise errors.invalid("invalid_request", detail="give exactly one of date or until")
+    with system.uow(readonly=True) as uow:
+        last, today = uow.eod.last_completed(), uow.today()
+    target = date or until
+    assert target is not None
+    if system.clock_mode is not ClockMode.SIMULATED and target > today:
+        raise errors.invalid("eod_date_in_future", date=target.isoformat(), today=today.isoformat())
+    if date is not None:
+        if last is not None and date <= last:
+            return EodReport([_replayed(system, date)], last, today)
+        if last is not None and date > last + dt.timedelta(days=1):
+            raise errors.conflict("eod_days_pending", first=(last + dt.timedelta(days=1)).isoformat(),
+                                  date=date.isoformat())
+        days = [date]
+    else:
+        assert until is not None
+        start = last + dt.timedelta(days=1) if last is not None else min(today, until)
+        days = [start + dt.timedelta(days=i) for i in range((until - start).days + 1)]
+    reports = [_run_day(system, d, after_step) for d in days]
+    with system.uow(readonly=True) as uow:
+        return EodReport(reports, uow.eod.last_completed(), uow.today())
+
+
+def _replayed(system: Huabei, day: dt.date) -> DayReport:
+    with system.uow(readonly=True) as uow:
+        order = {s.name: i for i, s in enumerate(STEPS)}
+        runs = sorted(uow.eod.runs(day), key=lambda r: (order.get(r.step, len(order)), r.step))
+        return DayReport(day, [StepReport(r.step, "done_before", r.counts) for r in runs])
+
+
+def _run_day(system: Huabei, day: dt.date, after_step: AfterStep | None = None) -> DayReport:
+    # each retry follows a step another run committed first, so progress bounds the retries
+    for _attempt in range(len(STEPS) + 3):
+        done = _open_day(system, day)
+        try:
+            return _run_steps(system, day, done, after_step)
+        except IntegrityError:
+            # a concurrent run of the same day committed a step first: start again from
+            # what it has done (our own uncommitted work was rolled back)
+            with system.uow(readonly=True) as uow:
+                if not uow.eod.runs(day):
+                    raise
+    raise errors.conflict("eod_busy", date=day.isoformat())  # pragma: no cover
+
+
+def _idle(counts: dict[str, Any]) -> bool:
+    """A step that changed nothing reports only zero counts (its convention)."""
+    return all(v == 0 for v in counts.values() if isinstance(v, int) and not isinstance(v, bool))
+
+
+def _run_steps(system: Huabei, day: dt.date, done: dict[str, Any], after_step: AfterStep | None = None) -> DayReport:
+    """Run the day's steps not done yet. Each step's work and its completion marker are in
+    one transaction; a step that changed nothing shares the transaction of the next one
+    (its marker commits with that step's work, or is rolled back with it), so a quiet day
+    costs one commit. The last step's transaction also completes the day."""
+    report = DayReport(day)
+    steps = list(STEPS)
+    pending: list[StepReport] = []
+    with ExitStack() as stack:
+        uow: UnitOfWork | None = None
+        for i, step in enumerate(steps):
+            last = i == len(steps) - 1
+            if step.name in done:
+                report.steps.append(StepReport(step.name, "done_before", done[step.name]))
+                if not last:
+                    continue
+            else:
+                if uow is None:
+                    # service code called by a step sees the step's business date
+                    uow = stack.enter_context(system.uow()).as_of(day)
+                started, t0 = uow.now(), time.perf_counter()
+                counts = step.run(uow, day)
+                if after_step is not None:
+                    after_step(step.name, uow)
+                uow.eod.mark(day, step.name, counts, started, uow.now())
+                rep = StepReport(step.name, "ran", counts, time.perf_counter() - t0)
+                report.steps.append(rep)
+                pending.append(rep)
+                log.info("eod %s %s: %s (%.3fs)", day, step.name, counts, rep.seconds)
+            if uow is not None and (last or not _idle(pending[-1].counts)):
+                if last and step.name not in done:
+                    uow.eod.complete_day(day, uow.now())
+                uow.commit()
+                stack.close()
+                uow, pending = None, []
+    return report
+
+
+def _open_day(system: Huabei, day: dt.date) -> dict[str, Any]:
+    """The steps of ``day`` already done; in simulated mode, first move the business date
+    forward to ``day`` (never back) and wait for the transactions begun under the old date."""
+    with system.uow() as uow:
+        done = {r.step: r.counts for r in uow.eod.runs(day)}
+        if system.clock_mode is not ClockMode.SIMULATED:
+            return done
+        current = uow.clock.get()
+        if current is not None and current >= day:
+            return done
+        uow.clock.set(day, uow.now())
+        uow.commit()
+        _wait_for_older_transactions(uow)
+    return done
+
+
+def _wait_for_older_transactions(uow: UnitOfWork) -> None:
+    """PostgreSQL: wait until no transaction that began before the date changed is still
+    running — it may have read the old date and still write activity dated it, which the
+    bill closing must see. (SQLite writers are serialised; each reads the date inside its
+    own write transaction.)"""
+    conn = uow.conn
+    if conn.dialect.name != "postgresql":
+        return
+    deadline = time.monotonic() + BARRIER_TIMEOUT
+    t0 = conn.execute(text("SELECT clock_timestamp()")).scalar()  # after the date change committed
+    while True:
+        n = conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND state <> 'idle' AND xact_start < :t0"), {"t0": t0}).scalar()
+        conn.rollback()
+        if not n:
+            return
+        if time.monotonic() > deadline:
+            raise errors.conflict("eod_busy", date=str(uow.clock.get()))
+        time.sleep(0.05)

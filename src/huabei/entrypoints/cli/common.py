@@ -1,0 +1,158 @@
+"""What every command group of the ``huabei`` CLI shares: the options, the system a command
+runs on, how an error is printed (code, English and Chinese, remedy, reasons) with its exit
+code, how input amounts and dates are parsed, and how output shows money (yuan strings,
+like the API).
+
+Exit codes: 0 ok, 2 bad input, 3 refused by a rule, 4 not found, 5 conflict, 6 forbidden.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any, NoReturn
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from huabei import reasons
+from huabei.errors import ErrorKind, HuabeiError
+from huabei.money import AmountError, format_yuan, parse_yuan
+from huabei.platform.unit_of_work import Huabei
+
+console = Console()
+err_console = Console(stderr=True)
+EXIT = {ErrorKind.INVALID_REQUEST: 2, ErrorKind.DECLINED: 3, ErrorKind.UNPROCESSABLE: 3,
+        ErrorKind.NOT_FOUND: 4, ErrorKind.CONFLICT: 5, ErrorKind.FORBIDDEN: 6}
+
+DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: $HUABEI_DATABASE_URL or sqlite:///huabei.db)")]
+KeyOpt = Annotated[str | None, typer.Option("--key", help="Idempotency key (a fresh one if omitted)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
+
+#: Ids are BIGINT in the database; a larger number cannot name anything (and would not even bind).
+MAX_ID = 2**63 - 1
+
+#: ``huabei --db URL COMMAND``: the database given before the command (each command's own ``--db`` wins).
+_global: dict[str, str | None] = {"db": None}
+
+
+def set_global_db(db: str | None) -> None:
+    _global["db"] = db
+
+
+def database(db: str | None) -> str | None:
+    """The command's ``--db``, else the one given before the command (else the environment's)."""
+    return db or _global["db"]
+
+
+def system(db: str | None) -> Huabei:
+    """The system a command runs on; its pooled connections are given back when the command ends."""
+    s = Huabei.from_env(database(db))
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(s.engine.dispose)
+    return s
+
+
+def fail(e: HuabeiError) -> NoReturn:
+    """Print the error (code, message in English and Chinese, remedy, every reason) and exit
+    with its code. Texts are printed as they are (no Rich markup: a message may hold brackets)."""
+    t = reasons.render(e.code, e.params)
+    err_console.print(f"{e.code}: {t['message']}\n{t['message_zh']}", markup=False, highlight=False)
+    if t["remedy"]:
+        err_console.print(f"{t['remedy']}\n{t['remedy_zh']}", markup=False, highlight=False)
+    for code in e.params.get("reasons") or []:
+        r = reasons.render(code, e.params)
+        err_console.print(f"  - {code}: {r['message']} / {r['message_zh']}", markup=False, highlight=False)
+    raise typer.Exit(EXIT.get(e.kind, 1))
+
+
+def run(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call a use case; a refusal becomes the printed error and its exit code."""
+    try:
+        return fn(*args, **kwargs)
+    except HuabeiError as e:
+        fail(e)
+
+
+def check_id(value: int, code: str, field: str) -> int:
+    if not 1 <= value <= MAX_ID:
+        fail(HuabeiError(code, ErrorKind.NOT_FOUND, **{field: value}))
+    return value
+
+
+def amount(text: str) -> int:
+    """A yuan string (at most two decimals) in fen; ``invalid_amount`` otherwise."""
+    try:
+        return parse_yuan(text)
+    except AmountError as e:
+        fail(HuabeiError("invalid_amount", ErrorKind.INVALID_REQUEST, detail=e.detail))
+
+
+def optional_amount(text: str | None) -> int | None:
+    return None if text is None else amount(text)
+
+
+def date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(HuabeiError("invalid_date", ErrorKind.INVALID_REQUEST))
+
+
+#: Output fields that hold fen, shown as yuan strings (as the API shows them).
+MONEY_KEYS = frozenset({
+    # credit line
+    "amount", "available", "base_limit", "temporary_limit", "total_limit", "used", "credit_balance",
+    "refunded_total", "to_credit_balance", "owed",
+    # bills and installments
+    "total_due", "minimum_due", "minimum_unpaid", "unpaid", "paid", "paid_by_due_date", "converted", "carried_out",
+    "unpaid_principal", "unpaid_fee", "unpaid_interest", "unpaid_penalty", "minimum_rated_base", "minimum_in_full",
+    "temporary_limit_part", "opening_balance", "closing_balance", "principal", "fee", "total", "total_fee",
+    "fee_charged", "fee_waived_amount", "billed_unpaid", "fee_waived", "unbilled_principal",
+    "installment_principal_unbilled", "unbilled_interest", "unbilled_penalty", "credit_limit", "balance",
+    "amount_overdue",
+    # limits and facts
+    "old_limit", "new_limit", "requested_limit", "proposed_limit", "band_amount", "old_value", "new_value",
+    "min_payment", "monthly_income", "assets",
+})
+#: Fields holding fen per ledger account (e.g. a repayment's allocation).
+MONEY_MAPS = frozenset({"allocation"})
+
+
+def yuan(data: Any, key: str | None = None) -> Any:
+    """Money fields (fen) as yuan strings, recursively."""
+    if isinstance(data, dict):
+        if key in MONEY_MAPS:
+            return {k: format_yuan(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in data.items()}
+        return {k: yuan(v, k) for k, v in data.items()}
+    if isinstance(data, list):
+        return [yuan(v, key) for v in data]
+    if key in MONEY_KEYS and isinstance(data, int) and not isinstance(data, bool):
+        return format_yuan(data)
+    return data
+
+
+def print_json(data: Any) -> None:
+    console.print_json(json.dumps(yuan(data), default=str, ensure_ascii=False))
+
+
+def _reason_lines(items: list[dict[str, Any]]) -> str:
+    return "\n".join(f"{r['code']}: {r['message']}" for r in items)
+
+
+def show(data: dict[str, Any], as_json: bool) -> None:
+    """One record: JSON, or a two-column table (reason lists as one line per reason)."""
+    if as_json:
+        print_json(data)
+        return
+    table = Table(show_header=False)
+    for k, v in yuan(data).items():
+        if isinstance(v, list) and v and isinstance(v[0], dict) and "code" in v[0] and "message" in v[0]:
+            v = _reason_lines(v)
+        elif isinstance(v, (dict, list)):
+            v = json.dumps(v, ensure_ascii=False, default=str)
+        table.add_row(k, str(v))
+    console.print(table)

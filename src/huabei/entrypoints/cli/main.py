@@ -1,0 +1,252 @@
+"""The ``huabei`` command (Typer + Rich). Thin: parse, call a use case, print.
+
+``HUABEI_DATABASE_URL`` (or ``--db``) selects the database; amounts are yuan
+strings as on the API ("88.80"). Exit codes: 0 ok, 1 ledger check failed,
+2 bad input, 3 declined or refused by a rule, 4 not found, 5 conflict.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import typer
+from rich.table import Table
+
+from huabei.entrypoints.cli.common import DbOpt, JsonOpt, KeyOpt, console, set_global_db
+from huabei.entrypoints.cli.common import amount as _amount
+from huabei.entrypoints.cli.common import check_id as _id
+from huabei.entrypoints.cli.common import database as _db
+from huabei.entrypoints.cli.common import date as _date
+from huabei.entrypoints.cli.common import fail as _fail
+from huabei.entrypoints.cli.common import run as _run
+from huabei.entrypoints.cli.common import show as _show
+from huabei.entrypoints.cli.common import system as _system
+from huabei.errors import HuabeiError
+from huabei.lines.purchase_rules import Channel, PurchaseRequest
+
+app = typer.Typer(help="huabei: an open-source consumer credit line (花呗).", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+clock_app = typer.Typer(help="The business clock (simulated mode).", no_args_is_help=True)
+ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
+users_app = typer.Typer(help="Users.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Credit lines (花呗账户).", no_args_is_help=True)
+restr_app = typer.Typer(help="Restrictions (冻结 / 解封).", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+for sub, name in ((db_app, "db"), (clock_app, "clock"), (ledger_app, "ledger"), (users_app, "users"),
+                  (accounts_app, "accounts"), (restr_app, "restrictions"), (demo_app, "demo")):
+    app.add_typer(sub, name=name)
+
+
+
+
+
+
+@app.callback()
+def _main(db: DbOpt = None) -> None:
+    set_global_db(db)
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+# --- db, clock, serve ----------------------------------------------------------------
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOpt = None, revision: str = "heads") -> None:
+    """Migrate the database to the newest schema (the only way the schema is created)."""
+    from huabei.platform import migrate
+
+    migrate.upgrade(_db(db), revision)
+    console.print(f"database at revision {migrate.current(_db(db))}")
+
+
+@clock_app.command("show")
+def clock_show(db: DbOpt = None) -> None:
+    from huabei.platform import admin
+
+    system = _system(db)
+    console.print(f"{admin.business_date(system).isoformat()} ({system.clock_mode.value})")
+
+
+@clock_app.command("set")
+def clock_set(date: str, db: DbOpt = None) -> None:
+    """Set the simulated business date (never backwards)."""
+    from huabei.platform import admin
+
+    out = _run(admin.set_business_date, _system(db), _date(date))
+    console.print(f"business date is now {out['business_date']}")
+
+
+@app.command()
+def serve(db: DbOpt = None, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Serve the HTTP API and web pages (OpenAPI page at /docs)."""
+    import os
+
+    import uvicorn
+
+    if _db(db):
+        os.environ["HUABEI_DATABASE_URL"] = _db(db)  # type: ignore[assignment]
+    uvicorn.run("huabei.entrypoints.http.main:app", host=host, port=port, workers=workers, log_level="info")
+
+
+# --- users and accounts --------------------------------------------------------------
+
+@users_app.command("add")
+def users_add(user_id: str, name: str = typer.Option(...), phone: str = typer.Option(...),
+              verified: bool = typer.Option(True, "--verified/--unverified"), db: DbOpt = None,
+              as_json: JsonOpt = False) -> None:
+    from huabei.lines import service as accounts
+
+    _show(_run(accounts.register_user, _system(db), user_id=user_id, name=name, phone=phone,
+               real_name_verified=verified), as_json)
+
+
+@accounts_app.command("open")
+def accounts_open(user_id: str, base_limit: str = typer.Option(..., help="yuan, e.g. 5000.00"), db: DbOpt = None,
+                  as_json: JsonOpt = False) -> None:
+    from huabei.lines import service as accounts
+
+    _show(_run(accounts.open_account, _system(db), user_id=user_id, base_limit=_amount(base_limit)), as_json)
+
+
+@accounts_app.command("show")
+def accounts_show(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    from huabei.lines import service as accounts
+
+    _show(_run(accounts.account_view, _system(db), _id(account_id, "account_not_found", "account_id")), as_json)
+
+
+@accounts_app.command("set-limit")
+def accounts_set_limit(account_id: int, base_limit: str, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    from huabei.lines import service as accounts
+
+    _show(_run(accounts.set_base_limit, _system(db), _id(account_id, "account_not_found", "account_id"),
+               base_limit=_amount(base_limit)), as_json)
+
+
+@accounts_app.command("grant-temporary")
+def accounts_grant_temporary(account_id: int, amount: str, expires_on: str, db: DbOpt = None,
+                             as_json: JsonOpt = False) -> None:
+    """Grant a temporary limit (临时额度) usable until the day before EXPIRES_ON."""
+    from huabei.lines import service as accounts
+
+    _show(_run(accounts.grant_temporary_limit, _system(db), _id(account_id, "account_not_found", "account_id"),
+               amount=_amount(amount), expires_on=_date(expires_on)), as_json)
+
+
+# --- money ---------------------------------------------------------------------------
+
+@app.command()
+def purchase(account_id: int, amount: str, merchant: str = typer.Option(..., "--merchant"),
+             category: str = typer.Option("retail"), channel: Channel = typer.Option(Channel.ONLINE),
+             key: KeyOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Authorise a purchase (消费)."""
+    from huabei.lines import payments as purchases
+
+    req = PurchaseRequest(_id(account_id, "account_not_found", "account_id"), _amount(amount), merchant, category,
+                          channel)
+    _show(_run(purchases.authorise_purchase, _system(db), req, key or str(uuid.uuid4())).body, as_json)
+
+
+@app.command()
+def refund(purchase_id: int, amount: str, key: KeyOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Refund (退款) all or part of a purchase."""
+    from huabei.lines import payments as purchases
+
+    _show(_run(purchases.refund_purchase, _system(db), _id(purchase_id, "purchase_not_found", "purchase_id"),
+               _amount(amount), key or str(uuid.uuid4())).body, as_json)
+
+
+@app.command()
+def repay(account_id: int, amount: str, key: KeyOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Repay (还款)."""
+    from huabei.lines import payments as purchases
+
+    _show(_run(purchases.repay, _system(db), _id(account_id, "account_not_found", "account_id"), _amount(amount),
+               key or str(uuid.uuid4())).body, as_json)
+
+
+# --- restrictions --------------------------------------------------------------------
+
+@restr_app.command("place")
+def restrictions_place(account_id: int, cause: str, note: str | None = None, lifts_on: str | None = None,
+                       db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    from huabei.restrictions import service as restrictions
+
+    _show(_run(restrictions.place_restriction, _system(db), _id(account_id, "account_not_found", "account_id"),
+               cause=cause, note=note, lifts_on=_date(lifts_on) if lifts_on else None), as_json)
+
+
+@restr_app.command("lift")
+def restrictions_lift(restriction_id: int, reason: str = "lifted_by_agent", db: DbOpt = None,
+                      as_json: JsonOpt = False) -> None:
+    from huabei.restrictions import service as restrictions
+
+    rid = _id(restriction_id, "restriction_not_found", "restriction_id")
+    _show(_run(restrictions.lift_restriction, _system(db), rid, reason=reason), as_json)
+
+
+# --- ledger --------------------------------------------------------------------------
+
+@ledger_app.command("check")
+def ledger_check(db: DbOpt = None) -> None:
+    """Prove every entry balances and every balance equals the sum of its postings."""
+    from huabei.platform import admin
+
+    rep = admin.ledger_check(_system(db))
+    console.print(f"checked {rep.entries} entries, {rep.postings} postings, {rep.accounts} credit lines")
+    if rep.ok:
+        console.print("[bold green]ledger OK[/]: every entry balances; every balance equals its postings")
+        return
+    table = Table("invariant", "detail", title=f"{len(rep.findings)} broken invariant(s)")
+    for f in rep.findings:
+        table.add_row(f.invariant, f.detail)
+    console.print(table)
+    raise typer.Exit(1)
+
+
+# --- demo ----------------------------------------------------------------------------
+
+@demo_app.command("load")
+def demo_load(db: DbOpt = None) -> None:
+    """Load the demo book into an empty database: six users living two simulated months
+    (bills, installments, a minimum payer, an overdue and a frozen line, a declined applicant).
+    A second run does nothing."""
+    from huabei.entrypoints.demo import load_demo
+
+    try:
+        for line in load_demo(_system(db)):
+            console.print(line)
+    except HuabeiError as e:
+        _fail(e)
+
+
+# --- the other issues' commands ----------------------------------------------------
+def _register_commands() -> None:
+    from huabei.entrypoints.cli import billing as cli_billing
+    from huabei.entrypoints.cli.scoring import campaigns_app, limits_app, score_app
+    from huabei.entrypoints.cli.simulate import simulate
+
+    cli_billing.register(app)  # eod, bills, installments, bureau
+    app.add_typer(score_app, name="score")
+    app.add_typer(limits_app, name="limits")
+    app.add_typer(campaigns_app, name="campaigns")
+    app.command("simulate")(simulate)
+
+
+_register_commands()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,238 @@
+"""The HTTP API (FastAPI). Thin: it parses, calls a service use case, formats.
+
+Errors are always ``{"error": {"code", "message", "message_zh", ...}}`` with a
+stable code; a request that fails validation changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from huabei import __version__, reasons
+from huabei.entrypoints.http import schemas as s
+from huabei.entrypoints.http.common import (
+    MAX_ID,
+    NOT_FOUND_BY_PATH_PARAM,
+    AccountId,
+    IdemKey,
+    PurchaseId,
+    RestrictionId,
+    outcome_response,
+)
+from huabei.errors import HuabeiError
+from huabei.lines import payments as purchases
+from huabei.lines import queries
+from huabei.lines import service as accounts
+from huabei.lines.purchase_rules import Channel, PurchaseRequest
+from huabei.platform import admin
+from huabei.platform.unit_of_work import Huabei
+from huabei.restrictions import service as restrictions
+
+log = logging.getLogger("huabei.entrypoints.http")
+
+Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE, description="Page size")]
+#: Ids are BIGINT in the database: a larger integer cannot name a row (and SQLite cannot even bind it).
+Cursor = Annotated[int | None, Query(ge=0, le=MAX_ID, description="next_cursor of the previous page")]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": s.ErrorOut, "description": "Invalid request"},
+    404: {"model": s.ErrorOut, "description": "Not found"},
+    409: {"model": s.ErrorOut, "description": "Conflict"},
+    422: {"model": s.ErrorOut, "description": "Refused by a product rule"},
+}
+
+
+def error_response(status: int, code: str, params: dict[str, Any] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {k: v for k, v in reasons.render(code, params).items() if v is not None}
+    if params and isinstance(params.get("reasons"), list):  # e.g. not_eligible: every reason, in words
+        from huabei.entrypoints.http.scoring import not_eligible_reasons
+
+        body["reasons"] = not_eligible_reasons(params)
+    return JSONResponse(status_code=status, content={"error": body})
+
+
+def _validation_error(exc: RequestValidationError) -> JSONResponse:
+    errs = exc.errors()
+    for e in errs:
+        loc = tuple(e.get("loc", ()))
+        if len(loc) == 2 and loc[0] == "path" and loc[1] in NOT_FOUND_BY_PATH_PARAM:
+            return error_response(404, NOT_FOUND_BY_PATH_PARAM[str(loc[1])], {str(loc[1]): e.get("input")})
+    for e in errs:
+        if e.get("type") == "json_invalid":
+            return error_response(400, "malformed_json")
+    for e in errs:
+        # raised by the amount parsers of schemas.py only: a present but unparseable amount.
+        # A *missing* amount is a missing field (invalid_request), and the query parameter
+        # ``limit`` is a page size, not money.
+        if e.get("type") == "invalid_amount":
+            return error_response(400, "invalid_amount")
+    for e in errs:
+        if e.get("type") == "invalid_date":
+            return error_response(400, "invalid_date")
+    for e in errs:
+        if tuple(e.get("loc", ()))[:2] == ("query", "starting_after"):
+            return error_response(400, "invalid_cursor")
+    first = errs[0] if errs else {}
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
+    detail = f"{where}: {first.get('msg', 'invalid value')}"
+    return error_response(400, "invalid_request", {"detail": detail})
+
+
+_outcome = outcome_response
+
+
+def _account(view: dict[str, Any]) -> dict[str, Any]:
+    for r in view.get("restrictions", []):
+        r.update(_restriction_texts(r))
+    return view
+
+
+def create_app(system: Huabei | None = None) -> FastAPI:
+    system = system or Huabei.from_env()
+    app = FastAPI(
+        title="huabei",
+        version=__version__,
+        description="An open-source consumer credit line (花呗). Amounts are strings of yuan with at most two "
+                    "decimals; money-moving POSTs need an `Idempotency-Key` header.",
+    )
+    app.state.system = system
+
+    @app.exception_handler(HuabeiError)
+    async def _huabei_error(_req: Request, exc: HuabeiError) -> JSONResponse:
+        resp = error_response(exc.http_status, exc.code, exc.params)
+        if exc.replayed:  # a stored refusal answered again for its Idempotency-Key
+            resp.headers["Idempotent-Replayed"] = "true"
+        return resp
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        return _validation_error(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "route_not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, {"detail": str(exc.detail)})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - a bug
+        log.exception("unexpected error", exc_info=exc)
+        return error_response(500, "internal_error")
+
+    v1 = APIRouter(prefix="/v1", responses=ERRORS)
+
+    # --- users and accounts ---------------------------------------------------
+    @v1.post("/users", status_code=201, response_model=s.UserOut, tags=["users"])
+    def register_user(body: s.UserIn) -> Any:
+        profile = body.profile.model_dump(mode="json", exclude_none=True) if body.profile else {}
+        return accounts.register_user(system, user_id=body.user_id, name=body.name, phone=body.phone,
+                                      real_name_verified=body.real_name_verified, profile=profile)
+
+    @v1.get("/users/{user_id}", response_model=s.UserOut, tags=["users"])
+    def get_user(user_id: str) -> Any:
+        return accounts.get_user(system, user_id)
+
+    @v1.post("/accounts", status_code=201, response_model=s.AccountOut, tags=["accounts"])
+    def open_account(body: s.AccountIn) -> Any:
+        return _account(accounts.open_account(system, user_id=body.user_id, base_limit=body.base_limit))
+
+    @v1.get("/accounts/{account_id}", response_model=s.AccountOut, tags=["accounts"])
+    def get_account(account_id: AccountId) -> Any:
+        return _account(accounts.account_view(system, account_id))
+
+    @v1.put("/accounts/{account_id}/base-limit", response_model=s.AccountOut, tags=["limits"])
+    def set_base_limit(account_id: AccountId, body: s.BaseLimitIn) -> Any:
+        return _account(accounts.set_base_limit(system, account_id,
+                                                base_limit=body.base_limit))
+
+    @v1.post("/accounts/{account_id}/temporary-limits", status_code=201, response_model=s.AccountOut, tags=["limits"])
+    def grant_temporary_limit(account_id: AccountId, body: s.TemporaryLimitIn) -> Any:
+        return _account(accounts.grant_temporary_limit(system, account_id,
+                                                       amount=body.amount,
+                                                       expires_on=body.expires_on))
+
+    # --- money movements ------------------------------------------------------
+    @v1.post("/accounts/{account_id}/purchases", status_code=201, response_model=s.PurchaseOut,
+             responses={402: {"model": s.ErrorOut, "description": "Declined"}}, tags=["money"])
+    def purchase(account_id: AccountId, body: s.PurchaseIn, idempotency_key: IdemKey = None) -> Any:
+        account_id
+        req = PurchaseRequest(account_id, body.amount, body.merchant_id, body.merchant_category, Channel(body.channel))
+        return _outcome(purchases.authorise_purchase(system, req, idempotency_key), s.PurchaseOut)
+
+    @v1.post("/purchases/{purchase_id}/refunds", status_code=201, response_model=s.RefundOut, tags=["money"])
+    def refund(purchase_id: PurchaseId, body: s.AmountIn, idempotency_key: IdemKey = None) -> Any:
+        purchase_id
+        return _outcome(purchases.refund_purchase(system, purchase_id, body.amount, idempotency_key), s.RefundOut)
+
+    @v1.post("/accounts/{account_id}/repayments", status_code=201, response_model=s.RepaymentOut, tags=["money"])
+    def repay(account_id: AccountId, body: s.AmountIn, idempotency_key: IdemKey = None) -> Any:
+        account_id
+        return _outcome(purchases.repay(system, account_id, body.amount, idempotency_key), s.RepaymentOut)
+
+    # --- history --------------------------------------------------------------
+    @v1.get("/accounts/{account_id}/transactions", response_model=s.TransactionPage, tags=["history"])
+    def list_transactions(account_id: AccountId, limit: Limit = 20, starting_after: Cursor = None) -> Any:
+        account_id
+        return queries.transactions(system, account_id, limit=limit, starting_after=starting_after)
+
+    @v1.get("/accounts/{account_id}/ledger", response_model=s.PostingPage, tags=["history"])
+    def list_postings(account_id: AccountId, limit: Limit = 20, starting_after: Cursor = None) -> Any:
+        account_id
+        return queries.postings(system, account_id, limit=limit, starting_after=starting_after)
+
+    # --- restrictions ---------------------------------------------------------
+    @v1.post("/accounts/{account_id}/restrictions", status_code=201, response_model=s.RestrictionOut,
+             tags=["restrictions"])
+    def place_restriction(account_id: AccountId, body: s.RestrictionIn) -> Any:
+        account_id
+        r = restrictions.place_restriction(system, account_id, cause=body.cause, evidence=body.evidence,
+                                           note=body.note, lifts_on=body.lifts_on)
+        return {**r, **_restriction_texts(r)}
+
+    @v1.post("/restrictions/{restriction_id}/lift", response_model=s.RestrictionOut, tags=["restrictions"])
+    def lift_restriction(restriction_id: RestrictionId, body: s.LiftIn | None = None) -> Any:
+        restriction_id
+        r = restrictions.lift_restriction(system, restriction_id, reason=(body or s.LiftIn()).reason)
+        return {**r, **_restriction_texts(r)}
+
+    # --- admin ----------------------------------------------------------------
+    @v1.get("/admin/clock", response_model=s.ClockOut, tags=["admin"])
+    def get_clock() -> Any:
+        return {"business_date": admin.business_date(system), "mode": system.clock_mode.value}
+
+    @v1.post("/admin/clock", response_model=s.ClockOut, tags=["admin"])
+    def set_clock(body: s.ClockIn) -> Any:
+        return admin.set_business_date(system, body.date)
+
+    @v1.get("/admin/ledger-check", response_model=s.LedgerCheckOut, tags=["admin"])
+    def ledger_check() -> Any:
+        rep = admin.ledger_check(system)
+        return {"ok": rep.ok, "entries": rep.entries, "postings": rep.postings, "accounts": rep.accounts,
+                "findings": [f.__dict__ for f in rep.findings]}
+
+    app.include_router(v1)
+
+    from huabei.entrypoints.http import billing as billing_api
+    from huabei.entrypoints.http import scoring as scoring_api
+
+    app.include_router(billing_api.router(system))
+    app.include_router(scoring_api.router(system))
+
+    @app.get("/healthz", tags=["admin"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "business_date": admin.business_date(system).isoformat()}
+
+    from huabei.entrypoints.web.pages import router as web_router
+
+    app.include_router(web_router(system))
+    return app
+
+
+def _restriction_texts(r: dict[str, Any]) -> dict[str, str | None]:
+    """The cause's texts, its placeholders filled from the restriction's note and evidence."""
+    t = reasons.render(r["cause"], reasons.cause_params(r["cause"], r.get("note"), r.get("evidence")))
+    return {"message": t["message"], "message_zh": t["message_zh"], "remedy": t["remedy"], "remedy_zh": t["remedy_zh"]}

@@ -1,0 +1,376 @@
+"""HTTP endpoints of the billing cycle: bills, repayment day, installments, end-of-day job,
+credit-bureau file. ``router(system)`` is included by ``huabei.entrypoints.http.app.create_app``.
+
+Amounts are yuan strings as everywhere in the API; errors are the app's
+``{"error": {"code", "message", "message_zh", …}}`` with stable codes (the app's exception
+handlers answer them). Money-moving POSTs (installments, early repayment) need an
+``Idempotency-Key`` header.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictInt,
+    WithJsonSchema,
+)
+
+from huabei.batch import eod
+from huabei.billing import bureau
+from huabei.billing import service as billing
+from huabei.entrypoints.http.common import (
+    MAX_ID,
+    AccountId,
+    IdemKey,
+    PlanId,
+    PurchaseId,
+    outcome_response,
+)
+from huabei.entrypoints.http.schemas import ErrorOut, IsoDate, Yuan, YuanIn, YuanLimitIn
+from huabei.money import format_yuan
+from huabei.platform.unit_of_work import Huabei
+
+#: A signed amount (a balance may be a credit): "-13.05".
+SignedYuan = Annotated[int, PlainSerializer(format_yuan, return_type=str),
+                       WithJsonSchema({"type": "string", "pattern": r"^-?(0|[1-9][0-9]*)\.[0-9]{2}$",
+                                       "examples": ["-13.05"]})]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Invalid request"},
+    404: {"model": ErrorOut, "description": "Not found"},
+    409: {"model": ErrorOut, "description": "Conflict (end-of-day run pending, idempotency)"},
+    422: {"model": ErrorOut, "description": "Refused by a product rule"},
+}
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+# --- bills ----------------------------------------------------------------------------
+
+class BillLineOut(_Out):
+    kind: str
+    amount: Yuan
+    date: dt.date
+    ref: str
+
+
+class AllocationOut(_Out):
+    date: dt.date
+    source: str
+    source_id: int
+    component: str
+    amount: Yuan
+
+
+class BillOut(_Out):
+    period: str = Field(description="YYYY-MM of the statement date")
+    statement_date: dt.date
+    due_date: dt.date
+    status: Literal["open", "paid", "overdue"]
+    regime: str = Field(description="not_due, revolving, overdue or paid: what accrues on the bill today")
+    opening_balance: SignedYuan = Field(description="balance brought forward: carried balance − carried credit")
+    closing_balance: SignedYuan = Field(description="total_due − credit_balance: what the lines add up to")
+    total_due: Yuan
+    minimum_due: Yuan
+    minimum_unpaid: Yuan
+    unpaid: Yuan
+    paid: Yuan
+    paid_by_due_date: Yuan
+    credit_balance: Yuan
+    converted: Yuan = Field(description="turned into installments")
+    carried_out: Yuan = Field(description="carried onto a later bill after a minimum repayment")
+    carried_to: str | None
+    unpaid_principal: Yuan
+    unpaid_fee: Yuan
+    unpaid_interest: Yuan
+    unpaid_penalty: Yuan
+    minimum_rated_base: SignedYuan
+    minimum_in_full: Yuan
+    temporary_limit_part: Yuan
+    overdue_since: dt.date | None
+    days_past_due: int
+    bucket: str
+    lines: list[BillLineOut]
+    allocations: list[AllocationOut]
+
+
+class UnbilledOut(_Out):
+    period: str
+    statement_date: dt.date
+    due_date: dt.date
+    as_of: dt.date
+    total_due: Yuan
+    minimum_due: Yuan
+    credit_balance: Yuan
+    lines: list[BillLineOut]
+
+
+class BillingStatusOut(_Out):
+    account_id: int
+    owed: Yuan
+    billed_unpaid: Yuan
+    unbilled_principal: Yuan
+    installment_principal_unbilled: Yuan
+    unbilled_interest: Yuan
+    unbilled_penalty: Yuan
+    credit_balance: Yuan
+    due_day: int
+    days_past_due: int
+    bucket: str
+    worst_bucket: str
+    as_of: dt.date
+
+
+class DueDayIn(_In):
+    due_day: StrictInt
+
+
+class DueDayOut(_Out):
+    account_id: int
+    due_day: int
+    choices: list[int]
+    changed: bool
+    as_of: dt.date
+
+
+# --- installments ---------------------------------------------------------------------
+
+class InstallmentIn(_In):
+    term: StrictInt = Field(ge=1, le=120, description="number of periods: 3, 6, 9 or 12 by default")
+    amount: YuanIn | None = Field(default=None, description="part to convert (default: all that can be)")
+
+
+class SchedulePeriodOut(_Out):
+    number: int
+    due_date: dt.date
+    principal: Yuan
+    fee: Yuan
+    total: Yuan
+    status: str | None = None
+
+
+class ScheduleOut(_Out):
+    kind: str
+    account_id: int
+    period: str | None = None
+    purchase_id: int | None = None
+    quoted_on: dt.date
+    principal: Yuan
+    term: int
+    fee_rate: str
+    fee_waived: bool
+    campaign: str | None
+    total_fee: Yuan
+    total: Yuan
+    periods: list[SchedulePeriodOut]
+
+
+class PlanOut(_Out):
+    plan_id: int
+    account_id: int
+    kind: str
+    converted_from: str
+    purchase_id: int | None
+    period: str | None
+    principal: Yuan
+    term: int
+    fee_rate: str
+    fee_waived: bool
+    campaign: str | None
+    total_fee: Yuan
+    total: Yuan
+    status: str
+    periods_billed: int
+    created_on: dt.date
+    periods: list[SchedulePeriodOut]
+
+
+class EarlyRepaymentOut(_Out):
+    plan_id: int
+    account_id: int
+    on_date: dt.date
+    periods: list[int]
+    principal: Yuan
+    fee_charged: Yuan
+    fee_waived: Yuan
+    amount: Yuan
+    repayment_id: int | None = None
+    status: str | None = None
+
+
+# --- admin ----------------------------------------------------------------------------
+
+class EodIn(_In):
+    until: IsoDate | None = None
+    date: IsoDate | None = None
+
+
+class EodStepOut(_Out):
+    name: str
+    status: str
+    counts: dict[str, Any]
+    seconds: float
+
+
+class EodDayOut(_Out):
+    business_date: dt.date
+    steps: list[EodStepOut]
+
+
+class EodOut(_Out):
+    last_completed: dt.date | None
+    business_date: dt.date
+    days: list[EodDayOut]
+
+
+class EodStatusOut(_Out):
+    last_completed: dt.date | None
+    business_date: dt.date
+    steps: list[dict[str, str]]
+
+
+class BureauRecordOut(_Out):
+    account_id: int
+    user_id: str
+    month: str
+    seq: int
+    action: Literal["A", "C"]
+    format_version: str
+    as_of: dt.date
+    credit_limit: Yuan
+    balance: SignedYuan
+    amount_overdue: Yuan
+    days_past_due: int
+    bucket: str
+    worst_bucket: str
+    account_status: str
+    reason: str | None
+
+
+class BureauChangesIn(_In):
+    credit_limit: YuanLimitIn | None = None
+    balance: YuanLimitIn | None = None
+    amount_overdue: YuanLimitIn | None = None
+    days_past_due: StrictInt | None = Field(default=None, ge=0)
+    bucket: str | None = None
+    worst_bucket: str | None = None
+    account_status: str | None = None
+
+
+class BureauCorrectionIn(_In):
+    account_id: StrictInt = Field(ge=1, le=MAX_ID)
+    reason: str = Field(min_length=1, max_length=64)
+    changes: BureauChangesIn
+
+
+_outcome = outcome_response
+
+
+def router(system: Huabei) -> APIRouter:
+    r = APIRouter(prefix="/v1", responses=ERRORS)
+
+    # --- bills --------------------------------------------------------------------------
+    @r.get("/accounts/{account_id}/bills", response_model=list[BillOut], tags=["bills"])
+    def list_bills(account_id: AccountId) -> Any:
+        """账单: every closed bill of the line, newest first."""
+        return billing.list_bills(system, account_id)
+
+    @r.get("/accounts/{account_id}/bills/unbilled", response_model=UnbilledOut, tags=["bills"])
+    def unbilled(account_id: AccountId) -> Any:
+        """未出账: what the next bill holds so far."""
+        return billing.unbilled_view(system, account_id)
+
+    @r.get("/accounts/{account_id}/bills/{period}", response_model=BillOut, tags=["bills"])
+    def get_bill(account_id: AccountId, period: str) -> Any:
+        return billing.get_bill(system, account_id, period)
+
+    @r.get("/accounts/{account_id}/billing", response_model=BillingStatusOut, tags=["bills"])
+    def billing_status(account_id: AccountId) -> Any:
+        """What the line owes (billed and not), its credit balance and delinquency."""
+        return billing.billing_status(system, account_id)
+
+    @r.put("/accounts/{account_id}/due-day", response_model=DueDayOut, tags=["bills"])
+    def change_due_day(account_id: AccountId, body: DueDayIn) -> Any:
+        """还款日: one of the offered days, changed at most once per cool-off period."""
+        return billing.change_due_day(system, account_id, body.due_day)
+
+    # --- installments -------------------------------------------------------------------
+    @r.post("/accounts/{account_id}/bills/{period}/installment-quotes", response_model=ScheduleOut,
+            tags=["installments"])
+    def quote_bill(account_id: AccountId, period: str, body: InstallmentIn) -> Any:
+        """账单分期 quote: the schedule, nothing changed."""
+        return billing.quote_bill_installments(system, account_id, period, body.term, body.amount)
+
+    @r.post("/accounts/{account_id}/bills/{period}/installments", status_code=201, response_model=PlanOut,
+            tags=["installments"])
+    def convert_bill(account_id: AccountId, period: str, body: InstallmentIn, idempotency_key: IdemKey = None) -> Any:
+        return _outcome(billing.create_bill_installments(system, account_id, period, body.term, idempotency_key,
+                                                         body.amount), PlanOut)
+
+    @r.post("/purchases/{purchase_id}/installment-quotes", response_model=ScheduleOut, tags=["installments"])
+    def quote_purchase(purchase_id: PurchaseId, body: InstallmentIn) -> Any:
+        """交易分期 quote: the schedule, nothing changed."""
+        return billing.quote_purchase_installments(system, purchase_id, body.term, body.amount)
+
+    @r.post("/purchases/{purchase_id}/installments", status_code=201, response_model=PlanOut, tags=["installments"])
+    def convert_purchase(purchase_id: PurchaseId, body: InstallmentIn, idempotency_key: IdemKey = None) -> Any:
+        return _outcome(billing.create_purchase_installments(system, purchase_id, body.term, idempotency_key,
+                                                             body.amount), PlanOut)
+
+    @r.get("/accounts/{account_id}/installments", response_model=list[PlanOut], tags=["installments"])
+    def list_plans(account_id: AccountId) -> Any:
+        return billing.list_plans(system, account_id)
+
+    @r.get("/installments/{plan_id}", response_model=PlanOut, tags=["installments"])
+    def get_plan(plan_id: PlanId) -> Any:
+        return billing.get_plan(system, plan_id)
+
+    @r.post("/installments/{plan_id}/early-repayment-quote", response_model=EarlyRepaymentOut, tags=["installments"])
+    def quote_early(plan_id: PlanId) -> Any:
+        """提前还款 quote: what repaying the rest of the plan now costs."""
+        return billing.quote_early_repayment(system, plan_id)
+
+    @r.post("/installments/{plan_id}/early-repayment", status_code=201, response_model=EarlyRepaymentOut,
+            tags=["installments"])
+    def repay_early(plan_id: PlanId, idempotency_key: IdemKey = None) -> Any:
+        return _outcome(billing.repay_installments_early(system, plan_id, idempotency_key), EarlyRepaymentOut)
+
+    # --- admin: end-of-day job and credit bureau -----------------------------------------
+    @r.post("/admin/eod", response_model=EodOut, tags=["admin"])
+    def run_eod(body: EodIn) -> Any:
+        """Run the end-of-day job for ``date``, or for every day not run yet up to ``until``."""
+        return eod.run_eod(system, date=body.date, until=body.until).as_dict()
+
+    @r.get("/admin/eod", response_model=EodStatusOut, tags=["admin"])
+    def eod_status() -> Any:
+        return eod.status(system)
+
+    @r.get("/admin/bureau/{month}", response_class=PlainTextResponse, tags=["admin"])
+    def bureau_file(month: str) -> Any:
+        """The month's credit-bureau file (format version 1, see docs/billing.md)."""
+        return PlainTextResponse(bureau.export(system, month), media_type="text/plain; charset=utf-8")
+
+    @r.get("/admin/bureau/{month}/records", response_model=list[BureauRecordOut], tags=["admin"])
+    def bureau_records(month: str) -> Any:
+        return bureau.records(system, month)
+
+    @r.post("/admin/bureau/{month}/corrections", status_code=201, response_model=BureauRecordOut, tags=["admin"])
+    def bureau_correct(month: str, body: BureauCorrectionIn) -> Any:
+        """A corrected record: it supersedes the line's current record of the month."""
+        changes = body.changes.model_dump(exclude_none=True)
+        return bureau.correct_record(system, body.account_id, month, reason=body.reason, changes=changes)
+
+    return r

@@ -1,0 +1,37 @@
+"""What every router of the HTTP API shares: typed path ids, the idempotency header and the
+response of a money-moving use case."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Header, Path
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from huabei.platform.idempotency import Outcome
+
+#: The largest id a BIGINT column holds.
+MAX_ID = 2**63 - 1
+
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Required on every money-moving POST")]
+
+#: Path ids are BIGINT in the database: one outside 1..2^63-1 cannot name a row (and SQLite
+#: cannot even bind it), so it is the 404 of an unknown id — never a database overflow, a 500.
+AccountId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PurchaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
+RestrictionId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PlanId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+#: A path id that fails validation is the 404 of its kind (``api.app`` turns it into the error).
+NOT_FOUND_BY_PATH_PARAM = {"account_id": "account_not_found", "purchase_id": "purchase_not_found",
+                           "restriction_id": "restriction_not_found", "user_id": "user_not_found",
+                           "plan_id": "installment_plan_not_found"}
+
+
+def outcome_response(outcome: Outcome, model: type[BaseModel]) -> JSONResponse:
+    """A use case's outcome as JSON through its response model; a replayed idempotent request
+    says so in ``Idempotent-Replayed``."""
+    body = model.model_validate(outcome.body).model_dump(mode="json")
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(status_code=outcome.status, content=body, headers=headers)

@@ -1,0 +1,280 @@
+"""Request and response bodies of the HTTP API.
+
+Money crosses the edge as a JSON string of yuan with at most two decimals
+(``"88.80"``); inside it is integer fen. :data:`YuanIn` parses (a JSON number is
+refused with ``invalid_amount``), :data:`Yuan` formats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+from huabei.money import AmountError, format_yuan, parse_yuan
+
+_YUAN_SCHEMA = {"type": "string", "pattern": r"^(0|[1-9][0-9]*)(\.[0-9]{1,2})?$", "examples": ["88.80"]}
+
+
+def _parse_amount(v: object) -> int:
+    try:
+        return parse_yuan(v)
+    except AmountError as e:
+        raise PydanticCustomError("invalid_amount", e.detail) from None
+
+
+def _parse_limit(v: object) -> int:
+    try:
+        return parse_yuan(v, allow_zero=True)
+    except AmountError as e:
+        raise PydanticCustomError("invalid_amount", e.detail) from None
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _parse_date(v: object) -> dt.date:
+    """Only ``"YYYY-MM-DD"``: no Unix timestamps (a JSON number), no datetimes."""
+    if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+        return v
+    if not isinstance(v, str) or not _ISO_DATE.fullmatch(v):
+        raise PydanticCustomError("invalid_date", "a date must be a string written as YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(v)
+    except ValueError:
+        raise PydanticCustomError("invalid_date", "not a calendar date") from None
+
+
+#: A calendar date in the API: the JSON string ``"YYYY-MM-DD"``.
+IsoDate = Annotated[dt.date, BeforeValidator(_parse_date)]
+
+YuanIn = Annotated[int, BeforeValidator(_parse_amount), WithJsonSchema(_YUAN_SCHEMA)]
+YuanLimitIn = Annotated[int, BeforeValidator(_parse_limit), WithJsonSchema(_YUAN_SCHEMA)]
+Yuan = Annotated[int, PlainSerializer(format_yuan, return_type=str), WithJsonSchema(_YUAN_SCHEMA)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+# --- users and accounts -----------------------------------------------------------
+
+class Profile(_In):
+    """Optional profile fields (个人资料); completeness feeds the credit score."""
+
+    education: Literal["none", "secondary", "college", "bachelor", "master", "doctorate"] | None = None
+    occupation: str | None = Field(default=None, max_length=100)
+    email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
+    address: str | None = Field(default=None, max_length=300)
+    employer: str | None = Field(default=None, max_length=200)
+    id_document_expires_on: IsoDate | None = None
+    bank_card_bound: StrictBool | None = None
+    vehicle: StrictBool | None = None
+
+
+class UserIn(_In):
+    user_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    name: str = Field(min_length=1, max_length=200)
+    phone: str = Field(pattern=r"^\+?[0-9]{5,20}$")
+    real_name_verified: StrictBool
+    profile: Profile | None = None
+
+
+class UserOut(_Out):
+    user_id: str
+    name: str
+    phone: str
+    real_name_verified: bool
+    profile: dict[str, Any]
+    created_on: dt.date
+    account_id: int | None = None
+
+
+class AccountIn(_In):
+    """Open a credit line (开通). Without ``base_limit`` the automatic decision runs (score,
+    real name, record) and grants the policy's limit, or refuses with ``not_eligible``."""
+
+    user_id: str = Field(min_length=1, max_length=64)
+    base_limit: YuanLimitIn | None = None
+
+
+class RestrictionOut(_Out):
+    restriction_id: int
+    cause: str
+    active: bool
+    evidence: dict[str, Any]
+    note: str | None
+    placed_on: dt.date
+    placed_by: str
+    lifts_on: dt.date | None
+    lifted_on: dt.date | None
+    lift_reason: str | None
+    message: str | None = None
+    message_zh: str | None = None
+    remedy: str | None = None
+    remedy_zh: str | None = None
+
+
+class AccountOut(_Out):
+    account_id: int
+    user_id: str
+    status: Literal["active", "frozen", "overdue", "closed"]
+    base_limit: Yuan
+    temporary_limit: Yuan
+    temporary_limit_expires_on: dt.date | None
+    total_limit: Yuan
+    used: Yuan
+    available: Yuan
+    credit_balance: Yuan
+    due_day: int
+    opened_on: dt.date
+    restrictions: list[RestrictionOut]
+    as_of: dt.date
+
+
+class BaseLimitIn(_In):
+    base_limit: YuanLimitIn
+
+
+class TemporaryLimitIn(_In):
+    amount: YuanIn
+    expires_on: IsoDate
+
+
+# --- money movements --------------------------------------------------------------
+
+class PurchaseIn(_In):
+    amount: YuanIn
+    merchant_id: str = Field(min_length=1, max_length=64)
+    merchant_category: str = Field(min_length=1, max_length=32)
+    channel: Literal["online", "offline"]
+
+
+class PurchaseOut(_Out):
+    purchase_id: int
+    account_id: int
+    amount: Yuan
+    available: Yuan
+    status: str
+    business_date: dt.date
+
+
+class AmountIn(_In):
+    amount: YuanIn
+
+
+class RefundOut(_Out):
+    refund_id: int
+    purchase_id: int
+    account_id: int
+    amount: Yuan
+    refunded_total: Yuan
+    to_credit_balance: Yuan
+    available: Yuan
+    business_date: dt.date
+
+
+class RepaymentOut(_Out):
+    repayment_id: int
+    account_id: int
+    amount: Yuan
+    allocation: dict[str, Yuan]
+    owed: Yuan
+    available: Yuan
+    business_date: dt.date
+
+
+# --- history ----------------------------------------------------------------------
+
+class TransactionOut(_Out):
+    transaction_id: int
+    type: str
+    amount: Yuan
+    ref_id: int | None
+    memo: str | None
+    business_date: dt.date
+    created_at: str | None
+
+
+class PostingOut(_Out):
+    posting_id: int
+    entry_id: int
+    ledger_account: str
+    amount: Yuan
+    business_date: dt.date
+
+
+class TransactionPage(_Out):
+    data: list[TransactionOut]
+    has_more: bool
+    next_cursor: int | None
+
+
+class PostingPage(_Out):
+    data: list[PostingOut]
+    has_more: bool
+    next_cursor: int | None
+
+
+# --- restrictions and admin -------------------------------------------------------
+
+class RestrictionIn(_In):
+    cause: str = Field(min_length=1, max_length=64)
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    note: str | None = Field(default=None, max_length=2000)
+    lifts_on: IsoDate | None = None
+
+
+class LiftIn(_In):
+    reason: str = Field(default="lifted_by_agent", min_length=1, max_length=64)
+
+
+class ClockIn(_In):
+    date: IsoDate
+
+
+class ClockOut(_Out):
+    business_date: dt.date
+    mode: str
+
+
+class LedgerFinding(_Out):
+    invariant: str
+    detail: str
+    credit_account_id: int | None = None
+    entry_id: int | None = None
+
+
+class LedgerCheckOut(_Out):
+    ok: bool
+    entries: int
+    postings: int
+    accounts: int
+    findings: list[LedgerFinding]
+
+
+class ErrorDetail(_Out):
+    code: str
+    message: str
+    message_zh: str
+    remedy: str | None = None
+    remedy_zh: str | None = None
+
+
+class ErrorOut(_Out):
+    error: ErrorDetail

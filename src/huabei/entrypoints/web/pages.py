@@ -1,0 +1,161 @@
+"""Server-rendered web pages: an overview of credit lines and one line's page.
+
+Deliberately small: the customer view, agent console and access control come with
+the web-pages issue. Text comes from the same catalogs as the API (``?lang=zh``).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import HTMLResponse
+
+from huabei import reasons
+from huabei.billing import service as billing
+from huabei.errors import HuabeiError
+from huabei.i18n import N_, normalise_locale, translate
+from huabei.lines import queries
+from huabei.lines import service as accounts
+from huabei.money import format_yuan
+from huabei.platform import admin
+from huabei.platform.unit_of_work import Huabei
+from huabei.scoring import service as scoring
+
+_CSS = """
+body{font-family:system-ui,"PingFang SC","Noto Sans CJK SC",sans-serif;margin:2rem auto;max-width:60rem;color:#1a1a1a}
+table{border-collapse:collapse;width:100%}td,th{padding:.4rem .6rem;border-bottom:1px solid #ddd;text-align:left}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}.frozen{color:#b00020}.muted{color:#666}
+.overdue{color:#b00020}.paid{color:#2e7d32}
+.card{border:1px solid #ddd;border-radius:8px;padding:1rem;margin:1rem 0}
+"""
+
+T_TITLE = N_("Huabei credit lines")
+T_BUSINESS_DATE = N_("Business date")
+T_ACCOUNT = N_("Credit line")
+T_USER = N_("User")
+T_STATUS = N_("Status")
+T_TOTAL = N_("Total limit")
+T_USED = N_("Used")
+T_AVAILABLE = N_("Available")
+T_BASE = N_("Base limit")
+T_TEMP = N_("Temporary limit")
+T_UNTIL = N_("until")
+T_RESTRICTIONS = N_("Restrictions")
+T_NONE = N_("None")
+T_WHAT_TO_DO = N_("What you can do")
+T_API = N_("API documentation")
+T_STATUS_NAMES = {"active": N_("active"), "frozen": N_("frozen"), "overdue": N_("overdue"), "closed": N_("closed")}
+T_SCORE = N_("Credit score")
+T_SCORE_AS_OF = N_("as of")
+T_HELD_DOWN = N_("What held the score down")
+T_BILLS = N_("Bills")
+T_PERIOD = N_("Bill")
+T_DUE_DATE = N_("Due date")
+T_TOTAL_DUE = N_("Total due")
+T_MINIMUM_DUE = N_("Minimum due")
+T_UNPAID = N_("Unpaid")
+T_NO_BILLS = N_("No bill yet.")
+T_BILL_STATUS = {"open": N_("open"), "paid": N_("paid"), "overdue": N_("overdue")}
+T_DIMENSIONS = {"credit_history": N_("credit history"), "behaviour": N_("behaviour"),
+                "capacity": N_("repayment capacity"), "identity": N_("identity"), "connections": N_("connections")}
+
+
+def _page(title: str, body: str, lang: str) -> HTMLResponse:
+    html_lang = "zh-CN" if lang == "zh_CN" else "en"
+    other = "en" if lang == "zh_CN" else "zh"
+    return HTMLResponse(
+        f"<!doctype html><html lang='{html_lang}'><head><meta charset='utf-8'><title>{escape(title)}</title>"
+        f"<style>{_CSS}</style></head><body>{body}"
+        f"<p class='muted'><a href='?lang={other}'>{'English' if other == 'en' else '中文'}</a> · "
+        f"<a href='/docs'>{escape(translate(T_API, lang))}</a></p></body></html>"
+    )
+
+
+def router(system: Huabei) -> APIRouter:
+    r = APIRouter(include_in_schema=False)
+
+    @r.get("/", response_class=HTMLResponse)
+    def overview(lang: str | None = Query(default=None)) -> HTMLResponse:
+        loc = normalise_locale(lang)
+        _ = lambda m: escape(translate(m, loc))  # noqa: E731
+        page = queries.list_accounts(system, limit=100)
+        rows = "".join(
+            f"<tr><td><a href='/accounts/{a['account_id']}?lang={loc}'>{a['account_id']}</a></td>"
+            f"<td>{escape(a['user_id'])}</td><td class='{a['status']}'>{_(T_STATUS_NAMES[a['status']])}</td>"
+            f"<td class='num'>{format_yuan(a['total_limit'])}</td><td class='num'>{format_yuan(a['used'])}</td>"
+            f"<td class='num'>{format_yuan(a['available'])}</td></tr>"
+            for a in page["data"]
+        )
+        body = (f"<h1>{_(T_TITLE)}</h1><p>{_(T_BUSINESS_DATE)}: {admin.business_date(system).isoformat()}</p>"
+                f"<table><tr><th>{_(T_ACCOUNT)}</th><th>{_(T_USER)}</th><th>{_(T_STATUS)}</th>"
+                f"<th class='num'>{_(T_TOTAL)}</th><th class='num'>{_(T_USED)}</th><th class='num'>{_(T_AVAILABLE)}</th>"
+                f"</tr>{rows}</table>")
+        return _page(translate(T_TITLE, loc), body, loc)
+
+    @r.get("/accounts/{account_id}", response_class=HTMLResponse)
+    def account_page(account_id: Annotated[int, Path(ge=1, le=2**63 - 1)], lang: str | None = Query(default=None)) -> HTMLResponse:
+        loc = normalise_locale(lang)
+        _ = lambda m: escape(translate(m, loc))  # noqa: E731
+        try:
+            a = accounts.account_view(system, account_id)
+        except HuabeiError as e:
+            return HTMLResponse(f"<p>{escape(reasons.message(e.code, loc, **e.params))}</p>", status_code=e.http_status)
+        restr = "".join(_restriction_card(x, loc) for x in a["restrictions"]) or f"<p>{_(T_NONE)}</p>"
+        temp = ""
+        if a["temporary_limit"]:
+            temp = f" ({_(T_UNTIL)} {a['temporary_limit_expires_on']})"
+        body = (f"<h1>{_(T_ACCOUNT)} {a['account_id']}</h1>"
+                f"<p>{_(T_USER)}: {escape(a['user_id'])} · {_(T_STATUS)}: "
+                f"<span class='{a['status']}'>{_(T_STATUS_NAMES[a['status']])}</span></p>"
+                f"<table><tr><td>{_(T_BASE)}</td><td class='num'>{format_yuan(a['base_limit'])}</td></tr>"
+                f"<tr><td>{_(T_TEMP)}{temp}</td><td class='num'>{format_yuan(a['temporary_limit'])}</td></tr>"
+                f"<tr><td>{_(T_TOTAL)}</td><td class='num'>{format_yuan(a['total_limit'])}</td></tr>"
+                f"<tr><td>{_(T_USED)}</td><td class='num'>{format_yuan(a['used'])}</td></tr>"
+                f"<tr><td><b>{_(T_AVAILABLE)}</b></td><td class='num'><b>{format_yuan(a['available'])}</b></td></tr>"
+                f"</table><h2>{_(T_RESTRICTIONS)}</h2>{restr}"
+                f"{_score_section(system, a['user_id'], loc)}{_bills_section(system, account_id, loc)}")
+        return _page(f"{translate(T_ACCOUNT, loc)} {account_id}", body, loc)
+
+    return r
+
+
+def _score_section(system: Huabei, user_id: str, loc: str) -> str:
+    """信用分: the latest score, its five dimensions and what held it down."""
+    _ = lambda m: escape(translate(m, loc))  # noqa: E731
+    try:
+        sc = scoring.get_score(system, user_id)
+    except HuabeiError:
+        return ""
+    zh = loc == "zh_CN"
+    dims = "".join(f"<tr><td>{_(T_DIMENSIONS[d['dimension']])}</td>"
+                   f"<td class='num'>{d['points']} / {d['max_points']}</td></tr>" for d in sc["dimensions"])
+    held = "".join(f"<li>{escape((r['message_zh'] if zh else r['message']) or r['code'])}</li>"
+                   for r in sc["reasons"])
+    held = f"<p>{_(T_HELD_DOWN)}:</p><ul>{held}</ul>" if held else ""
+    band = sc["band_zh"] if zh else sc["band"]
+    return (f"<h2>{_(T_SCORE)}</h2><p><b>{sc['score']}</b> · {escape(band)} "
+            f"<span class='muted'>({_(T_SCORE_AS_OF)} {sc['as_of']})</span></p><table>{dims}</table>{held}")
+
+
+def _bills_section(system: Huabei, account_id: int, loc: str) -> str:
+    """账单: every closed bill, newest first."""
+    _ = lambda m: escape(translate(m, loc))  # noqa: E731
+    bills = billing.list_bills(system, account_id)
+    if not bills:
+        return f"<h2>{_(T_BILLS)}</h2><p>{_(T_NO_BILLS)}</p>"
+    rows = "".join(
+        f"<tr><td>{escape(b['period'])}</td><td>{b['due_date']}</td>"
+        f"<td class='num'>{format_yuan(b['total_due'])}</td><td class='num'>{format_yuan(b['minimum_due'])}</td>"
+        f"<td class='num'>{format_yuan(b['unpaid'])}</td>"
+        f"<td class='{b['status']}'>{_(T_BILL_STATUS.get(b['status'], b['status']))}</td></tr>" for b in bills)
+    return (f"<h2>{_(T_BILLS)}</h2><table><tr><th>{_(T_PERIOD)}</th><th>{_(T_DUE_DATE)}</th>"
+            f"<th class='num'>{_(T_TOTAL_DUE)}</th><th class='num'>{_(T_MINIMUM_DUE)}</th>"
+            f"<th class='num'>{_(T_UNPAID)}</th><th>{_(T_STATUS)}</th></tr>{rows}</table>")
+
+
+def _restriction_card(x: dict[str, Any], loc: str) -> str:
+    e = reasons.explain(x["cause"], loc, **reasons.cause_params(x["cause"], x.get("note"), x.get("evidence")))
+    remedy = f"<p><b>{escape(translate(T_WHAT_TO_DO, loc))}:</b> {escape(e['remedy'])}</p>" if e["remedy"] else ""
+    return f"<div class='card frozen'><p>{escape(e['message'] or x['cause'])}</p>{remedy}</div>"

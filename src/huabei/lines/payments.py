@@ -1,0 +1,167 @@
+"""Use cases that move money: purchases (消费), refunds (退款) and repayments (还款).
+
+Each runs in one transaction under an idempotency key (see ``idempotency.py``).
+"""
+
+from __future__ import annotations
+
+from huabei import errors, reasons
+from huabei.billing import service as billing
+from huabei.errors import HuabeiError
+from huabei.ledger import rules as ledger
+from huabei.ledger.rules import LedgerAccount
+from huabei.lines.purchase_rules import (
+    PurchaseRequest,
+    check_purchase,
+    explain_failed_debit,
+)
+from huabei.money import format_yuan
+from huabei.platform.idempotency import Outcome, run_idempotent
+from huabei.platform.unit_of_work import Huabei, UnitOfWork
+from huabei.restrictions.service import refresh_block
+
+
+def authorise_purchase(system: Huabei, req: PurchaseRequest, idempotency_key: str | None) -> Outcome:
+    """Authorise a consumption purchase: 201 with purchase_id and the new available
+    limit, or a 402 decline with a stable code. A decline writes only its audit record."""
+    request = {"account_id": req.account_id, "amount": req.amount, "merchant_id": req.merchant_id,
+               "merchant_category": req.merchant_category, "channel": req.channel.value}
+
+    def work(uow: UnitOfWork) -> Outcome:
+        check_purchase(req, uow.terms)
+        today = uow.today()
+        debit = uow.accounts.try_debit_detail(req.account_id, req.amount, today)
+        if debit is None:
+            raise _explain_decline(uow, req)
+        available = debit.available
+        now = uow.now()
+        purchase_id = uow.purchases.add(account_id=req.account_id, amount=req.amount, merchant_id=req.merchant_id,
+                                        merchant_category=req.merchant_category, channel=req.channel.value,
+                                        business_date=today, created_at=now,
+                                        on_temporary_limit=debit.on_temporary_limit)
+        uow.ledger.post(ledger.purchase_entry(req.account_id, req.merchant_id, req.amount, today, purchase_id), now)
+        return Outcome(201, {"purchase_id": purchase_id, "account_id": req.account_id, "amount": req.amount,
+                             "available": available, "business_date": today.isoformat(), "status": "approved"})
+
+    def audit(uow: UnitOfWork, e: HuabeiError) -> None:
+        if uow.accounts.get(req.account_id) is None:
+            return
+        uow.purchases.add_decline(account_id=req.account_id, amount=req.amount, merchant_id=req.merchant_id,
+                                  merchant_category=req.merchant_category, channel=req.channel.value, code=e.code,
+                                  business_date=uow.today(), created_at=uow.now())
+
+    return run_idempotent(system, "purchase", idempotency_key, request, work, on_refusal=audit)
+
+
+def _explain_decline(uow: UnitOfWork, req: PurchaseRequest) -> HuabeiError:
+    line = uow.accounts.get(req.account_id)
+    if line is None:
+        return errors.not_found("account_not_found", account_id=req.account_id)
+    cause = line.block_code.split(":", 1)[1] if line.block_code and ":" in line.block_code else None
+    e = explain_failed_debit(state=line.state.value, block_code=line.block_code, block_cause=cause,
+                             amount=req.amount, available=line.available(uow.today()))
+    if cause is not None:  # the leading restriction's note/evidence fill its cause's text
+        lead = next((r for r in uow.restrictions.active(req.account_id) if r.cause == cause), None)
+        if lead is not None:
+            e.params.update(reasons.cause_params(cause, lead.note, lead.evidence))
+    return e
+
+
+def refund_purchase(system: Huabei, purchase_id: int, amount: int, idempotency_key: str | None) -> Outcome:
+    """Full or partial refund, never more than what remains of the purchase. It restores
+    the limit; what exceeds the principal still owed becomes a credit balance (溢缴款).
+    Against bills (docs/billing.md): it pays principal — the bill holding the purchase
+    first, or the unbilled principal while the purchase is not billed yet — and a credit
+    balance left over pays what the bills still owe at once."""
+
+    def work(uow: UnitOfWork) -> Outcome:
+        p = uow.purchases.get(purchase_id)
+        if p is None:
+            raise errors.not_found("purchase_not_found", purchase_id=purchase_id)
+        billing.require_eod_current(uow)
+        if not uow.purchases.try_refund(purchase_id, amount):
+            raise errors.unprocessable("refund_exceeds_purchase", refundable=format_yuan(p.amount - p.refunded))
+        pos = billing.position(uow, p.account_id)
+        own = uow.billing.bill_of_activity(p.account_id, p.business_date)
+        app = billing.plan_refund(pos, amount, p.business_date, own.period if own is not None else None)
+        to_principal = app.principal()
+        to_credit = amount - to_principal
+        today, now = uow.today(), uow.now()
+        refund_id = uow.purchases.add_refund(purchase_id=purchase_id, account_id=p.account_id, amount=amount,
+                                             to_principal=to_principal, to_credit=to_credit, business_date=today,
+                                             created_at=now)
+        uow.ledger.post(ledger.refund_entry(p.account_id, p.merchant_id, to_principal, to_credit, today, refund_id), now)
+        billing.apply_application(uow, pos, app, "refund", refund_id, refund_id)
+        refresh_block(uow, p.account_id)
+        uow.events.add("RefundIssued", account_id=p.account_id,
+                       payload={"purchase_id": purchase_id, "refund_id": refund_id, "amount": amount,
+                                "to_credit": to_credit}, business_date=today, now=now)
+        after = uow.accounts.get(p.account_id)
+        assert after is not None
+        return Outcome(201, {"refund_id": refund_id, "purchase_id": purchase_id, "account_id": p.account_id,
+                             "amount": amount, "refunded_total": p.refunded + amount,
+                             "to_credit_balance": to_credit, "available": after.available(today),
+                             "business_date": today.isoformat()})
+
+    return run_idempotent(system, "refund", idempotency_key, {"purchase_id": purchase_id, "amount": amount}, work)
+
+
+def owed(uow: UnitOfWork, account_id: int) -> dict[LedgerAccount, int]:
+    """What the user owes, by customer ledger account (billed and not yet billed)."""
+    pos = billing.position(uow, account_id)
+    out = {LedgerAccount.CUSTOMER_PRINCIPAL: pos.line.used,
+           LedgerAccount.CUSTOMER_FEE: sum(b["unpaid_fee"] for b in pos.bills),
+           LedgerAccount.CUSTOMER_INTEREST: sum(b["unpaid_interest"] for b in pos.bills) + pos.unbilled_interest,
+           LedgerAccount.CUSTOMER_PENALTY: sum(b["unpaid_penalty"] for b in pos.bills) + pos.unbilled_penalty}
+    return {k: v for k, v in out.items() if v}
+
+
+def repay(system: Huabei, account_id: int, amount: int, idempotency_key: str | None) -> Outcome:
+    """还款: any amount up to what is owed; restores the limit. Allocated across bills in
+    the documented order (overdue before current; penalty, interest, fees, principal; oldest
+    first), then to the principal not billed yet, the rest kept as a credit balance
+    (``huabei.billing.service``); the allocation is recorded on the bills."""
+
+    def work(uow: UnitOfWork) -> Outcome:
+        billing.require_eod_current(uow)
+        pos = billing.position(uow, account_id)
+        total_owed = pos.owed
+        if total_owed <= 0:
+            raise errors.unprocessable("nothing_owed")
+        if amount > total_owed:
+            raise errors.unprocessable("repayment_exceeds_balance", owed=format_yuan(total_owed))
+        app = billing.plan_repayment(pos, amount)
+        allocation = app.ledger_allocation()
+        today, now = uow.today(), uow.now()
+        repayment_id = uow.repayments.add(account_id=account_id, amount=amount,
+                                          allocation={k.value: v for k, v in allocation.items()},
+                                          business_date=today, created_at=now)
+        uow.ledger.post(ledger.repayment_entry(account_id, allocation, today, repayment_id), now)
+        billing.apply_application(uow, pos, app, "repayment", repayment_id, repayment_id)
+        refresh_block(uow, account_id)
+        uow.events.add("RepaymentReceived", account_id=account_id,
+                       payload={"repayment_id": repayment_id, "amount": amount,
+                                "bills": billing.allocation_view(app)}, business_date=today, now=now)
+        line = uow.accounts.get(account_id)
+        assert line is not None
+        return Outcome(201, {"repayment_id": repayment_id, "account_id": account_id, "amount": amount,
+                             "allocation": {k.value: v for k, v in allocation.items()},
+                             "bills": billing.allocation_view(app),
+                             "owed": total_owed - amount, "available": line.available(today),
+                             "business_date": today.isoformat()})
+
+    return run_idempotent(system, "repayment", idempotency_key, {"account_id": account_id, "amount": amount}, work)
+
+
+def allocate_in_order(amount: int, dues: dict[LedgerAccount, int]) -> dict[LedgerAccount, int]:
+    """Pay penalty, then interest, then fees, then principal."""
+    order = (LedgerAccount.CUSTOMER_PENALTY, LedgerAccount.CUSTOMER_INTEREST, LedgerAccount.CUSTOMER_FEE,
+             LedgerAccount.CUSTOMER_PRINCIPAL)
+    out: dict[LedgerAccount, int] = {}
+    left = amount
+    for acct in order:
+        take = min(left, dues.get(acct, 0))
+        if take:
+            out[acct] = take
+            left -= take
+    return out

@@ -1,0 +1,197 @@
+"""Repositories of credit lines: users, lines, purchases, refunds, repayments, limit changes.
+
+Hot-path rule: the available-limit check and the debit are one conditional UPDATE
+(:meth:`AccountRepository.try_debit`), never read-then-write in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Date,
+    bindparam,
+    case,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.exc import CompileError
+
+from huabei.lines import tables as t
+from huabei.lines.rules import AccountState, CreditLine
+
+
+@dataclass(frozen=True)
+class Debit:
+    """An approved debit: the available limit left, and the part on the temporary limit."""
+
+    available: int
+    on_temporary_limit: int
+
+
+# --- hot-path statements (purchase authorisation) ---------------------------------------
+# Built once, executed with a parameter dict: SQLAlchemy then finds the compiled form from the
+# statement's memoised cache key instead of rebuilding and coercing the statement (and every
+# value in it) on each call. The SQL sent is the same as building them per call; only the bind
+# names differ. Bind names must not clash with the column names of the table being updated.
+_ca = t.credit_accounts.c
+
+
+def temporary_limit_in_force(today: Any) -> Any:
+    """SQL of :func:`huabei.lines.rules.temporary_limit_on` over ``credit_accounts``: the
+    temporary limit counts on the days before its expiry date, else 0. ``today`` is a date or
+    a bound parameter. Every statement that needs a line's total limit uses this one form."""
+    a = t.credit_accounts.c
+    return case((a.temporary_limit_expires_on > today, a.temporary_limit), else_=0)
+
+
+_debit_temp = temporary_limit_in_force(bindparam("debit_today", type_=Date))
+_debit_amount = bindparam("debit_amount", type_=BigInteger)
+_TRY_DEBIT = (
+    update(t.credit_accounts)
+    .where(_ca.account_id == bindparam("debit_account_id", type_=_ca.account_id.type), _ca.state == "open",
+           _ca.block_code.is_(None), _ca.used + _debit_amount <= _ca.base_limit + _debit_temp)
+    .values(used=_ca.used + _debit_amount)
+    .returning(_ca.base_limit + _debit_temp - _ca.used, _ca.used, _ca.base_limit)
+)
+_PURCHASE_ADD = insert(t.purchases).returning(t.purchases.c.purchase_id)
+_PURCHASE_COLUMNS = frozenset(t.purchases.c.keys())
+del _ca
+
+
+def _row_to_line(r: Any) -> CreditLine:
+    return CreditLine(
+        account_id=r.account_id, user_id=r.user_id, state=AccountState(r.state),
+        base_limit=r.base_limit, temporary_limit=r.temporary_limit,
+        temporary_limit_expires_on=r.temporary_limit_expires_on, used=r.used,
+        credit_balance=r.credit_balance, block_code=r.block_code, due_day=r.due_day,
+        opened_on=r.opened_on,
+    )
+
+
+class UserRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def exists(self, user_id: str) -> bool:
+        return self.conn.execute(select(literal(1)).where(t.users.c.user_id == user_id)).first() is not None
+
+    def add(self, **values: Any) -> None:
+        self.conn.execute(insert(t.users).values(**values))
+
+    def get(self, user_id: str) -> Any:
+        return self.conn.execute(select(t.users).where(t.users.c.user_id == user_id)).first()
+
+
+class AccountRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add(self, **values: Any) -> int:
+        return self.conn.execute(insert(t.credit_accounts).values(**values).returning(t.credit_accounts.c.account_id)).scalar_one()
+
+    def get(self, account_id: int, *, for_update: bool = False) -> CreditLine | None:
+        q = select(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id)
+        if for_update:
+            q = q.with_for_update()
+        r = self.conn.execute(q).first()
+        return _row_to_line(r) if r else None
+
+    def ids(self, limit: int, starting_after: int | None = None) -> list[int]:
+        c = t.credit_accounts.c
+        q = select(c.account_id)
+        if starting_after is not None:
+            q = q.where(c.account_id < starting_after)
+        return list(self.conn.execute(q.order_by(c.account_id.desc()).limit(limit)).scalars())
+
+    def open_account_of(self, user_id: str) -> int | None:
+        c = t.credit_accounts.c
+        return self.conn.execute(select(c.account_id).where(c.user_id == user_id, c.state == "open")).scalar()
+
+    def try_debit(self, account_id: int, amount: int, today: dt.date) -> int | None:
+        """Atomically add ``amount`` to ``used`` if the line is open, unblocked and has
+        the available limit on ``today``. Returns the new available limit, or None
+        when no row matched (the caller explains why)."""
+        debit = self.try_debit_detail(account_id, amount, today)
+        return debit.available if debit is not None else None
+
+    def try_debit_detail(self, account_id: int, amount: int, today: dt.date) -> Debit | None:
+        """:meth:`try_debit`, also saying how much of ``amount`` fell on the temporary limit
+        (临时额度): what takes ``used`` above the base limit. The same single UPDATE."""
+        row = self.conn.execute(_TRY_DEBIT, {"debit_account_id": account_id, "debit_amount": amount,
+                                             "debit_today": today}).first()
+        if row is None:
+            return None
+        available, used, base = row
+        before = used - amount
+        return Debit(available=available, on_temporary_limit=max(0, used - max(base, before)))
+
+    def change_balances(self, account_id: int, *, used: int = 0, credit_balance: int = 0) -> None:
+        c = t.credit_accounts.c
+        self.conn.execute(update(t.credit_accounts).where(c.account_id == account_id)
+                          .values(used=c.used + used, credit_balance=c.credit_balance + credit_balance))
+
+    def set_base_limit(self, account_id: int, base_limit: int) -> None:
+        self.conn.execute(update(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id)
+                          .values(base_limit=base_limit))
+
+    def set_temporary_limit(self, account_id: int, amount: int, expires_on: dt.date | None) -> None:
+        self.conn.execute(update(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id)
+                          .values(temporary_limit=amount, temporary_limit_expires_on=expires_on))
+
+    def set_block_code(self, account_id: int, block_code: str | None) -> None:
+        self.conn.execute(update(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id)
+                          .values(block_code=block_code))
+
+
+class PurchaseRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add(self, **values: Any) -> int:
+        if not _PURCHASE_COLUMNS.issuperset(values):  # as insert().values(**values) would refuse them
+            raise CompileError("Unconsumed column names: " + ", ".join(sorted(set(values) - _PURCHASE_COLUMNS)))
+        return self.conn.execute(_PURCHASE_ADD, values).scalar_one()
+
+    def get(self, purchase_id: int) -> Any:
+        return self.conn.execute(select(t.purchases).where(t.purchases.c.purchase_id == purchase_id)).first()
+
+    def try_refund(self, purchase_id: int, amount: int) -> bool:
+        """Atomically record a refund if it keeps refunded ≤ amount."""
+        c = t.purchases.c
+        n = self.conn.execute(update(t.purchases)
+                              .where(c.purchase_id == purchase_id, c.refunded + amount <= c.amount)
+                              .values(refunded=c.refunded + amount)).rowcount
+        return n == 1
+
+    def add_refund(self, **values: Any) -> int:
+        return self.conn.execute(insert(t.refunds).values(**values).returning(t.refunds.c.refund_id)).scalar_one()
+
+    def add_decline(self, **values: Any) -> None:
+        self.conn.execute(insert(t.purchase_declines).values(**values))
+
+
+class RepaymentRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add(self, **values: Any) -> int:
+        return self.conn.execute(insert(t.repayments).values(**values).returning(t.repayments.c.repayment_id)).scalar_one()
+
+
+class LimitChangeRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add(self, **values: Any) -> int:
+        return self.conn.execute(insert(t.limit_changes).values(**values).returning(t.limit_changes.c.change_id)).scalar_one()
+
+    def for_account(self, account_id: int) -> list[Any]:
+        c = t.limit_changes.c
+        return list(self.conn.execute(select(t.limit_changes).where(c.account_id == account_id).order_by(c.change_id)))

@@ -1,0 +1,133 @@
+"""Tables of credit lines: users, lines (limits, used, block), purchases, declines, refunds,
+repayments and every limit change. All money columns are BIGINT fen."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    text,
+)
+
+from huabei.platform.tables import TS, Id, Money, metadata
+
+users = Table(
+    "users", metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("phone", String(32), nullable=False),
+    Column("real_name_verified", Boolean, nullable=False),
+    Column("profile", JSON, nullable=False),
+    Column("created_on", Date, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+credit_accounts = Table(
+    "credit_accounts", metadata,
+    Column("account_id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", String(64), ForeignKey("users.user_id"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("base_limit", Money, nullable=False),
+    Column("temporary_limit", Money, nullable=False, server_default=text("0")),
+    Column("temporary_limit_expires_on", Date, nullable=True),
+    Column("used", Money, nullable=False, server_default=text("0")),
+    Column("credit_balance", Money, nullable=False, server_default=text("0")),
+    # NULL when purchases are allowed; else the decline code ("account_overdue",
+    # "account_frozen:<cause>"). Kept in the same transaction as what causes it.
+    Column("block_code", String(64), nullable=True),
+    Column("due_day", Integer, nullable=False),
+    Column("opened_on", Date, nullable=False),
+    Column("closed_on", Date, nullable=True),
+    Column("created_at", TS, nullable=False),
+    CheckConstraint("base_limit >= 0", name="base_limit_non_negative"),
+    CheckConstraint("temporary_limit >= 0", name="temporary_limit_non_negative"),
+    CheckConstraint("used >= 0", name="used_non_negative"),
+    CheckConstraint("credit_balance >= 0", name="credit_balance_non_negative"),
+    CheckConstraint("state IN ('open', 'closed')", name="state_known"),
+)
+Index("uq_credit_accounts_one_open_per_user", credit_accounts.c.user_id, unique=True,
+      sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'"))
+
+purchases = Table(
+    "purchases", metadata,
+    Column("purchase_id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", BigInteger, ForeignKey("credit_accounts.account_id"), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("refunded", Money, nullable=False, server_default=text("0")),
+    Column("merchant_id", String(64), nullable=False),
+    Column("merchant_category", String(32), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("created_at", TS, nullable=False),
+    # the part of the amount spent on a temporary limit (临时额度): billed normally, never
+    # converted into installments (added by migration 0002_billing)
+    Column("on_temporary_limit", Money, nullable=False, server_default=text("0")),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint("refunded >= 0 AND refunded <= amount", name="refund_within_amount"),
+)
+Index("ix_purchases_account", purchases.c.account_id, purchases.c.purchase_id)
+
+purchase_declines = Table(
+    "purchase_declines", metadata,
+    Column("decline_id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", BigInteger, nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("merchant_id", String(64), nullable=False),
+    Column("merchant_category", String(32), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+Index("ix_purchase_declines_account", purchase_declines.c.account_id, purchase_declines.c.decline_id)
+
+refunds = Table(
+    "refunds", metadata,
+    Column("refund_id", Id, primary_key=True, autoincrement=True),
+    Column("purchase_id", BigInteger, ForeignKey("purchases.purchase_id"), nullable=False),
+    Column("account_id", BigInteger, ForeignKey("credit_accounts.account_id"), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("to_principal", Money, nullable=False),
+    Column("to_credit", Money, nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("created_at", TS, nullable=False),
+    CheckConstraint("amount > 0 AND amount = to_principal + to_credit", name="split_adds_up"),
+)
+Index("ix_refunds_purchase", refunds.c.purchase_id)
+
+repayments = Table(
+    "repayments", metadata,
+    Column("repayment_id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", BigInteger, ForeignKey("credit_accounts.account_id"), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("allocation", JSON, nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("created_at", TS, nullable=False),
+    CheckConstraint("amount > 0", name="amount_positive"),
+)
+Index("ix_repayments_account", repayments.c.account_id, repayments.c.repayment_id)
+
+limit_changes = Table(
+    "limit_changes", metadata,
+    Column("change_id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", BigInteger, ForeignKey("credit_accounts.account_id"), nullable=False),
+    Column("limit_kind", String(16), nullable=False),
+    Column("old_value", Money, nullable=False),
+    Column("new_value", Money, nullable=False),
+    Column("expires_on", Date, nullable=True),
+    Column("reasons", JSON, nullable=False),
+    Column("policy_version", String(32), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+Index("ix_limit_changes_account", limit_changes.c.account_id, limit_changes.c.change_id)

@@ -1,0 +1,48 @@
+"""The whole schema: every capability's tables on the one shared metadata.
+
+Alembic's environment, the tests and whole-book readers (the simulation's invariants and report,
+the benchmarks) use it; a capability uses its own ``tables`` module.
+"""
+
+from __future__ import annotations
+
+from huabei.batch.tables import eod_days, eod_runs
+from huabei.billing.tables import (
+    account_delinquency,
+    bill_accruals,
+    bill_allocations,
+    bill_lines,
+    bills,
+    bureau_records,
+    delinquency_months,
+    due_day_changes,
+    installment_periods,
+    installment_plans,
+)
+from huabei.ledger.tables import journal_entries, postings
+from huabei.limits.tables import campaign_enrolments, limit_raise_applications
+from huabei.lines.tables import (
+    credit_accounts,
+    limit_changes,
+    purchase_declines,
+    purchases,
+    refunds,
+    repayments,
+    users,
+)
+from huabei.platform.tables import (
+    business_clock,
+    domain_events,
+    idempotency_keys,
+    metadata,
+)
+from huabei.restrictions.tables import restrictions
+from huabei.scoring.tables import (
+    activity_events,
+    credit_scores,
+    user_contacts,
+    user_facts,
+    user_facts_current,
+)
+
+__all__ = ["metadata", "business_clock", "idempotency_keys", "domain_events", "users", "credit_accounts", "purchases", "purchase_declines", "refunds", "repayments", "limit_changes", "journal_entries", "postings", "restrictions", "bills", "bill_lines", "bill_allocations", "bill_accruals", "installment_plans", "installment_periods", "account_delinquency", "delinquency_months", "due_day_changes", "eod_runs", "eod_days", "bureau_records", "user_facts", "user_facts_current", "activity_events", "user_contacts", "credit_scores", "limit_raise_applications", "campaign_enrolments"]

@@ -1,0 +1,133 @@
+"""Unit of work: one database transaction per use case, with its repositories.
+
+``with system.uow() as uow: ...; uow.commit()`` — anything not committed is
+rolled back when the block ends, so a use case that fails half-way writes
+nothing. The business date is read once per unit of work, inside its
+transaction, from the database clock (simulated mode) or the wall clock
+(production).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import TracebackType
+
+from sqlalchemy import Engine
+
+from huabei.batch.repository import EodRepository
+from huabei.billing import repository as rb
+from huabei.clock import DEFAULT_TZ, SystemClock, at_business_date
+from huabei.config import ProductTerms, default_terms
+from huabei.ledger.repository import LedgerRepository
+from huabei.limits import repository as lim
+from huabei.lines import repository as lr
+from huabei.platform import repositories as r
+from huabei.platform.db import READONLY, make_engine
+from huabei.restrictions.repository import RestrictionRepository
+from huabei.scoring import repository as rs
+
+
+class ClockMode(StrEnum):
+    SIMULATED = "simulated"  # business date stored in the database (demo, tests)
+    SYSTEM = "system"  # wall clock (production)
+
+
+class UnitOfWork:
+    def __init__(self, system: "Huabei", readonly: bool = False):
+        self.system = system
+        self.readonly = readonly
+        self._today: dt.date | None = None
+
+    def __enter__(self) -> "UnitOfWork":
+        conn = self.system.engine.connect()
+        if self.readonly:
+            # one consistent snapshot for every read of the unit of work
+            opts = {READONLY: True}
+            if conn.dialect.name == "postgresql":
+                opts["isolation_level"] = "REPEATABLE READ"
+            conn = conn.execution_options(**opts)
+        self.conn = conn
+        self._tx = conn.begin()
+        self.clock = r.ClockRepository(conn)
+        self.users = lr.UserRepository(conn)
+        self.accounts = lr.AccountRepository(conn)
+        self.purchases = lr.PurchaseRepository(conn)
+        self.repayments = lr.RepaymentRepository(conn)
+        self.ledger = LedgerRepository(conn)
+        self.idempotency = r.IdempotencyRepository(conn)
+        self.restrictions = RestrictionRepository(conn)
+        self.limit_changes = lr.LimitChangeRepository(conn)
+        self.events = r.EventRepository(conn)
+        self.facts = rs.FactRepository(conn)
+        self.credit_record = rs.CreditRecordRepository(conn)
+        self.scores = rs.ScoreRepository(conn)
+        self.applications = lim.ApplicationRepository(conn)
+        self.enrolments = lim.EnrolmentRepository(conn)
+        self.limit_batch = lim.LimitBatchRepository(conn)
+        self.billing = rb.BillingRepository(conn)
+        self.installments = rb.InstallmentRepository(conn)
+        self.eod = EodRepository(conn)
+        self.bureau = rb.BureauRepository(conn)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self.conn.close()
+
+    def commit(self) -> None:
+        self._tx.commit()
+
+    @property
+    def terms(self) -> ProductTerms:
+        return self.system.terms
+
+    def as_of(self, day: dt.date) -> "UnitOfWork":
+        """Date this unit of work's business day ``day`` (the end-of-day job runs each of its
+        steps for the day it books, whatever the clock says by then)."""
+        self._today = day
+        return self
+
+    def today(self) -> dt.date:
+        if self._today is None:
+            if self.system.clock_mode is ClockMode.SIMULATED:
+                stored = self.clock.get()
+                self._today = stored if stored is not None else SystemClock(self.system.tz).today()
+            else:
+                self._today = SystemClock(self.system.tz).today()
+        return self._today
+
+    def now(self) -> dt.datetime:
+        if self.system.clock_mode is ClockMode.SIMULATED:
+            return at_business_date(self.today(), self.system.tz)
+        return SystemClock(self.system.tz).now()
+
+
+@dataclass
+class Huabei:
+    """The running system: an engine, the product terms and the clock mode.
+
+    Every entrypoint (HTTP, CLI, simulation, tests) builds one of these and passes
+    it to the service functions.
+    """
+
+    engine: Engine
+    terms: ProductTerms = field(default_factory=default_terms)
+    clock_mode: ClockMode = ClockMode.SIMULATED
+    tz: str = DEFAULT_TZ
+
+    def uow(self, readonly: bool = False) -> UnitOfWork:
+        return UnitOfWork(self, readonly=readonly)
+
+    @classmethod
+    def from_env(cls, url: str | None = None) -> "Huabei":
+        """``HUABEI_DATABASE_URL``, ``HUABEI_CONFIG`` and ``HUABEI_CLOCK`` (simulated|system)."""
+        mode = ClockMode(os.environ.get("HUABEI_CLOCK", ClockMode.SIMULATED.value))
+        terms = default_terms()
+        return cls(engine=make_engine(url), terms=terms, clock_mode=mode, tz=terms.timezone)

@@ -1,0 +1,85 @@
+"""Use cases: place and lift restrictions (冻结 / 解封).
+
+Placing or lifting a restriction recomputes the line's ``block_code`` in the same
+transaction, so the purchase path's atomic debit sees the freeze at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from huabei import errors
+from huabei.lines.service import restriction_view
+from huabei.platform.unit_of_work import Huabei, UnitOfWork
+from huabei.restrictions.causes import CAUSES, block_code_for, default_lift_date
+
+
+def place_restriction(system: Huabei, account_id: int, *, cause: str, evidence: dict[str, Any] | None = None,
+                      note: str | None = None, lifts_on: dt.date | None = None, actor: str = "operator") -> dict[str, Any]:
+    if cause not in CAUSES:
+        raise errors.invalid("invalid_request", detail=f"unknown restriction cause {cause!r}; one of {sorted(CAUSES)}")
+    with system.uow() as uow:
+        if uow.accounts.get(account_id, for_update=True) is None:
+            raise errors.not_found("account_not_found", account_id=account_id)
+        today = uow.today()
+        if lifts_on is not None and lifts_on <= today:
+            raise errors.invalid("invalid_date")
+        restriction_id = place(uow, account_id, cause, evidence or {}, note, lifts_on, actor)
+        uow.commit()
+        return restriction_view(uow.restrictions.get(restriction_id))
+
+
+def place(uow: UnitOfWork, account_id: int, cause: str, evidence: dict[str, Any], note: str | None,
+          lifts_on: dt.date | None, actor: str) -> int:
+    """Inside a unit of work (the risk engine calls this too)."""
+    today, now = uow.today(), uow.now()
+    lifts_on = lifts_on or default_lift_date(CAUSES[cause], today)
+    rid = uow.restrictions.add(account_id=account_id, cause=cause, active=True, evidence=evidence, note=note,
+                               placed_on=today, placed_by=actor, lifts_on=lifts_on, created_at=now)
+    refresh_block(uow, account_id)
+    uow.events.add("RestrictionPlaced", account_id=account_id,
+                   payload={"restriction_id": rid, "cause": cause, "evidence": evidence,
+                            "lifts_on": lifts_on.isoformat() if lifts_on else None},
+                   business_date=today, now=now)
+    return rid
+
+
+def lift_restriction(system: Huabei, restriction_id: int, *, reason: str = "lifted_by_agent",
+                     actor: str = "operator") -> dict[str, Any]:
+    with system.uow() as uow:
+        r = uow.restrictions.get(restriction_id)
+        if r is None or not r.active:
+            raise errors.not_found("restriction_not_found", restriction_id=restriction_id)
+        lift(uow, [(r.restriction_id, r.account_id, r.cause)], reason=reason, actor=actor)
+        uow.commit()
+        return restriction_view(uow.restrictions.get(restriction_id))
+
+
+def lift(uow: UnitOfWork, rows: list[tuple[int, int, str]], *, reason: str, actor: str) -> None:
+    today, now = uow.today(), uow.now()
+    uow.restrictions.lift([r[0] for r in rows], on=today, by=actor, reason=reason)
+    for account_id in sorted({r[1] for r in rows}):
+        refresh_block(uow, account_id)
+    for rid, account_id, cause in rows:
+        uow.events.add("RestrictionLifted", account_id=account_id,
+                       payload={"restriction_id": rid, "cause": cause, "reason": reason},
+                       business_date=today, now=now)
+
+
+def lift_due_restrictions(uow: UnitOfWork) -> int:
+    """Lift every restriction whose automatic lifting date has come (end-of-day step)."""
+    rows = [(r.restriction_id, r.account_id, r.cause) for r in uow.restrictions.due_to_lift(uow.today())]
+    if rows:
+        lift(uow, rows, reason="lifting_date_reached", actor="system")
+    return len(rows)
+
+
+def refresh_block(uow: UnitOfWork, account_id: int) -> None:
+    """Recompute the line's ``block_code``: a freeze (``account_frozen:<cause>``) outranks
+    ``account_overdue``, which blocks purchases while any bill is past due (overdue)."""
+    causes = [r.cause for r in uow.restrictions.active(account_id)]
+    code, _lead = block_code_for(causes)
+    if code is None and uow.billing.has_overdue(account_id):
+        code = "account_overdue"
+    uow.accounts.set_block_code(account_id, code)

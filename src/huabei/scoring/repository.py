@@ -1,0 +1,445 @@
+"""Repositories of the credit score and limit policy: every SQL statement of the scoring issue.
+
+Batch readers (``*_by_user``) are set-based: one aggregate query for the whole population
+(or for the users of ``user_ids``), never one query per user. They return plain tuples
+that :mod:`huabei.scoring.service` turns into numpy columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Date,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    delete,
+    distinct,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    true,
+    union_all,
+    update,
+)
+
+from huabei.limits import tables as tl
+from huabei.platform import schema as t
+from huabei.platform.sql import add_returning_id, bulk_insert, fetch_rows
+from huabei.scoring import tables as ts
+
+#: Domain-event types of the delinquency record (written by the billing engine).
+OVERDUE_EVENT_TYPES = ("BecameOverdue", "DelinquencyBucketChanged", "DelinquencyCured")
+
+
+def _in(column: Any, user_ids: Sequence[str] | None) -> Any:
+    return literal(True) if user_ids is None else column.in_(list(user_ids))
+
+
+def _for_users(column: Any, filtered: bool) -> Any:
+    """The user filter of a cached batch statement: ``IN :user_ids`` (an expanding bind) or none."""
+    return column.in_(bindparam("user_ids", expanding=True)) if filtered else true()
+
+
+def _params(user_ids: Sequence[str] | None, **values: Any) -> dict[str, Any]:
+    if user_ids is not None:
+        values["user_ids"] = list(user_ids)
+    return values
+
+
+_START = bindparam("start", type_=Date)
+_AS_OF = bindparam("as_of", type_=Date)
+
+
+@lru_cache(maxsize=None)
+def _users_stmt(filtered: bool) -> Any:
+    u = t.users.c
+    prof = u.profile
+    return (select(u.user_id, u.real_name_verified, u.phone,
+                   prof["education"].as_string().label("education"),
+                   prof["occupation"].as_string().label("occupation"),
+                   prof["employer"].as_string().label("employer"),
+                   prof["email"].as_string().label("email"),
+                   prof["address"].as_string().label("address"),
+                   prof["id_document_expires_on"].as_string().label("id_document_expires_on"),
+                   prof["bank_card_bound"].as_boolean().label("bank_card_bound"))
+            .where(_for_users(u.user_id, filtered)).order_by(u.user_id))
+
+
+@lru_cache(maxsize=None)
+def _current_facts_stmt(names: tuple[tuple[str, str], ...], filtered: bool) -> Any:
+    c = ts.user_facts_current.c
+    cols = [c.user_id]
+    for name, kind in names:
+        if kind == "int":
+            value: Any = c.value_int
+        elif kind == "bool":
+            value = case((c.value_bool.is_(True), 1), (c.value_bool.is_(False), 0), else_=null())
+        else:
+            value = c.value_text
+        cols.append(func.max(case((c.name == name, value), else_=null())).label(name))
+    cols.append(func.max(case((c.name == "credit_history_months", c.effective_on), else_=null()))
+                .label("credit_history_months__on"))
+    return select(*cols).where(_for_users(c.user_id, filtered)).group_by(c.user_id)
+
+
+@lru_cache(maxsize=None)
+def _activity_stmt(filtered: bool) -> Any:
+    p, a, e = t.purchases.c, t.credit_accounts.c, ts.activity_events.c
+    purchases = (select(a.user_id.label("user_id"), literal(1).label("is_payment"),
+                        p.channel.label("channel"), p.merchant_category.label("category"),
+                        p.business_date.label("day"))
+                 .select_from(t.purchases.join(t.credit_accounts, a.account_id == p.account_id))
+                 .where(p.business_date >= _START, p.business_date <= _AS_OF, p.refunded < p.amount,
+                        _for_users(a.user_id, filtered)))
+    is_payment = e.kind.in_(("payment", "utility_payment"))
+    events = (select(e.user_id, case((is_payment, 1), else_=0), e.channel,
+                     case((e.kind == "utility_payment", literal("utilities")), (is_payment, e.category),
+                          else_=null()),
+                     e.occurred_on)
+              .where(e.occurred_on >= _START, e.occurred_on <= _AS_OF, _for_users(e.user_id, filtered)))
+    u = union_all(purchases, events).subquery()
+    paying = u.c.is_payment == 1
+    return (select(u.c.user_id,
+                   func.sum(u.c.is_payment).label("payments"),
+                   func.sum(case((and_(paying, u.c.channel == "offline"), 1), else_=0)).label("offline"),
+                   func.count(distinct(case((paying, u.c.category), else_=null()))).label("categories"),
+                   func.count(distinct(u.c.day)).label("active_days"))
+            .group_by(u.c.user_id))
+
+
+@lru_cache(maxsize=None)
+def _event_counts_stmt(kinds: tuple[str, ...], filtered: bool) -> Any:
+    e = ts.activity_events.c
+    cols = [func.sum(case((e.kind == k, 1), else_=0)).label(k) for k in kinds]
+    return (select(e.user_id, *cols)
+            .where(e.occurred_on >= _START, e.occurred_on <= _AS_OF, e.kind.in_(list(kinds)),
+                   _for_users(e.user_id, filtered))
+            .group_by(e.user_id))
+
+
+@lru_cache(maxsize=None)
+def _contacts_stmt(filtered: bool) -> Any:
+    uc, s, a = ts.user_contacts.c, ts.credit_scores.c, t.credit_accounts.c
+    latest = select(s.user_id, func.max(s.score_id).label("sid")).group_by(s.user_id).subquery()
+    standing = (select(latest.c.user_id, ts.credit_scores.c.score)
+                .select_from(latest.join(ts.credit_scores, ts.credit_scores.c.score_id == latest.c.sid))
+                .subquery())
+    overdue = (select(a.user_id).where(a.state == "open", a.block_code == "account_overdue")
+               .distinct().subquery())
+    verified = uc.verified.is_(True)
+    known = and_(verified, standing.c.score.is_not(None))
+    good = and_(known, standing.c.score >= bindparam("threshold", type_=Integer), overdue.c.user_id.is_(None))
+    return (select(uc.user_id,
+                   func.sum(case((verified, 1), else_=0)).label("verified"),
+                   func.sum(case((known, 1), else_=0)).label("known"),
+                   func.sum(case((good, 1), else_=0)).label("good"))
+            .select_from(ts.user_contacts
+                         .outerjoin(standing, standing.c.user_id == uc.contact_user_id)
+                         .outerjoin(overdue, overdue.c.user_id == uc.contact_user_id))
+            .where(_for_users(uc.user_id, filtered))
+            .group_by(uc.user_id))
+
+
+@lru_cache(maxsize=None)
+def _completions_stmt(filtered: bool) -> Any:
+    ce = tl.campaign_enrolments.c
+    return (select(ce.user_id, func.count().label("n"))
+            .where(ce.status == "completed", ce.completed_on >= _START, ce.completed_on <= _AS_OF,
+                   _for_users(ce.user_id, filtered))
+            .group_by(ce.user_id))
+
+
+@lru_cache(maxsize=None)
+def _accounts_stmt(filtered: bool) -> Any:
+    a = t.credit_accounts.c
+    return (select(a.user_id, a.account_id, a.state, a.base_limit, a.temporary_limit, a.temporary_limit_expires_on,
+                   a.used, a.block_code, a.opened_on, a.due_day)
+            .where(_for_users(a.user_id, filtered)).order_by(a.user_id, a.account_id))
+
+
+@lru_cache(maxsize=None)
+def _overdue_events_stmt(filtered: bool) -> Any:
+    ev, a = t.domain_events.c, t.credit_accounts.c
+    return (select(a.user_id, ev.account_id, ev.event_type,
+                   ev.payload["period"].as_string().label("period"),
+                   func.coalesce(ev.payload["days_past_due"].as_integer(),
+                                 ev.payload["days_past_due_before"].as_integer()).label("days_past_due"),
+                   ev.business_date, ev.event_id)
+            .select_from(t.domain_events.join(t.credit_accounts, a.account_id == ev.account_id))
+            .where(ev.event_type.in_(OVERDUE_EVENT_TYPES), ev.business_date <= _AS_OF,
+                   _for_users(a.user_id, filtered))
+            .order_by(ev.event_id))
+
+
+@lru_cache(maxsize=64)
+def _due_periods_stmt(periods: tuple[tuple[int, dt.date, dt.date, tuple[int, ...]], ...], filtered: bool) -> Any:
+    p, a = t.purchases.c, t.credit_accounts.c
+    whens = [(and_(p.business_date >= lo, p.business_date <= hi, a.due_day.in_(list(days))),
+              a.account_id * 1000 + key) for key, lo, hi, days in periods]
+    bill = case(*whens, else_=null())
+    lo = min(x[1] for x in periods)
+    hi = max(x[2] for x in periods)
+    return (select(a.user_id, func.count(distinct(bill)).label("n"))
+            .select_from(t.purchases.join(t.credit_accounts, a.account_id == p.account_id))
+            .where(p.business_date >= lo, p.business_date <= hi, p.refunded < p.amount,
+                   _for_users(a.user_id, filtered))
+            .group_by(a.user_id))
+
+
+@lru_cache(maxsize=None)
+def _applications_stmt(filtered: bool) -> Any:
+    a = tl.limit_raise_applications.c
+    return (select(a.user_id, func.count().label("n"))
+            .where(a.applied_on >= _START, a.applied_on <= _AS_OF, _for_users(a.user_id, filtered))
+            .group_by(a.user_id))
+
+
+@lru_cache(maxsize=None)
+def _latest_points_stmt(filtered: bool) -> Any:
+    s = ts.credit_scores.c
+    latest = (select(func.max(s.score_id).label("sid")).where(_for_users(s.user_id, filtered))
+              .group_by(s.user_id).subquery())
+    return (select(s.user_id, s.score, s.band, s.credit_history, s.behaviour, s.capacity, s.identity, s.connections)
+            .select_from(ts.credit_scores.join(latest, latest.c.sid == s.score_id)))
+
+
+class FactRepository:
+    """Host-app facts (``user_facts`` history, ``user_facts_current`` in force), contacts, activity events."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    # -- facts ----------------------------------------------------------------------
+
+    def record(self, user_id: str, name: str, values: dict[str, Any], effective_on: dt.date, source: str,
+               now: dt.datetime) -> tuple[int, bool]:
+        """One fact: :meth:`record_many` of ``{name: values}``."""
+        return self.record_many(user_id, {name: values}, effective_on, source, now)[name]
+
+    def record_many(self, user_id: str, facts: dict[str, dict[str, Any]], effective_on: dt.date, source: str,
+                    now: dt.datetime) -> dict[str, tuple[int, bool]]:
+        """Append facts (name → values, in order) to the history and make each current if it
+        is the latest; returns name → (fact id, whether it is now the value in force). A
+        fixed number of statements whatever the number of facts: one insert into the
+        history (executemany), one read of the new fact ids, one of the values in force, then at
+        most one delete, one update (executemany) and one insert.
+
+        ``values`` hold ``value_int`` / ``value_bool`` / ``value_text`` (all None: the fact is
+        no longer known, and the current value is removed). Latest = greatest
+        (effective_on, fact_id); the caller holds the user's row lock.
+        """
+        if not facts:
+            return {}
+        f, cur = ts.user_facts, ts.user_facts_current
+        names = list(facts)
+        self.conn.execute(insert(f), [{"user_id": user_id, "name": name, "effective_on": effective_on,
+                                       "source": source, "recorded_at": now, **facts[name]} for name in names])
+        # under the user's lock, the user's newest fact of each name is the one just appended (an
+        # ordered INSERT … RETURNING of many rows runs row by row on SQLite)
+        newest = dict(self.conn.execute(select(f.c.name, func.max(f.c.fact_id))
+                                        .where(f.c.user_id == user_id, f.c.name.in_(names)).group_by(f.c.name)).all())
+        ids = [newest[name] for name in names]
+        in_force = {r.name: (r.effective_on, r.fact_id) for r in self.conn.execute(
+            select(cur.c.name, cur.c.effective_on, cur.c.fact_id)
+            .where(cur.c.user_id == user_id, cur.c.name.in_(names)))}
+        out: dict[str, tuple[int, bool]] = {}
+        removed: list[str] = []
+        updated: list[dict[str, Any]] = []
+        added: list[dict[str, Any]] = []
+        for name, fact_id in zip(names, ids):
+            values = facts[name]
+            held = in_force.get(name)
+            current = held is None or held <= (effective_on, fact_id)  # else a late, older observation: history only
+            out[name] = (fact_id, current)
+            if not current:
+                continue
+            if all(v is None for v in values.values()):
+                if held is not None:
+                    removed.append(name)
+            elif held is not None:
+                updated.append({"k_name": name, "fact_id": fact_id, "effective_on": effective_on, **values})
+            else:
+                added.append({"user_id": user_id, "name": name, "fact_id": fact_id, "effective_on": effective_on,
+                              **values})
+        if removed:
+            self.conn.execute(delete(cur).where(cur.c.user_id == user_id, cur.c.name.in_(removed)))
+        if updated:
+            self.conn.execute(update(cur).where(cur.c.user_id == user_id, cur.c.name == bindparam("k_name")),
+                              updated)
+        if added:
+            self.conn.execute(insert(cur), added)
+        return out
+
+    def history(self, user_id: str, limit: int) -> list[Any]:
+        f = ts.user_facts.c
+        return list(self.conn.execute(select(ts.user_facts).where(f.user_id == user_id)
+                                      .order_by(f.fact_id.desc()).limit(limit)))
+
+    def set_real_name_verified(self, user_id: str, verified: bool) -> None:
+        self.conn.execute(update(t.users).where(t.users.c.user_id == user_id).values(real_name_verified=verified))
+
+    def lock_user(self, user_id: str) -> Any:
+        """The user row, locked for the transaction (serialises fact updates of one user)."""
+        return self.conn.execute(select(t.users).where(t.users.c.user_id == user_id).with_for_update()).first()
+
+    # -- contacts -------------------------------------------------------------------
+
+    def replace_contacts(self, user_id: str, contacts: Sequence[tuple[str, bool]], today: dt.date) -> None:
+        c = ts.user_contacts
+        old = dict(self.conn.execute(select(c.c.contact_user_id, c.c.added_on).where(c.c.user_id == user_id)).all())
+        self.conn.execute(delete(c).where(c.c.user_id == user_id))
+        if contacts:
+            self.conn.execute(insert(c), [{"user_id": user_id, "contact_user_id": cid, "verified": verified,
+                                           "added_on": old.get(cid, today)} for cid, verified in contacts])
+
+    def contacts(self, user_id: str) -> list[Any]:
+        c = ts.user_contacts.c
+        return list(self.conn.execute(select(ts.user_contacts).where(c.user_id == user_id).order_by(c.contact_user_id)))
+
+    # -- activity events --------------------------------------------------------------
+
+    def existing_external_ids(self, user_id: str, external_ids: Iterable[str]) -> set[str]:
+        e = ts.activity_events.c
+        ids = list(external_ids)
+        if not ids:
+            return set()
+        return set(self.conn.execute(select(e.external_id).where(e.user_id == user_id, e.external_id.in_(ids))).scalars())
+
+    def add_events(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(insert(ts.activity_events), rows)
+
+    def events(self, user_id: str, limit: int) -> list[Any]:
+        e = ts.activity_events.c
+        return list(self.conn.execute(select(ts.activity_events).where(e.user_id == user_id)
+                                      .order_by(e.event_id.desc()).limit(limit)))
+
+    # -- batch readers ----------------------------------------------------------------
+
+    def users_by_user(self, user_ids: Sequence[str] | None) -> list[Any]:
+        """user_id, real_name_verified, phone and the profile fields the facts read, by user."""
+        return fetch_rows(self.conn, _users_stmt(user_ids is not None), _params(user_ids))
+
+    def current_facts_by_user(self, names: Sequence[tuple[str, str]], user_ids: Sequence[str] | None) -> list[Any]:
+        """One row per user with a current fact: the value of every fact of ``names``
+        (``(name, kind)`` with kind int / bool / str; booleans as 0/1) and, for
+        ``credit_history_months``, the date it was effective on (``credit_history_months__on``)."""
+        return fetch_rows(self.conn, _current_facts_stmt(tuple(names), user_ids is not None), _params(user_ids))
+
+    def activity_by_user(self, start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
+        """Over ``start ≤ day ≤ as_of``: payments (purchases not fully refunded, app payments,
+        utility payments), offline payments, distinct categories paid, distinct active days
+        (any purchase or activity event), by user."""
+        return fetch_rows(self.conn, _activity_stmt(user_ids is not None), _params(user_ids, start=start, as_of=as_of))
+
+    def event_counts_by_user(self, kinds: Sequence[str], start: dt.date, as_of: dt.date,
+                             user_ids: Sequence[str] | None) -> list[Any]:
+        """How many events of each of ``kinds`` each user had over ``start ≤ day ≤ as_of``."""
+        return fetch_rows(self.conn, _event_counts_stmt(tuple(kinds), user_ids is not None),
+                          _params(user_ids, start=start, as_of=as_of))
+
+    def contacts_by_user(self, threshold: int, user_ids: Sequence[str] | None) -> list[Any]:
+        """Per user: verified contacts, those whose standing huabei knows (they have a score),
+        and those in good standing (latest score ≥ ``threshold`` and no overdue open line)."""
+        return fetch_rows(self.conn, _contacts_stmt(user_ids is not None), _params(user_ids, threshold=threshold))
+
+    def campaign_completions_by_user(self, start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
+        return fetch_rows(self.conn, _completions_stmt(user_ids is not None),
+                          _params(user_ids, start=start, as_of=as_of))
+
+
+class CreditRecordRepository:
+    """What the system knows of a user's credit lines: accounts, repayment record, raise applications."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def raise_applications_by_user(self, start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
+        """(user_id, number of raise applications over ``start ≤ day ≤ as_of``)."""
+        return fetch_rows(self.conn, _applications_stmt(user_ids is not None),
+                          _params(user_ids, start=start, as_of=as_of))
+
+    def accounts_by_user(self, user_ids: Sequence[str] | None) -> list[Any]:
+        """Every credit line (open and closed) of the users, oldest first."""
+        return fetch_rows(self.conn, _accounts_stmt(user_ids is not None), _params(user_ids))
+
+    def overdue_events_by_user(self, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
+        """The delinquency record from the domain-event outbox (see docs/scoring.md, "Repayment record").
+
+        Reads ``BecameOverdue``, ``DelinquencyBucketChanged`` and ``DelinquencyCured`` events up
+        to ``as_of`` (whatever the bill tables look like): user, account, event type, the bill
+        ``period`` of the payload when present (None: the line's delinquency as a whole), its
+        ``days_past_due`` (``days_past_due_before`` on a cure), the event's date and id.
+        """
+        return fetch_rows(self.conn, _overdue_events_stmt(user_ids is not None), _params(user_ids, as_of=as_of))
+
+    def due_periods_by_user(self, periods: Sequence[tuple[int, dt.date, dt.date, Sequence[int]]],
+                            user_ids: Sequence[str] | None) -> list[Any]:
+        """Bills that fell due, counted as the distinct (line, bill period) with purchases not
+        fully refunded. ``periods``: (key, first purchase day, last purchase day, due days for
+        which that bill's due date lies in the window)."""
+        key = tuple((k, lo, hi, tuple(days)) for k, lo, hi, days in periods if days)
+        if not key:
+            return []
+        return fetch_rows(self.conn, _due_periods_stmt(key, user_ids is not None), _params(user_ids))
+
+    def active_restriction_causes(self, user_id: str) -> list[str]:
+        r, a = t.restrictions.c, t.credit_accounts.c
+        return list(self.conn.execute(
+            select(r.cause).select_from(t.restrictions.join(t.credit_accounts, a.account_id == r.account_id))
+            .where(a.user_id == user_id, r.active.is_(True))).scalars())
+
+
+class ScoreRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add_columns(self, columns: dict[str, list[Any]]) -> int:
+        """Score rows given column by column (the batch path: :func:`bulk_insert`)."""
+        return bulk_insert(self.conn, ts.credit_scores, columns)
+
+    def add(self, **values: Any) -> int:
+        return add_returning_id(self.conn, ts.credit_scores, values)
+
+    def _latest_ids(self, user_ids: Sequence[str] | None, on_or_before: dt.date | None = None) -> Any:
+        s = ts.credit_scores.c
+        q = select(func.max(s.score_id).label("sid")).where(_in(s.user_id, user_ids))
+        if on_or_before is not None:
+            q = q.where(s.as_of <= on_or_before)
+        return q.group_by(s.user_id).subquery()
+
+    def latest_by_user(self, user_ids: Sequence[str] | None, on_or_before: dt.date | None = None) -> list[Any]:
+        """The latest stored score of each user (of ``user_ids``), optionally as of a date."""
+        latest = self._latest_ids(user_ids, on_or_before)
+        s = ts.credit_scores
+        return self.conn.execute(select(s).join(latest, latest.c.sid == s.c.score_id).order_by(s.c.user_id)).all()
+
+    def latest_points(self, user_ids: Sequence[str] | None) -> list[Any]:
+        """(user_id, score, band and the five dimension points) of each user's latest score."""
+        return fetch_rows(self.conn, _latest_points_stmt(user_ids is not None), _params(user_ids))
+
+    def scores_on(self, day: dt.date) -> list[int]:
+        """Each user's latest score with ``as_of <= day`` (the population of that date, for PSI)."""
+        latest = self._latest_ids(None, day)
+        s = ts.credit_scores.c
+        return list(self.conn.execute(select(s.score).select_from(
+            ts.credit_scores.join(latest, latest.c.sid == s.score_id))).scalars())
+
+    def history(self, user_id: str, limit: int, starting_after: int | None = None) -> list[Any]:
+        s = ts.credit_scores.c
+        q = select(ts.credit_scores).where(s.user_id == user_id)
+        if starting_after is not None:
+            q = q.where(s.score_id < starting_after)
+        return list(self.conn.execute(q.order_by(s.score_id.desc()).limit(limit + 1)))
+
+
+__all__ = ["CreditRecordRepository", "FactRepository", "OVERDUE_EVENT_TYPES", "ScoreRepository"]
