@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export HUABEI_DATABASE_URL ?= sqlite:///huabei.db
 
-.PHONY: install demo test test-fast serve bench lint clean
+.PHONY: install demo test test-fast serve bench lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,26 @@ demo: install
 	$(BIN)/huabei demo load
 	$(BIN)/huabei serve --host $(HOST) --port $(PORT)
 
-test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# Parallel over the machine's cores (pytest-xdist): each worker makes its own PostgreSQL scratch
+# database and SQLite template (tests/conftest.py). PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
 
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix-only -q src tests bench
+	$(BIN)/ruff format src tests bench
+
+test: lint
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The pure rules and a smoke test of each capability (both databases), in well under 2 minutes.
 test-fast: install
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "(pure or smoke) and not slow" $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/authorize.py

@@ -189,7 +189,7 @@ def machine_info(pg_admin_url: str | None) -> dict[str, Any]:
                     "SELECT name, setting FROM pg_settings WHERE name IN "
                     "('fsync','synchronous_commit','shared_buffers','wal_sync_method','max_connections')")).all())
             eng.dispose()
-        except Exception as exc:  # noqa: BLE001 - informational only
+        except Exception as exc:
             info["postgresql"] = f"unavailable: {exc}".splitlines()[0]
     return info
 
@@ -377,7 +377,7 @@ def inproc_factory(system: Huabei) -> Callable[[], tuple[Attempt, Callable[[], N
                 out = authorise_purchase(system, req, key)
             except HuabeiError as e:
                 return "declined" if e.kind is ErrorKind.DECLINED else f"{e.code}"
-            except Exception as e:  # noqa: BLE001 - counted and reported, never hidden
+            except Exception as e:
                 return f"{type(e).__name__}: {e}".splitlines()[0]
             return "ok" if out.status == 201 else f"status {out.status}"
         return attempt, lambda: None
@@ -433,7 +433,7 @@ class Server:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         import httpx
 
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -820,7 +820,7 @@ def main(argv: list[str] | None = None) -> int:
                 for db in (BENCH_DB, PGBENCH_DB):
                     try:
                         pg_drop(args.pg_admin_url, db)
-                    except Exception as exc:  # noqa: BLE001 - best effort cleanup
+                    except Exception as exc:
                         log(f"could not drop {db}: {exc}")
     apply_targets(cells, pgb)
     print_report(info, cells, pgb, checks, probes)

@@ -53,15 +53,15 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from huabei.batch import eod  # noqa: E402
+from huabei.batch import eod
 from huabei.platform import (
     admin,
-    migrate,  # noqa: E402
+    migrate,
 )
-from huabei.platform.db import make_engine  # noqa: E402
-from huabei.platform.unit_of_work import ClockMode, Huabei  # noqa: E402
-from huabei.simulation import load_book  # noqa: E402
-from huabei.simulation.clone import clone_book  # noqa: E402
+from huabei.platform.db import make_engine
+from huabei.platform.unit_of_work import ClockMode, Huabei
+from huabei.simulation import load_book
+from huabei.simulation.clone import clone_book
 
 BENCH_DB = "huabei_bench_eod"
 ADMIN_URL = os.environ.get("HUABEI_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

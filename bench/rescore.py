@@ -61,18 +61,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from huabei.batch import eod
-from huabei.billing import calendar as cal  # noqa: E402
-from huabei.config import ProductTerms  # noqa: E402
+from huabei.billing import calendar as cal
+from huabei.config import ProductTerms
 from huabei.limits import service as limits
 from huabei.platform import (
     admin,
-    migrate,  # noqa: E402
+    migrate,
 )
-from huabei.platform.db import make_engine  # noqa: E402
-from huabei.platform.unit_of_work import ClockMode, Huabei  # noqa: E402
-from huabei.scoring import service as scoring  # noqa: E402
-from huabei.simulation import load_book  # noqa: E402
-from huabei.simulation.clone import LEDGER_DETAIL, clone_book  # noqa: E402
+from huabei.platform.db import make_engine
+from huabei.platform.unit_of_work import ClockMode, Huabei
+from huabei.scoring import service as scoring
+from huabei.simulation import load_book
+from huabei.simulation.clone import LEDGER_DETAIL, clone_book
 
 TODAY = dt.date(2026, 12, 2)  # a scheduled refresh / review day
 PG_ADMIN = os.environ.get("HUABEI_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

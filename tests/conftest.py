@@ -41,7 +41,7 @@ def _pg_error() -> str | None:
             with eng.connect() as c:
                 c.execute(text("SELECT 1"))
             eng.dispose()
-        except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        except Exception as exc:
             _pg_state["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
     return _pg_state["error"]  # type: ignore[return-value]
 
@@ -62,6 +62,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: igno
         tr.write_line(f"!!! {_pg_state['skipped']} PostgreSQL test(s) were SKIPPED: {_pg_state['error']}", red=True, bold=True)
         tr.write_line("!!! Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
                       red=True, bold=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test under tests/unit tests pure rules (``make test-fast`` selects them by this mark)."""
+    unit = Path(__file__).parent / "unit"
+    for item in items:
+        if unit in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.pure)
 
 
 # --- scratch databases ----------------------------------------------------------

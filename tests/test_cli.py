@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from click.testing import Result
 from sqlalchemy import text
+from tests.conftest import plain_consoles
 from typer.testing import CliRunner
 
 from huabei.entrypoints.cli import main as cli
 from huabei.platform import migrate
 from huabei.platform.db import make_engine
-from tests.conftest import plain_consoles
 
 runner = CliRunner()
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -14,6 +14,7 @@ Amounts are integer fen; rates are ``Decimal`` (write them as strings in YAML,
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 from decimal import Decimal
 from functools import lru_cache
@@ -206,7 +207,7 @@ class LimitTerms(_Section):
     def _multiplier_table(cls, v: tuple[tuple[int, Decimal], ...]) -> tuple[tuple[int, Decimal], ...]:
         if not v or v[0][0] != 0:
             raise ValueError("a multiplier table starts at 0")
-        for (a, _), (b, _) in zip(v, v[1:]):
+        for (a, _), (b, _) in itertools.pairwise(v):
             if b <= a:
                 raise ValueError("multiplier table thresholds must increase")
         for _, m in v:
@@ -272,7 +273,7 @@ class CampaignTerms(_Section):
     reward_days: int | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
-    def _reward_days(self) -> "CampaignTerms":
+    def _reward_days(self) -> CampaignTerms:
         if (self.reward_kind == "temporary") != (self.reward_days is not None):
             raise ValueError("a temporary reward needs reward_days; a permanent one has none")
         return self

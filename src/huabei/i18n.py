@@ -10,7 +10,7 @@ English text (a test checks that none is missing).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -36,7 +36,7 @@ def normalise_locale(value: str | None) -> str:
     return "en"
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(locale: str) -> dict[str, str]:
     """msgid -> translated text for ``locale`` (empty translations left out)."""
     path = LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"

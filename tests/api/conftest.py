@@ -45,7 +45,7 @@ def _start(app: object) -> tuple[_Server, threading.Thread, int]:
         def run() -> None:
             try:
                 server.run()
-            except BaseException as exc:  # noqa: BLE001 - reported to the test below (SystemExit on bind failure)
+            except BaseException as exc:
                 errors.append(exc)
 
         thread = threading.Thread(target=run, name=f"uvicorn-{port}", daemon=True)

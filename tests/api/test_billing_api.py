@@ -10,14 +10,14 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from starlette.routing import Match
+from tests.api.conftest import _start
+from tests.conftest import buy, make_system, new_account
 
 from huabei.billing import service as billing
 from huabei.entrypoints.http import billing as billing_api
 from huabei.entrypoints.http.app import create_app
 from huabei.money import yuan
 from huabei.platform.unit_of_work import Huabei
-from tests.api.conftest import _start
-from tests.conftest import buy, make_system, new_account
 
 D = dt.date
 

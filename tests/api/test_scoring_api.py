@@ -15,12 +15,13 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+from tests.conftest import START_DATE, new_account
+
 from huabei.entrypoints.http import schemas
 from huabei.entrypoints.http import scoring as scoring_api
 from huabei.entrypoints.http.app import create_app
 from huabei.lines import service as accounts
 from huabei.scoring import service as scoring
-from tests.conftest import START_DATE, new_account
 
 D0 = START_DATE
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from tests.contracts.contract import SNAPSHOT, cli_tree, missing_or_changed, openapi_document
 
 

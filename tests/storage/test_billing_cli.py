@@ -8,11 +8,11 @@ import json
 
 import pytest
 import typer
+from tests.conftest import buy, make_system, new_account, plain_consoles
 from typer.testing import CliRunner
 
 from huabei.entrypoints.cli import billing as cli_billing
 from huabei.money import yuan
-from tests.conftest import buy, make_system, new_account, plain_consoles
 
 runner = CliRunner()
 

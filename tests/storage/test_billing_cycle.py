@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, update
+from tests.conftest import buy, make_system, new_account
 
 from huabei.batch import eod
 from huabei.billing import calendar as cal
@@ -22,7 +23,6 @@ from huabei.money import yuan
 from huabei.platform import admin
 from huabei.platform import schema as t
 from huabei.restrictions import service as restrictions
-from tests.conftest import buy, make_system, new_account
 
 D = dt.date
 

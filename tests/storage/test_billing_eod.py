@@ -9,6 +9,7 @@ import threading
 
 import pytest
 from sqlalchemy import func, select
+from tests.conftest import buy, make_system, new_account
 
 from huabei.batch import eod
 from huabei.billing import bureau
@@ -23,7 +24,6 @@ from huabei.platform import admin
 from huabei.platform import schema as t
 from huabei.platform.schema import metadata
 from huabei.platform.unit_of_work import ClockMode, Huabei
-from tests.conftest import buy, make_system, new_account
 
 D = dt.date
 
@@ -151,7 +151,7 @@ def test_concurrent_runs_of_the_job_do_the_work_once(s):
     def run():
         try:
             eod.run_eod(s, until=D(2026, 11, 14))
-        except BaseException as e:  # noqa: BLE001 - reported below
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=run) for _ in range(2)]

@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
+from tests.conftest import buy, make_system, new_account
 
 from huabei.batch import eod
 from huabei.billing import service as billing
@@ -19,7 +20,6 @@ from huabei.money import yuan
 from huabei.platform import admin
 from huabei.platform import schema as t
 from huabei.platform.unit_of_work import Huabei
-from tests.conftest import buy, make_system, new_account
 
 D = dt.date
 

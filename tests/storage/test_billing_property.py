@@ -16,6 +16,7 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from tests.storage.test_billing_eod import snapshot
 
 from huabei.batch import eod
 from huabei.billing import service as billing
@@ -27,7 +28,6 @@ from huabei.lines.purchase_rules import Channel, PurchaseRequest
 from huabei.platform import admin
 from huabei.platform import schema as t
 from huabei.platform.schema import metadata
-from tests.storage.test_billing_eod import snapshot
 
 START = dt.date(2026, 10, 27)
 DAYS = 21  # to 2026-11-16: the 11-01 statement date, the 11-10 due date, overdue days after it

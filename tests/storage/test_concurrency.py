@@ -5,6 +5,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
+from tests.conftest import new_account
 
 from huabei.errors import HuabeiError
 from huabei.lines import payments as purchases
@@ -14,7 +15,6 @@ from huabei.platform import admin
 from huabei.platform import schema as t
 from huabei.platform.db import make_engine
 from huabei.platform.unit_of_work import Huabei
-from tests.conftest import new_account
 
 LIMIT = 100_000  # 1,000 yuan
 PRICE = 1_000  # 10 yuan: exactly 100 purchases fit
@@ -63,7 +63,7 @@ def _process_client(url: str, account_id: int, worker: int, attempts: int, out: 
 def test_separate_processes_never_exceed_the_limit(system, db_url):
     aid = new_account(system, LIMIT)
     ctx = mp.get_context("spawn")
-    q: "mp.Queue[list[str]]" = ctx.Queue()
+    q: mp.Queue[list[str]] = ctx.Queue()
     procs = [ctx.Process(target=_process_client, args=(db_url, aid, w, 40, q)) for w in range(4)]
     for p in procs:
         p.start()

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
+from tests.conftest import START_DATE, buy, new_account
 
 from huabei.errors import HuabeiError
 from huabei.lines import payments as purchases
@@ -12,7 +13,6 @@ from huabei.lines import service as accounts
 from huabei.platform import admin
 from huabei.platform import schema as t
 from huabei.restrictions import service as restrictions
-from tests.conftest import START_DATE, buy, new_account
 
 
 def _count(system, table):

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import case, event, insert, select, update
 from sqlalchemy.exc import CompileError
+from tests.conftest import START_DATE, new_account
 
 from huabei.ledger import rules as ledger
 from huabei.platform import schema as t
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
-from tests.conftest import START_DATE, new_account
 
 _NAMED = re.compile(r"%\((\w+)\)s")
 
@@ -105,7 +105,7 @@ def test_clock_and_idempotency_reads_send_the_same_sql(system: Huabei) -> None:
 
 def test_inserts_send_the_same_sql(system: Huabei) -> None:
     aid = new_account(system)
-    now = dt.datetime(2026, 11, 2, 10, 30, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 11, 2, 10, 30, tzinfo=dt.UTC)
     values = dict(account_id=aid, amount=1234, merchant_id="m-1", merchant_category="retail", channel="online",
                   business_date=START_DATE, created_at=now, on_temporary_limit=0)
     _same_sql(system, lambda u: u.purchases.add(**values) and None,
@@ -149,4 +149,4 @@ def test_purchase_add_still_refuses_unknown_columns(system: Huabei) -> None:
     aid = new_account(system)
     with system.uow() as uow, pytest.raises(CompileError, match="Unconsumed column names: bogus"):
         uow.purchases.add(account_id=aid, amount=1, merchant_id="m", merchant_category="retail", channel="online",
-                          business_date=START_DATE, created_at=dt.datetime.now(dt.timezone.utc), bogus=1)
+                          business_date=START_DATE, created_at=dt.datetime(2026, 11, 2, tzinfo=dt.UTC), bogus=1)

@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
+from tests.conftest import new_account
 
 from huabei.errors import HuabeiError
 from huabei.lines import payments as purchases
@@ -12,7 +13,6 @@ from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
 from huabei.platform import admin
 from huabei.platform import schema as t
-from tests.conftest import new_account
 
 
 def _req(aid, amount=5_000, merchant="m-1"):

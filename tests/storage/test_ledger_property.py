@@ -4,13 +4,13 @@ every balance equals its postings, and the line's figures match a simple model."
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
+from tests.conftest import buy, new_account
 
 from huabei.errors import HuabeiError
 from huabei.lines import payments as purchases
 from huabei.lines import service as accounts
 from huabei.platform import admin
 from huabei.platform import schema as t
-from tests.conftest import buy, new_account
 
 LIMIT = 200_000
 

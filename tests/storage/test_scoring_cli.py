@@ -7,12 +7,12 @@ import re
 
 import numpy as np
 import pandas as pd
+from tests.conftest import new_account
 from typer.testing import CliRunner
 
 from huabei.entrypoints.cli.scoring import campaigns_app, limits_app, score_app
 from huabei.lines import service as accounts
 from huabei.scoring.scorecard import Scorecard
-from tests.conftest import new_account
 
 runner = CliRunner()
 LAST_LINE = re.compile(r"^AUC=0\.\d{3} KS=0\.\d{3}$")

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 from sqlalchemy import func, select
+from tests.conftest import START_DATE
 
 from huabei.errors import HuabeiError
 from huabei.lines import payments as purchases
@@ -23,7 +24,6 @@ from huabei.platform import admin
 from huabei.platform import schema as t
 from huabei.scoring import service as scoring
 from huabei.scoring import tables as ts
-from tests.conftest import START_DATE
 
 D0 = START_DATE  # 2026-11-02
 _n = {"k": 0}

@@ -10,6 +10,8 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
+from tests.conftest import START_DATE, make_system, new_account
+from tests.storage.test_scoring_facts import activity, event, on, pay, user
 
 from huabei.config import LimitTerms, ProductTerms
 from huabei.errors import HuabeiError
@@ -22,9 +24,6 @@ from huabei.platform import admin
 from huabei.platform import schema as t
 from huabei.restrictions import service as restrictions
 from huabei.scoring import service as scoring
-from huabei.scoring import tables as ts
-from tests.conftest import START_DATE, make_system, new_account
-from tests.storage.test_scoring_facts import activity, event, on, pay, user
 
 D0 = START_DATE  # 2026-11-02: the 2nd, the default refresh and review day
 

@@ -37,7 +37,7 @@ def test_temporary_limit_applies_until_the_day_before_expiry():
 def test_available_is_total_minus_used_never_negative(base, temp, used, offset):
     exp = D + dt.timedelta(days=offset)
     a = available(base, temp, exp, used, D)
-    total = base + (temp if D < exp else 0)
+    total = base + (temp if exp > D else 0)
     assert a == max(0, total - used)
     assert 0 <= a <= total
 

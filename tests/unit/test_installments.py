@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -161,7 +162,7 @@ def test_periods_sum_exactly_to_principal_and_fee(principal, term, first_due, wa
     assert 0 <= plan.periods[-1].fee - first.fee < term
     dates = [p.due_date for p in plan.periods]
     assert dates[0] == first_due
-    assert all(a < b for a, b in zip(dates, dates[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(dates))
     assert all(d.day == min(first_due.day, cal.days_in_month(d.year, d.month)) for d in dates)
 
 

@@ -161,7 +161,7 @@ def test_train_from_table_on_product_facts(tmp_path):
 def test_train_from_table_reads_german_credit_csv(tmp_path):
     path = tmp_path / "german.csv"
     german_credit().rename(columns={GERMAN_TARGET: "label"}).to_csv(path, index=False)
-    card, train_m, test_m = train_from_table(path, seed=42)
+    _card, train_m, test_m = train_from_table(path, seed=42)
     assert test_m.n == 300 and test_m.auc > 0.75 and train_m.auc >= test_m.auc - 0.05
 
 

@@ -143,7 +143,7 @@ def test_dimension_spreads_follow_the_weights():
     assert CARD.score(WORST).score == 350
     assert CARD.score(PERFECT).score == 950
     assert sum(CARD.score(PERFECT).dimensions.values()) == 600
-    assert CARD.score(WORST).dimensions == {d: 0 for d in DIMENSIONS}
+    assert CARD.score(WORST).dimensions == dict.fromkeys(DIMENSIONS, 0)
 
 
 def test_changing_the_weights_changes_the_card():

@@ -506,7 +506,7 @@ class BillingRepository:
             .order_by(b.bill_id))]
         arithmetic: list[tuple[Any, ...]] = []
         for r in self.conn.execute(select(b.bill_id).where(
-                UNPAID != b.total_due - b.converted - b.paid - b.carried_out).order_by(b.bill_id)):
+                b.total_due - b.converted - b.paid - b.carried_out != UNPAID).order_by(b.bill_id)):
             arithmetic.append((r[0], "unpaid by component differs from total − converted − paid − carried out"))
         paid_alloc = (select(al.bill_id, isum(al.amount).label("s"))
                       .where(al.bill_id.is_not(None), al.source_kind != "installment")

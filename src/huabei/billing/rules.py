@@ -601,5 +601,5 @@ def dues_of_bill(statement: BillStatement) -> tuple[Due, ...]:
         for component, amount in gross.items()
         if amount > 0
     )
-    assert sum(d.amount_fen for d in dues) == statement.total_due  # noqa: S101 - invariant
+    assert sum(d.amount_fen for d in dues) == statement.total_due
     return tuple(sorted(dues, key=_allocation_key))

@@ -509,7 +509,7 @@ def compute_close(*, account_id: int, period: str, due_day: int, credit_balance:
         stored.append({"kind": "carried_credit", "amount": brought, "activity_date": first, "ref": "credit"})
     statement = compose_bill(period, lines, terms, due_day,
                              cycle.temp if terms.temporary_limit_repaid_in_full else 0)
-    dues = {c: 0 for c in Component}
+    dues = dict.fromkeys(Component, 0)
     for d in dues_of_bill(statement):
         dues[d.component] += d.amount_fen
     gross_principal = cycle.purchases + cycle.installment_principal + carried

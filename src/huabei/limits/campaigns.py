@@ -38,9 +38,7 @@ def is_open(campaign: CampaignTerms, today: dt.date) -> bool:
     """Whether a line may enrol on ``today``."""
     if campaign.starts_on is not None and today < campaign.starts_on:
         return False
-    if campaign.ends_on is not None and today > campaign.ends_on:
-        return False
-    return True
+    return not (campaign.ends_on is not None and today > campaign.ends_on)
 
 
 def window_end(campaign: CampaignTerms, enrolled_on: dt.date) -> dt.date:

@@ -23,7 +23,7 @@ READONLY = "huabei_readonly"
 
 def database_url(url: str | None = None) -> str:
     url = url or os.environ.get("HUABEI_DATABASE_URL") or DEFAULT_URL
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+    if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
 

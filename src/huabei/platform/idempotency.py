@@ -53,7 +53,7 @@ def check_key(key: str | None) -> str:
 
 
 def error_body(e: HuabeiError) -> dict[str, Any]:
-    return {"error": {"code": e.code, "params": {k: v for k, v in e.params.items()}}}
+    return {"error": {"code": e.code, "params": dict(e.params.items())}}
 
 
 def run_idempotent(

@@ -36,12 +36,12 @@ class ClockMode(StrEnum):
 
 
 class UnitOfWork:
-    def __init__(self, system: "Huabei", readonly: bool = False):
+    def __init__(self, system: Huabei, readonly: bool = False):
         self.system = system
         self.readonly = readonly
         self._today: dt.date | None = None
 
-    def __enter__(self) -> "UnitOfWork":
+    def __enter__(self) -> UnitOfWork:
         conn = self.system.engine.connect()
         if self.readonly:
             # one consistent snapshot for every read of the unit of work
@@ -88,7 +88,7 @@ class UnitOfWork:
     def terms(self) -> ProductTerms:
         return self.system.terms
 
-    def as_of(self, day: dt.date) -> "UnitOfWork":
+    def as_of(self, day: dt.date) -> UnitOfWork:
         """Date this unit of work's business day ``day`` (the end-of-day job runs each of its
         steps for the day it books, whatever the clock says by then)."""
         self._today = day
@@ -126,7 +126,7 @@ class Huabei:
         return UnitOfWork(self, readonly=readonly)
 
     @classmethod
-    def from_env(cls, url: str | None = None) -> "Huabei":
+    def from_env(cls, url: str | None = None) -> Huabei:
         """``HUABEI_DATABASE_URL``, ``HUABEI_CONFIG`` and ``HUABEI_CLOCK`` (simulated|system)."""
         mode = ClockMode(os.environ.get("HUABEI_CLOCK", ClockMode.SIMULATED.value))
         terms = default_terms()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -59,7 +59,7 @@ _START = bindparam("start", type_=Date)
 _AS_OF = bindparam("as_of", type_=Date)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _users_stmt(filtered: bool) -> Any:
     u = t.users.c
     prof = u.profile
@@ -74,7 +74,7 @@ def _users_stmt(filtered: bool) -> Any:
             .where(_for_users(u.user_id, filtered)).order_by(u.user_id))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _current_facts_stmt(names: tuple[tuple[str, str], ...], filtered: bool) -> Any:
     c = ts.user_facts_current.c
     cols = [c.user_id]
@@ -91,7 +91,7 @@ def _current_facts_stmt(names: tuple[tuple[str, str], ...], filtered: bool) -> A
     return select(*cols).where(_for_users(c.user_id, filtered)).group_by(c.user_id)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _activity_stmt(filtered: bool) -> Any:
     p, a, e = t.purchases.c, t.credit_accounts.c, ts.activity_events.c
     purchases = (select(a.user_id.label("user_id"), literal(1).label("is_payment"),
@@ -116,7 +116,7 @@ def _activity_stmt(filtered: bool) -> Any:
             .group_by(u.c.user_id))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _event_counts_stmt(kinds: tuple[str, ...], filtered: bool) -> Any:
     e = ts.activity_events.c
     cols = [func.sum(case((e.kind == k, 1), else_=0)).label(k) for k in kinds]
@@ -126,7 +126,7 @@ def _event_counts_stmt(kinds: tuple[str, ...], filtered: bool) -> Any:
             .group_by(e.user_id))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _contacts_stmt(filtered: bool) -> Any:
     uc, s, a = ts.user_contacts.c, ts.credit_scores.c, t.credit_accounts.c
     latest = select(s.user_id, func.max(s.score_id).label("sid")).group_by(s.user_id).subquery()
@@ -149,7 +149,7 @@ def _contacts_stmt(filtered: bool) -> Any:
             .group_by(uc.user_id))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _completions_stmt(filtered: bool) -> Any:
     ce = tl.campaign_enrolments.c
     return (select(ce.user_id, func.count().label("n"))
@@ -158,7 +158,7 @@ def _completions_stmt(filtered: bool) -> Any:
             .group_by(ce.user_id))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _accounts_stmt(filtered: bool) -> Any:
     a = t.credit_accounts.c
     return (select(a.user_id, a.account_id, a.state, a.base_limit, a.temporary_limit, a.temporary_limit_expires_on,
@@ -166,7 +166,7 @@ def _accounts_stmt(filtered: bool) -> Any:
             .where(_for_users(a.user_id, filtered)).order_by(a.user_id, a.account_id))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _overdue_events_stmt(filtered: bool) -> Any:
     ev, a = t.domain_events.c, t.credit_accounts.c
     return (select(a.user_id, ev.account_id, ev.event_type,
@@ -195,7 +195,7 @@ def _due_periods_stmt(periods: tuple[tuple[int, dt.date, dt.date, tuple[int, ...
             .group_by(a.user_id))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _applications_stmt(filtered: bool) -> Any:
     a = tl.limit_raise_applications.c
     return (select(a.user_id, func.count().label("n"))
@@ -203,7 +203,7 @@ def _applications_stmt(filtered: bool) -> Any:
             .group_by(a.user_id))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _latest_points_stmt(filtered: bool) -> Any:
     s = ts.credit_scores.c
     latest = (select(func.max(s.score_id).label("sid")).where(_for_users(s.user_id, filtered))
@@ -442,4 +442,4 @@ class ScoreRepository:
         return list(self.conn.execute(q.order_by(s.score_id.desc()).limit(limit + 1)))
 
 
-__all__ = ["CreditRecordRepository", "FactRepository", "OVERDUE_EVENT_TYPES", "ScoreRepository"]
+__all__ = ["OVERDUE_EVENT_TYPES", "CreditRecordRepository", "FactRepository", "ScoreRepository"]

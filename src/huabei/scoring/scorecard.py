@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -274,7 +275,7 @@ def check_facts(facts: Mapping[str, Any], *, partial: bool = False) -> dict[str,
     accepted) and out-of-range values raise :class:`FactError`. Unless ``partial``,
     every fact of :data:`FACTS` appears in the result, ``None`` where not given.
     """
-    out: dict[str, FactValue] = {} if partial else {name: None for name in FACT_SPECS}
+    out: dict[str, FactValue] = {} if partial else dict.fromkeys(FACT_SPECS)
     for name, value in facts.items():
         spec = FACT_SPECS.get(name)
         if spec is None:
@@ -447,7 +448,7 @@ class Feature:
                 raise ScorecardError(f"{where}: the first interval must start at -infinity (lo: null)")
             if last.hi is not None:
                 raise ScorecardError(f"{where}: the last interval must end at +infinity (hi: null)")
-            for a, b in zip(order, order[1:]):
+            for a, b in itertools.pairwise(order):
                 hi, lo = self.bins[a].hi, self.bins[b].lo
                 if hi is None or lo is None or hi != lo:
                     raise ScorecardError(
@@ -764,7 +765,7 @@ class Scorecard:
 
     def dimension_spreads(self) -> dict[str, int]:
         """Points between the worst and the best profile, per dimension."""
-        out = {d: 0 for d in DIMENSIONS}
+        out = dict.fromkeys(DIMENSIONS, 0)
         for f in self.features:
             out[f.dimension] += f.spread
         return out
@@ -779,7 +780,7 @@ class Scorecard:
 
     def score(self, facts: Mapping[str, FactValue]) -> ScoreResult:
         """Score one user. A fact absent from ``facts`` counts as missing (``None``)."""
-        dims = {d: 0 for d in DIMENSIONS}
+        dims = dict.fromkeys(DIMENSIONS, 0)
         per_feature: dict[str, int] = {}
         losses: list[tuple[int, int, str]] = []
         total = self.intercept
@@ -896,7 +897,7 @@ class Scorecard:
         decimals = {}
         for name in ("pdo", "base_odds"):
             v = data[name]
-            if isinstance(v, float) or isinstance(v, bool):
+            if isinstance(v, (float, bool)):
                 raise ScorecardError(f"write {name} as a string, never a binary float")
             try:
                 decimals[name] = Decimal(str(v))

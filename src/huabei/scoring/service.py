@@ -642,7 +642,7 @@ def reason_items(codes: Sequence[str], params: Mapping[str, Any] | None = None) 
     out = []
     for code in codes:
         missing = _placeholders(code) - set(params or {})
-        body = reasons.render(code, {**{name: "" for name in missing}, **(params or {})})
+        body = reasons.render(code, {**dict.fromkeys(missing, ""), **(params or {})})
         if missing:
             for key in ("message", "message_zh"):
                 if body[key]:

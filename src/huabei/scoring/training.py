@@ -126,7 +126,7 @@ class Metrics:
 def _metrics(y_bad: np.ndarray, risk: np.ndarray) -> Metrics:
     """Metrics of a risk score (higher = riskier) against a 1 = bad target."""
     fpr, tpr, _ = roc_curve(y_bad, risk)
-    return Metrics(auc=float(roc_auc_score(y_bad, risk)), ks=float(np.max(np.abs(tpr - fpr))), n=int(len(y_bad)))
+    return Metrics(auc=float(roc_auc_score(y_bad, risk)), ks=float(np.max(np.abs(tpr - fpr))), n=len(y_bad))
 
 
 # ---------------------------------------------------------------------------------------
@@ -137,9 +137,7 @@ def _metrics(y_bad: np.ndarray, risk: np.ndarray) -> Metrics:
 def _target(series: pd.Series) -> np.ndarray:
     if series.isna().any():
         raise ValueError(f"target {series.name!r} has missing values")
-    if pd.api.types.is_bool_dtype(series):
-        y = series.to_numpy(dtype=np.int64)
-    elif pd.api.types.is_integer_dtype(series):
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_integer_dtype(series):
         y = series.to_numpy(dtype=np.int64)
     else:
         raise ValueError(f"target {series.name!r} must be 0/1 integers or booleans with 1 = bad")

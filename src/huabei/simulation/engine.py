@@ -108,7 +108,7 @@ class DayTally:
     counts: Counter[str] = field(default_factory=Counter)
     owners: dict[int, str] = field(default_factory=dict)
 
-    def merge(self, other: "DayTally") -> None:
+    def merge(self, other: DayTally) -> None:
         self.expected.merge(other.expected)
         self.counts.update(other.counts)
         self.owners.update(other.owners)
@@ -225,7 +225,7 @@ class Simulator:
             raise
         except (SimulationError, KeyboardInterrupt):
             raise
-        except Exception as exc:  # noqa: BLE001 - a service that crashed is a finding, with its replay
+        except Exception as exc:
             v = self._violation("service_error", f"{type(exc).__name__}: {exc}")
             v.report = self.report.build(self.checker.days_checked, self.fault_counts,  # type: ignore[attr-defined]
                                          violation=v.as_dict())

@@ -55,16 +55,16 @@ class FaultPlan(BaseModel):
     skip_length: tuple[int, int] = (2, 4)
 
     @classmethod
-    def none(cls) -> "FaultPlan":
+    def none(cls) -> FaultPlan:
         return cls()
 
     @classmethod
-    def default(cls) -> "FaultPlan":
+    def default(cls) -> FaultPlan:
         """``--faults``: every kind, often enough that a few months meet each several times."""
         return cls(retry_per_mille=50, burst_per_mille=3, eod_crash_per_mille=100, skip_days_per_mille=15)
 
     @classmethod
-    def transparent(cls) -> "FaultPlan":
+    def transparent(cls) -> FaultPlan:
         """Only the faults that must not change any figure: retries and end-of-day crashes."""
         return cls(retry_per_mille=100, eod_crash_per_mille=200)
 

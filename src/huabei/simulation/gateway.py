@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from huabei.billing import calendar as cal
 from huabei.errors import HuabeiError
@@ -51,7 +52,7 @@ class Result:
     def body(self) -> dict[str, Any]:
         return self.outcome.body if self.outcome is not None else {}
 
-    def same_answer(self, other: "Result") -> bool:
+    def same_answer(self, other: Result) -> bool:
         """A replay answers exactly what the first call answered."""
         if self.error is not None or other.error is not None:
             return (self.error is not None and other.error is not None and self.error.code == other.error.code

@@ -111,7 +111,7 @@ class Expected:
     def decline(self, account_id: int) -> None:
         self.add(account_id, 6, 0)
 
-    def merge(self, other: "Expected") -> None:
+    def merge(self, other: Expected) -> None:
         for acct, row in other.per_account.items():
             mine = self.per_account.setdefault(acct, [0] * 7)
             for i, v in enumerate(row):
@@ -319,7 +319,7 @@ class InvariantChecker:
                    select(d.account_id, d.bucket, d.days_past_due).where(d.bucket != expected).order_by(d.account_id))]
         overdue = (select(b.account_id).where(b.status == "overdue").distinct().subquery())
         dq = md["account_delinquency"]
-        for acct, bucket, dpd, code in conn.execute(
+        for acct, bucket, dpd, _code in conn.execute(
                 select(overdue.c.account_id, d.bucket, d.days_past_due, a.block_code)
                 .select_from(overdue.outerjoin(dq, d.account_id == overdue.c.account_id)
                              .join(t.credit_accounts, a.account_id == overdue.c.account_id))

@@ -302,7 +302,7 @@ class PopulationConfig(_Model):
     temporary_limit_grants: tuple[TemporaryLimitGrant, ...] = (TemporaryLimitGrant(on="11-01", percent=30, days=30),)
 
     @model_validator(mode="after")
-    def _mix_names(self) -> "PopulationConfig":
+    def _mix_names(self) -> PopulationConfig:
         unknown = sorted(set(self.mix) - set(self.profiles))
         if unknown:
             raise ValueError(f"the mix names unknown profiles: {unknown}")

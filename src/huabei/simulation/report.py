@@ -172,12 +172,12 @@ class ReportBuilder:
         table = t.metadata.tables.get("account_delinquency")
         if table is None:
             return {}
-        return {acct: b for acct, b in conn.execute(select(table.c.account_id, table.c.bucket))}
+        return dict(conn.execute(select(table.c.account_id, table.c.bucket)))
 
     def _roll(self, buckets: dict[int, str]) -> dict[str, Any]:
         """Account counts moving between buckets since the previous month end, and each
         bucket's roll-forward rate (the share that moved to a worse bucket)."""
-        matrix = {b: {c: 0 for c in BUCKETS} for b in BUCKETS}
+        matrix = {b: dict.fromkeys(BUCKETS, 0) for b in BUCKETS}
         for acct, before in self.prev_buckets.items():
             after = buckets.get(acct, "current")
             matrix[before][after] += 1

@@ -159,43 +159,36 @@ def create_app(system: Huabei | None = None) -> FastAPI:
     @v1.post("/accounts/{account_id}/purchases", status_code=201, response_model=s.PurchaseOut,
              responses={402: {"model": s.ErrorOut, "description": "Declined"}}, tags=["money"])
     def purchase(account_id: AccountId, body: s.PurchaseIn, idempotency_key: IdemKey = None) -> Any:
-        account_id
         req = PurchaseRequest(account_id, body.amount, body.merchant_id, body.merchant_category, Channel(body.channel))
         return _outcome(purchases.authorise_purchase(system, req, idempotency_key), s.PurchaseOut)
 
     @v1.post("/purchases/{purchase_id}/refunds", status_code=201, response_model=s.RefundOut, tags=["money"])
     def refund(purchase_id: PurchaseId, body: s.AmountIn, idempotency_key: IdemKey = None) -> Any:
-        purchase_id
         return _outcome(purchases.refund_purchase(system, purchase_id, body.amount, idempotency_key), s.RefundOut)
 
     @v1.post("/accounts/{account_id}/repayments", status_code=201, response_model=s.RepaymentOut, tags=["money"])
     def repay(account_id: AccountId, body: s.AmountIn, idempotency_key: IdemKey = None) -> Any:
-        account_id
         return _outcome(purchases.repay(system, account_id, body.amount, idempotency_key), s.RepaymentOut)
 
     # --- history --------------------------------------------------------------
     @v1.get("/accounts/{account_id}/transactions", response_model=s.TransactionPage, tags=["history"])
     def list_transactions(account_id: AccountId, limit: Limit = 20, starting_after: Cursor = None) -> Any:
-        account_id
         return queries.transactions(system, account_id, limit=limit, starting_after=starting_after)
 
     @v1.get("/accounts/{account_id}/ledger", response_model=s.PostingPage, tags=["history"])
     def list_postings(account_id: AccountId, limit: Limit = 20, starting_after: Cursor = None) -> Any:
-        account_id
         return queries.postings(system, account_id, limit=limit, starting_after=starting_after)
 
     # --- restrictions ---------------------------------------------------------
     @v1.post("/accounts/{account_id}/restrictions", status_code=201, response_model=s.RestrictionOut,
              tags=["restrictions"])
     def place_restriction(account_id: AccountId, body: s.RestrictionIn) -> Any:
-        account_id
         r = restrictions.place_restriction(system, account_id, cause=body.cause, evidence=body.evidence,
                                            note=body.note, lifts_on=body.lifts_on)
         return {**r, **_restriction_texts(r)}
 
     @v1.post("/restrictions/{restriction_id}/lift", response_model=s.RestrictionOut, tags=["restrictions"])
     def lift_restriction(restriction_id: RestrictionId, body: s.LiftIn | None = None) -> Any:
-        restriction_id
         r = restrictions.lift_restriction(system, restriction_id, reason=(body or s.LiftIn()).reason)
         return {**r, **_restriction_texts(r)}
 

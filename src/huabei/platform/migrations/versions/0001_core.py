@@ -1,7 +1,7 @@
 """credit-line core: users, accounts, purchases, ledger
 
 Revision ID: 0001_core
-Revises: 
+Revises:
 Create Date: 2026-11-23
 """
 import sqlalchemy as sa
