@@ -87,6 +87,7 @@ PROBE_N = 200
 
 # --- results ------------------------------------------------------------------------
 
+
 @dataclass
 class Cell:
     backend: str
@@ -137,11 +138,16 @@ class Checks:
 
     @property
     def ok(self) -> bool:
-        return (self.ledger_ok and self.over_limit_accounts == 0 and self.race_ok
-                and self.purchases_stored == self.approvals_counted)
+        return (
+            self.ledger_ok
+            and self.over_limit_accounts == 0
+            and self.race_ok
+            and self.purchases_stored == self.approvals_counted
+        )
 
 
 # --- environment ---------------------------------------------------------------------
+
 
 def machine_info(pg_admin_url: str | None) -> dict[str, Any]:
     info: dict[str, Any] = {
@@ -167,16 +173,23 @@ def machine_info(pg_admin_url: str | None) -> dict[str, Any]:
     import sqlalchemy
     import uvicorn
 
-    info["versions"] = {"sqlalchemy": sqlalchemy.__version__, "psycopg": psycopg.__version__,
-                        "libpq": psycopg.pq.version(), "fastapi": fastapi.__version__,
-                        "uvicorn": uvicorn.__version__, "sqlite": sqlite3.sqlite_version}
+    info["versions"] = {
+        "sqlalchemy": sqlalchemy.__version__,
+        "psycopg": psycopg.__version__,
+        "libpq": psycopg.pq.version(),
+        "fastapi": fastapi.__version__,
+        "uvicorn": uvicorn.__version__,
+        "sqlite": sqlite3.sqlite_version,
+    }
     try:
         import httptools  # noqa: F401
+
         info["uvicorn_http"] = "httptools"
     except ImportError:
         info["uvicorn_http"] = "h11 (httptools not installed)"
     try:
         import uvloop  # noqa: F401
+
         info["uvicorn_loop"] = "uvloop"
     except ImportError:
         info["uvicorn_loop"] = "asyncio (uvloop not installed)"
@@ -185,9 +198,14 @@ def machine_info(pg_admin_url: str | None) -> dict[str, Any]:
             eng = make_engine(pg_admin_url, pool_size=1)
             with eng.connect() as c:
                 info["postgresql"] = c.execute(text("SHOW server_version")).scalar()
-                info["pg_settings"] = dict(c.execute(text(
-                    "SELECT name, setting FROM pg_settings WHERE name IN "
-                    "('fsync','synchronous_commit','shared_buffers','wal_sync_method','max_connections')")).all())
+                info["pg_settings"] = dict(
+                    c.execute(
+                        text(
+                            "SELECT name, setting FROM pg_settings WHERE name IN "
+                            "('fsync','synchronous_commit','shared_buffers','wal_sync_method','max_connections')"
+                        )
+                    ).all()
+                )
             eng.dispose()
         except Exception as exc:
             info["postgresql"] = f"unavailable: {exc}".splitlines()[0]
@@ -195,6 +213,7 @@ def machine_info(pg_admin_url: str | None) -> dict[str, Any]:
 
 
 # --- scratch databases ------------------------------------------------------------------
+
 
 def pg_url_for(admin_url: str, dbname: str) -> str:
     return make_url(database_url(admin_url)).set(database=dbname).render_as_string(hide_password=False)
@@ -231,22 +250,54 @@ def seed(system: Huabei, n_accounts: int, n_reserved: int) -> tuple[list[int], l
             race = i == total - 1
             base = RACE_LIMIT if race else BASE_LIMIT
             temp = 0 if race else TEMP_LIMIT
-            uow.users.add(user_id=uid, name=f"Bench {i}", phone=f"138{i:08d}", real_name_verified=True,
-                          profile={}, created_on=today, created_at=now)
-            aid = uow.accounts.add(user_id=uid, state="open", base_limit=base, temporary_limit=temp,
-                                   temporary_limit_expires_on=expires if temp else None, used=0,
-                                   credit_balance=0, due_day=uow.terms.billing.default_due_day,
-                                   opened_on=today, created_at=now)
-            uow.limit_changes.add(account_id=aid, limit_kind="base", old_value=0, new_value=base,
-                                  reasons=["account_opened"], policy_version="bench", actor="bench",
-                                  business_date=today, created_at=now)
+            uow.users.add(
+                user_id=uid,
+                name=f"Bench {i}",
+                phone=f"138{i:08d}",
+                real_name_verified=True,
+                profile={},
+                created_on=today,
+                created_at=now,
+            )
+            aid = uow.accounts.add(
+                user_id=uid,
+                state="open",
+                base_limit=base,
+                temporary_limit=temp,
+                temporary_limit_expires_on=expires if temp else None,
+                used=0,
+                credit_balance=0,
+                due_day=uow.terms.billing.default_due_day,
+                opened_on=today,
+                created_at=now,
+            )
+            uow.limit_changes.add(
+                account_id=aid,
+                limit_kind="base",
+                old_value=0,
+                new_value=base,
+                reasons=["account_opened"],
+                policy_version="bench",
+                actor="bench",
+                business_date=today,
+                created_at=now,
+            )
             if temp:
-                uow.limit_changes.add(account_id=aid, limit_kind="temporary", old_value=0, new_value=temp,
-                                      expires_on=expires, reasons=["temporary_limit_granted"],
-                                      policy_version="bench", actor="bench", business_date=today, created_at=now)
+                uow.limit_changes.add(
+                    account_id=aid,
+                    limit_kind="temporary",
+                    old_value=0,
+                    new_value=temp,
+                    expires_on=expires,
+                    reasons=["temporary_limit_granted"],
+                    policy_version="bench",
+                    actor="bench",
+                    business_date=today,
+                    created_at=now,
+                )
             ids.append(aid)
         uow.commit()
-    return ids[:n_accounts], ids[n_accounts:n_accounts + n_reserved], ids[-1]
+    return ids[:n_accounts], ids[n_accounts : n_accounts + n_reserved], ids[-1]
 
 
 # --- CPU accounting -----------------------------------------------------------------------
@@ -274,7 +325,9 @@ def box_cpu_seconds() -> float:
         return 0.0
 
 
-def make_cpu_probe(server_pid: int | None, pg_admin_url: str | None, pg_db: str | None) -> Callable[[], dict[str, float]]:
+def make_cpu_probe(
+    server_pid: int | None, pg_admin_url: str | None, pg_db: str | None
+) -> Callable[[], dict[str, float]]:
     eng = make_engine(pg_admin_url, pool_size=1) if pg_admin_url and pg_db else None
 
     def probe() -> dict[str, float]:
@@ -283,9 +336,12 @@ def make_cpu_probe(server_pid: int | None, pg_admin_url: str | None, pg_db: str 
             out["uvicorn"] = proc_cpu_seconds(server_pid)
         if eng is not None:
             with eng.connect() as c:
-                pids = c.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": pg_db}).scalars().all()
+                pids = (
+                    c.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": pg_db}).scalars().all()
+                )
             out["postgres"] = sum(proc_cpu_seconds(p) for p in pids)
         return out
+
     return probe
 
 
@@ -294,9 +350,15 @@ def make_cpu_probe(server_pid: int | None, pg_admin_url: str | None, pg_db: str 
 Attempt = Callable[[int, int, str], str]  # (account_id, amount, key) -> "ok" | "declined" | error text
 
 
-def run_load(attempt_factory: Callable[[], tuple[Attempt, Callable[[], None]]], pick_account: Callable[[random.Random], int],
-             clients: int, seconds: float, warmup: float, tag: str,
-             cpu_probe: Callable[[], dict[str, float]] | None = None) -> tuple[Cell, int]:
+def run_load(
+    attempt_factory: Callable[[], tuple[Attempt, Callable[[], None]]],
+    pick_account: Callable[[random.Random], int],
+    clients: int,
+    seconds: float,
+    warmup: float,
+    tag: str,
+    cpu_probe: Callable[[], dict[str, float]] | None = None,
+) -> tuple[Cell, int]:
     """N threads, each looping until the deadline. Only attempts that start after the
     warm-up count towards throughput/latency; every approval counts towards the books
     check (returned second). ``cpu_probe`` (CPU seconds by process group) is sampled at
@@ -357,13 +419,22 @@ def run_load(attempt_factory: Callable[[], tuple[Attempt, Callable[[], None]]], 
             raise RuntimeError(f"client thread {th.name} did not stop")
     all_lat = np.fromiter((x for per in lat for x in per), dtype=float) * 1000.0
     approved = sum(c[0] for c in counts)
-    cell = Cell(backend="", mode="", clients=clients, workload="", seconds=seconds, load1=os.getloadavg()[0],
-                approved=approved, declined=sum(c[1] for c in counts), errors=sum(c[2] for c in counts),
-                tps=approved / seconds,
-                p50_ms=float(np.percentile(all_lat, 50)) if all_lat.size else 0.0,
-                p99_ms=float(np.percentile(all_lat, 99)) if all_lat.size else 0.0,
-                max_ms=float(all_lat.max()) if all_lat.size else 0.0,
-                first_error=first_error[0] if first_error else None)
+    cell = Cell(
+        backend="",
+        mode="",
+        clients=clients,
+        workload="",
+        seconds=seconds,
+        load1=os.getloadavg()[0],
+        approved=approved,
+        declined=sum(c[1] for c in counts),
+        errors=sum(c[2] for c in counts),
+        tps=approved / seconds,
+        p50_ms=float(np.percentile(all_lat, 50)) if all_lat.size else 0.0,
+        p99_ms=float(np.percentile(all_lat, 99)) if all_lat.size else 0.0,
+        max_ms=float(all_lat.max()) if all_lat.size else 0.0,
+        first_error=first_error[0] if first_error else None,
+    )
     if cpu0 is not None and cpu1 is not None and approved:
         cell.cpu_ms = {k: (cpu1[k] - cpu0.get(k, 0.0)) * 1000 / approved for k in cpu1}
     return cell, sum(c[3] for c in counts)
@@ -380,7 +451,9 @@ def inproc_factory(system: Huabei) -> Callable[[], tuple[Attempt, Callable[[], N
             except Exception as e:
                 return f"{type(e).__name__}: {e}".splitlines()[0]
             return "ok" if out.status == 201 else f"status {out.status}"
+
         return attempt, lambda: None
+
     return make
 
 
@@ -388,15 +461,19 @@ def http_factory(base_url: str) -> Callable[[], tuple[Attempt, Callable[[], None
     import httpx
 
     def make() -> tuple[Attempt, Callable[[], None]]:
-        client = httpx.Client(base_url=base_url, timeout=30.0,
-                              limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
+        client = httpx.Client(
+            base_url=base_url, timeout=30.0, limits=httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        )
 
         def attempt(account_id: int, amount: int, key: str) -> str:
-            body = {"amount": f"{amount // 100}.{amount % 100:02d}", "merchant_id": "m-bench",
-                    "merchant_category": "retail", "channel": "online"}
+            body = {
+                "amount": f"{amount // 100}.{amount % 100:02d}",
+                "merchant_id": "m-bench",
+                "merchant_category": "retail",
+                "channel": "online",
+            }
             try:
-                r = client.post(f"/v1/accounts/{account_id}/purchases", json=body,
-                                headers={"Idempotency-Key": key})
+                r = client.post(f"/v1/accounts/{account_id}/purchases", json=body, headers={"Idempotency-Key": key})
             except httpx.HTTPError as e:
                 return f"{type(e).__name__}: {e}".splitlines()[0]
             if r.status_code == 201:
@@ -404,11 +481,14 @@ def http_factory(base_url: str) -> Callable[[], tuple[Attempt, Callable[[], None
             if r.status_code == 402:
                 return "declined"
             return f"HTTP {r.status_code}: {r.text[:200]}"
+
         return attempt, client.close
+
     return make
 
 
 # --- the HTTP server (subprocess) -------------------------------------------------------
+
 
 def serve(url: str, port: int) -> None:
     """Entry point of the server subprocess: uvicorn serving create_app(system)."""
@@ -463,6 +543,7 @@ class Server:
 
 # --- statements per authorisation (a short instrumented probe) --------------------------
 
+
 def statement_probe(system: Huabei, account_id: int, n: int = PROBE_N) -> dict[str, float]:
     counts = {"statements": 0, "checkouts": 0, "commits": 0}
 
@@ -481,8 +562,9 @@ def statement_probe(system: Huabei, account_id: int, n: int = PROBE_N) -> dict[s
     try:
         t0, c0 = time.perf_counter(), time.process_time()
         for i in range(n):
-            authorise_purchase(system, PurchaseRequest(account_id, 100, "m-bench", "retail", Channel.ONLINE),
-                               f"probe-{i}")
+            authorise_purchase(
+                system, PurchaseRequest(account_id, 100, "m-bench", "retail", Channel.ONLINE), f"probe-{i}"
+            )
         elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     finally:
         event.remove(system.engine, "before_cursor_execute", on_exec)
@@ -497,6 +579,7 @@ def statement_probe(system: Huabei, account_id: int, n: int = PROBE_N) -> dict[s
 
 # --- checks -------------------------------------------------------------------------------
 
+
 def race_check(system: Huabei, account_id: int, clients: int) -> tuple[int, int]:
     """N threads spend 1 yuan at a time on a 500-yuan line, 640 attempts in all: exactly
     500 approvals must win, the rest decline."""
@@ -508,8 +591,11 @@ def race_check(system: Huabei, account_id: int, clients: int) -> tuple[int, int]
         mine = []
         for k in range(per):
             try:
-                authorise_purchase(system, PurchaseRequest(account_id, RACE_AMOUNT, "m-race", "retail",
-                                                           Channel.ONLINE), f"race-{i}-{k}")
+                authorise_purchase(
+                    system,
+                    PurchaseRequest(account_id, RACE_AMOUNT, "m-race", "retail", Channel.ONLINE),
+                    f"race-{i}-{k}",
+                )
                 mine.append("ok")
             except HuabeiError as e:
                 mine.append("declined" if e.kind is ErrorKind.DECLINED else e.code)
@@ -531,14 +617,16 @@ def check_books(system: Huabei, backend: str, approvals_counted: int, race: tupl
     ch.ledger_findings = [str(f) for f in rep.findings][:10]
     a, p = t.credit_accounts.c, t.purchases.c
     with system.uow(readonly=True) as uow:
-        spent = (select(p.account_id, func.sum(p.amount - p.refunded).label("total")).group_by(p.account_id)
-                 .subquery())
+        spent = select(p.account_id, func.sum(p.amount - p.refunded).label("total")).group_by(p.account_id).subquery()
         limit = a.base_limit + a.temporary_limit  # temporary limits were granted valid past every run
         ch.over_limit_accounts = uow.conn.execute(
-            select(func.count()).select_from(t.credit_accounts.join(spent, spent.c.account_id == a.account_id))
-            .where((spent.c.total > limit) | (a.used > limit) | (a.used != spent.c.total))).scalar_one()
-        ch.purchases_stored = uow.conn.execute(select(func.count()).select_from(t.purchases)
-                                               .where(p.merchant_id == "m-bench")).scalar_one()
+            select(func.count())
+            .select_from(t.credit_accounts.join(spent, spent.c.account_id == a.account_id))
+            .where((spent.c.total > limit) | (a.used > limit) | (a.used != spent.c.total))
+        ).scalar_one()
+        ch.purchases_stored = uow.conn.execute(
+            select(func.count()).select_from(t.purchases).where(p.merchant_id == "m-bench")
+        ).scalar_one()
     ch.approvals_counted = approvals_counted
     ch.race_approved_fen, ch.race_declined = race
     ch.race_ok = ch.race_approved_fen == RACE_LIMIT and ch.race_declined == RACE_ATTEMPTS - RACE_LIMIT // RACE_AMOUNT
@@ -546,6 +634,7 @@ def check_books(system: Huabei, backend: str, approvals_counted: int, race: tupl
 
 
 # --- pgbench ------------------------------------------------------------------------------
+
 
 def pgbench_env(admin_url: str) -> tuple[list[str], dict[str, str]]:
     u = make_url(database_url(admin_url))
@@ -561,8 +650,13 @@ def pgbench_init(admin_url: str) -> None:
         raise RuntimeError("pgbench is not on PATH")
     conn_args, env = pgbench_env(admin_url)
     pg_recreate(admin_url, PGBENCH_DB)
-    subprocess.run(["pgbench", *conn_args, "-i", "-s", "1", "-q", PGBENCH_DB], env=env, check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        ["pgbench", *conn_args, "-i", "-s", "1", "-q", PGBENCH_DB],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def pgbench_run(admin_url: str, n: int, seconds: float) -> PgbenchRun:
@@ -570,26 +664,51 @@ def pgbench_run(admin_url: str, n: int, seconds: float) -> PgbenchRun:
     conn_args, env = pgbench_env(admin_url)
     with tempfile.TemporaryDirectory(prefix="huabei-pgbench-") as tmp:
         prefix = Path(tmp) / f"c{n}"
-        cmd = ["pgbench", *conn_args, "-b", "tpcb-like", "-c", str(n), "-j", str(n), "-T", str(max(1, round(seconds))),
-               "-l", f"--log-prefix={prefix}", PGBENCH_DB]
+        cmd = [
+            "pgbench",
+            *conn_args,
+            "-b",
+            "tpcb-like",
+            "-c",
+            str(n),
+            "-j",
+            str(n),
+            "-T",
+            str(max(1, round(seconds))),
+            "-l",
+            f"--log-prefix={prefix}",
+            PGBENCH_DB,
+        ]
         out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, timeout=seconds + 120, cwd=tmp)
         m = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out.stdout)
         if not m:
             raise RuntimeError(f"could not parse pgbench output:\n{out.stdout}\n{out.stderr}")
-        lat = [int(parts[2]) / 1000.0  # µs -> ms
-               for f in Path(tmp).glob(f"c{n}.*") for line in f.read_text().splitlines()
-               if len(parts := line.split()) >= 3]
+        lat = [
+            int(parts[2]) / 1000.0  # µs -> ms
+            for f in Path(tmp).glob(f"c{n}.*")
+            for line in f.read_text().splitlines()
+            if len(parts := line.split()) >= 3
+        ]
     arr = np.array(lat) if lat else None
-    return PgbenchRun(clients=n, tps=float(m.group(1)),
-                      p50_ms=float(np.percentile(arr, 50)) if arr is not None else None,
-                      p99_ms=float(np.percentile(arr, 99)) if arr is not None else None,
-                      load1=os.getloadavg()[0])
+    return PgbenchRun(
+        clients=n,
+        tps=float(m.group(1)),
+        p50_ms=float(np.percentile(arr, 50)) if arr is not None else None,
+        p99_ms=float(np.percentile(arr, 99)) if arr is not None else None,
+        load1=os.getloadavg()[0],
+    )
 
 
 # --- orchestration --------------------------------------------------------------------------
 
-def bench_backend(backend: str, url: str, args: argparse.Namespace, log: Callable[[str], None],
-                  pgbench: Callable[[int], None] | None = None) -> tuple[list[Cell], Checks, dict[str, Any]]:
+
+def bench_backend(
+    backend: str,
+    url: str,
+    args: argparse.Namespace,
+    log: Callable[[str], None],
+    pgbench: Callable[[int], None] | None = None,
+) -> tuple[list[Cell], Checks, dict[str, Any]]:
     """All cells of one backend. For each client count: pgbench first (PostgreSQL only, so
     the baseline is measured minutes, not tens of minutes, from our numbers), then every
     mode; the single-hot-account runs come last."""
@@ -606,20 +725,26 @@ def bench_backend(backend: str, url: str, args: argparse.Namespace, log: Callabl
     try:
         probe = statement_probe(system, hot_ids[-1])
         approvals += PROBE_N
-        log(f"[{backend}] per authorisation: {probe['statements']:.1f} statements, {probe['commits']:.1f} commits, "
+        log(
+            f"[{backend}] per authorisation: {probe['statements']:.1f} statements, {probe['commits']:.1f} commits, "
             f"{probe['checkouts']:.1f} pool checkouts, {probe['ms_per_authorisation_1_client']:.2f} ms "
-            f"({probe['cpu_ms_per_authorisation']:.2f} ms CPU) single-threaded")
+            f"({probe['cpu_ms_per_authorisation']:.2f} ms CPU) single-threaded"
+        )
         if "http" in modes:
             server = Server(url).__enter__()
             log(f"[{backend}] uvicorn subprocess pid {server.proc.pid} serving create_app(system) on {server.base_url}")  # type: ignore[union-attr]
         factories = {"inproc": inproc_factory(system)}
         if server is not None:
             factories["http"] = http_factory(server.base_url)
-        cpu_probe = make_cpu_probe(server.proc.pid if server is not None and server.proc is not None else None,
-                                   args.pg_admin_url if backend == "postgresql" else None,
-                                   make_url(url).database if backend == "postgresql" else None)
+        cpu_probe = make_cpu_probe(
+            server.proc.pid if server is not None and server.proc is not None else None,
+            args.pg_admin_url if backend == "postgresql" else None,
+            make_url(url).database if backend == "postgresql" else None,
+        )
         hot_iter = iter(hot_ids[:-1])
-        plan = [(n, "random", m) for n in args.clients for m in modes] + [(n, "hot", m) for n in hot_clients for m in modes]
+        plan = [(n, "random", m) for n in args.clients for m in modes] + [
+            (n, "hot", m) for n in hot_clients for m in modes
+        ]
         done_pgbench: set[int] = set()
         for n, workload, mode in plan:
             if pgbench is not None and workload == "random" and n not in done_pgbench:
@@ -635,19 +760,24 @@ def bench_backend(backend: str, url: str, args: argparse.Namespace, log: Callabl
             cell.backend, cell.mode, cell.workload = backend, mode, workload
             approvals += all_ok
             cells.append(cell)
-            log(f"[{backend}] {mode:6s} {workload:6s} c={n:<3d} {cell.tps:8.1f}/s  p50 {cell.p50_ms:6.2f} ms"
+            log(
+                f"[{backend}] {mode:6s} {workload:6s} c={n:<3d} {cell.tps:8.1f}/s  p50 {cell.p50_ms:6.2f} ms"
                 f"  p99 {cell.p99_ms:6.2f} ms  declined {cell.declined}  errors {cell.errors}  load {cell.load1:.1f}"
-                f"  CPU ms/auth " + " ".join(f"{k} {v:.2f}" for k, v in cell.cpu_ms.items())
-                + (f"  first error: {cell.first_error}" if cell.first_error else ""))
+                f"  CPU ms/auth "
+                + " ".join(f"{k} {v:.2f}" for k, v in cell.cpu_ms.items())
+                + (f"  first error: {cell.first_error}" if cell.first_error else "")
+            )
     finally:
         if server is not None:
             server.__exit__(None, None, None)
     try:
         race = race_check(system, race_id, clients=8)
         checks = check_books(system, backend, approvals, race)
-        log(f"[{backend}] books: ledger_check.ok={checks.ledger_ok}, accounts over limit={checks.over_limit_accounts}, "
+        log(
+            f"[{backend}] books: ledger_check.ok={checks.ledger_ok}, accounts over limit={checks.over_limit_accounts}, "
             f"purchases stored={checks.purchases_stored} vs approvals counted={checks.approvals_counted}, "
-            f"race approved {checks.race_approved_fen / 100:.2f} yuan of {RACE_LIMIT / 100:.2f}")
+            f"race approved {checks.race_approved_fen / 100:.2f} yuan of {RACE_LIMIT / 100:.2f}"
+        )
     finally:
         system.engine.dispose()
     return cells, checks, probe
@@ -667,18 +797,39 @@ def apply_targets(cells: list[Cell], pgb: list[PgbenchRun]) -> None:
             c.p99_ok = c.p99_ms < TARGET_P99_MS
 
 
-def print_report(info: dict[str, Any], cells: list[Cell], pgb: list[PgbenchRun], checks: list[Checks],
-                 probes: dict[str, Any]) -> None:
+def print_report(
+    info: dict[str, Any], cells: list[Cell], pgb: list[PgbenchRun], checks: list[Checks], probes: dict[str, Any]
+) -> None:
     from rich.console import Console
     from rich.table import Table
 
     con = Console(width=None if sys.stdout.isatty() else 160)
-    con.print(f"[bold]Machine:[/] {info.get('nproc')} CPUs ({info.get('cpu', '?')}), {info.get('memory_gib', '?')} GiB, "
-              f"Python {info['python']}, PostgreSQL {info.get('postgresql', '-')}, SQLite {info['versions']['sqlite']}, "
-              f"uvicorn {info['versions']['uvicorn']} ({info['uvicorn_http']}, {info['uvicorn_loop']})")
+    con.print(
+        f"[bold]Machine:[/] {info.get('nproc')} CPUs ({info.get('cpu', '?')}), {info.get('memory_gib', '?')} GiB, "
+        f"Python {info['python']}, PostgreSQL {info.get('postgresql', '-')}, SQLite {info['versions']['sqlite']}, "
+        f"uvicorn {info['versions']['uvicorn']} ({info['uvicorn_http']}, {info['uvicorn_loop']})"
+    )
     tab = Table(title="Authorisation throughput and latency")
-    for col in ("backend", "mode", "workload", "clients", "auth/s", "p50 ms", "p99 ms", "declined", "errors",
-                "pgbench tps", "ratio", "target", "met?", "load", "CPU ms/auth: py", "uvicorn", "pg", "box"):
+    for col in (
+        "backend",
+        "mode",
+        "workload",
+        "clients",
+        "auth/s",
+        "p50 ms",
+        "p99 ms",
+        "declined",
+        "errors",
+        "pgbench tps",
+        "ratio",
+        "target",
+        "met?",
+        "load",
+        "CPU ms/auth: py",
+        "uvicorn",
+        "pg",
+        "box",
+    ):
         tab.add_column(col, justify="right" if col not in ("backend", "mode", "workload") else "left")
 
     def yes(v: bool | None) -> str:
@@ -688,70 +839,119 @@ def print_report(info: dict[str, Any], cells: list[Cell], pgb: list[PgbenchRun],
         met = None
         if c.ratio_ok is not None:
             met = c.ratio_ok and (c.p99_ok if c.p99_ok is not None else True)
-        target = "-" if c.target_ratio is None else f">={c.target_ratio}x" + (
-            f", p99<{TARGET_P99_MS:.0f}" if c.p99_ok is not None else "")
-        tab.add_row(c.backend, c.mode, c.workload, str(c.clients), f"{c.tps:,.1f}", f"{c.p50_ms:.2f}",
-                    f"{c.p99_ms:.2f}", str(c.declined), str(c.errors),
-                    "-" if c.pgbench_tps is None else f"{c.pgbench_tps:,.0f}",
-                    "-" if c.ratio is None else f"{c.ratio:.2f}x", target, yes(met),
-                    "-" if c.load1 is None else f"{c.load1:.1f}",
-                    *(f"{c.cpu_ms[k]:.2f}" if k in c.cpu_ms else "-" for k in ("bench", "uvicorn", "postgres", "box")))
+        target = (
+            "-"
+            if c.target_ratio is None
+            else f">={c.target_ratio}x" + (f", p99<{TARGET_P99_MS:.0f}" if c.p99_ok is not None else "")
+        )
+        tab.add_row(
+            c.backend,
+            c.mode,
+            c.workload,
+            str(c.clients),
+            f"{c.tps:,.1f}",
+            f"{c.p50_ms:.2f}",
+            f"{c.p99_ms:.2f}",
+            str(c.declined),
+            str(c.errors),
+            "-" if c.pgbench_tps is None else f"{c.pgbench_tps:,.0f}",
+            "-" if c.ratio is None else f"{c.ratio:.2f}x",
+            target,
+            yes(met),
+            "-" if c.load1 is None else f"{c.load1:.1f}",
+            *(f"{c.cpu_ms[k]:.2f}" if k in c.cpu_ms else "-" for k in ("bench", "uvicorn", "postgres", "box")),
+        )
     con.print(tab)
-    con.print("load = 1-minute load average at the end of the cell (2 CPUs: above ~2 something else was competing). "
-              "CPU ms/auth = CPU time per approval in the measured window: py = this process (the service in-process, "
-              "or the HTTP clients), uvicorn = the server subprocess, pg = PostgreSQL backends of the scratch database, "
-              "box = all CPUs of the machine (includes anything else running).")
+    con.print(
+        "load = 1-minute load average at the end of the cell (2 CPUs: above ~2 something else was competing). "
+        "CPU ms/auth = CPU time per approval in the measured window: py = this process (the service in-process, "
+        "or the HTTP clients), uvicorn = the server subprocess, pg = PostgreSQL backends of the scratch database, "
+        "box = all CPUs of the machine (includes anything else running)."
+    )
     if pgb:
         pt = Table(title="pgbench -b tpcb-like (scale 1), same server")
         for col in ("clients", "tps", "p50 ms", "p99 ms", "load"):
             pt.add_column(col, justify="right")
         for r in pgb:
-            pt.add_row(str(r.clients), f"{r.tps:,.1f}", f"{r.p50_ms:.2f}" if r.p50_ms else "-",
-                       f"{r.p99_ms:.2f}" if r.p99_ms else "-", "-" if r.load1 is None else f"{r.load1:.1f}")
+            pt.add_row(
+                str(r.clients),
+                f"{r.tps:,.1f}",
+                f"{r.p50_ms:.2f}" if r.p50_ms else "-",
+                f"{r.p99_ms:.2f}" if r.p99_ms else "-",
+                "-" if r.load1 is None else f"{r.load1:.1f}",
+            )
         con.print(pt)
     for backend, p in probes.items():
-        con.print(f"[bold]{backend}[/]: {p['statements']:.1f} SQL statements, {p['commits']:.1f} commit(s), "
-                  f"{p['checkouts']:.1f} pool checkout(s) per authorisation (pool_pre_ping={p['pre_ping']}); "
-                  f"{p['ms_per_authorisation_1_client']:.2f} ms ({p['cpu_ms_per_authorisation']:.2f} ms of it CPU in this "
-                  f"process) each, single-threaded")
+        con.print(
+            f"[bold]{backend}[/]: {p['statements']:.1f} SQL statements, {p['commits']:.1f} commit(s), "
+            f"{p['checkouts']:.1f} pool checkout(s) per authorisation (pool_pre_ping={p['pre_ping']}); "
+            f"{p['ms_per_authorisation_1_client']:.2f} ms ({p['cpu_ms_per_authorisation']:.2f} ms of it CPU in this "
+            f"process) each, single-threaded"
+        )
     ct = Table(title="Books after the run")
-    for col in ("backend", "ledger_check.ok", "accounts over limit", "purchases stored", "approvals counted",
-                "race (500-yuan line)", "all ok"):
+    for col in (
+        "backend",
+        "ledger_check.ok",
+        "accounts over limit",
+        "purchases stored",
+        "approvals counted",
+        "race (500-yuan line)",
+        "all ok",
+    ):
         ct.add_column(col)
     for ch in checks:
-        ct.add_row(ch.backend, yes(ch.ledger_ok), str(ch.over_limit_accounts), str(ch.purchases_stored),
-                   str(ch.approvals_counted),
-                   f"{ch.race_approved_fen / 100:.2f} yuan approved, {ch.race_declined} declined", yes(ch.ok))
+        ct.add_row(
+            ch.backend,
+            yes(ch.ledger_ok),
+            str(ch.over_limit_accounts),
+            str(ch.purchases_stored),
+            str(ch.approvals_counted),
+            f"{ch.race_approved_fen / 100:.2f} yuan approved, {ch.race_declined} declined",
+            yes(ch.ok),
+        )
     con.print(ct)
     targets = [c for c in cells if c.ratio_ok is not None]
     if targets:
         con.print("[bold]Targets[/] (PostgreSQL, random accounts):")
         for c in targets:
-            line = (f"  {c.mode:6s} c={c.clients:<3d} ratio {c.ratio:.2f}x vs >= {c.target_ratio}x: {yes(c.ratio_ok)}")
+            line = f"  {c.mode:6s} c={c.clients:<3d} ratio {c.ratio:.2f}x vs >= {c.target_ratio}x: {yes(c.ratio_ok)}"
             if c.p99_ok is not None:
                 line += f"; p99 {c.p99_ms:.1f} ms vs < {TARGET_P99_MS:.0f} ms: {yes(c.p99_ok)}"
             con.print(line)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ints = lambda s: [int(x) for x in s.split(",") if x.strip()]  # noqa: E731
     words = lambda s: [x.strip() for x in s.split(",") if x.strip()]  # noqa: E731
     ap.add_argument("--clients", type=ints, default=[1, 8, 16], help="client counts (default 1,8,16)")
     ap.add_argument("--seconds", type=float, default=8.0, help="measured seconds per cell (default 8)")
     ap.add_argument("--warmup", type=float, default=1.0, help="unmeasured warm-up seconds per cell (default 1)")
-    ap.add_argument("--backends", type=words, default=["sqlite", "postgresql"],
-                    help="sqlite and/or postgresql (default both)")
-    ap.add_argument("--modes", type=words, default=["inproc", "http"],
-                    help="inproc (threads calling authorise_purchase) and/or http (uvicorn subprocess + httpx "
-                         "clients); default both")
+    ap.add_argument(
+        "--backends", type=words, default=["sqlite", "postgresql"], help="sqlite and/or postgresql (default both)"
+    )
+    ap.add_argument(
+        "--modes",
+        type=words,
+        default=["inproc", "http"],
+        help="inproc (threads calling authorise_purchase) and/or http (uvicorn subprocess + httpx "
+        "clients); default both",
+    )
     ap.add_argument("--accounts", type=int, default=1000, help="accounts in the random pool (default 1000)")
-    ap.add_argument("--hot-clients", type=ints, default=[8],
-                    help="client counts of the single-hot-account runs (default 8; 0 to skip)")
-    ap.add_argument("--pg-admin-url", default=os.environ.get("HUABEI_BENCH_PG_URL",
-                                                             "postgresql://postgres@127.0.0.1:5432/test"),
-                    help="an existing database on the local server, used to create and drop the scratch "
-                         "databases (default $HUABEI_BENCH_PG_URL or postgresql://postgres@127.0.0.1:5432/test)")
+    ap.add_argument(
+        "--hot-clients",
+        type=ints,
+        default=[8],
+        help="client counts of the single-hot-account runs (default 8; 0 to skip)",
+    )
+    ap.add_argument(
+        "--pg-admin-url",
+        default=os.environ.get("HUABEI_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+        help="an existing database on the local server, used to create and drop the scratch "
+        "databases (default $HUABEI_BENCH_PG_URL or postgresql://postgres@127.0.0.1:5432/test)",
+    )
     ap.add_argument("--no-pgbench", action="store_true", help="skip the pgbench baseline")
     ap.add_argument("--json", metavar="FILE", help="also save the results as JSON")
     ap.add_argument("--keep", action="store_true", help="keep the scratch databases")
@@ -800,16 +1000,20 @@ def main(argv: list[str] | None = None) -> int:
             def pgbench_hook(n: int) -> None:
                 run = pgbench_run(args.pg_admin_url, n, args.seconds)
                 pgb.append(run)
-                log(f"[pgbench]    tpcb-like      c={n:<3d} {run.tps:8.1f}/s  p50 {run.p50_ms or 0:6.2f} ms"
-                    f"  p99 {run.p99_ms or 0:6.2f} ms  load {run.load1:.1f}")
+                log(
+                    f"[pgbench]    tpcb-like      c={n:<3d} {run.tps:8.1f}/s  p50 {run.p50_ms or 0:6.2f} ms"
+                    f"  p99 {run.p99_ms or 0:6.2f} ms  load {run.load1:.1f}"
+                )
+
         for backend in args.backends:
             if backend == "sqlite":
                 url = f"sqlite:///{Path(tmpdir) / 'bench.db'}"
             else:
                 pg_recreate(args.pg_admin_url, BENCH_DB)
                 url = pg_url_for(args.pg_admin_url, BENCH_DB)
-            b_cells, b_checks, probe = bench_backend(backend, url, args, log,
-                                                     pgbench_hook if backend == "postgresql" else None)
+            b_cells, b_checks, probe = bench_backend(
+                backend, url, args, log, pgbench_hook if backend == "postgresql" else None
+            )
             cells += b_cells
             checks.append(b_checks)
             probes[backend] = probe
@@ -826,12 +1030,21 @@ def main(argv: list[str] | None = None) -> int:
     print_report(info, cells, pgb, checks, probes)
     log(f"total wall time {time.time() - started:.0f} s")
     if args.json:
-        Path(args.json).write_text(json.dumps({
-            "machine": info, "args": {k: v for k, v in vars(args).items() if k not in ("serve", "port")},
-            "cells": [asdict(c) for c in cells], "pgbench": [asdict(r) for r in pgb],
-            "checks": [{**asdict(ch), "ok": ch.ok} for ch in checks], "statements_per_authorisation": probes,
-            "wall_seconds": time.time() - started,
-        }, indent=2, default=str))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "machine": info,
+                    "args": {k: v for k, v in vars(args).items() if k not in ("serve", "port")},
+                    "cells": [asdict(c) for c in cells],
+                    "pgbench": [asdict(r) for r in pgb],
+                    "checks": [{**asdict(ch), "ok": ch.ok} for ch in checks],
+                    "statements_per_authorisation": probes,
+                    "wall_seconds": time.time() - started,
+                },
+                indent=2,
+                default=str,
+            )
+        )
     return 0 if all(ch.ok for ch in checks) else 1
 
 

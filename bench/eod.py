@@ -86,33 +86,44 @@ def drop(db: str) -> None:
 
 # --- the template: the simulation's generator; the clones: set-based ---------------------------
 
+
 def build_template(url: str, users: int, seed: int) -> dict[str, Any]:
     """``users`` synthetic users living October and November 2026 through the service layer."""
     report = load_book(url, users=users, months=2, seed=seed, start=START, workers=4)
     tot = report["totals"]
-    return {"users": users, "seed": seed, "days_checked": report["checks"]["days_checked"],
-            "violations": report["checks"]["violations"], "lines_opened": tot["accounts_opened"],
-            "declined": tot["accounts_declined"], "purchases": tot["purchases"],
-            "purchase_volume_fen": tot["purchase_volume_fen"], "refund_volume_fen": tot["refund_volume_fen"],
-            "repayment_volume_fen": tot["repayment_volume_fen"], "limit_raises": tot["limit_raises"],
-            "limit_cuts": tot["limit_cuts"], "delinquency_at_end": tot["final"].get("delinquency")}
+    return {
+        "users": users,
+        "seed": seed,
+        "days_checked": report["checks"]["days_checked"],
+        "violations": report["checks"]["violations"],
+        "lines_opened": tot["accounts_opened"],
+        "declined": tot["accounts_declined"],
+        "purchases": tot["purchases"],
+        "purchase_volume_fen": tot["purchase_volume_fen"],
+        "refund_volume_fen": tot["refund_volume_fen"],
+        "repayment_volume_fen": tot["repayment_volume_fen"],
+        "limit_raises": tot["limit_raises"],
+        "limit_cuts": tot["limit_cuts"],
+        "delinquency_at_end": tot["final"].get("delinquency"),
+    }
 
 
 # --- the baseline: COPY out the rows the job reads ---------------------------------------------
+
 
 def copy_baseline(url: str, day: dt.date) -> tuple[float, int, dict[str, float]]:
     lower, horizon = dt.date(2026, 11, 1), dt.date(2027, 2, 1)  # the job's bounds for BENCH_DAY
     queries = {
         "credit_accounts": "SELECT account_id, due_day, credit_balance, used FROM credit_accounts ORDER BY account_id",
         "purchases": f"SELECT p.account_id, p.purchase_id, p.amount, p.on_temporary_limit, p.business_date "
-                     f"FROM purchases p WHERE p.business_date >= '{lower}' AND p.business_date < '{day}' "
-                     f"ORDER BY p.account_id, p.business_date, p.purchase_id",
+        f"FROM purchases p WHERE p.business_date >= '{lower}' AND p.business_date < '{day}' "
+        f"ORDER BY p.account_id, p.business_date, p.purchase_id",
         "bill_allocations": f"SELECT * FROM bill_allocations WHERE bill_id IS NULL AND business_date >= '{lower}' "
-                            f"AND business_date < '{day}' ORDER BY account_id",
+        f"AND business_date < '{day}' ORDER BY account_id",
         "bill_accruals": f"SELECT * FROM bill_accruals WHERE business_date >= '{lower}' AND business_date < '{day}' "
-                         f"ORDER BY account_id",
+        f"ORDER BY account_id",
         "installment_periods": f"SELECT * FROM installment_periods WHERE status = 'scheduled' "
-                               f"AND due_date < '{horizon}' ORDER BY account_id",
+        f"AND due_date < '{horizon}' ORDER BY account_id",
         "bills (unpaid, read by three steps)": "SELECT * FROM bills WHERE status <> 'paid' ORDER BY account_id",
     }
     per: dict[str, float] = {}
@@ -137,8 +148,13 @@ def machine() -> dict[str, Any]:
         pg = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
     except OSError:
         pg = "?"
-    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
-            "postgres": pg, "load_average": os.getloadavg()}
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "postgres": pg,
+        "load_average": os.getloadavg(),
+    }
 
 
 def run_size(n: int, template: int, seed: int, check: bool, keep: bool, seed_only: bool = False) -> dict[str, Any]:
@@ -154,11 +170,25 @@ def run_size(n: int, template: int, seed: int, check: bool, keep: bool, seed_onl
     cloned = clone_book(system.engine, copies)
     clone_s = time.perf_counter() - t0
     lines = count(url, "credit_accounts")
-    sizes = {t: count(url, t) for t in ("users", "purchases", "postings", "bills", "bill_lines", "bill_accruals",
-                                        "installment_periods", "user_facts")}
-    print(f"  seeded {lines:,} credit lines (template of {template} users / {stats['lines_opened']} lines simulated "
-          f"in {template_s:.0f}s, {copies:,} clones in {clone_s:.0f}s): "
-          + ", ".join(f"{k} {v:,}" for k, v in sizes.items()), flush=True)
+    sizes = {
+        t: count(url, t)
+        for t in (
+            "users",
+            "purchases",
+            "postings",
+            "bills",
+            "bill_lines",
+            "bill_accruals",
+            "installment_periods",
+            "user_facts",
+        )
+    }
+    print(
+        f"  seeded {lines:,} credit lines (template of {template} users / {stats['lines_opened']} lines simulated "
+        f"in {template_s:.0f}s, {copies:,} clones in {clone_s:.0f}s): "
+        + ", ".join(f"{k} {v:,}" for k, v in sizes.items()),
+        flush=True,
+    )
     if seed_only:
         system.engine.dispose()
         return {"accounts": lines, "rows": sizes, "database": url}
@@ -172,20 +202,31 @@ def run_size(n: int, template: int, seed: int, check: bool, keep: bool, seed_onl
     quiet_s = time.perf_counter() - t0
     copy2_s, _, _ = copy_baseline(url, BENCH_DAY)
     out: dict[str, Any] = {
-        "accounts": lines, "template": stats, "template_seconds": round(template_s, 1), "copies": copies,
+        "accounts": lines,
+        "template": stats,
+        "template_seconds": round(template_s, 1),
+        "copies": copies,
         "rows": sizes,
-        "eod_seconds": round(eod_s, 2), "accounts_per_second": round(lines / eod_s),
-        "copy_seconds": round(min(copy_s, copy2_s), 2), "copy_mb": round(copy_bytes / 1e6, 1),
+        "eod_seconds": round(eod_s, 2),
+        "accounts_per_second": round(lines / eod_s),
+        "copy_seconds": round(min(copy_s, copy2_s), 2),
+        "copy_mb": round(copy_bytes / 1e6, 1),
         "ratio_to_copy": round(eod_s / min(copy_s, copy2_s), 1),
-        "steps": steps, "copy_per_query": {k: round(v, 2) for k, v in copy_per.items()},
-        "next_day_seconds": round(quiet_s, 2), "next_day_accounts_per_second": round(lines / quiet_s),
+        "steps": steps,
+        "copy_per_query": {k: round(v, 2) for k, v in copy_per.items()},
+        "next_day_seconds": round(quiet_s, 2),
+        "next_day_accounts_per_second": round(lines / quiet_s),
         "next_day_steps": {s.name: round(s.seconds, 2) for s in quiet.days[0].steps},
         "clone_seconds": {k: round(v, 1) for k, v in cloned.seconds.items()},
     }
     if check:
         t0 = time.perf_counter()
         rep = admin.ledger_check(system)
-        out["ledger_check"] = {"ok": rep.ok, "findings": len(rep.findings), "seconds": round(time.perf_counter() - t0, 1)}
+        out["ledger_check"] = {
+            "ok": rep.ok,
+            "findings": len(rep.findings),
+            "seconds": round(time.perf_counter() - t0, 1),
+        }
     system.engine.dispose()
     if not keep:
         drop(BENCH_DB)
@@ -195,8 +236,12 @@ def run_size(n: int, template: int, seed: int, check: bool, keep: bool, seed_onl
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--accounts", default="100000,1000000", help="comma-separated sizes")
-    ap.add_argument("--template", type=int, default=500,
-                    help="synthetic users simulated through the service layer (the template the clones copy)")
+    ap.add_argument(
+        "--template",
+        type=int,
+        default=500,
+        help="synthetic users simulated through the service layer (the template the clones copy)",
+    )
     ap.add_argument("--seed", type=int, default=7, help="the simulation's seed")
     ap.add_argument("--check", action="store_true", help="run the ledger check after the job")
     ap.add_argument("--json", help="write the results to this file")
@@ -212,12 +257,16 @@ def main() -> None:
         if args.seed_only:
             print(f"  seeded and kept {r['database']}")
             continue
-        print(f"  EOD {r['eod_seconds']}s = {r['accounts_per_second']:,} lines/s; COPY of the same rows "
-              f"{r['copy_seconds']}s ({r['copy_mb']} MB); ratio EOD/COPY = {r['ratio_to_copy']}x")
+        print(
+            f"  EOD {r['eod_seconds']}s = {r['accounts_per_second']:,} lines/s; COPY of the same rows "
+            f"{r['copy_seconds']}s ({r['copy_mb']} MB); ratio EOD/COPY = {r['ratio_to_copy']}x"
+        )
         for name, s in r["steps"].items():
             print(f"    {name:<24} {s['seconds']:>8}s  {s['counts']}")
-        print(f"  next day (rescoring and limit review) {r['next_day_seconds']}s = "
-              f"{r['next_day_accounts_per_second']:,} lines/s: {r['next_day_steps']}")
+        print(
+            f"  next day (rescoring and limit review) {r['next_day_seconds']}s = "
+            f"{r['next_day_accounts_per_second']:,} lines/s: {r['next_day_steps']}"
+        )
         if "ledger_check" in r:
             print(f"  ledger check: {r['ledger_check']}")
     if args.json:

@@ -94,18 +94,37 @@ def load(url: str, engine, n: int, template: int, months: int, seed: int) -> dic
     copies = max(0, round(n / template) - 1)
     cloned = clone_book(engine, copies, skip=LEDGER_DETAIL)
     tot = report["totals"]
-    return {"template_users": template, "months": months, "start": start.isoformat(), "seed": seed,
-            "template_seconds": round(t_sim, 1), "template_violations": report["checks"]["violations"],
-            "template_lines": tot["accounts_opened"], "template_declined": tot["accounts_declined"],
-            "template_purchases": tot["purchases"], "copies": copies,
-            "clone_seconds": round(cloned.total_seconds, 1)}
+    return {
+        "template_users": template,
+        "months": months,
+        "start": start.isoformat(),
+        "seed": seed,
+        "template_seconds": round(t_sim, 1),
+        "template_violations": report["checks"]["violations"],
+        "template_lines": tot["accounts_opened"],
+        "template_declined": tot["accounts_declined"],
+        "template_purchases": tot["purchases"],
+        "copies": copies,
+        "clone_seconds": round(cloned.total_seconds, 1),
+    }
 
 
 def count_rows(engine) -> dict[str, int]:
     from sqlalchemy import text
 
-    names = ("users", "credit_accounts", "purchases", "user_facts", "user_facts_current", "credit_scores",
-             "domain_events", "limit_raise_applications", "bills", "activity_events", "user_contacts")
+    names = (
+        "users",
+        "credit_accounts",
+        "purchases",
+        "user_facts",
+        "user_facts_current",
+        "credit_scores",
+        "domain_events",
+        "limit_raise_applications",
+        "bills",
+        "activity_events",
+        "user_contacts",
+    )
     with engine.connect() as c:
         return {k: int(c.execute(text(f"SELECT count(*) FROM {k}")).scalar_one()) for k in names}
 
@@ -184,23 +203,34 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     t_seed = time.perf_counter() - t0
     system = Huabei(engine=engine, terms=ProductTerms(), clock_mode=ClockMode.SIMULATED)
     counts = count_rows(engine)
-    print(f"[{backend}] simulated {loaded['template_users']} users × {loaded['months']} months "
-          f"({loaded['template_lines']} lines) in {loaded['template_seconds']}s, {loaded['copies']:,} clones in "
-          f"{loaded['clone_seconds']}s ({t_seed:.0f}s in all): " + ", ".join(f"{k} {v:,}" for k, v in counts.items()),
-          flush=True)
+    print(
+        f"[{backend}] simulated {loaded['template_users']} users × {loaded['months']} months "
+        f"({loaded['template_lines']} lines) in {loaded['template_seconds']}s, {loaded['copies']:,} clones in "
+        f"{loaded['clone_seconds']}s ({t_seed:.0f}s in all): " + ", ".join(f"{k} {v:,}" for k, v in counts.items()),
+        flush=True,
+    )
     t_read = read_inputs(system)
     print(f"[{backend}] read inputs: {t_read:.2f}s ({counts['users'] / t_read:,.0f} users/s)", flush=True)
     t = rescore(system)
     ratio = t["total"] / t_read
-    print(f"[{backend}] rescore + re-evaluate {t['users']:,} users: {t['total']:.2f}s "
-          f"({t['users'] / t['total']:,.0f} users/s, {ratio:.2f}x reading the inputs); "
-          f"{t['limits_changed']:,} limits changed", flush=True)
-    print(f"[{backend}]   " + ", ".join(f"{k} {v:.2f}s" for k, v in t.items()
-                                        if k not in ("total", "users", "limits_changed")), flush=True)
+    print(
+        f"[{backend}] rescore + re-evaluate {t['users']:,} users: {t['total']:.2f}s "
+        f"({t['users'] / t['total']:,.0f} users/s, {ratio:.2f}x reading the inputs); "
+        f"{t['limits_changed']:,} limits changed",
+        flush=True,
+    )
+    print(
+        f"[{backend}]   "
+        + ", ".join(f"{k} {v:.2f}s" for k, v in t.items() if k not in ("total", "users", "limits_changed")),
+        flush=True,
+    )
     # second run: everything is rescored again (history grows; fewer limits change)
     t2 = rescore(system)
-    print(f"[{backend}] second run: {t2['total']:.2f}s ({t2['users'] / t2['total']:,.0f} users/s), "
-          f"{t2['limits_changed']:,} limits changed", flush=True)
+    print(
+        f"[{backend}] second run: {t2['total']:.2f}s ({t2['users'] / t2['total']:,.0f} users/s), "
+        f"{t2['limits_changed']:,} limits changed",
+        flush=True,
+    )
     engine.dispose()
     if not keep:
         if tmp:
@@ -208,11 +238,18 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         else:
             with admin_engine.connect() as c:
                 c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
-    return {"backend": backend, "users": counts["users"], "rows": counts, "book": loaded,
-            "seed_seconds": round(t_seed, 1),
-            "read_inputs_seconds": round(t_read, 2), "rescore": {k: round(v, 2) for k, v in t.items()},
-            "second_run": {k: round(v, 2) for k, v in t2.items()},
-            "users_per_second": round(t["users"] / t["total"]), "ratio_to_reading": round(ratio, 2)}
+    return {
+        "backend": backend,
+        "users": counts["users"],
+        "rows": counts,
+        "book": loaded,
+        "seed_seconds": round(t_seed, 1),
+        "read_inputs_seconds": round(t_read, 2),
+        "rescore": {k: round(v, 2) for k, v in t.items()},
+        "second_run": {k: round(v, 2) for k, v in t2.items()},
+        "users_per_second": round(t["users"] / t["total"]),
+        "ratio_to_reading": round(ratio, 2),
+    }
 
 
 def main() -> None:
@@ -225,8 +262,11 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the scratch databases")
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args()
-    print(f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} CPUs, "
-          f"{platform.machine()}, business date {TODAY}, load average {os.getloadavg()}", flush=True)
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} CPUs, "
+        f"{platform.machine()}, business date {TODAY}, load average {os.getloadavg()}",
+        flush=True,
+    )
     results = [run_backend(b.strip(), args) for b in args.backends.split(",") if b.strip()]
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

@@ -167,17 +167,30 @@ def drop(backend: str, url: str, pg_url: str) -> None:
 
 def bench_one(backend: str, users: int, args: argparse.Namespace) -> dict[str, Any]:
     url = scratch(backend, users, args.pg_url)
-    system = Huabei(engine=make_engine(url, pool_size=max(20, args.workers * 2 + 12)), terms=ProductTerms(),
-                    clock_mode=ClockMode.SIMULATED)
-    spec = RunSpec(users=users, months=args.months, seed=args.seed, start=START, workers=args.workers,
-                   checks=args.checks, faults=FaultPlan())
+    system = Huabei(
+        engine=make_engine(url, pool_size=max(20, args.workers * 2 + 12)),
+        terms=ProductTerms(),
+        clock_mode=ClockMode.SIMULATED,
+    )
+    spec = RunSpec(
+        users=users,
+        months=args.months,
+        seed=args.seed,
+        start=START,
+        workers=args.workers,
+        checks=args.checks,
+        faults=FaultPlan(),
+    )
     population = PopulationConfig(activity_percent=args.activity)
     if args.population:
         population = load_population(args.population).model_copy(update={"activity_percent": args.activity})
     if args.no_refunds:
-        population = population_from_dict({
-            **{k: v for k, v in population.model_dump(mode="python").items() if k != "profiles"},
-            "profiles": {name: {"spend": {"refund_per_mille": 0}} for name in population.profiles}})
+        population = population_from_dict(
+            {
+                **{k: v for k, v in population.model_dump(mode="python").items() if k != "profiles"},
+                "profiles": {name: {"spend": {"refund_per_mille": 0}} for name in population.profiles},
+            }
+        )
     last = [0.0]
 
     def progress(day_no: int, total: int, day: dt.date) -> None:
@@ -205,8 +218,9 @@ def bench_one(backend: str, users: int, args: argparse.Namespace) -> dict[str, A
         drop(backend, url, args.pg_url)
     parts = {k: round(v, 2) for k, v in sorted(sim.t.items())}
     timed = sum(v for k, v in sim.t.items() if k in ("eod", "transactions", "checks", "report", "operator"))
-    share = {k: f"{100 * sim.t[k] / timed:.1f}" for k in ("eod", "transactions", "checks", "report", "operator")
-             if timed}
+    share = {
+        k: f"{100 * sim.t[k] / timed:.1f}" for k in ("eod", "transactions", "checks", "report", "operator") if timed
+    }
     # onboarding runs inside the users' threads: its share of their (summed) thread time,
     # applied to the wall time of the transactions
     thread = sim.t["user_days_thread"]
@@ -216,18 +230,30 @@ def bench_one(backend: str, users: int, args: argparse.Namespace) -> dict[str, A
     steady_rate = round(sum(a for _, a, _ in steady) / sum(s_ for _, _, s_ in steady), 1) if steady else None
     totals = report["totals"] if report else {}
     return {
-        "backend": backend, "users": users, "months": args.months, "workers": args.workers, "checks": args.checks,
-        "activity_percent": args.activity, "refunds": not args.no_refunds, "partial": partial,
-        "days_simulated": sim.days_done, "days_planned": len(sim.days),
+        "backend": backend,
+        "users": users,
+        "months": args.months,
+        "workers": args.workers,
+        "checks": args.checks,
+        "activity_percent": args.activity,
+        "refunds": not args.no_refunds,
+        "partial": partial,
+        "days_simulated": sim.days_done,
+        "days_planned": len(sim.days),
         "accounts_open_at_end": sum(1 for st in sim.states if st.status == "open"),
-        "account_days": sim.account_days, "wall_seconds": round(wall, 1),
+        "account_days": sim.account_days,
+        "wall_seconds": round(wall, 1),
         "account_days_per_second": round(sim.account_days / wall, 1) if wall else 0.0,
         "account_days_per_second_after_first_week": steady_rate,
-        "seconds": parts, "share_percent": share,
+        "seconds": parts,
+        "share_percent": share,
         "applications_decided": sim.applications,
         "applications_per_second_of_onboarding": round(sim.applications / onboarding_wall, 1)
-        if onboarding_wall else None,
-        "purchases": totals.get("purchases"), "violations": 1 if stopped_by else 0, "stopped_by": stopped_by,
+        if onboarding_wall
+        else None,
+        "purchases": totals.get("purchases"),
+        "violations": 1 if stopped_by else 0,
+        "stopped_by": stopped_by,
     }
 
 
@@ -243,20 +269,29 @@ def main() -> None:
     ap.add_argument("--activity", type=int, default=100, help="purchase frequency, percent of the profiles'")
     ap.add_argument("--time-limit", type=float, default=None, help="seconds per population before stopping")
     ap.add_argument("--population", default=None, help="profiles and mix override YAML (as huabei simulate)")
-    ap.add_argument("--no-refunds", action="store_true",
-                    help="no refunds (to compare with figures measured without them)")
+    ap.add_argument(
+        "--no-refunds", action="store_true", help="no refunds (to compare with figures measured without them)"
+    )
     ap.add_argument("--json", default=None)
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     results = []
     for n in [int(x) for x in args.users.split(",") if x]:
-        print(f"simulating {n} users × {args.months} months on {args.backend} "
-              f"(workers {args.workers}, checks {args.checks})", file=sys.stderr, flush=True)
+        print(
+            f"simulating {n} users × {args.months} months on {args.backend} "
+            f"(workers {args.workers}, checks {args.checks})",
+            file=sys.stderr,
+            flush=True,
+        )
         r = bench_one(args.backend, n, args)
         results.append(r)
         print(json.dumps(r, indent=2), flush=True)
-    env = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
-           "platform": platform.platform()}
+    env = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+    }
     if args.json:
         Path(args.json).write_text(json.dumps({"environment": env, "results": results}, indent=2) + "\n")
 

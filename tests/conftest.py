@@ -59,9 +59,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: igno
     if _pg_state["skipped"]:
         tr = terminalreporter
         tr.section("PostgreSQL NOT TESTED", sep="!", red=True, bold=True)
-        tr.write_line(f"!!! {_pg_state['skipped']} PostgreSQL test(s) were SKIPPED: {_pg_state['error']}", red=True, bold=True)
-        tr.write_line("!!! Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
-                      red=True, bold=True)
+        tr.write_line(
+            f"!!! {_pg_state['skipped']} PostgreSQL test(s) were SKIPPED: {_pg_state['error']}", red=True, bold=True
+        )
+        tr.write_line(
+            "!!! Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+            red=True,
+            bold=True,
+        )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -73,6 +78,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 # --- scratch databases ----------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -157,14 +163,21 @@ def new_account(system: Huabei, base_limit: int = 100_000, user_id: str | None =
     return accounts.open_account(system, user_id=uid, base_limit=base_limit)["account_id"]
 
 
-def buy(system: Huabei, account_id: int, amount: int, key: str | None = None, category: str = "retail",
-        merchant: str = "m-1"):
+def buy(
+    system: Huabei,
+    account_id: int,
+    amount: int,
+    key: str | None = None,
+    category: str = "retail",
+    merchant: str = "m-1",
+):
     from huabei.lines import payments as purchases
     from huabei.lines.purchase_rules import Channel, PurchaseRequest
 
     _counter["n"] += 1
-    return purchases.authorise_purchase(system, PurchaseRequest(account_id, amount, merchant, category, Channel.ONLINE),
-                                        key or f"buy-{_counter['n']}")
+    return purchases.authorise_purchase(
+        system, PurchaseRequest(account_id, amount, merchant, category, Channel.ONLINE), key or f"buy-{_counter['n']}"
+    )
 
 
 def plain_consoles(monkeypatch: pytest.MonkeyPatch, *modules: Any) -> None:

@@ -67,6 +67,7 @@ def ledger_ok(db: str) -> None:
 
 # --- schema and clock ----------------------------------------------------------------
 
+
 def test_db_upgrade_is_idempotent_and_keeps_data(db_url):
     eng = make_engine(db_url, pool_size=1)
     head = migrate.current(engine=eng)
@@ -109,6 +110,7 @@ def test_clock_set_and_show(db_url, monkeypatch):
 
 # --- money ---------------------------------------------------------------------------
 
+
 def test_open_purchase_refund_repay_with_json(db_url):
     run(db_url, "clock", "set", "2026-11-02")
     user = run_json(db_url, "users", "add", "u1", "--name", "李雷", "--phone", "13800000000")
@@ -117,20 +119,52 @@ def test_open_purchase_refund_repay_with_json(db_url):
     aid = acct["account_id"]
     assert (acct["status"], acct["total_limit"], acct["available"]) == ("active", "1000.00", "1000.00")
 
-    bought = run_json(db_url, "purchase", str(aid), "88.80", "--merchant", "m-taobao", "--category", "dining",
-                      "--channel", "offline", "--key", "k-1")
+    bought = run_json(
+        db_url,
+        "purchase",
+        str(aid),
+        "88.80",
+        "--merchant",
+        "m-taobao",
+        "--category",
+        "dining",
+        "--channel",
+        "offline",
+        "--key",
+        "k-1",
+    )
     assert (bought["amount"], bought["available"], bought["status"]) == ("88.80", "911.20", "approved")
-    again = run_json(db_url, "purchase", str(aid), "88.80", "--merchant", "m-taobao", "--category", "dining",
-                     "--channel", "offline", "--key", "k-1")
+    again = run_json(
+        db_url,
+        "purchase",
+        str(aid),
+        "88.80",
+        "--merchant",
+        "m-taobao",
+        "--category",
+        "dining",
+        "--channel",
+        "offline",
+        "--key",
+        "k-1",
+    )
     assert again == bought  # replayed, not bought twice
     assert show(db_url, aid)["used"] == "88.80"
 
     ref = run_json(db_url, "refund", str(bought["purchase_id"]), "8.80")
     assert (ref["amount"], ref["refunded_total"], ref["to_credit_balance"], ref["available"]) == (
-        "8.80", "8.80", "0.00", "920.00")
+        "8.80",
+        "8.80",
+        "0.00",
+        "920.00",
+    )
     paid = run_json(db_url, "repay", str(aid), "50.00")
     assert (paid["amount"], paid["owed"], paid["available"], paid["allocation"]) == (
-        "50.00", "30.00", "970.00", {"customer_principal": "50.00"})
+        "50.00",
+        "30.00",
+        "970.00",
+        {"customer_principal": "50.00"},
+    )
     view = show(db_url, aid)
     assert (view["used"], view["available"], view["credit_balance"]) == ("30.00", "970.00", "0.00")
     ledger_ok(db_url)
@@ -144,8 +178,18 @@ def test_declined_purchase_exits_3_and_moves_nothing(db_url):
     before = show(db_url, aid)
     err = refused(db_url, "purchase", str(aid), "1000.01", "--merchant", "m", code=3, reason="insufficient_limit")
     assert "1000.01" in err and "Repay part of your bill" in err  # message and remedy
-    refused(db_url, "purchase", str(aid), "10.00", "--merchant", "m", "--category", "cash_withdrawal", code=3,
-            reason="category_not_allowed")
+    refused(
+        db_url,
+        "purchase",
+        str(aid),
+        "10.00",
+        "--merchant",
+        "m",
+        "--category",
+        "cash_withdrawal",
+        code=3,
+        reason="category_not_allowed",
+    )
     refused(db_url, "purchase", str(aid), "50000.01", "--merchant", "m", code=3, reason="amount_over_single_limit")
     assert show(db_url, aid) == before
     ledger_ok(db_url)
@@ -170,8 +214,18 @@ def test_bad_amount_exits_2_and_changes_nothing(db_url):
 def test_other_bad_input_exits_2(db_url):
     aid = open_line(db_url, "1000.00")
     before = show(db_url, aid)
-    refused(db_url, "purchase", str(aid), "1.00", "--merchant", "m", "--category", "rockets", code=2,
-            reason="invalid_category")
+    refused(
+        db_url,
+        "purchase",
+        str(aid),
+        "1.00",
+        "--merchant",
+        "m",
+        "--category",
+        "rockets",
+        code=2,
+        reason="invalid_category",
+    )
     refused(db_url, "accounts", "grant-temporary", str(aid), "100.00", "someday", code=2, reason="invalid_date")
     refused(db_url, "restrictions", "place", str(aid), "bad_luck", code=2, reason="invalid_request")
     assert run(db_url, "purchase", "one", "1.00", "--merchant", "m", code=2).stderr  # usage error
@@ -193,8 +247,9 @@ def test_not_found_exits_4_and_conflict_exits_5(db_url):
 
     refused(db_url, "users", "add", "u1", "--name", "Other", "--phone", "13900000000", code=5, reason="user_exists")
     refused(db_url, "accounts", "open", "u1", "--base-limit", "500.00", code=5, reason="account_exists")
-    refused(db_url, "purchase", str(aid), "11.00", "--merchant", "m", "--key", "k-1", code=5,
-            reason="idempotency_conflict")
+    refused(
+        db_url, "purchase", str(aid), "11.00", "--merchant", "m", "--key", "k-1", code=5, reason="idempotency_conflict"
+    )
     # refused by a rule: exit 3
     refused(db_url, "refund", str(pid), "10.01", code=3, reason="refund_exceeds_purchase")
     refused(db_url, "repay", str(aid), "10.01", code=3, reason="repayment_exceeds_balance")
@@ -208,7 +263,10 @@ def test_limits_and_restrictions(db_url):
     refused(db_url, "accounts", "set-limit", str(aid), "100.00", code=3, reason="base_limit_out_of_range")
     temp = run_json(db_url, "accounts", "grant-temporary", str(aid), "500.00", "2026-11-10")
     assert (temp["temporary_limit"], temp["total_limit"], temp["temporary_limit_expires_on"]) == (
-        "500.00", "2500.00", "2026-11-10")
+        "500.00",
+        "2500.00",
+        "2026-11-10",
+    )
 
     placed = run_json(db_url, "restrictions", "place", str(aid), "wrong_password_lockout", "--note", "5 tries")
     assert placed["active"] is True and placed["lifts_on"] == "2026-11-03"
@@ -222,6 +280,7 @@ def test_limits_and_restrictions(db_url):
 
 
 # --- ledger check and demo -----------------------------------------------------------
+
 
 def test_ledger_check_passes_then_reports_a_corrupted_posting(db_url):
     aid = open_line(db_url, "1000.00")

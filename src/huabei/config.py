@@ -34,7 +34,7 @@ from pydantic import (
 
 def _strict_decimal(v: object) -> object:
     if isinstance(v, float):
-        raise ValueError("write rates as strings (\"0.0005\"), never as binary floats")
+        raise ValueError('write rates as strings ("0.0005"), never as binary floats')
     return v
 
 
@@ -49,13 +49,28 @@ class MerchantCategoryTerms(_Section):
     """Consumption only (花呗只能用于消费): which merchant categories authorise."""
 
     allowed: tuple[str, ...] = (
-        "retail", "dining", "travel", "utilities", "groceries", "transport", "entertainment",
-        "education", "health", "services", "digital_goods", "telecom",
+        "retail",
+        "dining",
+        "travel",
+        "utilities",
+        "groceries",
+        "transport",
+        "entertainment",
+        "education",
+        "health",
+        "services",
+        "digital_goods",
+        "telecom",
     )
     #: Categories that are not consumption and are always declined (category_not_allowed).
     refused: tuple[str, ...] = (
-        "transfer", "cash_withdrawal", "gambling", "virtual_currency", "securities",
-        "lottery", "loan_repayment",
+        "transfer",
+        "cash_withdrawal",
+        "gambling",
+        "virtual_currency",
+        "securities",
+        "lottery",
+        "loan_repayment",
     )
 
 
@@ -109,7 +124,10 @@ class InstallmentTerms(_Section):
     """分期: total fee over the plan as a share of the principal, by number of periods."""
 
     fee_rates: dict[int, Rate] = {
-        3: Decimal("0.025"), 6: Decimal("0.045"), 9: Decimal("0.065"), 12: Decimal("0.088"),
+        3: Decimal("0.025"),
+        6: Decimal("0.045"),
+        9: Decimal("0.065"),
+        12: Decimal("0.088"),
     }
 
     #: 提前还款: on early repayment, waive the fees of the periods not yet billed (the
@@ -143,33 +161,62 @@ class LimitTerms(_Section):
     # --- the base-limit policy (huabei.limits.policy; docs/scoring.md "Limit policy") ---
     #: Starting amount of the base limit by score band (fen), before the multipliers.
     band_base_limits: dict[str, int] = {
-        "poor": 50_000, "fair": 100_000, "good": 300_000, "very_good": 600_000, "excellent": 1_200_000,
+        "poor": 50_000,
+        "fair": 100_000,
+        "good": 300_000,
+        "very_good": 600_000,
+        "excellent": 1_200_000,
     }
     #: Each multiplier table is ((lowest value, multiplier), ...), lowest values strictly
     #: increasing from 0; a value takes the multiplier of the last row at or below it and a
     #: missing value the first row's. Multipliers have at most three decimals.
     #: Monthly income (fen; unverified income counts at ``unverified_income_share``).
     income_multipliers: tuple[tuple[int, Rate], ...] = (
-        (0, Decimal("0.8")), (300_000, Decimal("1.0")), (600_000, Decimal("1.2")),
-        (1_000_000, Decimal("1.4")), (2_000_000, Decimal("1.6")))
+        (0, Decimal("0.8")),
+        (300_000, Decimal("1.0")),
+        (600_000, Decimal("1.2")),
+        (1_000_000, Decimal("1.4")),
+        (2_000_000, Decimal("1.6")),
+    )
     #: Share of a declared but unverified income the policy counts.
     unverified_income_share: Rate = Decimal("0.5")
     #: Savings and fund balances (fen).
     assets_multipliers: tuple[tuple[int, Rate], ...] = (
-        (0, Decimal("0.9")), (100_000, Decimal("1.0")), (1_000_000, Decimal("1.1")),
-        (5_000_000, Decimal("1.2")), (20_000_000, Decimal("1.3")))
+        (0, Decimal("0.9")),
+        (100_000, Decimal("1.0")),
+        (1_000_000, Decimal("1.1")),
+        (5_000_000, Decimal("1.2")),
+        (20_000_000, Decimal("1.3")),
+    )
     #: Payments in the last 90 days (activity).
     activity_multipliers: tuple[tuple[int, Rate], ...] = (
-        (0, Decimal("0.8")), (5, Decimal("0.9")), (15, Decimal("1.0")), (40, Decimal("1.1")))
+        (0, Decimal("0.8")),
+        (5, Decimal("0.9")),
+        (15, Decimal("1.0")),
+        (40, Decimal("1.1")),
+    )
     #: Months of credit history.
     history_multipliers: tuple[tuple[int, Rate], ...] = (
-        (0, Decimal("0.8")), (6, Decimal("0.9")), (12, Decimal("1.0")), (24, Decimal("1.1")), (48, Decimal("1.2")))
+        (0, Decimal("0.8")),
+        (6, Decimal("0.9")),
+        (12, Decimal("1.0")),
+        (24, Decimal("1.1")),
+        (48, Decimal("1.2")),
+    )
     #: Profile items complete, of the seven of ``limit_policy.COMPLETENESS_ITEMS``.
     completeness_multipliers: tuple[tuple[int, Rate], ...] = (
-        (0, Decimal("0.8")), (4, Decimal("0.9")), (6, Decimal("1.0")), (7, Decimal("1.05")))
+        (0, Decimal("0.8")),
+        (4, Decimal("0.9")),
+        (6, Decimal("1.0")),
+        (7, Decimal("1.05")),
+    )
     #: Distinct merchant categories (scenarios) paid in the last 90 days.
     diversity_multipliers: tuple[tuple[int, Rate], ...] = (
-        (0, Decimal("0.85")), (2, Decimal("0.95")), (4, Decimal("1.0")), (7, Decimal("1.1")))
+        (0, Decimal("0.85")),
+        (2, Decimal("0.95")),
+        (4, Decimal("1.0")),
+        (7, Decimal("1.1")),
+    )
 
     # --- periodic re-evaluation (EOD step ``reevaluate_limits``) ---
     #: ``monthly`` (on ``reevaluation_day`` of the month), ``weekly`` (ISO weekday
@@ -201,8 +248,14 @@ class LimitTerms(_Section):
             raise ValueError("band_base_limits needs a non-negative amount for poor, fair, good, very_good, excellent")
         return v
 
-    @field_validator("income_multipliers", "assets_multipliers", "activity_multipliers", "history_multipliers",
-                     "completeness_multipliers", "diversity_multipliers")
+    @field_validator(
+        "income_multipliers",
+        "assets_multipliers",
+        "activity_multipliers",
+        "history_multipliers",
+        "completeness_multipliers",
+        "diversity_multipliers",
+    )
     @classmethod
     def _multiplier_table(cls, v: tuple[tuple[int, Decimal], ...]) -> tuple[tuple[int, Decimal], ...]:
         if not v or v[0][0] != 0:
@@ -248,8 +301,12 @@ class ScoringTerms(_Section):
     opening_max_days_overdue_12m: int = Field(default=30, ge=0)
     #: Active restrictions of these causes on any of the user's credit lines refuse an opening.
     opening_disqualifying_causes: tuple[str, ...] = (
-        "overdue_reported", "cash_out_suspected", "score_brushing_suspected", "account_takeover_suspected",
-        "regulatory_tightening")
+        "overdue_reported",
+        "cash_out_suspected",
+        "score_brushing_suspected",
+        "account_takeover_suspected",
+        "regulatory_tightening",
+    )
 
 
 class CampaignTerms(_Section):
@@ -286,12 +343,29 @@ class RaiseTerms(_Section):
     #: (and still counts in ``raise_applications_90d``: frequent applications lower the score).
     application_cooldown_days: int = Field(default=30, ge=0)
     campaigns: tuple[CampaignTerms, ...] = (
-        CampaignTerms(code="spend_challenge", title="Raise challenge: 10 purchases in 30 days",
-                      title_zh="提额挑战:30天内消费10笔", payments=10, days=30, categories=3, min_payment=1_000,
-                      reward_kind="temporary", reward_amount=100_000, reward_days=30),
-        CampaignTerms(code="scenario_explorer", title="Use Huabei in 5 scenarios within 60 days",
-                      title_zh="提额活动:60天内在5个场景使用花呗", payments=20, days=60, categories=5,
-                      min_payment=1_000, reward_kind="permanent", reward_amount=50_000),
+        CampaignTerms(
+            code="spend_challenge",
+            title="Raise challenge: 10 purchases in 30 days",
+            title_zh="提额挑战:30天内消费10笔",
+            payments=10,
+            days=30,
+            categories=3,
+            min_payment=1_000,
+            reward_kind="temporary",
+            reward_amount=100_000,
+            reward_days=30,
+        ),
+        CampaignTerms(
+            code="scenario_explorer",
+            title="Use Huabei in 5 scenarios within 60 days",
+            title_zh="提额活动:60天内在5个场景使用花呗",
+            payments=20,
+            days=60,
+            categories=5,
+            min_payment=1_000,
+            reward_kind="permanent",
+            reward_amount=50_000,
+        ),
     )
 
     @field_validator("campaigns")

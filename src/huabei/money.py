@@ -44,14 +44,14 @@ def parse_yuan(text: object, *, allow_zero: bool = False, maximum: Fen = MAX_AMO
     ``allow_zero``; amounts over ``maximum`` fen are refused.
     """
     if isinstance(text, bool) or not isinstance(text, str):
-        raise AmountError("invalid_amount", "amount must be a string of yuan such as \"88.80\"")
+        raise AmountError("invalid_amount", 'amount must be a string of yuan such as "88.80"')
     m = _YUAN_RE.fullmatch(text)
     if m is None:
         if text.startswith("-"):
             raise AmountError("invalid_amount", "amount must be positive")
         if re.match(r"^[0-9]+\.[0-9]{3,}$", text):
             raise AmountError("invalid_amount", "amount has more than two decimals")
-        raise AmountError("invalid_amount", "amount must look like \"88.80\"")
+        raise AmountError("invalid_amount", 'amount must look like "88.80"')
     fen = int(m.group("int")) * FEN_PER_YUAN + int((m.group("frac") or "0").ljust(2, "0"))
     if fen == 0 and not allow_zero:
         raise AmountError("invalid_amount", "amount must be greater than zero")

@@ -72,13 +72,17 @@ def message(code: str, locale: str = "en", **params: object) -> str:
 
 # --- input errors -----------------------------------------------------------------
 I = ReasonKind.INPUT
-register("invalid_amount", I, N_("The amount must be a string of yuan with at most two decimals, greater than zero, such as \"88.80\"."))
+register(
+    "invalid_amount",
+    I,
+    N_('The amount must be a string of yuan with at most two decimals, greater than zero, such as "88.80".'),
+)
 register("invalid_request", I, N_("The request is not valid: {detail}"))
 register("malformed_json", I, N_("The request body is not valid JSON."))
 register("idempotency_key_required", I, N_("This request moves money and needs an Idempotency-Key header."))
 register("invalid_idempotency_key", I, N_("The Idempotency-Key header must be 1 to 255 printable characters."))
 register("invalid_date", I, N_("The date must be written as YYYY-MM-DD."))
-register("invalid_category", I, N_("Unknown merchant category \"{category}\"."))
+register("invalid_category", I, N_('Unknown merchant category "{category}".'))
 register("invalid_cursor", I, N_("The pagination cursor is not valid."))
 register("clock_not_simulated", I, N_("The business date follows the wall clock in production and cannot be set."))
 register("route_not_found", I, N_("There is no such endpoint."))
@@ -86,7 +90,11 @@ register("method_not_allowed", I, N_("This endpoint does not accept that HTTP me
 register("http_error", I, N_("The request could not be served: {detail}"))
 register("internal_error", I, N_("Something went wrong on our side; nothing was changed. Please retry."))
 register("clock_backwards", I, N_("The business date cannot move backwards (from {current} to {requested})."))
-register("demo_needs_empty_database", I, N_("The demo data loads only into an empty database (its end-of-day job has already run up to {last})."))
+register(
+    "demo_needs_empty_database",
+    I,
+    N_("The demo data loads only into an empty database (its end-of-day job has already run up to {last})."),
+)
 
 # --- state: not found and conflicts ---------------------------------------------
 S = ReasonKind.STATE
@@ -97,50 +105,133 @@ register("restriction_not_found", S, N_("No active restriction with id {restrict
 register("user_exists", S, N_("A user with id {user_id} already exists."))
 register("account_exists", S, N_("User {user_id} already has an open credit line."))
 register("idempotency_conflict", S, N_("This Idempotency-Key was already used with a different request."))
-register("idempotency_in_progress", S, N_("A request with this Idempotency-Key is still being processed; retry shortly."))
-register("real_name_required", S, N_("A credit line can only be opened after real-name verification."), N_("Complete real-name verification in the app, then apply again."))
+register(
+    "idempotency_in_progress", S, N_("A request with this Idempotency-Key is still being processed; retry shortly.")
+)
+register(
+    "real_name_required",
+    S,
+    N_("A credit line can only be opened after real-name verification."),
+    N_("Complete real-name verification in the app, then apply again."),
+)
 register("base_limit_out_of_range", S, N_("The base limit must be between {minimum} and {maximum} yuan."))
-register("temporary_limit_out_of_range", S, N_("The temporary limit must be at most {maximum} yuan and last at most {days} days."))
-register("refund_exceeds_purchase", S, N_("The refund is larger than what remains of the purchase ({refundable} yuan)."))
+register(
+    "temporary_limit_out_of_range",
+    S,
+    N_("The temporary limit must be at most {maximum} yuan and last at most {days} days."),
+)
+register(
+    "refund_exceeds_purchase", S, N_("The refund is larger than what remains of the purchase ({refundable} yuan).")
+)
 register("repayment_exceeds_balance", S, N_("The repayment is larger than what you owe ({owed} yuan)."))
 register("nothing_owed", S, N_("Nothing is owed on this credit line."))
-register("account_closed", S, N_("This credit line is closed."), N_("Apply to open Huabei again when you are eligible."))
+register(
+    "account_closed", S, N_("This credit line is closed."), N_("Apply to open Huabei again when you are eligible.")
+)
 
 # --- purchase declines (消费被拒) -------------------------------------------------
 D = ReasonKind.DECLINE
-register("insufficient_limit", D, N_("The purchase of {amount} yuan is more than your available limit of {available} yuan."),
-         N_("Repay part of your bill to free up limit, or pay with another method."))
-register("category_not_allowed", D, N_("Huabei can only pay for consumption; {category} is not allowed (no transfers, cash or gambling)."),
-         N_("Use Huabei for purchases of goods and services."))
-register("amount_over_single_limit", D, N_("A single purchase can be at most {maximum} yuan."),
-         N_("Split the payment or use another method."))
+register(
+    "insufficient_limit",
+    D,
+    N_("The purchase of {amount} yuan is more than your available limit of {available} yuan."),
+    N_("Repay part of your bill to free up limit, or pay with another method."),
+)
+register(
+    "category_not_allowed",
+    D,
+    N_("Huabei can only pay for consumption; {category} is not allowed (no transfers, cash or gambling)."),
+    N_("Use Huabei for purchases of goods and services."),
+)
+register(
+    "amount_over_single_limit",
+    D,
+    N_("A single purchase can be at most {maximum} yuan."),
+    N_("Split the payment or use another method."),
+)
 # the remedy of a freeze is its cause's remedy (see render)
 register("account_frozen", D, N_("Your credit line is frozen: {cause}"))
-register("account_overdue", D, N_("Your credit line has an overdue bill, so new purchases are paused."),
-         N_("Repay everything overdue; purchases resume once nothing is past due."))
+register(
+    "account_overdue",
+    D,
+    N_("Your credit line has an overdue bill, so new purchases are paused."),
+    N_("Repay everything overdue; purchases resume once nothing is past due."),
+)
 
 # --- restriction causes (冻结原因): the nine causes of the second seed -------------
 R = ReasonKind.RESTRICTION
-register("overdue_reported", R, N_("A repayment is overdue and has been reported to the credit bureau."),
-         N_("Repay everything overdue at once, then keep a good record; serious cases need three to six months of on-time repayments."))
-register("cash_out_suspected", R, N_("Transactions look like cash-out (套现), which Huabei does not allow."),
-         N_("Avoid such transactions and wait for the risk-control period (about one to two months) to end; if you never cashed out, appeal with your recent transaction details."))
-register("score_brushing_suspected", R, N_("Activity looks like score brushing (刷分)."),
-         N_("Stop the activity and wait for the risk-control period to end; appeal with your transaction details if this is wrong."))
-register("score_below_threshold", R, N_("Your credit score has fallen below {threshold}, the minimum for Huabei."),
-         N_("Take part in credit tasks, pay on time and complete your profile to raise your score."))
-register("inactive_account", R, N_("The credit line was never or rarely used, so its limit was reclaimed."),
-         N_("Use the app's payment and life services regularly; the limit is re-evaluated with your activity."))
-register("account_takeover_suspected", R, N_("Frequent changes of bank card, phone number or device suggest the account may be stolen."),
-         N_("Keep your details stable, update any expired identity document and verify your identity again."))
-register("maintenance_window", R, N_("Huabei is under system maintenance."), N_("Nothing to do: it resumes by itself when maintenance ends."))
-register("brand_isolation", R, N_("Huabei is pausing while bank-funded credit moves to the partner-funded line (信用购)."),
-         N_("Nothing to do: it resumes when the migration ends; viewing bills and repaying are not affected."))
-register("wrong_password_lockout", R, N_("Too many wrong payment passwords were entered."),
-         N_("It unlocks by itself after 24 hours, or reset your payment password now."))
-register("regulatory_tightening", R, N_("Under stricter credit regulation, credit lines of weak credit quality are being closed."),
-         N_("Keep a good credit record, build savings in the app and apply again later."))
-register("operator_hold", R, N_("An agent has placed a hold on this credit line: {note}"), N_("Contact customer service for details."))
+register(
+    "overdue_reported",
+    R,
+    N_("A repayment is overdue and has been reported to the credit bureau."),
+    N_(
+        "Repay everything overdue at once, then keep a good record; serious cases need three to six months of on-time repayments."
+    ),
+)
+register(
+    "cash_out_suspected",
+    R,
+    N_("Transactions look like cash-out (套现), which Huabei does not allow."),
+    N_(
+        "Avoid such transactions and wait for the risk-control period (about one to two months) to end; if you never cashed out, appeal with your recent transaction details."
+    ),
+)
+register(
+    "score_brushing_suspected",
+    R,
+    N_("Activity looks like score brushing (刷分)."),
+    N_(
+        "Stop the activity and wait for the risk-control period to end; appeal with your transaction details if this is wrong."
+    ),
+)
+register(
+    "score_below_threshold",
+    R,
+    N_("Your credit score has fallen below {threshold}, the minimum for Huabei."),
+    N_("Take part in credit tasks, pay on time and complete your profile to raise your score."),
+)
+register(
+    "inactive_account",
+    R,
+    N_("The credit line was never or rarely used, so its limit was reclaimed."),
+    N_("Use the app's payment and life services regularly; the limit is re-evaluated with your activity."),
+)
+register(
+    "account_takeover_suspected",
+    R,
+    N_("Frequent changes of bank card, phone number or device suggest the account may be stolen."),
+    N_("Keep your details stable, update any expired identity document and verify your identity again."),
+)
+register(
+    "maintenance_window",
+    R,
+    N_("Huabei is under system maintenance."),
+    N_("Nothing to do: it resumes by itself when maintenance ends."),
+)
+register(
+    "brand_isolation",
+    R,
+    N_("Huabei is pausing while bank-funded credit moves to the partner-funded line (信用购)."),
+    N_("Nothing to do: it resumes when the migration ends; viewing bills and repaying are not affected."),
+)
+register(
+    "wrong_password_lockout",
+    R,
+    N_("Too many wrong payment passwords were entered."),
+    N_("It unlocks by itself after 24 hours, or reset your payment password now."),
+)
+register(
+    "regulatory_tightening",
+    R,
+    N_("Under stricter credit regulation, credit lines of weak credit quality are being closed."),
+    N_("Keep a good credit record, build savings in the app and apply again later."),
+)
+register(
+    "operator_hold",
+    R,
+    N_("An agent has placed a hold on this credit line: {note}"),
+    N_("Contact customer service for details."),
+)
 
 # --- limit change reasons (额度调整) ----------------------------------------------
 L = ReasonKind.LIMIT
@@ -150,33 +241,60 @@ register("temporary_limit_granted", L, N_("A temporary limit was granted until {
 register("temporary_limit_expired", L, N_("The temporary limit expired."))
 
 # --- billing cycle (账单 / 还款 / 分期 / 逾期 / 日终 / 征信) ----------------------------
-register("invalid_period", I, N_("A bill period is written as YYYY-MM, such as \"2026-11\"."))
-register("invalid_month", I, N_("A month is written as YYYY-MM, such as \"2026-11\"."))
+register("invalid_period", I, N_('A bill period is written as YYYY-MM, such as "2026-11".'))
+register("invalid_month", I, N_('A month is written as YYYY-MM, such as "2026-11".'))
 register("bill_not_found", S, N_("Credit line {account_id} has no bill for {period}."))
 register("installment_plan_not_found", S, N_("No installment plan with id {plan_id}."))
 register("bureau_month_not_reported", S, N_("No credit-bureau records exist for {month} yet."))
 register("bureau_record_not_found", S, N_("Credit line {account_id} has no credit-bureau record for {month}."))
 register("installment_plan_exists", S, N_("This has already been converted into installments."))
-register("eod_pending", S, N_("The end-of-day run for {date} has not finished yet; repayments, refunds and installments wait for it."),
-         N_("Retry in a moment, once the end-of-day run has finished."))
-register("eod_days_pending", S, N_("The end-of-day run must first run every day from {first}."),
-         N_("Run the end-of-day job up to {date} instead; it catches up the days in between."))
+register(
+    "eod_pending",
+    S,
+    N_("The end-of-day run for {date} has not finished yet; repayments, refunds and installments wait for it."),
+    N_("Retry in a moment, once the end-of-day run has finished."),
+)
+register(
+    "eod_days_pending",
+    S,
+    N_("The end-of-day run must first run every day from {first}."),
+    N_("Run the end-of-day job up to {date} instead; it catches up the days in between."),
+)
 register("eod_date_in_future", I, N_("The end-of-day run cannot run for {date}, which is after today ({today})."))
 register("eod_busy", S, N_("The end-of-day run is busy; nothing was changed."), N_("Retry shortly."))
 register("due_day_not_offered", D, N_("The repayment day must be one of {choices}."))
-register("due_day_change_too_soon", D, N_("The repayment day was changed recently; it can be changed again from {next_allowed}."))
+register(
+    "due_day_change_too_soon",
+    D,
+    N_("The repayment day was changed recently; it can be changed again from {next_allowed}."),
+)
 register("bill_settled", D, N_("Bill {period} is already settled; there is nothing to convert."))
-register("installment_term_not_offered", D, N_("Installments over {term} periods are not offered; choose {offered} periods."))
+register(
+    "installment_term_not_offered", D, N_("Installments over {term} periods are not offered; choose {offered} periods.")
+)
 register("installment_amount_too_small", D, N_("{principal} yuan is too small to divide into {term} periods."))
-register("installment_window_closed", D, N_("It is too late to convert this into installments: that was possible until {window_end}."),
-         N_("Repay the bill by its due date instead, or pay the minimum repayment."))
-register("installment_exceeds_convertible_amount", D,
-         N_("At most {convertible} yuan can be converted into installments: spending on a temporary limit, installment parts and amounts already repaid cannot."))
+register(
+    "installment_window_closed",
+    D,
+    N_("It is too late to convert this into installments: that was possible until {window_end}."),
+    N_("Repay the bill by its due date instead, or pay the minimum repayment."),
+)
+register(
+    "installment_exceeds_convertible_amount",
+    D,
+    N_(
+        "At most {convertible} yuan can be converted into installments: spending on a temporary limit, installment parts and amounts already repaid cannot."
+    ),
+)
 register("installment_fully_billed", D, N_("Every period of this plan is already billed; repay the bills instead."))
 register("installment_plan_closed", D, N_("Installment plan {plan_id} is already repaid."))
 # decisions of the end-of-day job (carried by events for the risk engine)
-register("minimum_not_repaid", S, N_("The minimum repayment was not repaid by the due date, so the bill is overdue."),
-         N_("Repay everything overdue; penalty interest runs every day until you do."))
+register(
+    "minimum_not_repaid",
+    S,
+    N_("The minimum repayment was not repaid by the due date, so the bill is overdue."),
+    N_("Repay everything overdue; penalty interest runs every day until you do."),
+)
 register("delinquency_bucket_changed", S, N_("The days past due moved into another delinquency bucket."))
 register("overdue_repaid", S, N_("Everything overdue was repaid."))
 register("fee_waived", S, N_("The installment fee is waived by an interest-free promotion."))
@@ -184,56 +302,154 @@ register("fee_waived", S, N_("The installment fee is waived by an interest-free 
 # --- credit score reasons (信用分): what held a score down, and what to do ---------
 # (the scorecard's reason codes; huabei.scoring.scorecard.REASON_TEXT reads the remedies)
 C = ReasonKind.SCORE
-register("late_repayments", C, N_("Some amounts due in the last 12 months were not repaid in full by their due date."),
-         N_("Repay every bill in full by its due date; a record of on-time repayments raises the score."))
-register("recent_overdue", C, N_("You had an overdue repayment in the last 12 months."),
-         N_("Clear any overdue amount now and keep every repayment on time; overdue records weigh on the score for 12 months."))
-register("short_credit_history", C, N_("Your credit history is short."),
-         N_("Your credit history is still short; keep using your credit line and repaying on time, and the score rises as the history grows."))
-register("too_many_raise_applications", C, N_("You applied for limit raises several times in the last 90 days."),
-         N_("Avoid applying for limit raises repeatedly; frequent applications lower the score. Wait for the periodic review instead."))
-register("low_activity", C, N_("You used the app for payments only a few times recently."),
-         N_("Use the app more regularly for everyday payments, online and in stores."))
-register("single_payment_channel", C, N_("Your payments were made only online or only in stores."),
-         N_("Pay both online and in stores; using only one channel gives a narrower picture of your spending."))
-register("few_scenarios", C, N_("Your payments cover few kinds of everyday scenarios."),
-         N_("Use the app in more kinds of everyday scenarios, such as shopping, dining, travel and utilities."))
-register("few_bill_payments", C, N_("Few utility bills or credit-card bills were paid through the app."),
-         N_("Pay your utility bills and repay your credit cards through the app."))
-register("no_credit_services", C, N_("You have not used credit services such as deposit-free rental or stays recently."),
-         N_("Use credit services such as deposit-free rental or stay-now-pay-later, and return or pay on time."))
-register("no_credit_tasks", C, N_("You have not completed credit tasks or raise challenges recently."),
-         N_("Take part in credit tasks and raise challenges offered in the app."))
-register("low_income", C, N_("Your monthly income is not declared or is low."),
-         N_("Add your monthly income to your profile; a stable, verified income improves your repayment capacity."))
-register("income_not_verified", C, N_("Your declared income is not verified."),
-         N_("Have your declared income verified (payroll, tax or bank statement)."))
-register("low_assets", C, N_("You hold few savings or fund balances in the app."),
-         N_("Keep savings or fund balances in the app; assets show you can repay."))
-register("high_utilisation", C, N_("You use a large share of your credit limit."),
-         N_("Use less of your credit limit; keeping the used share low and not overspending raises the score."))
-register("identity_not_verified", C, N_("Real-name verification is not complete."),
-         N_("Complete real-name verification."))
-register("id_document_expired", C, N_("Your identity document is missing or has expired."),
-         N_("Update your identity document; it is missing or has expired."))
-register("incomplete_profile", C, N_("Your profile is incomplete."),
-         N_("Complete your profile: add your education, occupation and contact details and bind a bank card."))
-register("few_connections", C, N_("You have few verified contacts in the app."),
-         N_("Add contacts you know in the app and have them verified."))
-register("contacts_in_poor_standing", C, N_("Few of your contacts are in good credit standing."),
-         N_("Few of your contacts are in good credit standing; connections in good standing support the score."))
+register(
+    "late_repayments",
+    C,
+    N_("Some amounts due in the last 12 months were not repaid in full by their due date."),
+    N_("Repay every bill in full by its due date; a record of on-time repayments raises the score."),
+)
+register(
+    "recent_overdue",
+    C,
+    N_("You had an overdue repayment in the last 12 months."),
+    N_(
+        "Clear any overdue amount now and keep every repayment on time; overdue records weigh on the score for 12 months."
+    ),
+)
+register(
+    "short_credit_history",
+    C,
+    N_("Your credit history is short."),
+    N_(
+        "Your credit history is still short; keep using your credit line and repaying on time, and the score rises as the history grows."
+    ),
+)
+register(
+    "too_many_raise_applications",
+    C,
+    N_("You applied for limit raises several times in the last 90 days."),
+    N_(
+        "Avoid applying for limit raises repeatedly; frequent applications lower the score. Wait for the periodic review instead."
+    ),
+)
+register(
+    "low_activity",
+    C,
+    N_("You used the app for payments only a few times recently."),
+    N_("Use the app more regularly for everyday payments, online and in stores."),
+)
+register(
+    "single_payment_channel",
+    C,
+    N_("Your payments were made only online or only in stores."),
+    N_("Pay both online and in stores; using only one channel gives a narrower picture of your spending."),
+)
+register(
+    "few_scenarios",
+    C,
+    N_("Your payments cover few kinds of everyday scenarios."),
+    N_("Use the app in more kinds of everyday scenarios, such as shopping, dining, travel and utilities."),
+)
+register(
+    "few_bill_payments",
+    C,
+    N_("Few utility bills or credit-card bills were paid through the app."),
+    N_("Pay your utility bills and repay your credit cards through the app."),
+)
+register(
+    "no_credit_services",
+    C,
+    N_("You have not used credit services such as deposit-free rental or stays recently."),
+    N_("Use credit services such as deposit-free rental or stay-now-pay-later, and return or pay on time."),
+)
+register(
+    "no_credit_tasks",
+    C,
+    N_("You have not completed credit tasks or raise challenges recently."),
+    N_("Take part in credit tasks and raise challenges offered in the app."),
+)
+register(
+    "low_income",
+    C,
+    N_("Your monthly income is not declared or is low."),
+    N_("Add your monthly income to your profile; a stable, verified income improves your repayment capacity."),
+)
+register(
+    "income_not_verified",
+    C,
+    N_("Your declared income is not verified."),
+    N_("Have your declared income verified (payroll, tax or bank statement)."),
+)
+register(
+    "low_assets",
+    C,
+    N_("You hold few savings or fund balances in the app."),
+    N_("Keep savings or fund balances in the app; assets show you can repay."),
+)
+register(
+    "high_utilisation",
+    C,
+    N_("You use a large share of your credit limit."),
+    N_("Use less of your credit limit; keeping the used share low and not overspending raises the score."),
+)
+register(
+    "identity_not_verified", C, N_("Real-name verification is not complete."), N_("Complete real-name verification.")
+)
+register(
+    "id_document_expired",
+    C,
+    N_("Your identity document is missing or has expired."),
+    N_("Update your identity document; it is missing or has expired."),
+)
+register(
+    "incomplete_profile",
+    C,
+    N_("Your profile is incomplete."),
+    N_("Complete your profile: add your education, occupation and contact details and bind a bank card."),
+)
+register(
+    "few_connections",
+    C,
+    N_("You have few verified contacts in the app."),
+    N_("Add contacts you know in the app and have them verified."),
+)
+register(
+    "contacts_in_poor_standing",
+    C,
+    N_("Few of your contacts are in good credit standing."),
+    N_("Few of your contacts are in good credit standing; connections in good standing support the score."),
+)
 
 #: The scorecard's reason codes, in the order of the default card's features.
 SCORE_REASON_CODES: tuple[str, ...] = (
-    "late_repayments", "recent_overdue", "short_credit_history", "too_many_raise_applications", "low_activity",
-    "single_payment_channel", "few_scenarios", "few_bill_payments", "no_credit_services", "no_credit_tasks",
-    "low_income", "income_not_verified", "low_assets", "high_utilisation", "identity_not_verified",
-    "id_document_expired", "incomplete_profile", "few_connections", "contacts_in_poor_standing",
+    "late_repayments",
+    "recent_overdue",
+    "short_credit_history",
+    "too_many_raise_applications",
+    "low_activity",
+    "single_payment_channel",
+    "few_scenarios",
+    "few_bill_payments",
+    "no_credit_services",
+    "no_credit_tasks",
+    "low_income",
+    "income_not_verified",
+    "low_assets",
+    "high_utilisation",
+    "identity_not_verified",
+    "id_document_expired",
+    "incomplete_profile",
+    "few_connections",
+    "contacts_in_poor_standing",
 )
 
 # --- limit policy, re-evaluation, raise applications and campaigns (额度策略 / 提额) -----
-register("limit_score_band", L, N_("Your credit score band sets the starting amount of your limit."),
-         N_("A higher credit score gives a higher limit: repay on time, use the app regularly and complete your profile."))
+register(
+    "limit_score_band",
+    L,
+    N_("Your credit score band sets the starting amount of your limit."),
+    N_("A higher credit score gives a higher limit: repay on time, use the app regularly and complete your profile."),
+)
 register("high_score_band", L, N_("Your high credit score supports a higher limit."))
 register("strong_income", L, N_("Your income supports a higher limit."))
 register("substantial_assets", L, N_("Your savings and fund balances support a higher limit."))
@@ -244,8 +460,12 @@ register("diverse_scenarios", L, N_("Using Huabei in many scenarios supports a h
 register("limit_at_maximum", L, N_("Your limit is at the product's maximum."))
 register("limit_at_minimum", L, N_("Your limit is at the product's minimum."))
 register("periodic_review_raise", L, N_("The periodic review raised your limit."))
-register("periodic_review_cut", L, N_("The periodic review lowered your limit."),
-         N_("Repay on time, use Huabei regularly and keep your profile complete; the next review looks again."))
+register(
+    "periodic_review_cut",
+    L,
+    N_("The periodic review lowered your limit."),
+    N_("Repay on time, use Huabei regularly and keep your profile complete; the next review looks again."),
+)
 register("cut_limited_to_used", L, N_("The cut stops at what you have already used."))
 register("line_too_new", L, N_("The credit line is too new for a limit review; it keeps its opening limit for now."))
 register("limit_recently_changed", L, N_("The limit changed recently; a later review looks at it again."))
@@ -253,32 +473,70 @@ register("raise_step_capped", L, N_("A raise is given in steps; more may follow 
 register("raise_application_approved", L, N_("Your raise application was approved."))
 register("campaign_completed", L, N_("You completed a raise challenge and earned its reward."))
 register("scenario_temporary_limit", L, N_("A temporary limit was granted for a spending scenario."))
-register("raise_blocked_overdue", D, N_("Your credit line has an overdue bill, so its limit cannot be raised."),
-         N_("Repay everything overdue; raises resume once nothing is past due."))
+register(
+    "raise_blocked_overdue",
+    D,
+    N_("Your credit line has an overdue bill, so its limit cannot be raised."),
+    N_("Repay everything overdue; raises resume once nothing is past due."),
+)
 register("raise_blocked_frozen", D, N_("Your credit line is frozen, so its limit cannot be raised."))
-register("raise_blocked_over_limit", D, N_("You have used more than your base limit, so it cannot be raised now."),
-         N_("Repay what was spent beyond the base limit (a temporary limit must be repaid in full); raises resume after that."))
-register("too_frequent", D, N_("You applied for a limit raise less than {days} days after your previous application."),
-         N_("Wait for the periodic review instead: frequent applications lower your credit score."))
-register("no_raise_available", D, N_("Your current limit already matches what your credit profile supports."),
-         N_("Keep repaying on time, use Huabei in more scenarios and complete your profile; reviews raise limits as your profile grows."))
-register("not_eligible", D, N_("You are not eligible for Huabei yet."),
-         N_("Each reason below says what you can do; apply again once they are resolved."))
-register("overdue_on_record", D, N_("A repayment is overdue now, or was seriously overdue in the last 12 months."),
-         N_("Repay everything overdue and keep a good record; serious cases need three to six months of on-time repayments."))
-register("restricted_on_record", D, N_("One of your credit lines is under a restriction that prevents opening."),
-         N_("Resolve that restriction first (see its remedy), then apply again."))
+register(
+    "raise_blocked_over_limit",
+    D,
+    N_("You have used more than your base limit, so it cannot be raised now."),
+    N_(
+        "Repay what was spent beyond the base limit (a temporary limit must be repaid in full); raises resume after that."
+    ),
+)
+register(
+    "too_frequent",
+    D,
+    N_("You applied for a limit raise less than {days} days after your previous application."),
+    N_("Wait for the periodic review instead: frequent applications lower your credit score."),
+)
+register(
+    "no_raise_available",
+    D,
+    N_("Your current limit already matches what your credit profile supports."),
+    N_(
+        "Keep repaying on time, use Huabei in more scenarios and complete your profile; reviews raise limits as your profile grows."
+    ),
+)
+register(
+    "not_eligible",
+    D,
+    N_("You are not eligible for Huabei yet."),
+    N_("Each reason below says what you can do; apply again once they are resolved."),
+)
+register(
+    "overdue_on_record",
+    D,
+    N_("A repayment is overdue now, or was seriously overdue in the last 12 months."),
+    N_(
+        "Repay everything overdue and keep a good record; serious cases need three to six months of on-time repayments."
+    ),
+)
+register(
+    "restricted_on_record",
+    D,
+    N_("One of your credit lines is under a restriction that prevents opening."),
+    N_("Resolve that restriction first (see its remedy), then apply again."),
+)
 
 # --- scoring inputs and campaigns: input errors and state -----------------------
-register("unknown_fact", I, N_("Unknown fact \"{field}\"."))
+register("unknown_fact", I, N_('Unknown fact "{field}".'))
 register("invalid_fact", I, N_("The fact {field} is not valid: {detail}"))
 register("fact_not_accepted", I, N_("{field} is computed by huabei from its own records and cannot be posted."))
 register("date_in_future", I, N_("The date {date} is after the business date {today}."))
 register("campaign_not_found", S, N_("No raise campaign {campaign}."))
 register("campaign_not_open", S, N_("The raise campaign {campaign} is not open for enrolment today."))
 register("campaign_already_joined", S, N_("This credit line has already joined the raise campaign {campaign}."))
-register("campaign_score_too_low", S, N_("The raise campaign {campaign} needs a credit score of at least {min_score}."),
-         N_("Raise your score first: repay on time, use the app regularly and complete your profile."))
+register(
+    "campaign_score_too_low",
+    S,
+    N_("The raise campaign {campaign} needs a credit score of at least {min_score}."),
+    N_("Raise your score first: repay on time, use the app regularly and complete your profile."),
+)
 register("no_scores", S, N_("No credit scores were stored on or before {date}."))
 
 
@@ -290,7 +548,9 @@ def placeholders(code: str) -> set[str]:
     return {f for text in (r.message, r.remedy or "") for _, f, _, _ in Formatter().parse(text) if f}
 
 
-def cause_params(cause: str, note: str | None = None, evidence: Mapping[str, object] | None = None) -> dict[str, object]:
+def cause_params(
+    cause: str, note: str | None = None, evidence: Mapping[str, object] | None = None
+) -> dict[str, object]:
     """Fill a restriction cause's placeholders from the restriction: ``{note}`` from its
     note, anything else (``{threshold}`` …) from its evidence. One it cannot fill stays
     written as ``{name}`` rather than failing."""
@@ -324,5 +584,10 @@ def render(code: str, params: dict[str, object] | None = None) -> dict[str, str 
     if en["remedy"] is None and isinstance(cause, str) and cause in _REGISTRY:
         own = {k: v for k, v in params.items() if k in placeholders(cause)}
         en["remedy"], zh["remedy"] = explain(cause, "en", **own)["remedy"], explain(cause, "zh_CN", **own)["remedy"]
-    return {"code": code, "message": en["message"], "message_zh": zh["message"],
-            "remedy": en["remedy"], "remedy_zh": zh["remedy"]}
+    return {
+        "code": code,
+        "message": en["message"],
+        "message_zh": zh["message"],
+        "remedy": en["remedy"],
+        "remedy_zh": zh["remedy"],
+    }

@@ -37,8 +37,7 @@ def _start(app: object) -> tuple[_Server, threading.Thread, int]:
     last_error: BaseException | None = None
     for _ in range(5):
         port = _free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
-                                access_log=False)
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False)
         server = _Server(config)
         errors: list[BaseException] = []
 

@@ -74,12 +74,20 @@ def test_bills_and_the_unbilled_view(client, sys_oct):
     r = client.get(f"/v1/accounts/{acct}/bills")
     assert r.status_code == 200 and isinstance(r.json(), list) and len(r.json()) == 1
     bill = r.json()[0]
-    assert {k: bill[k] for k in ("period", "statement_date", "due_date", "total_due", "minimum_due", "unpaid",
-                                 "status")} == {
-        "period": "2026-11", "statement_date": "2026-11-01", "due_date": "2026-11-10", "total_due": "88.80",
-        "minimum_due": "8.88", "unpaid": "88.80", "status": "open"}
-    assert bill["lines"] == [{"kind": "purchase", "amount": "88.80", "date": "2026-10-28",
-                              "ref": bill["lines"][0]["ref"]}]
+    assert {
+        k: bill[k] for k in ("period", "statement_date", "due_date", "total_due", "minimum_due", "unpaid", "status")
+    } == {
+        "period": "2026-11",
+        "statement_date": "2026-11-01",
+        "due_date": "2026-11-10",
+        "total_due": "88.80",
+        "minimum_due": "8.88",
+        "unpaid": "88.80",
+        "status": "open",
+    }
+    assert bill["lines"] == [
+        {"kind": "purchase", "amount": "88.80", "date": "2026-10-28", "ref": bill["lines"][0]["ref"]}
+    ]
     assert client.get(f"/v1/accounts/{acct}/bills/2026-11").json() == bill
     unbilled = client.get(f"/v1/accounts/{acct}/bills/unbilled").json()
     assert (unbilled["period"], unbilled["total_due"], unbilled["lines"][0]["amount"]) == ("2026-12", "10.00", "10.00")
@@ -106,14 +114,20 @@ def test_installment_quotes_plans_and_early_repayment(client, sys_oct):
     assert r.status_code == 200, r.text
     q = r.json()
     assert [(p["due_date"], p["principal"], p["fee"]) for p in q["periods"]] == [
-        ("2026-12-10", "333.33", "8.33"), ("2027-01-10", "333.33", "8.33"), ("2027-02-10", "333.34", "8.34")]
+        ("2026-12-10", "333.33", "8.33"),
+        ("2027-01-10", "333.33", "8.33"),
+        ("2027-02-10", "333.34", "8.34"),
+    ]
     assert (q["total_fee"], q["total"]) == ("25.00", "1025.00")
     assert billing.get_bill(sys_oct, acct, "2026-11")["converted"] == 0
     error(client.post(f"{url}/installment-quotes", json={"term": 5}), 422, "installment_term_not_offered")
     error(client.post(f"{url}/installment-quotes", json={"term": "3"}), 400, "invalid_request")
     error(client.post(f"{url}/installment-quotes", json={"term": 3, "amount": 500}), 400, "invalid_amount")
-    error(client.post(f"{url}/installment-quotes", json={"term": 3, "amount": "1000.01"}), 422,
-          "installment_exceeds_convertible_amount")
+    error(
+        client.post(f"{url}/installment-quotes", json={"term": 3, "amount": "1000.01"}),
+        422,
+        "installment_exceeds_convertible_amount",
+    )
     error(client.post(f"{url}/installment-quotes", json={"term": 3, "extra": 1}), 400, "invalid_request")
     error(client.post(f"/v1/accounts/{acct}/bills/2026-10/installment-quotes", json={"term": 3}), 404, "bill_not_found")
     error(client.post(f"{url}/installments", json={"term": 3}), 400, "idempotency_key_required")
@@ -131,8 +145,12 @@ def test_installment_quotes_plans_and_early_repayment(client, sys_oct):
     error(client.post(f"/v1/purchases/{pid}/installment-quotes", json={"term": 3}), 409, "installment_plan_exists")
     pid2 = buy(sys_oct, acct, yuan("600.00")).body["purchase_id"]
     q = client.post(f"/v1/purchases/{pid2}/installment-quotes", json={"term": 6}).json()
-    assert (q["kind"], q["principal"], q["total_fee"], q["periods"][0]["due_date"]) == ("purchase", "600.00", "27.00",
-                                                                                        "2026-12-10")
+    assert (q["kind"], q["principal"], q["total_fee"], q["periods"][0]["due_date"]) == (
+        "purchase",
+        "600.00",
+        "27.00",
+        "2026-12-10",
+    )
     error(client.post("/v1/purchases/999/installment-quotes", json={"term": 6}), 404, "purchase_not_found")
     early = client.post(f"/v1/installments/{plan['plan_id']}/early-repayment-quote").json()
     assert (early["principal"], early["fee_waived"], early["amount"]) == ("1000.00", "25.00", "1000.00")
@@ -160,8 +178,11 @@ def test_admin_eod_due_day_overdue_status_and_the_bureau_file(client, sys_oct):
     error(client.put(f"/v1/accounts/{acct}/due-day", json={"due_day": 10}), 422, "due_day_change_too_soon")
     eod(client, until=D(2026, 11, 10))  # due the 9th, nothing repaid: overdue on the 10th
     assert client.get(f"/v1/accounts/{acct}").json()["status"] == "overdue"
-    r = client.post(f"/v1/accounts/{acct}/purchases", headers=key("late-buy"),
-                    json={"amount": "1.00", "merchant_id": "m", "merchant_category": "retail", "channel": "online"})
+    r = client.post(
+        f"/v1/accounts/{acct}/purchases",
+        headers=key("late-buy"),
+        json={"amount": "1.00", "merchant_id": "m", "merchant_category": "retail", "channel": "online"},
+    )
     error(r, 402, "account_overdue")
     assert client.get(f"/v1/accounts/{acct}/bills/2026-11").json()["status"] == "overdue"
     eod(client, until=D(2026, 12, 1))
@@ -170,8 +191,10 @@ def test_admin_eod_due_day_overdue_status_and_the_bureau_file(client, sys_oct):
     assert r.text.startswith("H|HUABEI-BUREAU|1|2026-11|") and f"|{acct}|" in r.text
     rec = client.get("/v1/admin/bureau/2026-11/records").json()[0]
     assert (rec["bucket"], rec["account_status"], rec["action"]) == ("dpd_1_30", "overdue", "A")
-    r = client.post("/v1/admin/bureau/2026-11/corrections",
-                    json={"account_id": acct, "reason": "agent_review", "changes": {"bucket": "current"}})
+    r = client.post(
+        "/v1/admin/bureau/2026-11/corrections",
+        json={"account_id": acct, "reason": "agent_review", "changes": {"bucket": "current"}},
+    )
     assert r.status_code == 201 and (r.json()["seq"], r.json()["action"]) == (2, "C")
     error(client.get("/v1/admin/bureau/2026-13"), 400, "invalid_month")
     error(client.get("/v1/admin/bureau/2025-01"), 404, "bureau_month_not_reported")

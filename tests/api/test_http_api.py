@@ -23,6 +23,7 @@ HUGE_ID = "99999999999999999999"  # larger than any BIGINT
 
 # --- helpers -------------------------------------------------------------------------
 
+
 def key() -> dict[str, str]:
     return {"Idempotency-Key": str(uuid.uuid4())}
 
@@ -45,8 +46,9 @@ def assert_error(r: httpx.Response, status: int, code: str, *, remedy: bool | No
 
 
 def add_user(api: httpx.Client, user_id: str = "u1", verified: bool = True) -> None:
-    r = api.post("/v1/users", json={"user_id": user_id, "name": "李雷", "phone": "13800000000",
-                                    "real_name_verified": verified})
+    r = api.post(
+        "/v1/users", json={"user_id": user_id, "name": "李雷", "phone": "13800000000", "real_name_verified": verified}
+    )
     assert r.status_code == 201, r.text
 
 
@@ -57,11 +59,20 @@ def open_line(api: httpx.Client, base_limit: str = "1000.00", user_id: str = "u1
     return r.json()["account_id"]
 
 
-def buy(api: httpx.Client, aid: int | str, amount: Any = "10.00", *, category: str = "retail",
-        headers: dict[str, str] | None = None, merchant: str = "m-taobao") -> httpx.Response:
-    return api.post(f"/v1/accounts/{aid}/purchases", headers=key() if headers is None else headers,
-                    json={"amount": amount, "merchant_id": merchant, "merchant_category": category,
-                          "channel": "online"})
+def buy(
+    api: httpx.Client,
+    aid: int | str,
+    amount: Any = "10.00",
+    *,
+    category: str = "retail",
+    headers: dict[str, str] | None = None,
+    merchant: str = "m-taobao",
+) -> httpx.Response:
+    return api.post(
+        f"/v1/accounts/{aid}/purchases",
+        headers=key() if headers is None else headers,
+        json={"amount": amount, "merchant_id": merchant, "merchant_category": category, "channel": "online"},
+    )
 
 
 def bought(api: httpx.Client, aid: int, amount: str = "10.00") -> dict[str, Any]:
@@ -71,13 +82,15 @@ def bought(api: httpx.Client, aid: int, amount: str = "10.00") -> dict[str, Any]
 
 
 def repay(api: httpx.Client, aid: int | str, amount: Any, headers: dict[str, str] | None = None) -> httpx.Response:
-    return api.post(f"/v1/accounts/{aid}/repayments", json={"amount": amount},
-                    headers=key() if headers is None else headers)
+    return api.post(
+        f"/v1/accounts/{aid}/repayments", json={"amount": amount}, headers=key() if headers is None else headers
+    )
 
 
 def refund(api: httpx.Client, pid: int | str, amount: Any, headers: dict[str, str] | None = None) -> httpx.Response:
-    return api.post(f"/v1/purchases/{pid}/refunds", json={"amount": amount},
-                    headers=key() if headers is None else headers)
+    return api.post(
+        f"/v1/purchases/{pid}/refunds", json={"amount": amount}, headers=key() if headers is None else headers
+    )
 
 
 def account(api: httpx.Client, aid: int) -> dict[str, Any]:
@@ -118,8 +131,12 @@ def state(api: httpx.Client, aid: int) -> dict[str, Any]:
 
 def declines(system: Huabei) -> list[tuple[Any, ...]]:
     with system.engine.connect() as c:
-        return [tuple(r) for r in c.execute(text(
-            "SELECT account_id, amount, merchant_category, code FROM purchase_declines ORDER BY decline_id"))]
+        return [
+            tuple(r)
+            for r in c.execute(
+                text("SELECT account_id, amount, merchant_category, code FROM purchase_declines ORDER BY decline_id")
+            )
+        ]
 
 
 def set_clock(api: httpx.Client, day: str) -> None:
@@ -130,15 +147,25 @@ def set_clock(api: httpx.Client, day: str) -> None:
 
 # --- users and accounts --------------------------------------------------------------
 
+
 def test_register_user_then_duplicate_is_409(api):
-    r = api.post("/v1/users", json={"user_id": "u1", "name": "李雷", "phone": "+8613800000000",
-                                    "real_name_verified": True, "profile": {"education": "bachelor"}})
+    r = api.post(
+        "/v1/users",
+        json={
+            "user_id": "u1",
+            "name": "李雷",
+            "phone": "+8613800000000",
+            "real_name_verified": True,
+            "profile": {"education": "bachelor"},
+        },
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["user_id"] == "u1" and body["real_name_verified"] is True
     assert body["profile"] == {"education": "bachelor"} and body["created_on"] == "2026-11-02"
-    dup = api.post("/v1/users", json={"user_id": "u1", "name": "Other", "phone": "13900000000",
-                                      "real_name_verified": False})
+    dup = api.post(
+        "/v1/users", json={"user_id": "u1", "name": "Other", "phone": "13900000000", "real_name_verified": False}
+    )
     assert_error(dup, 409, "user_exists")
     got = api.get("/v1/users/u1").json()
     assert got["name"] == "李雷" and got["account_id"] is None  # the duplicate changed nothing
@@ -150,16 +177,24 @@ INVALID_USERS = [
     {"user_id": "u1", "name": "Li", "phone": 13800000000, "real_name_verified": True},  # wrong type
     {"user_id": "u1", "name": "Li", "phone": "13800000000", "real_name_verified": True, "vip": True},  # extra
     {"user_id": "u 1", "name": "Li", "phone": "13800000000", "real_name_verified": True},  # bad id
-    {"user_id": "u1", "name": "Li", "phone": "13800000000", "real_name_verified": True,
-     "profile": {"shoe_size": 42}},  # extra profile field
+    {
+        "user_id": "u1",
+        "name": "Li",
+        "phone": "13800000000",
+        "real_name_verified": True,
+        "profile": {"shoe_size": 42},
+    },  # extra profile field
 ]
 
 
 def test_invalid_user_is_400_and_creates_nothing(api):
     for body in INVALID_USERS:
         assert_error(api.post("/v1/users", json=body), 400, "invalid_request")
-    assert_error(api.post("/v1/users", content=b"{'user_id': 'u1'}", headers={"Content-Type": "application/json"}),
-                 400, "malformed_json")
+    assert_error(
+        api.post("/v1/users", content=b"{'user_id': 'u1'}", headers={"Content-Type": "application/json"}),
+        400,
+        "malformed_json",
+    )
     assert_error(api.get("/v1/users/u1"), 404, "user_not_found")
     assert_error(api.get("/v1/users/u 1"), 404, "user_not_found")
 
@@ -167,11 +202,25 @@ def test_invalid_user_is_400_and_creates_nothing(api):
 def test_open_account_view_and_one_open_line_per_user(api):
     aid = open_line(api, "5000.00")
     view = account(api, aid)
-    assert {"account_id", "user_id", "status", "base_limit", "temporary_limit", "total_limit", "used",
-            "available", "restrictions"} <= set(view)
+    assert {
+        "account_id",
+        "user_id",
+        "status",
+        "base_limit",
+        "temporary_limit",
+        "total_limit",
+        "used",
+        "available",
+        "restrictions",
+    } <= set(view)
     assert view["account_id"] == aid and view["user_id"] == "u1" and view["status"] == "active"
     assert (view["base_limit"], view["temporary_limit"], view["total_limit"], view["used"], view["available"]) == (
-        "5000.00", "0.00", "5000.00", "0.00", "5000.00")
+        "5000.00",
+        "0.00",
+        "5000.00",
+        "0.00",
+        "5000.00",
+    )
     assert view["restrictions"] == []
     assert api.get("/v1/users/u1").json()["account_id"] == aid
     before = state(api, aid)
@@ -182,11 +231,16 @@ def test_open_account_view_and_one_open_line_per_user(api):
 def test_open_account_refusals(api):
     assert_error(api.post("/v1/accounts", json={"user_id": "ghost", "base_limit": "1000.00"}), 404, "user_not_found")
     add_user(api, "unverified", verified=False)
-    assert_error(api.post("/v1/accounts", json={"user_id": "unverified", "base_limit": "1000.00"}),
-                 422, "real_name_required", remedy=True)
+    assert_error(
+        api.post("/v1/accounts", json={"user_id": "unverified", "base_limit": "1000.00"}),
+        422,
+        "real_name_required",
+        remedy=True,
+    )
     add_user(api, "u2")
-    assert_error(api.post("/v1/accounts", json={"user_id": "u2", "base_limit": "100.00"}), 422,
-                 "base_limit_out_of_range")
+    assert_error(
+        api.post("/v1/accounts", json={"user_id": "u2", "base_limit": "100.00"}), 422, "base_limit_out_of_range"
+    )
     assert_error(api.post("/v1/accounts", json={"user_id": "u2", "base_limit": 1000}), 400, "invalid_amount")
     # without an operator limit the automatic decision runs: a thin-file user is refused with reasons
     body = assert_error(api.post("/v1/accounts", json={"user_id": "u2"}), 422, "not_eligible")
@@ -212,15 +266,18 @@ def check_unknown_id(api: httpx.Client, missing_id: str) -> None:
     assert_error(api.get(f"{a}/transactions"), 404, "account_not_found")
     assert_error(api.get(f"{a}/ledger"), 404, "account_not_found")
     assert_error(api.put(f"{a}/base-limit", json={"base_limit": "2000.00"}), 404, "account_not_found")
-    assert_error(api.post(f"{a}/temporary-limits", json={"amount": "100.00", "expires_on": "2026-11-20"}),
-                 404, "account_not_found")
-    assert_error(api.post(f"{a}/restrictions", json={"cause": "operator_hold", "note": "x"}), 404,
-                 "account_not_found")
+    assert_error(
+        api.post(f"{a}/temporary-limits", json={"amount": "100.00", "expires_on": "2026-11-20"}),
+        404,
+        "account_not_found",
+    )
+    assert_error(api.post(f"{a}/restrictions", json={"cause": "operator_hold", "note": "x"}), 404, "account_not_found")
     assert_error(refund(api, missing_id, "1.00"), 404, "purchase_not_found")
     assert_error(api.post(f"/v1/restrictions/{missing_id}/lift", json={}), 404, "restriction_not_found")
 
 
 # --- purchases -----------------------------------------------------------------------
+
 
 def test_purchase_approved_moves_money_and_posts_a_balanced_entry(api):
     aid = open_line(api, "1000.00")
@@ -265,8 +322,10 @@ def test_declined_purchase_writes_nothing_but_its_audit(api, system):
     assert "1000.01" in err["message"] and "1000.00" in err["message"]
     assert_error(buy(api, aid, "50000.01"), 402, "amount_over_single_limit", remedy=True)
     assert state(api, aid) == before
-    assert [(d[1], d[3]) for d in declines(system)] == [(100001, "insufficient_limit"),
-                                                        (5000001, "amount_over_single_limit")]
+    assert [(d[1], d[3]) for d in declines(system)] == [
+        (100001, "insufficient_limit"),
+        (5000001, "amount_over_single_limit"),
+    ]
     # the full limit is still usable
     assert buy(api, aid, "1000.00").json()["available"] == "0.00"
     assert_error(buy(api, aid, "0.01"), 402, "insufficient_limit")
@@ -284,8 +343,24 @@ def test_unknown_category_is_400_and_does_not_consume_the_key(api, system):
 
 
 BAD_AMOUNTS = [-1, "0", "0.00", "1.234", "abc", 12.5, True, None, "1e3", " 1.00", "99999999999.00"]
-MORE_BAD_AMOUNTS = ["-1.00", "", "1,000.00", "01.00", "1.", ".5", "NaN", "Infinity", "１.00", "1.00 ", "+1.00",
-                    "10000000.01", 0, 100, [], {"yuan": "1.00"}]
+MORE_BAD_AMOUNTS = [
+    "-1.00",
+    "",
+    "1,000.00",
+    "01.00",
+    "1.",
+    ".5",
+    "NaN",
+    "Infinity",
+    "１.00",
+    "1.00 ",
+    "+1.00",
+    "10000000.01",
+    0,
+    100,
+    [],
+    {"yuan": "1.00"},
+]
 
 
 @pytest.mark.parametrize("amount", BAD_AMOUNTS, ids=repr)
@@ -296,8 +371,11 @@ def test_bad_amount_is_400_invalid_amount_everywhere_and_changes_nothing(api, sy
     assert_error(buy(api, aid, amount), 400, "invalid_amount")
     assert_error(refund(api, pid, amount), 400, "invalid_amount")
     assert_error(repay(api, aid, amount), 400, "invalid_amount")
-    assert_error(api.post(f"/v1/accounts/{aid}/temporary-limits", json={"amount": amount, "expires_on": "2026-11-20"}),
-                 400, "invalid_amount")
+    assert_error(
+        api.post(f"/v1/accounts/{aid}/temporary-limits", json={"amount": amount, "expires_on": "2026-11-20"}),
+        400,
+        "invalid_amount",
+    )
     assert state(api, aid) == before
     assert declines(system) == []
 
@@ -326,8 +404,10 @@ BAD_PURCHASE_BODIES = [
     (b'{"amount": "1.00", "merchant_category": "retail", "channel": "online"}', "invalid_request"),
     (b'{"amount": "1.00", "merchant_id": 7, "merchant_category": "retail", "channel": "online"}', "invalid_request"),
     (b'{"amount": "1.00", "merchant_id": "m", "merchant_category": "retail", "channel": "by_post"}', "invalid_request"),
-    (b'{"amount": "1.00", "merchant_id": "m", "merchant_category": "retail", "channel": "online", "tip": "1"}',
-     "invalid_request"),
+    (
+        b'{"amount": "1.00", "merchant_id": "m", "merchant_category": "retail", "channel": "online", "tip": "1"}',
+        "invalid_request",
+    ),
     (b'{"merchant_id": "m", "merchant_category": "retail", "channel": "online"}', "invalid_request"),
 ]
 
@@ -337,8 +417,9 @@ def test_malformed_or_invalid_purchase_body_is_400_and_changes_nothing(api, syst
     bought(api, aid)
     before = state(api, aid)
     for content, code in BAD_PURCHASE_BODIES:
-        r = api.post(f"/v1/accounts/{aid}/purchases", content=content,
-                     headers={**key(), "Content-Type": "application/json"})
+        r = api.post(
+            f"/v1/accounts/{aid}/purchases", content=content, headers={**key(), "Content-Type": "application/json"}
+        )
         assert_error(r, 400, code)
     assert state(api, aid) == before and declines(system) == []
 
@@ -348,13 +429,15 @@ def test_invalid_refund_and_repayment_bodies(api):
     pid = bought(api, aid, "50.00")["purchase_id"]
     before = state(api, aid)
     for path in (f"/v1/purchases/{pid}/refunds", f"/v1/accounts/{aid}/repayments"):
-        assert_error(api.post(path, content=b"{", headers={**key(), "Content-Type": "application/json"}),
-                     400, "malformed_json")
+        assert_error(
+            api.post(path, content=b"{", headers={**key(), "Content-Type": "application/json"}), 400, "malformed_json"
+        )
         assert_error(api.post(path, json={}, headers=key()), 400, "invalid_request")
         assert_error(api.post(path, json={"amount": "1.00", "extra": 1}, headers=key()), 400, "invalid_request")
     # an id that is not an integer cannot name a credit line: the 404 of an unknown one
-    assert_error(api.post("/v1/accounts/abc/repayments", json={"amount": "1.00"}, headers=key()), 404,
-                 "account_not_found")
+    assert_error(
+        api.post("/v1/accounts/abc/repayments", json={"amount": "1.00"}, headers=key()), 404, "account_not_found"
+    )
     assert state(api, aid) == before
 
 
@@ -371,6 +454,7 @@ def test_money_moving_post_needs_an_idempotency_key(api, system):
 
 
 # --- idempotency ---------------------------------------------------------------------
+
 
 def test_idempotent_replay_returns_the_first_answer_and_moves_money_once(api):
     aid = open_line(api, "1000.00")
@@ -429,13 +513,17 @@ def test_replayed_decline_carries_the_replayed_header(api):
 
 # --- refunds and repayments ----------------------------------------------------------
 
+
 def test_refund_restores_the_limit_and_never_exceeds_the_purchase(api):
     aid = open_line(api, "1000.00")
     pid = bought(api, aid, "100.00")["purchase_id"]
     r = refund(api, pid, "30.00")
     assert r.status_code == 201, r.text
     assert (r.json()["refunded_total"], r.json()["available"], r.json()["to_credit_balance"]) == (
-        "30.00", "930.00", "0.00")
+        "30.00",
+        "930.00",
+        "0.00",
+    )
     before = state(api, aid)
     err = assert_error(refund(api, pid, "70.01"), 422, "refund_exceeds_purchase")
     assert "70.00" in err["message"]
@@ -458,7 +546,10 @@ def test_refund_after_full_repayment_becomes_a_credit_balance(api):
     assert r.json()["to_credit_balance"] == "40.00" and r.json()["available"] == "1000.00"
     s = state(api, aid)  # asserts the ledger check
     assert (s["account"]["used"], s["account"]["credit_balance"], s["account"]["available"]) == (
-        "0.00", "40.00", "1000.00")
+        "0.00",
+        "40.00",
+        "1000.00",
+    )
     assert {(p["ledger_account"], p["amount"]) for p in s["ledger"]["data"]} >= {("customer_credit", "-40.00")}
     assert_error(repay(api, aid, "1.00"), 422, "nothing_owed")
     assert state(api, aid) == s
@@ -474,7 +565,10 @@ def test_repayment_restores_the_limit_and_refuses_more_than_owed(api):
     r = repay(api, aid, "50.00")
     assert r.status_code == 201, r.text
     assert (r.json()["owed"], r.json()["available"], r.json()["allocation"]) == (
-        "150.00", "850.00", {"customer_principal": "50.00"})
+        "150.00",
+        "850.00",
+        {"customer_principal": "50.00"},
+    )
     before = state(api, aid)
     err = assert_error(repay(api, aid, "150.01"), 422, "repayment_exceeds_balance")
     assert "150.00" in err["message"]
@@ -486,12 +580,16 @@ def test_repayment_restores_the_limit_and_refuses_more_than_owed(api):
 
 # --- limits and the clock ------------------------------------------------------------
 
+
 def test_temporary_limit_is_usable_before_expiry_and_gone_on_the_expiry_date(api):
     aid = open_line(api, "1000.00")
     r = api.post(f"/v1/accounts/{aid}/temporary-limits", json={"amount": "500.00", "expires_on": "2026-11-10"})
     assert r.status_code == 201, r.text
     assert (r.json()["temporary_limit"], r.json()["total_limit"], r.json()["available"]) == (
-        "500.00", "1500.00", "1500.00")
+        "500.00",
+        "1500.00",
+        "1500.00",
+    )
     assert buy(api, aid, "1200.00").status_code == 201  # beyond the base limit
     set_clock(api, "2026-11-09")  # the last day it applies
     view = account(api, aid)
@@ -501,7 +599,11 @@ def test_temporary_limit_is_usable_before_expiry_and_gone_on_the_expiry_date(api
     before = state(api, aid)
     view = before["account"]
     assert (view["temporary_limit"], view["total_limit"], view["used"], view["available"]) == (
-        "0.00", "1000.00", "1300.00", "0.00")
+        "0.00",
+        "1000.00",
+        "1300.00",
+        "0.00",
+    )
     assert_error(buy(api, aid, "0.01"), 402, "insufficient_limit")
     assert state(api, aid) == before
     # repaying below the base limit frees limit again
@@ -513,10 +615,12 @@ def test_temporary_limit_refusals(api):
     aid = open_line(api)
     before = state(api, aid)
     url = f"/v1/accounts/{aid}/temporary-limits"
-    assert_error(api.post(url, json={"amount": "100.00", "expires_on": "2026-11-02"}), 422,
-                 "temporary_limit_out_of_range")  # expires today: never usable
-    assert_error(api.post(url, json={"amount": "50000.01", "expires_on": "2026-11-20"}), 422,
-                 "temporary_limit_out_of_range")
+    assert_error(
+        api.post(url, json={"amount": "100.00", "expires_on": "2026-11-02"}), 422, "temporary_limit_out_of_range"
+    )  # expires today: never usable
+    assert_error(
+        api.post(url, json={"amount": "50000.01", "expires_on": "2026-11-20"}), 422, "temporary_limit_out_of_range"
+    )
     for bad in ("2026-02-30", "next week", 1800000000, "2026-11-20T00:00:00"):
         assert_error(api.post(url, json={"amount": "100.00", "expires_on": bad}), 400, "invalid_date")
     assert_error(api.post(url, json={"amount": "100.00"}), 400, "invalid_request")
@@ -531,8 +635,9 @@ def test_base_limit_can_be_changed_and_cut_below_used(api):
     r = api.put(f"/v1/accounts/{aid}/base-limit", json={"base_limit": "500.00"})
     assert r.status_code == 200 and (r.json()["used"], r.json()["available"]) == ("800.00", "0.00")
     before = state(api, aid)
-    assert_error(api.put(f"/v1/accounts/{aid}/base-limit", json={"base_limit": "100.00"}), 422,
-                 "base_limit_out_of_range")
+    assert_error(
+        api.put(f"/v1/accounts/{aid}/base-limit", json={"base_limit": "100.00"}), 422, "base_limit_out_of_range"
+    )
     assert_error(api.put(f"/v1/accounts/{aid}/base-limit", json={"base_limit": "0"}), 422, "base_limit_out_of_range")
     assert_error(api.put(f"/v1/accounts/{aid}/base-limit", json={}), 400, "invalid_request")
     assert_error(buy(api, aid, "0.01"), 402, "insufficient_limit")
@@ -555,11 +660,14 @@ def test_business_clock_moves_forward_only(api):
 
 # --- restrictions --------------------------------------------------------------------
 
+
 def test_freeze_declines_with_the_cause_and_remedy_and_lifting_restores_purchasing(api, system):
     aid = open_line(api, "1000.00")
     bought(api, aid, "100.00")
-    r = api.post(f"/v1/accounts/{aid}/restrictions",
-                 json={"cause": "wrong_password_lockout", "evidence": {"wrong_attempts": 5}, "note": "5 tries"})
+    r = api.post(
+        f"/v1/accounts/{aid}/restrictions",
+        json={"cause": "wrong_password_lockout", "evidence": {"wrong_attempts": 5}, "note": "5 tries"},
+    )
     assert r.status_code == 201, r.text
     restriction = r.json()
     assert restriction["active"] is True and restriction["lifts_on"] == "2026-11-03"  # 24 h → next business day
@@ -580,7 +688,10 @@ def test_freeze_declines_with_the_cause_and_remedy_and_lifting_restores_purchasi
     lifted = api.post(f"/v1/restrictions/{restriction['restriction_id']}/lift", json={"reason": "password_reset"})
     assert lifted.status_code == 200, lifted.text
     assert (lifted.json()["active"], lifted.json()["lift_reason"], lifted.json()["lifted_on"]) == (
-        False, "password_reset", "2026-11-02")
+        False,
+        "password_reset",
+        "2026-11-02",
+    )
     view = account(api, aid)
     assert view["status"] == "active" and view["restrictions"] == []
     assert buy(api, aid, "1.00").status_code == 201
@@ -619,6 +730,7 @@ def test_restriction_refusals(api):
 
 # --- history -------------------------------------------------------------------------
 
+
 def test_pagination_walks_every_page_newest_first_without_duplicates_or_gaps(api):
     aid = open_line(api, "5000.00")
     pids = [bought(api, aid, f"{i + 1}.00")["purchase_id"] for i in range(11)]
@@ -649,22 +761,33 @@ def test_pagination_walks_every_page_newest_first_without_duplicates_or_gaps(api
 def test_bad_page_parameters_are_400(api):
     aid = open_line(api)
     for query, code in [
-        ({"limit": 0}, "invalid_request"), ({"limit": 101}, "invalid_request"), ({"limit": "ten"}, "invalid_request"),
-        ({"starting_after": "abc"}, "invalid_cursor"), ({"starting_after": HUGE_ID}, "invalid_cursor"),
+        ({"limit": 0}, "invalid_request"),
+        ({"limit": 101}, "invalid_request"),
+        ({"limit": "ten"}, "invalid_request"),
+        ({"starting_after": "abc"}, "invalid_cursor"),
+        ({"starting_after": HUGE_ID}, "invalid_cursor"),
         ({"starting_after": -5}, "invalid_cursor"),
     ]:
         for path in (f"/v1/accounts/{aid}/transactions", f"/v1/accounts/{aid}/ledger"):
             assert_error(api.get(path, params=query), 400, code)
     for path in (f"/v1/accounts/{aid}/transactions", f"/v1/accounts/{aid}/ledger"):
         assert api.get(path, params={"limit": 100, "starting_after": 0}).json() == {
-            "data": [], "has_more": False, "next_cursor": None}
+            "data": [],
+            "has_more": False,
+            "next_cursor": None,
+        }
 
 
 def test_ledger_check_reports_a_corrupted_posting(api, system):
     aid = open_line(api)
     bought(api, aid, "10.00")
-    assert api.get("/v1/admin/ledger-check").json() == {"ok": True, "entries": 1, "postings": 2, "accounts": 1,
-                                                        "findings": []}
+    assert api.get("/v1/admin/ledger-check").json() == {
+        "ok": True,
+        "entries": 1,
+        "postings": 2,
+        "accounts": 1,
+        "findings": [],
+    }
     with system.engine.begin() as c:
         c.execute(text("UPDATE postings SET amount = amount + 1 WHERE posting_id = 1"))
     check = api.get("/v1/admin/ledger-check").json()
@@ -673,6 +796,7 @@ def test_ledger_check_reports_a_corrupted_posting(api, system):
 
 
 # --- errors, documents and pages -----------------------------------------------------
+
 
 def test_unknown_route_and_wrong_method_have_the_error_shape(api):
     assert_error(api.get("/v1/nothing-here"), 404, "route_not_found")
@@ -683,17 +807,35 @@ def test_openapi_lists_the_paths_and_shows_amounts_as_strings(api):
     r = api.get("/openapi.json")
     assert r.status_code == 200
     doc = r.json()
-    assert {"/v1/users", "/v1/accounts", "/v1/accounts/{account_id}", "/v1/accounts/{account_id}/purchases",
-            "/v1/purchases/{purchase_id}/refunds", "/v1/accounts/{account_id}/repayments",
-            "/v1/accounts/{account_id}/transactions", "/v1/accounts/{account_id}/ledger", "/v1/admin/clock",
-            "/v1/admin/ledger-check", "/v1/accounts/{account_id}/base-limit",
-            "/v1/accounts/{account_id}/temporary-limits", "/v1/accounts/{account_id}/restrictions",
-            "/v1/restrictions/{restriction_id}/lift"} <= set(doc["paths"])
+    assert {
+        "/v1/users",
+        "/v1/accounts",
+        "/v1/accounts/{account_id}",
+        "/v1/accounts/{account_id}/purchases",
+        "/v1/purchases/{purchase_id}/refunds",
+        "/v1/accounts/{account_id}/repayments",
+        "/v1/accounts/{account_id}/transactions",
+        "/v1/accounts/{account_id}/ledger",
+        "/v1/admin/clock",
+        "/v1/admin/ledger-check",
+        "/v1/accounts/{account_id}/base-limit",
+        "/v1/accounts/{account_id}/temporary-limits",
+        "/v1/accounts/{account_id}/restrictions",
+        "/v1/restrictions/{restriction_id}/lift",
+    } <= set(doc["paths"])
     assert set(doc["paths"]["/v1/admin/clock"]) == {"get", "post"}
     schemas = doc["components"]["schemas"]
-    for model, field in (("PurchaseIn", "amount"), ("AmountIn", "amount"), ("AccountIn", "base_limit"),
-                         ("PurchaseOut", "available"), ("AccountOut", "available"), ("AccountOut", "used"),
-                         ("RefundOut", "amount"), ("RepaymentOut", "owed"), ("TransactionOut", "amount")):
+    for model, field in (
+        ("PurchaseIn", "amount"),
+        ("AmountIn", "amount"),
+        ("AccountIn", "base_limit"),
+        ("PurchaseOut", "available"),
+        ("AccountOut", "available"),
+        ("AccountOut", "used"),
+        ("RefundOut", "amount"),
+        ("RepaymentOut", "owed"),
+        ("TransactionOut", "amount"),
+    ):
         prop = schemas[model]["properties"][field]
         if "anyOf" in prop:  # an optional amount (AccountIn.base_limit): string or null
             prop = next(p for p in prop["anyOf"] if p.get("type") == "string")
@@ -728,8 +870,10 @@ def test_account_page_with_a_huge_id_is_404(api):
 
 def test_account_page_shows_the_note_of_an_operator_hold(api):
     aid = open_line(api)
-    assert api.post(f"/v1/accounts/{aid}/restrictions",
-                    json={"cause": "operator_hold", "note": "KYC review"}).status_code == 201
+    assert (
+        api.post(f"/v1/accounts/{aid}/restrictions", json={"cause": "operator_hold", "note": "KYC review"}).status_code
+        == 201
+    )
     page = api.get(f"/accounts/{aid}")
     assert page.status_code == 200 and "KYC review" in page.text and "{note}" not in page.text
 

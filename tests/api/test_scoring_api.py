@@ -36,23 +36,51 @@ def client(system) -> Iterator[TestClient]:
 
 
 def register(client: TestClient, uid: str, verified: bool = True) -> None:
-    r = client.post("/v1/users", json={"user_id": uid, "name": "测试", "phone": "13800000000",
-                                       "real_name_verified": verified,
-                                       "profile": {"education": "bachelor", "email": f"{uid}@example.cn",
-                                                   "bank_card_bound": True, "id_document_expires_on": "2035-01-01",
-                                                   "occupation": "engineer"}})
+    r = client.post(
+        "/v1/users",
+        json={
+            "user_id": uid,
+            "name": "测试",
+            "phone": "13800000000",
+            "real_name_verified": verified,
+            "profile": {
+                "education": "bachelor",
+                "email": f"{uid}@example.cn",
+                "bank_card_bound": True,
+                "id_document_expires_on": "2035-01-01",
+                "occupation": "engineer",
+            },
+        },
+    )
     assert r.status_code == 201, r.text
 
 
 def strong_facts(client: TestClient, uid: str) -> None:
-    r = client.post(f"/v1/users/{uid}/facts", json={"effective_on": D0.isoformat(), "facts": {
-        "monthly_income": "12000.00", "income_verified": True, "assets": "50000", "verified_contacts": 8,
-        "contacts_good_standing_ratio": 900, "credit_authorised": True}})
+    r = client.post(
+        f"/v1/users/{uid}/facts",
+        json={
+            "effective_on": D0.isoformat(),
+            "facts": {
+                "monthly_income": "12000.00",
+                "income_verified": True,
+                "assets": "50000",
+                "verified_contacts": 8,
+                "contacts_good_standing_ratio": 900,
+                "credit_authorised": True,
+            },
+        },
+    )
     assert r.status_code == 201, r.text
-    events = [{"kind": "payment", "occurred_on": (D0 - dt.timedelta(days=d)).isoformat(),
-               "channel": "offline" if d % 2 else "online",
-               "category": ["retail", "dining", "travel", "groceries", "transport"][d % 5], "external_id": f"p{d}"}
-              for d in range(1, 41)]
+    events = [
+        {
+            "kind": "payment",
+            "occurred_on": (D0 - dt.timedelta(days=d)).isoformat(),
+            "channel": "offline" if d % 2 else "online",
+            "category": ["retail", "dining", "travel", "groceries", "transport"][d % 5],
+            "external_id": f"p{d}",
+        }
+        for d in range(1, 41)
+    ]
     r = client.post(f"/v1/users/{uid}/activity-events", json={"events": events})
     assert r.status_code == 201 and r.json() == {"user_id": uid, "recorded": 40, "duplicates": 0}
 
@@ -68,8 +96,13 @@ def test_facts_activity_and_the_score_contract(client):
     s = client.get("/v1/users/u1/score").json()
     assert set(s) >= {"score", "band", "dimensions", "reasons", "as_of"}
     assert 350 <= s["score"] <= 950 and s["band"] in ("poor", "fair", "good", "very_good", "excellent")
-    assert [d["dimension"] for d in s["dimensions"]] == ["credit_history", "behaviour", "capacity", "identity",
-                                                         "connections"]
+    assert [d["dimension"] for d in s["dimensions"]] == [
+        "credit_history",
+        "behaviour",
+        "capacity",
+        "identity",
+        "connections",
+    ]
     assert all(isinstance(d["points"], int) and d["name_zh"] for d in s["dimensions"])
     assert s["reasons"] and all(r["code"] and r["message"] and r["message_zh"] for r in s["reasons"])
     assert s["as_of"] == D0.isoformat() and s["provisional"] is False
@@ -89,16 +122,35 @@ BAD_REQUESTS = [
     ("post", "/v1/users/u1/facts", {"facts": {"assets": "1"}, "effective_on": "2026-12-31"}, 400, "date_in_future"),
     ("post", "/v1/users/u1/facts", {"facts": {"assets": "1"}, "effective_on": "31/12/2026"}, 400, "invalid_date"),
     ("post", "/v1/users/nobody/facts", {"facts": {"assets": "1"}}, 404, "user_not_found"),
-    ("post", "/v1/users/u1/activity-events", {"events": [{"kind": "lottery", "occurred_on": "2026-11-01"}]}, 400,
-     "invalid_request"),
+    (
+        "post",
+        "/v1/users/u1/activity-events",
+        {"events": [{"kind": "lottery", "occurred_on": "2026-11-01"}]},
+        400,
+        "invalid_request",
+    ),
     ("post", "/v1/users/u1/activity-events", {"events": []}, 400, "invalid_request"),
-    ("post", "/v1/users/u1/activity-events", {"events": [{"kind": "transfer", "occurred_on": "2026-11-03"}]}, 400,
-     "date_in_future"),
-    ("post", "/v1/users/u1/activity-events",
-     {"events": [{"kind": "payment", "occurred_on": "2026-11-01", "channel": "online", "category": "casino"}]}, 400,
-     "invalid_category"),
-    ("post", "/v1/users/u1/activity-events",
-     {"events": [{"kind": "transfer", "occurred_on": "2026-11-01", "amount": 12.5}]}, 400, "invalid_amount"),
+    (
+        "post",
+        "/v1/users/u1/activity-events",
+        {"events": [{"kind": "transfer", "occurred_on": "2026-11-03"}]},
+        400,
+        "date_in_future",
+    ),
+    (
+        "post",
+        "/v1/users/u1/activity-events",
+        {"events": [{"kind": "payment", "occurred_on": "2026-11-01", "channel": "online", "category": "casino"}]},
+        400,
+        "invalid_category",
+    ),
+    (
+        "post",
+        "/v1/users/u1/activity-events",
+        {"events": [{"kind": "transfer", "occurred_on": "2026-11-01", "amount": 12.5}]},
+        400,
+        "invalid_amount",
+    ),
     ("put", "/v1/users/u1/contacts", {"contacts": [{"user_id": "u1", "verified": True}]}, 400, "invalid_request"),
     ("get", "/v1/users/nobody/score", None, 404, "user_not_found"),
     ("post", "/v1/users/nobody/score/refresh", None, 404, "user_not_found"),
@@ -140,7 +192,9 @@ def test_raise_application_contract_and_limit_history(client):
     assert r.json()["decision"] == "declined" and r.json()["new_limit"] == "1200.00"
     assert r.json()["reasons"][0]["code"] == "too_frequent"
     assert [a["decision"] for a in client.get(f"/v1/accounts/{acct}/limit-raise-applications").json()] == [
-        "declined", "approved"]
+        "declined",
+        "approved",
+    ]
     changes = client.get(f"/v1/accounts/{acct}/limit-changes").json()
     assert [(c["old_value"], c["new_value"]) for c in changes] == [("1000.00", "1200.00"), ("0.00", "1000.00")]
     assert changes[0]["policy_version"].startswith("limit-v1-") and changes[0]["reasons"][0]["message"]
@@ -166,8 +220,9 @@ def test_campaign_routes(client):
 def test_contacts_route(client):
     register(client, "u1")
     register(client, "friend")
-    r = client.put("/v1/users/u1/contacts", json={"contacts": [{"user_id": "friend", "verified": True},
-                                                               {"user_id": "stranger"}]})
+    r = client.put(
+        "/v1/users/u1/contacts", json={"contacts": [{"user_id": "friend", "verified": True}, {"user_id": "stranger"}]}
+    )
     assert r.status_code == 200 and len(r.json()["contacts"]) == 2
     assert client.get("/v1/users/u1/facts").json()["facts"]["verified_contacts"] == 1
 

@@ -86,12 +86,16 @@ def missing_or_changed(old: Any, new: Any, path: str = "") -> list[str]:
     if old == "" and isinstance(new, str):
         return []
     if old != new:
-        return [f"{path}: was {json.dumps(old, ensure_ascii=False)[:200]}, now {json.dumps(new, ensure_ascii=False)[:200]}"]
+        return [
+            f"{path}: was {json.dumps(old, ensure_ascii=False)[:200]}, now {json.dumps(new, ensure_ascii=False)[:200]}"
+        ]
     return []
 
 
 def _write(name: str, data: Any) -> None:
-    (SNAPSHOT / name).write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    (SNAPSHOT / name).write_text(
+        json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,11 @@ def test_everything_in_the_snapshot_is_unchanged(name: str, current) -> None:
 
 def test_the_comparison_sees_a_removed_or_changed_entry_and_allows_an_added_one() -> None:
     old = {"paths": {"/a": {"get": {"responses": {"200": {}}}}}, "help": "", "required": ["x"]}
-    assert missing_or_changed(old, {**old, "paths": {"/a": {"get": {"responses": {"200": {}, "404": {}}}},
-                                                     "/b": {}}, "help": "filled in"}) == []
+    assert (
+        missing_or_changed(
+            old, {**old, "paths": {"/a": {"get": {"responses": {"200": {}, "404": {}}}}, "/b": {}}, "help": "filled in"}
+        )
+        == []
+    )
     assert missing_or_changed(old, {**old, "paths": {}}) == ["/paths//a: removed"]
     assert missing_or_changed(old, {**old, "required": ["x", "y"]}) == ['/required: was ["x"], now ["x", "y"]']

@@ -39,6 +39,7 @@ TERMS = ProductTerms()
 
 # --- seeded draws ----------------------------------------------------------------------
 
+
 def test_a_generator_depends_only_on_what_it_is_for():
     a = derive(7, "day", dt.date(2026, 11, 11), "sim7-0000001")
     b = derive(7, "day", dt.date(2026, 11, 11), "sim7-0000001")
@@ -86,9 +87,16 @@ def test_integer_probabilities_and_counts():
 
 # --- profiles as data ------------------------------------------------------------------
 
+
 def test_the_default_profiles_cover_the_issue():
-    assert set(DEFAULT_PROFILES) == {"transactor", "revolver", "installment_user", "occasionally_late",
-                                     "chronically_delinquent", "dormant"}
+    assert set(DEFAULT_PROFILES) == {
+        "transactor",
+        "revolver",
+        "installment_user",
+        "occasionally_late",
+        "chronically_delinquent",
+        "dormant",
+    }
     assert set(DEFAULT_MIX) == set(DEFAULT_PROFILES)
     assert DEFAULT_PROFILES["transactor"].repayment.mode == "full"
     assert DEFAULT_PROFILES["revolver"].repayment.mode == "minimum"
@@ -102,11 +110,15 @@ def test_the_default_profiles_cover_the_issue():
 
 
 def test_a_yaml_override_merges_into_the_defaults():
-    cfg = population_from_dict({
-        "mix": {"transactor": 3, "gambler": 1},
-        "profiles": {"transactor": {"spend": {"purchases_per_year": 12}},
-                     "gambler": {"description": "new", "repayment": {"mode": "minimum"}}},
-    })
+    cfg = population_from_dict(
+        {
+            "mix": {"transactor": 3, "gambler": 1},
+            "profiles": {
+                "transactor": {"spend": {"purchases_per_year": 12}},
+                "gambler": {"description": "new", "repayment": {"mode": "minimum"}},
+            },
+        }
+    )
     assert cfg.profiles["transactor"].spend.purchases_per_year == 12
     assert cfg.profiles["transactor"].repayment.mode == "full"  # untouched
     assert cfg.profiles["transactor"].spend.price_points == DEFAULT_PROFILES["transactor"].spend.price_points
@@ -114,21 +126,25 @@ def test_a_yaml_override_merges_into_the_defaults():
     assert cfg.mix == {"transactor": 3, "gambler": 1}
 
 
-@pytest.mark.parametrize("bad", [
-    {"mix": {"nobody": 1}},
-    {"profiles": {"transactor": {"spend": {"purchases_per_yaer": 3}}}},
-    {"profiles": {"transactor": {"spend": {"monthly_percent": [100] * 11}}}},
-    {"profiles": {"transactor": {"spend": {"peak_days": {"11/11": 600}}}}},
-    {"profiles": {"transactor": {"spend": {"price_points": [[0, 1]]}}}},
-    {"profiles": {"revolver": {"repayment": {"mode": "sometimes"}}}},
-    {"mix": {"transactor": 0}},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"mix": {"nobody": 1}},
+        {"profiles": {"transactor": {"spend": {"purchases_per_yaer": 3}}}},
+        {"profiles": {"transactor": {"spend": {"monthly_percent": [100] * 11}}}},
+        {"profiles": {"transactor": {"spend": {"peak_days": {"11/11": 600}}}}},
+        {"profiles": {"transactor": {"spend": {"price_points": [[0, 1]]}}}},
+        {"profiles": {"revolver": {"repayment": {"mode": "sometimes"}}}},
+        {"mix": {"transactor": 0}},
+    ],
+)
 def test_a_bad_override_is_refused(bad):
     with pytest.raises(ValueError):
         population_from_dict(bad)
 
 
 # --- the population --------------------------------------------------------------------
+
 
 def test_the_population_is_deterministic_and_follows_the_mix():
     cfg = PopulationConfig()
@@ -142,8 +158,9 @@ def test_the_population_is_deterministic_and_follows_the_mix():
     early = sum(u.arrival_day <= cfg.initial_window_days for u in a)
     assert early >= 500 * cfg.initial_share_percent // 100 - 50
     lt = TERMS.limits
-    assert all(lt.min_base_limit <= u.operator_limit <= lt.max_base_limit and u.operator_limit % lt.limit_step == 0
-               for u in a)
+    assert all(
+        lt.min_base_limit <= u.operator_limit <= lt.max_base_limit and u.operator_limit % lt.limit_step == 0 for u in a
+    )
     c = build_population(12, 500, days, cfg, TERMS)
     assert [u.profile for u in c] != [u.profile for u in a]
 
@@ -171,13 +188,26 @@ def test_the_calendar_runs_whole_months():
 
 # --- run spec, faults, report arithmetic ------------------------------------------------
 
+
 def test_the_replay_command_names_everything_that_decides_the_run():
-    spec = RunSpec(users=300, months=3, seed=9, start=dt.date(2026, 10, 1), policy_path="p.yaml",
-                   population_path="mix.yaml", faults_flag=True, faults=FaultPlan.default())
-    assert spec.replay_command(42) == ("huabei simulate --users 300 --months 3 --seed 9 --start 2026-10-01 "
-                                       "--policy p.yaml --population mix.yaml --faults --until-day 42")
-    assert RunSpec(users=1, months=1, seed=0).replay_command(1) == \
-        "huabei simulate --users 1 --months 1 --seed 0 --until-day 1"
+    spec = RunSpec(
+        users=300,
+        months=3,
+        seed=9,
+        start=dt.date(2026, 10, 1),
+        policy_path="p.yaml",
+        population_path="mix.yaml",
+        faults_flag=True,
+        faults=FaultPlan.default(),
+    )
+    assert spec.replay_command(42) == (
+        "huabei simulate --users 300 --months 3 --seed 9 --start 2026-10-01 "
+        "--policy p.yaml --population mix.yaml --faults --until-day 42"
+    )
+    assert (
+        RunSpec(users=1, months=1, seed=0).replay_command(1)
+        == "huabei simulate --users 1 --months 1 --seed 0 --until-day 1"
+    )
 
 
 def test_fault_plans():
@@ -192,21 +222,29 @@ def test_percent_is_exact_decimal_arithmetic():
 
 
 def test_the_json_is_canonical():
-    assert dumps({"b": 1, "a": {"z": "就", "y": [2, 1]}}) == \
-        '{\n  "a": {\n    "y": [\n      2,\n      1\n    ],\n    "z": "就"\n  },\n  "b": 1\n}\n'
+    assert (
+        dumps({"b": 1, "a": {"z": "就", "y": [2, 1]}})
+        == '{\n  "a": {\n    "y": [\n      2,\n      1\n    ],\n    "z": "就"\n  },\n  "b": 1\n}\n'
+    )
 
 
 def _month(volume: int, util: str, declined: int, dpd90: int) -> dict:
-    buckets = {b: {"accounts": 0, "balance_fen": 0}
-               for b in ("current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_90_plus")}
+    buckets = {
+        b: {"accounts": 0, "balance_fen": 0} for b in ("current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_90_plus")
+    }
     buckets["dpd_90_plus"]["balance_fen"] = dpd90
-    return {"month": "2026-11", "accounts": {"opened": 10, "open": 10},
-            "activity": {"open_declined:not_eligible": declined},
-            "limits": {"total_fen": 100, "used_fen": 50, "utilisation_percent": util},
-            "purchases": {"count": 3, "volume_fen": volume, "declined": 0},
-            "repayments": {"volume_fen": 0},
-            "revenue_fen": {"installment_fees": 0, "interest": 1, "penalty_interest": 2, "total": 3},
-            "delinquency": buckets, "limit_changes": {"raises": 0, "cuts": 1}, "scores": {"good": 4, "poor": 1}}
+    return {
+        "month": "2026-11",
+        "accounts": {"opened": 10, "open": 10},
+        "activity": {"open_declined:not_eligible": declined},
+        "limits": {"total_fen": 100, "used_fen": 50, "utilisation_percent": util},
+        "purchases": {"count": 3, "volume_fen": volume, "declined": 0},
+        "repayments": {"volume_fen": 0},
+        "revenue_fen": {"installment_fees": 0, "interest": 1, "penalty_interest": 2, "total": 3},
+        "delinquency": buckets,
+        "limit_changes": {"raises": 0, "cuts": 1},
+        "scores": {"good": 4, "poor": 1},
+    }
 
 
 def test_the_comparison_sets_figures_side_by_side_with_differences():

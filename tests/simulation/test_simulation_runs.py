@@ -55,8 +55,9 @@ def _fresh_url(request: pytest.FixtureRequest, backend: str, tmp_path_factory: p
     url = request.getfixturevalue("pg_database")
     eng = make_engine(url, pool_size=1)
     with eng.begin() as c:
-        c.exec_driver_sql("TRUNCATE " + ", ".join(x.name for x in reversed(t.metadata.sorted_tables))
-                          + " RESTART IDENTITY CASCADE")
+        c.exec_driver_sql(
+            "TRUNCATE " + ", ".join(x.name for x in reversed(t.metadata.sorted_tables)) + " RESTART IDENTITY CASCADE"
+        )
     eng.dispose()
     return url
 
@@ -65,8 +66,15 @@ def _system(url: str, terms: ProductTerms | None = None) -> Huabei:
     return Huabei(engine=make_engine(url), terms=terms or ProductTerms(), clock_mode=ClockMode.SIMULATED)
 
 
-def _run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, backend: str, name: str,
-         spec: RunSpec, population: PopulationConfig, gateway: type[ServiceGateway] | None = None) -> dict[str, Any]:
+def _run(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    backend: str,
+    name: str,
+    spec: RunSpec,
+    population: PopulationConfig,
+    gateway: type[ServiceGateway] | None = None,
+) -> dict[str, Any]:
     key = (backend, name)
     if key not in _cache:
         system = _system(_fresh_url(request, backend, tmp_path_factory))
@@ -79,8 +87,14 @@ def _run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 
 def _population(request, tmp_path_factory, backend: str) -> dict[str, Any]:
-    return _run(request, tmp_path_factory, backend, "population",
-                RunSpec(**POPULATION, workers=POPULATION_WORKERS[backend]), POPULATION_MIX)
+    return _run(
+        request,
+        tmp_path_factory,
+        backend,
+        "population",
+        RunSpec(**POPULATION, workers=POPULATION_WORKERS[backend]),
+        POPULATION_MIX,
+    )
 
 
 def _small(request, tmp_path_factory, backend: str, name: str = "small", **kw: Any) -> dict[str, Any]:
@@ -176,15 +190,18 @@ class _DropsAPosting(ServiceGateway):
 
     broken: list[int] = []
 
-    def purchase(self, account_id: int, amount: int, merchant_id: str, category: str, channel: Channel,
-                 key: str) -> Result:
+    def purchase(
+        self, account_id: int, amount: int, merchant_id: str, category: str, channel: Channel, key: str
+    ) -> Result:
         res = super().purchase(account_id, amount, merchant_id, category, channel, key)
         if res.ok and f":2026-10-{BREAK_DAY:02d}:" in key and not self.broken:
             p = t.postings.c
             with self.system.engine.begin() as c:
-                entry = c.execute(select(t.journal_entries.c.entry_id).where(
-                    t.journal_entries.c.kind == "purchase",
-                    t.journal_entries.c.ref_id == res.body["purchase_id"])).scalar_one()
+                entry = c.execute(
+                    select(t.journal_entries.c.entry_id).where(
+                        t.journal_entries.c.kind == "purchase", t.journal_entries.c.ref_id == res.body["purchase_id"]
+                    )
+                ).scalar_one()
                 c.execute(delete(t.postings).where(p.entry_id == entry, p.ledger_account == "customer_principal"))
             self.broken.append(account_id)
         return res
@@ -195,8 +212,9 @@ class _CutsTheLimitSilently(ServiceGateway):
 
     broken: list[int] = []
 
-    def purchase(self, account_id: int, amount: int, merchant_id: str, category: str, channel: Channel,
-                 key: str) -> Result:
+    def purchase(
+        self, account_id: int, amount: int, merchant_id: str, category: str, channel: Channel, key: str
+    ) -> Result:
         res = super().purchase(account_id, amount, merchant_id, category, channel, key)
         if res.ok and f":2026-10-{BREAK_DAY:02d}:" in key and not self.broken:
             a = t.credit_accounts.c
@@ -207,13 +225,17 @@ class _CutsTheLimitSilently(ServiceGateway):
 
 
 @BACKENDS
-@pytest.mark.parametrize("double,invariant,checks", [
-    (_DropsAPosting, "ledger:", "full"),
-    (_DropsAPosting, "ledger:", "incremental"),
-    (_CutsTheLimitSilently, "limit_respected", "full"),
-])
-def test_a_broken_invariant_stops_the_run_on_the_day_it_happens(request, tmp_path_factory, backend, double, invariant,
-                                                                  checks):
+@pytest.mark.parametrize(
+    "double,invariant,checks",
+    [
+        (_DropsAPosting, "ledger:", "full"),
+        (_DropsAPosting, "ledger:", "incremental"),
+        (_CutsTheLimitSilently, "limit_respected", "full"),
+    ],
+)
+def test_a_broken_invariant_stops_the_run_on_the_day_it_happens(
+    request, tmp_path_factory, backend, double, invariant, checks
+):
     double.broken = []
     system = _system(_fresh_url(request, backend, tmp_path_factory))
     spec = RunSpec(**BREAK, checks=checks)
@@ -269,6 +291,7 @@ def test_a_simulation_needs_an_empty_database(request, tmp_path_factory):
 
 # --- benchmarks' books: a simulated template cloned set-based ---------------------------------
 
+
 @BACKENDS
 def test_a_simulated_book_cloned_set_based_keeps_its_books(request, tmp_path_factory, backend):
     from huabei.platform import admin
@@ -278,8 +301,9 @@ def test_a_simulated_book_cloned_set_based_keeps_its_books(request, tmp_path_fac
     system = _system(_fresh_url(request, backend, tmp_path_factory))
     try:
         # across the Nov 1 statement date: bills, lines, allocations and accruals to copy
-        Simulator(system, RunSpec(users=12, months=1, seed=3, start=dt.date(2026, 10, 25), until_day=12),
-                  PopulationConfig()).run()
+        Simulator(
+            system, RunSpec(users=12, months=1, seed=3, start=dt.date(2026, 10, 25), until_day=12), PopulationConfig()
+        ).run()
         copied = [tb for tb in t.metadata.sorted_tables if tb.name not in NOT_COPIED]
 
         def counts() -> dict[str, int]:
@@ -302,6 +326,7 @@ def test_a_simulated_book_cloned_set_based_keeps_its_books(request, tmp_path_fac
 
 # --- the command ---------------------------------------------------------------------------
 
+
 def test_the_command_runs_compares_and_writes_json(request, tmp_path_factory, tmp_path: Path):
     from typer.testing import CliRunner
 
@@ -313,8 +338,28 @@ def test_the_command_runs_compares_and_writes_json(request, tmp_path_factory, tm
     b.write_text("scoring: {opening_threshold: 650}\n")
     out = tmp_path / "cmp.json"
     runner = CliRunner()
-    res = runner.invoke(app, ["--compare", str(a), str(b), "--users", "8", "--months", "1", "--seed", "4",
-                              "--start", "2026-10-01", "--until-day", "6", "--db", url, "--report", str(out)])
+    res = runner.invoke(
+        app,
+        [
+            "--compare",
+            str(a),
+            str(b),
+            "--users",
+            "8",
+            "--months",
+            "1",
+            "--seed",
+            "4",
+            "--start",
+            "2026-10-01",
+            "--until-day",
+            "6",
+            "--db",
+            url,
+            "--report",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     cmp = json.loads(out.read_text())
     assert cmp["policies"] == ["t600", "t650"] and len(cmp["reports"]) == 2
@@ -323,8 +368,25 @@ def test_the_command_runs_compares_and_writes_json(request, tmp_path_factory, tm
     assert opened[1] <= opened[0]  # a higher threshold never opens more lines
     # a single run on the configured database, with a replayable stop
     one = tmp_path / "one.json"
-    res = runner.invoke(app, ["--users", "5", "--months", "1", "--seed", "4", "--start", "2026-10-01",
-                              "--until-day", "3", "--db", url, "--report", str(one)])
+    res = runner.invoke(
+        app,
+        [
+            "--users",
+            "5",
+            "--months",
+            "1",
+            "--seed",
+            "4",
+            "--start",
+            "2026-10-01",
+            "--until-day",
+            "3",
+            "--db",
+            url,
+            "--report",
+            str(one),
+        ],
+    )
     assert res.exit_code == 0, res.output
     rep = json.loads(one.read_text())
     assert rep["checks"]["days_checked"] == 3 and rep["run"]["until_day"] == 3

@@ -49,7 +49,8 @@ def test_eod_bills_installments_and_bureau_commands(db_url):
 
     bills = json.loads(run(db_url, "bills", "list", str(acct), "--json").stdout)
     assert [(b["period"], b["total_due"], b["minimum_due"], b["status"]) for b in bills] == [
-        ("2026-11", "300.00", "30.00", "open")]
+        ("2026-11", "300.00", "30.00", "open")
+    ]
     shown = run(db_url, "bills", "show", str(acct), "2026-11").stdout
     assert "bill 2026-11" in shown and "300.00" in shown
     assert run(db_url, "bills", "show", str(acct), "2026-12", code=4).stderr.startswith("bill_not_found: ")
@@ -60,9 +61,11 @@ def test_eod_bills_installments_and_bureau_commands(db_url):
     quote = json.loads(run(db_url, "installments", "quote-bill", str(acct), "2026-11", "--term", "3", "--json").stdout)
     assert (quote["total_fee"], [p["principal"] for p in quote["periods"]]) == ("7.50", ["100.00"] * 3)
     assert run(db_url, "installments", "quote-bill", str(acct), "2026-11", "--term", "4", code=3).stderr.startswith(
-        "installment_term_not_offered: ")
-    plan = json.loads(run(db_url, "installments", "convert-bill", str(acct), "2026-11", "--term", "3", "--key", "k1",
-                          "--json").stdout)
+        "installment_term_not_offered: "
+    )
+    plan = json.loads(
+        run(db_url, "installments", "convert-bill", str(acct), "2026-11", "--term", "3", "--key", "k1", "--json").stdout
+    )
     assert plan["status"] == "active" and plan["periods_billed"] == 0
     assert "3" in run(db_url, "installments", "list", str(acct)).stdout
     early = json.loads(run(db_url, "installments", "early-quote", str(plan["plan_id"]), "--json").stdout)
@@ -71,8 +74,21 @@ def test_eod_bills_installments_and_bureau_commands(db_url):
     text = run(db_url, "bureau", "export", "--month", "2026-10").stdout
     assert text.startswith("H|HUABEI-BUREAU|1|2026-10|2026-11-02|1\nD|A|1|") and text.rstrip().endswith("|0.00")
     assert run(db_url, "bureau", "export", "--month", "2026-13", code=2).stderr.startswith("invalid_month: ")
-    fixed = json.loads(run(db_url, "bureau", "correct", str(acct), "--month", "2026-10", "--reason", "test",
-                           "--set", "balance=1.00", "--json").stdout)
+    fixed = json.loads(
+        run(
+            db_url,
+            "bureau",
+            "correct",
+            str(acct),
+            "--month",
+            "2026-10",
+            "--reason",
+            "test",
+            "--set",
+            "balance=1.00",
+            "--json",
+        ).stdout
+    )
     assert (fixed["seq"], fixed["balance"]) == (2, "1.00")
 
 

@@ -75,8 +75,10 @@ def test_overdue_bill_is_paid_before_the_current_one_penalty_first_and_blocks_un
     assert sum(amounts(bill, "penalty")) == yuan("10.00") and bill["total_due"] == yuan("10.00")
     # 1,005.00: the overdue bill first (its principal), then the current bill's penalty
     out = purchases.repay(s, acct, yuan("1005.00"), "pay-1")
-    assert out.body["bills"] == [{"period": "2026-11", "component": "principal", "amount": yuan("1000.00")},
-                                 {"period": "2026-12", "component": "penalty", "amount": yuan("5.00")}]
+    assert out.body["bills"] == [
+        {"period": "2026-11", "component": "principal", "amount": yuan("1000.00")},
+        {"period": "2026-12", "component": "penalty", "amount": yuan("5.00")},
+    ]
     assert out.body["allocation"] == {"customer_penalty": yuan("5.00"), "customer_principal": yuan("1000.00")}
     assert accounts.account_view(s, acct)["status"] == "active"  # nothing past due any more
     assert billing.get_bill(s, acct, "2026-11")["status"] == "paid"
@@ -122,8 +124,12 @@ def test_bill_with_only_refunds_has_a_credit_balance_applied_to_the_next_bill(at
     run_until(s, D(2026, 12, 1))
     bill = billing.get_bill(s, acct, "2026-12")
     assert [x["kind"] for x in bill["lines"]] == ["refund"]
-    assert (bill["total_due"], bill["minimum_due"], bill["credit_balance"], bill["status"]) == (0, 0, yuan("40.00"),
-                                                                                                "paid")
+    assert (bill["total_due"], bill["minimum_due"], bill["credit_balance"], bill["status"]) == (
+        0,
+        0,
+        yuan("40.00"),
+        "paid",
+    )
     assert bill["closing_balance"] == -yuan("40.00")
     run_until(s, D(2026, 12, 2))
     buy(s, acct, yuan("100.00"))
@@ -148,7 +154,8 @@ def test_refunds_against_bills(at):
     bill = billing.get_bill(s, acct, "2026-11")
     assert (bill["unpaid"], bill["paid_by_due_date"], bill["minimum_unpaid"]) == (yuan("50.00"), 0, yuan("30.00"))
     assert [(a["source"], a["component"], a["amount"]) for a in bill["allocations"]] == [
-        ("refund", "principal", yuan("250.00"))]
+        ("refund", "principal", yuan("250.00"))
+    ]
     # a refund of a purchase not billed yet is a refund line on the next bill
     purchases.refund_purchase(s, unbilled, yuan("80.00"), "r-unbilled")
     assert billing.get_bill(s, acct, "2026-11")["unpaid"] == yuan("50.00")
@@ -194,8 +201,11 @@ def test_a_bill_refunded_below_its_minimum_asks_only_for_what_is_left(at):
     run_until(s2, D(2026, 11, 2))
     purchases.refund_purchase(s2, pid, yuan("290.00"), "refund-most")
     bill = billing.get_bill(s2, other, "2026-11")
-    assert (bill["minimum_due"], bill["unpaid"], bill["minimum_unpaid"]) == (yuan("30.00"), yuan("10.00"),
-                                                                             yuan("10.00"))
+    assert (bill["minimum_due"], bill["unpaid"], bill["minimum_unpaid"]) == (
+        yuan("30.00"),
+        yuan("10.00"),
+        yuan("10.00"),
+    )
     purchases.repay(s2, other, yuan("10.00"), "the-rest")
     run_until(s2, D(2026, 11, 12))
     assert billing.get_bill(s2, other, "2026-11")["status"] == "paid"
@@ -211,20 +221,28 @@ def test_temporary_limit_spending_is_not_convertible_and_the_limit_expires(at):
     with s.engine.connect() as c:
         assert c.execute(select(t.purchases.c.on_temporary_limit)).scalar() == yuan("200.00")
     assert billing.quote_purchase_installments(s, pid, 3)["principal"] == yuan("1000.00")
-    assert code(billing.quote_purchase_installments, s, pid, 3, yuan("1200.00")) == \
-        "installment_exceeds_convertible_amount"
+    assert (
+        code(billing.quote_purchase_installments, s, pid, 3, yuan("1200.00"))
+        == "installment_exceeds_convertible_amount"
+    )
     assert code(billing.quote_purchase_installments, s, pid, 5) == "installment_term_not_offered"
     run_until(s, D(2026, 11, 1))
     bill = billing.get_bill(s, acct, "2026-11")
     assert bill["temporary_limit_part"] == yuan("200.00")
     # the temporary-limit part is owed in full: 10 % of 1,000.00 + 200.00
     assert (bill["minimum_rated_base"], bill["minimum_in_full"], bill["minimum_due"]) == (
-        yuan("1000.00"), yuan("200.00"), yuan("300.00"))
+        yuan("1000.00"),
+        yuan("200.00"),
+        yuan("300.00"),
+    )
     assert billing.quote_bill_installments(s, acct, "2026-11", 6)["principal"] == yuan("1000.00")
     run_until(s, D(2026, 11, 15))
     with s.engine.connect() as c:
-        change = c.execute(select(t.limit_changes).where(t.limit_changes.c.limit_kind == "temporary")
-                           .order_by(t.limit_changes.c.change_id.desc())).first()
+        change = c.execute(
+            select(t.limit_changes)
+            .where(t.limit_changes.c.limit_kind == "temporary")
+            .order_by(t.limit_changes.c.change_id.desc())
+        ).first()
         assert (change.old_value, change.new_value, change.reasons) == (yuan("500.00"), 0, ["temporary_limit_expired"])
         assert c.execute(select(t.credit_accounts.c.temporary_limit)).scalar() == 0
 
@@ -245,8 +263,9 @@ def test_due_day_choice_cooloff_and_bills_on_the_new_day(at):
 
 
 def test_fee_waiver_campaign_and_purchase_installments_on_the_bill(at):
-    waiver = FeeWaiverCampaign(code="double11", terms=(3,), kinds=("purchase",), merchant_ids=("m-tmall",),
-                               ends_on=D(2026, 11, 11))
+    waiver = FeeWaiverCampaign(
+        code="double11", terms=(3,), kinds=("purchase",), merchant_ids=("m-tmall",), ends_on=D(2026, 11, 11)
+    )
     s = at(D(2026, 10, 25), ProductTerms(installments=InstallmentTerms(fee_waivers=(waiver,))))
     acct = new_account(s, yuan("5000.00"))
     run_until(s, D(2026, 10, 25))
@@ -268,8 +287,7 @@ def test_fee_waiver_campaign_and_purchase_installments_on_the_bill(at):
     plan = billing.create_purchase_installments(s, other, 6, "jd-6").body
     assert (plan["converted_from"], plan["periods"][0]["due_date"]) == ("billed_purchase", "2026-12-10")
     bill = billing.get_bill(s, acct, "2026-11")
-    assert (bill["unpaid"], bill["converted"], bill["minimum_due"]) == (yuan("300.00"), yuan("600.00"),
-                                                                        yuan("300.00"))
+    assert (bill["unpaid"], bill["converted"], bill["minimum_due"]) == (yuan("300.00"), yuan("600.00"), yuan("300.00"))
     run_until(s, D(2026, 11, 11))
     assert code(billing.quote_bill_installments, s, acct, "2026-11", 3) == "installment_window_closed"
 

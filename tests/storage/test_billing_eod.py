@@ -46,8 +46,11 @@ def snapshot(system: Huabei) -> dict[str, list]:
     out = {}
     with system.engine.connect() as c:
         for table in metadata.sorted_tables:
-            cols = [col for col in table.c if col.name not in ("created_at", "started_at", "finished_at",
-                                                              "completed_at", "updated_at")]
+            cols = [
+                col
+                for col in table.c
+                if col.name not in ("created_at", "started_at", "finished_at", "completed_at", "updated_at")
+            ]
             out[table.name] = [tuple(r) for r in c.execute(select(*cols).order_by(*table.primary_key.columns))]
     return out
 
@@ -86,16 +89,25 @@ def test_a_crash_rolls_back_the_step_and_a_rerun_resumes(s):
     with s.engine.connect() as c:
         steps = set(c.execute(select(t.eod_runs.c.step).where(t.eod_runs.c.business_date == D(2026, 11, 13))).scalars())
         assert "accrue_penalty" not in steps and "delinquency" not in steps
-        assert c.execute(select(func.count()).select_from(tb.bill_accruals)
-                         .where(tb.bill_accruals.c.business_date == D(2026, 11, 13))).scalar() == 0
+        assert (
+            c.execute(
+                select(func.count())
+                .select_from(tb.bill_accruals)
+                .where(tb.bill_accruals.c.business_date == D(2026, 11, 13))
+            ).scalar()
+            == 0
+        )
         assert c.execute(select(func.max(t.eod_days.c.business_date))).scalar() == D(2026, 11, 12)
     assert code(purchases.repay, s, 1, 100, "during") == "eod_pending"  # the day is not finished
     report = eod.run_eod(s, until=D(2026, 11, 13))
     ran = {st.name: st.status for st in report.days[0].steps}
     assert ran["accrue_penalty"] == "ran" and ran["delinquency"] == "ran"
     with s.engine.connect() as c:
-        per_day = c.execute(select(tb.bill_accruals.c.business_date, func.sum(tb.bill_accruals.c.amount))
-                            .group_by(tb.bill_accruals.c.business_date).order_by(tb.bill_accruals.c.business_date)).all()
+        per_day = c.execute(
+            select(tb.bill_accruals.c.business_date, func.sum(tb.bill_accruals.c.amount))
+            .group_by(tb.bill_accruals.c.business_date)
+            .order_by(tb.bill_accruals.c.business_date)
+        ).all()
     assert per_day == [(D(2026, 11, 11), 50), (D(2026, 11, 12), 50), (D(2026, 11, 13), 50)]
     assert admin.ledger_check(s).ok
 
@@ -121,8 +133,9 @@ def test_the_job_refreshes_scores_and_reviews_limits_on_their_day(s):
     assert counts[D(2026, 12, 2)]["reevaluate_limits"] == {"changed": 0}
     assert accounts.account_view(s, acct)["base_limit"] == yuan("5000.00")
     with s.engine.connect() as c:
-        scores = c.execute(select(ts.credit_scores.c.as_of, ts.credit_scores.c.score)
-                           .order_by(ts.credit_scores.c.as_of)).all()
+        scores = c.execute(
+            select(ts.credit_scores.c.as_of, ts.credit_scores.c.score).order_by(ts.credit_scores.c.as_of)
+        ).all()
     assert [r.as_of for r in scores] == [D(2026, 11, 2), D(2026, 12, 2)]
     assert scores[1].score < scores[0].score  # overdue since 11-11 (days past due 21 by 12-02)
 
@@ -161,10 +174,12 @@ def test_concurrent_runs_of_the_job_do_the_work_once(s):
         th.join(timeout=120)
     assert not errors, errors
     with s.engine.connect() as c:
-        per_day = c.execute(select(tb.bill_accruals.c.business_date, func.count())
-                            .group_by(tb.bill_accruals.c.business_date)).all()
-        events = c.execute(select(func.count()).select_from(t.domain_events)
-                           .where(t.domain_events.c.event_type == "BecameOverdue")).scalar()
+        per_day = c.execute(
+            select(tb.bill_accruals.c.business_date, func.count()).group_by(tb.bill_accruals.c.business_date)
+        ).all()
+        events = c.execute(
+            select(func.count()).select_from(t.domain_events).where(t.domain_events.c.event_type == "BecameOverdue")
+        ).scalar()
     assert sorted(per_day) == [(D(2026, 11, d), 1) for d in range(11, 15)] and events == 1
     assert admin.ledger_check(s).ok
 
@@ -187,12 +202,29 @@ def test_bureau_records_file_and_corrections(s):
     rec = {int(x.split("|")[3]): x.split("|") for x in lines[1:-1]}
     # the limit reported is the line's limit after the day's re-evaluation (an overdue line may be cut)
     late_limit = format_yuan(accounts.account_view(s, late)["total_limit"])
-    assert rec[late][1:3] == ["A", "1"] and rec[late][7:] == [late_limit, "1010.50", "1000.00", "21", "dpd_1_30",
-                                                             "dpd_1_30", "overdue"]
+    assert rec[late][1:3] == ["A", "1"] and rec[late][7:] == [
+        late_limit,
+        "1010.50",
+        "1000.00",
+        "21",
+        "dpd_1_30",
+        "dpd_1_30",
+        "overdue",
+    ]
     assert rec[fine][7:] == ["2000.00", "0.00", "0.00", "0", "current", "current", "normal"]
-    fixed = bureau.correct_record(s, late, "2026-11", reason="repayment_posted_late",
-                                  changes={"amount_overdue": 0, "days_past_due": 0, "bucket": "current",
-                                           "worst_bucket": "current", "account_status": "normal"})
+    fixed = bureau.correct_record(
+        s,
+        late,
+        "2026-11",
+        reason="repayment_posted_late",
+        changes={
+            "amount_overdue": 0,
+            "days_past_due": 0,
+            "bucket": "current",
+            "worst_bucket": "current",
+            "account_status": "normal",
+        },
+    )
     assert (fixed["seq"], fixed["action"]) == (2, "C")
     lines = bureau.export(s, "2026-11").splitlines()
     corrected = [x for x in lines if x.startswith("D|") and x.split("|")[3] == str(late)]
@@ -202,8 +234,12 @@ def test_bureau_records_file_and_corrections(s):
     assert code(bureau.correct_record, s, late, "2026-11", reason="x", changes={"colour": "red"}) == "invalid_request"
     eod.run_eod(s, date=D(2026, 12, 1))  # a replay writes no second record
     with s.engine.connect() as c:
-        assert c.execute(select(func.count()).select_from(tb.bureau_records)
-                         .where(tb.bureau_records.c.month == "2026-11")).scalar() == 3
+        assert (
+            c.execute(
+                select(func.count()).select_from(tb.bureau_records).where(tb.bureau_records.c.month == "2026-11")
+            ).scalar()
+            == 3
+        )
 
 
 def test_the_bureau_sees_a_delinquency_only_past_the_grace_days(db_url):
@@ -217,8 +253,13 @@ def test_the_bureau_sees_a_delinquency_only_past_the_grace_days(db_url):
         assert billing.get_bill(system, acct, "2026-11")["status"] == "overdue"
         assert billing.billing_status(system, acct)["days_past_due"] == 3
         rec = bureau.records(system, "2026-11")[0]
-        assert (rec["days_past_due"], rec["bucket"], rec["worst_bucket"], rec["amount_overdue"],
-                rec["account_status"]) == (0, "current", "current", 0, "normal")
+        assert (
+            rec["days_past_due"],
+            rec["bucket"],
+            rec["worst_bucket"],
+            rec["amount_overdue"],
+            rec["account_status"],
+        ) == (0, "current", "current", 0, "normal")
         assert admin.ledger_check(system).ok
     finally:
         system.engine.dispose()

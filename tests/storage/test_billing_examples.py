@@ -42,15 +42,20 @@ def amounts(bill: dict, kind: str) -> list[int]:
 
 
 def signed_sum(bill: dict) -> int:
-    return sum(-x["amount"] if x["kind"] in ("refund", "repayment", "carried_credit") else x["amount"]
-               for x in bill["lines"])
+    return sum(
+        -x["amount"] if x["kind"] in ("refund", "repayment", "carried_credit") else x["amount"] for x in bill["lines"]
+    )
 
 
 def events(system: Huabei, account_id: int, kind: str) -> list:
     with system.engine.connect() as c:
-        return list(c.execute(t.domain_events.select().where(t.domain_events.c.account_id == account_id,
-                                                             t.domain_events.c.event_type == kind)
-                              .order_by(t.domain_events.c.event_id)))
+        return list(
+            c.execute(
+                t.domain_events.select()
+                .where(t.domain_events.c.account_id == account_id, t.domain_events.c.event_type == kind)
+                .order_by(t.domain_events.c.event_id)
+            )
+        )
 
 
 def code(fn, *a, **kw) -> str:
@@ -83,8 +88,11 @@ def test_worked_examples_a_b_d_purchases_minimum_repayment_and_forty_days_overdu
         assert (bill["statement_date"], bill["due_date"], bill["status"]) == ("2026-11-01", "2026-11-10", "open")
         assert amounts(bill, "purchase") == [yuan("1234.56"), yuan("89.90"), yuan("2000.00")]
         assert amounts(bill, "refund") == [yuan("200.00")]
-        assert (bill["total_due"], bill["minimum_due"], bill["unpaid"]) == (yuan("3124.46"), yuan("312.45"),
-                                                                             yuan("3124.46"))
+        assert (bill["total_due"], bill["minimum_due"], bill["unpaid"]) == (
+            yuan("3124.46"),
+            yuan("312.45"),
+            yuan("3124.46"),
+        )
         assert signed_sum(bill) == bill["closing_balance"] == bill["total_due"]
     assert [b["total_due"] for b in billing.list_bills(s, c)] == [yuan("100.00")]
     assert billing.unbilled_view(s, c)["lines"][0]["amount"] == yuan("50.00")
@@ -114,8 +122,12 @@ def test_worked_examples_a_b_d_purchases_minimum_repayment_and_forty_days_overdu
     assert (bill["total_due"], bill["minimum_due"]) == (yuan("3340.13"), yuan("359.32"))
     assert signed_sum(bill) == bill["total_due"]
     old = billing.get_bill(s, a, "2026-11")
-    assert (old["status"], old["carried_to"], old["unpaid"], old["carried_out"]) == ("paid", "2026-12", 0,
-                                                                                      yuan("2812.01"))
+    assert (old["status"], old["carried_to"], old["unpaid"], old["carried_out"]) == (
+        "paid",
+        "2026-12",
+        0,
+        yuan("2812.01"),
+    )
     # on 2026-12-01 the carried balance keeps accruing: 1.41 that day, on the next bill
     assert [x["amount"] for x in billing.unbilled_view(s, a)["lines"] if x["kind"] == "interest"] == [141]
     assert billing.get_bill(s, a, "2026-12")["regime"] == "not_due"
@@ -167,7 +179,9 @@ def test_worked_example_c_twelve_periods_and_early_repayment(db_url):
         quote = billing.quote_bill_installments(s, acct, "2026-11", 12)
         assert (quote["total_fee"], quote["total"], quote["fee_rate"]) == (yuan("528.00"), yuan("6528.00"), "0.088")
         assert [(p["due_date"], p["principal"], p["fee"]) for p in quote["periods"][:2]] == [
-            ("2026-12-10", yuan("500.00"), yuan("44.00")), ("2027-01-10", yuan("500.00"), yuan("44.00"))]
+            ("2026-12-10", yuan("500.00"), yuan("44.00")),
+            ("2027-01-10", yuan("500.00"), yuan("44.00")),
+        ]
         assert quote["periods"][-1]["due_date"] == "2027-11-10"
         assert billing.get_bill(s, acct, "2026-11")["converted"] == 0  # a quote changes nothing
         plan = billing.create_bill_installments(s, acct, "2026-11", 12, "plan-1")
@@ -175,22 +189,33 @@ def test_worked_example_c_twelve_periods_and_early_repayment(db_url):
         assert billing.create_bill_installments(s, acct, "2026-11", 12, "plan-1").replayed
         assert code(billing.create_bill_installments, s, acct, "2026-11", 6, "plan-2") == "installment_plan_exists"
         bill = billing.get_bill(s, acct, "2026-11")
-        assert (bill["converted"], bill["unpaid"], bill["minimum_due"], bill["status"]) == (yuan("6000.00"), 0, 0,
-                                                                                             "paid")
+        assert (bill["converted"], bill["unpaid"], bill["minimum_due"], bill["status"]) == (
+            yuan("6000.00"),
+            0,
+            0,
+            "paid",
+        )
         # installment principal not yet billed keeps occupying the limit
         assert accounts.account_view(s, acct)["available"] == yuan("2000.00")
         run_until(s, D(2026, 12, 1))
         bill = billing.get_bill(s, acct, "2026-12")
         assert amounts(bill, "installment_principal") == [yuan("500.00")]
         assert amounts(bill, "installment_fee") == [yuan("44.00")]
-        assert (bill["total_due"], bill["minimum_due"], bill["due_date"]) == (yuan("544.00"), yuan("544.00"),
-                                                                              "2026-12-10")
+        assert (bill["total_due"], bill["minimum_due"], bill["due_date"]) == (
+            yuan("544.00"),
+            yuan("544.00"),
+            "2026-12-10",
+        )
         purchases.repay(s, acct, yuan("544.00"), "period-1")
         assert accounts.account_view(s, acct)["available"] == yuan("2500.00")
         run_until(s, D(2026, 12, 15))
         early = billing.quote_early_repayment(s, plan.body["plan_id"])
         assert early["periods"] == list(range(2, 13))
-        assert (early["principal"], early["fee_waived"], early["fee_charged"]) == (yuan("5500.00"), 11 * yuan("44.00"), 0)
+        assert (early["principal"], early["fee_waived"], early["fee_charged"]) == (
+            yuan("5500.00"),
+            11 * yuan("44.00"),
+            0,
+        )
         done = billing.repay_installments_early(s, plan.body["plan_id"], "early-1")
         assert done.body["status"] == "repaid_early" and done.body["amount"] == yuan("5500.00")
         assert billing.repay_installments_early(s, plan.body["plan_id"], "early-1").replayed

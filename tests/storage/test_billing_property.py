@@ -46,7 +46,9 @@ activity = st.dictionaries(st.integers(0, DAYS - 1), st.lists(op, min_size=1, ma
 def _reset(system) -> None:
     with system.engine.begin() as c:
         if c.dialect.name == "postgresql":
-            c.exec_driver_sql("TRUNCATE " + ", ".join(x.name for x in metadata.sorted_tables) + " RESTART IDENTITY CASCADE")
+            c.exec_driver_sql(
+                "TRUNCATE " + ", ".join(x.name for x in metadata.sorted_tables) + " RESTART IDENTITY CASCADE"
+            )
         else:
             for table in reversed(metadata.sorted_tables):
                 c.execute(table.delete())
@@ -66,8 +68,11 @@ def _apply(system, day_index: int, ops: list) -> list[str]:
                 purchases.authorise_purchase(system, PurchaseRequest(acct, n, "m-1", "retail", Channel.ONLINE), key)
             elif kind == "refund":
                 with system.engine.connect() as c:
-                    p = c.execute(select(t.purchases).where(t.purchases.c.account_id == acct)
-                                  .order_by(t.purchases.c.purchase_id.desc())).first()
+                    p = c.execute(
+                        select(t.purchases)
+                        .where(t.purchases.c.account_id == acct)
+                        .order_by(t.purchases.c.purchase_id.desc())
+                    ).first()
                 if p is None or p.amount == p.refunded:
                     continue
                 purchases.refund_purchase(system, p.purchase_id, min(n, p.amount - p.refunded), key)
@@ -81,8 +86,11 @@ def _apply(system, day_index: int, ops: list) -> list[str]:
                     purchases.repay(system, acct, due[0]["minimum_unpaid"], key)
             elif kind == "convert":
                 with system.engine.connect() as c:
-                    p = c.execute(select(t.purchases.c.purchase_id).where(t.purchases.c.account_id == acct)
-                                  .order_by(t.purchases.c.purchase_id)).first()
+                    p = c.execute(
+                        select(t.purchases.c.purchase_id)
+                        .where(t.purchases.c.account_id == acct)
+                        .order_by(t.purchases.c.purchase_id)
+                    ).first()
                 if p is not None:
                     billing.create_purchase_installments(system, p[0], n, key)
             outcomes.append(f"{kind}:ok")
@@ -109,15 +117,22 @@ def _scenario(system, plan: dict[int, list], *, gaps: bool) -> tuple[dict, list[
 
 def _conservation(system) -> None:
     with system.engine.connect() as c:
-        bal = dict(c.execute(select(t.postings.c.ledger_account, func.sum(t.postings.c.amount))
-                             .group_by(t.postings.c.ledger_account)).all())
+        bal = dict(
+            c.execute(
+                select(t.postings.c.ledger_account, func.sum(t.postings.c.amount)).group_by(t.postings.c.ledger_account)
+            ).all()
+        )
         bought = c.execute(select(func.coalesce(func.sum(t.purchases.c.amount), 0))).scalar()
         refunded = c.execute(select(func.coalesce(func.sum(t.refunds.c.amount), 0))).scalar()
         repaid = c.execute(select(func.coalesce(func.sum(t.repayments.c.amount), 0))).scalar()
-        accrued = dict(c.execute(select(tb.bill_accruals.c.kind, func.sum(tb.bill_accruals.c.amount))
-                                 .group_by(tb.bill_accruals.c.kind)).all())
-        fees = c.execute(select(func.coalesce(func.sum(tb.bill_lines.c.amount), 0))
-                         .where(tb.bill_lines.c.kind == "installment_fee")).scalar()
+        accrued = dict(
+            c.execute(
+                select(tb.bill_accruals.c.kind, func.sum(tb.bill_accruals.c.amount)).group_by(tb.bill_accruals.c.kind)
+            ).all()
+        )
+        fees = c.execute(
+            select(func.coalesce(func.sum(tb.bill_lines.c.amount), 0)).where(tb.bill_lines.c.kind == "installment_fee")
+        ).scalar()
         owed = c.execute(select(func.sum(t.credit_accounts.c.used - t.credit_accounts.c.credit_balance))).scalar()
     assert -bal.get("merchant_settlement", 0) == bought - refunded
     assert bal.get("funding", 0) == repaid
@@ -128,8 +143,9 @@ def _conservation(system) -> None:
     assert owed + charges == bought - refunded + fees + sum(accrued.values()) - repaid
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
+@settings(
+    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(plan=activity, replay=st.integers(0, DAYS - 1))
 def test_random_weeks_bills_add_up_money_is_kept_eod_is_idempotent_and_gaps_equal_days(system, plan, replay):
     daily, outcomes_daily = _scenario(system, plan, gaps=False)

@@ -30,8 +30,11 @@ def _attempt(system: Huabei, account_id: int, key: str) -> str:
 
 def _approved_total(system: Huabei, account_id: int) -> tuple[int, int]:
     with system.engine.connect() as c:
-        n, total = c.execute(select(func.count(), func.coalesce(func.sum(t.purchases.c.amount), 0))
-                             .where(t.purchases.c.account_id == account_id)).one()
+        n, total = c.execute(
+            select(func.count(), func.coalesce(func.sum(t.purchases.c.amount), 0)).where(
+                t.purchases.c.account_id == account_id
+            )
+        ).one()
     return n, total
 
 
@@ -78,7 +81,9 @@ def test_separate_processes_never_exceed_the_limit(system, db_url):
 
 def test_concurrent_refunds_never_refund_more_than_paid(system):
     aid = new_account(system, LIMIT)
-    pid = purchases.authorise_purchase(system, PurchaseRequest(aid, 10_000, "m", "retail", Channel.ONLINE), "b").body["purchase_id"]
+    pid = purchases.authorise_purchase(system, PurchaseRequest(aid, 10_000, "m", "retail", Channel.ONLINE), "b").body[
+        "purchase_id"
+    ]
 
     def refund(i: int) -> str:
         try:

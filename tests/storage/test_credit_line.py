@@ -32,7 +32,10 @@ def test_opening_requires_real_name_and_one_open_line_per_user(system):
     assert _code(accounts.open_account, system, user_id="ghost", base_limit=100_000) == "user_not_found"
     aid = new_account(system, user_id="u-one")
     assert _code(accounts.open_account, system, user_id="u-one", base_limit=100_000) == "account_exists"
-    assert _code(accounts.register_user, system, user_id="u-one", name="x", phone="1", real_name_verified=True) == "user_exists"
+    assert (
+        _code(accounts.register_user, system, user_id="u-one", name="x", phone="1", real_name_verified=True)
+        == "user_exists"
+    )
     view = accounts.account_view(system, aid)
     assert view["status"] == "active" and view["available"] == 100_000 and view["restrictions"] == []
     assert _count(system, t.limit_changes) == 1
@@ -72,8 +75,10 @@ def test_temporary_limit_expires_by_the_business_clock(system):
     assert view["temporary_limit"] == 0 and view["total_limit"] == 100_000 and view["used"] == 102_000
     assert view["available"] == 0
     assert _code(buy, system, aid, 1) == "insufficient_limit"
-    assert _code(accounts.grant_temporary_limit, system, aid, amount=5_000,
-                 expires_on=expires + dt.timedelta(days=91)) == "temporary_limit_out_of_range"
+    assert (
+        _code(accounts.grant_temporary_limit, system, aid, amount=5_000, expires_on=expires + dt.timedelta(days=91))
+        == "temporary_limit_out_of_range"
+    )
 
 
 def test_limit_cut_below_used_leaves_no_available_limit(system):
@@ -128,8 +133,9 @@ def test_repayment_restores_limit_and_cannot_exceed_what_is_owed(system):
 
 def test_freeze_declines_with_its_cause_and_lifting_restores_purchases(system):
     aid = new_account(system, 100_000)
-    r = restrictions.place_restriction(system, aid, cause="cash_out_suspected",
-                                       evidence={"pattern": "round-amount purchases at one merchant"})
+    r = restrictions.place_restriction(
+        system, aid, cause="cash_out_suspected", evidence={"pattern": "round-amount purchases at one merchant"}
+    )
     assert r["lifts_on"] == (START_DATE + dt.timedelta(days=60)).isoformat()
     view = accounts.account_view(system, aid)
     assert view["status"] == "frozen" and view["restrictions"][0]["cause"] == "cash_out_suspected"

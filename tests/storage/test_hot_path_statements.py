@@ -69,11 +69,17 @@ def _same_sql(system: Huabei, new: Callable[[UnitOfWork], Any], old: Callable[[U
 def _old_try_debit(uow: UnitOfWork, account_id: int, amount: int, today: dt.date) -> Any:
     c = t.credit_accounts.c
     temp = case((c.temporary_limit_expires_on > today, c.temporary_limit), else_=0)
-    stmt = (update(t.credit_accounts)
-            .where(c.account_id == account_id, c.state == "open", c.block_code.is_(None),
-                   c.used + amount <= c.base_limit + temp)
-            .values(used=c.used + amount)
-            .returning(c.base_limit + temp - c.used, c.used, c.base_limit))
+    stmt = (
+        update(t.credit_accounts)
+        .where(
+            c.account_id == account_id,
+            c.state == "open",
+            c.block_code.is_(None),
+            c.used + amount <= c.base_limit + temp,
+        )
+        .values(used=c.used + amount)
+        .returning(c.base_limit + temp - c.used, c.used, c.base_limit)
+    )
     return uow.conn.execute(stmt).first()
 
 
@@ -83,8 +89,11 @@ def test_try_debit_sends_the_same_conditional_update(system: Huabei, amount: int
     with system.uow() as uow:
         uow.accounts.set_temporary_limit(aid, 50_000, START_DATE + dt.timedelta(days=temp_expires_in_days))
         uow.commit()
-    new, old = _same_sql(system, lambda u: u.accounts.try_debit_detail(aid, amount, u.today()),
-                         lambda u: _old_try_debit(u, aid, amount, u.today()))
+    new, old = _same_sql(
+        system,
+        lambda u: u.accounts.try_debit_detail(aid, amount, u.today()),
+        lambda u: _old_try_debit(u, aid, amount, u.today()),
+    )
     if old is None:
         assert new is None
     else:
@@ -95,39 +104,85 @@ def test_try_debit_sends_the_same_conditional_update(system: Huabei, amount: int
 
 def test_clock_and_idempotency_reads_send_the_same_sql(system: Huabei) -> None:
     c = t.idempotency_keys.c
-    _same_sql(system, lambda u: u.clock.get(),
-              lambda u: u.conn.execute(select(t.business_clock.c.business_date)
-                                       .where(t.business_clock.c.id == 1)).scalar())
-    _same_sql(system, lambda u: u.idempotency.get("purchase", "k-1"),
-              lambda u: u.conn.execute(select(c.request_hash, c.status, c.response)
-                                       .where(c.scope == "purchase", c.key == "k-1")).first())
+    _same_sql(
+        system,
+        lambda u: u.clock.get(),
+        lambda u: u.conn.execute(select(t.business_clock.c.business_date).where(t.business_clock.c.id == 1)).scalar(),
+    )
+    _same_sql(
+        system,
+        lambda u: u.idempotency.get("purchase", "k-1"),
+        lambda u: u.conn.execute(
+            select(c.request_hash, c.status, c.response).where(c.scope == "purchase", c.key == "k-1")
+        ).first(),
+    )
 
 
 def test_inserts_send_the_same_sql(system: Huabei) -> None:
     aid = new_account(system)
     now = dt.datetime(2026, 11, 2, 10, 30, tzinfo=dt.UTC)
-    values = dict(account_id=aid, amount=1234, merchant_id="m-1", merchant_category="retail", channel="online",
-                  business_date=START_DATE, created_at=now, on_temporary_limit=0)
-    _same_sql(system, lambda u: u.purchases.add(**values) and None,
-              lambda u: u.conn.execute(insert(t.purchases).values(**values)
-                                       .returning(t.purchases.c.purchase_id)).scalar_one() and None)
+    values = dict(
+        account_id=aid,
+        amount=1234,
+        merchant_id="m-1",
+        merchant_category="retail",
+        channel="online",
+        business_date=START_DATE,
+        created_at=now,
+        on_temporary_limit=0,
+    )
+    _same_sql(
+        system,
+        lambda u: u.purchases.add(**values) and None,
+        lambda u: (
+            u.conn.execute(insert(t.purchases).values(**values).returning(t.purchases.c.purchase_id)).scalar_one()
+            and None
+        ),
+    )
     response = {"purchase_id": 1, "available": 98_766, "status": "approved"}
-    _same_sql(system, lambda u: u.idempotency.put("purchase", "k-2", "h" * 64, 201, response, now),
-              lambda u: u.conn.execute(insert(t.idempotency_keys).values(
-                  scope="purchase", key="k-2", request_hash="h" * 64, status=201, response=response,
-                  created_at=now)) and None)
+    _same_sql(
+        system,
+        lambda u: u.idempotency.put("purchase", "k-2", "h" * 64, 201, response, now),
+        lambda u: (
+            u.conn.execute(
+                insert(t.idempotency_keys).values(
+                    scope="purchase", key="k-2", request_hash="h" * 64, status=201, response=response, created_at=now
+                )
+            )
+            and None
+        ),
+    )
 
     entry = ledger.purchase_entry(aid, "m-1", 1234, START_DATE, 1)
 
     def old_post(u: UnitOfWork) -> None:
-        entry_id = u.conn.execute(insert(t.journal_entries).values(
-            kind=entry.kind.value, account_id=entry.credit_account_id, ref_id=entry.ref_id, amount=entry.amount,
-            memo=entry.memo, business_date=entry.business_date, created_at=now,
-        ).returning(t.journal_entries.c.entry_id)).scalar_one()
-        u.conn.execute(insert(t.postings), [
-            {"entry_id": entry_id, "ledger_account": p.ledger_account.value, "account_id": p.credit_account_id,
-             "merchant_id": p.merchant_id, "amount": p.amount, "business_date": entry.business_date}
-            for p in entry.postings])
+        entry_id = u.conn.execute(
+            insert(t.journal_entries)
+            .values(
+                kind=entry.kind.value,
+                account_id=entry.credit_account_id,
+                ref_id=entry.ref_id,
+                amount=entry.amount,
+                memo=entry.memo,
+                business_date=entry.business_date,
+                created_at=now,
+            )
+            .returning(t.journal_entries.c.entry_id)
+        ).scalar_one()
+        u.conn.execute(
+            insert(t.postings),
+            [
+                {
+                    "entry_id": entry_id,
+                    "ledger_account": p.ledger_account.value,
+                    "account_id": p.credit_account_id,
+                    "merchant_id": p.merchant_id,
+                    "amount": p.amount,
+                    "business_date": entry.business_date,
+                }
+                for p in entry.postings
+            ],
+        )
 
     # entry ids differ between the two transactions on PostgreSQL (sequences do not roll
     # back), so compare with the id normalised
@@ -148,5 +203,13 @@ def test_inserts_send_the_same_sql(system: Huabei) -> None:
 def test_purchase_add_still_refuses_unknown_columns(system: Huabei) -> None:
     aid = new_account(system)
     with system.uow() as uow, pytest.raises(CompileError, match="Unconsumed column names: bogus"):
-        uow.purchases.add(account_id=aid, amount=1, merchant_id="m", merchant_category="retail", channel="online",
-                          business_date=START_DATE, created_at=dt.datetime(2026, 11, 2, tzinfo=dt.UTC), bogus=1)
+        uow.purchases.add(
+            account_id=aid,
+            amount=1,
+            merchant_id="m",
+            merchant_category="retail",
+            channel="online",
+            business_date=START_DATE,
+            created_at=dt.datetime(2026, 11, 2, tzinfo=dt.UTC),
+            bogus=1,
+        )

@@ -66,8 +66,15 @@ def test_keys_are_scoped_per_operation(system):
     assert again.replayed and accounts.account_view(system, aid)["used"] == 4_000
 
 
-@pytest.mark.parametrize("key,code", [(None, "idempotency_key_required"), ("", "idempotency_key_required"),
-                                      ("x" * 256, "invalid_idempotency_key"), ("a\nb", "invalid_idempotency_key")])
+@pytest.mark.parametrize(
+    "key,code",
+    [
+        (None, "idempotency_key_required"),
+        ("", "idempotency_key_required"),
+        ("x" * 256, "invalid_idempotency_key"),
+        ("a\nb", "invalid_idempotency_key"),
+    ],
+)
 def test_key_is_required_and_checked(system, key, code):
     aid = new_account(system)
     with pytest.raises(HuabeiError) as e:

@@ -51,8 +51,11 @@ def test_random_activity_keeps_the_books(system, ops):
                 key, amt = keys[amount % len(keys)]
                 assert buy(system, aid, amt, key=key).replayed
         except HuabeiError as e:
-            expected = {"buy": {"insufficient_limit"}, "refund": {"refund_exceeds_purchase"},
-                        "repay": {"repayment_exceeds_balance", "nothing_owed"}}[kind]
+            expected = {
+                "buy": {"insufficient_limit"},
+                "refund": {"refund_exceeds_purchase"},
+                "repay": {"repayment_exceeds_balance", "nothing_owed"},
+            }[kind]
             assert e.code in expected
             if e.code == "insufficient_limit":
                 assert amount > LIMIT - used

@@ -34,11 +34,13 @@ def test_validate_prints_auc_and_ks_last():
 def test_train_writes_a_card_that_loads(tmp_path):
     rng = np.random.default_rng(7)
     n = 800
-    df = pd.DataFrame({
-        "payments_90d": rng.integers(0, 60, n),
-        "max_days_overdue_12m": rng.integers(0, 90, n),
-        "assets": rng.integers(0, 5_000_000, n),
-    })
+    df = pd.DataFrame(
+        {
+            "payments_90d": rng.integers(0, 60, n),
+            "max_days_overdue_12m": rng.integers(0, 90, n),
+            "assets": rng.integers(0, 5_000_000, n),
+        }
+    )
     risk = 0.03 * df["max_days_overdue_12m"] - 0.05 * df["payments_90d"] + rng.normal(0, 1, n)
     df["label"] = (risk > np.quantile(risk, 0.7)).astype(int)
     data = tmp_path / "train.csv"
@@ -55,8 +57,17 @@ def test_train_writes_a_card_that_loads(tmp_path):
 def test_operator_commands(system, db_url):
     db = ["--db", db_url]
     acct = new_account(system, base_limit=100_000, user_id="u1")
-    out = run(score_app, "set-facts", "u1", "monthly_income=12000.00", "income_verified=true", "assets=50000",
-              "credit_authorised=true", "education=bachelor", *db)
+    out = run(
+        score_app,
+        "set-facts",
+        "u1",
+        "monthly_income=12000.00",
+        "income_verified=true",
+        "assets=50000",
+        "credit_authorised=true",
+        "education=bachelor",
+        *db,
+    )
     assert "monthly_income" in out
     run(score_app, "set-facts", "u1", "payments_90d=3", *db, code=2)
     run(score_app, "set-facts", "u1", "assets=12.345", *db, code=2)
@@ -79,8 +90,9 @@ def test_operator_commands(system, db_url):
     run(limits_app, "changes", str(acct), *db)
     assert "proposed_limit" in run(limits_app, "evaluate", str(acct), *db)
     assert "base limit(s) changed" in run(limits_app, "review", *db)
-    assert "granted 0" in run(limits_app, "grant-scenario", "--category", "travel", "--amount", "500", "--days", "30",
-                              *db)
+    assert "granted 0" in run(
+        limits_app, "grant-scenario", "--category", "travel", "--amount", "500", "--days", "30", *db
+    )
     run(limits_app, "apply", "999", *db, code=4)
 
     assert "spend_challenge" in run(campaigns_app, "list", *db)

@@ -30,8 +30,9 @@ _n = {"k": 0}
 
 
 def user(system, uid: str, *, verified: bool = True, profile: dict | None = None) -> str:
-    accounts.register_user(system, user_id=uid, name="测试", phone="13800000000", real_name_verified=verified,
-                           profile=profile)
+    accounts.register_user(
+        system, user_id=uid, name="测试", phone="13800000000", real_name_verified=verified, profile=profile
+    )
     return uid
 
 
@@ -41,8 +42,9 @@ def open_line(system, uid: str, base_limit: int = 100_000) -> int:
 
 def pay(system, account_id: int, amount: int = 5_000, category: str = "retail", channel: Channel = Channel.ONLINE):
     _n["k"] += 1
-    out = purchases.authorise_purchase(system, PurchaseRequest(account_id, amount, f"m-{category}", category, channel),
-                                       f"score-buy-{_n['k']}")
+    out = purchases.authorise_purchase(
+        system, PurchaseRequest(account_id, amount, f"m-{category}", category, channel), f"score-buy-{_n['k']}"
+    )
     assert out.status == 201, out.body
     return out.body["purchase_id"]
 
@@ -114,11 +116,16 @@ def test_record_many_matches_one_by_one_in_a_fixed_number_of_statements(system):
             uow.facts.lock_user("u1")
             now = uow.now()
             statements.clear()
-            out = uow.facts.record_many("u1", {k: batch[k] for k in ["education", "assets", "monthly_income",
-                                                                     "income_verified"]},
-                                        D0, "host_app", now)
-            late = uow.facts.record_many("u1", {"occupation": batch["occupation"]}, D0 - dt.timedelta(days=1),
-                                         "host_app", now)
+            out = uow.facts.record_many(
+                "u1",
+                {k: batch[k] for k in ["education", "assets", "monthly_income", "income_verified"]},
+                D0,
+                "host_app",
+                now,
+            )
+            late = uow.facts.record_many(
+                "u1", {"occupation": batch["occupation"]}, D0 - dt.timedelta(days=1), "host_app", now
+            )
             uow.commit()
     finally:
         sa_event.remove(system.engine, "before_cursor_execute", count)
@@ -129,7 +136,12 @@ def test_record_many_matches_one_by_one_in_a_fixed_number_of_statements(system):
     assert ids == sorted(ids) and late["occupation"][0] > ids[-1]
     f = facts(system, "u1")
     assert (f["monthly_income"], f["assets"], f["education"], f["income_verified"], f["occupation"]) == (
-        600_000, None, "doctor", True, "employee")
+        600_000,
+        None,
+        "doctor",
+        True,
+        "employee",
+    )
     with system.uow(readonly=True) as uow:
         assert len(uow.facts.history("u1", 100)) == 4 + 5
 
@@ -175,15 +187,34 @@ def test_real_name_fact_updates_the_user_record(system):
 
 
 def test_identity_facts_come_from_the_profile(system):
-    user(system, "a", profile={"education": "college", "occupation": "木匠", "email": "a@b.cn",
-                               "id_document_expires_on": "2026-01-01", "bank_card_bound": True})
+    user(
+        system,
+        "a",
+        profile={
+            "education": "college",
+            "occupation": "木匠",
+            "email": "a@b.cn",
+            "id_document_expires_on": "2026-01-01",
+            "bank_card_bound": True,
+        },
+    )
     user(system, "b", profile={"employer": "某公司", "address": "北京", "id_document_expires_on": "2030-01-01"})
     user(system, "c")
     fa, fb, fc = facts(system, "a"), facts(system, "b"), facts(system, "c")
-    assert (fa["education"], fa["occupation"], fa["contact_details_complete"], fa["id_document_valid"],
-            fa["bank_card_bound"]) == ("associate", "other", True, False, True)
-    assert (fb["education"], fb["occupation"], fb["contact_details_complete"], fb["id_document_valid"],
-            fb["bank_card_bound"]) == (None, "employee", True, True, None)
+    assert (
+        fa["education"],
+        fa["occupation"],
+        fa["contact_details_complete"],
+        fa["id_document_valid"],
+        fa["bank_card_bound"],
+    ) == ("associate", "other", True, False, True)
+    assert (
+        fb["education"],
+        fb["occupation"],
+        fb["contact_details_complete"],
+        fb["id_document_valid"],
+        fb["bank_card_bound"],
+    ) == (None, "employee", True, True, None)
     assert (fc["occupation"], fc["contact_details_complete"], fc["id_document_valid"]) == (None, False, None)
 
 
@@ -200,18 +231,21 @@ def test_payment_activity_comes_from_purchases_and_app_events(system):
     refunded = pay(system, acct, 2_000, category="travel")
     purchases.refund_purchase(system, refunded, 2_000, "score-refund-1")  # fully refunded: not a payment
     today = D0 + dt.timedelta(days=3)
-    out = activity(system, "u1",
-                   on(today - dt.timedelta(days=5), "payment", channel="offline", category="groceries", external_id="p1"),
-                   on(today - dt.timedelta(days=5), "payment", channel="offline", category="groceries", external_id="p1"),
-                   on(today - dt.timedelta(days=6), "utility_payment", external_id="u1"),
-                   on(today - dt.timedelta(days=7), "transfer"),
-                   on(today - dt.timedelta(days=8), "collection"),
-                   on(today - dt.timedelta(days=100), "payment", channel="online", category="health"),
-                   on(today - dt.timedelta(days=200), "utility_payment"),
-                   on(today - dt.timedelta(days=300), "credit_card_repayment"),
-                   on(today - dt.timedelta(days=400), "credit_card_repayment"),
-                   on(today - dt.timedelta(days=30), "credit_service"),
-                   on(today - dt.timedelta(days=31), "credit_task"))
+    out = activity(
+        system,
+        "u1",
+        on(today - dt.timedelta(days=5), "payment", channel="offline", category="groceries", external_id="p1"),
+        on(today - dt.timedelta(days=5), "payment", channel="offline", category="groceries", external_id="p1"),
+        on(today - dt.timedelta(days=6), "utility_payment", external_id="u1"),
+        on(today - dt.timedelta(days=7), "transfer"),
+        on(today - dt.timedelta(days=8), "collection"),
+        on(today - dt.timedelta(days=100), "payment", channel="online", category="health"),
+        on(today - dt.timedelta(days=200), "utility_payment"),
+        on(today - dt.timedelta(days=300), "credit_card_repayment"),
+        on(today - dt.timedelta(days=400), "credit_card_repayment"),
+        on(today - dt.timedelta(days=30), "credit_service"),
+        on(today - dt.timedelta(days=31), "credit_task"),
+    )
     assert out == {"user_id": "u1", "recorded": 10, "duplicates": 1}
     assert activity(system, "u1", on(today, "utility_payment", external_id="u1"))["duplicates"] == 1  # a retry
     f = facts(system, "u1")
@@ -219,8 +253,12 @@ def test_payment_activity_comes_from_purchases_and_app_events(system):
     assert f["payments_90d"] == 6 and f["offline_payment_share"] == 333 and f["merchant_categories_90d"] == 4
     # purchase day + 6 event days (the out-of-window ones do not count)
     assert f["active_days_90d"] == 7
-    assert (f["utility_payments_12m"], f["credit_card_repayments_12m"], f["credit_services_12m"],
-            f["credit_tasks_12m"]) == (2, 1, 1, 1)
+    assert (
+        f["utility_payments_12m"],
+        f["credit_card_repayments_12m"],
+        f["credit_services_12m"],
+        f["credit_tasks_12m"],
+    ) == (2, 1, 1, 1)
     scoring.post_facts(system, "u1", {"utility_payments_12m": 7, "active_days_90d": 3})
     f = facts(system, "u1")
     assert f["utility_payments_12m"] == 7 and f["active_days_90d"] == 7  # the larger of posted and counted
@@ -270,8 +308,9 @@ def test_repayment_record_from_the_delinquency_events(system):
     f = facts(system, "u1")
     assert f["on_time_repayment_ratio"] == 500
     # other credit products, reported by the host: the worst record counts
-    scoring.post_facts(system, "u1", {"max_days_overdue_12m": 40, "overdue_episodes_12m": 2,
-                                      "on_time_repayment_ratio": 900})
+    scoring.post_facts(
+        system, "u1", {"max_days_overdue_12m": 40, "overdue_episodes_12m": 2, "on_time_repayment_ratio": 900}
+    )
     f = facts(system, "u1")
     assert (f["on_time_repayment_ratio"], f["max_days_overdue_12m"], f["overdue_episodes_12m"]) == (500, 40, 3)
     admin.set_business_date(system, dt.date(2028, 1, 1))  # a year on: the episode has left the window
@@ -299,14 +338,32 @@ def test_utilisation_and_history_length(system):
 def test_connections_and_their_standing(system):
     for uid in ("u1", "good", "poor", "unscored", "unverified"):
         user(system, uid)
-    scoring.post_facts(system, "good", {"monthly_income": 2_500_000, "assets": 30_000_000, "income_verified": True,
-                                        "bank_card_bound": True, "contact_details_complete": True,
-                                        "id_document_valid": True, "education": "master", "occupation": "employee"})
-    activity(system, "good", *[on(D0 - dt.timedelta(days=d), "payment", channel="offline" if d % 2 else "online",
-                                  category=c) for d, c in enumerate(["retail", "dining", "travel", "health"] * 5)])
+    scoring.post_facts(
+        system,
+        "good",
+        {
+            "monthly_income": 2_500_000,
+            "assets": 30_000_000,
+            "income_verified": True,
+            "bank_card_bound": True,
+            "contact_details_complete": True,
+            "id_document_valid": True,
+            "education": "master",
+            "occupation": "employee",
+        },
+    )
+    activity(
+        system,
+        "good",
+        *[
+            on(D0 - dt.timedelta(days=d), "payment", channel="offline" if d % 2 else "online", category=c)
+            for d, c in enumerate(["retail", "dining", "travel", "health"] * 5)
+        ],
+    )
     assert score(system, "good") >= 600 > score(system, "poor")
-    scoring.replace_contacts(system, "u1", [("good", True), ("poor", True), ("unscored", True), ("unverified", False),
-                                            ("outsider", True)])
+    scoring.replace_contacts(
+        system, "u1", [("good", True), ("poor", True), ("unscored", True), ("unverified", False), ("outsider", True)]
+    )
     f = facts(system, "u1")
     assert f["verified_contacts"] == 4 and f["contacts_good_standing_ratio"] == 500
     scoring.replace_contacts(system, "u1", [("unscored", True)])
@@ -323,8 +380,17 @@ def _baseline(system, uid: str) -> int:
     """A middling user with a line: every factor has room to move either way."""
     user(system, uid)
     acct = open_line(system, uid, 300_000)
-    scoring.post_facts(system, uid, {"monthly_income": 500_000, "assets": 500_000, "verified_contacts": 3,
-                                     "contacts_good_standing_ratio": 600, "credit_history_months": 14})
+    scoring.post_facts(
+        system,
+        uid,
+        {
+            "monthly_income": 500_000,
+            "assets": 500_000,
+            "verified_contacts": 3,
+            "contacts_good_standing_ratio": 600,
+            "credit_history_months": 14,
+        },
+    )
     pay(system, acct, 60_000, category="retail")
     pay(system, acct, 5_000, category="retail")
     return acct
@@ -333,10 +399,16 @@ def _baseline(system, uid: str) -> int:
 SEED_FACTORS: list[tuple[str, int, Callable | None]] = [
     # 1. 芝麻信用分 / 信用记录: 按时还款, 避免逾期
     ("overdue (逾期)", -1, lambda s, u, a: event(s, a, "BecameOverdue", D0, days_past_due=1)),
-    ("longer credit history (信用历史越长)", +1,
-     lambda s, u, a: scoring.post_facts(s, u, {"credit_history_months": 50})),
-    ("other credit products overdue (其他信贷产品)", -1,
-     lambda s, u, a: scoring.post_facts(s, u, {"max_days_overdue_12m": 45, "overdue_episodes_12m": 1})),
+    (
+        "longer credit history (信用历史越长)",
+        +1,
+        lambda s, u, a: scoring.post_facts(s, u, {"credit_history_months": 50}),
+    ),
+    (
+        "other credit products overdue (其他信贷产品)",
+        -1,
+        lambda s, u, a: scoring.post_facts(s, u, {"max_days_overdue_12m": 45, "overdue_episodes_12m": 1}),
+    ),
     ("frequent raise applications (频繁申请)", -1, lambda s, u, a: _applications(s, u, a, 5)),
     # 完善个人信息: 实名认证, 绑定银行卡, 学历, 职业, 联系方式
     ("real-name verification (实名认证)", +1, None),  # needs an unverified user: checked on its own below
@@ -348,17 +420,31 @@ SEED_FACTORS: list[tuple[str, int, Callable | None]] = [
     # 稳定的消费记录 / 使用频率 / 线上线下 / 消费场景
     ("more payments (支付笔数)", +1, lambda s, u, a: [pay(s, a, 1_000, "retail") for _ in range(4)]),
     ("offline payments too (线下支付)", +1, lambda s, u, a: pay(s, a, 1_000, "retail", Channel.OFFLINE)),
-    ("more scenarios (消费场景)", +1,
-     lambda s, u, a: [pay(s, a, 1_000, c) for c in ("dining", "travel", "transport")]),
-    ("transfers and collections (转账、收款)", +1,
-     lambda s, u, a: activity(s, u, *[on(D0 - dt.timedelta(days=d), k) for d in range(1, 15)
-                                      for k in ("transfer",)])),
-    ("utility payments (生活缴费)", +1,
-     lambda s, u, a: activity(s, u, *[on(D0 - dt.timedelta(days=30 * m), "utility_payment") for m in range(6)])),
-    ("credit-card repayments in the app (信用卡还款)", +1,
-     lambda s, u, a: activity(s, u, *[on(D0 - dt.timedelta(days=30 * m), "credit_card_repayment") for m in range(6)])),
-    ("credit services: rental, stays (信用租赁、信用住)", +1,
-     lambda s, u, a: activity(s, u, on(D0, "credit_service"), on(D0, "credit_service"))),
+    ("more scenarios (消费场景)", +1, lambda s, u, a: [pay(s, a, 1_000, c) for c in ("dining", "travel", "transport")]),
+    (
+        "transfers and collections (转账、收款)",
+        +1,
+        lambda s, u, a: activity(
+            s, u, *[on(D0 - dt.timedelta(days=d), k) for d in range(1, 15) for k in ("transfer",)]
+        ),
+    ),
+    (
+        "utility payments (生活缴费)",
+        +1,
+        lambda s, u, a: activity(s, u, *[on(D0 - dt.timedelta(days=30 * m), "utility_payment") for m in range(6)]),
+    ),
+    (
+        "credit-card repayments in the app (信用卡还款)",
+        +1,
+        lambda s, u, a: activity(
+            s, u, *[on(D0 - dt.timedelta(days=30 * m), "credit_card_repayment") for m in range(6)]
+        ),
+    ),
+    (
+        "credit services: rental, stays (信用租赁、信用住)",
+        +1,
+        lambda s, u, a: activity(s, u, on(D0, "credit_service"), on(D0, "credit_service")),
+    ),
     ("credit activities / tasks (信用活动)", +1, lambda s, u, a: activity(s, u, on(D0, "credit_task"))),
     # 提高个人收入水平 / 投资理财
     ("higher income (收入)", +1, lambda s, u, a: scoring.post_facts(s, u, {"monthly_income": 2_500_000})),
@@ -367,17 +453,29 @@ SEED_FACTORS: list[tuple[str, int, Callable | None]] = [
     # 控制消费, 避免过度消费
     ("overspending (过度消费)", -1, lambda s, u, a: pay(s, a, 230_000, "retail")),
     # 添加信用良好的朋友
-    ("friends in good standing (信用良好的朋友)", +1,
-     lambda s, u, a: scoring.post_facts(s, u, {"verified_contacts": 25, "contacts_good_standing_ratio": 950})),
+    (
+        "friends in good standing (信用良好的朋友)",
+        +1,
+        lambda s, u, a: scoring.post_facts(s, u, {"verified_contacts": 25, "contacts_good_standing_ratio": 950}),
+    ),
 ]
 
 
 def _applications(system, uid: str, acct: int, n: int) -> None:
     with system.uow() as uow:
         for _ in range(n):
-            uow.applications.add(account_id=acct, user_id=uid, applied_on=D0, decision="declined",
-                                 primary_reason="too_frequent", old_limit=0,
-                                 new_limit=0, reasons=["too_frequent"], policy_version="t", created_at=uow.now())
+            uow.applications.add(
+                account_id=acct,
+                user_id=uid,
+                applied_on=D0,
+                decision="declined",
+                primary_reason="too_frequent",
+                old_limit=0,
+                new_limit=0,
+                reasons=["too_frequent"],
+                policy_version="t",
+                created_at=uow.now(),
+            )
         uow.commit()
 
 
@@ -401,8 +499,9 @@ def test_every_seed_factor_moves_the_stored_score_in_its_direction(system):
     with system.uow(readonly=True) as uow:
         rows = uow.scores.history("f0", 10)
         assert [r.trigger for r in rows] == ["operator", "operator"] and rows[0].previous_score == rows[1].score
-        changed = uow.conn.execute(select(func.count()).select_from(t.domain_events)
-                                   .where(t.domain_events.c.event_type == "ScoreChanged")).scalar()
+        changed = uow.conn.execute(
+            select(func.count()).select_from(t.domain_events).where(t.domain_events.c.event_type == "ScoreChanged")
+        ).scalar()
         assert changed >= len(results)
 
 

@@ -34,18 +34,49 @@ def unseasoned(db_url):
     s = make_system(db_url, ProductTerms(limits=LimitTerms(review_seasoning_days=0, review_cooldown_days=0)))
     yield s
     s.engine.dispose()
+
+
 CATEGORIES = ("retail", "dining", "travel", "groceries", "transport", "health", "entertainment")
 
 
 def good_user(system, uid: str, *, income: int = 1_200_000, assets: int = 5_000_000) -> str:
     """A verified user with a complete profile, app activity, income and savings: eligible."""
-    user(system, uid, profile={"education": "bachelor", "email": f"{uid}@example.cn", "bank_card_bound": True,
-                               "id_document_expires_on": "2035-01-01", "occupation": "employee"})
-    scoring.post_facts(system, uid, {"monthly_income": income, "income_verified": True, "assets": assets,
-                                     "verified_contacts": 8, "contacts_good_standing_ratio": 900,
-                                     "credit_authorised": True})
-    activity(system, uid, *[on(D0 - dt.timedelta(days=d), "payment", channel="offline" if d % 2 else "online",
-                               category=CATEGORIES[d % 7]) for d in range(1, 41)])
+    user(
+        system,
+        uid,
+        profile={
+            "education": "bachelor",
+            "email": f"{uid}@example.cn",
+            "bank_card_bound": True,
+            "id_document_expires_on": "2035-01-01",
+            "occupation": "employee",
+        },
+    )
+    scoring.post_facts(
+        system,
+        uid,
+        {
+            "monthly_income": income,
+            "income_verified": True,
+            "assets": assets,
+            "verified_contacts": 8,
+            "contacts_good_standing_ratio": 900,
+            "credit_authorised": True,
+        },
+    )
+    activity(
+        system,
+        uid,
+        *[
+            on(
+                D0 - dt.timedelta(days=d),
+                "payment",
+                channel="offline" if d % 2 else "online",
+                category=CATEGORIES[d % 7],
+            )
+            for d in range(1, 41)
+        ],
+    )
     return uid
 
 
@@ -72,11 +103,31 @@ def test_a_new_user_with_a_thin_file_is_declined_with_reasons_then_opens(system)
         assert [r.trigger for r in uow.scores.history("thin", 5)] == ["opening"]
         assert uow.accounts.open_account_of("thin") is None
     # the user builds a record in the app: the same request now opens the line
-    scoring.post_facts(system, "thin", {"bank_card_bound": True, "contact_details_complete": True,
-                                        "id_document_valid": True, "assets": 500_000, "verified_contacts": 3,
-                                        "contacts_good_standing_ratio": 800})
-    activity(system, "thin", *[on(D0 - dt.timedelta(days=d), "payment", channel="offline" if d % 3 else "online",
-                                  category=CATEGORIES[d % 3]) for d in range(20)])
+    scoring.post_facts(
+        system,
+        "thin",
+        {
+            "bank_card_bound": True,
+            "contact_details_complete": True,
+            "id_document_valid": True,
+            "assets": 500_000,
+            "verified_contacts": 3,
+            "contacts_good_standing_ratio": 800,
+        },
+    )
+    activity(
+        system,
+        "thin",
+        *[
+            on(
+                D0 - dt.timedelta(days=d),
+                "payment",
+                channel="offline" if d % 3 else "online",
+                category=CATEGORIES[d % 3],
+            )
+            for d in range(20)
+        ],
+    )
     view = accounts.open_account(system, user_id="thin")
     assert view["base_limit"] >= system.terms.limits.min_base_limit
     (opened,) = changes(system, view["account_id"])
@@ -97,11 +148,14 @@ def test_opening_gives_the_policy_limit_and_more_capacity_gives_more(system):
     assert "strong_income" in codes(changes(system, b["account_id"])[0]["reasons"])
 
 
-@pytest.mark.parametrize("setup, reason", [
-    (lambda s: scoring.post_facts(s, "u", {"real_name_verified": False}), "identity_not_verified"),
-    (lambda s: scoring.post_facts(s, "u", {"id_document_valid": False}), "id_document_expired"),
-    (lambda s: scoring.post_facts(s, "u", {"max_days_overdue_12m": 60}), "overdue_on_record"),
-])
+@pytest.mark.parametrize(
+    "setup, reason",
+    [
+        (lambda s: scoring.post_facts(s, "u", {"real_name_verified": False}), "identity_not_verified"),
+        (lambda s: scoring.post_facts(s, "u", {"id_document_valid": False}), "id_document_expired"),
+        (lambda s: scoring.post_facts(s, "u", {"max_days_overdue_12m": 60}), "overdue_on_record"),
+    ],
+)
 def test_disqualifying_records_refuse_an_opening(system, setup, reason):
     good_user(system, "u")
     setup(system)
@@ -115,8 +169,9 @@ def test_a_restriction_on_an_earlier_line_refuses_an_opening(system):
     old = accounts.open_account(system, user_id="u", base_limit=100_000)["account_id"]
     restrictions.place_restriction(system, old, cause="cash_out_suspected")
     with system.uow() as uow:  # the old line was closed (there is no closing use case yet)
-        uow.conn.execute(t.credit_accounts.update().where(t.credit_accounts.c.account_id == old)
-                         .values(state="closed", closed_on=D0))
+        uow.conn.execute(
+            t.credit_accounts.update().where(t.credit_accounts.c.account_id == old).values(state="closed", closed_on=D0)
+        )
         uow.commit()
     with pytest.raises(HuabeiError) as e:
         accounts.open_account(system, user_id="u")
@@ -172,8 +227,9 @@ def test_the_periodic_review_raises_cuts_and_records_why(unseasoned):
     review = limits.evaluate_account(system, frozen)["review"]
     assert review["action"] == "none" and codes(review["reasons"]) == ["raise_blocked_frozen", "operator_hold"]
     with system.uow(readonly=True) as uow:
-        n = uow.conn.execute(select(func.count()).select_from(t.domain_events)
-                             .where(t.domain_events.c.event_type == "LimitChanged")).scalar()
+        n = uow.conn.execute(
+            select(func.count()).select_from(t.domain_events).where(t.domain_events.c.event_type == "LimitChanged")
+        ).scalar()
         assert n >= 3
 
 
@@ -251,8 +307,11 @@ def test_a_user_who_applies_every_week(system):
         decisions.append(limits.apply_for_raise(system, acct))
     firsts = [d for d in decisions if codes(d["reasons"])[0] != "too_frequent"]
     assert len(firsts) == 2  # weeks 0 and 5 (35 days later); the other six are refused for frequency
-    assert all("too_many_raise_applications" in codes(d["reasons"]) for d in decisions
-               if codes(d["reasons"])[0] == "too_frequent")
+    assert all(
+        "too_many_raise_applications" in codes(d["reasons"])
+        for d in decisions
+        if codes(d["reasons"])[0] == "too_frequent"
+    )
     later = scoring.refresh_user(system, "eager")
     assert later["score"] < first  # every application counted: the score fell
     assert "too_many_raise_applications" in codes(later["reasons"])
@@ -289,8 +348,7 @@ def test_a_long_good_record_earns_raises(system):
                 step(uow)
             uow.commit()
         with system.uow() as uow:  # repay what was bought, as a good customer does
-            uow.conn.execute(t.credit_accounts.update().where(t.credit_accounts.c.account_id == acct)
-                             .values(used=0))
+            uow.conn.execute(t.credit_accounts.update().where(t.credit_accounts.c.account_id == acct).values(used=0))
             uow.commit()
     f = scoring.current_facts(system, "loyal")["facts"]
     assert f["on_time_repayment_ratio"] == 1000 and f["max_days_overdue_12m"] == 0 and f["credit_history_months"] >= 24
@@ -364,8 +422,12 @@ def test_a_raise_challenge_completed_grants_its_reward(system):
         pay(system, acct, 1_500, CATEGORIES[k % 3])
     pay(system, acct, 500, "health")  # below the minimum payment: does not count
     progress = {e["campaign"]: e["progress"] for e in campaigns.account_campaigns(system, acct)}
-    assert progress["spend_challenge"] == {"payments": 10, "required_payments": 10, "categories": 3,
-                                           "required_categories": 3}
+    assert progress["spend_challenge"] == {
+        "payments": 10,
+        "required_payments": 10,
+        "categories": 3,
+        "required_categories": 3,
+    }
     with system.uow() as uow:
         assert campaigns.settle_campaigns(uow) == 1
         uow.commit()

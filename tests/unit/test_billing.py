@@ -88,8 +88,11 @@ def test_worked_example_b_minimum_repayment_and_revolving_interest():
     rest = paid.lines[0].remaining_fen
     assert format_yuan(rest) == "2812.01"
     state = BillState(
-        due_date=nov.due_date, total_due=nov.total_due, minimum_due=nov.minimum_due,
-        paid_by_due_date=31245, unpaid_principal=rest,
+        due_date=nov.due_date,
+        total_due=nov.total_due,
+        minimum_due=nov.minimum_due,
+        paid_by_due_date=31245,
+        unpaid_principal=rest,
     )
     assert b.accrual_basis(state, D(2026, 11, 10), TERMS) == b.AccrualBasis(Regime.NOT_DUE, RATE, 0)
     basis = b.accrual_basis(state, D(2026, 11, 11), TERMS)
@@ -97,8 +100,14 @@ def test_worked_example_b_minimum_repayment_and_revolving_interest():
     assert b.daily_accrual(281201, RATE) == Decimal("140.6005")
 
     # 2026-11-11 .. 2026-11-30: 20 days, posted day by day
-    acc, interest_lines = post_daily(AccrualState(), basis.base_fen, basis.rate,
-                                     day_range(D(2026, 11, 11), D(2026, 11, 30)), "interest", "bill-2026-11")
+    acc, interest_lines = post_daily(
+        AccrualState(),
+        basis.base_fen,
+        basis.rate,
+        day_range(D(2026, 11, 11), D(2026, 11, 30)),
+        "interest",
+        "bill-2026-11",
+    )
     posts = [line.amount_fen for line in interest_lines]
     assert posts[:4] == [141, 140, 141, 140]
     assert sum(posts) == 2812 and acc.exact == Decimal("2812.0100") and acc.posted == 2812
@@ -121,8 +130,13 @@ def test_worked_example_b_minimum_repayment_and_revolving_interest():
     assert dec.due_date == D(2026, 12, 10)
     # the carried balance never gets a new interest-free period: it accrues from 12-01 on
     dec_state = BillState(
-        due_date=dec.due_date, total_due=dec.total_due, minimum_due=dec.minimum_due, paid_by_due_date=0,
-        unpaid_principal=331201, unpaid_interest=2812, unpaid_carried_principal=rest,
+        due_date=dec.due_date,
+        total_due=dec.total_due,
+        minimum_due=dec.minimum_due,
+        paid_by_due_date=0,
+        unpaid_principal=331201,
+        unpaid_interest=2812,
+        unpaid_carried_principal=rest,
     )
     assert b.accrual_basis(dec_state, D(2026, 12, 1), TERMS) == b.AccrualBasis(Regime.NOT_DUE, RATE, 281201)
     assert b.accrue(acc, 281201, RATE, 1) == (AccrualState(Decimal("2952.6105"), 2953), 141)
@@ -132,22 +146,32 @@ def test_worked_example_d_forty_days_overdue():
     """docs/billing.md, example (d)."""
     nov = october_bill()
     state = BillState(
-        due_date=nov.due_date, total_due=nov.total_due, minimum_due=nov.minimum_due,
-        paid_by_due_date=0, unpaid_principal=nov.total_due,
+        due_date=nov.due_date,
+        total_due=nov.total_due,
+        minimum_due=nov.minimum_due,
+        paid_by_due_date=0,
+        unpaid_principal=nov.total_due,
     )
     basis = b.accrual_basis(state, D(2026, 11, 11), TERMS)
     assert basis == b.AccrualBasis(Regime.OVERDUE, PENALTY, 312446)
 
     # penalty for 2026-11-11 .. 2026-11-30 is posted on bill 2026-12
-    acc, nov_penalty = post_daily(AccrualState(), basis.base_fen, basis.rate,
-                                  day_range(D(2026, 11, 11), D(2026, 11, 30)), "penalty", "bill-2026-11")
+    acc, nov_penalty = post_daily(
+        AccrualState(),
+        basis.base_fen,
+        basis.rate,
+        day_range(D(2026, 11, 11), D(2026, 11, 30)),
+        "penalty",
+        "bill-2026-11",
+    )
     assert sum(line.amount_fen for line in nov_penalty) == 3124  # 3,124.46 fen → 31.24
     dec = b.compose_bill("2026-12", nov_penalty, TERMS, 10)
     assert format_yuan(dec.total_due) == "31.24" and dec.minimum_due == dec.total_due  # penalty in full
 
     # 2026-12-01 .. 2026-12-20 (a repayment on 12-20 still pays that day: 40 days in all)
-    acc, dec_penalty = post_daily(acc, basis.base_fen, basis.rate,
-                                  day_range(D(2026, 12, 1), D(2026, 12, 20)), "penalty", "bill-2026-11")
+    acc, dec_penalty = post_daily(
+        acc, basis.base_fen, basis.rate, day_range(D(2026, 12, 1), D(2026, 12, 20)), "penalty", "bill-2026-11"
+    )
     assert sum(line.amount_fen for line in dec_penalty) == 3125  # not 3,124: the cumulative total is rounded
     assert acc == AccrualState(Decimal("6248.9200"), 6249)
     assert format_yuan(acc.posted) == "62.49"
@@ -157,8 +181,14 @@ def test_worked_example_d_forty_days_overdue():
     assert cal.delinquency(nov.due_date, D(2026, 12, 20), TERMS) == cal.Delinquency(40, "dpd_31_60", True)
     assert cal.reportable_from(nov.due_date, TERMS) == D(2026, 11, 14)
     # bill 2026-12 (only penalty) is overdue too, but penalty bears no penalty
-    dec_state = BillState(due_date=dec.due_date, total_due=dec.total_due, minimum_due=dec.minimum_due,
-                          paid_by_due_date=0, unpaid_principal=0, unpaid_penalty=dec.total_due)
+    dec_state = BillState(
+        due_date=dec.due_date,
+        total_due=dec.total_due,
+        minimum_due=dec.minimum_due,
+        paid_by_due_date=0,
+        unpaid_principal=0,
+        unpaid_penalty=dec.total_due,
+    )
     assert b.accrual_basis(dec_state, D(2026, 12, 11), TERMS) == b.AccrualBasis(Regime.OVERDUE, PENALTY, 0)
 
     # 2026-12-20: the customer repays 3,200.00
@@ -212,8 +242,10 @@ def test_more_refunds_than_purchases():
 
 
 def test_carried_credit_offsets_the_next_bill():
-    lines = [BillLine("carried_credit", 2000, D(2026, 11, 1), "bill-2026-11"),
-             BillLine("purchase", 10000, D(2026, 11, 3), "p")]
+    lines = [
+        BillLine("carried_credit", 2000, D(2026, 11, 1), "bill-2026-11"),
+        BillLine("purchase", 10000, D(2026, 11, 3), "p"),
+    ]
     bill = b.compose_bill("2026-12", lines, TERMS, 10)
     assert bill.total_due == 8000 and bill.minimum_due == 800
 
@@ -265,8 +297,10 @@ def test_minimum_rounds_half_up_once():
 
 
 def test_minimum_never_exceeds_the_bill():
-    lines = [BillLine("installment_principal", 50000, D(2026, 11, 10), "i"),
-             BillLine("refund", 30000, D(2026, 10, 5), "r")]
+    lines = [
+        BillLine("installment_principal", 50000, D(2026, 11, 10), "i"),
+        BillLine("refund", 30000, D(2026, 10, 5), "r"),
+    ]
     bill = b.compose_bill("2026-11", lines, TERMS, 10)
     assert bill.total_due == 20000 and bill.minimum_due == 20000
 
@@ -283,8 +317,7 @@ def test_temporary_limit_spending_counts_in_full_in_the_minimum():
     assert (bill.minimum_rated_base, bill.minimum_in_full) == (90000, 20000)
     assert bill.minimum_due == 9000 + 20000
     # never more than the rated base: a bill refunded below its temporary-limit part
-    bill = b.compose_bill("2026-11", [BillLine("purchase", 5000, D(2026, 10, 5), "p")], TERMS, 10,
-                          full_principal=20000)
+    bill = b.compose_bill("2026-11", [BillLine("purchase", 5000, D(2026, 10, 5), "p")], TERMS, 10, full_principal=20000)
     assert (bill.minimum_rated_base, bill.minimum_in_full, bill.minimum_due) == (0, 5000, 5000)
     with pytest.raises(ValueError):
         b.compose_bill("2026-11", lines, TERMS, 10, full_principal=-1)
@@ -318,10 +351,17 @@ def test_bill_lines_sum_to_the_total_and_minimum_is_bounded(lines):
     assert bill.total_due == 0 or bill.credit_balance == 0
     assert 0 <= bill.minimum_due <= bill.total_due
     # the formula, computed independently
-    rated = sum(line.signed_fen for line in lines if line.kind in {
-        LineKind.PURCHASE, LineKind.REFUND, LineKind.REPAYMENT, LineKind.CARRIED_BALANCE, LineKind.CARRIED_CREDIT})
-    in_full = sum(line.amount_fen for line in lines if line.kind in {
-        LineKind.INSTALLMENT_PRINCIPAL, LineKind.INSTALLMENT_FEE, LineKind.INTEREST, LineKind.PENALTY})
+    rated = sum(
+        line.signed_fen
+        for line in lines
+        if line.kind
+        in {LineKind.PURCHASE, LineKind.REFUND, LineKind.REPAYMENT, LineKind.CARRIED_BALANCE, LineKind.CARRIED_CREDIT}
+    )
+    in_full = sum(
+        line.amount_fen
+        for line in lines
+        if line.kind in {LineKind.INSTALLMENT_PRINCIPAL, LineKind.INSTALLMENT_FEE, LineKind.INTEREST, LineKind.PENALTY}
+    )
     raw = int((Decimal("0.10") * max(rated, 0)).quantize(Decimal(1), ROUND_HALF_UP)) + in_full
     assert bill.minimum_due == min(raw, bill.total_due)
     dues = b.dues_of_bill(bill)
@@ -385,7 +425,11 @@ def test_accrual_over_a_gap_equals_day_by_day(base, cuts, rate):
     assert gap_total == expected
 
 
-@given(st.lists(st.tuples(st.integers(min_value=0, max_value=5_000_000), st.integers(min_value=0, max_value=40)), max_size=10))
+@given(
+    st.lists(
+        st.tuples(st.integers(min_value=0, max_value=5_000_000), st.integers(min_value=0, max_value=40)), max_size=10
+    )
+)
 def test_posted_is_the_rounded_cumulative_total_for_changing_bases(segments):
     state, posted = AccrualState(), 0
     exact = Decimal(0)
@@ -401,8 +445,9 @@ def test_posted_is_the_rounded_cumulative_total_for_changing_bases(segments):
 
 
 def _state(**kw) -> BillState:
-    base = dict(due_date=D(2026, 11, 10), total_due=100000, minimum_due=10000, paid_by_due_date=0,
-                unpaid_principal=100000)
+    base = dict(
+        due_date=D(2026, 11, 10), total_due=100000, minimum_due=10000, paid_by_due_date=0, unpaid_principal=100000
+    )
     base.update(kw)
     return BillState(**base)
 
@@ -424,8 +469,15 @@ def test_regime_revolving_on_unpaid_principal_only():
 
 
 def test_regime_overdue_on_whole_unpaid_bill_except_penalty():
-    s = _state(total_due=110000, minimum_due=20000, paid_by_due_date=19999, unpaid_principal=85000,
-               unpaid_fee=3000, unpaid_interest=2001, unpaid_penalty=1000)
+    s = _state(
+        total_due=110000,
+        minimum_due=20000,
+        paid_by_due_date=19999,
+        unpaid_principal=85000,
+        unpaid_fee=3000,
+        unpaid_interest=2001,
+        unpaid_penalty=1000,
+    )
     basis = b.accrual_basis(s, D(2026, 11, 11), TERMS)
     assert basis == b.AccrualBasis(Regime.OVERDUE, PENALTY, 90001)
 
@@ -466,7 +518,10 @@ def test_allocation_order_within_a_bill():
     ]
     alloc = b.allocate_repayment(561, dues)
     assert [(line.component, line.amount_fen, line.remaining_fen) for line in alloc.lines] == [
-        (Component.PENALTY, 1, 0), (Component.INTEREST, 10, 0), (Component.FEE, 100, 0), (Component.PRINCIPAL, 450, 550),
+        (Component.PENALTY, 1, 0),
+        (Component.INTEREST, 10, 0),
+        (Component.FEE, 100, 0),
+        (Component.PRINCIPAL, 450, 550),
     ]
     assert alloc.allocated_fen == 561 and alloc.unallocated_fen == 0
 
@@ -475,7 +530,8 @@ def test_overdue_bill_before_the_current_one_and_overpayment():
     dues = [Due("2026-12", DEC, "penalty", 500), Due("2026-11", NOV, "principal", 2000)]
     alloc = b.allocate_repayment(3000, dues)
     assert [(line.period, line.component, line.amount_fen) for line in alloc.lines] == [
-        ("2026-11", Component.PRINCIPAL, 2000), ("2026-12", Component.PENALTY, 500),
+        ("2026-11", Component.PRINCIPAL, 2000),
+        ("2026-12", Component.PENALTY, 500),
     ]
     assert alloc.unallocated_fen == 500
     assert alloc.for_period("2026-11") == 2000

@@ -193,7 +193,10 @@ def test_monthly_dates_keep_their_anchor_day():
         cal.monthly_dates(D(2027, 3, 10), 2, day_of_month=31)
 
 
-@pytest.mark.parametrize(("year", "month", "days"), [(2026, 2, 28), (2028, 2, 29), (2100, 2, 28), (2000, 2, 29), (2026, 4, 30), (2026, 12, 31)])
+@pytest.mark.parametrize(
+    ("year", "month", "days"),
+    [(2026, 2, 28), (2028, 2, 29), (2100, 2, 28), (2000, 2, 29), (2026, 4, 30), (2026, 12, 31)],
+)
 def test_days_in_month(year, month, days):
     assert cal.days_in_month(year, month) == days
 
@@ -212,8 +215,17 @@ def test_days_past_due():
 
 @pytest.mark.parametrize(
     ("dpd", "bucket"),
-    [(0, "current"), (1, "dpd_1_30"), (30, "dpd_1_30"), (31, "dpd_31_60"), (60, "dpd_31_60"),
-     (61, "dpd_61_90"), (90, "dpd_61_90"), (91, "dpd_90_plus"), (4000, "dpd_90_plus")],
+    [
+        (0, "current"),
+        (1, "dpd_1_30"),
+        (30, "dpd_1_30"),
+        (31, "dpd_31_60"),
+        (60, "dpd_31_60"),
+        (61, "dpd_61_90"),
+        (90, "dpd_61_90"),
+        (91, "dpd_90_plus"),
+        (4000, "dpd_90_plus"),
+    ],
 )
 def test_dpd_bucket_boundaries(dpd, bucket):
     assert cal.dpd_bucket(dpd) == bucket

@@ -34,9 +34,26 @@ def test_translations_keep_their_placeholders():
 
 def test_catalog_template_is_in_sync_with_the_code(tmp_path):
     pot = tmp_path / "huabei.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(ROOT / "babel.cfg"),
-                    "-k", "N_", "--no-location", "--sort-output", "-o", str(pot), str(ROOT)],
-                   check=True, capture_output=True, cwd=ROOT)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "-k",
+            "N_",
+            "--no-location",
+            "--sort-output",
+            "-o",
+            str(pot),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
     in_code = {m.id for m in read_po(pot.open("rb")) if m.id}
     in_po = {m.id for m in read_po((LOCALE_DIR / "zh_CN/LC_MESSAGES/huabei.po").open("rb")) if m.id}
     assert in_code - in_po == set(), "run the pybabel update described in docs/i18n.md"

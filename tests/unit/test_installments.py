@@ -39,8 +39,18 @@ def test_worked_example_c_twelve_periods_of_6000_yuan():
     assert [format_yuan(p.total) for p in plan.periods] == ["544.00"] * 12
     assert [p.number for p in plan.periods] == list(range(1, 13))
     assert [p.due_date for p in plan.periods] == [
-        D(2026, 12, 10), D(2027, 1, 10), D(2027, 2, 10), D(2027, 3, 10), D(2027, 4, 10), D(2027, 5, 10),
-        D(2027, 6, 10), D(2027, 7, 10), D(2027, 8, 10), D(2027, 9, 10), D(2027, 10, 10), D(2027, 11, 10),
+        D(2026, 12, 10),
+        D(2027, 1, 10),
+        D(2027, 2, 10),
+        D(2027, 3, 10),
+        D(2027, 4, 10),
+        D(2027, 5, 10),
+        D(2027, 6, 10),
+        D(2027, 7, 10),
+        D(2027, 8, 10),
+        D(2027, 9, 10),
+        D(2027, 10, 10),
+        D(2027, 11, 10),
     ]
     # each period lands on the bill falling due that day
     assert [cal.period_of_due_date(p.due_date, BILLING) for p in plan.periods][:2] == ["2026-12", "2027-01"]
@@ -153,7 +163,9 @@ def test_periods_sum_exactly_to_principal_and_fee(principal, term, first_due, wa
     assert sum(p.principal for p in plan.periods) == principal
     assert sum(p.fee for p in plan.periods) == plan.total_fee
     assert plan.total == principal + plan.total_fee
-    expected_fee = 0 if waived else int((Decimal(principal) * TERMS.fee_rates[term]).quantize(Decimal(1), "ROUND_HALF_UP"))
+    expected_fee = (
+        0 if waived else int((Decimal(principal) * TERMS.fee_rates[term]).quantize(Decimal(1), "ROUND_HALF_UP"))
+    )
     assert plan.total_fee == expected_fee
     assert all(p.principal >= 1 for p in plan.periods)
     first = plan.periods[0]

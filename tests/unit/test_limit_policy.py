@@ -20,10 +20,19 @@ LT = LimitTerms()
 
 #: A user with average everything (six of the seven profile items): every multiplier 1.0.
 AVERAGE = {
-    "monthly_income": 400_000, "income_verified": True, "assets": 200_000, "payments_90d": 20,
-    "credit_history_months": 15, "merchant_categories_90d": 5, "real_name_verified": True,
-    "id_document_valid": True, "bank_card_bound": True, "education": "bachelor", "occupation": "employee",
-    "contact_details_complete": True, "credit_authorised": False,
+    "monthly_income": 400_000,
+    "income_verified": True,
+    "assets": 200_000,
+    "payments_90d": 20,
+    "credit_history_months": 15,
+    "merchant_categories_90d": 5,
+    "real_name_verified": True,
+    "id_document_valid": True,
+    "bank_card_bound": True,
+    "education": "bachelor",
+    "occupation": "employee",
+    "contact_details_complete": True,
+    "credit_authorised": False,
 }
 
 
@@ -42,24 +51,27 @@ def test_an_average_good_user_gets_the_band_amount():
     assert p.held_down == ("limit_score_band",) and p.pushed_up == ()
 
 
-@pytest.mark.parametrize("fact, worse, better", [
-    # 履约能力 / capacity: income, verified income, assets (投资理财)
-    ("monthly_income", 200_000, 1_500_000),
-    ("monthly_income", None, 700_000),
-    ("income_verified", False, True),
-    ("assets", 10_000, 30_000_000),
-    ("assets", None, 2_000_000),
-    # activity (使用频率), history length, completeness, scenario diversity
-    ("payments_90d", 2, 60),
-    ("credit_history_months", 3, 60),
-    ("bank_card_bound", False, True),
-    ("real_name_verified", None, True),
-    ("education", None, "master"),
-    ("occupation", None, "self_employed"),
-    ("contact_details_complete", False, True),
-    ("credit_authorised", False, True),
-    ("merchant_categories_90d", 1, 8),
-])
+@pytest.mark.parametrize(
+    "fact, worse, better",
+    [
+        # 履约能力 / capacity: income, verified income, assets (投资理财)
+        ("monthly_income", 200_000, 1_500_000),
+        ("monthly_income", None, 700_000),
+        ("income_verified", False, True),
+        ("assets", 10_000, 30_000_000),
+        ("assets", None, 2_000_000),
+        # activity (使用频率), history length, completeness, scenario diversity
+        ("payments_90d", 2, 60),
+        ("credit_history_months", 3, 60),
+        ("bank_card_bound", False, True),
+        ("real_name_verified", None, True),
+        ("education", None, "master"),
+        ("occupation", None, "self_employed"),
+        ("contact_details_complete", False, True),
+        ("credit_authorised", False, True),
+        ("merchant_categories_90d", 1, 8),
+    ],
+)
 def test_each_policy_factor_moves_the_limit_in_its_direction(fact, worse, better):
     base = {**AVERAGE, "credit_authorised": True}  # all seven items: any missing one costs
     lo = lp.propose_base_limit(620, {**base, fact: worse}, LT).limit
@@ -73,8 +85,9 @@ def test_a_higher_score_band_gives_a_higher_limit():
 
 
 def test_held_down_and_pushed_up_reasons_name_the_factors():
-    weak = lp.propose_base_limit(620, {**AVERAGE, "monthly_income": 100_000, "payments_90d": 1,
-                                       "merchant_categories_90d": 1}, LT)
+    weak = lp.propose_base_limit(
+        620, {**AVERAGE, "monthly_income": 100_000, "payments_90d": 1, "merchant_categories_90d": 1}, LT
+    )
     assert weak.held_down[0] == "limit_score_band"
     assert set(weak.held_down) == {"limit_score_band", "low_income", "low_activity", "few_scenarios"}
     # ordered by cost: income 0.8 and activity 0.8 before scenarios 0.85
@@ -84,9 +97,16 @@ def test_held_down_and_pushed_up_reasons_name_the_factors():
 
 
 def test_bounds_step_and_clamp_reasons():
-    rich = {**AVERAGE, "monthly_income": 9_000_000, "assets": 90_000_000, "payments_90d": 90,
-            "credit_history_months": 90, "merchant_categories_90d": 9, "contact_details_complete": True,
-            "credit_authorised": True}
+    rich = {
+        **AVERAGE,
+        "monthly_income": 9_000_000,
+        "assets": 90_000_000,
+        "payments_90d": 90,
+        "credit_history_months": 90,
+        "merchant_categories_90d": 9,
+        "contact_details_complete": True,
+        "credit_authorised": True,
+    }
     top = lp.propose_base_limit(950, rich, LimitTerms(max_base_limit=2_000_000))
     assert top.limit == 2_000_000 and "limit_at_maximum" in top.held_down
     bottom = lp.propose_base_limit(350, {}, LT)
@@ -116,12 +136,15 @@ def test_policy_version_fits_the_column_and_follows_the_terms():
     assert lp.policy_version(LimitTerms()) == v
 
 
-@pytest.mark.parametrize("table", [
-    ((1, Decimal("1")),),  # does not start at 0
-    ((0, Decimal("1")), (0, Decimal("1.1"))),  # not increasing
-    ((0, Decimal("1.0001")),),  # more than three decimals
-    ((0, Decimal("0")),),  # not positive
-])
+@pytest.mark.parametrize(
+    "table",
+    [
+        ((1, Decimal("1")),),  # does not start at 0
+        ((0, Decimal("1")), (0, Decimal("1.1"))),  # not increasing
+        ((0, Decimal("1.0001")),),  # more than three decimals
+        ((0, Decimal("0")),),  # not positive
+    ],
+)
 def test_multiplier_tables_are_validated(table):
     with pytest.raises(ValidationError):
         LimitTerms(income_multipliers=table)
@@ -142,19 +165,21 @@ def _columns(rows):
     return cols
 
 
-fact_rows = st.fixed_dictionaries({
-    "monthly_income": st.one_of(st.none(), st.integers(0, 5_000_000)),
-    "income_verified": st.one_of(st.none(), st.booleans()),
-    "assets": st.one_of(st.none(), st.integers(0, 50_000_000)),
-    "payments_90d": st.one_of(st.none(), st.integers(0, 100)),
-    "credit_history_months": st.one_of(st.none(), st.integers(0, 100)),
-    "merchant_categories_90d": st.one_of(st.none(), st.integers(0, 12)),
-    "real_name_verified": st.one_of(st.none(), st.booleans()),
-    "bank_card_bound": st.one_of(st.none(), st.booleans()),
-    "education": st.one_of(st.none(), st.sampled_from(["bachelor", "primary"])),
-    "occupation": st.one_of(st.none(), st.just("employee")),
-    "credit_authorised": st.one_of(st.none(), st.booleans()),
-})
+fact_rows = st.fixed_dictionaries(
+    {
+        "monthly_income": st.one_of(st.none(), st.integers(0, 5_000_000)),
+        "income_verified": st.one_of(st.none(), st.booleans()),
+        "assets": st.one_of(st.none(), st.integers(0, 50_000_000)),
+        "payments_90d": st.one_of(st.none(), st.integers(0, 100)),
+        "credit_history_months": st.one_of(st.none(), st.integers(0, 100)),
+        "merchant_categories_90d": st.one_of(st.none(), st.integers(0, 12)),
+        "real_name_verified": st.one_of(st.none(), st.booleans()),
+        "bank_card_bound": st.one_of(st.none(), st.booleans()),
+        "education": st.one_of(st.none(), st.sampled_from(["bachelor", "primary"])),
+        "occupation": st.one_of(st.none(), st.just("employee")),
+        "credit_authorised": st.one_of(st.none(), st.booleans()),
+    }
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -173,8 +198,15 @@ def test_batch_policy_equals_the_scalar_policy(rows):
 
 
 def proposal(limit_fen: int) -> lp.LimitProposal:
-    return lp.LimitProposal(limit=limit_fen, band="good", band_amount=300_000, multipliers={},
-                            held_down=("low_activity",), pushed_up=("strong_income",), version="v")
+    return lp.LimitProposal(
+        limit=limit_fen,
+        band="good",
+        band_amount=300_000,
+        multipliers={},
+        held_down=("low_activity",),
+        pushed_up=("strong_income",),
+        version="v",
+    )
 
 
 def test_a_raise_needs_the_threshold_and_is_capped_per_review():
@@ -185,10 +217,13 @@ def test_a_raise_needs_the_threshold_and_is_capped_per_review():
     assert r.new_limit == 750_000 and r.reasons[-1] == "raise_step_capped"
 
 
-@pytest.mark.parametrize("block, reasons", [
-    ("account_overdue", ("raise_blocked_overdue",)),
-    ("account_frozen:operator_hold", ("raise_blocked_frozen", "operator_hold")),
-])
+@pytest.mark.parametrize(
+    "block, reasons",
+    [
+        ("account_overdue", ("raise_blocked_overdue",)),
+        ("account_frozen:operator_hold", ("raise_blocked_frozen", "operator_hold")),
+    ],
+)
 def test_never_a_raise_while_overdue_or_frozen(block, reasons):
     r = lp.review(500_000, 0, proposal(900_000), block, LT)
     assert r.action == "none" and r.new_limit == 500_000 and r.reasons == reasons
@@ -218,15 +253,21 @@ def test_a_cut_may_happen_while_overdue_and_cash_out_cuts_at_every_review():
     r = lp.review(1_000_000, 0, proposal(500_000), "account_overdue", LT)
     assert r.action == "cut" and r.new_limit == 700_000
     r = lp.review(1_000_000, 0, proposal(1_500_000), "account_frozen:cash_out_suspected", LT)
-    assert r.action == "cut" and r.new_limit == 700_000 and r.reasons[:2] == ("periodic_review_cut", "cash_out_suspected")
+    assert (
+        r.action == "cut" and r.new_limit == 700_000 and r.reasons[:2] == ("periodic_review_cut", "cash_out_suspected")
+    )
     r = lp.review(60_000, 0, proposal(1_500_000), "account_frozen:cash_out_suspected", LT)
     assert r.new_limit == LT.min_base_limit  # never below the product's minimum
     assert lp.review(50_000, 0, proposal(1_500_000), "account_frozen:cash_out_suspected", LT).action == "none"
 
 
 @settings(max_examples=200, deadline=None)
-@given(current=st.integers(5, 500).map(lambda x: x * 10_000), used=st.integers(0, 6_000_000),
-       target=st.integers(5, 500).map(lambda x: x * 10_000), blocked=st.booleans())
+@given(
+    current=st.integers(5, 500).map(lambda x: x * 10_000),
+    used=st.integers(0, 6_000_000),
+    target=st.integers(5, 500).map(lambda x: x * 10_000),
+    blocked=st.booleans(),
+)
 def test_review_invariants(current, used, target, blocked):
     r = lp.review(current, used, proposal(target), "account_overdue" if blocked else None, LT)
     if r.action == "raise":
@@ -255,9 +296,20 @@ def test_temporary_rewards_stack_on_a_live_grant():
 
 # --------------------------------------------------------------------------- campaigns
 
-CAMPAIGN = CampaignTerms(code="c", title="t", title_zh="t", starts_on=dt.date(2026, 11, 1), ends_on=dt.date(2026, 11, 30),
-                         payments=3, days=10, categories=2, reward_kind="temporary", reward_amount=10_000,
-                         reward_days=30, min_score=600)
+CAMPAIGN = CampaignTerms(
+    code="c",
+    title="t",
+    title_zh="t",
+    starts_on=dt.date(2026, 11, 1),
+    ends_on=dt.date(2026, 11, 30),
+    payments=3,
+    days=10,
+    categories=2,
+    reward_kind="temporary",
+    reward_amount=10_000,
+    reward_days=30,
+    min_score=600,
+)
 
 
 def test_campaign_enrolment_rules():
@@ -288,9 +340,13 @@ def test_campaign_terms_are_validated():
 # --------------------------------------------------------------------------- explained batch scoring
 
 values = {
-    spec.name: (st.one_of(st.none(), st.sampled_from(spec.values)) if spec.type is str
-                else st.one_of(st.none(), st.booleans()) if spec.type is bool
-                else st.one_of(st.none(), st.integers(spec.minimum or 0, spec.maximum or 3_000_000)))
+    spec.name: (
+        st.one_of(st.none(), st.sampled_from(spec.values))
+        if spec.type is str
+        else st.one_of(st.none(), st.booleans())
+        if spec.type is bool
+        else st.one_of(st.none(), st.integers(spec.minimum or 0, spec.maximum or 3_000_000))
+    )
     for spec in FACTS
 }
 
@@ -316,8 +372,15 @@ def test_reviews_wait_for_seasoning_and_a_cool_off_after_a_change():
     assert lp.not_due_reason(400, 30, LT) is None
     r = lp.review(500_000, 0, proposal(900_000), None, LT, not_due="line_too_new")
     assert (r.action, r.new_limit, r.reasons) == ("none", 500_000, ("line_too_new",))
-    out = lp.review_batch(np.array([500_000, 500_000]), np.array([0, 0]), np.array([900_000, 900_000]),
-                          np.array([False, False]), np.array([False, False]), LT, due=np.array([False, True]))
+    out = lp.review_batch(
+        np.array([500_000, 500_000]),
+        np.array([0, 0]),
+        np.array([900_000, 900_000]),
+        np.array([False, False]),
+        np.array([False, False]),
+        LT,
+        due=np.array([False, True]),
+    )
     assert out.action.tolist() == [lp.NONE, lp.RAISE]
 
 
@@ -337,12 +400,22 @@ def test_opening_declines_state_the_opening_rules():
     st_ = ScoringTerms()
     ok = {"real_name_verified": True, "id_document_valid": None, "max_days_overdue_12m": 0}
     assert lp.opening_declines(st_.opening_threshold, ["low_income"], ok, False, [], st_) == ()
-    worst = {"real_name_verified": None, "id_document_valid": False,
-             "max_days_overdue_12m": st_.opening_max_days_overdue_12m + 1}
+    worst = {
+        "real_name_verified": None,
+        "id_document_valid": False,
+        "max_days_overdue_12m": st_.opening_max_days_overdue_12m + 1,
+    }
     cause = st_.opening_disqualifying_causes[0]
-    assert lp.opening_declines(st_.opening_threshold - 1, ["identity_not_verified", "low_income"], worst, False,
-                               [cause], st_) == ("identity_not_verified", "id_document_expired", "overdue_on_record",
-                                                 "restricted_on_record", "score_below_threshold", "low_income")
+    assert lp.opening_declines(
+        st_.opening_threshold - 1, ["identity_not_verified", "low_income"], worst, False, [cause], st_
+    ) == (
+        "identity_not_verified",
+        "id_document_expired",
+        "overdue_on_record",
+        "restricted_on_record",
+        "score_below_threshold",
+        "low_income",
+    )
     assert lp.opening_declines(st_.opening_threshold, [], ok, True, [], st_) == ("overdue_on_record",)
     assert lp.score_declines(st_.opening_threshold, ["x"], st_) == ()
     assert lp.score_declines(st_.opening_threshold - 1, ["x"], st_) == ("score_below_threshold", "x")
@@ -352,7 +425,8 @@ def test_opening_declines_state_the_opening_rules():
 @given(st.integers(min_value=0, max_value=5_000_000))
 def test_a_review_raise_never_passes_the_application_cap(current):
     current = current // LT.limit_step * LT.limit_step
-    out = lp.review_batch(np.array([current]), np.array([0]), np.array([LT.max_base_limit * 10]),
-                          np.array([False]), np.array([False]), LT)
+    out = lp.review_batch(
+        np.array([current]), np.array([0]), np.array([LT.max_base_limit * 10]), np.array([False]), np.array([False]), LT
+    )
     if out.action[0] == lp.RAISE:
         assert int(out.new_limit[0]) == lp.raise_cap(current, LT)

@@ -15,14 +15,46 @@ from huabei.money import (
 )
 
 
-@pytest.mark.parametrize("text,fen", [("88.80", 8880), ("88.8", 8880), ("0.01", 1), ("1", 100), ("10.00", 1000),
-                                      ("0.1", 10), ("10000000.00", MAX_AMOUNT_FEN)])
+@pytest.mark.parametrize(
+    "text,fen",
+    [
+        ("88.80", 8880),
+        ("88.8", 8880),
+        ("0.01", 1),
+        ("1", 100),
+        ("10.00", 1000),
+        ("0.1", 10),
+        ("10000000.00", MAX_AMOUNT_FEN),
+    ],
+)
 def test_parse_valid(text, fen):
     assert parse_yuan(text) == fen
 
 
-@pytest.mark.parametrize("bad", ["-1", "-0.01", "0", "0.00", "1.234", "abc", "", " 1.00", "1.00 ", "1e3", "+1",
-                                 "01.00", "1,000.00", ".5", "5.", "１.00", "NaN", "10000000.01", "99999999999.00"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "-1",
+        "-0.01",
+        "0",
+        "0.00",
+        "1.234",
+        "abc",
+        "",
+        " 1.00",
+        "1.00 ",
+        "1e3",
+        "+1",
+        "01.00",
+        "1,000.00",
+        ".5",
+        "5.",
+        "１.00",
+        "NaN",
+        "10000000.01",
+        "99999999999.00",
+    ],
+)
 def test_parse_invalid(bad):
     with pytest.raises(AmountError) as e:
         parse_yuan(bad)
@@ -46,7 +78,7 @@ def test_format_parse_round_trip(fen):
     assert len(text.split(".")[1]) == 2
 
 
-@given(st.integers(min_value=-10**12, max_value=10**12))
+@given(st.integers(min_value=-(10**12), max_value=10**12))
 def test_format_is_exact(fen):
     text = format_yuan(fen)
     assert Decimal(text) * 100 == fen
@@ -57,7 +89,9 @@ def test_format_refuses_floats():
         format_yuan(1.5)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("exact,rounded", [("0.5", 1), ("1.5", 2), ("2.5", 3), ("2.4999", 2), ("-0.5", -1), ("0.49", 0)])
+@pytest.mark.parametrize(
+    "exact,rounded", [("0.5", 1), ("1.5", 2), ("2.5", 3), ("2.4999", 2), ("-0.5", -1), ("0.49", 0)]
+)
 def test_round_fen_is_half_up(exact, rounded):
     assert round_fen(Decimal(exact)) == rounded
 

@@ -100,8 +100,9 @@ def test_batch_scores_equal_row_scores_on_german_data(german_split, german_card)
 
 def test_scaling_parameters_shift_and_stretch_the_points(german_split, german_card):
     train, test = german_split
-    wide = fit_scorecard(train, GERMAN_TARGET, dimension_of=GERMAN_CREDIT_DIMENSIONS, seed=42,
-                         pdo=Decimal(40), base_points=700)
+    wide = fit_scorecard(
+        train, GERMAN_TARGET, dimension_of=GERMAN_CREDIT_DIMENSIONS, seed=42, pdo=Decimal(40), base_points=700
+    )
     assert (wide.pdo, wide.base_points) == (Decimal(40), 700)
     assert sum(f.spread for f in wide.features) > 1.8 * sum(f.spread for f in german_card.features)
     assert abs(evaluate(wide, test, GERMAN_TARGET).auc - evaluate(german_card, test, GERMAN_TARGET).auc) < 0.01
@@ -129,11 +130,17 @@ def _synthetic_facts(n: int, seed: int) -> pd.DataFrame:
     verified = rng.random(n) < 0.8
     logit = -1.5 + 0.03 * dpd - 0.02 * months + 0.0015 * util - 0.4 * verified
     bad = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
-    return pd.DataFrame({
-        "max_days_overdue_12m": dpd, "credit_history_months": months, "utilisation_ratio": util,
-        "education": education, "real_name_verified": verified, "noise_feature": rng.integers(0, 5, n),
-        "label": bad,
-    })
+    return pd.DataFrame(
+        {
+            "max_days_overdue_12m": dpd,
+            "credit_history_months": months,
+            "utilisation_ratio": util,
+            "education": education,
+            "real_name_verified": verified,
+            "noise_feature": rng.integers(0, 5, n),
+            "label": bad,
+        }
+    )
 
 
 def test_train_from_table_on_product_facts(tmp_path):
@@ -152,8 +159,10 @@ def test_train_from_table_on_product_facts(tmp_path):
             assert f.dimension == "behaviour"
     dpd = card.feature("max_days_overdue_12m")
     assert dpd.points_for(0) > dpd.points_for(100)
-    assert card.score({"max_days_overdue_12m": 0, "credit_history_months": 60, "utilisation_ratio": 100}).score > \
-        card.score({"max_days_overdue_12m": 100, "credit_history_months": 1, "utilisation_ratio": 1100}).score
+    assert (
+        card.score({"max_days_overdue_12m": 0, "credit_history_months": 60, "utilisation_ratio": 100}).score
+        > card.score({"max_days_overdue_12m": 100, "credit_history_months": 1, "utilisation_ratio": 1100}).score
+    )
     again, _, test_again = train_from_table(path, target="label", seed=11)
     assert again == card and test_again == test_m
 

@@ -70,25 +70,59 @@ TYPICAL: dict = {
 
 #: Everything at its best bin.
 PERFECT: dict = {
-    "on_time_repayment_ratio": 1000, "max_days_overdue_12m": 0, "overdue_episodes_12m": 0,
-    "credit_history_months": 60, "raise_applications_90d": 0, "payments_90d": 80, "active_days_90d": 80,
-    "offline_payment_share": 400, "merchant_categories_90d": 9, "utility_payments_12m": 12,
-    "credit_card_repayments_12m": 12, "credit_services_12m": 5, "credit_tasks_12m": 4,
-    "monthly_income": 3_000_000, "income_verified": True, "assets": 30_000_000, "utilisation_ratio": 100,
-    "real_name_verified": True, "id_document_valid": True, "bank_card_bound": True, "education": "master",
-    "occupation": "employee", "contact_details_complete": True, "verified_contacts": 30,
+    "on_time_repayment_ratio": 1000,
+    "max_days_overdue_12m": 0,
+    "overdue_episodes_12m": 0,
+    "credit_history_months": 60,
+    "raise_applications_90d": 0,
+    "payments_90d": 80,
+    "active_days_90d": 80,
+    "offline_payment_share": 400,
+    "merchant_categories_90d": 9,
+    "utility_payments_12m": 12,
+    "credit_card_repayments_12m": 12,
+    "credit_services_12m": 5,
+    "credit_tasks_12m": 4,
+    "monthly_income": 3_000_000,
+    "income_verified": True,
+    "assets": 30_000_000,
+    "utilisation_ratio": 100,
+    "real_name_verified": True,
+    "id_document_valid": True,
+    "bank_card_bound": True,
+    "education": "master",
+    "occupation": "employee",
+    "contact_details_complete": True,
+    "verified_contacts": 30,
     "contacts_good_standing_ratio": 950,
 }
 
 #: Everything at its worst bin.
 WORST: dict = {
-    "on_time_repayment_ratio": 100, "max_days_overdue_12m": 200, "overdue_episodes_12m": 8,
-    "credit_history_months": 0, "raise_applications_90d": 9, "payments_90d": 0, "active_days_90d": 0,
-    "offline_payment_share": None, "merchant_categories_90d": 0, "utility_payments_12m": 0,
-    "credit_card_repayments_12m": 0, "credit_services_12m": 0, "credit_tasks_12m": 0,
-    "monthly_income": None, "income_verified": False, "assets": 0, "utilisation_ratio": 1200,
-    "real_name_verified": False, "id_document_valid": False, "bank_card_bound": False, "education": None,
-    "occupation": None, "contact_details_complete": False, "verified_contacts": 0,
+    "on_time_repayment_ratio": 100,
+    "max_days_overdue_12m": 200,
+    "overdue_episodes_12m": 8,
+    "credit_history_months": 0,
+    "raise_applications_90d": 9,
+    "payments_90d": 0,
+    "active_days_90d": 0,
+    "offline_payment_share": None,
+    "merchant_categories_90d": 0,
+    "utility_payments_12m": 0,
+    "credit_card_repayments_12m": 0,
+    "credit_services_12m": 0,
+    "credit_tasks_12m": 0,
+    "monthly_income": None,
+    "income_verified": False,
+    "assets": 0,
+    "utilisation_ratio": 1200,
+    "real_name_verified": False,
+    "id_document_valid": False,
+    "bank_card_bound": False,
+    "education": None,
+    "occupation": None,
+    "contact_details_complete": False,
+    "verified_contacts": 0,
     "contacts_good_standing_ratio": 100,
 }
 
@@ -109,21 +143,29 @@ def test_facts_are_exactly_the_default_features():
 def test_every_seed_factor_is_an_input():
     """Each factor of the seed article maps to at least one fact the card scores."""
     seed_factors = {
-        "repayment on time / no overdue (按时还款, 避免逾期)": ["on_time_repayment_ratio", "max_days_overdue_12m",
-                                                            "overdue_episodes_12m"],
+        "repayment on time / no overdue (按时还款, 避免逾期)": [
+            "on_time_repayment_ratio",
+            "max_days_overdue_12m",
+            "overdue_episodes_12m",
+        ],
         "length of credit history (信用历史越长)": ["credit_history_months"],
         "frequent applications hurt (频繁申请)": ["raise_applications_90d"],
         "payment frequency (使用频率)": ["payments_90d", "active_days_90d"],
         "online and offline payments (线上/线下支付)": ["offline_payment_share"],
         "consumption scenarios (消费场景)": ["merchant_categories_90d"],
-        "utility bills and credit-card repayments (生活缴费、信用卡还款)": ["utility_payments_12m",
-                                                                         "credit_card_repayments_12m"],
+        "utility bills and credit-card repayments (生活缴费、信用卡还款)": [
+            "utility_payments_12m",
+            "credit_card_repayments_12m",
+        ],
         "credit services: rental, stays (信用租赁、信用住)": ["credit_services_12m"],
         "credit activities / tasks (信用活动, 提额挑战)": ["credit_tasks_12m"],
         "real-name verification (实名认证)": ["real_name_verified"],
         "bound bank card (绑定银行卡)": ["bank_card_bound"],
-        "education, occupation, contact details (学历、职业、联系方式)": ["education", "occupation",
-                                                                        "contact_details_complete"],
+        "education, occupation, contact details (学历、职业、联系方式)": [
+            "education",
+            "occupation",
+            "contact_details_complete",
+        ],
         "valid identity document": ["id_document_valid"],
         "income (收入水平)": ["monthly_income", "income_verified"],
         "assets: savings and funds (投资理财, 资产)": ["assets"],
@@ -139,7 +181,12 @@ def test_every_seed_factor_is_an_input():
 
 def test_dimension_spreads_follow_the_weights():
     assert CARD.dimension_spreads() == {
-        "credit_history": 210, "behaviour": 150, "capacity": 120, "identity": 90, "connections": 30}
+        "credit_history": 210,
+        "behaviour": 150,
+        "capacity": 120,
+        "identity": 90,
+        "connections": 30,
+    }
     assert CARD.score(WORST).score == 350
     assert CARD.score(PERFECT).score == 950
     assert sum(CARD.score(PERFECT).dimensions.values()) == 600
@@ -147,9 +194,15 @@ def test_dimension_spreads_follow_the_weights():
 
 
 def test_changing_the_weights_changes_the_card():
-    terms = ScoringTerms(weights={
-        "credit_history": Decimal("0.40"), "behaviour": Decimal("0.20"), "capacity": Decimal("0.20"),
-        "identity": Decimal("0.15"), "connections": Decimal("0.05")})
+    terms = ScoringTerms(
+        weights={
+            "credit_history": Decimal("0.40"),
+            "behaviour": Decimal("0.20"),
+            "capacity": Decimal("0.20"),
+            "identity": Decimal("0.15"),
+            "connections": Decimal("0.05"),
+        }
+    )
     card = default_scorecard(terms)
     assert card.dimension_spreads()["credit_history"] == 240
     assert card.dimension_spreads()["behaviour"] == 120
@@ -158,19 +211,33 @@ def test_changing_the_weights_changes_the_card():
 
 
 def test_uneven_weights_still_add_up_to_the_range():
-    terms = ScoringTerms(weights={
-        "credit_history": Decimal("0.333"), "behaviour": Decimal("0.333"), "capacity": Decimal("0.111"),
-        "identity": Decimal("0.111"), "connections": Decimal("0.112")})
+    terms = ScoringTerms(
+        weights={
+            "credit_history": Decimal("0.333"),
+            "behaviour": Decimal("0.333"),
+            "capacity": Decimal("0.111"),
+            "identity": Decimal("0.111"),
+            "connections": Decimal("0.112"),
+        }
+    )
     card = default_scorecard(terms)
     assert sum(card.dimension_spreads().values()) == 600
     assert card.score(PERFECT).score == 950
 
 
-@pytest.mark.parametrize("weights", [
-    {"credit_history": Decimal("0.5"), "behaviour": Decimal("0.25"), "capacity": Decimal("0.20"),
-     "identity": Decimal("0.15"), "connections": Decimal("0.05")},
-    {"credit_history": Decimal("0.35"), "behaviour": Decimal("0.45"), "capacity": Decimal("0.20")},
-])
+@pytest.mark.parametrize(
+    "weights",
+    [
+        {
+            "credit_history": Decimal("0.5"),
+            "behaviour": Decimal("0.25"),
+            "capacity": Decimal("0.20"),
+            "identity": Decimal("0.15"),
+            "connections": Decimal("0.05"),
+        },
+        {"credit_history": Decimal("0.35"), "behaviour": Decimal("0.45"), "capacity": Decimal("0.20")},
+    ],
+)
 def test_bad_weights_are_refused(weights):
     with pytest.raises(ScorecardError):
         default_scorecard(ScoringTerms(weights=weights))
@@ -208,64 +275,84 @@ def test_docs_table_matches_the_code():
 # --------------------------------------------------------------------------- factors move the score
 
 
-@pytest.mark.parametrize("fact, worse, better", [
-    # 信用历史 / credit history
-    ("on_time_repayment_ratio", 850, 1000),
-    ("max_days_overdue_12m", 45, 0),
-    ("max_days_overdue_12m", 2, 0),
-    ("overdue_episodes_12m", 2, 0),
-    ("credit_history_months", 2, 50),
-    ("raise_applications_90d", 6, 0),
-    ("raise_applications_90d", 3, 1),
-    # 行为偏好 / behaviour
-    ("payments_90d", 2, 50),
-    ("active_days_90d", 5, 70),
-    ("offline_payment_share", 0, 400),
-    ("offline_payment_share", 1000, 400),
-    ("merchant_categories_90d", 1, 8),
-    ("utility_payments_12m", 0, 6),
-    ("credit_card_repayments_12m", 0, 6),
-    ("credit_services_12m", 0, 3),
-    ("credit_tasks_12m", 0, 3),
-    # 履约能力 / capacity
-    ("monthly_income", None, 800_000),
-    ("monthly_income", 200_000, 2_500_000),
-    ("income_verified", False, True),
-    ("assets", 5_000, 1_000_000),
-    ("assets", None, 20_000_000),
-    ("utilisation_ratio", 980, 200),
-    ("utilisation_ratio", 1500, 700),
-    # 身份特质 / identity: profile completeness
-    ("real_name_verified", False, True),
-    ("id_document_valid", False, True),
-    ("bank_card_bound", False, True),
-    ("education", None, "secondary"),
-    ("occupation", None, "self_employed"),
-    ("contact_details_complete", None, True),
-    # 人脉关系 / connections
-    ("verified_contacts", 0, 10),
-    ("contacts_good_standing_ratio", 400, 950),
-])
+@pytest.mark.parametrize(
+    "fact, worse, better",
+    [
+        # 信用历史 / credit history
+        ("on_time_repayment_ratio", 850, 1000),
+        ("max_days_overdue_12m", 45, 0),
+        ("max_days_overdue_12m", 2, 0),
+        ("overdue_episodes_12m", 2, 0),
+        ("credit_history_months", 2, 50),
+        ("raise_applications_90d", 6, 0),
+        ("raise_applications_90d", 3, 1),
+        # 行为偏好 / behaviour
+        ("payments_90d", 2, 50),
+        ("active_days_90d", 5, 70),
+        ("offline_payment_share", 0, 400),
+        ("offline_payment_share", 1000, 400),
+        ("merchant_categories_90d", 1, 8),
+        ("utility_payments_12m", 0, 6),
+        ("credit_card_repayments_12m", 0, 6),
+        ("credit_services_12m", 0, 3),
+        ("credit_tasks_12m", 0, 3),
+        # 履约能力 / capacity
+        ("monthly_income", None, 800_000),
+        ("monthly_income", 200_000, 2_500_000),
+        ("income_verified", False, True),
+        ("assets", 5_000, 1_000_000),
+        ("assets", None, 20_000_000),
+        ("utilisation_ratio", 980, 200),
+        ("utilisation_ratio", 1500, 700),
+        # 身份特质 / identity: profile completeness
+        ("real_name_verified", False, True),
+        ("id_document_valid", False, True),
+        ("bank_card_bound", False, True),
+        ("education", None, "secondary"),
+        ("occupation", None, "self_employed"),
+        ("contact_details_complete", None, True),
+        # 人脉关系 / connections
+        ("verified_contacts", 0, 10),
+        ("contacts_good_standing_ratio", 400, 950),
+    ],
+)
 def test_each_factor_moves_the_score_in_its_direction(fact, worse, better):
     assert score(**{fact: worse}) < score(**{fact: better})
 
 
 MONOTONE = {  # +1: more is never worse; -1: more is never better
-    "on_time_repayment_ratio": +1, "max_days_overdue_12m": -1, "overdue_episodes_12m": -1,
-    "credit_history_months": +1, "raise_applications_90d": -1, "payments_90d": +1, "active_days_90d": +1,
-    "merchant_categories_90d": +1, "utility_payments_12m": +1, "credit_card_repayments_12m": +1,
-    "credit_services_12m": +1, "credit_tasks_12m": +1, "monthly_income": +1, "assets": +1,
-    "utilisation_ratio": -1, "verified_contacts": +1, "contacts_good_standing_ratio": +1,
+    "on_time_repayment_ratio": +1,
+    "max_days_overdue_12m": -1,
+    "overdue_episodes_12m": -1,
+    "credit_history_months": +1,
+    "raise_applications_90d": -1,
+    "payments_90d": +1,
+    "active_days_90d": +1,
+    "merchant_categories_90d": +1,
+    "utility_payments_12m": +1,
+    "credit_card_repayments_12m": +1,
+    "credit_services_12m": +1,
+    "credit_tasks_12m": +1,
+    "monthly_income": +1,
+    "assets": +1,
+    "utilisation_ratio": -1,
+    "verified_contacts": +1,
+    "contacts_good_standing_ratio": +1,
 }
 
 
 @pytest.mark.parametrize("fact", sorted(MONOTONE))
 def test_numeric_factors_are_monotone(fact):
     spec = FACT_SPECS[fact]
-    top = spec.maximum if spec.maximum is not None else 2 * max(
-        b.lo for b in CARD.feature(fact).bins if b.kind == "interval" and b.lo is not None)
-    values = sorted(set(np.linspace(spec.minimum or 0, top, 400).astype(int).tolist())
-                    | {b.lo for b in CARD.feature(fact).bins if b.lo is not None})
+    top = (
+        spec.maximum
+        if spec.maximum is not None
+        else 2 * max(b.lo for b in CARD.feature(fact).bins if b.kind == "interval" and b.lo is not None)
+    )
+    values = sorted(
+        set(np.linspace(spec.minimum or 0, top, 400).astype(int).tolist())
+        | {b.lo for b in CARD.feature(fact).bins if b.lo is not None}
+    )
     points = [CARD.feature(fact).points_for(v) for v in values]
     steps = np.diff(points) * MONOTONE[fact]
     assert (steps >= 0).all()
@@ -280,31 +367,64 @@ def test_online_and_offline_mix_scores_best():
 
 
 def test_a_delinquent_user_scores_below_a_thin_file_user():
-    thin = {"real_name_verified": True, "id_document_valid": True, "bank_card_bound": True,
-            "credit_history_months": 0, "payments_90d": 10, "active_days_90d": 12, "merchant_categories_90d": 2,
-            "offline_payment_share": 300}
-    delinquent = {**thin, "credit_history_months": 24, "on_time_repayment_ratio": 700,
-                  "max_days_overdue_12m": 60, "overdue_episodes_12m": 3}
+    thin = {
+        "real_name_verified": True,
+        "id_document_valid": True,
+        "bank_card_bound": True,
+        "credit_history_months": 0,
+        "payments_90d": 10,
+        "active_days_90d": 12,
+        "merchant_categories_90d": 2,
+        "offline_payment_share": 300,
+    }
+    delinquent = {
+        **thin,
+        "credit_history_months": 24,
+        "on_time_repayment_ratio": 700,
+        "max_days_overdue_12m": 60,
+        "overdue_episodes_12m": 3,
+    }
     assert CARD.score(delinquent).score < CARD.score(thin).score
 
 
 def test_a_new_active_verified_user_can_open():
     """The thin-file example of docs/scoring.md."""
-    new_user = {"real_name_verified": True, "id_document_valid": True, "bank_card_bound": True,
-                "contact_details_complete": True, "credit_history_months": 0, "raise_applications_90d": 0,
-                "payments_90d": 20, "active_days_90d": 20, "offline_payment_share": 300,
-                "merchant_categories_90d": 3, "assets": 500_000, "verified_contacts": 3,
-                "contacts_good_standing_ratio": 800}
+    new_user = {
+        "real_name_verified": True,
+        "id_document_valid": True,
+        "bank_card_bound": True,
+        "contact_details_complete": True,
+        "credit_history_months": 0,
+        "raise_applications_90d": 0,
+        "payments_90d": 20,
+        "active_days_90d": 20,
+        "offline_payment_share": 300,
+        "merchant_categories_90d": 3,
+        "assets": 500_000,
+        "verified_contacts": 3,
+        "contacts_good_standing_ratio": 800,
+    }
     assert CARD.score(new_user).score == 642
-    inactive = {**new_user, "payments_90d": 0, "active_days_90d": 0, "offline_payment_share": None,
-                "merchant_categories_90d": 0}
+    inactive = {
+        **new_user,
+        "payments_90d": 0,
+        "active_days_90d": 0,
+        "offline_payment_share": None,
+        "merchant_categories_90d": 0,
+    }
     assert CARD.score(inactive).score < 600
 
 
 def test_typical_user_opens_and_worse_histories_do_not():
     assert CARD.score(TYPICAL).score >= 600
-    bad = {**TYPICAL, "max_days_overdue_12m": 95, "overdue_episodes_12m": 4, "on_time_repayment_ratio": 700,
-           "utilisation_ratio": 990, "raise_applications_90d": 6}
+    bad = {
+        **TYPICAL,
+        "max_days_overdue_12m": 95,
+        "overdue_episodes_12m": 4,
+        "on_time_repayment_ratio": 700,
+        "utilisation_ratio": 990,
+        "raise_applications_90d": 6,
+    }
     assert CARD.score(bad).score < 600
 
 
@@ -324,9 +444,21 @@ def test_absent_facts_count_as_missing():
     assert CARD.score({}) == CARD.score({f.name: None for f in FACTS})
 
 
-@pytest.mark.parametrize("s, band", [
-    (350, "poor"), (549, "poor"), (550, "fair"), (599, "fair"), (600, "good"), (649, "good"),
-    (650, "very_good"), (699, "very_good"), (700, "excellent"), (950, "excellent")])
+@pytest.mark.parametrize(
+    "s, band",
+    [
+        (350, "poor"),
+        (549, "poor"),
+        (550, "fair"),
+        (599, "fair"),
+        (600, "good"),
+        (649, "good"),
+        (650, "very_good"),
+        (699, "very_good"),
+        (700, "excellent"),
+        (950, "excellent"),
+    ],
+)
 def test_band_boundaries(s, band):
     assert band_of(s) == band
 
@@ -343,8 +475,9 @@ def test_bands_have_the_reference_chinese_names():
 
 
 def _tiny_card(intercept: int) -> Scorecard:
-    f = Feature("x", "behaviour", (Bin.interval(None, 10), Bin.interval(10, None), Bin.missing()),
-                (0, 400, 0), "low_activity")
+    f = Feature(
+        "x", "behaviour", (Bin.interval(None, 10), Bin.interval(10, None), Bin.missing()), (0, 400, 0), "low_activity"
+    )
     return Scorecard(features=(f,), version="t", intercept=intercept)
 
 
@@ -372,7 +505,7 @@ def test_reasons_rank_features_by_points_lost():
         if lost > 0:
             lost_by_code[f.reason] = max(lost_by_code.get(f.reason, 0), lost)
     expected = sorted(lost_by_code, key=lambda c: -lost_by_code[c])
-    assert [lost_by_code[c] for c in r.reasons] == [lost_by_code[c] for c in expected[:len(r.reasons)]]
+    assert [lost_by_code[c] for c in r.reasons] == [lost_by_code[c] for c in expected[: len(r.reasons)]]
     assert len(r.reasons) == min(MAX_REASONS, len(lost_by_code))
 
 
@@ -386,8 +519,16 @@ def test_overdue_is_the_first_reason_and_cited_once():
 def test_reasons_keep_the_four_largest_losses():
     # Losses: history 42, assets 42 (tie: card order), utilisation 36, raise applications 31,
     # scenarios 24 — the fifth is left out.
-    r = CARD.score({**PERFECT, "credit_history_months": 1, "merchant_categories_90d": 1, "assets": 0,
-                    "utilisation_ratio": 990, "raise_applications_90d": 8})
+    r = CARD.score(
+        {
+            **PERFECT,
+            "credit_history_months": 1,
+            "merchant_categories_90d": 1,
+            "assets": 0,
+            "utilisation_ratio": 990,
+            "raise_applications_90d": 8,
+        }
+    )
     assert r.reasons == ("short_credit_history", "low_assets", "high_utilisation", "too_many_raise_applications")
 
 
@@ -411,9 +552,16 @@ def test_check_facts():
     facts = check_facts({"payments_90d": 3, "education": "master", "income_verified": True})
     assert set(facts) == set(FACT_SPECS) and facts["payments_90d"] == 3 and facts["assets"] is None
     assert check_facts({"assets": 5}, partial=True) == {"assets": 5}
-    for bad in ({"nope": 1}, {"payments_90d": -1}, {"payments_90d": 1.5}, {"payments_90d": False},
-                {"active_days_90d": 91}, {"on_time_repayment_ratio": 1001}, {"education": "phd"},
-                {"real_name_verified": "yes"}):
+    for bad in (
+        {"nope": 1},
+        {"payments_90d": -1},
+        {"payments_90d": 1.5},
+        {"payments_90d": False},
+        {"active_days_90d": 91},
+        {"on_time_repayment_ratio": 1001},
+        {"education": "phd"},
+        {"real_name_verified": "yes"},
+    ):
         with pytest.raises(FactError):
             check_facts(bad)
 
@@ -430,22 +578,27 @@ def test_to_dict_from_dict_round_trip_through_json_and_yaml():
     assert isinstance(data["pdo"], str) and isinstance(data["base_odds"], str)
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda d: d["features"][0]["bins"].__setitem__(1, {"lo": 790, "hi": 900, "points": 1}), "overlap"),
-    (lambda d: d["features"][0]["bins"].__setitem__(1, {"lo": 810, "hi": 900, "points": 1}), "gap"),
-    (lambda d: d["features"][0]["bins"].pop(), "missing bin"),
-    (lambda d: d["features"][0]["bins"].append({"missing": True, "points": 0}), "missing bin"),
-    (lambda d: d["features"][0]["bins"].pop(0), "-infinity"),
-    (lambda d: d["features"][0]["bins"].pop(5), r"\+infinity"),
-    (lambda d: d["features"][0].__setitem__("dimension", "charm"), "dimension"),
-    (lambda d: d["features"][0].__setitem__("reason", "Late Payments"), "snake_case"),
-    (lambda d: d.__setitem__("pdo", 20.0), "float"),
-    (lambda d: d.__setitem__("surprise", 1), "unknown key"),
-    (lambda d: d["features"][0]["bins"][0].__setitem__("points", 1.5), "integer"),
-    (lambda d: d.__setitem__("features", [f for f in d["features"] if f["dimension"] != "connections"]),
-     "connections"),
-    (lambda d: d["features"].append(d["features"][0]), "unique"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d["features"][0]["bins"].__setitem__(1, {"lo": 790, "hi": 900, "points": 1}), "overlap"),
+        (lambda d: d["features"][0]["bins"].__setitem__(1, {"lo": 810, "hi": 900, "points": 1}), "gap"),
+        (lambda d: d["features"][0]["bins"].pop(), "missing bin"),
+        (lambda d: d["features"][0]["bins"].append({"missing": True, "points": 0}), "missing bin"),
+        (lambda d: d["features"][0]["bins"].pop(0), "-infinity"),
+        (lambda d: d["features"][0]["bins"].pop(5), r"\+infinity"),
+        (lambda d: d["features"][0].__setitem__("dimension", "charm"), "dimension"),
+        (lambda d: d["features"][0].__setitem__("reason", "Late Payments"), "snake_case"),
+        (lambda d: d.__setitem__("pdo", 20.0), "float"),
+        (lambda d: d.__setitem__("surprise", 1), "unknown key"),
+        (lambda d: d["features"][0]["bins"][0].__setitem__("points", 1.5), "integer"),
+        (
+            lambda d: d.__setitem__("features", [f for f in d["features"] if f["dimension"] != "connections"]),
+            "connections",
+        ),
+        (lambda d: d["features"].append(d["features"][0]), "unique"),
+    ],
+)
 def test_invalid_scorecards_are_refused(mutate, message):
     data = json.loads(json.dumps(CARD.to_dict()))
     mutate(data)
@@ -560,9 +713,16 @@ def test_batch_refuses_what_the_scalar_refuses():
 def test_batch_scales_to_a_large_population():
     n = 200_000
     rng = np.random.default_rng(1)
-    cols = {s.name: (rng.integers(0, 2, n).astype(bool) if s.type is bool else
-                     rng.choice(np.array(s.values), n) if s.type is str else
-                     rng.integers(s.minimum or 0, (s.maximum or 10_000_000) + 1, n)) for s in FACTS}
+    cols = {
+        s.name: (
+            rng.integers(0, 2, n).astype(bool)
+            if s.type is bool
+            else rng.choice(np.array(s.values), n)
+            if s.type is str
+            else rng.integers(s.minimum or 0, (s.maximum or 10_000_000) + 1, n)
+        )
+        for s in FACTS
+    }
     scores, _ = CARD.score_batch(cols)
     assert scores.min() >= 350 and scores.max() <= 950 and len(np.unique(scores)) > 50
 
@@ -592,14 +752,22 @@ def test_psi_matches_the_formula_and_handles_empty_bins():
     expected = [400, 400, 500, 500, 600, 600, 700, 700]
     actual = [400, 500, 500, 500, 600, 600, 600, 600]
     psi = population_stability_index(expected, actual, bins=[450, 550, 650])
-    e, a = np.array([.25, .25, .25, .25]), np.array([1 / 8, 3 / 8, 4 / 8, 0.0001])
+    e, a = np.array([0.25, 0.25, 0.25, 0.25]), np.array([1 / 8, 3 / 8, 4 / 8, 0.0001])
     assert psi == Decimal(repr(float(np.sum((a - e) * np.log(a / e))))).quantize(Decimal("0.0001"))
     assert psi.as_tuple().exponent == -4
 
 
-@pytest.mark.parametrize("psi, label", [
-    (Decimal("0"), "stable"), (Decimal("0.0999"), "stable"), (Decimal("0.1"), "moderate"),
-    (Decimal("0.2499"), "moderate"), (Decimal("0.25"), "shift"), (Decimal("1.3"), "shift")])
+@pytest.mark.parametrize(
+    "psi, label",
+    [
+        (Decimal("0"), "stable"),
+        (Decimal("0.0999"), "stable"),
+        (Decimal("0.1"), "moderate"),
+        (Decimal("0.2499"), "moderate"),
+        (Decimal("0.25"), "shift"),
+        (Decimal("1.3"), "shift"),
+    ],
+)
 def test_psi_interpretation(psi, label):
     assert psi_interpretation(psi) == label
 

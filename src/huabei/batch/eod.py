@@ -77,22 +77,38 @@ def _lift_restrictions(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
 #: The steps, in the order they run. Documented in docs/billing.md; names are stable (they
 #: key the completion markers).
 STEPS: list[Step] = [
-    Step("close_bills", billing.close_bills_step,
-         "on a statement date, close every line's bill: lines, totals, minimum, fees charged, credit applied"),
-    Step("accrue_interest", billing.accrue_interest_step,
-         "revolving interest of the day on what a minimum repayment left unpaid (and on carried balances)"),
-    Step("mark_overdue", billing.mark_overdue_step,
-         "bills whose minimum was not repaid by their due date become overdue; their lines are blocked"),
-    Step("accrue_penalty", billing.accrue_penalty_step,
-         "penalty interest of the day on overdue bills"),
-    Step("delinquency", billing.delinquency_step,
-         "days past due and bucket per line; BecameOverdue / DelinquencyBucketChanged / DelinquencyCured events"),
-    Step("expire_temporary_limits", billing.expire_temporary_limits_step,
-         "temporary limits expiring today end; the change is recorded"),
-    Step("lift_restrictions", _lift_restrictions,
-         "restrictions whose lifting date has come are lifted"),
-    Step("bureau_records", bureau.bureau_step,
-         "on the first day of a month, the credit-bureau record of every line for the month before"),
+    Step(
+        "close_bills",
+        billing.close_bills_step,
+        "on a statement date, close every line's bill: lines, totals, minimum, fees charged, credit applied",
+    ),
+    Step(
+        "accrue_interest",
+        billing.accrue_interest_step,
+        "revolving interest of the day on what a minimum repayment left unpaid (and on carried balances)",
+    ),
+    Step(
+        "mark_overdue",
+        billing.mark_overdue_step,
+        "bills whose minimum was not repaid by their due date become overdue; their lines are blocked",
+    ),
+    Step("accrue_penalty", billing.accrue_penalty_step, "penalty interest of the day on overdue bills"),
+    Step(
+        "delinquency",
+        billing.delinquency_step,
+        "days past due and bucket per line; BecameOverdue / DelinquencyBucketChanged / DelinquencyCured events",
+    ),
+    Step(
+        "expire_temporary_limits",
+        billing.expire_temporary_limits_step,
+        "temporary limits expiring today end; the change is recorded",
+    ),
+    Step("lift_restrictions", _lift_restrictions, "restrictions whose lifting date has come are lifted"),
+    Step(
+        "bureau_records",
+        bureau.bureau_step,
+        "on the first day of a month, the credit-bureau record of every line for the month before",
+    ),
 ]
 
 
@@ -127,9 +143,11 @@ def register_step(step: Step, *, after: str | None = None, before: str | None = 
 def _register_policy_steps() -> None:
     from huabei.scoring.service import EOD_DESCRIPTIONS
 
-    for name, count, where in (("refresh_scores", "scored", {"after": "delinquency"}),
-                               ("reevaluate_limits", "changed", {"after": "refresh_scores"}),
-                               ("settle_campaigns", "settled", {"after": "lift_restrictions"})):
+    for name, count, where in (
+        ("refresh_scores", "scored", {"after": "delinquency"}),
+        ("reevaluate_limits", "changed", {"after": "refresh_scores"}),
+        ("settle_campaigns", "settled", {"after": "lift_restrictions"}),
+    ):
         register_step(Step(name, _policy_step(name, count), EOD_DESCRIPTIONS[name]), **where)
 
 
@@ -157,22 +175,35 @@ class EodReport:
     business_date: dt.date
 
     def as_dict(self) -> dict[str, Any]:
-        return {"last_completed": self.last_completed.isoformat() if self.last_completed else None,
-                "business_date": self.business_date.isoformat(),
-                "days": [{"business_date": d.business_date.isoformat(),
-                          "steps": [{"name": s.name, "status": s.status, "counts": s.counts,
-                                     "seconds": round(s.seconds, 3)} for s in d.steps]} for d in self.days]}
+        return {
+            "last_completed": self.last_completed.isoformat() if self.last_completed else None,
+            "business_date": self.business_date.isoformat(),
+            "days": [
+                {
+                    "business_date": d.business_date.isoformat(),
+                    "steps": [
+                        {"name": s.name, "status": s.status, "counts": s.counts, "seconds": round(s.seconds, 3)}
+                        for s in d.steps
+                    ],
+                }
+                for d in self.days
+            ],
+        }
 
 
 def status(system: Huabei) -> dict[str, Any]:
     with system.uow(readonly=True) as uow:
         last = uow.eod.last_completed()
-        return {"last_completed": last.isoformat() if last else None, "business_date": uow.today().isoformat(),
-                "steps": [{"name": s.name, "description": s.description} for s in STEPS]}
+        return {
+            "last_completed": last.isoformat() if last else None,
+            "business_date": uow.today().isoformat(),
+            "steps": [{"name": s.name, "description": s.description} for s in STEPS],
+        }
 
 
-def run_eod(system: Huabei, *, date: dt.date | None = None, until: dt.date | None = None,
-            after_step: AfterStep | None = None) -> EodReport:
+def run_eod(
+    system: Huabei, *, date: dt.date | None = None, until: dt.date | None = None, after_step: AfterStep | None = None
+) -> EodReport:
     """Run the job for ``date``, or for every day not run yet up to ``until``. ``after_step``
     (see :data:`AfterStep`) lets a test or the simulator kill the run mid-way."""
     if (date is None) == (until is None):
@@ -187,8 +218,9 @@ def run_eod(system: Huabei, *, date: dt.date | None = None, until: dt.date | Non
         if last is not None and date <= last:
             return EodReport([_replayed(system, date)], last, today)
         if last is not None and date > last + dt.timedelta(days=1):
-            raise errors.conflict("eod_days_pending", first=(last + dt.timedelta(days=1)).isoformat(),
-                                  date=date.isoformat())
+            raise errors.conflict(
+                "eod_days_pending", first=(last + dt.timedelta(days=1)).isoformat(), date=date.isoformat()
+            )
         days = [date]
     else:
         assert until is not None
@@ -291,9 +323,13 @@ def _wait_for_older_transactions(uow: UnitOfWork) -> None:
     deadline = time.monotonic() + BARRIER_TIMEOUT
     t0 = conn.execute(text("SELECT clock_timestamp()")).scalar()  # after the date change committed
     while True:
-        n = conn.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND state <> 'idle' AND xact_start < :t0"), {"t0": t0}).scalar()
+        n = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state <> 'idle' AND xact_start < :t0"
+            ),
+            {"t0": t0},
+        ).scalar()
         conn.rollback()
         if not n:
             return

@@ -22,14 +22,22 @@ class EodRepository:
         r = tb.eod_runs.c
         return list(self.conn.execute(select(tb.eod_runs).where(r.business_date == day)))
 
-    def mark(self, day: dt.date, step: str, counts: dict[str, Any], started: dt.datetime, finished: dt.datetime) -> None:
-        self.conn.execute(insert(tb.eod_runs).values(business_date=day, step=step, counts=counts,
-                                                     started_at=started, finished_at=finished))
+    def mark(
+        self, day: dt.date, step: str, counts: dict[str, Any], started: dt.datetime, finished: dt.datetime
+    ) -> None:
+        self.conn.execute(
+            insert(tb.eod_runs).values(
+                business_date=day, step=step, counts=counts, started_at=started, finished_at=finished
+            )
+        )
 
     def finish(self, day: dt.date, step: str, counts: dict[str, Any], finished: dt.datetime) -> None:
         r = tb.eod_runs.c
-        self.conn.execute(update(tb.eod_runs).where(r.business_date == day, r.step == step)
-                          .values(counts=counts, finished_at=finished))
+        self.conn.execute(
+            update(tb.eod_runs)
+            .where(r.business_date == day, r.step == step)
+            .values(counts=counts, finished_at=finished)
+        )
 
     def complete_day(self, day: dt.date, now: dt.datetime) -> None:
         self.conn.execute(insert(tb.eod_days).values(business_date=day, completed_at=now))
@@ -45,8 +53,9 @@ class EodRepository:
         name the period); ``None`` before the first. Activity dated on or after it is not
         billed yet. Reads the step's few latest markers."""
         r = tb.eod_runs.c
-        rows = self.conn.execute(select(r.business_date, r.counts).where(r.step == "close_bills")
-                                 .order_by(r.business_date.desc()).limit(62))
+        rows = self.conn.execute(
+            select(r.business_date, r.counts).where(r.step == "close_bills").order_by(r.business_date.desc()).limit(62)
+        )
         for day, counts in rows:
             if counts and "period" in counts:
                 return day

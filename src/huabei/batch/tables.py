@@ -8,7 +8,8 @@ from sqlalchemy import JSON, Column, Date, String, Table
 from huabei.platform.tables import TS, metadata
 
 eod_runs = Table(
-    "eod_runs", metadata,
+    "eod_runs",
+    metadata,
     Column("business_date", Date, primary_key=True),
     Column("step", String(64), primary_key=True),
     Column("counts", JSON, nullable=False),
@@ -17,7 +18,8 @@ eod_runs = Table(
 )
 
 eod_days = Table(
-    "eod_days", metadata,
+    "eod_days",
+    metadata,
     Column("business_date", Date, primary_key=True),
     Column("completed_at", TS, nullable=False),
 )

@@ -25,8 +25,7 @@ FORMAT_VERSION = "1"
 FILE_TAG = "HUABEI-BUREAU"
 ACCOUNT_STATUSES = ("normal", "overdue", "frozen", "closed")
 #: Fields an operator may correct.
-CORRECTABLE = ("credit_limit", "balance", "amount_overdue", "days_past_due", "bucket", "worst_bucket",
-               "account_status")
+CORRECTABLE = ("credit_limit", "balance", "amount_overdue", "days_past_due", "bucket", "worst_bucket", "account_status")
 _MONTH_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 
 
@@ -41,8 +40,14 @@ def bureau_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
     if day.day != 1:
         return {"records": 0}
     month = (day - dt.timedelta(days=1)).strftime("%Y-%m")
-    n = uow.bureau.write_month(month=month, as_of=day, since=_last_close(uow), format_version=FORMAT_VERSION,
-                               now=uow.now(), grace_days=uow.terms.billing.grace_days)
+    n = uow.bureau.write_month(
+        month=month,
+        as_of=day,
+        since=_last_close(uow),
+        format_version=FORMAT_VERSION,
+        now=uow.now(),
+        grace_days=uow.terms.billing.grace_days,
+    )
     return {"month": month, "records": n}
 
 
@@ -53,11 +58,23 @@ def check_month(month: str) -> str:
 
 
 def _record_view(r: Any) -> dict[str, Any]:
-    return {"account_id": r.account_id, "user_id": r.user_id, "month": r.month, "seq": r.seq,
-            "action": "A" if r.seq == 1 else "C", "format_version": r.format_version, "as_of": r.as_of.isoformat(),
-            "credit_limit": r.credit_limit, "balance": r.balance, "amount_overdue": r.amount_overdue,
-            "days_past_due": r.days_past_due, "bucket": r.bucket, "worst_bucket": r.worst_bucket,
-            "account_status": r.account_status, "reason": r.reason}
+    return {
+        "account_id": r.account_id,
+        "user_id": r.user_id,
+        "month": r.month,
+        "seq": r.seq,
+        "action": "A" if r.seq == 1 else "C",
+        "format_version": r.format_version,
+        "as_of": r.as_of.isoformat(),
+        "credit_limit": r.credit_limit,
+        "balance": r.balance,
+        "amount_overdue": r.amount_overdue,
+        "days_past_due": r.days_past_due,
+        "bucket": r.bucket,
+        "worst_bucket": r.worst_bucket,
+        "account_status": r.account_status,
+        "reason": r.reason,
+    }
 
 
 def records(system: Huabei, month: str) -> list[dict[str, Any]]:
@@ -86,17 +103,36 @@ def export(system: Huabei, month: str) -> str:
     out = [f"H|{FILE_TAG}|{FORMAT_VERSION}|{month}|{today.isoformat()}|{len(rows)}"]
     for r in rows:
         v = _record_view(r)
-        out.append("|".join(str(x) for x in (
-            "D", v["action"], r.seq, r.account_id, r.user_id, r.month, v["as_of"], format_yuan(r.credit_limit),
-            format_yuan(r.balance), format_yuan(r.amount_overdue), r.days_past_due, r.bucket, r.worst_bucket,
-            r.account_status)))
-    out.append(f"T|{len(rows)}|{format_yuan(sum(r.balance for r in rows))}|"
-               f"{format_yuan(sum(r.amount_overdue for r in rows))}")
+        out.append(
+            "|".join(
+                str(x)
+                for x in (
+                    "D",
+                    v["action"],
+                    r.seq,
+                    r.account_id,
+                    r.user_id,
+                    r.month,
+                    v["as_of"],
+                    format_yuan(r.credit_limit),
+                    format_yuan(r.balance),
+                    format_yuan(r.amount_overdue),
+                    r.days_past_due,
+                    r.bucket,
+                    r.worst_bucket,
+                    r.account_status,
+                )
+            )
+        )
+    out.append(
+        f"T|{len(rows)}|{format_yuan(sum(r.balance for r in rows))}|{format_yuan(sum(r.amount_overdue for r in rows))}"
+    )
     return "\n".join(out) + "\n"
 
 
-def correct_record(system: Huabei, account_id: int, month: str, *, reason: str,
-                   changes: dict[str, Any]) -> dict[str, Any]:
+def correct_record(
+    system: Huabei, account_id: int, month: str, *, reason: str, changes: dict[str, Any]
+) -> dict[str, Any]:
     """A corrected record for a line and month: the next ``seq``, superseding the current one."""
     check_month(month)
     unknown = set(changes) - set(CORRECTABLE)
@@ -118,12 +154,17 @@ def correct_record(system: Huabei, account_id: int, month: str, *, reason: str,
         values = dict(current._mapping)
         values.pop("record_id")
         values.update(changes)
-        values.update(seq=current.seq + 1, superseded=False, reason=reason, created_on=uow.today(),
-                      created_at=uow.now())
+        values.update(
+            seq=current.seq + 1, superseded=False, reason=reason, created_on=uow.today(), created_at=uow.now()
+        )
         uow.bureau.supersede(account_id, month, current.seq)
         uow.bureau.add(**values)
-        uow.events.add("BureauRecordCorrected", account_id=account_id,
-                       payload={"month": month, "seq": values["seq"], "reason": reason, "changes": changes},
-                       business_date=uow.today(), now=uow.now())
+        uow.events.add(
+            "BureauRecordCorrected",
+            account_id=account_id,
+            payload={"month": month, "seq": values["seq"], "reason": reason, "changes": changes},
+            business_date=uow.today(),
+            now=uow.now(),
+        )
         uow.commit()
         return _record_view(uow.bureau.record(account_id, month))

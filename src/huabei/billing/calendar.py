@@ -144,7 +144,7 @@ def parse_period(period: str) -> tuple[int, int]:
     """``"2026-11"`` → ``(2026, 11)``. A malformed period raises ``BillingError("invalid_period")``."""
     if isinstance(period, str):
         return _parse_period(period)
-    _billing_error("invalid_period", "a bill period looks like \"2026-11\"", period=period)
+    _billing_error("invalid_period", 'a bill period looks like "2026-11"', period=period)
 
 
 @lru_cache(maxsize=4096)
@@ -152,7 +152,7 @@ def _parse_period(period: str) -> tuple[int, int]:
     # memoised: the end-of-day job composes millions of bills of a handful of periods
     m = _PERIOD_RE.match(period)
     if m is None or not 1 <= int(m.group("m")) <= 12 or int(m.group("y")) < 1:
-        _billing_error("invalid_period", "a bill period looks like \"2026-11\"", period=period)
+        _billing_error("invalid_period", 'a bill period looks like "2026-11"', period=period)
     return int(m.group("y")), int(m.group("m"))
 
 

@@ -331,9 +331,7 @@ def early_repayment(
             term=schedule.term,
         )
     if on_date >= rest[0].due_date:
-        raise ValueError(
-            f"period {rest[0].number} falls due on {rest[0].due_date} and cannot be unbilled on {on_date}"
-        )
+        raise ValueError(f"period {rest[0].number} falls due on {rest[0].due_date} and cannot be unbilled on {on_date}")
     principal = sum(p.principal for p in rest)
     fees = sum(p.fee for p in rest)
     waive = terms.early_repayment_waives_unbilled_fees

@@ -51,7 +51,9 @@ class BillingRepository:
 
     def bills(self, account_id: int) -> list[Any]:
         b = tb.bills.c
-        return list(self.conn.execute(select(tb.bills).where(b.account_id == account_id).order_by(b.statement_date.desc())))
+        return list(
+            self.conn.execute(select(tb.bills).where(b.account_id == account_id).order_by(b.statement_date.desc()))
+        )
 
     def bill(self, account_id: int, period: str) -> Any:
         b = tb.bills.c
@@ -62,19 +64,30 @@ class BillingRepository:
 
     def unpaid_bills(self, account_id: int) -> list[Any]:
         b = tb.bills.c
-        return list(self.conn.execute(select(tb.bills).where(b.account_id == account_id, b.status != "paid")
-                                      .order_by(b.due_date, b.bill_id)))
+        return list(
+            self.conn.execute(
+                select(tb.bills).where(b.account_id == account_id, b.status != "paid").order_by(b.due_date, b.bill_id)
+            )
+        )
 
     def bill_of_activity(self, account_id: int, day: dt.date) -> Any:
         """The bill that holds activity dated ``day``: the first one closed after it."""
         b = tb.bills.c
-        return self.conn.execute(select(tb.bills).where(b.account_id == account_id, b.statement_date > day)
-                                 .order_by(b.statement_date).limit(1)).first()
+        return self.conn.execute(
+            select(tb.bills)
+            .where(b.account_id == account_id, b.statement_date > day)
+            .order_by(b.statement_date)
+            .limit(1)
+        ).first()
 
     def has_overdue(self, account_id: int) -> bool:
         b = tb.bills.c
-        return self.conn.execute(select(literal(1)).where(b.account_id == account_id, b.status == "overdue")
-                                 .limit(1)).first() is not None
+        return (
+            self.conn.execute(
+                select(literal(1)).where(b.account_id == account_id, b.status == "overdue").limit(1)
+            ).first()
+            is not None
+        )
 
     def lines(self, bill_ids: Sequence[int]) -> list[Any]:
         li = tb.bill_lines.c
@@ -94,58 +107,86 @@ class BillingRepository:
     def unbilled_credits(self, account_id: int, since: dt.date) -> list[Any]:
         """The repayment and refund money of the open cycle not applied to a bill."""
         a = tb.bill_allocations.c
-        return list(self.conn.execute(
-            select(a.source_kind, a.source_id, a.business_date, a.component, isum(a.amount).label("amount"))
-            .where(a.account_id == account_id, a.bill_id.is_(None), a.business_date >= since,
-                   a.source_kind.in_(("repayment", "refund")))
-            .group_by(a.source_kind, a.source_id, a.business_date, a.component)
-            .order_by(a.business_date, a.source_id)))
+        return list(
+            self.conn.execute(
+                select(a.source_kind, a.source_id, a.business_date, a.component, isum(a.amount).label("amount"))
+                .where(
+                    a.account_id == account_id,
+                    a.bill_id.is_(None),
+                    a.business_date >= since,
+                    a.source_kind.in_(("repayment", "refund")),
+                )
+                .group_by(a.source_kind, a.source_id, a.business_date, a.component)
+                .order_by(a.business_date, a.source_id)
+            )
+        )
 
     def unbilled_purchases(self, account_id: int, since: dt.date) -> list[Any]:
         p, ip = t.purchases.c, tb.installment_plans.c
-        return list(self.conn.execute(
-            select(p.purchase_id, p.amount, p.on_temporary_limit, p.business_date, p.merchant_id,
-                   func.coalesce(ip.principal, 0).label("converted"))
-            .select_from(t.purchases.outerjoin(tb.installment_plans, and_(
-                ip.source_purchase_id == p.purchase_id, ip.converted_from == "unbilled_purchase")))
-            .where(p.account_id == account_id, p.business_date >= since)
-            .order_by(p.business_date, p.purchase_id)))
+        return list(
+            self.conn.execute(
+                select(
+                    p.purchase_id,
+                    p.amount,
+                    p.on_temporary_limit,
+                    p.business_date,
+                    p.merchant_id,
+                    func.coalesce(ip.principal, 0).label("converted"),
+                )
+                .select_from(
+                    t.purchases.outerjoin(
+                        tb.installment_plans,
+                        and_(ip.source_purchase_id == p.purchase_id, ip.converted_from == "unbilled_purchase"),
+                    )
+                )
+                .where(p.account_id == account_id, p.business_date >= since)
+                .order_by(p.business_date, p.purchase_id)
+            )
+        )
 
     def unbilled_accruals(self, account_id: int, since: dt.date) -> list[Any]:
         c, b = tb.bill_accruals.c, tb.bills.c
-        return list(self.conn.execute(
-            select(c.kind, c.amount, c.business_date, b.period)
-            .select_from(tb.bill_accruals.join(tb.bills, b.bill_id == c.bill_id))
-            .where(c.account_id == account_id, c.business_date >= since)
-            .order_by(c.business_date, c.accrual_id)))
+        return list(
+            self.conn.execute(
+                select(c.kind, c.amount, c.business_date, b.period)
+                .select_from(tb.bill_accruals.join(tb.bills, b.bill_id == c.bill_id))
+                .where(c.account_id == account_id, c.business_date >= since)
+                .order_by(c.business_date, c.accrual_id)
+            )
+        )
 
     def accrual_totals(self, account_id: int, since: dt.date) -> dict[str, int]:
         c = tb.bill_accruals.c
-        rows = self.conn.execute(select(c.kind, isum(c.amount)).where(c.account_id == account_id,
-                                                                          c.business_date >= since)
-                                 .group_by(c.kind)).all()
+        rows = self.conn.execute(
+            select(c.kind, isum(c.amount)).where(c.account_id == account_id, c.business_date >= since).group_by(c.kind)
+        ).all()
         out = {"interest": 0, "penalty": 0}
         out.update({k: int(v) for k, v in rows})
         return out
 
     def accruals_of_bill(self, bill_id: int) -> list[Any]:
         c = tb.bill_accruals.c
-        return list(self.conn.execute(select(tb.bill_accruals).where(c.bill_id == bill_id)
-                                      .order_by(c.business_date, c.accrual_id)))
+        return list(
+            self.conn.execute(
+                select(tb.bill_accruals).where(c.bill_id == bill_id).order_by(c.business_date, c.accrual_id)
+            )
+        )
 
     # --- due day ----------------------------------------------------------------------
 
     def last_due_day_change(self, account_id: int) -> Any:
         c = tb.due_day_changes.c
-        return self.conn.execute(select(tb.due_day_changes).where(c.account_id == account_id)
-                                 .order_by(c.change_id.desc()).limit(1)).first()
+        return self.conn.execute(
+            select(tb.due_day_changes).where(c.account_id == account_id).order_by(c.change_id.desc()).limit(1)
+        ).first()
 
     def add_due_day_change(self, **values: Any) -> None:
         self.conn.execute(insert(tb.due_day_changes).values(**values))
 
     def set_due_day(self, account_id: int, due_day: int) -> None:
-        self.conn.execute(update(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id)
-                          .values(due_day=due_day))
+        self.conn.execute(
+            update(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id).values(due_day=due_day)
+        )
 
     # --- delinquency of one line --------------------------------------------------------
 
@@ -157,9 +198,13 @@ class BillingRepository:
         """The most days past due any bill of the line reached on a day from ``since`` on
         (for risk rules: "worst days overdue in the last 12 months")."""
         b = tb.bills.c
-        rows = self.conn.execute(select(b.due_date, b.cleared_on).where(
-            b.account_id == account_id, b.overdue_since.is_not(None),
-            or_(b.cleared_on.is_(None), b.cleared_on >= since))).all()
+        rows = self.conn.execute(
+            select(b.due_date, b.cleared_on).where(
+                b.account_id == account_id,
+                b.overdue_since.is_not(None),
+                or_(b.cleared_on.is_(None), b.cleared_on >= since),
+            )
+        ).all()
         worst = 0
         for due, cleared in rows:
             worst = max(worst, ((cleared or today) - due).days)
@@ -178,45 +223,86 @@ class BillingRepository:
         a, pu, ip = t.credit_accounts.c, t.purchases.c, tb.installment_plans.c
         al, ac, pe, b = tb.bill_allocations.c, tb.bill_accruals.c, tb.installment_periods.c, tb.bills.c
         net = pu.amount - func.coalesce(ip.principal, 0)
-        bought = (select(pu.account_id, isum(net).label("amount"),
-                         isum(case((net < pu.on_temporary_limit, net), else_=pu.on_temporary_limit)).label("temp"))
-                  .select_from(t.purchases.outerjoin(tb.installment_plans, and_(
-                      ip.source_purchase_id == pu.purchase_id, ip.converted_from == "unbilled_purchase")))
-                  .where(pu.business_date >= lower, pu.business_date < upper, net > 0)
-                  .group_by(pu.account_id).subquery())
-        money = (select(al.account_id,
-                        isum(case((al.component == "unbilled_principal", al.amount), else_=0)).label("pool"),
-                        isum(case((al.component == "credit", al.amount), else_=0)).label("credit"))
-                 .where(al.bill_id.is_(None), al.business_date >= lower, al.business_date < upper,
-                        al.source_kind.in_(("repayment", "refund")))
-                 .group_by(al.account_id).subquery())
-        charged = (select(ac.account_id,
-                          isum(case((ac.kind == "interest", ac.amount), else_=0)).label("interest"),
-                          isum(case((ac.kind == "penalty", ac.amount), else_=0)).label("penalty"))
-                   .where(ac.business_date >= lower, ac.business_date < upper)
-                   .group_by(ac.account_id).subquery())
-        parts = (select(pe.account_id, isum(pe.principal).label("principal"), isum(pe.fee).label("fee"))
-                 .where(pe.status == "scheduled", pe.due_date < periods_before)
-                 .group_by(pe.account_id).subquery())
+        bought = (
+            select(
+                pu.account_id,
+                isum(net).label("amount"),
+                isum(case((net < pu.on_temporary_limit, net), else_=pu.on_temporary_limit)).label("temp"),
+            )
+            .select_from(
+                t.purchases.outerjoin(
+                    tb.installment_plans,
+                    and_(ip.source_purchase_id == pu.purchase_id, ip.converted_from == "unbilled_purchase"),
+                )
+            )
+            .where(pu.business_date >= lower, pu.business_date < upper, net > 0)
+            .group_by(pu.account_id)
+            .subquery()
+        )
+        money = (
+            select(
+                al.account_id,
+                isum(case((al.component == "unbilled_principal", al.amount), else_=0)).label("pool"),
+                isum(case((al.component == "credit", al.amount), else_=0)).label("credit"),
+            )
+            .where(
+                al.bill_id.is_(None),
+                al.business_date >= lower,
+                al.business_date < upper,
+                al.source_kind.in_(("repayment", "refund")),
+            )
+            .group_by(al.account_id)
+            .subquery()
+        )
+        charged = (
+            select(
+                ac.account_id,
+                isum(case((ac.kind == "interest", ac.amount), else_=0)).label("interest"),
+                isum(case((ac.kind == "penalty", ac.amount), else_=0)).label("penalty"),
+            )
+            .where(ac.business_date >= lower, ac.business_date < upper)
+            .group_by(ac.account_id)
+            .subquery()
+        )
+        parts = (
+            select(pe.account_id, isum(pe.principal).label("principal"), isum(pe.fee).label("fee"))
+            .where(pe.status == "scheduled", pe.due_date < periods_before)
+            .group_by(pe.account_id)
+            .subquery()
+        )
         owing = select(b.account_id).where(b.status != "paid").distinct().subquery()
-        q = (select(a.account_id, a.due_day, a.credit_balance,
-                    func.coalesce(bought.c.amount, 0).label("purchases"), func.coalesce(bought.c.temp, 0).label("temp"),
-                    func.coalesce(money.c.pool, 0).label("pool_credits"),
-                    func.coalesce(money.c.credit, 0).label("credit_credits"),
-                    func.coalesce(charged.c.interest, 0).label("interest"),
-                    func.coalesce(charged.c.penalty, 0).label("penalty"),
-                    func.coalesce(parts.c.principal, 0).label("installment_principal"),
-                    func.coalesce(parts.c.fee, 0).label("installment_fee"))
-             .select_from(t.credit_accounts
-                          .outerjoin(bought, bought.c.account_id == a.account_id)
-                          .outerjoin(money, money.c.account_id == a.account_id)
-                          .outerjoin(charged, charged.c.account_id == a.account_id)
-                          .outerjoin(parts, parts.c.account_id == a.account_id)
-                          .outerjoin(owing, owing.c.account_id == a.account_id))
-             .where(or_(bought.c.account_id.is_not(None), money.c.account_id.is_not(None),
-                        charged.c.account_id.is_not(None), parts.c.account_id.is_not(None),
-                        owing.c.account_id.is_not(None)))
-             .order_by(a.account_id))
+        q = (
+            select(
+                a.account_id,
+                a.due_day,
+                a.credit_balance,
+                func.coalesce(bought.c.amount, 0).label("purchases"),
+                func.coalesce(bought.c.temp, 0).label("temp"),
+                func.coalesce(money.c.pool, 0).label("pool_credits"),
+                func.coalesce(money.c.credit, 0).label("credit_credits"),
+                func.coalesce(charged.c.interest, 0).label("interest"),
+                func.coalesce(charged.c.penalty, 0).label("penalty"),
+                func.coalesce(parts.c.principal, 0).label("installment_principal"),
+                func.coalesce(parts.c.fee, 0).label("installment_fee"),
+            )
+            .select_from(
+                t.credit_accounts.outerjoin(bought, bought.c.account_id == a.account_id)
+                .outerjoin(money, money.c.account_id == a.account_id)
+                .outerjoin(charged, charged.c.account_id == a.account_id)
+                .outerjoin(parts, parts.c.account_id == a.account_id)
+                .outerjoin(owing, owing.c.account_id == a.account_id)
+            )
+            .where(
+                or_(
+                    bought.c.account_id.is_not(None),
+                    money.c.account_id.is_not(None),
+                    charged.c.account_id.is_not(None),
+                    parts.c.account_id.is_not(None),
+                    owing.c.account_id.is_not(None),
+                )
+            )
+            .order_by(a.account_id)
+        )
         return stream(self.conn, q)
 
     def stream_unpaid_bills(self, *, due_before: dt.date | None = None) -> Iterable[Any]:
@@ -229,15 +315,22 @@ class BillingRepository:
     def stream_accruing_bills(self, day: dt.date) -> Iterable[Any]:
         """Bills that may accrue on ``day``: unpaid and past due, or holding a carried balance."""
         b = tb.bills.c
-        return stream(self.conn, select(tb.bills).where(
-            b.status != "paid", or_(b.due_date < day, b.unpaid_carried_principal > 0))
-            .order_by(b.account_id, b.bill_id))
+        return stream(
+            self.conn,
+            select(tb.bills)
+            .where(b.status != "paid", or_(b.due_date < day, b.unpaid_carried_principal > 0))
+            .order_by(b.account_id, b.bill_id),
+        )
 
     def stream_overdue_positions(self) -> Iterable[Any]:
         b = tb.bills.c
-        return stream(self.conn, select(b.account_id, func.min(b.due_date).label("oldest_due"),
-                                        isum(UNPAID).label("amount_overdue"))
-                      .where(b.status == "overdue").group_by(b.account_id).order_by(b.account_id))
+        return stream(
+            self.conn,
+            select(b.account_id, func.min(b.due_date).label("oldest_due"), isum(UNPAID).label("amount_overdue"))
+            .where(b.status == "overdue")
+            .group_by(b.account_id)
+            .order_by(b.account_id),
+        )
 
     def stream_delinquent(self) -> Iterable[Any]:
         d = tb.account_delinquency.c
@@ -245,8 +338,11 @@ class BillingRepository:
 
     def delinquency_rows(self, account_ids: Sequence[int]) -> dict[int, Any]:
         d = tb.account_delinquency.c
-        return {r.account_id: r for chunk in in_chunks(account_ids)
-                for r in self.conn.execute(select(tb.account_delinquency).where(d.account_id.in_(chunk)))}
+        return {
+            r.account_id: r
+            for chunk in in_chunks(account_ids)
+            for r in self.conn.execute(select(tb.account_delinquency).where(d.account_id.in_(chunk)))
+        }
 
     def delinquency_month_rows(self, month: str) -> dict[int, Any]:
         m = tb.delinquency_months.c
@@ -254,9 +350,17 @@ class BillingRepository:
 
     def expiring_temporary_limits(self, day: dt.date) -> list[Any]:
         a = t.credit_accounts.c
-        return list(self.conn.execute(select(a.account_id, a.temporary_limit, a.temporary_limit_expires_on)
-                                      .where(a.temporary_limit > 0, a.temporary_limit_expires_on.is_not(None),
-                                             a.temporary_limit_expires_on <= day).order_by(a.account_id)))
+        return list(
+            self.conn.execute(
+                select(a.account_id, a.temporary_limit, a.temporary_limit_expires_on)
+                .where(
+                    a.temporary_limit > 0,
+                    a.temporary_limit_expires_on.is_not(None),
+                    a.temporary_limit_expires_on <= day,
+                )
+                .order_by(a.account_id)
+            )
+        )
 
     # --- batched writes of the end-of-day job --------------------------------------------
 
@@ -273,11 +377,17 @@ class BillingRepository:
     def bill_ids(self, period: str, account_ids: Sequence[int]) -> dict[int, int]:
         """``account_id -> bill_id`` of bill ``period`` for some lines (chunked IN lists)."""
         b = tb.bills.c
-        return {r[0]: r[1] for chunk in in_chunks(account_ids) for r in self.conn.execute(
-            select(b.account_id, b.bill_id).where(b.period == period, b.account_id.in_(chunk)))}
+        return {
+            r[0]: r[1]
+            for chunk in in_chunks(account_ids)
+            for r in self.conn.execute(
+                select(b.account_id, b.bill_id).where(b.period == period, b.account_id.in_(chunk))
+            )
+        }
 
-    def insert_cycle_lines(self, period: str, lower: dt.date, upper: dt.date, periods_before: dt.date,
-                           cycle_start: dt.date) -> int:
+    def insert_cycle_lines(
+        self, period: str, lower: dt.date, upper: dt.date, periods_before: dt.date, cycle_start: dt.date
+    ) -> int:
         """The itemized lines of every bill ``period`` just closed, from the rows the close
         summed (:meth:`stream_close_inputs`) — one ``INSERT … SELECT`` per kind of line — and
         the carried balances. Returns the number of lines of the period."""
@@ -292,55 +402,119 @@ class BillingRepository:
             return literal(prefix) + cast(col, String)
 
         net = pu.amount - func.coalesce(ip.principal, 0)
-        self.conn.execute(insert(lines).from_select(cols, select(
-            nb.bill_id, literal("purchase"), net, pu.business_date, ref("purchase:", pu.purchase_id))
-            .select_from(t.purchases.join(new, and_(nb.account_id == pu.account_id, nb.period == period))
-                         .outerjoin(tb.installment_plans, and_(ip.source_purchase_id == pu.purchase_id,
-                                                               ip.converted_from == "unbilled_purchase")))
-            .where(pu.business_date >= lower, pu.business_date < upper, net > 0)))
-        money = (select(al.account_id, al.source_kind, al.source_id, al.business_date,
-                        isum(al.amount).label("amount"))
-                 .where(al.bill_id.is_(None), al.business_date >= lower, al.business_date < upper,
-                        al.source_kind.in_(("repayment", "refund")))
-                 .group_by(al.account_id, al.source_kind, al.source_id, al.business_date).subquery())
-        self.conn.execute(insert(lines).from_select(cols, select(
-            nb.bill_id, money.c.source_kind, money.c.amount, money.c.business_date,
-            money.c.source_kind + literal(":") + cast(money.c.source_id, String))
-            .select_from(money.join(new, and_(nb.account_id == money.c.account_id, nb.period == period)))))
-        self.conn.execute(insert(lines).from_select(cols, select(
-            nb.bill_id, ac.kind, ac.amount, ac.business_date, literal("bill:") + b.period)
-            .select_from(tb.bill_accruals.join(tb.bills, b.bill_id == ac.bill_id)
-                         .join(new, and_(nb.account_id == ac.account_id, nb.period == period)))
-            .where(ac.business_date >= lower, ac.business_date < upper)))
-        for kind, col, cond in (("installment_principal", pe.principal, literal(True)),
-                                ("installment_fee", pe.fee, pe.fee > 0)):
-            self.conn.execute(insert(lines).from_select(cols, select(
-                nb.bill_id, literal(kind), col, pe.due_date,
-                literal("plan:") + cast(pe.plan_id, String) + literal("/") + cast(pe.number, String))
-                .select_from(tb.installment_periods.join(new, and_(nb.account_id == pe.account_id,
-                                                                   nb.period == period)))
-                .where(pe.status == "scheduled", pe.due_date < periods_before, cond)))
-        self.conn.execute(insert(lines).from_select(cols, select(
-            nb.bill_id, literal("carried_balance"), b.carried_out, literal(cycle_start), literal("bill:") + b.period)
-            .select_from(tb.bills.join(new, and_(nb.account_id == b.account_id, nb.period == period)))
-            .where(b.carried_to == period)))
+        self.conn.execute(
+            insert(lines).from_select(
+                cols,
+                select(nb.bill_id, literal("purchase"), net, pu.business_date, ref("purchase:", pu.purchase_id))
+                .select_from(
+                    t.purchases.join(new, and_(nb.account_id == pu.account_id, nb.period == period)).outerjoin(
+                        tb.installment_plans,
+                        and_(ip.source_purchase_id == pu.purchase_id, ip.converted_from == "unbilled_purchase"),
+                    )
+                )
+                .where(pu.business_date >= lower, pu.business_date < upper, net > 0),
+            )
+        )
+        money = (
+            select(al.account_id, al.source_kind, al.source_id, al.business_date, isum(al.amount).label("amount"))
+            .where(
+                al.bill_id.is_(None),
+                al.business_date >= lower,
+                al.business_date < upper,
+                al.source_kind.in_(("repayment", "refund")),
+            )
+            .group_by(al.account_id, al.source_kind, al.source_id, al.business_date)
+            .subquery()
+        )
+        self.conn.execute(
+            insert(lines).from_select(
+                cols,
+                select(
+                    nb.bill_id,
+                    money.c.source_kind,
+                    money.c.amount,
+                    money.c.business_date,
+                    money.c.source_kind + literal(":") + cast(money.c.source_id, String),
+                ).select_from(money.join(new, and_(nb.account_id == money.c.account_id, nb.period == period))),
+            )
+        )
+        self.conn.execute(
+            insert(lines).from_select(
+                cols,
+                select(nb.bill_id, ac.kind, ac.amount, ac.business_date, literal("bill:") + b.period)
+                .select_from(
+                    tb.bill_accruals.join(tb.bills, b.bill_id == ac.bill_id).join(
+                        new, and_(nb.account_id == ac.account_id, nb.period == period)
+                    )
+                )
+                .where(ac.business_date >= lower, ac.business_date < upper),
+            )
+        )
+        for kind, col, cond in (
+            ("installment_principal", pe.principal, literal(True)),
+            ("installment_fee", pe.fee, pe.fee > 0),
+        ):
+            self.conn.execute(
+                insert(lines).from_select(
+                    cols,
+                    select(
+                        nb.bill_id,
+                        literal(kind),
+                        col,
+                        pe.due_date,
+                        literal("plan:") + cast(pe.plan_id, String) + literal("/") + cast(pe.number, String),
+                    )
+                    .select_from(
+                        tb.installment_periods.join(new, and_(nb.account_id == pe.account_id, nb.period == period))
+                    )
+                    .where(pe.status == "scheduled", pe.due_date < periods_before, cond),
+                )
+            )
+        self.conn.execute(
+            insert(lines).from_select(
+                cols,
+                select(
+                    nb.bill_id,
+                    literal("carried_balance"),
+                    b.carried_out,
+                    literal(cycle_start),
+                    literal("bill:") + b.period,
+                )
+                .select_from(tb.bills.join(new, and_(nb.account_id == b.account_id, nb.period == period)))
+                .where(b.carried_to == period),
+            )
+        )
         li = tb.bill_lines.c
-        return int(self.conn.execute(select(func.count()).select_from(tb.bill_lines.join(new, nb.bill_id == li.bill_id))
-                                     .where(nb.period == period)).scalar_one())
+        return int(
+            self.conn.execute(
+                select(func.count())
+                .select_from(tb.bill_lines.join(new, nb.bill_id == li.bill_id))
+                .where(nb.period == period)
+            ).scalar_one()
+        )
 
     def bill_scheduled_periods(self, period: str, periods_before: dt.date, day: dt.date) -> int:
         """Installment periods falling due on bill ``period`` are billed on it; plans whose
         every period is billed are completed (set-based)."""
         pe, b, ip = tb.installment_periods.c, tb.bills.c, tb.installment_plans.c
         # UPDATE … FROM bills (both databases)
-        n = self.conn.execute(update(tb.installment_periods)
-                              .where(pe.status == "scheduled", pe.due_date < periods_before,
-                                     b.account_id == pe.account_id, b.period == period)
-                              .values(status="billed", bill_id=b.bill_id)).rowcount
-        billed = (select(func.count()).where(pe.plan_id == ip.plan_id, pe.status == "billed").scalar_subquery())
+        n = self.conn.execute(
+            update(tb.installment_periods)
+            .where(
+                pe.status == "scheduled",
+                pe.due_date < periods_before,
+                b.account_id == pe.account_id,
+                b.period == period,
+            )
+            .values(status="billed", bill_id=b.bill_id)
+        ).rowcount
+        billed = select(func.count()).where(pe.plan_id == ip.plan_id, pe.status == "billed").scalar_subquery()
         self.conn.execute(update(tb.installment_plans).where(ip.status == "active").values(periods_billed=billed))
-        self.conn.execute(update(tb.installment_plans).where(ip.status == "active", ip.periods_billed >= ip.term)
-                          .values(status="completed", closed_on=day))
+        self.conn.execute(
+            update(tb.installment_plans)
+            .where(ip.status == "active", ip.periods_billed >= ip.term)
+            .values(status="completed", closed_on=day)
+        )
         return n
 
     def insert_lines(self, rows: Sequence[dict[str, Any]]) -> None:
@@ -351,8 +525,9 @@ class BillingRepository:
         """``UPDATE bills SET col = :col … WHERE bill_id = :b_id`` for every row (executemany)."""
         if not rows:
             return
-        stmt = (update(tb.bills).where(tb.bills.c.bill_id == bindparam("b_id"))
-                .values({c: bindparam(c) for c in columns}))
+        stmt = (
+            update(tb.bills).where(tb.bills.c.bill_id == bindparam("b_id")).values({c: bindparam(c) for c in columns})
+        )
         self.conn.execute(stmt, list(rows))
 
     def change_balances(self, rows: Sequence[dict[str, Any]]) -> None:
@@ -360,9 +535,12 @@ class BillingRepository:
         if not rows:
             return
         a = t.credit_accounts.c
-        self.conn.execute(update(t.credit_accounts).where(a.account_id == bindparam("a_id"))
-                          .values(used=a.used + bindparam("d_used"),
-                                  credit_balance=a.credit_balance + bindparam("d_credit")), list(rows))
+        self.conn.execute(
+            update(t.credit_accounts)
+            .where(a.account_id == bindparam("a_id"))
+            .values(used=a.used + bindparam("d_used"), credit_balance=a.credit_balance + bindparam("d_credit")),
+            list(rows),
+        )
 
     def insert_accruals(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
@@ -371,62 +549,92 @@ class BillingRepository:
     def mark_overdue(self, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:
             return
-        self.conn.execute(update(tb.bills).where(tb.bills.c.bill_id == bindparam("b_id"))
-                          .values(status="overdue", overdue_since=bindparam("since")), list(rows))
+        self.conn.execute(
+            update(tb.bills)
+            .where(tb.bills.c.bill_id == bindparam("b_id"))
+            .values(status="overdue", overdue_since=bindparam("since")),
+            list(rows),
+        )
 
     def overdue_candidates(self, day: dt.date) -> list[Any]:
         """Open bills due before ``day`` that still owe something and whose minimum was not
         repaid by the due date: :func:`huabei.billing.rules.minimum_met` stated in SQL for
         the set-based step (``paid_by_due_date < minimum_due``)."""
         b = tb.bills.c
-        return list(self.conn.execute(select(b.bill_id, b.account_id, b.period, b.due_date, b.minimum_due,
-                                             b.paid_by_due_date, UNPAID.label("unpaid"))
-                                      .where(b.status == "open", b.due_date < day,
-                                             b.paid_by_due_date < b.minimum_due, UNPAID > 0)
-                                      .order_by(b.account_id, b.bill_id)))
+        return list(
+            self.conn.execute(
+                select(
+                    b.bill_id,
+                    b.account_id,
+                    b.period,
+                    b.due_date,
+                    b.minimum_due,
+                    b.paid_by_due_date,
+                    UNPAID.label("unpaid"),
+                )
+                .where(b.status == "open", b.due_date < day, b.paid_by_due_date < b.minimum_due, UNPAID > 0)
+                .order_by(b.account_id, b.bill_id)
+            )
+        )
 
     def block_overdue_accounts(self) -> int:
         """``account_overdue`` on every unblocked line with an overdue bill (a freeze outranks it)."""
         a, b = t.credit_accounts.c, tb.bills.c
         overdue = select(b.account_id).where(b.status == "overdue")
-        return self.conn.execute(update(t.credit_accounts)
-                                 .where(a.block_code.is_(None), a.account_id.in_(overdue))
-                                 .values(block_code="account_overdue")).rowcount
+        return self.conn.execute(
+            update(t.credit_accounts)
+            .where(a.block_code.is_(None), a.account_id.in_(overdue))
+            .values(block_code="account_overdue")
+        ).rowcount
 
     def unblock_cured_accounts(self) -> int:
         a, b = t.credit_accounts.c, tb.bills.c
         overdue = select(b.account_id).where(b.account_id == a.account_id, b.status == "overdue")
-        return self.conn.execute(update(t.credit_accounts)
-                                 .where(a.block_code == "account_overdue", ~overdue.exists())
-                                 .values(block_code=None)).rowcount
+        return self.conn.execute(
+            update(t.credit_accounts)
+            .where(a.block_code == "account_overdue", ~overdue.exists())
+            .values(block_code=None)
+        ).rowcount
 
     def upsert_delinquency(self, inserts: Sequence[dict[str, Any]], updates: Sequence[dict[str, Any]]) -> None:
         if inserts:
             self.conn.execute(insert(tb.account_delinquency), list(inserts))
         if updates:
             d = tb.account_delinquency.c
-            self.conn.execute(update(tb.account_delinquency).where(d.account_id == bindparam("a_id"))
-                              .values(days_past_due=bindparam("days_past_due"), bucket=bindparam("bucket"),
-                                      overdue_since=bindparam("overdue_since"),
-                                      worst_bucket=bindparam("worst_bucket"), updated_on=bindparam("updated_on")),
-                              list(updates))
+            self.conn.execute(
+                update(tb.account_delinquency)
+                .where(d.account_id == bindparam("a_id"))
+                .values(
+                    days_past_due=bindparam("days_past_due"),
+                    bucket=bindparam("bucket"),
+                    overdue_since=bindparam("overdue_since"),
+                    worst_bucket=bindparam("worst_bucket"),
+                    updated_on=bindparam("updated_on"),
+                ),
+                list(updates),
+            )
 
     def upsert_delinquency_months(self, inserts: Sequence[dict[str, Any]], updates: Sequence[dict[str, Any]]) -> None:
         if inserts:
             self.conn.execute(insert(tb.delinquency_months), list(inserts))
         if updates:
             m = tb.delinquency_months.c
-            self.conn.execute(update(tb.delinquency_months)
-                              .where(m.account_id == bindparam("a_id"), m.month == bindparam("m_month"))
-                              .values(worst_bucket=bindparam("worst_bucket"),
-                                      max_days_past_due=bindparam("max_days_past_due")), list(updates))
+            self.conn.execute(
+                update(tb.delinquency_months)
+                .where(m.account_id == bindparam("a_id"), m.month == bindparam("m_month"))
+                .values(worst_bucket=bindparam("worst_bucket"), max_days_past_due=bindparam("max_days_past_due")),
+                list(updates),
+            )
 
     def expire_temporary_limits(self, day: dt.date) -> int:
         a = t.credit_accounts.c
-        return self.conn.execute(update(t.credit_accounts)
-                                 .where(a.temporary_limit > 0, a.temporary_limit_expires_on.is_not(None),
-                                        a.temporary_limit_expires_on <= day)
-                                 .values(temporary_limit=0)).rowcount
+        return self.conn.execute(
+            update(t.credit_accounts)
+            .where(
+                a.temporary_limit > 0, a.temporary_limit_expires_on.is_not(None), a.temporary_limit_expires_on <= day
+            )
+            .values(temporary_limit=0)
+        ).rowcount
 
     def insert_rows(self, table: Any, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
@@ -440,14 +648,39 @@ class BillingRepository:
             if not e.is_balanced():
                 raise ValueError("refusing to post an unbalanced entry")
         je = t.journal_entries
-        ids = [r[0] for r in self.conn.execute(
-            insert(je).returning(je.c.entry_id, sort_by_parameter_order=True),
-            [{"kind": e.kind.value, "account_id": e.credit_account_id, "ref_id": e.ref_id, "amount": e.amount,
-              "memo": e.memo, "business_date": e.business_date, "created_at": now} for e in entries])]
-        self.conn.execute(insert(t.postings), [
-            {"entry_id": entry_id, "ledger_account": p.ledger_account.value, "account_id": p.credit_account_id,
-             "merchant_id": p.merchant_id, "amount": p.amount, "business_date": e.business_date}
-            for entry_id, e in zip(ids, entries) for p in e.postings])
+        ids = [
+            r[0]
+            for r in self.conn.execute(
+                insert(je).returning(je.c.entry_id, sort_by_parameter_order=True),
+                [
+                    {
+                        "kind": e.kind.value,
+                        "account_id": e.credit_account_id,
+                        "ref_id": e.ref_id,
+                        "amount": e.amount,
+                        "memo": e.memo,
+                        "business_date": e.business_date,
+                        "created_at": now,
+                    }
+                    for e in entries
+                ],
+            )
+        ]
+        self.conn.execute(
+            insert(t.postings),
+            [
+                {
+                    "entry_id": entry_id,
+                    "ledger_account": p.ledger_account.value,
+                    "account_id": p.credit_account_id,
+                    "merchant_id": p.merchant_id,
+                    "amount": p.amount,
+                    "business_date": e.business_date,
+                }
+                for entry_id, e in zip(ids, entries)
+                for p in e.postings
+            ],
+        )
         return ids
 
     def post_charge_entries(self, entries: Sequence[Entry], now: dt.datetime) -> list[int]:
@@ -463,24 +696,52 @@ class BillingRepository:
         seen: set[int | None] = set()
         for e in entries:
             ps = e.postings
-            if (e.kind, e.business_date) != (kind, day) or e.credit_account_id in seen or len(ps) != 2 \
-                    or (ps[0].ledger_account, ps[1].ledger_account) != (receivable, income) \
-                    or ps[0].amount != e.amount or ps[1].amount != -e.amount or ps[0].credit_account_id != e.credit_account_id:
+            if (
+                (e.kind, e.business_date) != (kind, day)
+                or e.credit_account_id in seen
+                or len(ps) != 2
+                or (ps[0].ledger_account, ps[1].ledger_account) != (receivable, income)
+                or ps[0].amount != e.amount
+                or ps[1].amount != -e.amount
+                or ps[0].credit_account_id != e.credit_account_id
+            ):
                 raise ValueError("post_charge_entries takes charge entries of one kind and day, one per line")
             seen.add(e.credit_account_id)
         je = t.journal_entries.c
         mark = self.conn.execute(select(func.coalesce(func.max(je.entry_id), 0))).scalar_one()
-        self.conn.execute(insert(t.journal_entries), [
-            {"kind": e.kind.value, "account_id": e.credit_account_id, "ref_id": e.ref_id, "amount": e.amount,
-             "memo": e.memo, "business_date": day, "created_at": now} for e in entries])
+        self.conn.execute(
+            insert(t.journal_entries),
+            [
+                {
+                    "kind": e.kind.value,
+                    "account_id": e.credit_account_id,
+                    "ref_id": e.ref_id,
+                    "amount": e.amount,
+                    "memo": e.memo,
+                    "business_date": day,
+                    "created_at": now,
+                }
+                for e in entries
+            ],
+        )
         mine = and_(je.entry_id > mark, je.kind == kind.value, je.business_date == day)
         cols = ["entry_id", "ledger_account", "account_id", "merchant_id", "amount", "business_date"]
-        self.conn.execute(insert(t.postings).from_select(cols, select(
-            je.entry_id, literal(receivable.value), je.account_id, literal(None), je.amount, je.business_date)
-            .where(mine)))
-        self.conn.execute(insert(t.postings).from_select(cols, select(
-            je.entry_id, literal(income.value), literal(None), literal(None), -je.amount, je.business_date)
-            .where(mine)))
+        self.conn.execute(
+            insert(t.postings).from_select(
+                cols,
+                select(
+                    je.entry_id, literal(receivable.value), je.account_id, literal(None), je.amount, je.business_date
+                ).where(mine),
+            )
+        )
+        self.conn.execute(
+            insert(t.postings).from_select(
+                cols,
+                select(
+                    je.entry_id, literal(income.value), literal(None), literal(None), -je.amount, je.business_date
+                ).where(mine),
+            )
+        )
         ids = dict(self.conn.execute(select(je.account_id, je.entry_id).where(mine)).all())
         return [ids[e.credit_account_id] for e in entries]
 
@@ -495,92 +756,151 @@ class BillingRepository:
         b, li, al, p = tb.bills.c, tb.bill_lines.c, tb.bill_allocations.c, t.postings.c
         signed = case((li.kind.in_(("refund", "repayment", "carried_credit")), -li.amount), else_=li.amount)
         per_bill = select(li.bill_id, isum(signed).label("s")).group_by(li.bill_id).subquery()
-        orphans = [(r[0], int(r[1]), 0) for r in self.conn.execute(
-            select(li.bill_id, isum(signed)).where(~select(b.bill_id).where(b.bill_id == li.bill_id).exists())
-            .group_by(li.bill_id))]
-        lines_mismatch = orphans + [tuple(r) for r in self.conn.execute(
-            select(b.bill_id, func.coalesce(per_bill.c.s, 0), b.total_due - b.credit_balance)
-            .select_from(tb.bills.outerjoin(per_bill, per_bill.c.bill_id == b.bill_id))
-            .where(or_(func.coalesce(per_bill.c.s, 0) != b.total_due - b.credit_balance,
-                       b.closing_balance != b.total_due - b.credit_balance))
-            .order_by(b.bill_id))]
+        orphans = [
+            (r[0], int(r[1]), 0)
+            for r in self.conn.execute(
+                select(li.bill_id, isum(signed))
+                .where(~select(b.bill_id).where(b.bill_id == li.bill_id).exists())
+                .group_by(li.bill_id)
+            )
+        ]
+        lines_mismatch = orphans + [
+            tuple(r)
+            for r in self.conn.execute(
+                select(b.bill_id, func.coalesce(per_bill.c.s, 0), b.total_due - b.credit_balance)
+                .select_from(tb.bills.outerjoin(per_bill, per_bill.c.bill_id == b.bill_id))
+                .where(
+                    or_(
+                        func.coalesce(per_bill.c.s, 0) != b.total_due - b.credit_balance,
+                        b.closing_balance != b.total_due - b.credit_balance,
+                    )
+                )
+                .order_by(b.bill_id)
+            )
+        ]
         arithmetic: list[tuple[Any, ...]] = []
-        for r in self.conn.execute(select(b.bill_id).where(
-                b.total_due - b.converted - b.paid - b.carried_out != UNPAID).order_by(b.bill_id)):
+        for r in self.conn.execute(
+            select(b.bill_id).where(b.total_due - b.converted - b.paid - b.carried_out != UNPAID).order_by(b.bill_id)
+        ):
             arithmetic.append((r[0], "unpaid by component differs from total − converted − paid − carried out"))
-        paid_alloc = (select(al.bill_id, isum(al.amount).label("s"))
-                      .where(al.bill_id.is_not(None), al.source_kind != "installment")
-                      .group_by(al.bill_id).subquery())
-        for r in self.conn.execute(select(b.bill_id, b.paid, func.coalesce(paid_alloc.c.s, 0))
-                                   .select_from(tb.bills.outerjoin(paid_alloc, paid_alloc.c.bill_id == b.bill_id))
-                                   .where(b.paid != func.coalesce(paid_alloc.c.s, 0)).order_by(b.bill_id)):
+        paid_alloc = (
+            select(al.bill_id, isum(al.amount).label("s"))
+            .where(al.bill_id.is_not(None), al.source_kind != "installment")
+            .group_by(al.bill_id)
+            .subquery()
+        )
+        for r in self.conn.execute(
+            select(b.bill_id, b.paid, func.coalesce(paid_alloc.c.s, 0))
+            .select_from(tb.bills.outerjoin(paid_alloc, paid_alloc.c.bill_id == b.bill_id))
+            .where(b.paid != func.coalesce(paid_alloc.c.s, 0))
+            .order_by(b.bill_id)
+        ):
             arithmetic.append((r[0], f"paid is {r[1]} fen but its allocations sum to {r[2]} fen"))
-        for r in self.conn.execute(select(b.bill_id).where(or_(
-                and_(b.status == "paid", UNPAID != 0), and_(b.status != "paid", UNPAID == 0))).order_by(b.bill_id)):
+        for r in self.conn.execute(
+            select(b.bill_id)
+            .where(or_(and_(b.status == "paid", UNPAID != 0), and_(b.status != "paid", UNPAID == 0)))
+            .order_by(b.bill_id)
+        ):
             arithmetic.append((r[0], "status disagrees with what is unpaid"))
 
         # ledger balances of the customer receivables, per credit line
-        ledger = {(r[0], r[1]): int(r[2]) for r in self.conn.execute(
-            select(p.account_id, p.ledger_account, isum(p.amount))
-            .where(p.ledger_account.in_(("customer_principal", "customer_fee", "customer_interest",
-                                         "customer_penalty")), p.account_id.is_not(None))
-            .group_by(p.account_id, p.ledger_account))}
+        ledger = {
+            (r[0], r[1]): int(r[2])
+            for r in self.conn.execute(
+                select(p.account_id, p.ledger_account, isum(p.amount))
+                .where(
+                    p.ledger_account.in_(
+                        ("customer_principal", "customer_fee", "customer_interest", "customer_penalty")
+                    ),
+                    p.account_id.is_not(None),
+                )
+                .group_by(p.account_id, p.ledger_account)
+            )
+        }
         expected: dict[tuple[int, str], int] = {}
 
         def add(account_id: int, acct: str, amount: int) -> None:
             expected[(account_id, acct)] = expected.get((account_id, acct), 0) + int(amount)
 
-        for r in self.conn.execute(select(b.account_id, isum(b.unpaid_principal), isum(b.unpaid_fee),
-                                          isum(b.unpaid_interest), isum(b.unpaid_penalty))
-                                   .group_by(b.account_id)):
+        for r in self.conn.execute(
+            select(
+                b.account_id,
+                isum(b.unpaid_principal),
+                isum(b.unpaid_fee),
+                isum(b.unpaid_interest),
+                isum(b.unpaid_penalty),
+            ).group_by(b.account_id)
+        ):
             add(r[0], "customer_principal", r[1])
             add(r[0], "customer_fee", r[2])
             add(r[0], "customer_interest", r[3])
             add(r[0], "customer_penalty", r[4])
         ip, pp = tb.installment_periods.c, tb.installment_plans.c
-        for r in self.conn.execute(select(ip.account_id, isum(ip.principal)).where(ip.status == "scheduled")
-                                   .group_by(ip.account_id)):
+        for r in self.conn.execute(
+            select(ip.account_id, isum(ip.principal)).where(ip.status == "scheduled").group_by(ip.account_id)
+        ):
             add(r[0], "customer_principal", r[1])
         since = last_close or dt.date.min
         c = tb.bill_accruals.c
-        for r in self.conn.execute(select(c.account_id, c.kind, isum(c.amount)).where(c.business_date >= since)
-                                   .group_by(c.account_id, c.kind)):
+        for r in self.conn.execute(
+            select(c.account_id, c.kind, isum(c.amount)).where(c.business_date >= since).group_by(c.account_id, c.kind)
+        ):
             add(r[0], f"customer_{r[1]}", r[2])
         pu = t.purchases.c
-        for r in self.conn.execute(select(pu.account_id, isum(pu.amount)).where(pu.business_date >= since)
-                                   .group_by(pu.account_id)):
+        for r in self.conn.execute(
+            select(pu.account_id, isum(pu.amount)).where(pu.business_date >= since).group_by(pu.account_id)
+        ):
             add(r[0], "customer_principal", r[1])
-        for r in self.conn.execute(select(pp.account_id, isum(pp.principal))
-                                   .select_from(tb.installment_plans.join(t.purchases,
-                                                                          pu.purchase_id == pp.source_purchase_id))
-                                   .where(pp.converted_from == "unbilled_purchase", pu.business_date >= since)
-                                   .group_by(pp.account_id)):
+        for r in self.conn.execute(
+            select(pp.account_id, isum(pp.principal))
+            .select_from(tb.installment_plans.join(t.purchases, pu.purchase_id == pp.source_purchase_id))
+            .where(pp.converted_from == "unbilled_purchase", pu.business_date >= since)
+            .group_by(pp.account_id)
+        ):
             add(r[0], "customer_principal", -r[1])
-        for r in self.conn.execute(select(al.account_id, al.component, isum(al.amount))
-                                   .where(al.bill_id.is_(None), al.business_date >= since,
-                                          al.source_kind.in_(("repayment", "refund")))
-                                   .group_by(al.account_id, al.component)):
+        for r in self.conn.execute(
+            select(al.account_id, al.component, isum(al.amount))
+            .where(al.bill_id.is_(None), al.business_date >= since, al.source_kind.in_(("repayment", "refund")))
+            .group_by(al.account_id, al.component)
+        ):
             if r[1] == "unbilled_principal":
                 add(r[0], "customer_principal", -r[2])
         a = t.credit_accounts.c
         # A line whose ``used`` already differs from its principal postings is reported by the
         # core check (balance_equals_postings); one cause, one finding.
-        used_off = {r[0] for r in self.conn.execute(select(a.account_id, a.used))
-                    if ledger.get((r[0], "customer_principal"), 0) != r[1]}
-        keys = (set(expected) | {k for k, v in ledger.items() if v != 0})
-        mismatch = sorted((acct_id, acct, ledger.get((acct_id, acct), 0), expected.get((acct_id, acct), 0))
-                          for acct_id, acct in keys
-                          if ledger.get((acct_id, acct), 0) != expected.get((acct_id, acct), 0)
-                          and not (acct == "customer_principal" and acct_id in used_off))
+        used_off = {
+            r[0]
+            for r in self.conn.execute(select(a.account_id, a.used))
+            if ledger.get((r[0], "customer_principal"), 0) != r[1]
+        }
+        keys = set(expected) | {k for k, v in ledger.items() if v != 0}
+        mismatch = sorted(
+            (acct_id, acct, ledger.get((acct_id, acct), 0), expected.get((acct_id, acct), 0))
+            for acct_id, acct in keys
+            if ledger.get((acct_id, acct), 0) != expected.get((acct_id, acct), 0)
+            and not (acct == "customer_principal" and acct_id in used_off)
+        )
 
-        unpaid_per_account = (select(b.account_id, isum(UNPAID).label("u")).where(b.status != "paid")
-                              .group_by(b.account_id).subquery())
-        idle = [tuple(r) for r in self.conn.execute(
-            select(a.account_id, a.credit_balance, unpaid_per_account.c.u)
-            .select_from(t.credit_accounts.join(unpaid_per_account, unpaid_per_account.c.account_id == a.account_id))
-            .where(a.credit_balance > 0, unpaid_per_account.c.u > 0).order_by(a.account_id))]
-        return {"lines_mismatch": lines_mismatch, "bill_arithmetic": arithmetic,
-                "receivable_mismatch": mismatch, "idle_credit": idle}
+        unpaid_per_account = (
+            select(b.account_id, isum(UNPAID).label("u")).where(b.status != "paid").group_by(b.account_id).subquery()
+        )
+        idle = [
+            tuple(r)
+            for r in self.conn.execute(
+                select(a.account_id, a.credit_balance, unpaid_per_account.c.u)
+                .select_from(
+                    t.credit_accounts.join(unpaid_per_account, unpaid_per_account.c.account_id == a.account_id)
+                )
+                .where(a.credit_balance > 0, unpaid_per_account.c.u > 0)
+                .order_by(a.account_id)
+            )
+        ]
+        return {
+            "lines_mismatch": lines_mismatch,
+            "bill_arithmetic": arithmetic,
+            "receivable_mismatch": mismatch,
+            "idle_credit": idle,
+        }
 
 
 class InstallmentRepository:
@@ -588,8 +908,9 @@ class InstallmentRepository:
         self.conn = conn
 
     def add_plan(self, **values: Any) -> int:
-        return self.conn.execute(insert(tb.installment_plans).values(**values)
-                                 .returning(tb.installment_plans.c.plan_id)).scalar_one()
+        return self.conn.execute(
+            insert(tb.installment_plans).values(**values).returning(tb.installment_plans.c.plan_id)
+        ).scalar_one()
 
     def add_periods(self, rows: Sequence[dict[str, Any]]) -> None:
         self.conn.execute(insert(tb.installment_periods), list(rows))
@@ -599,8 +920,11 @@ class InstallmentRepository:
 
     def plans(self, account_id: int) -> list[Any]:
         ip = tb.installment_plans.c
-        return list(self.conn.execute(select(tb.installment_plans).where(ip.account_id == account_id)
-                                      .order_by(ip.plan_id.desc())))
+        return list(
+            self.conn.execute(
+                select(tb.installment_plans).where(ip.account_id == account_id).order_by(ip.plan_id.desc())
+            )
+        )
 
     def periods(self, plan_ids: Sequence[int]) -> list[Any]:
         p = tb.installment_periods.c
@@ -608,7 +932,9 @@ class InstallmentRepository:
 
     def plan_of_bill(self, bill_id: int) -> Any:
         ip = tb.installment_plans.c
-        return self.conn.execute(select(tb.installment_plans).where(ip.source_bill_id == bill_id, ip.kind == "bill")).first()
+        return self.conn.execute(
+            select(tb.installment_plans).where(ip.source_bill_id == bill_id, ip.kind == "bill")
+        ).first()
 
     def plan_of_purchase(self, purchase_id: int) -> Any:
         ip = tb.installment_plans.c
@@ -616,15 +942,22 @@ class InstallmentRepository:
 
     def unbilled_principal(self, account_id: int) -> int:
         p = tb.installment_periods.c
-        return int(self.conn.execute(select(func.coalesce(isum(p.principal), 0))
-                                     .where(p.account_id == account_id, p.status == "scheduled")).scalar_one())
+        return int(
+            self.conn.execute(
+                select(func.coalesce(isum(p.principal), 0)).where(p.account_id == account_id, p.status == "scheduled")
+            ).scalar_one()
+        )
 
     def settle_early(self, plan_id: int, day: dt.date) -> None:
         p, ip = tb.installment_periods.c, tb.installment_plans.c
-        self.conn.execute(update(tb.installment_periods).where(p.plan_id == plan_id, p.status == "scheduled")
-                          .values(status="settled_early"))
-        self.conn.execute(update(tb.installment_plans).where(ip.plan_id == plan_id)
-                          .values(status="repaid_early", closed_on=day))
+        self.conn.execute(
+            update(tb.installment_periods)
+            .where(p.plan_id == plan_id, p.status == "scheduled")
+            .values(status="settled_early")
+        )
+        self.conn.execute(
+            update(tb.installment_plans).where(ip.plan_id == plan_id).values(status="repaid_early", closed_on=day)
+        )
 
 
 class BureauRepository:
@@ -640,8 +973,9 @@ class BureauRepository:
 
     def record(self, account_id: int, month: str) -> Any:
         r = tb.bureau_records.c
-        return self.conn.execute(select(tb.bureau_records).where(r.account_id == account_id, r.month == month,
-                                                                 r.superseded.is_(False))).first()
+        return self.conn.execute(
+            select(tb.bureau_records).where(r.account_id == account_id, r.month == month, r.superseded.is_(False))
+        ).first()
 
     def month_written(self, month: str) -> bool:
         r = tb.bureau_records.c
@@ -652,45 +986,100 @@ class BureauRepository:
 
     def supersede(self, account_id: int, month: str, seq: int) -> None:
         r = tb.bureau_records.c
-        self.conn.execute(update(tb.bureau_records).where(r.account_id == account_id, r.month == month, r.seq == seq)
-                          .values(superseded=True))
+        self.conn.execute(
+            update(tb.bureau_records)
+            .where(r.account_id == account_id, r.month == month, r.seq == seq)
+            .values(superseded=True)
+        )
 
-    def write_month(self, *, month: str, as_of: dt.date, since: dt.date | None, format_version: str,
-                    now: dt.datetime, grace_days: int = 0) -> int:
+    def write_month(
+        self,
+        *,
+        month: str,
+        as_of: dt.date,
+        since: dt.date | None,
+        format_version: str,
+        now: dt.datetime,
+        grace_days: int = 0,
+    ) -> int:
         """The month's records for every line that is open or still owes or holds money:
         one ``INSERT … SELECT`` (set-based)."""
         a, b, c = t.credit_accounts.c, tb.bills.c, tb.bill_accruals.c
         d, m = tb.account_delinquency.c, tb.delinquency_months.c
-        billed = (select(b.account_id,
-                         isum(b.unpaid_fee + b.unpaid_interest + b.unpaid_penalty).label("charges"),
-                         isum(case((b.status == "overdue", UNPAID), else_=0)).label("overdue"))
-                  .where(b.status != "paid").group_by(b.account_id).subquery())
-        accrued = (select(c.account_id, isum(c.amount).label("accrued"))
-                   .where(c.business_date >= (since or dt.date.min)).group_by(c.account_id).subquery())
+        billed = (
+            select(
+                b.account_id,
+                isum(b.unpaid_fee + b.unpaid_interest + b.unpaid_penalty).label("charges"),
+                isum(case((b.status == "overdue", UNPAID), else_=0)).label("overdue"),
+            )
+            .where(b.status != "paid")
+            .group_by(b.account_id)
+            .subquery()
+        )
+        accrued = (
+            select(c.account_id, isum(c.amount).label("accrued"))
+            .where(c.business_date >= (since or dt.date.min))
+            .group_by(c.account_id)
+            .subquery()
+        )
         month_rows = select(m.account_id, m.worst_bucket).where(m.month == month).subquery()
         temp = case((a.temporary_limit_expires_on > as_of, a.temporary_limit), else_=0)
         # a delinquency is reported once past the grace days (宽限期)
         reported = func.coalesce(d.days_past_due, 0) > grace_days
         bucket = case((reported, func.coalesce(d.bucket, "current")), else_="current")
-        status = case((a.state == "closed", "closed"), (bucket != "current", "overdue"),
-                      (a.block_code.like("account_frozen%"), "frozen"), else_="normal")
-        q = (select(a.account_id, literal(month), literal(1), literal(format_version), literal(as_of), a.user_id,
-                    a.base_limit + temp,
-                    a.used + func.coalesce(billed.c.charges, 0) + func.coalesce(accrued.c.accrued, 0)
-                    - a.credit_balance,
-                    case((reported, func.coalesce(billed.c.overdue, 0)), else_=0),
-                    case((reported, func.coalesce(d.days_past_due, 0)), else_=0), bucket,
-                    func.coalesce(month_rows.c.worst_bucket, bucket), status, literal(False), literal(None),
-                    literal(as_of), literal(now))
-             .select_from(t.credit_accounts
-                          .outerjoin(billed, billed.c.account_id == a.account_id)
-                          .outerjoin(accrued, accrued.c.account_id == a.account_id)
-                          .outerjoin(tb.account_delinquency, d.account_id == a.account_id)
-                          .outerjoin(month_rows, month_rows.c.account_id == a.account_id))
-             .where(or_(a.state == "open", a.used > 0, a.credit_balance > 0, billed.c.account_id.is_not(None))))
-        cols = ["account_id", "month", "seq", "format_version", "as_of", "user_id", "credit_limit", "balance",
-                "amount_overdue", "days_past_due", "bucket", "worst_bucket", "account_status", "superseded",
-                "reason", "created_on", "created_at"]
+        status = case(
+            (a.state == "closed", "closed"),
+            (bucket != "current", "overdue"),
+            (a.block_code.like("account_frozen%"), "frozen"),
+            else_="normal",
+        )
+        q = (
+            select(
+                a.account_id,
+                literal(month),
+                literal(1),
+                literal(format_version),
+                literal(as_of),
+                a.user_id,
+                a.base_limit + temp,
+                a.used + func.coalesce(billed.c.charges, 0) + func.coalesce(accrued.c.accrued, 0) - a.credit_balance,
+                case((reported, func.coalesce(billed.c.overdue, 0)), else_=0),
+                case((reported, func.coalesce(d.days_past_due, 0)), else_=0),
+                bucket,
+                func.coalesce(month_rows.c.worst_bucket, bucket),
+                status,
+                literal(False),
+                literal(None),
+                literal(as_of),
+                literal(now),
+            )
+            .select_from(
+                t.credit_accounts.outerjoin(billed, billed.c.account_id == a.account_id)
+                .outerjoin(accrued, accrued.c.account_id == a.account_id)
+                .outerjoin(tb.account_delinquency, d.account_id == a.account_id)
+                .outerjoin(month_rows, month_rows.c.account_id == a.account_id)
+            )
+            .where(or_(a.state == "open", a.used > 0, a.credit_balance > 0, billed.c.account_id.is_not(None)))
+        )
+        cols = [
+            "account_id",
+            "month",
+            "seq",
+            "format_version",
+            "as_of",
+            "user_id",
+            "credit_limit",
+            "balance",
+            "amount_overdue",
+            "days_past_due",
+            "bucket",
+            "worst_bucket",
+            "account_status",
+            "superseded",
+            "reason",
+            "created_on",
+            "created_at",
+        ]
         self.conn.execute(insert(tb.bureau_records).from_select(cols, q))
         r = tb.bureau_records.c
         return int(self.conn.execute(select(func.count()).where(r.month == month, r.seq == 1)).scalar_one())

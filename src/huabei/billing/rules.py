@@ -235,8 +235,7 @@ def _sum_kind(lines: Iterable[BillLine], kinds: frozenset[LineKind]) -> Fen:
     return sum(line.signed_fen for line in lines if line.kind in kinds)
 
 
-def minimum_repayment(lines: Sequence[BillLine], terms: BillingTerms,
-                      full_principal: Fen = 0) -> tuple[Fen, Fen, Fen]:
+def minimum_repayment(lines: Sequence[BillLine], terms: BillingTerms, full_principal: Fen = 0) -> tuple[Fen, Fen, Fen]:
     """最低还款 of a bill made of ``lines``: returns ``(minimum, rated_base, in_full)``.
 
     ``minimum = min(total, max(0, round_fen(rate × max(rated_base, 0) + in_full)))`` where
@@ -270,8 +269,9 @@ def minimum_from_parts(rated_base: Fen, in_full: Fen, total: Fen, terms: Billing
     return min(max(total, 0), max(raw, 0))
 
 
-def compose_bill(period: str, lines: Iterable[BillLine], terms: BillingTerms, due_day: int,
-                 full_principal: Fen = 0) -> BillStatement:
+def compose_bill(
+    period: str, lines: Iterable[BillLine], terms: BillingTerms, due_day: int, full_principal: Fen = 0
+) -> BillStatement:
     """Close bill ``period`` (``"YYYY-MM"``) with ``lines`` for an account due on ``due_day``.
     ``full_principal``: the purchases' part owed in full (:func:`minimum_repayment`).
 
@@ -408,8 +408,16 @@ class BillState:
 
     def __post_init__(self) -> None:
         _require_date(self.due_date, "due_date")
-        for name in ("total_due", "minimum_due", "paid_by_due_date", "unpaid_principal", "unpaid_fee",
-                     "unpaid_interest", "unpaid_penalty", "unpaid_carried_principal"):
+        for name in (
+            "total_due",
+            "minimum_due",
+            "paid_by_due_date",
+            "unpaid_principal",
+            "unpaid_fee",
+            "unpaid_interest",
+            "unpaid_penalty",
+            "unpaid_carried_principal",
+        ):
             _require_fen(getattr(self, name), name)
         if self.minimum_due > self.total_due:
             raise ValueError("minimum_due cannot exceed total_due")
@@ -476,9 +484,7 @@ def accrual_basis(state: BillState, on_date: dt.date, terms: BillingTerms) -> Ac
         return AccrualBasis(Regime.NOT_DUE, _require_rate(terms.revolving_daily_rate), state.unpaid_carried_principal)
     if minimum_met(state.paid_by_due_date, state.minimum_due):
         return AccrualBasis(Regime.REVOLVING, _require_rate(terms.revolving_daily_rate), state.unpaid_principal)
-    return AccrualBasis(
-        Regime.OVERDUE, _require_rate(terms.penalty_daily_rate), state.unpaid - state.unpaid_penalty
-    )
+    return AccrualBasis(Regime.OVERDUE, _require_rate(terms.penalty_daily_rate), state.unpaid - state.unpaid_penalty)
 
 
 # =========================================================================== allocation

@@ -228,8 +228,13 @@ class Application:
             out[LedgerAccount.CUSTOMER_PRINCIPAL] += self.to_pool
         if self.to_credit:
             out[LedgerAccount.CUSTOMER_CREDIT] += self.to_credit
-        order = (LedgerAccount.CUSTOMER_PENALTY, LedgerAccount.CUSTOMER_INTEREST, LedgerAccount.CUSTOMER_FEE,
-                 LedgerAccount.CUSTOMER_PRINCIPAL, LedgerAccount.CUSTOMER_CREDIT)
+        order = (
+            LedgerAccount.CUSTOMER_PENALTY,
+            LedgerAccount.CUSTOMER_INTEREST,
+            LedgerAccount.CUSTOMER_FEE,
+            LedgerAccount.CUSTOMER_PRINCIPAL,
+            LedgerAccount.CUSTOMER_CREDIT,
+        )
         return {k: out[k] for k in order if out.get(k)}
 
     def principal(self) -> int:
@@ -257,8 +262,10 @@ def plan_refund(pos: Position, amount: int, purchase_date: dt.date, own_period: 
 
     def take_bill(b: dict[str, Any]) -> None:
         nonlocal rest
-        x = min(rest, b["unpaid_principal"] - sum(a for p, c, a in app.to_bills
-                                                 if p == b["period"] and c is Component.PRINCIPAL))
+        x = min(
+            rest,
+            b["unpaid_principal"] - sum(a for p, c, a in app.to_bills if p == b["period"] and c is Component.PRINCIPAL),
+        )
         if x > 0:
             app.to_bills.append((b["period"], Component.PRINCIPAL, x))
             rest -= x
@@ -281,8 +288,11 @@ def plan_refund(pos: Position, amount: int, purchase_date: dt.date, own_period: 
     app.to_credit = rest
     if rest:
         paid = {(p, c): a for p, c, a in app.to_bills}
-        dues = [Due(d.period, d.due_date, d.component, d.amount_fen - paid.get((d.period, d.component), 0))
-                for d in pos.dues() if d.component is not Component.PRINCIPAL]
+        dues = [
+            Due(d.period, d.due_date, d.component, d.amount_fen - paid.get((d.period, d.component), 0))
+            for d in pos.dues()
+            if d.component is not Component.PRINCIPAL
+        ]
         credit = allocate_repayment(rest, [d for d in dues if d.amount_fen > 0])
         app.credit_to_bills = [(x.period, x.component, x.amount_fen) for x in credit.lines]
     return app
@@ -308,12 +318,22 @@ def _pay_bill(b: dict[str, Any], component: Component, amount: int, day: dt.date
         b["cleared_on"] = day
 
 
-_BILL_STATE_COLUMNS = ("unpaid_principal", "unpaid_fee", "unpaid_interest", "unpaid_penalty",
-                       "unpaid_carried_principal", "paid", "paid_by_due_date", "status", "cleared_on")
+_BILL_STATE_COLUMNS = (
+    "unpaid_principal",
+    "unpaid_fee",
+    "unpaid_interest",
+    "unpaid_penalty",
+    "unpaid_carried_principal",
+    "paid",
+    "paid_by_due_date",
+    "status",
+    "cleared_on",
+)
 
 
-def apply_application(uow: UnitOfWork, pos: Position, app: Application, source_kind: str, source_id: int,
-                      ledger_ref: int) -> None:
+def apply_application(
+    uow: UnitOfWork, pos: Position, app: Application, source_kind: str, source_id: int, ledger_ref: int
+) -> None:
     """Write an :class:`Application`: bill rows, allocation records, the line's balances and
     (for credit applied to bills) a ``credit_applied`` entry. The money's own entry
     (repayment, refund) is the caller's."""
@@ -323,9 +343,18 @@ def apply_application(uow: UnitOfWork, pos: Position, app: Application, source_k
 
     def record(period: str | None, component: str, amount: int, kind: str) -> None:
         b = pos.bill(period) if period else None
-        rows.append({"account_id": pos.line.account_id, "bill_id": b["bill_id"] if b else None,
-                     "component": component, "amount": amount, "source_kind": kind, "source_id": source_id,
-                     "business_date": today, "by_due_date": bool(b and today <= b["due_date"])})
+        rows.append(
+            {
+                "account_id": pos.line.account_id,
+                "bill_id": b["bill_id"] if b else None,
+                "component": component,
+                "amount": amount,
+                "source_kind": kind,
+                "source_id": source_id,
+                "business_date": today,
+                "by_due_date": bool(b and today <= b["due_date"]),
+            }
+        )
 
     for period, c, amt in app.to_bills:
         _pay_bill(pos.bill(period), c, amt, today, repayment=source_kind == "repayment")
@@ -350,8 +379,12 @@ def apply_application(uow: UnitOfWork, pos: Position, app: Application, source_k
     credit = app.to_credit - sum(applied.values())
     uow.accounts.change_balances(pos.line.account_id, used=-used, credit_balance=credit)
     if applied:
-        uow.ledger.post(ledger.credit_applied_entry(pos.line.account_id, dict(applied), today, ledger_ref,
-                                                    memo=f"{source_kind} {source_id}"), now)
+        uow.ledger.post(
+            ledger.credit_applied_entry(
+                pos.line.account_id, dict(applied), today, ledger_ref, memo=f"{source_kind} {source_id}"
+            ),
+            now,
+        )
 
 
 def allocation_view(app: Application) -> list[dict[str, Any]]:
@@ -396,20 +429,38 @@ def periods_before(period: str, terms: BillingTerms) -> dt.date:
 
 def cycle_from_totals(r: Any, period: str, terms: BillingTerms, first: dt.date | None = None) -> Cycle:
     first = first or cal.bill_cycle(period, terms)[0]
-    c = Cycle(purchases=r.purchases, temp=r.temp, pool_credits=r.pool_credits, credit_credits=r.credit_credits,
-              interest=r.interest, penalty=r.penalty, installment_principal=r.installment_principal,
-              installment_fee=r.installment_fee)
-    for kind, amount in ((LineKind.PURCHASE, r.purchases), (LineKind.REPAYMENT, r.pool_credits + r.credit_credits),
-                         (LineKind.INTEREST, r.interest), (LineKind.PENALTY, r.penalty),
-                         (LineKind.INSTALLMENT_PRINCIPAL, r.installment_principal),
-                         (LineKind.INSTALLMENT_FEE, r.installment_fee)):
+    c = Cycle(
+        purchases=r.purchases,
+        temp=r.temp,
+        pool_credits=r.pool_credits,
+        credit_credits=r.credit_credits,
+        interest=r.interest,
+        penalty=r.penalty,
+        installment_principal=r.installment_principal,
+        installment_fee=r.installment_fee,
+    )
+    for kind, amount in (
+        (LineKind.PURCHASE, r.purchases),
+        (LineKind.REPAYMENT, r.pool_credits + r.credit_credits),
+        (LineKind.INTEREST, r.interest),
+        (LineKind.PENALTY, r.penalty),
+        (LineKind.INSTALLMENT_PRINCIPAL, r.installment_principal),
+        (LineKind.INSTALLMENT_FEE, r.installment_fee),
+    ):
         if amount:
             c.lines.append(BillLine(kind, amount, first, "sum"))
     return c
 
 
-def cycle_from_items(period: str, terms: BillingTerms, *, purchases: Sequence[Any], credits: Sequence[Any],
-                     accruals: Sequence[Any], periods: Sequence[Any]) -> Cycle:
+def cycle_from_items(
+    period: str,
+    terms: BillingTerms,
+    *,
+    purchases: Sequence[Any],
+    credits: Sequence[Any],
+    accruals: Sequence[Any],
+    periods: Sequence[Any],
+) -> Cycle:
     first, _ = cal.bill_cycle(period, terms)
     before = periods_before(period, terms)
     c = Cycle()
@@ -467,9 +518,18 @@ class CloseResult:
     credit_delta: int
 
 
-def compute_close(*, account_id: int, period: str, due_day: int, credit_balance: int, terms: BillingTerms,
-                  cycle: Cycle, unpaid_bills: Sequence[Any], preview: bool = False,
-                  dates: tuple[dt.date, dt.date] | None = None) -> CloseResult | None:
+def compute_close(
+    *,
+    account_id: int,
+    period: str,
+    due_day: int,
+    credit_balance: int,
+    terms: BillingTerms,
+    cycle: Cycle,
+    unpaid_bills: Sequence[Any],
+    preview: bool = False,
+    dates: tuple[dt.date, dt.date] | None = None,
+) -> CloseResult | None:
     """Close bill ``period`` of one line (a pure function).
 
     Lines: the cycle's purchases (less what was turned into installments before billing),
@@ -489,14 +549,24 @@ def compute_close(*, account_id: int, period: str, due_day: int, credit_balance:
     carried_rows = []
     carried = 0
     for b in unpaid_bills:
-        revolving = (b.status == "open" and b.due_date < closes and minimum_met(b.paid_by_due_date, b.minimum_due)
-                     and b.unpaid_principal > 0)
+        revolving = (
+            b.status == "open"
+            and b.due_date < closes
+            and minimum_met(b.paid_by_due_date, b.minimum_due)
+            and b.unpaid_principal > 0
+        )
         if revolving:
             if b.unpaid_fee or b.unpaid_interest or b.unpaid_penalty:  # pragma: no cover - allocation order
                 raise AssertionError(f"revolving bill {b.bill_id} owes more than principal")
             lines.append(BillLine(LineKind.CARRIED_BALANCE, b.unpaid_principal, first, f"bill:{b.period}"))
-            stored.append({"kind": "carried_balance", "amount": b.unpaid_principal, "activity_date": first,
-                           "ref": f"bill:{b.period}"})
+            stored.append(
+                {
+                    "kind": "carried_balance",
+                    "amount": b.unpaid_principal,
+                    "activity_date": first,
+                    "ref": f"bill:{b.period}",
+                }
+            )
             carried += b.unpaid_principal
             carried_rows.append(b)
     brought = credit_balance - cycle.credit_credits
@@ -507,30 +577,45 @@ def compute_close(*, account_id: int, period: str, due_day: int, credit_balance:
     if brought:
         lines.append(BillLine(LineKind.CARRIED_CREDIT, brought, first, "credit"))
         stored.append({"kind": "carried_credit", "amount": brought, "activity_date": first, "ref": "credit"})
-    statement = compose_bill(period, lines, terms, due_day,
-                             cycle.temp if terms.temporary_limit_repaid_in_full else 0)
+    statement = compose_bill(period, lines, terms, due_day, cycle.temp if terms.temporary_limit_repaid_in_full else 0)
     dues = dict.fromkeys(Component, 0)
     for d in dues_of_bill(statement):
         dues[d.component] += d.amount_fen
     gross_principal = cycle.purchases + cycle.installment_principal + carried
-    attributed = {Component.PRINCIPAL: gross_principal - cycle.pool_credits, Component.FEE: cycle.installment_fee,
-                  Component.INTEREST: cycle.interest, Component.PENALTY: cycle.penalty}
+    attributed = {
+        Component.PRINCIPAL: gross_principal - cycle.pool_credits,
+        Component.FEE: cycle.installment_fee,
+        Component.INTEREST: cycle.interest,
+        Component.PENALTY: cycle.penalty,
+    }
     applied = {c: attributed[c] - dues[c] for c in Component}
     if any(v < 0 for v in applied.values()) or sum(applied.values()) != credit_balance - statement.credit_balance:
-        raise AssertionError(f"account {account_id}: bill {period} does not follow the ledger: "  # pragma: no cover
-                             f"{attributed} vs {dues}")
+        raise AssertionError(
+            f"account {account_id}: bill {period} does not follow the ledger: "  # pragma: no cover
+            f"{attributed} vs {dues}"
+        )
     unpaid_carried = max(0, carried - (gross_principal - dues[Component.PRINCIPAL]))
     total = statement.total_due
     bill = {
-        "account_id": account_id, "period": period, "statement_date": statement.statement_date,
-        "due_date": statement.due_date, "opening_balance": carried - brought,
-        "closing_balance": total - statement.credit_balance, "total_due": total,
-        "minimum_due": statement.minimum_due, "credit_balance": statement.credit_balance,
-        "minimum_rated_base": statement.minimum_rated_base, "minimum_in_full": statement.minimum_in_full,
-        "temporary_limit_part": cycle.temp, "installment_principal": cycle.installment_principal,
-        "unpaid_principal": dues[Component.PRINCIPAL], "unpaid_fee": dues[Component.FEE],
-        "unpaid_interest": dues[Component.INTEREST], "unpaid_penalty": dues[Component.PENALTY],
-        "unpaid_carried_principal": unpaid_carried, "status": "paid" if total == 0 else "open",
+        "account_id": account_id,
+        "period": period,
+        "statement_date": statement.statement_date,
+        "due_date": statement.due_date,
+        "opening_balance": carried - brought,
+        "closing_balance": total - statement.credit_balance,
+        "total_due": total,
+        "minimum_due": statement.minimum_due,
+        "credit_balance": statement.credit_balance,
+        "minimum_rated_base": statement.minimum_rated_base,
+        "minimum_in_full": statement.minimum_in_full,
+        "temporary_limit_part": cycle.temp,
+        "installment_principal": cycle.installment_principal,
+        "unpaid_principal": dues[Component.PRINCIPAL],
+        "unpaid_fee": dues[Component.FEE],
+        "unpaid_interest": dues[Component.INTEREST],
+        "unpaid_penalty": dues[Component.PENALTY],
+        "unpaid_carried_principal": unpaid_carried,
+        "status": "paid" if total == 0 else "open",
         "cleared_on": closes if total == 0 else None,
         # converted, carried_out, paid, paid_by_due_date and the accrual states start at their
         # column defaults (0, "0"); carried_to and overdue_since at NULL
@@ -538,16 +623,26 @@ def compute_close(*, account_id: int, period: str, due_day: int, credit_balance:
     carried_updates = []
     for b in carried_rows:
         row = dict(b._mapping)
-        row.update(carried_out=row["carried_out"] + row["unpaid_principal"], unpaid_principal=0,
-                   unpaid_carried_principal=0, status="paid", carried_to=period, cleared_on=closes)
+        row.update(
+            carried_out=row["carried_out"] + row["unpaid_principal"],
+            unpaid_principal=0,
+            unpaid_carried_principal=0,
+            status="paid",
+            carried_to=period,
+            cleared_on=closes,
+        )
         carried_updates.append(row)
     credit_older: list[tuple[dict[str, Any], Component, int]] = []
     leftover = statement.credit_balance
     if leftover and not preview:
         carried_ids = {b.bill_id for b in carried_rows}
         older = [dict(b._mapping) for b in unpaid_bills if b.bill_id not in carried_ids]
-        dues_older = [Due(b["period"], b["due_date"], c, b[UNPAID_COLUMN[c]])
-                      for b in older for c in Component if b[UNPAID_COLUMN[c]] > 0]
+        dues_older = [
+            Due(b["period"], b["due_date"], c, b[UNPAID_COLUMN[c]])
+            for b in older
+            for c in Component
+            if b[UNPAID_COLUMN[c]] > 0
+        ]
         by_period = {b["period"]: b for b in older}
         for x in allocate_repayment(leftover, dues_older).lines:
             b = by_period[x.period]
@@ -561,9 +656,19 @@ def compute_close(*, account_id: int, period: str, due_day: int, credit_balance:
         ledger_applied[COMPONENT_ACCOUNT[c]] += amt
     used_delta = -ledger_applied.get(LedgerAccount.CUSTOMER_PRINCIPAL, 0)
     credit_delta = -sum(ledger_applied.values())
-    return CloseResult(account_id=account_id, statement=statement, bill=bill, lines=stored, carried=carried_updates,
-                       brought=brought, credit_older=credit_older, fee=cycle.installment_fee,
-                       credit_applied=dict(ledger_applied), used_delta=used_delta, credit_delta=credit_delta)
+    return CloseResult(
+        account_id=account_id,
+        statement=statement,
+        bill=bill,
+        lines=stored,
+        carried=carried_updates,
+        brought=brought,
+        credit_older=credit_older,
+        fee=cycle.installment_fee,
+        credit_applied=dict(ledger_applied),
+        used_delta=used_delta,
+        credit_delta=credit_delta,
+    )
 
 
 class _CloseBatch:
@@ -586,8 +691,19 @@ class _CloseBatch:
         repo.add_bills([{**r.bill, "created_at": self.now} for r in rs])
         need = [r.account_id for r in rs if r.brought or r.credit_older or r.fee or r.credit_applied]
         ids = repo.bill_ids(self.period, need)
-        repo.insert_lines([{"bill_id": ids[r.account_id], "kind": "carried_credit", "amount": r.brought,
-                            "activity_date": first, "ref": "credit"} for r in rs if r.brought])
+        repo.insert_lines(
+            [
+                {
+                    "bill_id": ids[r.account_id],
+                    "kind": "carried_credit",
+                    "amount": r.brought,
+                    "activity_date": first,
+                    "ref": "credit",
+                }
+                for r in rs
+                if r.brought
+            ]
+        )
         updates: dict[int, dict[str, Any]] = {}
         allocations = []
         for r in rs:
@@ -595,20 +711,53 @@ class _CloseBatch:
                 updates[b["bill_id"]] = b
             for b, c, amt in r.credit_older:
                 updates[b["bill_id"]] = b
-                allocations.append({"account_id": r.account_id, "bill_id": b["bill_id"], "component": c.value,
-                                    "amount": amt, "source_kind": "credit", "source_id": ids[r.account_id],
-                                    "business_date": self.day, "by_due_date": self.day <= b["due_date"]})
-        cols = ("unpaid_principal", "unpaid_fee", "unpaid_interest", "unpaid_penalty", "unpaid_carried_principal",
-                "paid", "paid_by_due_date", "status", "cleared_on", "carried_out", "carried_to")
+                allocations.append(
+                    {
+                        "account_id": r.account_id,
+                        "bill_id": b["bill_id"],
+                        "component": c.value,
+                        "amount": amt,
+                        "source_kind": "credit",
+                        "source_id": ids[r.account_id],
+                        "business_date": self.day,
+                        "by_due_date": self.day <= b["due_date"],
+                    }
+                )
+        cols = (
+            "unpaid_principal",
+            "unpaid_fee",
+            "unpaid_interest",
+            "unpaid_penalty",
+            "unpaid_carried_principal",
+            "paid",
+            "paid_by_due_date",
+            "status",
+            "cleared_on",
+            "carried_out",
+            "carried_to",
+        )
         repo.update_bills(cols, [{"b_id": k, **{c: v[c] for c in cols}} for k, v in updates.items()])
         repo.add_allocations(allocations)
-        repo.change_balances([{"a_id": r.account_id, "d_used": r.used_delta, "d_credit": r.credit_delta}
-                              for r in rs if r.used_delta or r.credit_delta])
-        repo.post_charge_entries([ledger.fee_entry(r.account_id, r.fee, self.day, ids[r.account_id])
-                                  for r in rs if r.fee], self.now)
-        repo.post_entries([ledger.credit_applied_entry(r.account_id, r.credit_applied, self.day, ids[r.account_id],
-                                                       memo=f"bill {self.period}") for r in rs if r.credit_applied],
-                          self.now)
+        repo.change_balances(
+            [
+                {"a_id": r.account_id, "d_used": r.used_delta, "d_credit": r.credit_delta}
+                for r in rs
+                if r.used_delta or r.credit_delta
+            ]
+        )
+        repo.post_charge_entries(
+            [ledger.fee_entry(r.account_id, r.fee, self.day, ids[r.account_id]) for r in rs if r.fee], self.now
+        )
+        repo.post_entries(
+            [
+                ledger.credit_applied_entry(
+                    r.account_id, r.credit_applied, self.day, ids[r.account_id], memo=f"bill {self.period}"
+                )
+                for r in rs
+                if r.credit_applied
+            ],
+            self.now,
+        )
         self.counts["bills"] += len(rs)
         self.counts["carried"] += sum(len(r.carried) for r in rs)
         self.counts["credit_applied"] += sum(1 for r in rs if r.credit_applied)
@@ -637,9 +786,16 @@ def close_bills_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
         if not g["totals"]:  # pragma: no cover - an unpaid bill always puts its line in the totals
             raise AssertionError(f"unpaid bills of line {account_id} missing from the close inputs")
         a = g["totals"][0]
-        r = compute_close(account_id=account_id, period=period, due_day=a.due_day, credit_balance=a.credit_balance,
-                          terms=terms, cycle=cycle_from_totals(a, period, terms, dates[1]), unpaid_bills=g["bills"],
-                          dates=dates)
+        r = compute_close(
+            account_id=account_id,
+            period=period,
+            due_day=a.due_day,
+            credit_balance=a.credit_balance,
+            terms=terms,
+            cycle=cycle_from_totals(a, period, terms, dates[1]),
+            unpaid_bills=g["bills"],
+            dates=dates,
+        )
         if r is not None:
             batch.add(r)
     batch.flush()
@@ -654,9 +810,14 @@ def close_bills_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
 
 def bill_state(b: Any) -> BillState:
     return BillState(
-        due_date=b.due_date, total_due=b.total_due - b.converted, minimum_due=b.minimum_due,
-        paid_by_due_date=b.paid_by_due_date, unpaid_principal=b.unpaid_principal, unpaid_fee=b.unpaid_fee,
-        unpaid_interest=b.unpaid_interest, unpaid_penalty=b.unpaid_penalty,
+        due_date=b.due_date,
+        total_due=b.total_due - b.converted,
+        minimum_due=b.minimum_due,
+        paid_by_due_date=b.paid_by_due_date,
+        unpaid_principal=b.unpaid_principal,
+        unpaid_fee=b.unpaid_fee,
+        unpaid_interest=b.unpaid_interest,
+        unpaid_penalty=b.unpaid_penalty,
         unpaid_carried_principal=b.unpaid_carried_principal,
     )
 
@@ -687,9 +848,17 @@ def _accrue_step(uow: UnitOfWork, day: dt.date, regimes: frozenset[Regime], kind
         updates.append({"b_id": b.bill_id, f"{kind}_exact": str(new.exact), f"{kind}_posted": new.posted})
         counts["bills"] += 1
         if post:
-            pending[b.account_id].append({"account_id": b.account_id, "bill_id": b.bill_id, "kind": kind,
-                                          "regime": basis.regime.value, "base": basis.base_fen, "amount": post,
-                                          "business_date": day})
+            pending[b.account_id].append(
+                {
+                    "account_id": b.account_id,
+                    "bill_id": b.bill_id,
+                    "kind": kind,
+                    "regime": basis.regime.value,
+                    "base": basis.base_fen,
+                    "amount": post,
+                    "business_date": day,
+                }
+            )
             counts["posted_bills"] += 1
             counts["amount"] += post
         if len(updates) >= BATCH_ACCOUNTS:
@@ -713,8 +882,9 @@ def mark_overdue_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
     """EOD step ``mark_overdue``: a bill whose minimum was not repaid by its due date is
     overdue from the day after (penalty runs from then; the grace days only delay bureau
     reporting). Its line is blocked with ``account_overdue`` unless a freeze outranks it."""
-    rows = [{"b_id": r.bill_id, "since": r.due_date + dt.timedelta(days=1)}
-            for r in uow.billing.overdue_candidates(day)]
+    rows = [
+        {"b_id": r.bill_id, "since": r.due_date + dt.timedelta(days=1)} for r in uow.billing.overdue_candidates(day)
+    ]
     uow.billing.mark_overdue(rows)
     blocked = uow.billing.block_overdue_accounts()
     return {"bills": len(rows), "blocked": blocked}
@@ -749,8 +919,7 @@ def delinquency_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
         else:
             dpd, bucket, since, amount = 0, "current", None, 0
         worst = max(old.worst_bucket if old else "current", bucket, key=order)
-        row = {"days_past_due": dpd, "bucket": bucket, "overdue_since": since, "worst_bucket": worst,
-               "updated_on": day}
+        row = {"days_past_due": dpd, "bucket": bucket, "overdue_since": since, "worst_bucket": worst, "updated_on": day}
         if old is None:
             inserts.append({"account_id": account_id, **row})
         else:
@@ -760,29 +929,57 @@ def delinquency_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
         if pos is not None and cal.is_reportable(dpd, terms):  # the bureau sees it past the grace days
             m = months.get(account_id)
             if m is None:
-                m_inserts.append({"account_id": account_id, "month": month, "worst_bucket": bucket,
-                                  "max_days_past_due": dpd})
+                m_inserts.append(
+                    {"account_id": account_id, "month": month, "worst_bucket": bucket, "max_days_past_due": dpd}
+                )
             else:
-                m_updates.append({"a_id": account_id, "m_month": month,
-                                  "worst_bucket": max(m.worst_bucket, bucket, key=order),
-                                  "max_days_past_due": max(m.max_days_past_due, dpd)})
+                m_updates.append(
+                    {
+                        "a_id": account_id,
+                        "m_month": month,
+                        "worst_bucket": max(m.worst_bucket, bucket, key=order),
+                        "max_days_past_due": max(m.max_days_past_due, dpd),
+                    }
+                )
         payload: dict[str, Any] | None = None
         if old_bucket == "current" and bucket != "current":
             kind, counts["became_overdue"] = "BecameOverdue", counts["became_overdue"] + 1
-            payload = {"reasons": ["minimum_not_repaid"], "days_past_due": dpd, "bucket": bucket,
-                       "amount_overdue": amount, "overdue_since": since.isoformat() if since else None,
-                       "reportable": cal.is_reportable(dpd, terms)}
+            payload = {
+                "reasons": ["minimum_not_repaid"],
+                "days_past_due": dpd,
+                "bucket": bucket,
+                "amount_overdue": amount,
+                "overdue_since": since.isoformat() if since else None,
+                "reportable": cal.is_reportable(dpd, terms),
+            }
         elif old_bucket != "current" and bucket == "current":
             kind, counts["cured"] = "DelinquencyCured", counts["cured"] + 1
-            payload = {"reasons": ["overdue_repaid"], "from_bucket": old_bucket,
-                       "days_past_due_before": old.days_past_due if old else 0}
+            payload = {
+                "reasons": ["overdue_repaid"],
+                "from_bucket": old_bucket,
+                "days_past_due_before": old.days_past_due if old else 0,
+            }
         elif old_bucket != bucket:
             kind, counts["bucket_changed"] = "DelinquencyBucketChanged", counts["bucket_changed"] + 1
-            payload = {"reasons": ["delinquency_bucket_changed"], "from_bucket": old_bucket, "to_bucket": bucket,
-                       "days_past_due": dpd, "amount_overdue": amount, "reportable": cal.is_reportable(dpd, terms)}
+            payload = {
+                "reasons": ["delinquency_bucket_changed"],
+                "from_bucket": old_bucket,
+                "to_bucket": bucket,
+                "days_past_due": dpd,
+                "amount_overdue": amount,
+                "reportable": cal.is_reportable(dpd, terms),
+            }
         if payload is not None:
-            events.append({"event_type": kind, "account_id": account_id, "user_id": None, "payload": payload,
-                           "business_date": day, "created_at": now})
+            events.append(
+                {
+                    "event_type": kind,
+                    "account_id": account_id,
+                    "user_id": None,
+                    "payload": payload,
+                    "business_date": day,
+                    "created_at": now,
+                }
+            )
     repo.upsert_delinquency(inserts, updates)
     repo.upsert_delinquency_months(m_inserts, m_updates)
     repo.add_events(events)
@@ -797,15 +994,43 @@ def expire_temporary_limits_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any
 
     now = uow.now()
     rows = uow.billing.expiring_temporary_limits(day)
-    uow.billing.insert_rows(t.limit_changes, [
-        {"account_id": r.account_id, "limit_kind": "temporary", "old_value": r.temporary_limit, "new_value": 0,
-         "expires_on": r.temporary_limit_expires_on, "reasons": ["temporary_limit_expired"],
-         "policy_version": "eod", "actor": "system", "business_date": day, "created_at": now} for r in rows])
-    uow.billing.add_events([
-        {"event_type": "LimitChanged", "account_id": r.account_id, "user_id": None,
-         "payload": {"limit_kind": "temporary", "old_value": r.temporary_limit, "new_value": 0,
-                     "reasons": ["temporary_limit_expired"], "expires_on": r.temporary_limit_expires_on.isoformat()},
-         "business_date": day, "created_at": now} for r in rows])
+    uow.billing.insert_rows(
+        t.limit_changes,
+        [
+            {
+                "account_id": r.account_id,
+                "limit_kind": "temporary",
+                "old_value": r.temporary_limit,
+                "new_value": 0,
+                "expires_on": r.temporary_limit_expires_on,
+                "reasons": ["temporary_limit_expired"],
+                "policy_version": "eod",
+                "actor": "system",
+                "business_date": day,
+                "created_at": now,
+            }
+            for r in rows
+        ],
+    )
+    uow.billing.add_events(
+        [
+            {
+                "event_type": "LimitChanged",
+                "account_id": r.account_id,
+                "user_id": None,
+                "payload": {
+                    "limit_kind": "temporary",
+                    "old_value": r.temporary_limit,
+                    "new_value": 0,
+                    "reasons": ["temporary_limit_expired"],
+                    "expires_on": r.temporary_limit_expires_on.isoformat(),
+                },
+                "business_date": day,
+                "created_at": now,
+            }
+            for r in rows
+        ]
+    )
     uow.billing.expire_temporary_limits(day)
     return {"expired": len(rows)}
 
@@ -817,29 +1042,52 @@ def _line_view(r: Any) -> dict[str, Any]:
     return {"kind": r["kind"], "amount": r["amount"], "date": r["activity_date"].isoformat(), "ref": r["ref"]}
 
 
-def bill_view(b: Any, lines: Iterable[Any], allocations: Iterable[Any], today: dt.date,
-              terms: BillingTerms) -> dict[str, Any]:
+def bill_view(
+    b: Any, lines: Iterable[Any], allocations: Iterable[Any], today: dt.date, terms: BillingTerms
+) -> dict[str, Any]:
     g = dict(b._mapping) if hasattr(b, "_mapping") else dict(b)
     unpaid = _unpaid(g)
     regime = accrual_basis(bill_state(_Obj(g)), today, terms).regime.value if unpaid else Regime.PAID.value
     dpd = cal.days_past_due(g["due_date"], today) if g["status"] == "overdue" else 0
     return {
-        "period": g["period"], "statement_date": g["statement_date"].isoformat(),
-        "due_date": g["due_date"].isoformat(), "status": g["status"], "regime": regime,
-        "opening_balance": g["opening_balance"], "closing_balance": g["closing_balance"],
-        "total_due": g["total_due"], "minimum_due": g["minimum_due"],
+        "period": g["period"],
+        "statement_date": g["statement_date"].isoformat(),
+        "due_date": g["due_date"].isoformat(),
+        "status": g["status"],
+        "regime": regime,
+        "opening_balance": g["opening_balance"],
+        "closing_balance": g["closing_balance"],
+        "total_due": g["total_due"],
+        "minimum_due": g["minimum_due"],
         "minimum_unpaid": minimum_unpaid(g["minimum_due"], g["paid_by_due_date"], unpaid),
-        "unpaid": unpaid, "paid": g["paid"], "paid_by_due_date": g["paid_by_due_date"],
-        "credit_balance": g["credit_balance"], "converted": g["converted"], "carried_out": g["carried_out"],
-        "carried_to": g["carried_to"], "unpaid_principal": g["unpaid_principal"], "unpaid_fee": g["unpaid_fee"],
-        "unpaid_interest": g["unpaid_interest"], "unpaid_penalty": g["unpaid_penalty"],
-        "minimum_rated_base": g["minimum_rated_base"], "minimum_in_full": g["minimum_in_full"],
+        "unpaid": unpaid,
+        "paid": g["paid"],
+        "paid_by_due_date": g["paid_by_due_date"],
+        "credit_balance": g["credit_balance"],
+        "converted": g["converted"],
+        "carried_out": g["carried_out"],
+        "carried_to": g["carried_to"],
+        "unpaid_principal": g["unpaid_principal"],
+        "unpaid_fee": g["unpaid_fee"],
+        "unpaid_interest": g["unpaid_interest"],
+        "unpaid_penalty": g["unpaid_penalty"],
+        "minimum_rated_base": g["minimum_rated_base"],
+        "minimum_in_full": g["minimum_in_full"],
         "temporary_limit_part": g["temporary_limit_part"],
         "overdue_since": g["overdue_since"].isoformat() if g["overdue_since"] else None,
-        "days_past_due": dpd, "bucket": cal.dpd_bucket(dpd),
+        "days_past_due": dpd,
+        "bucket": cal.dpd_bucket(dpd),
         "lines": [_line_view(dict(r._mapping)) for r in lines],
-        "allocations": [{"date": r.business_date.isoformat(), "source": r.source_kind, "source_id": r.source_id,
-                         "component": r.component, "amount": r.amount} for r in allocations],
+        "allocations": [
+            {
+                "date": r.business_date.isoformat(),
+                "source": r.source_kind,
+                "source_id": r.source_id,
+                "component": r.component,
+                "amount": r.amount,
+            }
+            for r in allocations
+        ],
     }
 
 
@@ -872,8 +1120,9 @@ def get_bill(system: Huabei, account_id: int, period: str) -> dict[str, Any]:
         b = uow.billing.bill(account_id, period)
         if b is None:
             raise errors.not_found("bill_not_found", account_id=account_id, period=period)
-        return bill_view(b, uow.billing.lines([b.bill_id]), uow.billing.allocations([b.bill_id]), uow.today(),
-                         uow.terms.billing)
+        return bill_view(
+            b, uow.billing.lines([b.bill_id]), uow.billing.allocations([b.bill_id]), uow.today(), uow.terms.billing
+        )
 
 
 def unbilled_view(system: Huabei, account_id: int) -> dict[str, Any]:
@@ -887,22 +1136,50 @@ def unbilled_view(system: Huabei, account_id: int) -> dict[str, Any]:
         since = last_close_date(uow) or dt.date.min
         period = cal.bill_period_for(today, terms)
         repo = uow.billing
-        periods = [p for p in uow.installments.periods([x.plan_id for x in uow.installments.plans(account_id)])
-                   if p.status == "scheduled"]
-        credits = [_Obj({**dict(c._mapping), "account_id": account_id}) for c in repo.unbilled_credits(account_id, since)]
-        cycle = cycle_from_items(period, terms, purchases=repo.unbilled_purchases(account_id, since),
-                                 credits=credits, accruals=repo.unbilled_accruals(account_id, since),
-                                 periods=periods)
-        r = compute_close(account_id=account_id, period=period, due_day=line.due_day,
-                          credit_balance=line.credit_balance, terms=terms, cycle=cycle,
-                          unpaid_bills=repo.unpaid_bills(account_id), preview=True)
+        periods = [
+            p
+            for p in uow.installments.periods([x.plan_id for x in uow.installments.plans(account_id)])
+            if p.status == "scheduled"
+        ]
+        credits = [
+            _Obj({**dict(c._mapping), "account_id": account_id}) for c in repo.unbilled_credits(account_id, since)
+        ]
+        cycle = cycle_from_items(
+            period,
+            terms,
+            purchases=repo.unbilled_purchases(account_id, since),
+            credits=credits,
+            accruals=repo.unbilled_accruals(account_id, since),
+            periods=periods,
+        )
+        r = compute_close(
+            account_id=account_id,
+            period=period,
+            due_day=line.due_day,
+            credit_balance=line.credit_balance,
+            terms=terms,
+            cycle=cycle,
+            unpaid_bills=repo.unpaid_bills(account_id),
+            preview=True,
+        )
         closes = cal.statement_date(period, terms)
-        out = {"period": period, "statement_date": closes.isoformat(),
-               "due_date": cal.due_date(period, line.due_day, terms).isoformat(), "as_of": today.isoformat(),
-               "lines": [], "total_due": 0, "minimum_due": 0, "credit_balance": line.credit_balance}
+        out = {
+            "period": period,
+            "statement_date": closes.isoformat(),
+            "due_date": cal.due_date(period, line.due_day, terms).isoformat(),
+            "as_of": today.isoformat(),
+            "lines": [],
+            "total_due": 0,
+            "minimum_due": 0,
+            "credit_balance": line.credit_balance,
+        }
         if r is not None:
-            out.update(lines=[_line_view(x) for x in r.lines], total_due=r.statement.total_due,
-                       minimum_due=r.statement.minimum_due, credit_balance=r.statement.credit_balance)
+            out.update(
+                lines=[_line_view(x) for x in r.lines],
+                total_due=r.statement.total_due,
+                minimum_due=r.statement.minimum_due,
+                credit_balance=r.statement.credit_balance,
+            )
         return out
 
 
@@ -912,12 +1189,21 @@ def billing_status(system: Huabei, account_id: int) -> dict[str, Any]:
         pos = position(uow, account_id, for_update=False)
         line = pos.line
         d = uow.billing.delinquency(account_id)
-        return {"account_id": account_id, "owed": pos.owed, "billed_unpaid": pos.billed_dues,
-                "unbilled_principal": max(pos.pool, 0), "installment_principal_unbilled": pos.plan_unbilled,
-                "unbilled_interest": pos.unbilled_interest, "unbilled_penalty": pos.unbilled_penalty,
-                "credit_balance": line.credit_balance, "due_day": line.due_day,
-                "days_past_due": d.days_past_due if d else 0, "bucket": d.bucket if d else "current",
-                "worst_bucket": d.worst_bucket if d else "current", "as_of": uow.today().isoformat()}
+        return {
+            "account_id": account_id,
+            "owed": pos.owed,
+            "billed_unpaid": pos.billed_dues,
+            "unbilled_principal": max(pos.pool, 0),
+            "installment_principal_unbilled": pos.plan_unbilled,
+            "unbilled_interest": pos.unbilled_interest,
+            "unbilled_penalty": pos.unbilled_penalty,
+            "credit_balance": line.credit_balance,
+            "due_day": line.due_day,
+            "days_past_due": d.days_past_due if d else 0,
+            "bucket": d.bucket if d else "current",
+            "worst_bucket": d.worst_bucket if d else "current",
+            "as_of": uow.today().isoformat(),
+        }
 
 
 # =========================================================================== due day
@@ -942,20 +1228,38 @@ def change_due_day(system: Huabei, account_id: int, due_day: int) -> dict[str, A
                 if today < allowed:
                     raise errors.unprocessable("due_day_change_too_soon", next_allowed=allowed.isoformat())
             uow.billing.set_due_day(account_id, due_day)
-            uow.billing.add_due_day_change(account_id=account_id, old_day=line.due_day, new_day=due_day,
-                                           business_date=today, created_at=uow.now())
-            uow.events.add("DueDayChanged", account_id=account_id,
-                           payload={"old_day": line.due_day, "new_day": due_day}, business_date=today, now=uow.now())
+            uow.billing.add_due_day_change(
+                account_id=account_id, old_day=line.due_day, new_day=due_day, business_date=today, created_at=uow.now()
+            )
+            uow.events.add(
+                "DueDayChanged",
+                account_id=account_id,
+                payload={"old_day": line.due_day, "new_day": due_day},
+                business_date=today,
+                now=uow.now(),
+            )
         uow.commit()
-        return {"account_id": account_id, "due_day": due_day, "choices": list(terms.due_day_choices),
-                "changed": due_day != line.due_day, "as_of": today.isoformat()}
+        return {
+            "account_id": account_id,
+            "due_day": due_day,
+            "choices": list(terms.due_day_choices),
+            "changed": due_day != line.due_day,
+            "as_of": today.isoformat(),
+        }
 
 
 # =========================================================================== installments
 
 
-def fee_waiver(terms: ProductTerms, kind: str, term: int, day: dt.date, *, merchant_id: str | None = None,
-               category: str | None = None) -> FeeWaiverCampaign | None:
+def fee_waiver(
+    terms: ProductTerms,
+    kind: str,
+    term: int,
+    day: dt.date,
+    *,
+    merchant_id: str | None = None,
+    category: str | None = None,
+) -> FeeWaiverCampaign | None:
     """The first 免息 campaign a plan matches, if any."""
     for c in terms.installments.fee_waivers:
         if kind not in c.kinds or (c.terms and term not in c.terms):
@@ -971,10 +1275,25 @@ def fee_waiver(terms: ProductTerms, kind: str, term: int, day: dt.date, *, merch
 
 
 def schedule_view(s: inst.InstallmentSchedule, campaign: str | None) -> dict[str, Any]:
-    return {"principal": s.principal, "term": s.term, "fee_rate": str(s.fee_rate), "fee_waived": s.fee_waived,
-            "campaign": campaign, "total_fee": s.total_fee, "total": s.total,
-            "periods": [{"number": p.number, "due_date": p.due_date.isoformat(), "principal": p.principal,
-                         "fee": p.fee, "total": p.total} for p in s.periods]}
+    return {
+        "principal": s.principal,
+        "term": s.term,
+        "fee_rate": str(s.fee_rate),
+        "fee_waived": s.fee_waived,
+        "campaign": campaign,
+        "total_fee": s.total_fee,
+        "total": s.total,
+        "periods": [
+            {
+                "number": p.number,
+                "due_date": p.due_date.isoformat(),
+                "principal": p.principal,
+                "fee": p.fee,
+                "total": p.total,
+            }
+            for p in s.periods
+        ],
+    }
 
 
 @dataclass
@@ -998,11 +1317,13 @@ def _requested(amount: int | None, convertible: int) -> int:
     return requested
 
 
-def _quote(amount: int, term: int, first_due: dt.date, due_day: int, terms: ProductTerms,
-           waiver: FeeWaiverCampaign | None) -> inst.InstallmentSchedule:
+def _quote(
+    amount: int, term: int, first_due: dt.date, due_day: int, terms: ProductTerms, waiver: FeeWaiverCampaign | None
+) -> inst.InstallmentSchedule:
     try:
-        return inst.quote_installments(amount, term, first_due, terms.installments, fee_waived=waiver is not None,
-                                       due_day=due_day)
+        return inst.quote_installments(
+            amount, term, first_due, terms.installments, fee_waived=waiver is not None, due_day=due_day
+        )
     except BillingError as e:
         raise as_huabei_error(e) from None
 
@@ -1049,46 +1370,83 @@ def _purchase_conversion(uow: UnitOfWork, purchase_id: int, term: int, amount: i
             raise errors.conflict("installment_plan_exists", what=f"bill {bill.period}")
     try:
         billed = last_close is not None and p.business_date < last_close
-        inst.check_purchase_conversion(p.business_date, today, line.due_day, terms.billing,
-                                       bill_settled=billed and (bill is None or bill.status == "paid"))
+        inst.check_purchase_conversion(
+            p.business_date,
+            today,
+            line.due_day,
+            terms.billing,
+            bill_settled=billed and (bill is None or bill.status == "paid"),
+        )
         left = p.amount - p.refunded
         convertible = inst.convertible_amount(left, min(p.on_temporary_limit, left))
     except BillingError as e:
         raise as_huabei_error(e) from None
     if bill is not None:
         if bill.status != "open" or today > bill.due_date:
-            raise as_huabei_error(BillingError("installment_window_closed", "the purchase's bill is overdue",
-                                               period=bill.period, window_end=bill.due_date.isoformat(),
-                                               on_date=today.isoformat(), bill_settled=False))
-        convertible = min(convertible, max(0, bill.unpaid_principal - bill.temporary_limit_part
-                                           - bill.installment_principal))
+            raise as_huabei_error(
+                BillingError(
+                    "installment_window_closed",
+                    "the purchase's bill is overdue",
+                    period=bill.period,
+                    window_end=bill.due_date.isoformat(),
+                    on_date=today.isoformat(),
+                    bill_settled=False,
+                )
+            )
+        convertible = min(
+            convertible, max(0, bill.unpaid_principal - bill.temporary_limit_part - bill.installment_principal)
+        )
     else:
-        pos_pool = line.used - sum(b.unpaid_principal for b in uow.billing.unpaid_bills(p.account_id)) \
+        pos_pool = (
+            line.used
+            - sum(b.unpaid_principal for b in uow.billing.unpaid_bills(p.account_id))
             - uow.installments.unbilled_principal(p.account_id)
+        )
         convertible = min(convertible, max(pos_pool, 0))
     requested = _requested(amount, convertible)
     waiver = fee_waiver(terms, "purchase", term, today, merchant_id=p.merchant_id, category=p.merchant_category)
     first_due = inst.first_due_date_for_purchase(p.business_date, today, line.due_day, terms.billing)
     schedule = _quote(requested, term, first_due, line.due_day, terms, waiver)
-    return _Conversion("purchase", "billed_purchase" if bill is not None else "unbilled_purchase", p.account_id,
-                       requested, schedule, waiver.code if waiver else None, bill=bill, purchase=p)
+    return _Conversion(
+        "purchase",
+        "billed_purchase" if bill is not None else "unbilled_purchase",
+        p.account_id,
+        requested,
+        schedule,
+        waiver.code if waiver else None,
+        bill=bill,
+        purchase=p,
+    )
 
 
-def quote_bill_installments(system: Huabei, account_id: int, period: str, term: int,
-                            amount: int | None = None) -> dict[str, Any]:
+def quote_bill_installments(
+    system: Huabei, account_id: int, period: str, term: int, amount: int | None = None
+) -> dict[str, Any]:
     """账单分期 quote: the schedule, nothing changed."""
     with system.uow(readonly=True) as uow:
         c = _bill_conversion(uow, account_id, period, term, amount)
-        return {"kind": "bill", "account_id": account_id, "period": period,
-                "quoted_on": uow.today().isoformat(), **schedule_view(c.schedule, c.campaign)}
+        return {
+            "kind": "bill",
+            "account_id": account_id,
+            "period": period,
+            "quoted_on": uow.today().isoformat(),
+            **schedule_view(c.schedule, c.campaign),
+        }
 
 
-def quote_purchase_installments(system: Huabei, purchase_id: int, term: int, amount: int | None = None) -> dict[str, Any]:
+def quote_purchase_installments(
+    system: Huabei, purchase_id: int, term: int, amount: int | None = None
+) -> dict[str, Any]:
     """交易分期 quote: the schedule, nothing changed."""
     with system.uow(readonly=True) as uow:
         c = _purchase_conversion(uow, purchase_id, term, amount)
-        return {"kind": "purchase", "account_id": c.account_id, "purchase_id": purchase_id,
-                "quoted_on": uow.today().isoformat(), **schedule_view(c.schedule, c.campaign)}
+        return {
+            "kind": "purchase",
+            "account_id": c.account_id,
+            "purchase_id": purchase_id,
+            "quoted_on": uow.today().isoformat(),
+            **schedule_view(c.schedule, c.campaign),
+        }
 
 
 def _reduce_bill_by_conversion(uow: UnitOfWork, b: Any, amount: int, plan_id: int, today: dt.date) -> None:
@@ -1096,44 +1454,97 @@ def _reduce_bill_by_conversion(uow: UnitOfWork, b: Any, amount: int, plan_id: in
     and the minimum is what the rest of the bill needs (one rounding, never more than before)."""
     converted = b.converted + amount
     unpaid_principal = b.unpaid_principal - amount
-    minimum = min(b.minimum_due, minimum_from_parts(b.minimum_rated_base - converted, b.minimum_in_full,
-                                                    b.total_due - converted, uow.terms.billing))
-    values: dict[str, Any] = {"converted": converted, "unpaid_principal": unpaid_principal,
-                              "unpaid_carried_principal": min(b.unpaid_carried_principal, unpaid_principal),
-                              "minimum_due": minimum}
+    minimum = min(
+        b.minimum_due,
+        minimum_from_parts(
+            b.minimum_rated_base - converted, b.minimum_in_full, b.total_due - converted, uow.terms.billing
+        ),
+    )
+    values: dict[str, Any] = {
+        "converted": converted,
+        "unpaid_principal": unpaid_principal,
+        "unpaid_carried_principal": min(b.unpaid_carried_principal, unpaid_principal),
+        "minimum_due": minimum,
+    }
     if unpaid_principal + b.unpaid_fee + b.unpaid_interest + b.unpaid_penalty == 0:
         values.update(status="paid", cleared_on=today)
     uow.billing.update_bill(b.bill_id, **values)
-    uow.billing.add_allocations([{"account_id": b.account_id, "bill_id": b.bill_id, "component": "principal",
-                                  "amount": amount, "source_kind": "installment", "source_id": plan_id,
-                                  "business_date": today, "by_due_date": False}])
+    uow.billing.add_allocations(
+        [
+            {
+                "account_id": b.account_id,
+                "bill_id": b.bill_id,
+                "component": "principal",
+                "amount": amount,
+                "source_kind": "installment",
+                "source_id": plan_id,
+                "business_date": today,
+                "by_due_date": False,
+            }
+        ]
+    )
 
 
 def _create_plan(uow: UnitOfWork, c: _Conversion) -> dict[str, Any]:
     today, now = uow.today(), uow.now()
     s = c.schedule
     plan_id = uow.installments.add_plan(
-        account_id=c.account_id, kind=c.kind, converted_from=c.converted_from,
+        account_id=c.account_id,
+        kind=c.kind,
+        converted_from=c.converted_from,
         source_bill_id=c.bill.bill_id if c.kind == "bill" else None,
         source_purchase_id=c.purchase.purchase_id if c.purchase is not None else None,
-        principal=s.principal, term=s.term, fee_rate=str(s.fee_rate), fee_waived=s.fee_waived, campaign=c.campaign,
-        total_fee=s.total_fee, total=s.total, first_due_date=s.periods[0].due_date, periods_billed=0, status="active",
-        created_on=today, created_at=now)
-    uow.installments.add_periods([{"plan_id": plan_id, "number": p.number, "account_id": c.account_id,
-                                   "due_date": p.due_date, "principal": p.principal, "fee": p.fee,
-                                   "status": "scheduled", "bill_id": None} for p in s.periods])
+        principal=s.principal,
+        term=s.term,
+        fee_rate=str(s.fee_rate),
+        fee_waived=s.fee_waived,
+        campaign=c.campaign,
+        total_fee=s.total_fee,
+        total=s.total,
+        first_due_date=s.periods[0].due_date,
+        periods_billed=0,
+        status="active",
+        created_on=today,
+        created_at=now,
+    )
+    uow.installments.add_periods(
+        [
+            {
+                "plan_id": plan_id,
+                "number": p.number,
+                "account_id": c.account_id,
+                "due_date": p.due_date,
+                "principal": p.principal,
+                "fee": p.fee,
+                "status": "scheduled",
+                "bill_id": None,
+            }
+            for p in s.periods
+        ]
+    )
     if c.bill is not None:
         _reduce_bill_by_conversion(uow, c.bill, s.principal, plan_id, today)
-    uow.events.add("InstallmentPlanCreated", account_id=c.account_id,
-                   payload={"plan_id": plan_id, "kind": c.kind, "principal": s.principal, "term": s.term,
-                            "total_fee": s.total_fee, "campaign": c.campaign,
-                            "reasons": ["fee_waived"] if s.fee_waived else []},
-                   business_date=today, now=now)
+    uow.events.add(
+        "InstallmentPlanCreated",
+        account_id=c.account_id,
+        payload={
+            "plan_id": plan_id,
+            "kind": c.kind,
+            "principal": s.principal,
+            "term": s.term,
+            "total_fee": s.total_fee,
+            "campaign": c.campaign,
+            "reasons": ["fee_waived"] if s.fee_waived else [],
+        },
+        business_date=today,
+        now=now,
+    )
     return plan_view_of(uow, plan_id)
 
 
-def create_bill_installments(system: Huabei, account_id: int, period: str, term: int, idempotency_key: str | None,
-                             amount: int | None = None) -> Outcome:
+def create_bill_installments(
+    system: Huabei, account_id: int, period: str, term: int, idempotency_key: str | None, amount: int | None = None
+) -> Outcome:
     """账单分期: turn (the convertible part of) a bill into ``term`` monthly periods."""
     request = {"account_id": account_id, "period": period, "term": term, "amount": amount}
 
@@ -1146,8 +1557,9 @@ def create_bill_installments(system: Huabei, account_id: int, period: str, term:
     return run_idempotent(system, "installment", idempotency_key, request, work)
 
 
-def create_purchase_installments(system: Huabei, purchase_id: int, term: int, idempotency_key: str | None,
-                                 amount: int | None = None) -> Outcome:
+def create_purchase_installments(
+    system: Huabei, purchase_id: int, term: int, idempotency_key: str | None, amount: int | None = None
+) -> Outcome:
     """交易分期: turn (the convertible part of) one purchase into ``term`` monthly periods."""
     request = {"purchase_id": purchase_id, "term": term, "amount": amount}
 
@@ -1164,9 +1576,14 @@ def create_purchase_installments(system: Huabei, purchase_id: int, term: int, id
 
 def _schedule_of(plan: Any, periods: Sequence[Any]) -> inst.InstallmentSchedule:
     return inst.InstallmentSchedule(
-        principal=plan.principal, term=plan.term, fee_rate=Decimal(plan.fee_rate), fee_waived=plan.fee_waived,
+        principal=plan.principal,
+        term=plan.term,
+        fee_rate=Decimal(plan.fee_rate),
+        fee_waived=plan.fee_waived,
         periods=tuple(inst.InstallmentPeriod(p.number, p.due_date, p.principal, p.fee) for p in periods),
-        total_fee=plan.total_fee, total=plan.total)
+        total_fee=plan.total_fee,
+        total=plan.total,
+    )
 
 
 def plan_view_of(uow: UnitOfWork, plan_id: int) -> dict[str, Any]:
@@ -1174,15 +1591,35 @@ def plan_view_of(uow: UnitOfWork, plan_id: int) -> dict[str, Any]:
     if plan is None:
         raise errors.not_found("installment_plan_not_found", plan_id=plan_id)
     periods = uow.installments.periods([plan_id])
-    return {"plan_id": plan.plan_id, "account_id": plan.account_id, "kind": plan.kind,
-            "converted_from": plan.converted_from,
-            "purchase_id": plan.source_purchase_id,
-            "period": uow.billing.bill_by_id(plan.source_bill_id).period if plan.source_bill_id else None,
-            "principal": plan.principal, "term": plan.term, "fee_rate": plan.fee_rate, "fee_waived": plan.fee_waived,
-            "campaign": plan.campaign, "total_fee": plan.total_fee, "total": plan.total, "status": plan.status,
-            "periods_billed": plan.periods_billed, "created_on": plan.created_on.isoformat(),
-            "periods": [{"number": p.number, "due_date": p.due_date.isoformat(), "principal": p.principal,
-                         "fee": p.fee, "total": p.principal + p.fee, "status": p.status} for p in periods]}
+    return {
+        "plan_id": plan.plan_id,
+        "account_id": plan.account_id,
+        "kind": plan.kind,
+        "converted_from": plan.converted_from,
+        "purchase_id": plan.source_purchase_id,
+        "period": uow.billing.bill_by_id(plan.source_bill_id).period if plan.source_bill_id else None,
+        "principal": plan.principal,
+        "term": plan.term,
+        "fee_rate": plan.fee_rate,
+        "fee_waived": plan.fee_waived,
+        "campaign": plan.campaign,
+        "total_fee": plan.total_fee,
+        "total": plan.total,
+        "status": plan.status,
+        "periods_billed": plan.periods_billed,
+        "created_on": plan.created_on.isoformat(),
+        "periods": [
+            {
+                "number": p.number,
+                "due_date": p.due_date.isoformat(),
+                "principal": p.principal,
+                "fee": p.fee,
+                "total": p.principal + p.fee,
+                "status": p.status,
+            }
+            for p in periods
+        ],
+    }
 
 
 def get_plan(system: Huabei, plan_id: int) -> dict[str, Any]:
@@ -1212,9 +1649,16 @@ def _early(uow: UnitOfWork, plan_id: int) -> tuple[Any, inst.EarlyRepayment]:
 
 
 def _early_view(plan: Any, e: inst.EarlyRepayment) -> dict[str, Any]:
-    return {"plan_id": plan.plan_id, "account_id": plan.account_id, "on_date": e.on_date.isoformat(),
-            "periods": list(e.periods), "principal": e.principal, "fee_charged": e.fee_charged,
-            "fee_waived": e.fee_waived, "amount": e.total}
+    return {
+        "plan_id": plan.plan_id,
+        "account_id": plan.account_id,
+        "on_date": e.on_date.isoformat(),
+        "periods": list(e.periods),
+        "principal": e.principal,
+        "fee_charged": e.fee_charged,
+        "fee_waived": e.fee_waived,
+        "amount": e.total,
+    }
 
 
 def quote_early_repayment(system: Huabei, plan_id: int) -> dict[str, Any]:
@@ -1240,16 +1684,29 @@ def repay_installments_early(system: Huabei, plan_id: int, idempotency_key: str 
         if e.fee_charged:
             uow.ledger.post(ledger.fee_entry(plan.account_id, e.fee_charged, today, plan_id), now)
             allocation[LedgerAccount.CUSTOMER_FEE] = e.fee_charged
-        repayment_id = uow.repayments.add(account_id=plan.account_id, amount=e.total,
-                                          allocation={k.value: v for k, v in allocation.items()},
-                                          business_date=today, created_at=now)
+        repayment_id = uow.repayments.add(
+            account_id=plan.account_id,
+            amount=e.total,
+            allocation={k.value: v for k, v in allocation.items()},
+            business_date=today,
+            created_at=now,
+        )
         uow.ledger.post(ledger.repayment_entry(plan.account_id, allocation, today, repayment_id), now)
         uow.accounts.change_balances(plan.account_id, used=-e.principal)
         uow.installments.settle_early(plan_id, today)
-        uow.events.add("InstallmentRepaidEarly", account_id=plan.account_id,
-                       payload={"plan_id": plan_id, "repayment_id": repayment_id, "principal": e.principal,
-                                "fee_charged": e.fee_charged, "fee_waived": e.fee_waived},
-                       business_date=today, now=now)
+        uow.events.add(
+            "InstallmentRepaidEarly",
+            account_id=plan.account_id,
+            payload={
+                "plan_id": plan_id,
+                "repayment_id": repayment_id,
+                "principal": e.principal,
+                "fee_charged": e.fee_charged,
+                "fee_waived": e.fee_waived,
+            },
+            business_date=today,
+            now=now,
+        )
         return Outcome(201, {**_early_view(plan, e), "repayment_id": repayment_id, "status": "repaid_early"})
 
     return run_idempotent(system, "early_repayment", idempotency_key, {"plan_id": plan_id}, work)

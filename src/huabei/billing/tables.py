@@ -51,7 +51,8 @@ from huabei.platform.tables import TS, Id, Money, metadata
 Exact = String(64)
 
 bills = Table(
-    "bills", metadata,
+    "bills",
+    metadata,
     Column("bill_id", Id, primary_key=True, autoincrement=True),
     Column("account_id", BigInteger, ForeignKey("credit_accounts.account_id"), nullable=False),
     Column("period", String(7), nullable=False),
@@ -88,24 +89,34 @@ bills = Table(
     Column("penalty_posted", Money, nullable=False, server_default=text("0")),
     Column("created_at", TS, nullable=False),
     CheckConstraint("status IN ('open', 'paid', 'overdue')", name="status_known"),
-    CheckConstraint("total_due >= 0 AND minimum_due >= 0 AND minimum_due <= total_due AND credit_balance >= 0",
-                    name="totals_valid"),
-    CheckConstraint("unpaid_principal >= 0 AND unpaid_fee >= 0 AND unpaid_interest >= 0 AND unpaid_penalty >= 0 "
-                    "AND unpaid_carried_principal >= 0 AND unpaid_carried_principal <= unpaid_principal",
-                    name="unpaid_not_negative"),
-    CheckConstraint("paid >= 0 AND converted >= 0 AND carried_out >= 0 AND paid_by_due_date >= 0",
-                    name="movements_not_negative"),
+    CheckConstraint(
+        "total_due >= 0 AND minimum_due >= 0 AND minimum_due <= total_due AND credit_balance >= 0", name="totals_valid"
+    ),
+    CheckConstraint(
+        "unpaid_principal >= 0 AND unpaid_fee >= 0 AND unpaid_interest >= 0 AND unpaid_penalty >= 0 "
+        "AND unpaid_carried_principal >= 0 AND unpaid_carried_principal <= unpaid_principal",
+        name="unpaid_not_negative",
+    ),
+    CheckConstraint(
+        "paid >= 0 AND converted >= 0 AND carried_out >= 0 AND paid_by_due_date >= 0", name="movements_not_negative"
+    ),
 )
 Index("uq_bills_account_period", bills.c.account_id, bills.c.period, unique=True)
 # the end-of-day job reads every bill still owed something; paid bills are the bulk and are skipped
-Index("ix_bills_unpaid", bills.c.status, bills.c.account_id,
-      sqlite_where=text("status <> 'paid'"), postgresql_where=text("status <> 'paid'"))
+Index(
+    "ix_bills_unpaid",
+    bills.c.status,
+    bills.c.account_id,
+    sqlite_where=text("status <> 'paid'"),
+    postgresql_where=text("status <> 'paid'"),
+)
 
 # No foreign-key trigger on bill_lines.bill_id: the closing writes some ten lines per bill
 # (ten million a month for a million lines) in the transaction that writes the bills, and
 # the ledger check reports any line whose bill does not exist (bill_lines_add_up).
 bill_lines = Table(
-    "bill_lines", metadata,
+    "bill_lines",
+    metadata,
     Column("line_id", Id, primary_key=True, autoincrement=True),
     Column("bill_id", BigInteger, nullable=False),
     Column("kind", String(32), nullable=False),
@@ -117,7 +128,8 @@ bill_lines = Table(
 Index("ix_bill_lines_bill", bill_lines.c.bill_id)
 
 bill_allocations = Table(
-    "bill_allocations", metadata,
+    "bill_allocations",
+    metadata,
     Column("allocation_id", Id, primary_key=True, autoincrement=True),
     Column("account_id", BigInteger, nullable=False),
     Column("bill_id", BigInteger, ForeignKey("bills.bill_id"), nullable=True),
@@ -134,11 +146,16 @@ bill_allocations = Table(
 Index("ix_bill_allocations_bill", bill_allocations.c.bill_id)
 Index("ix_bill_allocations_account", bill_allocations.c.account_id, bill_allocations.c.allocation_id)
 # what goes onto the next bill as repayment / refund lines: the unbilled part, by date
-Index("ix_bill_allocations_unbilled", bill_allocations.c.business_date,
-      sqlite_where=text("bill_id IS NULL"), postgresql_where=text("bill_id IS NULL"))
+Index(
+    "ix_bill_allocations_unbilled",
+    bill_allocations.c.business_date,
+    sqlite_where=text("bill_id IS NULL"),
+    postgresql_where=text("bill_id IS NULL"),
+)
 
 bill_accruals = Table(
-    "bill_accruals", metadata,
+    "bill_accruals",
+    metadata,
     Column("accrual_id", Id, primary_key=True, autoincrement=True),
     Column("account_id", BigInteger, nullable=False),
     Column("bill_id", BigInteger, ForeignKey("bills.bill_id"), nullable=False),
@@ -155,7 +172,8 @@ Index("ix_bill_accruals_date", bill_accruals.c.business_date, bill_accruals.c.ac
 Index("ix_bill_accruals_account", bill_accruals.c.account_id, bill_accruals.c.business_date)
 
 installment_plans = Table(
-    "installment_plans", metadata,
+    "installment_plans",
+    metadata,
     Column("plan_id", Id, primary_key=True, autoincrement=True),
     Column("account_id", BigInteger, ForeignKey("credit_accounts.account_id"), nullable=False),
     Column("kind", String(16), nullable=False),  # bill | purchase
@@ -180,13 +198,24 @@ installment_plans = Table(
     CheckConstraint("status IN ('active', 'completed', 'repaid_early')", name="status_known"),
 )
 Index("ix_installment_plans_account", installment_plans.c.account_id, installment_plans.c.plan_id)
-Index("uq_installment_plans_bill", installment_plans.c.source_bill_id, unique=True,
-      sqlite_where=text("kind = 'bill'"), postgresql_where=text("kind = 'bill'"))
-Index("uq_installment_plans_purchase", installment_plans.c.source_purchase_id, unique=True,
-      sqlite_where=text("source_purchase_id IS NOT NULL"), postgresql_where=text("source_purchase_id IS NOT NULL"))
+Index(
+    "uq_installment_plans_bill",
+    installment_plans.c.source_bill_id,
+    unique=True,
+    sqlite_where=text("kind = 'bill'"),
+    postgresql_where=text("kind = 'bill'"),
+)
+Index(
+    "uq_installment_plans_purchase",
+    installment_plans.c.source_purchase_id,
+    unique=True,
+    sqlite_where=text("source_purchase_id IS NOT NULL"),
+    postgresql_where=text("source_purchase_id IS NOT NULL"),
+)
 
 installment_periods = Table(
-    "installment_periods", metadata,
+    "installment_periods",
+    metadata,
     Column("plan_id", BigInteger, ForeignKey("installment_plans.plan_id"), primary_key=True),
     Column("number", Integer, primary_key=True),
     Column("account_id", BigInteger, nullable=False),
@@ -199,11 +228,17 @@ installment_periods = Table(
     CheckConstraint("status IN ('scheduled', 'billed', 'settled_early')", name="status_known"),
 )
 # the bill closing reads the periods still to bill, by due date
-Index("ix_installment_periods_scheduled", installment_periods.c.account_id, installment_periods.c.due_date,
-      sqlite_where=text("status = 'scheduled'"), postgresql_where=text("status = 'scheduled'"))
+Index(
+    "ix_installment_periods_scheduled",
+    installment_periods.c.account_id,
+    installment_periods.c.due_date,
+    sqlite_where=text("status = 'scheduled'"),
+    postgresql_where=text("status = 'scheduled'"),
+)
 
 account_delinquency = Table(
-    "account_delinquency", metadata,
+    "account_delinquency",
+    metadata,
     Column("account_id", BigInteger, ForeignKey("credit_accounts.account_id"), primary_key=True),
     Column("days_past_due", Integer, nullable=False),
     Column("bucket", String(16), nullable=False),
@@ -214,7 +249,8 @@ account_delinquency = Table(
 Index("ix_account_delinquency_bucket", account_delinquency.c.bucket)
 
 delinquency_months = Table(
-    "delinquency_months", metadata,
+    "delinquency_months",
+    metadata,
     Column("account_id", BigInteger, primary_key=True),
     Column("month", String(7), primary_key=True),
     Column("worst_bucket", String(16), nullable=False),
@@ -222,7 +258,8 @@ delinquency_months = Table(
 )
 
 due_day_changes = Table(
-    "due_day_changes", metadata,
+    "due_day_changes",
+    metadata,
     Column("change_id", Id, primary_key=True, autoincrement=True),
     Column("account_id", BigInteger, ForeignKey("credit_accounts.account_id"), nullable=False),
     Column("old_day", Integer, nullable=False),
@@ -233,7 +270,8 @@ due_day_changes = Table(
 Index("ix_due_day_changes_account", due_day_changes.c.account_id, due_day_changes.c.change_id)
 
 bureau_records = Table(
-    "bureau_records", metadata,
+    "bureau_records",
+    metadata,
     Column("record_id", Id, primary_key=True, autoincrement=True),
     Column("account_id", BigInteger, ForeignKey("credit_accounts.account_id"), nullable=False),
     Column("month", String(7), nullable=False),

@@ -32,19 +32,50 @@ START = dt.date(2026, 9, 20)
 END = dt.date(2026, 11, 20)
 
 #: Complete profiles: education, contact details, a bound card, a valid identity document.
-_PROFILE = {"education": "bachelor", "bank_card_bound": True, "id_document_expires_on": "2036-01-01",
-            "occupation": "employee"}
+_PROFILE = {
+    "education": "bachelor",
+    "bank_card_bound": True,
+    "id_document_expires_on": "2036-01-01",
+    "occupation": "employee",
+}
 
 #: user_id, name, phone, real name verified, profile, host facts, operator limit (None: the
 #: automatic decision), its story.
 DEMO_USERS: tuple[tuple[str, str, str, bool, dict[str, Any] | None, dict[str, Any] | None, str | None, str], ...] = (
-    ("demo-lihua", "李华", "13800000001", True, {**_PROFILE, "email": "lihua@example.cn"},
-     {"monthly_income": 1_500_000, "income_verified": True, "assets": 8_000_000, "verified_contacts": 12,
-      "contacts_good_standing_ratio": 950, "credit_authorised": True}, None, "full"),
-    ("demo-zhangwei", "张伟", "13800000002", True, {**_PROFILE, "email": "zhangwei@example.cn",
-                                                      "education": "master"},
-     {"monthly_income": 2_500_000, "income_verified": True, "assets": 20_000_000, "verified_contacts": 20,
-      "contacts_good_standing_ratio": 900, "credit_authorised": True}, None, "installments"),
+    (
+        "demo-lihua",
+        "李华",
+        "13800000001",
+        True,
+        {**_PROFILE, "email": "lihua@example.cn"},
+        {
+            "monthly_income": 1_500_000,
+            "income_verified": True,
+            "assets": 8_000_000,
+            "verified_contacts": 12,
+            "contacts_good_standing_ratio": 950,
+            "credit_authorised": True,
+        },
+        None,
+        "full",
+    ),
+    (
+        "demo-zhangwei",
+        "张伟",
+        "13800000002",
+        True,
+        {**_PROFILE, "email": "zhangwei@example.cn", "education": "master"},
+        {
+            "monthly_income": 2_500_000,
+            "income_verified": True,
+            "assets": 20_000_000,
+            "verified_contacts": 20,
+            "contacts_good_standing_ratio": 900,
+            "credit_authorised": True,
+        },
+        None,
+        "installments",
+    ),
     ("demo-wangfang", "王芳", "13800000003", True, None, None, "800.00", "minimum"),
     ("demo-chenjing", "陈静", "13800000005", True, None, None, "2000.00", "overdue"),
     ("demo-liuyang", "刘洋", "13800000004", True, None, None, "3000.00", "locked"),
@@ -84,14 +115,16 @@ def load_demo(system: Huabei) -> Iterator[str]:
     account_of: dict[str, int] = {}
     stories = {u[0]: u[7] for u in DEMO_USERS}
     for user_id, name, phone, verified, profile, facts, limit, _story in DEMO_USERS:
-        accounts.register_user(system, user_id=user_id, name=name, phone=phone, real_name_verified=verified,
-                               profile=profile)
+        accounts.register_user(
+            system, user_id=user_id, name=name, phone=phone, real_name_verified=verified, profile=profile
+        )
         if facts:
             scoring.post_facts(system, user_id, facts)
             scoring.record_activity(system, user_id, _app_activity(user_id))
         try:
-            opened = accounts.open_account(system, user_id=user_id,
-                                           base_limit=yuan(limit) if limit is not None else None)
+            opened = accounts.open_account(
+                system, user_id=user_id, base_limit=yuan(limit) if limit is not None else None
+            )
         except HuabeiError as e:
             if e.code != "not_eligible":
                 raise
@@ -99,8 +132,10 @@ def load_demo(system: Huabei) -> Iterator[str]:
             continue
         account_of[user_id] = opened["account_id"]
         how = "operator limit" if limit is not None else "automatic decision"
-        yield f"{user_id}: credit line {opened['account_id']} with base limit " \
-              f"{format_yuan(opened['base_limit'])} yuan ({how})"
+        yield (
+            f"{user_id}: credit line {opened['account_id']} with base limit "
+            f"{format_yuan(opened['base_limit'])} yuan ({how})"
+        )
 
     keys = iter(range(1, 10_000))
 
@@ -112,10 +147,13 @@ def load_demo(system: Huabei) -> Iterator[str]:
 
     plan: dict[dt.date, list[Callable[[], str | None]]] = {}
     for day, uid, amount, merchant, category, channel in _PURCHASES:
+
         def buy(uid=uid, amount=amount, merchant=merchant, category=category, channel=channel) -> str | None:
-            purchases.authorise_purchase(system, PurchaseRequest(account_of[uid], yuan(amount), merchant, category,
-                                                                 Channel(channel)), key("buy"))
+            purchases.authorise_purchase(
+                system, PurchaseRequest(account_of[uid], yuan(amount), merchant, category, Channel(channel)), key("buy")
+            )
             return None
+
         on(day, buy)
 
     def settle(period: str) -> Callable[[], str | None]:
@@ -131,8 +169,9 @@ def load_demo(system: Huabei) -> Iterator[str]:
                     out.append(f"{uid} repaid bill {period} in full ({format_yuan(bill['unpaid'])})")
                 elif story == "minimum":
                     purchases.repay(system, acct, bill["minimum_unpaid"], key("repay"))
-                    out.append(f"{uid} repaid only the minimum of bill {period} "
-                               f"({format_yuan(bill['minimum_unpaid'])})")
+                    out.append(
+                        f"{uid} repaid only the minimum of bill {period} ({format_yuan(bill['minimum_unpaid'])})"
+                    )
                 elif story == "installments" and period == "2026-10":
                     billing.create_bill_installments(system, acct, period, 6, key("plan"))
                     out.append(f"{uid} converted bill {period} into 6 installments")
@@ -140,14 +179,16 @@ def load_demo(system: Huabei) -> Iterator[str]:
                     purchases.repay(system, acct, bill["unpaid"], key("repay"))
                     out.append(f"{uid} repaid bill {period} in full ({format_yuan(bill['unpaid'])})")
             return "; ".join(out) or None
+
         return run
 
     on(dt.date(2026, 10, 5), settle("2026-10"))
     on(dt.date(2026, 11, 6), settle("2026-11"))
 
     def double_eleven() -> str:
-        accounts.grant_temporary_limit(system, account_of["demo-lihua"], amount=yuan("2000.00"),
-                                       expires_on=dt.date(2026, 12, 1))
+        accounts.grant_temporary_limit(
+            system, account_of["demo-lihua"], amount=yuan("2000.00"), expires_on=dt.date(2026, 12, 1)
+        )
         return "demo-lihua: temporary limit 2000.00 yuan for Double 11, until 2026-12-01"
 
     on(dt.date(2026, 11, 1), double_eleven)
@@ -161,8 +202,9 @@ def load_demo(system: Huabei) -> Iterator[str]:
                 yield f"{day.isoformat()}: {said}"
         day += dt.timedelta(days=1)
 
-    restrictions.place_restriction(system, account_of["demo-liuyang"], cause="wrong_password_lockout",
-                                   evidence={"wrong_attempts": 5}, actor="demo")
+    restrictions.place_restriction(
+        system, account_of["demo-liuyang"], cause="wrong_password_lockout", evidence={"wrong_attempts": 5}, actor="demo"
+    )
     yield "demo-liuyang: locked after too many wrong payment passwords"
     status = accounts.account_view(system, account_of["demo-chenjing"])["status"]
     yield f"demo-chenjing: never repaid — {status}"
@@ -172,6 +214,13 @@ def load_demo(system: Huabei) -> Iterator[str]:
 def _app_activity(user_id: str) -> list[dict[str, Any]]:
     """Forty days of payments in the host app, online and offline, across scenarios."""
     categories = ("retail", "dining", "travel", "groceries", "transport", "health", "entertainment")
-    return [{"kind": "payment", "occurred_on": START - dt.timedelta(days=d), "channel": "offline" if d % 2 else "online",
-             "category": categories[d % 7], "external_id": f"{user_id}-app-{d}"} for d in range(1, 41)]
-
+    return [
+        {
+            "kind": "payment",
+            "occurred_on": START - dt.timedelta(days=d),
+            "channel": "offline" if d % 2 else "online",
+            "category": categories[d % 7],
+            "external_id": f"{user_id}-app-{d}",
+        }
+        for d in range(1, 41)
+    ]

@@ -44,10 +44,15 @@ class LedgerAccount(StrEnum):
     INCOME_PENALTY = "income_penalty"
 
 
-CUSTOMER_ACCOUNTS = frozenset({
-    LedgerAccount.CUSTOMER_PRINCIPAL, LedgerAccount.CUSTOMER_FEE, LedgerAccount.CUSTOMER_INTEREST,
-    LedgerAccount.CUSTOMER_PENALTY, LedgerAccount.CUSTOMER_CREDIT,
-})
+CUSTOMER_ACCOUNTS = frozenset(
+    {
+        LedgerAccount.CUSTOMER_PRINCIPAL,
+        LedgerAccount.CUSTOMER_FEE,
+        LedgerAccount.CUSTOMER_INTEREST,
+        LedgerAccount.CUSTOMER_PENALTY,
+        LedgerAccount.CUSTOMER_CREDIT,
+    }
+)
 
 
 class EntryKind(StrEnum):
@@ -86,9 +91,16 @@ class UnbalancedEntry(ValueError):
     pass
 
 
-def entry(kind: EntryKind, business_date: dt.date, postings: Iterable[Posting], *,
-          credit_account_id: int | None = None, ref_id: int | None = None, amount: int = 0,
-          memo: str | None = None) -> Entry:
+def entry(
+    kind: EntryKind,
+    business_date: dt.date,
+    postings: Iterable[Posting],
+    *,
+    credit_account_id: int | None = None,
+    ref_id: int | None = None,
+    amount: int = 0,
+    memo: str | None = None,
+) -> Entry:
     """Build an entry, refusing one that does not balance (no zero postings kept)."""
     ps = tuple(p for p in postings if p.amount != 0)
     e = Entry(kind, business_date, ps, credit_account_id, ref_id, amount, memo)
@@ -98,40 +110,71 @@ def entry(kind: EntryKind, business_date: dt.date, postings: Iterable[Posting], 
 
 
 def purchase_entry(account_id: int, merchant_id: str, amount: int, day: dt.date, purchase_id: int) -> Entry:
-    return entry(EntryKind.PURCHASE, day, [
-        Posting(LedgerAccount.CUSTOMER_PRINCIPAL, amount, account_id),
-        Posting(LedgerAccount.MERCHANT_SETTLEMENT, -amount, merchant_id=merchant_id),
-    ], credit_account_id=account_id, ref_id=purchase_id, amount=amount)
+    return entry(
+        EntryKind.PURCHASE,
+        day,
+        [
+            Posting(LedgerAccount.CUSTOMER_PRINCIPAL, amount, account_id),
+            Posting(LedgerAccount.MERCHANT_SETTLEMENT, -amount, merchant_id=merchant_id),
+        ],
+        credit_account_id=account_id,
+        ref_id=purchase_id,
+        amount=amount,
+    )
 
 
-def refund_entry(account_id: int, merchant_id: str, to_principal: int, to_credit: int, day: dt.date,
-                 refund_id: int) -> Entry:
+def refund_entry(
+    account_id: int, merchant_id: str, to_principal: int, to_credit: int, day: dt.date, refund_id: int
+) -> Entry:
     """A refund reduces principal owed; what exceeds it becomes a credit balance (溢缴款)."""
-    return entry(EntryKind.REFUND, day, [
-        Posting(LedgerAccount.MERCHANT_SETTLEMENT, to_principal + to_credit, merchant_id=merchant_id),
-        Posting(LedgerAccount.CUSTOMER_PRINCIPAL, -to_principal, account_id),
-        Posting(LedgerAccount.CUSTOMER_CREDIT, -to_credit, account_id),
-    ], credit_account_id=account_id, ref_id=refund_id, amount=to_principal + to_credit)
+    return entry(
+        EntryKind.REFUND,
+        day,
+        [
+            Posting(LedgerAccount.MERCHANT_SETTLEMENT, to_principal + to_credit, merchant_id=merchant_id),
+            Posting(LedgerAccount.CUSTOMER_PRINCIPAL, -to_principal, account_id),
+            Posting(LedgerAccount.CUSTOMER_CREDIT, -to_credit, account_id),
+        ],
+        credit_account_id=account_id,
+        ref_id=refund_id,
+        amount=to_principal + to_credit,
+    )
 
 
 def repayment_entry(account_id: int, allocation: dict[LedgerAccount, int], day: dt.date, repayment_id: int) -> Entry:
     """Cash in from the user, credited to the customer accounts it pays off."""
     total = sum(allocation.values())
-    return entry(EntryKind.REPAYMENT, day, [
-        Posting(LedgerAccount.FUNDING, total),
-        *(Posting(acct, -amt, account_id) for acct, amt in allocation.items()),
-    ], credit_account_id=account_id, ref_id=repayment_id, amount=total)
+    return entry(
+        EntryKind.REPAYMENT,
+        day,
+        [
+            Posting(LedgerAccount.FUNDING, total),
+            *(Posting(acct, -amt, account_id) for acct, amt in allocation.items()),
+        ],
+        credit_account_id=account_id,
+        ref_id=repayment_id,
+        amount=total,
+    )
 
 
-def charge_entry(kind: EntryKind, account_id: int, amount: int, day: dt.date, ref_id: int | None = None,
-                 memo: str | None = None) -> Entry:
+def charge_entry(
+    kind: EntryKind, account_id: int, amount: int, day: dt.date, ref_id: int | None = None, memo: str | None = None
+) -> Entry:
     """A fee, interest or penalty charged to the user: the customer receivable is debited,
     the matching income account credited (``customer_fee`` / ``income_fee`` …)."""
     receivable, income = _CHARGE_ACCOUNTS[kind]
-    return entry(kind, day, [
-        Posting(receivable, amount, account_id),
-        Posting(income, -amount),
-    ], credit_account_id=account_id, ref_id=ref_id, amount=amount, memo=memo)
+    return entry(
+        kind,
+        day,
+        [
+            Posting(receivable, amount, account_id),
+            Posting(income, -amount),
+        ],
+        credit_account_id=account_id,
+        ref_id=ref_id,
+        amount=amount,
+        memo=memo,
+    )
 
 
 def fee_entry(account_id: int, amount: int, day: dt.date, ref_id: int | None = None) -> Entry:
@@ -149,15 +192,28 @@ def penalty_entry(account_id: int, amount: int, day: dt.date, ref_id: int | None
     return charge_entry(EntryKind.PENALTY, account_id, amount, day, ref_id)
 
 
-def credit_applied_entry(account_id: int, allocation: dict[LedgerAccount, int], day: dt.date,
-                         ref_id: int | None = None, memo: str | None = None) -> Entry:
+def credit_applied_entry(
+    account_id: int,
+    allocation: dict[LedgerAccount, int],
+    day: dt.date,
+    ref_id: int | None = None,
+    memo: str | None = None,
+) -> Entry:
     """A credit balance (溢缴款) applied to what the user owes: ``customer_credit`` is debited
     (the liability shrinks) and the customer receivables it pays are credited."""
     total = sum(allocation.values())
-    return entry(EntryKind.CREDIT_APPLIED, day, [
-        Posting(LedgerAccount.CUSTOMER_CREDIT, total, account_id),
-        *(Posting(acct, -amt, account_id) for acct, amt in allocation.items()),
-    ], credit_account_id=account_id, ref_id=ref_id, amount=total, memo=memo)
+    return entry(
+        EntryKind.CREDIT_APPLIED,
+        day,
+        [
+            Posting(LedgerAccount.CUSTOMER_CREDIT, total, account_id),
+            *(Posting(acct, -amt, account_id) for acct, amt in allocation.items()),
+        ],
+        credit_account_id=account_id,
+        ref_id=ref_id,
+        amount=total,
+        memo=memo,
+    )
 
 
 _CHARGE_ACCOUNTS = {
@@ -168,6 +224,7 @@ _CHARGE_ACCOUNTS = {
 
 
 # --- validation: one pass over aggregates (beancount-style) ------------------------
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -189,12 +246,15 @@ class LedgerReport:
         return not self.findings
 
 
-def validate(*, unbalanced_entries: Sequence[tuple[int, int, int]],
-             balance_mismatches: Sequence[tuple[int, str, int, int]],
-             over_refunded: Sequence[tuple[int, int, int]],
-             negative_balances: Sequence[tuple[int, str, int]],
-             counts: tuple[int, int, int],
-             billing: Sequence[Finding] = ()) -> LedgerReport:
+def validate(
+    *,
+    unbalanced_entries: Sequence[tuple[int, int, int]],
+    balance_mismatches: Sequence[tuple[int, str, int, int]],
+    over_refunded: Sequence[tuple[int, int, int]],
+    negative_balances: Sequence[tuple[int, str, int]],
+    counts: tuple[int, int, int],
+    billing: Sequence[Finding] = (),
+) -> LedgerReport:
     """Turn the aggregates gathered by the store into a report of broken invariants.
 
     * ``unbalanced_entries``: (entry_id, sum, posting count) with sum ≠ 0 or < 2 postings
@@ -205,21 +265,40 @@ def validate(*, unbalanced_entries: Sequence[tuple[int, int, int]],
     """
     rep = LedgerReport(entries=counts[0], postings=counts[1], accounts=counts[2])
     for entry_id, total, n in unbalanced_entries:
-        rep.findings.append(Finding("entry_balances", f"entry {entry_id}: postings sum to {total} fen over {n} postings", entry_id=entry_id))
+        rep.findings.append(
+            Finding(
+                "entry_balances", f"entry {entry_id}: postings sum to {total} fen over {n} postings", entry_id=entry_id
+            )
+        )
     for account_id, column, stored, summed in balance_mismatches:
-        rep.findings.append(Finding("balance_equals_postings", f"account {account_id}: {column} is {stored} fen but its postings sum to {summed} fen", credit_account_id=account_id))
+        rep.findings.append(
+            Finding(
+                "balance_equals_postings",
+                f"account {account_id}: {column} is {stored} fen but its postings sum to {summed} fen",
+                credit_account_id=account_id,
+            )
+        )
     for purchase_id, amount, refunded in over_refunded:
-        rep.findings.append(Finding("refund_not_above_purchase", f"purchase {purchase_id}: refunded {refunded} of {amount} fen"))
+        rep.findings.append(
+            Finding("refund_not_above_purchase", f"purchase {purchase_id}: refunded {refunded} of {amount} fen")
+        )
     for account_id, column, value in negative_balances:
-        rep.findings.append(Finding("balance_not_negative", f"account {account_id}: {column} is {value} fen", credit_account_id=account_id))
+        rep.findings.append(
+            Finding(
+                "balance_not_negative", f"account {account_id}: {column} is {value} fen", credit_account_id=account_id
+            )
+        )
     rep.findings.extend(billing)
     return rep
 
 
-def validate_billing(*, lines_mismatch: Sequence[tuple[int, int, int]] = (),
-                     bill_arithmetic: Sequence[tuple[int, str]] = (),
-                     receivable_mismatch: Sequence[tuple[int, str, int, int]] = (),
-                     idle_credit: Sequence[tuple[int, int, int]] = ()) -> list[Finding]:
+def validate_billing(
+    *,
+    lines_mismatch: Sequence[tuple[int, int, int]] = (),
+    bill_arithmetic: Sequence[tuple[int, str]] = (),
+    receivable_mismatch: Sequence[tuple[int, str, int, int]] = (),
+    idle_credit: Sequence[tuple[int, int, int]] = (),
+) -> list[Finding]:
     """The billing invariants, from aggregates gathered by the store (docs/ledger.md):
 
     * ``bill_lines_add_up``: (bill_id, signed sum of its lines, total_due − credit_balance)
@@ -238,10 +317,20 @@ def validate_billing(*, lines_mismatch: Sequence[tuple[int, int, int]] = (),
     for bill_id, what in bill_arithmetic:
         out.append(Finding("bill_adds_up", f"bill {bill_id}: {what}"))
     for account_id, acct, ledger_balance, expected in receivable_mismatch:
-        out.append(Finding("receivables_equal_bills",
-                           f"account {account_id}: {acct} is {ledger_balance} fen on the ledger but {expected} fen "
-                           f"on bills and unbilled records", credit_account_id=account_id))
+        out.append(
+            Finding(
+                "receivables_equal_bills",
+                f"account {account_id}: {acct} is {ledger_balance} fen on the ledger but {expected} fen "
+                f"on bills and unbilled records",
+                credit_account_id=account_id,
+            )
+        )
     for account_id, credit, unpaid in idle_credit:
-        out.append(Finding("credit_not_idle", f"account {account_id}: credit balance {credit} fen while bills "
-                                              f"have {unpaid} fen unpaid", credit_account_id=account_id))
+        out.append(
+            Finding(
+                "credit_not_idle",
+                f"account {account_id}: credit balance {credit} fen while bills have {unpaid} fen unpaid",
+                credit_account_id=account_id,
+            )
+        )
     return out

@@ -16,7 +16,8 @@ from sqlalchemy import (
 from huabei.platform.tables import TS, Id, Money, metadata
 
 journal_entries = Table(
-    "journal_entries", metadata,
+    "journal_entries",
+    metadata,
     Column("entry_id", Id, primary_key=True, autoincrement=True),
     Column("kind", String(32), nullable=False),
     Column("account_id", BigInteger, nullable=True),
@@ -29,7 +30,8 @@ journal_entries = Table(
 Index("ix_journal_entries_account", journal_entries.c.account_id, journal_entries.c.entry_id)
 
 postings = Table(
-    "postings", metadata,
+    "postings",
+    metadata,
     Column("posting_id", Id, primary_key=True, autoincrement=True),
     Column("entry_id", BigInteger, ForeignKey("journal_entries.entry_id"), nullable=False),
     Column("ledger_account", String(32), nullable=False),

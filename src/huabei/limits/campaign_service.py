@@ -29,12 +29,17 @@ def _campaign(terms: Any, code: str) -> CampaignTerms:
 
 
 def campaign_view(c: CampaignTerms, today: dt.date) -> dict[str, Any]:
-    return {"code": c.code, "title": c.title, "title_zh": c.title_zh, "open": dc.is_open(c, today),
-            "starts_on": c.starts_on.isoformat() if c.starts_on else None,
-            "ends_on": c.ends_on.isoformat() if c.ends_on else None,
-            "task": {"payments": c.payments, "days": c.days, "categories": c.categories, "min_payment": c.min_payment},
-            "min_score": c.min_score,
-            "reward": {"kind": c.reward_kind, "amount": c.reward_amount, "days": c.reward_days}}
+    return {
+        "code": c.code,
+        "title": c.title,
+        "title_zh": c.title_zh,
+        "open": dc.is_open(c, today),
+        "starts_on": c.starts_on.isoformat() if c.starts_on else None,
+        "ends_on": c.ends_on.isoformat() if c.ends_on else None,
+        "task": {"payments": c.payments, "days": c.days, "categories": c.categories, "min_payment": c.min_payment},
+        "min_score": c.min_score,
+        "reward": {"kind": c.reward_kind, "amount": c.reward_amount, "days": c.reward_days},
+    }
 
 
 def list_campaigns(system: Huabei) -> list[dict[str, Any]]:
@@ -47,16 +52,23 @@ def enrolment_view(row: Any) -> dict[str, Any]:
     """An enrolment (a row of the progress query) with its progress: counted now while in
     progress, as counted when it was settled afterwards."""
     live = row.status == dc.EnrolmentStatus.IN_PROGRESS.value
-    return {"enrolment_id": row.enrolment_id, "account_id": row.account_id, "campaign": row.campaign_code,
-            "status": row.status, "enrolled_on": row.enrolled_on.isoformat(),
-            "last_day": (row.ends_on - dt.timedelta(days=1)).isoformat(),
-            "progress": {"payments": int(row.done_payments if live else row.payments),
-                         "required_payments": row.required_payments,
-                         "categories": int(row.done_categories if live else row.categories),
-                         "required_categories": row.required_categories},
-            "reward": {"kind": row.reward_kind, "amount": row.reward_amount, "days": row.reward_days},
-            "completed_on": row.completed_on.isoformat() if row.completed_on else None,
-            "rewarded_on": row.rewarded_on.isoformat() if row.rewarded_on else None}
+    return {
+        "enrolment_id": row.enrolment_id,
+        "account_id": row.account_id,
+        "campaign": row.campaign_code,
+        "status": row.status,
+        "enrolled_on": row.enrolled_on.isoformat(),
+        "last_day": (row.ends_on - dt.timedelta(days=1)).isoformat(),
+        "progress": {
+            "payments": int(row.done_payments if live else row.payments),
+            "required_payments": row.required_payments,
+            "categories": int(row.done_categories if live else row.categories),
+            "required_categories": row.required_categories,
+        },
+        "reward": {"kind": row.reward_kind, "amount": row.reward_amount, "days": row.reward_days},
+        "completed_on": row.completed_on.isoformat() if row.completed_on else None,
+        "rewarded_on": row.rewarded_on.isoformat() if row.rewarded_on else None,
+    }
 
 
 def enrol(system: Huabei, account_id: int, code: str) -> dict[str, Any]:
@@ -80,16 +92,34 @@ def enrol(system: Huabei, account_id: int, code: str) -> dict[str, Any]:
         refusal = dc.enrolment_refusal(campaign, today, score, uow.enrolments.joined(account_id, code))
         if refusal is not None:
             code_, params = refusal
-            raise errors.conflict(code_, **params) if code_ == "campaign_already_joined" else \
-                errors.unprocessable(code_, **params)
+            raise (
+                errors.conflict(code_, **params)
+                if code_ == "campaign_already_joined"
+                else errors.unprocessable(code_, **params)
+            )
         enrolment_id = uow.enrolments.add(
-            account_id=account_id, user_id=line.user_id, campaign_code=code, enrolled_on=today,
-            ends_on=dc.window_end(campaign, today), required_payments=campaign.payments,
-            required_categories=campaign.categories, min_payment=campaign.min_payment,
-            reward_kind=campaign.reward_kind, reward_amount=campaign.reward_amount, reward_days=campaign.reward_days,
-            status=dc.EnrolmentStatus.IN_PROGRESS.value, created_at=uow.now())
-        uow.events.add("CampaignJoined", account_id=account_id, user_id=line.user_id,
-                       payload={"enrolment_id": enrolment_id, "campaign": code}, business_date=today, now=uow.now())
+            account_id=account_id,
+            user_id=line.user_id,
+            campaign_code=code,
+            enrolled_on=today,
+            ends_on=dc.window_end(campaign, today),
+            required_payments=campaign.payments,
+            required_categories=campaign.categories,
+            min_payment=campaign.min_payment,
+            reward_kind=campaign.reward_kind,
+            reward_amount=campaign.reward_amount,
+            reward_days=campaign.reward_days,
+            status=dc.EnrolmentStatus.IN_PROGRESS.value,
+            created_at=uow.now(),
+        )
+        uow.events.add(
+            "CampaignJoined",
+            account_id=account_id,
+            user_id=line.user_id,
+            payload={"enrolment_id": enrolment_id, "campaign": code},
+            business_date=today,
+            now=uow.now(),
+        )
         uow.commit()
         rows = uow.enrolments.progress(today, enrolment_ids=[enrolment_id], unsettled_only=False)
         return enrolment_view(rows[0])
@@ -103,8 +133,9 @@ def account_campaigns(system: Huabei, account_id: int) -> list[dict[str, Any]]:
         ids = [r.enrolment_id for r in uow.enrolments.for_account(account_id)]
         if not ids:
             return []
-        return [enrolment_view(r) for r in uow.enrolments.progress(uow.today(), enrolment_ids=ids,
-                                                                   unsettled_only=False)]
+        return [
+            enrolment_view(r) for r in uow.enrolments.progress(uow.today(), enrolment_ids=ids, unsettled_only=False)
+        ]
 
 
 def settle_campaigns(uow: UnitOfWork) -> int:
@@ -120,8 +151,12 @@ def settle_campaigns(uow: UnitOfWork) -> int:
     settled = 0
     updates = []
     for row in uow.enrolments.progress(today):
-        progress = dc.Progress(payments=int(row.done_payments), categories=int(row.done_categories),
-                               required_payments=row.required_payments, required_categories=row.required_categories)
+        progress = dc.Progress(
+            payments=int(row.done_payments),
+            categories=int(row.done_categories),
+            required_payments=row.required_payments,
+            required_categories=row.required_categories,
+        )
         status = dc.EnrolmentStatus(row.status)
         completed_on = row.completed_on
         rewarded_on = None
@@ -139,9 +174,16 @@ def settle_campaigns(uow: UnitOfWork) -> int:
             elif line is None or line.state.value != "open":
                 rewarded_on = today  # nothing to reward any more
         if status.value != row.status or rewarded_on is not None:
-            updates.append({"enrolment_id": row.enrolment_id, "payments": progress.payments,
-                            "categories": progress.categories, "status": status.value, "completed_on": completed_on,
-                            "rewarded_on": rewarded_on})
+            updates.append(
+                {
+                    "enrolment_id": row.enrolment_id,
+                    "payments": progress.payments,
+                    "categories": progress.categories,
+                    "status": status.value,
+                    "completed_on": completed_on,
+                    "rewarded_on": rewarded_on,
+                }
+            )
     uow.enrolments.set_progress(updates)
     return settled
 
@@ -149,16 +191,41 @@ def settle_campaigns(uow: UnitOfWork) -> int:
 def _reward(uow: UnitOfWork, row: Any, line: Any) -> None:
     lt = uow.terms.limits
     if row.reward_kind == "temporary":
-        grant_temporary(uow, row.account_id, row.reward_amount, row.reward_days,
-                        ["campaign_completed", "temporary_limit_granted"], ACTOR_SYSTEM)
+        grant_temporary(
+            uow,
+            row.account_id,
+            row.reward_amount,
+            row.reward_days,
+            ["campaign_completed", "temporary_limit_granted"],
+            ACTOR_SYSTEM,
+        )
     else:
-        new = min(lp.floor_to_step(line.base_limit + row.reward_amount, lt.limit_step),
-                  lp.floor_to_step(lt.max_base_limit, lt.limit_step))
+        new = min(
+            lp.floor_to_step(line.base_limit + row.reward_amount, lt.limit_step),
+            lp.floor_to_step(lt.max_base_limit, lt.limit_step),
+        )
         if new > line.base_limit:
             uow.accounts.set_base_limit(row.account_id, new)
-            record_limit_change(uow, row.account_id, "base", line.base_limit, new, ["campaign_completed"],
-                                actor=ACTOR_SYSTEM, policy_version=lp.policy_version(lt))
-    uow.events.add("CampaignCompleted", account_id=row.account_id, user_id=row.user_id,
-                   payload={"enrolment_id": row.enrolment_id, "campaign": row.campaign_code,
-                            "reward_kind": row.reward_kind, "reward_amount": row.reward_amount},
-                   business_date=uow.today(), now=uow.now())
+            record_limit_change(
+                uow,
+                row.account_id,
+                "base",
+                line.base_limit,
+                new,
+                ["campaign_completed"],
+                actor=ACTOR_SYSTEM,
+                policy_version=lp.policy_version(lt),
+            )
+    uow.events.add(
+        "CampaignCompleted",
+        account_id=row.account_id,
+        user_id=row.user_id,
+        payload={
+            "enrolment_id": row.enrolment_id,
+            "campaign": row.campaign_code,
+            "reward_kind": row.reward_kind,
+            "reward_amount": row.reward_amount,
+        },
+        business_date=uow.today(),
+        now=uow.now(),
+    )

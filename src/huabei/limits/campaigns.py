@@ -46,8 +46,9 @@ def window_end(campaign: CampaignTerms, enrolled_on: dt.date) -> dt.date:
     return enrolled_on + dt.timedelta(days=campaign.days)
 
 
-def enrolment_refusal(campaign: CampaignTerms, today: dt.date, score: int | None,
-                      already_joined: bool) -> tuple[str, dict[str, object]] | None:
+def enrolment_refusal(
+    campaign: CampaignTerms, today: dt.date, score: int | None, already_joined: bool
+) -> tuple[str, dict[str, object]] | None:
     """Why a line may not enrol (code, params), or None."""
     if not is_open(campaign, today):
         return "campaign_not_open", {"campaign": campaign.code}

@@ -82,16 +82,27 @@ POLICY_FORMAT = "limit-v1"
 
 #: Facts the policy (not the score) reads, accepted from the host app like the scorecard's.
 POLICY_FACTS: tuple[FactSpec, ...] = (
-    FactSpec("credit_authorised", bool, "identity", "host", "flag",
-             "The user authorised credit-report queries (芝麻信用授权); one of the profile completeness items."),
+    FactSpec(
+        "credit_authorised",
+        bool,
+        "identity",
+        "host",
+        "flag",
+        "The user authorised credit-report queries (芝麻信用授权); one of the profile completeness items.",
+    ),
 )
 POLICY_FACT_SPECS: dict[str, FactSpec] = {f.name: f for f in POLICY_FACTS}
 
 #: Profile completeness (个人资料完善度): an item counts when the flag is true or, for
 #: education and occupation, when anything is declared.
 COMPLETENESS_ITEMS: tuple[str, ...] = (
-    "real_name_verified", "id_document_valid", "bank_card_bound", "education", "occupation",
-    "contact_details_complete", "credit_authorised",
+    "real_name_verified",
+    "id_document_valid",
+    "bank_card_bound",
+    "education",
+    "occupation",
+    "contact_details_complete",
+    "credit_authorised",
 )
 _DECLARED_ITEMS = frozenset({"education", "occupation"})
 
@@ -169,8 +180,7 @@ def _effective_incomes(income: np.ndarray, verified: np.ndarray, terms: LimitTer
 
 def _table(terms: LimitTerms, factor: _Factor) -> tuple[np.ndarray, np.ndarray]:
     rows = getattr(terms, factor.table)
-    return (np.array([lo for lo, _ in rows], dtype=np.int64),
-            np.array([per_mille(m) for _, m in rows], dtype=np.int64))
+    return (np.array([lo for lo, _ in rows], dtype=np.int64), np.array([per_mille(m) for _, m in rows], dtype=np.int64))
 
 
 # ---------------------------------------------------------------------------------------
@@ -204,12 +214,20 @@ def propose_base_limit(score: int, facts: Mapping[str, FactValue], terms: LimitT
     batch = propose_batch(np.array([score]), {name: [value] for name, value in facts.items()}, terms)
     band = batch.band(0)
     held, pushed = batch.reasons(0, terms)
-    return LimitProposal(limit=int(batch.limit[0]), band=band, band_amount=terms.band_base_limits[band],
-                         multipliers={k: int(v[0]) for k, v in batch.multipliers.items()}, held_down=held,
-                         pushed_up=pushed, version=policy_version(terms))
+    return LimitProposal(
+        limit=int(batch.limit[0]),
+        band=band,
+        band_amount=terms.band_base_limits[band],
+        multipliers={k: int(v[0]) for k, v in batch.multipliers.items()},
+        held_down=held,
+        pushed_up=pushed,
+        version=policy_version(terms),
+    )
 
 
-def reasons_of_row(band: str, mults: Mapping[str, int], stepped: int, terms: LimitTerms) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def reasons_of_row(
+    band: str, mults: Mapping[str, int], stepped: int, terms: LimitTerms
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Held-down and pushed-up codes of one row of :func:`propose_batch` (see the module docstring)."""
     lo, hi = _bounds(terms)
     held: list[str] = []
@@ -281,8 +299,9 @@ class BatchProposal:
         return BANDS[int(self.band_index[i])][0]
 
     def reasons(self, i: int, terms: LimitTerms) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        return reasons_of_row(self.band(i), {k: int(v[i]) for k, v in self.multipliers.items()},
-                              int(self.stepped[i]), terms)
+        return reasons_of_row(
+            self.band(i), {k: int(v[i]) for k, v in self.multipliers.items()}, int(self.stepped[i]), terms
+        )
 
 
 def propose_batch(scores: np.ndarray, columns: Mapping[str, Any], terms: LimitTerms) -> BatchProposal:
@@ -302,7 +321,7 @@ def propose_batch(scores: np.ndarray, columns: Mapping[str, Any], terms: LimitTe
     done = np.zeros(n, dtype=np.int64)
     for item in COMPLETENESS_ITEMS:
         col = columns.get(item)
-        done += (_declared_column(col, n, item) if item in _DECLARED_ITEMS else _flag_column(col, n, item))
+        done += _declared_column(col, n, item) if item in _DECLARED_ITEMS else _flag_column(col, n, item)
     values: dict[str, tuple[np.ndarray, np.ndarray]] = {
         "income": (income, income_missing),
         "assets": _int_column(columns.get("assets"), n, "assets"),
@@ -330,8 +349,14 @@ def propose_batch(scores: np.ndarray, columns: Mapping[str, Any], terms: LimitTe
 # ---------------------------------------------------------------------------------------
 
 
-def opening_declines(score: int, score_reasons: Sequence[str], facts: Mapping[str, FactValue], overdue_now: bool,
-                     restriction_causes: Iterable[str], terms: ScoringTerms) -> tuple[str, ...]:
+def opening_declines(
+    score: int,
+    score_reasons: Sequence[str],
+    facts: Mapping[str, FactValue],
+    overdue_now: bool,
+    restriction_causes: Iterable[str],
+    terms: ScoringTerms,
+) -> tuple[str, ...]:
     """Why an opening is refused (empty: eligible): ``identity_not_verified`` without a
     verified real name, ``id_document_expired`` when the document is known to be invalid,
     ``overdue_on_record`` when something is overdue now or the worst days overdue in 12
@@ -397,26 +422,45 @@ def _raise_caps(current: np.ndarray, terms: LimitTerms) -> np.ndarray:
     return np.minimum(np.maximum(cap, current + step), _bounds(terms)[1])
 
 
-def review(current: int, used: int, proposal: LimitProposal, block_code: str | None, terms: LimitTerms,
-           not_due: str | None = None) -> Review:
+def review(
+    current: int,
+    used: int,
+    proposal: LimitProposal,
+    block_code: str | None,
+    terms: LimitTerms,
+    not_due: str | None = None,
+) -> Review:
     """The periodic review of one base limit (see the module docstring). ``not_due`` names why
     the line is not reviewed now (:func:`review_due`), if so."""
     if not_due is not None:
         return Review(action="none", new_limit=current, reasons=(not_due,))
     cause = cut_cause(block_code, terms)
-    out = review_batch(np.array([current]), np.array([used]), np.array([proposal.limit]),
-                       np.array([block_code is not None]), np.array([cause is not None]), terms)
+    out = review_batch(
+        np.array([current]),
+        np.array([used]),
+        np.array([proposal.limit]),
+        np.array([block_code is not None]),
+        np.array([cause is not None]),
+        terms,
+    )
     action = int(out.action[0])
-    codes = review_reasons(action, bool(out.capped[0]), bool(out.limited_to_used[0]), cause,
-                           proposal.held_down, proposal.pushed_up)
+    codes = review_reasons(
+        action, bool(out.capped[0]), bool(out.limited_to_used[0]), cause, proposal.held_down, proposal.pushed_up
+    )
     if action == NONE and proposal.limit > current:
         codes = blocked_raise_reasons(block_code, used > current)
     name: Action = ("none", "raise", "cut")[action]  # type: ignore[assignment]
     return Review(action=name, new_limit=int(out.new_limit[0]), reasons=codes)
 
 
-def review_reasons(action: int, capped: bool, limited_to_used: bool, cause: str | None,
-                   held_down: tuple[str, ...], pushed_up: tuple[str, ...]) -> tuple[str, ...]:
+def review_reasons(
+    action: int,
+    capped: bool,
+    limited_to_used: bool,
+    cause: str | None,
+    held_down: tuple[str, ...],
+    pushed_up: tuple[str, ...],
+) -> tuple[str, ...]:
     """The reason codes recorded with a review's change: a raise gives
     ``periodic_review_raise``, what pushed the limit up and ``raise_step_capped`` when
     capped; a cut gives ``periodic_review_cut``, the restriction cause (a cause cut), what
@@ -424,8 +468,12 @@ def review_reasons(action: int, capped: bool, limited_to_used: bool, cause: str 
     if action == RAISE:
         return ("periodic_review_raise", *pushed_up) + (("raise_step_capped",) if capped else ())
     if action == CUT:
-        return (("periodic_review_cut",) + ((cause,) if cause else ()) + held_down
-                + (("cut_limited_to_used",) if limited_to_used else ()))
+        return (
+            ("periodic_review_cut",)
+            + ((cause,) if cause else ())
+            + held_down
+            + (("cut_limited_to_used",) if limited_to_used else ())
+        )
     return ()
 
 
@@ -476,8 +524,15 @@ def not_due_reason(days_open: int, days_since_change: int, terms: LimitTerms) ->
     return NOT_DUE_REASONS[int(not_due_codes(days_open, days_since_change, terms))]
 
 
-def review_batch(current: np.ndarray, used: np.ndarray, target: np.ndarray, blocked: np.ndarray,
-                 cause_cut: np.ndarray, terms: LimitTerms, due: np.ndarray | None = None) -> BatchReview:
+def review_batch(
+    current: np.ndarray,
+    used: np.ndarray,
+    target: np.ndarray,
+    blocked: np.ndarray,
+    cause_cut: np.ndarray,
+    terms: LimitTerms,
+    due: np.ndarray | None = None,
+) -> BatchReview:
     """:func:`review` over arrays (the EOD re-evaluation of every line at once).
 
     ``blocked``: the line has a block code (overdue or frozen: no raise). ``cause_cut``:
@@ -525,8 +580,9 @@ def review_batch(current: np.ndarray, used: np.ndarray, target: np.ndarray, bloc
 # ---------------------------------------------------------------------------------------
 
 
-def application_raise(current: int, proposal: LimitProposal, terms: LimitTerms,
-                      requested: int | None = None) -> tuple[int, bool]:
+def application_raise(
+    current: int, proposal: LimitProposal, terms: LimitTerms, requested: int | None = None
+) -> tuple[int, bool]:
     """(new limit, capped) for an application the rules allow: the policy's limit, at most
     one raise step (:func:`raise_cap`) and at most ``requested`` (floored to the step);
     ``new limit <= current`` means no raise is available."""
@@ -537,8 +593,9 @@ def application_raise(current: int, proposal: LimitProposal, terms: LimitTerms,
     return new, capped
 
 
-def stack_temporary(current_amount: int, current_expires: dt.date | None, today: dt.date, amount: int, days: int,
-                    terms: LimitTerms) -> tuple[int, dt.date]:
+def stack_temporary(
+    current_amount: int, current_expires: dt.date | None, today: dt.date, amount: int, days: int, terms: LimitTerms
+) -> tuple[int, dt.date]:
     """A temporary-limit reward on top of the current grant: the amounts add up (capped at
     ``max_temporary_limit``) and the grant lasts until the later of the two expiry dates
     (at most ``max_temporary_limit_days`` from today)."""

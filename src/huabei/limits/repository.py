@@ -43,14 +43,20 @@ class ApplicationRepository:
     def last_considered_on(self, user_id: str) -> dt.date | None:
         """The date of the user's latest application that was considered (not refused as too frequent)."""
         a = tl.limit_raise_applications.c
-        return self.conn.execute(select(func.max(a.applied_on))
-                                 .where(a.user_id == user_id, a.primary_reason != "too_frequent")).scalar()
+        return self.conn.execute(
+            select(func.max(a.applied_on)).where(a.user_id == user_id, a.primary_reason != "too_frequent")
+        ).scalar()
 
     def for_account(self, account_id: int, limit: int) -> list[Any]:
         a = tl.limit_raise_applications.c
-        return list(self.conn.execute(select(tl.limit_raise_applications).where(a.account_id == account_id)
-                                      .order_by(a.application_id.desc()).limit(limit)))
-
+        return list(
+            self.conn.execute(
+                select(tl.limit_raise_applications)
+                .where(a.account_id == account_id)
+                .order_by(a.application_id.desc())
+                .limit(limit)
+            )
+        )
 
 
 class EnrolmentRepository:
@@ -65,32 +71,76 @@ class EnrolmentRepository:
 
     def joined(self, account_id: int, campaign_code: str) -> bool:
         e = tl.campaign_enrolments.c
-        return self.conn.execute(select(literal(1)).where(e.account_id == account_id,
-                                                          e.campaign_code == campaign_code)).first() is not None
+        return (
+            self.conn.execute(
+                select(literal(1)).where(e.account_id == account_id, e.campaign_code == campaign_code)
+            ).first()
+            is not None
+        )
 
     def for_account(self, account_id: int) -> list[Any]:
         e = tl.campaign_enrolments.c
-        return list(self.conn.execute(select(tl.campaign_enrolments).where(e.account_id == account_id)
-                                      .order_by(e.enrolment_id)))
+        return list(
+            self.conn.execute(select(tl.campaign_enrolments).where(e.account_id == account_id).order_by(e.enrolment_id))
+        )
 
-    def progress(self, today: dt.date, *, enrolment_ids: Sequence[int] | None = None,
-                 unsettled_only: bool = True) -> list[Any]:
+    def progress(
+        self, today: dt.date, *, enrolment_ids: Sequence[int] | None = None, unsettled_only: bool = True
+    ) -> list[Any]:
         """Every enrolment still to settle (in progress, or completed but not yet rewarded) with
         its progress: purchases of its line on days ``enrolled_on ≤ d < ends_on`` (and ≤ today)
         of at least ``min_payment`` net of refunds, and their distinct categories. One query."""
         e, p = tl.campaign_enrolments.c, t.purchases.c
-        counted = and_(p.account_id == e.account_id, p.business_date >= e.enrolled_on, p.business_date < e.ends_on,
-                       p.business_date <= today, p.amount - p.refunded >= e.min_payment, p.refunded < p.amount)
-        q = (select(e.enrolment_id, e.account_id, e.user_id, e.campaign_code, e.enrolled_on, e.ends_on,
-                    e.required_payments, e.required_categories, e.reward_kind, e.reward_amount, e.reward_days,
-                    e.status, e.completed_on, e.rewarded_on, e.payments, e.categories,
-                    func.count(p.purchase_id).label("done_payments"),
-                    func.count(distinct(p.merchant_category)).label("done_categories"))
-             .select_from(tl.campaign_enrolments.outerjoin(t.purchases, counted))
-             .group_by(e.enrolment_id, e.account_id, e.user_id, e.campaign_code, e.enrolled_on, e.ends_on,
-                       e.required_payments, e.required_categories, e.reward_kind, e.reward_amount, e.reward_days,
-                       e.status, e.completed_on, e.rewarded_on, e.payments, e.categories)
-             .order_by(e.enrolment_id))
+        counted = and_(
+            p.account_id == e.account_id,
+            p.business_date >= e.enrolled_on,
+            p.business_date < e.ends_on,
+            p.business_date <= today,
+            p.amount - p.refunded >= e.min_payment,
+            p.refunded < p.amount,
+        )
+        q = (
+            select(
+                e.enrolment_id,
+                e.account_id,
+                e.user_id,
+                e.campaign_code,
+                e.enrolled_on,
+                e.ends_on,
+                e.required_payments,
+                e.required_categories,
+                e.reward_kind,
+                e.reward_amount,
+                e.reward_days,
+                e.status,
+                e.completed_on,
+                e.rewarded_on,
+                e.payments,
+                e.categories,
+                func.count(p.purchase_id).label("done_payments"),
+                func.count(distinct(p.merchant_category)).label("done_categories"),
+            )
+            .select_from(tl.campaign_enrolments.outerjoin(t.purchases, counted))
+            .group_by(
+                e.enrolment_id,
+                e.account_id,
+                e.user_id,
+                e.campaign_code,
+                e.enrolled_on,
+                e.ends_on,
+                e.required_payments,
+                e.required_categories,
+                e.reward_kind,
+                e.reward_amount,
+                e.reward_days,
+                e.status,
+                e.completed_on,
+                e.rewarded_on,
+                e.payments,
+                e.categories,
+            )
+            .order_by(e.enrolment_id)
+        )
         if unsettled_only:
             q = q.where(or_(e.status == "in_progress", and_(e.status == "completed", e.rewarded_on.is_(None))))
         if enrolment_ids is not None:
@@ -101,9 +151,17 @@ class EnrolmentRepository:
         """Store progress and status: rows of enrolment_id, payments, categories, status, completed_on, rewarded_on."""
         e = tl.campaign_enrolments
         for r in rows:
-            self.conn.execute(update(e).where(e.c.enrolment_id == r["enrolment_id"])
-                              .values(payments=r["payments"], categories=r["categories"], status=r["status"],
-                                      completed_on=r["completed_on"], rewarded_on=r["rewarded_on"]))
+            self.conn.execute(
+                update(e)
+                .where(e.c.enrolment_id == r["enrolment_id"])
+                .values(
+                    payments=r["payments"],
+                    categories=r["categories"],
+                    status=r["status"],
+                    completed_on=r["completed_on"],
+                    rewarded_on=r["rewarded_on"],
+                )
+            )
 
 
 class LimitBatchRepository:
@@ -124,21 +182,36 @@ class LimitBatchRepository:
         if not account_ids:
             return []
         md = MetaData()
-        stage = Table("limit_review_stage", md, Column("account_id", BigInteger, primary_key=True),
-                      Column("old", BigInteger), Column("new", BigInteger), prefixes=["TEMPORARY"])
+        stage = Table(
+            "limit_review_stage",
+            md,
+            Column("account_id", BigInteger, primary_key=True),
+            Column("old", BigInteger),
+            Column("new", BigInteger),
+            prefixes=["TEMPORARY"],
+        )
         stage.create(self.conn)
         a = t.credit_accounts
         changed: list[int] = []
         for i in range(0, len(account_ids), 50_000):
             self.conn.execute(delete(stage))
-            bulk_insert(self.conn, stage, {"account_id": account_ids[i:i + 50_000], "old": old[i:i + 50_000],
-                                           "new": new[i:i + 50_000]})
+            bulk_insert(
+                self.conn,
+                stage,
+                {"account_id": account_ids[i : i + 50_000], "old": old[i : i + 50_000], "new": new[i : i + 50_000]},
+            )
             s = stage.c
-            stmt = (update(a).values(base_limit=s.new)
-                    .where(a.c.account_id == s.account_id, a.c.state == "open", a.c.base_limit == s.old,
-                           or_(and_(s.new > s.old, a.c.block_code.is_(None)),
-                               and_(s.new < s.old, a.c.used <= s.new)))
-                    .returning(a.c.account_id))
+            stmt = (
+                update(a)
+                .values(base_limit=s.new)
+                .where(
+                    a.c.account_id == s.account_id,
+                    a.c.state == "open",
+                    a.c.base_limit == s.old,
+                    or_(and_(s.new > s.old, a.c.block_code.is_(None)), and_(s.new < s.old, a.c.used <= s.new)),
+                )
+                .returning(a.c.account_id)
+            )
             changed += list(self.conn.execute(stmt).scalars())
         stage.drop(self.conn)
         return changed
@@ -163,10 +236,20 @@ class LimitBatchRepository:
     def scenario_candidates(self, category: str, start: dt.date, as_of: dt.date) -> list[Any]:
         """Open, unblocked lines that paid in ``category`` over ``start ≤ day ≤ as_of``, with their user."""
         a, p = t.credit_accounts.c, t.purchases.c
-        spent = (select(p.account_id).where(p.merchant_category == category, p.business_date >= start,
-                                            p.business_date <= as_of, p.refunded < p.amount)
-                 .distinct().subquery())
+        spent = (
+            select(p.account_id)
+            .where(
+                p.merchant_category == category,
+                p.business_date >= start,
+                p.business_date <= as_of,
+                p.refunded < p.amount,
+            )
+            .distinct()
+            .subquery()
+        )
         return self.conn.execute(
             select(a.account_id, a.user_id, a.temporary_limit, a.temporary_limit_expires_on)
             .select_from(t.credit_accounts.join(spent, spent.c.account_id == a.account_id))
-            .where(a.state == "open", a.block_code.is_(None)).order_by(a.account_id)).all()
+            .where(a.state == "open", a.block_code.is_(None))
+            .order_by(a.account_id)
+        ).all()

@@ -59,8 +59,14 @@ def decide_opening(uow: UnitOfWork, user_id: str) -> OpeningDecision:
     pop, view = scoring.score_user(uow, user_id, "opening")
     facts = pop.facts_of(0)
     score = view["score"]
-    declines = lp.opening_declines(score, [r["code"] for r in view["reasons"]], facts, bool(pop.overdue_now[0]),
-                                   uow.credit_record.active_restriction_causes(user_id), terms.scoring)
+    declines = lp.opening_declines(
+        score,
+        [r["code"] for r in view["reasons"]],
+        facts,
+        bool(pop.overdue_now[0]),
+        uow.credit_record.active_restriction_causes(user_id),
+        terms.scoring,
+    )
     version = lp.policy_version(terms.limits)
     params = {"threshold": terms.scoring.opening_threshold, "score": score}
     if declines:
@@ -81,9 +87,10 @@ def _block(line: Any, pop: scoring.Population) -> str | None:
 
 def _latest_scores(uow: UnitOfWork, pop: scoring.Population, user_ids: list[str] | None) -> np.ndarray:
     """Each user's latest stored score; a user never scored is scored now (not stored)."""
-    latest = scoring.Aligner(pop.user_ids)(uow.scores.latest_points(user_ids),
-                                           ["score", "band", "credit_history", "behaviour", "capacity", "identity",
-                                            "connections"])["score"]
+    latest = scoring.Aligner(pop.user_ids)(
+        uow.scores.latest_points(user_ids),
+        ["score", "band", "credit_history", "behaviour", "capacity", "identity", "connections"],
+    )["score"]
     missing = np.equal(latest, None)
     scores = np.where(missing, 0, latest).astype(np.int64)
     if missing.any():
@@ -107,8 +114,13 @@ def _ages(uow: UnitOfWork, sub: scoring.Population, account_ids: list[int] | Non
     return days_open, since
 
 
-def reevaluate_limits(uow: UnitOfWork, *, population: scoring.Population | None = None,
-                      user_ids: list[str] | None = None, scores: np.ndarray | None = None) -> int:
+def reevaluate_limits(
+    uow: UnitOfWork,
+    *,
+    population: scoring.Population | None = None,
+    user_ids: list[str] | None = None,
+    scores: np.ndarray | None = None,
+) -> int:
     """Review every open line (or those of ``user_ids``) against the policy, set-based: the
     facts of everyone, the latest scores, :func:`~huabei.limits.policy.propose_batch`
     and :func:`~huabei.limits.policy.review_batch` in numpy, then one conditional
@@ -128,14 +140,16 @@ def reevaluate_limits(uow: UnitOfWork, *, population: scoring.Population | None 
     causes = [lp.cut_cause(b, lt) for b in sub.block_code.tolist()]
     cause_cut = np.not_equal(np.array(causes, dtype=object), None)
     days_open, since_change = _ages(uow, sub, None if user_ids is None else sub.account_id.tolist())
-    rev = lp.review_batch(sub.base_limit, sub.used, proposal.limit, blocked, cause_cut, lt,
-                          due=lp.review_due(days_open, since_change, lt))
+    rev = lp.review_batch(
+        sub.base_limit, sub.used, proposal.limit, blocked, cause_cut, lt, due=lp.review_due(days_open, since_change, lt)
+    )
     todo = np.flatnonzero(rev.action != lp.NONE)
     if not todo.size:
         return 0
     ids, old, new = sub.account_id[todo], sub.base_limit[todo], rev.new_limit[todo]
-    changed = np.isin(ids, np.asarray(uow.limit_batch.apply_base_limits(ids.tolist(), old.tolist(), new.tolist()),
-                                      dtype=np.int64))
+    changed = np.isin(
+        ids, np.asarray(uow.limit_batch.apply_base_limits(ids.tolist(), old.tolist(), new.tolist()), dtype=np.int64)
+    )
     rows = todo[changed]
     if not rows.size:
         return 0
@@ -143,8 +157,16 @@ def reevaluate_limits(uow: UnitOfWork, *, population: scoring.Population | None 
     today, now = uow.today(), uow.now()
     # many lines share a combination of factors: their reason lists are built once
     factor_names = list(proposal.multipliers)
-    keys = np.column_stack([proposal.band_index[rows], *(proposal.multipliers[f][rows] for f in factor_names),
-                            proposal.stepped[rows], rev.action[rows], rev.capped[rows], rev.limited_to_used[rows]])
+    keys = np.column_stack(
+        [
+            proposal.band_index[rows],
+            *(proposal.multipliers[f][rows] for f in factor_names),
+            proposal.stepped[rows],
+            rev.action[rows],
+            rev.capped[rows],
+            rev.limited_to_used[rows],
+        ]
+    )
     cache: dict[tuple[Any, ...], list[str]] = {}
     codes_of: list[list[str]] = []
     for k, i in enumerate(rows.tolist()):
@@ -153,21 +175,42 @@ def reevaluate_limits(uow: UnitOfWork, *, population: scoring.Population | None 
         codes = cache.get(key)
         if codes is None:
             held, pushed = proposal.reasons(i, lt)
-            codes = list(lp.review_reasons(int(rev.action[i]), bool(rev.capped[i]), bool(rev.limited_to_used[i]),
-                                           cause, held, pushed))
+            codes = list(
+                lp.review_reasons(
+                    int(rev.action[i]), bool(rev.capped[i]), bool(rev.limited_to_used[i]), cause, held, pushed
+                )
+            )
             cache[key] = codes
         codes_of.append(codes)
     n = int(rows.size)
     ids_l, old_l, new_l = sub.account_id[rows].tolist(), sub.base_limit[rows].tolist(), rev.new_limit[rows].tolist()
-    uow.limit_batch.add_limit_change_columns({
-        "account_id": ids_l, "limit_kind": ["base"] * n, "old_value": old_l, "new_value": new_l,
-        "expires_on": [None] * n, "reasons": codes_of, "policy_version": [version] * n, "actor": [ACTOR_SYSTEM] * n,
-        "business_date": [today] * n, "created_at": [now] * n})
-    uow.limit_batch.add_event_columns({
-        "event_type": ["LimitChanged"] * n, "account_id": ids_l, "user_id": [None] * n,
-        "payload": [{"limit_kind": "base", "old_value": o, "new_value": v, "reasons": c, "expires_on": None}
-                    for o, v, c in zip(old_l, new_l, codes_of)],
-        "business_date": [today] * n, "created_at": [now] * n})
+    uow.limit_batch.add_limit_change_columns(
+        {
+            "account_id": ids_l,
+            "limit_kind": ["base"] * n,
+            "old_value": old_l,
+            "new_value": new_l,
+            "expires_on": [None] * n,
+            "reasons": codes_of,
+            "policy_version": [version] * n,
+            "actor": [ACTOR_SYSTEM] * n,
+            "business_date": [today] * n,
+            "created_at": [now] * n,
+        }
+    )
+    uow.limit_batch.add_event_columns(
+        {
+            "event_type": ["LimitChanged"] * n,
+            "account_id": ids_l,
+            "user_id": [None] * n,
+            "payload": [
+                {"limit_kind": "base", "old_value": o, "new_value": v, "reasons": c, "expires_on": None}
+                for o, v, c in zip(old_l, new_l, codes_of)
+            ],
+            "business_date": [today] * n,
+            "created_at": [now] * n,
+        }
+    )
     return n
 
 
@@ -200,16 +243,34 @@ def evaluate_account(system: Huabei, account_id: int) -> dict[str, Any]:
         proposal = lp.propose_base_limit(score, pop.facts_of(0), lt)
         block = _block(line, pop)
         days_open, since = _ages(uow, pop, [account_id])
-        review = lp.review(line.base_limit, line.used, proposal, block, lt,
-                           not_due=lp.not_due_reason(int(days_open[0]), int(since[0]), lt))
-        return {"account_id": account_id, "user_id": line.user_id, "as_of": uow.today().isoformat(), "score": score,
-                "band": proposal.band, "base_limit": line.base_limit, "used": line.used,
-                "proposed_limit": proposal.limit, "band_amount": proposal.band_amount,
-                "multipliers": {k: f"{v / 1000:.3f}" for k, v in proposal.multipliers.items()},
-                "held_down": scoring.reason_items(proposal.held_down), "pushed_up": scoring.reason_items(proposal.pushed_up),
-                "review": {"action": review.action, "new_limit": review.new_limit,
-                           "reasons": scoring.reason_items(review.reasons, scoring.reason_params(uow.terms))},
-                "policy_version": proposal.version}
+        review = lp.review(
+            line.base_limit,
+            line.used,
+            proposal,
+            block,
+            lt,
+            not_due=lp.not_due_reason(int(days_open[0]), int(since[0]), lt),
+        )
+        return {
+            "account_id": account_id,
+            "user_id": line.user_id,
+            "as_of": uow.today().isoformat(),
+            "score": score,
+            "band": proposal.band,
+            "base_limit": line.base_limit,
+            "used": line.used,
+            "proposed_limit": proposal.limit,
+            "band_amount": proposal.band_amount,
+            "multipliers": {k: f"{v / 1000:.3f}" for k, v in proposal.multipliers.items()},
+            "held_down": scoring.reason_items(proposal.held_down),
+            "pushed_up": scoring.reason_items(proposal.pushed_up),
+            "review": {
+                "action": review.action,
+                "new_limit": review.new_limit,
+                "reasons": scoring.reason_items(review.reasons, scoring.reason_params(uow.terms)),
+            },
+            "policy_version": proposal.version,
+        }
 
 
 # ---------------------------------------------------------------------------------------
@@ -251,6 +312,7 @@ def apply_for_raise(system: Huabei, account_id: int, *, requested_limit: int | N
         if last is not None and (today - last).days < cooldown:
             codes: list[str] = ["too_frequent", "too_many_raise_applications"]
         else:
+
             def count_this_application(pop: scoring.Population) -> None:
                 col = pop.columns["raise_applications_90d"]
                 pop.columns["raise_applications_90d"] = np.ma.masked_array(col.data + 1, mask=np.zeros(len(col), bool))
@@ -267,31 +329,62 @@ def apply_for_raise(system: Huabei, account_id: int, *, requested_limit: int | N
                 target, capped = lp.application_raise(old, proposal, lt, requested_limit)
                 if target > old:
                     new = target
-                    codes = ["raise_application_approved", *proposal.pushed_up] + (["raise_step_capped"] if capped else [])
+                    codes = ["raise_application_approved", *proposal.pushed_up] + (
+                        ["raise_step_capped"] if capped else []
+                    )
                     uow.accounts.set_base_limit(account_id, new)
-                    record_limit_change(uow, account_id, "base", old, new, codes, actor=ACTOR_APPLICANT,
-                                        policy_version=version)
+                    record_limit_change(
+                        uow, account_id, "base", old, new, codes, actor=ACTOR_APPLICANT, policy_version=version
+                    )
                 else:
                     codes = ["no_raise_available", *proposal.held_down]
         decision = "approved" if new > old else "declined"
-        application_id = uow.applications.add(account_id=account_id, user_id=line.user_id, applied_on=today,
-                                              decision=decision, primary_reason=codes[0], old_limit=old,
-                                              new_limit=new,
-                                              requested_limit=requested_limit, score=score, reasons=codes,
-                                              policy_version=version, created_at=uow.now())
-        uow.events.add("LimitRaiseApplied", account_id=account_id, user_id=line.user_id,
-                       payload={"application_id": application_id, "decision": decision, "old_limit": old,
-                                "new_limit": new, "reasons": codes}, business_date=today, now=uow.now())
+        application_id = uow.applications.add(
+            account_id=account_id,
+            user_id=line.user_id,
+            applied_on=today,
+            decision=decision,
+            primary_reason=codes[0],
+            old_limit=old,
+            new_limit=new,
+            requested_limit=requested_limit,
+            score=score,
+            reasons=codes,
+            policy_version=version,
+            created_at=uow.now(),
+        )
+        uow.events.add(
+            "LimitRaiseApplied",
+            account_id=account_id,
+            user_id=line.user_id,
+            payload={
+                "application_id": application_id,
+                "decision": decision,
+                "old_limit": old,
+                "new_limit": new,
+                "reasons": codes,
+            },
+            business_date=today,
+            now=uow.now(),
+        )
         uow.commit()
         return application_view(uow.applications.get(application_id), terms)
 
 
 def application_view(row: Any, terms: Any) -> dict[str, Any]:
-    return {"application_id": row.application_id, "account_id": row.account_id, "user_id": row.user_id,
-            "decision": row.decision, "old_limit": row.old_limit, "new_limit": row.new_limit,
-            "requested_limit": row.requested_limit, "score": row.score,
-            "reasons": scoring.reason_items(row.reasons, scoring.reason_params(terms)),
-            "applied_on": row.applied_on.isoformat(), "policy_version": row.policy_version}
+    return {
+        "application_id": row.application_id,
+        "account_id": row.account_id,
+        "user_id": row.user_id,
+        "decision": row.decision,
+        "old_limit": row.old_limit,
+        "new_limit": row.new_limit,
+        "requested_limit": row.requested_limit,
+        "score": row.score,
+        "reasons": scoring.reason_items(row.reasons, scoring.reason_params(terms)),
+        "applied_on": row.applied_on.isoformat(),
+        "policy_version": row.policy_version,
+    }
 
 
 def list_applications(system: Huabei, account_id: int, limit: int = 50) -> list[dict[str, Any]]:
@@ -306,23 +399,36 @@ def list_applications(system: Huabei, account_id: int, limit: int = 50) -> list[
 # ---------------------------------------------------------------------------------------
 
 
-def grant_temporary(uow: UnitOfWork, account_id: int, amount: int, days: int, codes: list[str], actor: str) -> dict[str, Any]:
+def grant_temporary(
+    uow: UnitOfWork, account_id: int, amount: int, days: int, codes: list[str], actor: str
+) -> dict[str, Any]:
     """Add a temporary limit to a line inside ``uow`` (stacked on a live one, see
     :func:`~huabei.limits.policy.stack_temporary`) and record the change."""
     line = uow.accounts.get(account_id, for_update=True)
     assert line is not None
     today = uow.today()
     lt = uow.terms.limits
-    new_amount, expires = lp.stack_temporary(line.temporary_limit, line.temporary_limit_expires_on, today, amount,
-                                             days, lt)
+    new_amount, expires = lp.stack_temporary(
+        line.temporary_limit, line.temporary_limit_expires_on, today, amount, days, lt
+    )
     uow.accounts.set_temporary_limit(account_id, new_amount, expires)
-    record_limit_change(uow, account_id, "temporary", line.temporary_limit_on(today), new_amount, codes,
-                        actor=actor, policy_version=lp.policy_version(lt), expires_on=expires)
+    record_limit_change(
+        uow,
+        account_id,
+        "temporary",
+        line.temporary_limit_on(today),
+        new_amount,
+        codes,
+        actor=actor,
+        policy_version=lp.policy_version(lt),
+        expires_on=expires,
+    )
     return {"account_id": account_id, "temporary_limit": new_amount, "expires_on": expires.isoformat()}
 
 
-def grant_scenario_temporary_limits(system: Huabei, *, category: str, amount: int, days: int, window_days: int = 90,
-                                    min_score: int | None = None) -> dict[str, Any]:
+def grant_scenario_temporary_limits(
+    system: Huabei, *, category: str, amount: int, days: int, window_days: int = 90, min_score: int | None = None
+) -> dict[str, Any]:
     """Temporary limits by scenario (场景临时额度): every open, unblocked line that paid in
     ``category`` in the last ``window_days`` days (and whose user's latest score reaches
     ``min_score``) gets ``amount`` more for ``days`` days."""
@@ -332,16 +438,20 @@ def grant_scenario_temporary_limits(system: Huabei, *, category: str, amount: in
         if category not in terms.categories.allowed:
             raise errors.invalid("invalid_category", category=category)
         if not 0 < amount <= lt.max_temporary_limit or not 0 < days <= lt.max_temporary_limit_days or window_days < 1:
-            raise errors.unprocessable("temporary_limit_out_of_range", maximum=format_yuan(lt.max_temporary_limit),
-                                       days=lt.max_temporary_limit_days)
+            raise errors.unprocessable(
+                "temporary_limit_out_of_range",
+                maximum=format_yuan(lt.max_temporary_limit),
+                days=lt.max_temporary_limit_days,
+            )
         today = uow.today()
         rows = uow.limit_batch.scenario_candidates(category, today - dt.timedelta(days=window_days - 1), today)
         if min_score is not None and rows:
             latest = {r[0]: r[1] for r in uow.scores.latest_points(sorted({r.user_id for r in rows}))}
             rows = [r for r in rows if latest.get(r.user_id, -1) >= min_score]
         for r in rows:
-            grant_temporary(uow, r.account_id, amount, days, ["scenario_temporary_limit", "temporary_limit_granted"],
-                            ACTOR_SYSTEM)
+            grant_temporary(
+                uow, r.account_id, amount, days, ["scenario_temporary_limit", "temporary_limit_granted"], ACTOR_SYSTEM
+            )
         uow.commit()
         return {"category": category, "granted": len(rows), "amount": amount, "days": days}
 
@@ -360,8 +470,17 @@ def limit_changes(system: Huabei, account_id: int) -> list[dict[str, Any]]:
         out = []
         for r in reversed(uow.limit_changes.for_account(account_id)):
             p = {**params, "expires_on": r.expires_on.isoformat() if r.expires_on else ""}
-            out.append({"change_id": r.change_id, "limit_kind": r.limit_kind, "old_value": r.old_value,
-                        "new_value": r.new_value, "expires_on": r.expires_on.isoformat() if r.expires_on else None,
-                        "reasons": scoring.reason_items(r.reasons, p), "policy_version": r.policy_version,
-                        "actor": r.actor, "business_date": r.business_date.isoformat()})
+            out.append(
+                {
+                    "change_id": r.change_id,
+                    "limit_kind": r.limit_kind,
+                    "old_value": r.old_value,
+                    "new_value": r.new_value,
+                    "expires_on": r.expires_on.isoformat() if r.expires_on else None,
+                    "reasons": scoring.reason_items(r.reasons, p),
+                    "policy_version": r.policy_version,
+                    "actor": r.actor,
+                    "business_date": r.business_date.isoformat(),
+                }
+            )
         return out

@@ -20,7 +20,8 @@ from sqlalchemy import (
 from huabei.platform.tables import TS, Id, Money, metadata
 
 limit_raise_applications = Table(
-    "limit_raise_applications", metadata,
+    "limit_raise_applications",
+    metadata,
     Column("application_id", Id, primary_key=True, autoincrement=True),
     Column("account_id", BigInteger, ForeignKey("credit_accounts.account_id"), nullable=False),
     Column("user_id", String(64), nullable=False),
@@ -38,11 +39,15 @@ limit_raise_applications = Table(
     CheckConstraint("decision IN ('approved', 'declined')", name="decision_known"),
 )
 Index("ix_limit_raise_applications_user", limit_raise_applications.c.user_id, limit_raise_applications.c.applied_on)
-Index("ix_limit_raise_applications_account", limit_raise_applications.c.account_id,
-      limit_raise_applications.c.application_id)
+Index(
+    "ix_limit_raise_applications_account",
+    limit_raise_applications.c.account_id,
+    limit_raise_applications.c.application_id,
+)
 
 campaign_enrolments = Table(
-    "campaign_enrolments", metadata,
+    "campaign_enrolments",
+    metadata,
     Column("enrolment_id", Id, primary_key=True, autoincrement=True),
     Column("account_id", BigInteger, ForeignKey("credit_accounts.account_id"), nullable=False),
     Column("user_id", String(64), nullable=False),
@@ -64,7 +69,11 @@ campaign_enrolments = Table(
     CheckConstraint("status IN ('in_progress', 'completed', 'expired')", name="status_known"),
     CheckConstraint("reward_kind IN ('temporary', 'permanent')", name="reward_kind_known"),
 )
-Index("uq_campaign_enrolments_account_campaign", campaign_enrolments.c.account_id, campaign_enrolments.c.campaign_code,
-      unique=True)
+Index(
+    "uq_campaign_enrolments_account_campaign",
+    campaign_enrolments.c.account_id,
+    campaign_enrolments.c.campaign_code,
+    unique=True,
+)
 Index("ix_campaign_enrolments_status", campaign_enrolments.c.status, campaign_enrolments.c.enrolment_id)
 Index("ix_campaign_enrolments_user", campaign_enrolments.c.user_id, campaign_enrolments.c.completed_on)

@@ -24,8 +24,13 @@ from huabei.restrictions.service import refresh_block
 def authorise_purchase(system: Huabei, req: PurchaseRequest, idempotency_key: str | None) -> Outcome:
     """Authorise a consumption purchase: 201 with purchase_id and the new available
     limit, or a 402 decline with a stable code. A decline writes only its audit record."""
-    request = {"account_id": req.account_id, "amount": req.amount, "merchant_id": req.merchant_id,
-               "merchant_category": req.merchant_category, "channel": req.channel.value}
+    request = {
+        "account_id": req.account_id,
+        "amount": req.amount,
+        "merchant_id": req.merchant_id,
+        "merchant_category": req.merchant_category,
+        "channel": req.channel.value,
+    }
 
     def work(uow: UnitOfWork) -> Outcome:
         check_purchase(req, uow.terms)
@@ -35,20 +40,42 @@ def authorise_purchase(system: Huabei, req: PurchaseRequest, idempotency_key: st
             raise _explain_decline(uow, req)
         available = debit.available
         now = uow.now()
-        purchase_id = uow.purchases.add(account_id=req.account_id, amount=req.amount, merchant_id=req.merchant_id,
-                                        merchant_category=req.merchant_category, channel=req.channel.value,
-                                        business_date=today, created_at=now,
-                                        on_temporary_limit=debit.on_temporary_limit)
+        purchase_id = uow.purchases.add(
+            account_id=req.account_id,
+            amount=req.amount,
+            merchant_id=req.merchant_id,
+            merchant_category=req.merchant_category,
+            channel=req.channel.value,
+            business_date=today,
+            created_at=now,
+            on_temporary_limit=debit.on_temporary_limit,
+        )
         uow.ledger.post(ledger.purchase_entry(req.account_id, req.merchant_id, req.amount, today, purchase_id), now)
-        return Outcome(201, {"purchase_id": purchase_id, "account_id": req.account_id, "amount": req.amount,
-                             "available": available, "business_date": today.isoformat(), "status": "approved"})
+        return Outcome(
+            201,
+            {
+                "purchase_id": purchase_id,
+                "account_id": req.account_id,
+                "amount": req.amount,
+                "available": available,
+                "business_date": today.isoformat(),
+                "status": "approved",
+            },
+        )
 
     def audit(uow: UnitOfWork, e: HuabeiError) -> None:
         if uow.accounts.get(req.account_id) is None:
             return
-        uow.purchases.add_decline(account_id=req.account_id, amount=req.amount, merchant_id=req.merchant_id,
-                                  merchant_category=req.merchant_category, channel=req.channel.value, code=e.code,
-                                  business_date=uow.today(), created_at=uow.now())
+        uow.purchases.add_decline(
+            account_id=req.account_id,
+            amount=req.amount,
+            merchant_id=req.merchant_id,
+            merchant_category=req.merchant_category,
+            channel=req.channel.value,
+            code=e.code,
+            business_date=uow.today(),
+            created_at=uow.now(),
+        )
 
     return run_idempotent(system, "purchase", idempotency_key, request, work, on_refusal=audit)
 
@@ -58,8 +85,13 @@ def _explain_decline(uow: UnitOfWork, req: PurchaseRequest) -> HuabeiError:
     if line is None:
         return errors.not_found("account_not_found", account_id=req.account_id)
     cause = line.block_code.split(":", 1)[1] if line.block_code and ":" in line.block_code else None
-    e = explain_failed_debit(state=line.state.value, block_code=line.block_code, block_cause=cause,
-                             amount=req.amount, available=line.available(uow.today()))
+    e = explain_failed_debit(
+        state=line.state.value,
+        block_code=line.block_code,
+        block_cause=cause,
+        amount=req.amount,
+        available=line.available(uow.today()),
+    )
     if cause is not None:  # the leading restriction's note/evidence fill its cause's text
         lead = next((r for r in uow.restrictions.active(req.account_id) if r.cause == cause), None)
         if lead is not None:
@@ -87,21 +119,42 @@ def refund_purchase(system: Huabei, purchase_id: int, amount: int, idempotency_k
         to_principal = app.principal()
         to_credit = amount - to_principal
         today, now = uow.today(), uow.now()
-        refund_id = uow.purchases.add_refund(purchase_id=purchase_id, account_id=p.account_id, amount=amount,
-                                             to_principal=to_principal, to_credit=to_credit, business_date=today,
-                                             created_at=now)
-        uow.ledger.post(ledger.refund_entry(p.account_id, p.merchant_id, to_principal, to_credit, today, refund_id), now)
+        refund_id = uow.purchases.add_refund(
+            purchase_id=purchase_id,
+            account_id=p.account_id,
+            amount=amount,
+            to_principal=to_principal,
+            to_credit=to_credit,
+            business_date=today,
+            created_at=now,
+        )
+        uow.ledger.post(
+            ledger.refund_entry(p.account_id, p.merchant_id, to_principal, to_credit, today, refund_id), now
+        )
         billing.apply_application(uow, pos, app, "refund", refund_id, refund_id)
         refresh_block(uow, p.account_id)
-        uow.events.add("RefundIssued", account_id=p.account_id,
-                       payload={"purchase_id": purchase_id, "refund_id": refund_id, "amount": amount,
-                                "to_credit": to_credit}, business_date=today, now=now)
+        uow.events.add(
+            "RefundIssued",
+            account_id=p.account_id,
+            payload={"purchase_id": purchase_id, "refund_id": refund_id, "amount": amount, "to_credit": to_credit},
+            business_date=today,
+            now=now,
+        )
         after = uow.accounts.get(p.account_id)
         assert after is not None
-        return Outcome(201, {"refund_id": refund_id, "purchase_id": purchase_id, "account_id": p.account_id,
-                             "amount": amount, "refunded_total": p.refunded + amount,
-                             "to_credit_balance": to_credit, "available": after.available(today),
-                             "business_date": today.isoformat()})
+        return Outcome(
+            201,
+            {
+                "refund_id": refund_id,
+                "purchase_id": purchase_id,
+                "account_id": p.account_id,
+                "amount": amount,
+                "refunded_total": p.refunded + amount,
+                "to_credit_balance": to_credit,
+                "available": after.available(today),
+                "business_date": today.isoformat(),
+            },
+        )
 
     return run_idempotent(system, "refund", idempotency_key, {"purchase_id": purchase_id, "amount": amount}, work)
 
@@ -109,10 +162,12 @@ def refund_purchase(system: Huabei, purchase_id: int, amount: int, idempotency_k
 def owed(uow: UnitOfWork, account_id: int) -> dict[LedgerAccount, int]:
     """What the user owes, by customer ledger account (billed and not yet billed)."""
     pos = billing.position(uow, account_id)
-    out = {LedgerAccount.CUSTOMER_PRINCIPAL: pos.line.used,
-           LedgerAccount.CUSTOMER_FEE: sum(b["unpaid_fee"] for b in pos.bills),
-           LedgerAccount.CUSTOMER_INTEREST: sum(b["unpaid_interest"] for b in pos.bills) + pos.unbilled_interest,
-           LedgerAccount.CUSTOMER_PENALTY: sum(b["unpaid_penalty"] for b in pos.bills) + pos.unbilled_penalty}
+    out = {
+        LedgerAccount.CUSTOMER_PRINCIPAL: pos.line.used,
+        LedgerAccount.CUSTOMER_FEE: sum(b["unpaid_fee"] for b in pos.bills),
+        LedgerAccount.CUSTOMER_INTEREST: sum(b["unpaid_interest"] for b in pos.bills) + pos.unbilled_interest,
+        LedgerAccount.CUSTOMER_PENALTY: sum(b["unpaid_penalty"] for b in pos.bills) + pos.unbilled_penalty,
+    }
     return {k: v for k, v in out.items() if v}
 
 
@@ -133,30 +188,50 @@ def repay(system: Huabei, account_id: int, amount: int, idempotency_key: str | N
         app = billing.plan_repayment(pos, amount)
         allocation = app.ledger_allocation()
         today, now = uow.today(), uow.now()
-        repayment_id = uow.repayments.add(account_id=account_id, amount=amount,
-                                          allocation={k.value: v for k, v in allocation.items()},
-                                          business_date=today, created_at=now)
+        repayment_id = uow.repayments.add(
+            account_id=account_id,
+            amount=amount,
+            allocation={k.value: v for k, v in allocation.items()},
+            business_date=today,
+            created_at=now,
+        )
         uow.ledger.post(ledger.repayment_entry(account_id, allocation, today, repayment_id), now)
         billing.apply_application(uow, pos, app, "repayment", repayment_id, repayment_id)
         refresh_block(uow, account_id)
-        uow.events.add("RepaymentReceived", account_id=account_id,
-                       payload={"repayment_id": repayment_id, "amount": amount,
-                                "bills": billing.allocation_view(app)}, business_date=today, now=now)
+        uow.events.add(
+            "RepaymentReceived",
+            account_id=account_id,
+            payload={"repayment_id": repayment_id, "amount": amount, "bills": billing.allocation_view(app)},
+            business_date=today,
+            now=now,
+        )
         line = uow.accounts.get(account_id)
         assert line is not None
-        return Outcome(201, {"repayment_id": repayment_id, "account_id": account_id, "amount": amount,
-                             "allocation": {k.value: v for k, v in allocation.items()},
-                             "bills": billing.allocation_view(app),
-                             "owed": total_owed - amount, "available": line.available(today),
-                             "business_date": today.isoformat()})
+        return Outcome(
+            201,
+            {
+                "repayment_id": repayment_id,
+                "account_id": account_id,
+                "amount": amount,
+                "allocation": {k.value: v for k, v in allocation.items()},
+                "bills": billing.allocation_view(app),
+                "owed": total_owed - amount,
+                "available": line.available(today),
+                "business_date": today.isoformat(),
+            },
+        )
 
     return run_idempotent(system, "repayment", idempotency_key, {"account_id": account_id, "amount": amount}, work)
 
 
 def allocate_in_order(amount: int, dues: dict[LedgerAccount, int]) -> dict[LedgerAccount, int]:
     """Pay penalty, then interest, then fees, then principal."""
-    order = (LedgerAccount.CUSTOMER_PENALTY, LedgerAccount.CUSTOMER_INTEREST, LedgerAccount.CUSTOMER_FEE,
-             LedgerAccount.CUSTOMER_PRINCIPAL)
+    order = (
+        LedgerAccount.CUSTOMER_PENALTY,
+        LedgerAccount.CUSTOMER_INTEREST,
+        LedgerAccount.CUSTOMER_FEE,
+        LedgerAccount.CUSTOMER_PRINCIPAL,
+    )
     out: dict[LedgerAccount, int] = {}
     left = amount
     for acct in order:

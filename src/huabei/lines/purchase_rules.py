@@ -41,8 +41,9 @@ def check_purchase(req: PurchaseRequest, terms: ProductTerms) -> None:
         raise errors.declined("amount_over_single_limit", maximum=format_yuan(terms.authorisation.max_single_purchase))
 
 
-def explain_failed_debit(*, state: str, block_code: str | None, block_cause: str | None,
-                         amount: int, available: int) -> errors.HuabeiError:
+def explain_failed_debit(
+    *, state: str, block_code: str | None, block_cause: str | None, amount: int, available: int
+) -> errors.HuabeiError:
     """Why the atomic debit matched no row: the decline to return, most severe first."""
     if state != "open":
         return errors.declined("account_closed")

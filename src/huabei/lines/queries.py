@@ -14,8 +14,11 @@ def _page(rows: list[Any], limit: int, id_field: str, present: Any) -> dict[str,
     has_more = len(rows) > limit
     rows = rows[:limit]
     data = [present(r) for r in rows]
-    return {"data": data, "has_more": has_more,
-            "next_cursor": getattr(rows[-1], id_field) if has_more and rows else None}
+    return {
+        "data": data,
+        "has_more": has_more,
+        "next_cursor": getattr(rows[-1], id_field) if has_more and rows else None,
+    }
 
 
 def _check_page(limit: int) -> None:
@@ -23,18 +26,29 @@ def _check_page(limit: int) -> None:
         raise errors.invalid("invalid_request", detail=f"limit must be between 1 and {MAX_PAGE}")
 
 
-def transactions(system: Huabei, account_id: int, *, limit: int = 20, starting_after: int | None = None) -> dict[str, Any]:
+def transactions(
+    system: Huabei, account_id: int, *, limit: int = 20, starting_after: int | None = None
+) -> dict[str, Any]:
     """Newest first; pass ``next_cursor`` as ``starting_after`` for the next page."""
     _check_page(limit)
     with system.uow(readonly=True) as uow:
         if uow.accounts.get(account_id) is None:
             raise errors.not_found("account_not_found", account_id=account_id)
         rows = uow.ledger.entries(account_id, limit, starting_after)
-        return _page(rows, limit, "entry_id", lambda r: {
-            "transaction_id": r.entry_id, "type": r.kind, "amount": r.amount, "ref_id": r.ref_id,
-            "memo": r.memo, "business_date": r.business_date.isoformat(),
-            "created_at": r.created_at.isoformat() if r.created_at else None,
-        })
+        return _page(
+            rows,
+            limit,
+            "entry_id",
+            lambda r: {
+                "transaction_id": r.entry_id,
+                "type": r.kind,
+                "amount": r.amount,
+                "ref_id": r.ref_id,
+                "memo": r.memo,
+                "business_date": r.business_date.isoformat(),
+                "created_at": r.created_at.isoformat() if r.created_at else None,
+            },
+        )
 
 
 def postings(system: Huabei, account_id: int, *, limit: int = 20, starting_after: int | None = None) -> dict[str, Any]:
@@ -43,10 +57,18 @@ def postings(system: Huabei, account_id: int, *, limit: int = 20, starting_after
         if uow.accounts.get(account_id) is None:
             raise errors.not_found("account_not_found", account_id=account_id)
         rows = uow.ledger.postings(account_id, limit, starting_after)
-        return _page(rows, limit, "posting_id", lambda r: {
-            "posting_id": r.posting_id, "entry_id": r.entry_id, "ledger_account": r.ledger_account,
-            "amount": r.amount, "business_date": r.business_date.isoformat(),
-        })
+        return _page(
+            rows,
+            limit,
+            "posting_id",
+            lambda r: {
+                "posting_id": r.posting_id,
+                "entry_id": r.entry_id,
+                "ledger_account": r.ledger_account,
+                "amount": r.amount,
+                "business_date": r.business_date.isoformat(),
+            },
+        )
 
 
 def list_accounts(system: Huabei, *, limit: int = 20, starting_after: int | None = None) -> dict[str, Any]:
@@ -58,5 +80,8 @@ def list_accounts(system: Huabei, *, limit: int = 20, starting_after: int | None
         ids = uow.accounts.ids(limit + 1, starting_after)
         has_more = len(ids) > limit
         ids = ids[:limit]
-        return {"data": [account_snapshot(uow, i) for i in ids], "has_more": has_more,
-                "next_cursor": ids[-1] if has_more and ids else None}
+        return {
+            "data": [account_snapshot(uow, i) for i in ids],
+            "has_more": has_more,
+            "next_cursor": ids[-1] if has_more and ids else None,
+        }

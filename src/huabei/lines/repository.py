@@ -55,8 +55,12 @@ _debit_temp = temporary_limit_in_force(bindparam("debit_today", type_=Date))
 _debit_amount = bindparam("debit_amount", type_=BigInteger)
 _TRY_DEBIT = (
     update(t.credit_accounts)
-    .where(_ca.account_id == bindparam("debit_account_id", type_=_ca.account_id.type), _ca.state == "open",
-           _ca.block_code.is_(None), _ca.used + _debit_amount <= _ca.base_limit + _debit_temp)
+    .where(
+        _ca.account_id == bindparam("debit_account_id", type_=_ca.account_id.type),
+        _ca.state == "open",
+        _ca.block_code.is_(None),
+        _ca.used + _debit_amount <= _ca.base_limit + _debit_temp,
+    )
     .values(used=_ca.used + _debit_amount)
     .returning(_ca.base_limit + _debit_temp - _ca.used, _ca.used, _ca.base_limit)
 )
@@ -67,10 +71,16 @@ del _ca
 
 def _row_to_line(r: Any) -> CreditLine:
     return CreditLine(
-        account_id=r.account_id, user_id=r.user_id, state=AccountState(r.state),
-        base_limit=r.base_limit, temporary_limit=r.temporary_limit,
-        temporary_limit_expires_on=r.temporary_limit_expires_on, used=r.used,
-        credit_balance=r.credit_balance, block_code=r.block_code, due_day=r.due_day,
+        account_id=r.account_id,
+        user_id=r.user_id,
+        state=AccountState(r.state),
+        base_limit=r.base_limit,
+        temporary_limit=r.temporary_limit,
+        temporary_limit_expires_on=r.temporary_limit_expires_on,
+        used=r.used,
+        credit_balance=r.credit_balance,
+        block_code=r.block_code,
+        due_day=r.due_day,
         opened_on=r.opened_on,
     )
 
@@ -94,7 +104,9 @@ class AccountRepository:
         self.conn = conn
 
     def add(self, **values: Any) -> int:
-        return self.conn.execute(insert(t.credit_accounts).values(**values).returning(t.credit_accounts.c.account_id)).scalar_one()
+        return self.conn.execute(
+            insert(t.credit_accounts).values(**values).returning(t.credit_accounts.c.account_id)
+        ).scalar_one()
 
     def get(self, account_id: int, *, for_update: bool = False) -> CreditLine | None:
         q = select(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id)
@@ -124,8 +136,9 @@ class AccountRepository:
     def try_debit_detail(self, account_id: int, amount: int, today: dt.date) -> Debit | None:
         """:meth:`try_debit`, also saying how much of ``amount`` fell on the temporary limit
         (临时额度): what takes ``used`` above the base limit. The same single UPDATE."""
-        row = self.conn.execute(_TRY_DEBIT, {"debit_account_id": account_id, "debit_amount": amount,
-                                             "debit_today": today}).first()
+        row = self.conn.execute(
+            _TRY_DEBIT, {"debit_account_id": account_id, "debit_amount": amount, "debit_today": today}
+        ).first()
         if row is None:
             return None
         available, used, base = row
@@ -134,20 +147,28 @@ class AccountRepository:
 
     def change_balances(self, account_id: int, *, used: int = 0, credit_balance: int = 0) -> None:
         c = t.credit_accounts.c
-        self.conn.execute(update(t.credit_accounts).where(c.account_id == account_id)
-                          .values(used=c.used + used, credit_balance=c.credit_balance + credit_balance))
+        self.conn.execute(
+            update(t.credit_accounts)
+            .where(c.account_id == account_id)
+            .values(used=c.used + used, credit_balance=c.credit_balance + credit_balance)
+        )
 
     def set_base_limit(self, account_id: int, base_limit: int) -> None:
-        self.conn.execute(update(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id)
-                          .values(base_limit=base_limit))
+        self.conn.execute(
+            update(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id).values(base_limit=base_limit)
+        )
 
     def set_temporary_limit(self, account_id: int, amount: int, expires_on: dt.date | None) -> None:
-        self.conn.execute(update(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id)
-                          .values(temporary_limit=amount, temporary_limit_expires_on=expires_on))
+        self.conn.execute(
+            update(t.credit_accounts)
+            .where(t.credit_accounts.c.account_id == account_id)
+            .values(temporary_limit=amount, temporary_limit_expires_on=expires_on)
+        )
 
     def set_block_code(self, account_id: int, block_code: str | None) -> None:
-        self.conn.execute(update(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id)
-                          .values(block_code=block_code))
+        self.conn.execute(
+            update(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id).values(block_code=block_code)
+        )
 
 
 class PurchaseRepository:
@@ -165,9 +186,11 @@ class PurchaseRepository:
     def try_refund(self, purchase_id: int, amount: int) -> bool:
         """Atomically record a refund if it keeps refunded ≤ amount."""
         c = t.purchases.c
-        n = self.conn.execute(update(t.purchases)
-                              .where(c.purchase_id == purchase_id, c.refunded + amount <= c.amount)
-                              .values(refunded=c.refunded + amount)).rowcount
+        n = self.conn.execute(
+            update(t.purchases)
+            .where(c.purchase_id == purchase_id, c.refunded + amount <= c.amount)
+            .values(refunded=c.refunded + amount)
+        ).rowcount
         return n == 1
 
     def add_refund(self, **values: Any) -> int:
@@ -182,7 +205,9 @@ class RepaymentRepository:
         self.conn = conn
 
     def add(self, **values: Any) -> int:
-        return self.conn.execute(insert(t.repayments).values(**values).returning(t.repayments.c.repayment_id)).scalar_one()
+        return self.conn.execute(
+            insert(t.repayments).values(**values).returning(t.repayments.c.repayment_id)
+        ).scalar_one()
 
 
 class LimitChangeRepository:
@@ -190,7 +215,9 @@ class LimitChangeRepository:
         self.conn = conn
 
     def add(self, **values: Any) -> int:
-        return self.conn.execute(insert(t.limit_changes).values(**values).returning(t.limit_changes.c.change_id)).scalar_one()
+        return self.conn.execute(
+            insert(t.limit_changes).values(**values).returning(t.limit_changes.c.change_id)
+        ).scalar_one()
 
     def for_account(self, account_id: int) -> list[Any]:
         c = t.limit_changes.c

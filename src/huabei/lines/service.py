@@ -9,23 +9,56 @@ from huabei import errors
 from huabei.money import format_yuan
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 
-PROFILE_FIELDS = ("education", "occupation", "email", "address", "employer", "id_document_expires_on",
-                  "bank_card_bound", "vehicle")
+PROFILE_FIELDS = (
+    "education",
+    "occupation",
+    "email",
+    "address",
+    "employer",
+    "id_document_expires_on",
+    "bank_card_bound",
+    "vehicle",
+)
 POLICY_OPERATOR = "operator"
 
 
-def register_user(system: Huabei, *, user_id: str, name: str, phone: str, real_name_verified: bool,
-                  profile: dict[str, Any] | None = None) -> dict[str, Any]:
+def register_user(
+    system: Huabei,
+    *,
+    user_id: str,
+    name: str,
+    phone: str,
+    real_name_verified: bool,
+    profile: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     with system.uow() as uow:
         if uow.users.exists(user_id):
             raise errors.conflict("user_exists", user_id=user_id)
-        uow.users.add(user_id=user_id, name=name, phone=phone, real_name_verified=real_name_verified,
-                      profile=profile or {}, created_on=uow.today(), created_at=uow.now())
-        uow.events.add("UserRegistered", user_id=user_id, payload={"real_name_verified": real_name_verified},
-                       business_date=uow.today(), now=uow.now())
+        uow.users.add(
+            user_id=user_id,
+            name=name,
+            phone=phone,
+            real_name_verified=real_name_verified,
+            profile=profile or {},
+            created_on=uow.today(),
+            created_at=uow.now(),
+        )
+        uow.events.add(
+            "UserRegistered",
+            user_id=user_id,
+            payload={"real_name_verified": real_name_verified},
+            business_date=uow.today(),
+            now=uow.now(),
+        )
         uow.commit()
-        return {"user_id": user_id, "name": name, "phone": phone, "real_name_verified": real_name_verified,
-                "profile": profile or {}, "created_on": uow.today().isoformat()}
+        return {
+            "user_id": user_id,
+            "name": name,
+            "phone": phone,
+            "real_name_verified": real_name_verified,
+            "profile": profile or {},
+            "created_on": uow.today().isoformat(),
+        }
 
 
 def get_user(system: Huabei, user_id: str) -> dict[str, Any]:
@@ -33,20 +66,28 @@ def get_user(system: Huabei, user_id: str) -> dict[str, Any]:
         u = uow.users.get(user_id)
         if u is None:
             raise errors.not_found("user_not_found", user_id=user_id)
-        return {"user_id": u.user_id, "name": u.name, "phone": u.phone,
-                "real_name_verified": u.real_name_verified, "profile": u.profile,
-                "created_on": u.created_on.isoformat(), "account_id": uow.accounts.open_account_of(user_id)}
+        return {
+            "user_id": u.user_id,
+            "name": u.name,
+            "phone": u.phone,
+            "real_name_verified": u.real_name_verified,
+            "profile": u.profile,
+            "created_on": u.created_on.isoformat(),
+            "account_id": uow.accounts.open_account_of(user_id),
+        }
 
 
 def _check_base_limit(uow: UnitOfWork, base_limit: int) -> None:
     lt = uow.terms.limits
     if not lt.min_base_limit <= base_limit <= lt.max_base_limit:
-        raise errors.unprocessable("base_limit_out_of_range", minimum=format_yuan(lt.min_base_limit),
-                                   maximum=format_yuan(lt.max_base_limit))
+        raise errors.unprocessable(
+            "base_limit_out_of_range", minimum=format_yuan(lt.min_base_limit), maximum=format_yuan(lt.max_base_limit)
+        )
 
 
-def open_account(system: Huabei, *, user_id: str, base_limit: int | None = None,
-                 actor: str = POLICY_OPERATOR) -> dict[str, Any]:
+def open_account(
+    system: Huabei, *, user_id: str, base_limit: int | None = None, actor: str = POLICY_OPERATOR
+) -> dict[str, Any]:
     """开通. With ``base_limit``: an operator-given limit. Without: the automatic decision
     (:func:`huabei.limits.service.decide_opening`: verified real name, score ≥ the opening
     threshold, no disqualifying record) grants the policy's base limit, or raises
@@ -76,20 +117,49 @@ def open_account(system: Huabei, *, user_id: str, base_limit: int | None = None,
             raise errors.conflict("account_exists", user_id=user_id)
         _check_base_limit(uow, base_limit)
         today, now = uow.today(), uow.now()
-        account_id = uow.accounts.add(user_id=user_id, state="open", base_limit=base_limit, temporary_limit=0,
-                                      used=0, credit_balance=0, due_day=uow.terms.billing.default_due_day,
-                                      opened_on=today, created_at=now)
-        uow.limit_changes.add(account_id=account_id, limit_kind="base", old_value=0, new_value=base_limit,
-                              reasons=reasons, policy_version=policy_version, actor=actor,
-                              business_date=today, created_at=now)
-        uow.events.add("AccountOpened", account_id=account_id, user_id=user_id,
-                       payload={"base_limit": base_limit}, business_date=today, now=now)
+        account_id = uow.accounts.add(
+            user_id=user_id,
+            state="open",
+            base_limit=base_limit,
+            temporary_limit=0,
+            used=0,
+            credit_balance=0,
+            due_day=uow.terms.billing.default_due_day,
+            opened_on=today,
+            created_at=now,
+        )
+        uow.limit_changes.add(
+            account_id=account_id,
+            limit_kind="base",
+            old_value=0,
+            new_value=base_limit,
+            reasons=reasons,
+            policy_version=policy_version,
+            actor=actor,
+            business_date=today,
+            created_at=now,
+        )
+        uow.events.add(
+            "AccountOpened",
+            account_id=account_id,
+            user_id=user_id,
+            payload={"base_limit": base_limit},
+            business_date=today,
+            now=now,
+        )
         uow.commit()
     return account_view(system, account_id)
 
 
-def set_base_limit(system: Huabei, account_id: int, *, base_limit: int, reasons: list[str] | None = None,
-                   actor: str = POLICY_OPERATOR, policy_version: str = POLICY_OPERATOR) -> dict[str, Any]:
+def set_base_limit(
+    system: Huabei,
+    account_id: int,
+    *,
+    base_limit: int,
+    reasons: list[str] | None = None,
+    actor: str = POLICY_OPERATOR,
+    policy_version: str = POLICY_OPERATOR,
+) -> dict[str, Any]:
     """Change the base limit (固定额度). A cut below ``used`` is allowed: the line then
     simply has no available limit until repaid."""
     with system.uow() as uow:
@@ -99,15 +169,30 @@ def set_base_limit(system: Huabei, account_id: int, *, base_limit: int, reasons:
         _check_base_limit(uow, base_limit)
         if base_limit != line.base_limit:
             uow.accounts.set_base_limit(account_id, base_limit)
-            record_limit_change(uow, account_id, "base", line.base_limit, base_limit, reasons or ["operator_set"],
-                                actor=actor, policy_version=policy_version)
+            record_limit_change(
+                uow,
+                account_id,
+                "base",
+                line.base_limit,
+                base_limit,
+                reasons or ["operator_set"],
+                actor=actor,
+                policy_version=policy_version,
+            )
         uow.commit()
     return account_view(system, account_id)
 
 
-def grant_temporary_limit(system: Huabei, account_id: int, *, amount: int, expires_on: dt.date,
-                          reasons: list[str] | None = None, actor: str = POLICY_OPERATOR,
-                          policy_version: str = POLICY_OPERATOR) -> dict[str, Any]:
+def grant_temporary_limit(
+    system: Huabei,
+    account_id: int,
+    *,
+    amount: int,
+    expires_on: dt.date,
+    reasons: list[str] | None = None,
+    actor: str = POLICY_OPERATOR,
+    policy_version: str = POLICY_OPERATOR,
+) -> dict[str, Any]:
     """临时额度: an extra limit usable on days before ``expires_on``. A new grant replaces
     the current one."""
     with system.uow() as uow:
@@ -117,26 +202,65 @@ def grant_temporary_limit(system: Huabei, account_id: int, *, amount: int, expir
         lt, today = uow.terms.limits, uow.today()
         days = (expires_on - today).days
         if amount > lt.max_temporary_limit or not 0 < days <= lt.max_temporary_limit_days:
-            raise errors.unprocessable("temporary_limit_out_of_range", maximum=format_yuan(lt.max_temporary_limit),
-                                       days=lt.max_temporary_limit_days)
+            raise errors.unprocessable(
+                "temporary_limit_out_of_range",
+                maximum=format_yuan(lt.max_temporary_limit),
+                days=lt.max_temporary_limit_days,
+            )
         uow.accounts.set_temporary_limit(account_id, amount, expires_on)
-        record_limit_change(uow, account_id, "temporary", line.temporary_limit_on(today), amount,
-                            reasons or ["temporary_limit_granted"], actor=actor, policy_version=policy_version,
-                            expires_on=expires_on)
+        record_limit_change(
+            uow,
+            account_id,
+            "temporary",
+            line.temporary_limit_on(today),
+            amount,
+            reasons or ["temporary_limit_granted"],
+            actor=actor,
+            policy_version=policy_version,
+            expires_on=expires_on,
+        )
         uow.commit()
     return account_view(system, account_id)
 
 
-def record_limit_change(uow: UnitOfWork, account_id: int, kind: str, old: int, new: int, reasons: list[str], *,
-                        actor: str, policy_version: str, expires_on: dt.date | None = None) -> None:
+def record_limit_change(
+    uow: UnitOfWork,
+    account_id: int,
+    kind: str,
+    old: int,
+    new: int,
+    reasons: list[str],
+    *,
+    actor: str,
+    policy_version: str,
+    expires_on: dt.date | None = None,
+) -> None:
     today, now = uow.today(), uow.now()
-    uow.limit_changes.add(account_id=account_id, limit_kind=kind, old_value=old, new_value=new, expires_on=expires_on,
-                          reasons=reasons, policy_version=policy_version, actor=actor, business_date=today,
-                          created_at=now)
-    uow.events.add("LimitChanged", account_id=account_id,
-                   payload={"limit_kind": kind, "old_value": old, "new_value": new, "reasons": reasons,
-                            "expires_on": expires_on.isoformat() if expires_on else None},
-                   business_date=today, now=now)
+    uow.limit_changes.add(
+        account_id=account_id,
+        limit_kind=kind,
+        old_value=old,
+        new_value=new,
+        expires_on=expires_on,
+        reasons=reasons,
+        policy_version=policy_version,
+        actor=actor,
+        business_date=today,
+        created_at=now,
+    )
+    uow.events.add(
+        "LimitChanged",
+        account_id=account_id,
+        payload={
+            "limit_kind": kind,
+            "old_value": old,
+            "new_value": new,
+            "reasons": reasons,
+            "expires_on": expires_on.isoformat() if expires_on else None,
+        },
+        business_date=today,
+        now=now,
+    )
 
 
 def account_view(system: Huabei, account_id: int) -> dict[str, Any]:

@@ -21,7 +21,8 @@ from sqlalchemy import (
 from huabei.platform.tables import TS, Id, Money, metadata
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("user_id", String(64), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("phone", String(32), nullable=False),
@@ -32,7 +33,8 @@ users = Table(
 )
 
 credit_accounts = Table(
-    "credit_accounts", metadata,
+    "credit_accounts",
+    metadata,
     Column("account_id", Id, primary_key=True, autoincrement=True),
     Column("user_id", String(64), ForeignKey("users.user_id"), nullable=False),
     Column("state", String(16), nullable=False),
@@ -54,11 +56,17 @@ credit_accounts = Table(
     CheckConstraint("credit_balance >= 0", name="credit_balance_non_negative"),
     CheckConstraint("state IN ('open', 'closed')", name="state_known"),
 )
-Index("uq_credit_accounts_one_open_per_user", credit_accounts.c.user_id, unique=True,
-      sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'"))
+Index(
+    "uq_credit_accounts_one_open_per_user",
+    credit_accounts.c.user_id,
+    unique=True,
+    sqlite_where=text("state = 'open'"),
+    postgresql_where=text("state = 'open'"),
+)
 
 purchases = Table(
-    "purchases", metadata,
+    "purchases",
+    metadata,
     Column("purchase_id", Id, primary_key=True, autoincrement=True),
     Column("account_id", BigInteger, ForeignKey("credit_accounts.account_id"), nullable=False),
     Column("amount", Money, nullable=False),
@@ -77,7 +85,8 @@ purchases = Table(
 Index("ix_purchases_account", purchases.c.account_id, purchases.c.purchase_id)
 
 purchase_declines = Table(
-    "purchase_declines", metadata,
+    "purchase_declines",
+    metadata,
     Column("decline_id", Id, primary_key=True, autoincrement=True),
     Column("account_id", BigInteger, nullable=False),
     Column("amount", Money, nullable=False),
@@ -91,7 +100,8 @@ purchase_declines = Table(
 Index("ix_purchase_declines_account", purchase_declines.c.account_id, purchase_declines.c.decline_id)
 
 refunds = Table(
-    "refunds", metadata,
+    "refunds",
+    metadata,
     Column("refund_id", Id, primary_key=True, autoincrement=True),
     Column("purchase_id", BigInteger, ForeignKey("purchases.purchase_id"), nullable=False),
     Column("account_id", BigInteger, ForeignKey("credit_accounts.account_id"), nullable=False),
@@ -105,7 +115,8 @@ refunds = Table(
 Index("ix_refunds_purchase", refunds.c.purchase_id)
 
 repayments = Table(
-    "repayments", metadata,
+    "repayments",
+    metadata,
     Column("repayment_id", Id, primary_key=True, autoincrement=True),
     Column("account_id", BigInteger, ForeignKey("credit_accounts.account_id"), nullable=False),
     Column("amount", Money, nullable=False),
@@ -117,7 +128,8 @@ repayments = Table(
 Index("ix_repayments_account", repayments.c.account_id, repayments.c.repayment_id)
 
 limit_changes = Table(
-    "limit_changes", metadata,
+    "limit_changes",
+    metadata,
     Column("change_id", Id, primary_key=True, autoincrement=True),
     Column("account_id", BigInteger, ForeignKey("credit_accounts.account_id"), nullable=False),
     Column("limit_kind", String(16), nullable=False),

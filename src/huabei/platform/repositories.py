@@ -15,7 +15,8 @@ from huabei.platform import tables as t
 _CLOCK_GET = select(t.business_clock.c.business_date).where(t.business_clock.c.id == 1)
 _ik = t.idempotency_keys.c
 _IDEMPOTENCY_GET = select(_ik.request_hash, _ik.status, _ik.response).where(
-    _ik.scope == bindparam("idem_scope", type_=_ik.scope.type), _ik.key == bindparam("idem_key", type_=_ik.key.type))
+    _ik.scope == bindparam("idem_scope", type_=_ik.scope.type), _ik.key == bindparam("idem_key", type_=_ik.key.type)
+)
 _IDEMPOTENCY_PUT = insert(t.idempotency_keys)
 del _ik
 
@@ -28,8 +29,9 @@ class ClockRepository:
         return self.conn.execute(_CLOCK_GET).scalar()
 
     def set(self, day: dt.date, now: dt.datetime) -> None:
-        n = self.conn.execute(update(t.business_clock).where(t.business_clock.c.id == 1)
-                              .values(business_date=day, updated_at=now)).rowcount
+        n = self.conn.execute(
+            update(t.business_clock).where(t.business_clock.c.id == 1).values(business_date=day, updated_at=now)
+        ).rowcount
         if n == 0:
             self.conn.execute(insert(t.business_clock).values(id=1, business_date=day, updated_at=now))
 
@@ -41,19 +43,46 @@ class IdempotencyRepository:
     def get(self, scope: str, key: str) -> Any:
         return self.conn.execute(_IDEMPOTENCY_GET, {"idem_scope": scope, "idem_key": key}).first()
 
-    def put(self, scope: str, key: str, request_hash: str, status: int, response: dict[str, Any], now: dt.datetime) -> None:
-        self.conn.execute(_IDEMPOTENCY_PUT, {"scope": scope, "key": key, "request_hash": request_hash,
-                                             "status": status, "response": response, "created_at": now})
+    def put(
+        self, scope: str, key: str, request_hash: str, status: int, response: dict[str, Any], now: dt.datetime
+    ) -> None:
+        self.conn.execute(
+            _IDEMPOTENCY_PUT,
+            {
+                "scope": scope,
+                "key": key,
+                "request_hash": request_hash,
+                "status": status,
+                "response": response,
+                "created_at": now,
+            },
+        )
 
 
 class EventRepository:
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    def add(self, event_type: str, *, payload: dict[str, Any], business_date: dt.date, now: dt.datetime,
-            account_id: int | None = None, user_id: str | None = None) -> None:
-        self.conn.execute(insert(t.domain_events).values(event_type=event_type, account_id=account_id, user_id=user_id,
-                                                         payload=payload, business_date=business_date, created_at=now))
+    def add(
+        self,
+        event_type: str,
+        *,
+        payload: dict[str, Any],
+        business_date: dt.date,
+        now: dt.datetime,
+        account_id: int | None = None,
+        user_id: str | None = None,
+    ) -> None:
+        self.conn.execute(
+            insert(t.domain_events).values(
+                event_type=event_type,
+                account_id=account_id,
+                user_id=user_id,
+                payload=payload,
+                business_date=business_date,
+                created_at=now,
+            )
+        )
 
     def for_account(self, account_id: int, event_type: str | None = None) -> list[Any]:
         c = t.domain_events.c

@@ -19,11 +19,11 @@ def isum(x: Any) -> Any:
     """SUM of fen as BIGINT on both databases (PostgreSQL's SUM(bigint) is NUMERIC)."""
     return cast(func.sum(x), BigInteger)
 
+
 def stream(conn: Connection, stmt: Executable, params: dict[str, Any] | None = None) -> Iterable[Any]:
     """Rows of a set-based read: a server-side cursor on PostgreSQL, a list on SQLite."""
     if conn.dialect.name == "postgresql":
-        return conn.execute(stmt, params or {}, execution_options={"stream_results": True,
-                                                                    "yield_per": STREAM_CHUNK})
+        return conn.execute(stmt, params or {}, execution_options={"stream_results": True, "yield_per": STREAM_CHUNK})
     return conn.execute(stmt, params or {}).all()
 
 
@@ -38,7 +38,7 @@ def in_chunks(ids: Iterable[int], size: int = 1000) -> Iterator[list[int]]:
     """``ids`` in lists of at most ``size`` (IN lists of bounded length)."""
     ids = list(ids)
     for i in range(0, len(ids), size):
-        yield ids[i:i + size]
+        yield ids[i : i + size]
 
 
 def merge_by_account(streams: dict[str, Iterable[Any]]) -> Iterator[tuple[int, dict[str, list[Any]]]]:
@@ -88,14 +88,17 @@ def bulk_insert(conn: Connection, table: Table, columns: dict[str, list[Any]]) -
         col_type = table.c[name].type
         if isinstance(col_type, JSON):
             dumped: dict[int, str] = {}  # the same object (a shared reasons list) is serialised once
-            values = [None if v is None else dumped[id(v)] if id(v) in dumped else dumped.setdefault(id(v), json.dumps(v))
-                      for v in values]
+            values = [
+                None if v is None else dumped[id(v)] if id(v) in dumped else dumped.setdefault(id(v), json.dumps(v))
+                for v in values
+            ]
         elif sqlite:
             proc = col_type.bind_processor(conn.dialect)
             if proc is not None:
                 cache: dict[Any, Any] = {}
-                values = [None if v is None else cache[v] if v in cache else cache.setdefault(v, proc(v))
-                          for v in values]
+                values = [
+                    None if v is None else cache[v] if v in cache else cache.setdefault(v, proc(v)) for v in values
+                ]
         lists.append(values)
     raw = conn.connection.driver_connection
     cols = ", ".join(names)

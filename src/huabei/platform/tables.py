@@ -38,7 +38,8 @@ Money = BigInteger
 TS = DateTime(timezone=True)
 
 business_clock = Table(
-    "business_clock", metadata,
+    "business_clock",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("business_date", Date, nullable=False),
     Column("updated_at", TS, nullable=False),
@@ -46,7 +47,8 @@ business_clock = Table(
 )
 
 idempotency_keys = Table(
-    "idempotency_keys", metadata,
+    "idempotency_keys",
+    metadata,
     Column("scope", String(64), primary_key=True),
     Column("key", String(255), primary_key=True),
     Column("request_hash", String(64), nullable=False),
@@ -56,7 +58,8 @@ idempotency_keys = Table(
 )
 
 domain_events = Table(
-    "domain_events", metadata,
+    "domain_events",
+    metadata,
     Column("event_id", Id, primary_key=True, autoincrement=True),
     Column("event_type", String(64), nullable=False),
     Column("account_id", BigInteger, nullable=True),

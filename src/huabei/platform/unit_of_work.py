@@ -73,8 +73,9 @@ class UnitOfWork:
         self.bureau = rb.BureauRepository(conn)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
             if self._tx.is_active:
                 self._tx.rollback()

@@ -48,25 +48,52 @@ class Cause:
 
 ALL = frozenset(Capability)
 
-CAUSES: dict[str, Cause] = {c.code: c for c in (
-    Cause("overdue_reported", ALL, LiftRule.WHEN_CONDITION_CLEARS, appealable=False),
-    Cause("cash_out_suspected", ALL, LiftRule.AUTOMATIC_AFTER, appealable=True, default_hours=60 * 24),
-    Cause("score_brushing_suspected", ALL, LiftRule.AUTOMATIC_AFTER, appealable=True, default_hours=60 * 24),
-    Cause("score_below_threshold", ALL, LiftRule.WHEN_CONDITION_CLEARS, appealable=False),
-    Cause("inactive_account", ALL, LiftRule.WHEN_CONDITION_CLEARS, appealable=True),
-    Cause("account_takeover_suspected", ALL, LiftRule.ON_VERIFICATION, appealable=True),
-    Cause("maintenance_window", frozenset({Capability.PURCHASE, Capability.INSTALLMENT}), LiftRule.WHEN_WINDOW_ENDS, appealable=False),
-    Cause("brand_isolation", frozenset({Capability.PURCHASE, Capability.INSTALLMENT}), LiftRule.WHEN_WINDOW_ENDS, appealable=False),
-    Cause("wrong_password_lockout", frozenset({Capability.PURCHASE}), LiftRule.AUTOMATIC_AFTER, appealable=False, default_hours=24),
-    Cause("regulatory_tightening", ALL, LiftRule.ON_REAPPLICATION, appealable=False),
-    Cause("operator_hold", ALL, LiftRule.BY_AGENT, appealable=True),
-)}
+CAUSES: dict[str, Cause] = {
+    c.code: c
+    for c in (
+        Cause("overdue_reported", ALL, LiftRule.WHEN_CONDITION_CLEARS, appealable=False),
+        Cause("cash_out_suspected", ALL, LiftRule.AUTOMATIC_AFTER, appealable=True, default_hours=60 * 24),
+        Cause("score_brushing_suspected", ALL, LiftRule.AUTOMATIC_AFTER, appealable=True, default_hours=60 * 24),
+        Cause("score_below_threshold", ALL, LiftRule.WHEN_CONDITION_CLEARS, appealable=False),
+        Cause("inactive_account", ALL, LiftRule.WHEN_CONDITION_CLEARS, appealable=True),
+        Cause("account_takeover_suspected", ALL, LiftRule.ON_VERIFICATION, appealable=True),
+        Cause(
+            "maintenance_window",
+            frozenset({Capability.PURCHASE, Capability.INSTALLMENT}),
+            LiftRule.WHEN_WINDOW_ENDS,
+            appealable=False,
+        ),
+        Cause(
+            "brand_isolation",
+            frozenset({Capability.PURCHASE, Capability.INSTALLMENT}),
+            LiftRule.WHEN_WINDOW_ENDS,
+            appealable=False,
+        ),
+        Cause(
+            "wrong_password_lockout",
+            frozenset({Capability.PURCHASE}),
+            LiftRule.AUTOMATIC_AFTER,
+            appealable=False,
+            default_hours=24,
+        ),
+        Cause("regulatory_tightening", ALL, LiftRule.ON_REAPPLICATION, appealable=False),
+        Cause("operator_hold", ALL, LiftRule.BY_AGENT, appealable=True),
+    )
+}
 
 #: When several restrictions are active, the one reported first (most severe first).
 SEVERITY = (
-    "regulatory_tightening", "overdue_reported", "cash_out_suspected", "score_brushing_suspected",
-    "account_takeover_suspected", "score_below_threshold", "inactive_account", "wrong_password_lockout",
-    "operator_hold", "brand_isolation", "maintenance_window",
+    "regulatory_tightening",
+    "overdue_reported",
+    "cash_out_suspected",
+    "score_brushing_suspected",
+    "account_takeover_suspected",
+    "score_below_threshold",
+    "inactive_account",
+    "wrong_password_lockout",
+    "operator_hold",
+    "brand_isolation",
+    "maintenance_window",
 )
 
 

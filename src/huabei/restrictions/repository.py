@@ -16,23 +16,37 @@ class RestrictionRepository:
         self.conn = conn
 
     def add(self, **values: Any) -> int:
-        return self.conn.execute(insert(t.restrictions).values(**values).returning(t.restrictions.c.restriction_id)).scalar_one()
+        return self.conn.execute(
+            insert(t.restrictions).values(**values).returning(t.restrictions.c.restriction_id)
+        ).scalar_one()
 
     def active(self, account_id: int) -> list[Any]:
         c = t.restrictions.c
-        return list(self.conn.execute(select(t.restrictions).where(c.account_id == account_id, c.active.is_(True))
-                                      .order_by(c.restriction_id)))
+        return list(
+            self.conn.execute(
+                select(t.restrictions).where(c.account_id == account_id, c.active.is_(True)).order_by(c.restriction_id)
+            )
+        )
 
     def get(self, restriction_id: int) -> Any:
-        return self.conn.execute(select(t.restrictions).where(t.restrictions.c.restriction_id == restriction_id)).first()
+        return self.conn.execute(
+            select(t.restrictions).where(t.restrictions.c.restriction_id == restriction_id)
+        ).first()
 
     def lift(self, restriction_ids: Sequence[int], *, on: dt.date, by: str, reason: str) -> None:
         c = t.restrictions.c
-        self.conn.execute(update(t.restrictions).where(c.restriction_id.in_(list(restriction_ids)), c.active.is_(True))
-                          .values(active=False, lifted_on=on, lifted_by=by, lift_reason=reason))
+        self.conn.execute(
+            update(t.restrictions)
+            .where(c.restriction_id.in_(list(restriction_ids)), c.active.is_(True))
+            .values(active=False, lifted_on=on, lifted_by=by, lift_reason=reason)
+        )
 
     def due_to_lift(self, today: dt.date) -> list[Any]:
         c = t.restrictions.c
-        return list(self.conn.execute(select(c.restriction_id, c.account_id, c.cause)
-                                      .where(c.active.is_(True), c.lifts_on.is_not(None), c.lifts_on <= today)
-                                      .order_by(c.account_id, c.restriction_id)))
+        return list(
+            self.conn.execute(
+                select(c.restriction_id, c.account_id, c.cause)
+                .where(c.active.is_(True), c.lifts_on.is_not(None), c.lifts_on <= today)
+                .order_by(c.account_id, c.restriction_id)
+            )
+        )

@@ -15,8 +15,16 @@ from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.restrictions.causes import CAUSES, block_code_for, default_lift_date
 
 
-def place_restriction(system: Huabei, account_id: int, *, cause: str, evidence: dict[str, Any] | None = None,
-                      note: str | None = None, lifts_on: dt.date | None = None, actor: str = "operator") -> dict[str, Any]:
+def place_restriction(
+    system: Huabei,
+    account_id: int,
+    *,
+    cause: str,
+    evidence: dict[str, Any] | None = None,
+    note: str | None = None,
+    lifts_on: dt.date | None = None,
+    actor: str = "operator",
+) -> dict[str, Any]:
     if cause not in CAUSES:
         raise errors.invalid("invalid_request", detail=f"unknown restriction cause {cause!r}; one of {sorted(CAUSES)}")
     with system.uow() as uow:
@@ -30,23 +38,48 @@ def place_restriction(system: Huabei, account_id: int, *, cause: str, evidence: 
         return restriction_view(uow.restrictions.get(restriction_id))
 
 
-def place(uow: UnitOfWork, account_id: int, cause: str, evidence: dict[str, Any], note: str | None,
-          lifts_on: dt.date | None, actor: str) -> int:
+def place(
+    uow: UnitOfWork,
+    account_id: int,
+    cause: str,
+    evidence: dict[str, Any],
+    note: str | None,
+    lifts_on: dt.date | None,
+    actor: str,
+) -> int:
     """Inside a unit of work (the risk engine calls this too)."""
     today, now = uow.today(), uow.now()
     lifts_on = lifts_on or default_lift_date(CAUSES[cause], today)
-    rid = uow.restrictions.add(account_id=account_id, cause=cause, active=True, evidence=evidence, note=note,
-                               placed_on=today, placed_by=actor, lifts_on=lifts_on, created_at=now)
+    rid = uow.restrictions.add(
+        account_id=account_id,
+        cause=cause,
+        active=True,
+        evidence=evidence,
+        note=note,
+        placed_on=today,
+        placed_by=actor,
+        lifts_on=lifts_on,
+        created_at=now,
+    )
     refresh_block(uow, account_id)
-    uow.events.add("RestrictionPlaced", account_id=account_id,
-                   payload={"restriction_id": rid, "cause": cause, "evidence": evidence,
-                            "lifts_on": lifts_on.isoformat() if lifts_on else None},
-                   business_date=today, now=now)
+    uow.events.add(
+        "RestrictionPlaced",
+        account_id=account_id,
+        payload={
+            "restriction_id": rid,
+            "cause": cause,
+            "evidence": evidence,
+            "lifts_on": lifts_on.isoformat() if lifts_on else None,
+        },
+        business_date=today,
+        now=now,
+    )
     return rid
 
 
-def lift_restriction(system: Huabei, restriction_id: int, *, reason: str = "lifted_by_agent",
-                     actor: str = "operator") -> dict[str, Any]:
+def lift_restriction(
+    system: Huabei, restriction_id: int, *, reason: str = "lifted_by_agent", actor: str = "operator"
+) -> dict[str, Any]:
     with system.uow() as uow:
         r = uow.restrictions.get(restriction_id)
         if r is None or not r.active:
@@ -62,9 +95,13 @@ def lift(uow: UnitOfWork, rows: list[tuple[int, int, str]], *, reason: str, acto
     for account_id in sorted({r[1] for r in rows}):
         refresh_block(uow, account_id)
     for rid, account_id, cause in rows:
-        uow.events.add("RestrictionLifted", account_id=account_id,
-                       payload={"restriction_id": rid, "cause": cause, "reason": reason},
-                       business_date=today, now=now)
+        uow.events.add(
+            "RestrictionLifted",
+            account_id=account_id,
+            payload={"restriction_id": rid, "cause": cause, "reason": reason},
+            business_date=today,
+            now=now,
+        )
 
 
 def lift_due_restrictions(uow: UnitOfWork) -> int:

@@ -18,7 +18,8 @@ from sqlalchemy import (
 from huabei.platform.tables import TS, Id, metadata
 
 restrictions = Table(
-    "restrictions", metadata,
+    "restrictions",
+    metadata,
     Column("restriction_id", Id, primary_key=True, autoincrement=True),
     Column("account_id", BigInteger, ForeignKey("credit_accounts.account_id"), nullable=False),
     Column("cause", String(64), nullable=False),

@@ -63,15 +63,22 @@ _AS_OF = bindparam("as_of", type_=Date)
 def _users_stmt(filtered: bool) -> Any:
     u = t.users.c
     prof = u.profile
-    return (select(u.user_id, u.real_name_verified, u.phone,
-                   prof["education"].as_string().label("education"),
-                   prof["occupation"].as_string().label("occupation"),
-                   prof["employer"].as_string().label("employer"),
-                   prof["email"].as_string().label("email"),
-                   prof["address"].as_string().label("address"),
-                   prof["id_document_expires_on"].as_string().label("id_document_expires_on"),
-                   prof["bank_card_bound"].as_boolean().label("bank_card_bound"))
-            .where(_for_users(u.user_id, filtered)).order_by(u.user_id))
+    return (
+        select(
+            u.user_id,
+            u.real_name_verified,
+            u.phone,
+            prof["education"].as_string().label("education"),
+            prof["occupation"].as_string().label("occupation"),
+            prof["employer"].as_string().label("employer"),
+            prof["email"].as_string().label("email"),
+            prof["address"].as_string().label("address"),
+            prof["id_document_expires_on"].as_string().label("id_document_expires_on"),
+            prof["bank_card_bound"].as_boolean().label("bank_card_bound"),
+        )
+        .where(_for_users(u.user_id, filtered))
+        .order_by(u.user_id)
+    )
 
 
 @cache
@@ -86,130 +93,186 @@ def _current_facts_stmt(names: tuple[tuple[str, str], ...], filtered: bool) -> A
         else:
             value = c.value_text
         cols.append(func.max(case((c.name == name, value), else_=null())).label(name))
-    cols.append(func.max(case((c.name == "credit_history_months", c.effective_on), else_=null()))
-                .label("credit_history_months__on"))
+    cols.append(
+        func.max(case((c.name == "credit_history_months", c.effective_on), else_=null())).label(
+            "credit_history_months__on"
+        )
+    )
     return select(*cols).where(_for_users(c.user_id, filtered)).group_by(c.user_id)
 
 
 @cache
 def _activity_stmt(filtered: bool) -> Any:
     p, a, e = t.purchases.c, t.credit_accounts.c, ts.activity_events.c
-    purchases = (select(a.user_id.label("user_id"), literal(1).label("is_payment"),
-                        p.channel.label("channel"), p.merchant_category.label("category"),
-                        p.business_date.label("day"))
-                 .select_from(t.purchases.join(t.credit_accounts, a.account_id == p.account_id))
-                 .where(p.business_date >= _START, p.business_date <= _AS_OF, p.refunded < p.amount,
-                        _for_users(a.user_id, filtered)))
+    purchases = (
+        select(
+            a.user_id.label("user_id"),
+            literal(1).label("is_payment"),
+            p.channel.label("channel"),
+            p.merchant_category.label("category"),
+            p.business_date.label("day"),
+        )
+        .select_from(t.purchases.join(t.credit_accounts, a.account_id == p.account_id))
+        .where(
+            p.business_date >= _START, p.business_date <= _AS_OF, p.refunded < p.amount, _for_users(a.user_id, filtered)
+        )
+    )
     is_payment = e.kind.in_(("payment", "utility_payment"))
-    events = (select(e.user_id, case((is_payment, 1), else_=0), e.channel,
-                     case((e.kind == "utility_payment", literal("utilities")), (is_payment, e.category),
-                          else_=null()),
-                     e.occurred_on)
-              .where(e.occurred_on >= _START, e.occurred_on <= _AS_OF, _for_users(e.user_id, filtered)))
+    events = select(
+        e.user_id,
+        case((is_payment, 1), else_=0),
+        e.channel,
+        case((e.kind == "utility_payment", literal("utilities")), (is_payment, e.category), else_=null()),
+        e.occurred_on,
+    ).where(e.occurred_on >= _START, e.occurred_on <= _AS_OF, _for_users(e.user_id, filtered))
     u = union_all(purchases, events).subquery()
     paying = u.c.is_payment == 1
-    return (select(u.c.user_id,
-                   func.sum(u.c.is_payment).label("payments"),
-                   func.sum(case((and_(paying, u.c.channel == "offline"), 1), else_=0)).label("offline"),
-                   func.count(distinct(case((paying, u.c.category), else_=null()))).label("categories"),
-                   func.count(distinct(u.c.day)).label("active_days"))
-            .group_by(u.c.user_id))
+    return select(
+        u.c.user_id,
+        func.sum(u.c.is_payment).label("payments"),
+        func.sum(case((and_(paying, u.c.channel == "offline"), 1), else_=0)).label("offline"),
+        func.count(distinct(case((paying, u.c.category), else_=null()))).label("categories"),
+        func.count(distinct(u.c.day)).label("active_days"),
+    ).group_by(u.c.user_id)
 
 
 @cache
 def _event_counts_stmt(kinds: tuple[str, ...], filtered: bool) -> Any:
     e = ts.activity_events.c
     cols = [func.sum(case((e.kind == k, 1), else_=0)).label(k) for k in kinds]
-    return (select(e.user_id, *cols)
-            .where(e.occurred_on >= _START, e.occurred_on <= _AS_OF, e.kind.in_(list(kinds)),
-                   _for_users(e.user_id, filtered))
-            .group_by(e.user_id))
+    return (
+        select(e.user_id, *cols)
+        .where(
+            e.occurred_on >= _START, e.occurred_on <= _AS_OF, e.kind.in_(list(kinds)), _for_users(e.user_id, filtered)
+        )
+        .group_by(e.user_id)
+    )
 
 
 @cache
 def _contacts_stmt(filtered: bool) -> Any:
     uc, s, a = ts.user_contacts.c, ts.credit_scores.c, t.credit_accounts.c
     latest = select(s.user_id, func.max(s.score_id).label("sid")).group_by(s.user_id).subquery()
-    standing = (select(latest.c.user_id, ts.credit_scores.c.score)
-                .select_from(latest.join(ts.credit_scores, ts.credit_scores.c.score_id == latest.c.sid))
-                .subquery())
-    overdue = (select(a.user_id).where(a.state == "open", a.block_code == "account_overdue")
-               .distinct().subquery())
+    standing = (
+        select(latest.c.user_id, ts.credit_scores.c.score)
+        .select_from(latest.join(ts.credit_scores, ts.credit_scores.c.score_id == latest.c.sid))
+        .subquery()
+    )
+    overdue = select(a.user_id).where(a.state == "open", a.block_code == "account_overdue").distinct().subquery()
     verified = uc.verified.is_(True)
     known = and_(verified, standing.c.score.is_not(None))
     good = and_(known, standing.c.score >= bindparam("threshold", type_=Integer), overdue.c.user_id.is_(None))
-    return (select(uc.user_id,
-                   func.sum(case((verified, 1), else_=0)).label("verified"),
-                   func.sum(case((known, 1), else_=0)).label("known"),
-                   func.sum(case((good, 1), else_=0)).label("good"))
-            .select_from(ts.user_contacts
-                         .outerjoin(standing, standing.c.user_id == uc.contact_user_id)
-                         .outerjoin(overdue, overdue.c.user_id == uc.contact_user_id))
-            .where(_for_users(uc.user_id, filtered))
-            .group_by(uc.user_id))
+    return (
+        select(
+            uc.user_id,
+            func.sum(case((verified, 1), else_=0)).label("verified"),
+            func.sum(case((known, 1), else_=0)).label("known"),
+            func.sum(case((good, 1), else_=0)).label("good"),
+        )
+        .select_from(
+            ts.user_contacts.outerjoin(standing, standing.c.user_id == uc.contact_user_id).outerjoin(
+                overdue, overdue.c.user_id == uc.contact_user_id
+            )
+        )
+        .where(_for_users(uc.user_id, filtered))
+        .group_by(uc.user_id)
+    )
 
 
 @cache
 def _completions_stmt(filtered: bool) -> Any:
     ce = tl.campaign_enrolments.c
-    return (select(ce.user_id, func.count().label("n"))
-            .where(ce.status == "completed", ce.completed_on >= _START, ce.completed_on <= _AS_OF,
-                   _for_users(ce.user_id, filtered))
-            .group_by(ce.user_id))
+    return (
+        select(ce.user_id, func.count().label("n"))
+        .where(
+            ce.status == "completed",
+            ce.completed_on >= _START,
+            ce.completed_on <= _AS_OF,
+            _for_users(ce.user_id, filtered),
+        )
+        .group_by(ce.user_id)
+    )
 
 
 @cache
 def _accounts_stmt(filtered: bool) -> Any:
     a = t.credit_accounts.c
-    return (select(a.user_id, a.account_id, a.state, a.base_limit, a.temporary_limit, a.temporary_limit_expires_on,
-                   a.used, a.block_code, a.opened_on, a.due_day)
-            .where(_for_users(a.user_id, filtered)).order_by(a.user_id, a.account_id))
+    return (
+        select(
+            a.user_id,
+            a.account_id,
+            a.state,
+            a.base_limit,
+            a.temporary_limit,
+            a.temporary_limit_expires_on,
+            a.used,
+            a.block_code,
+            a.opened_on,
+            a.due_day,
+        )
+        .where(_for_users(a.user_id, filtered))
+        .order_by(a.user_id, a.account_id)
+    )
 
 
 @cache
 def _overdue_events_stmt(filtered: bool) -> Any:
     ev, a = t.domain_events.c, t.credit_accounts.c
-    return (select(a.user_id, ev.account_id, ev.event_type,
-                   ev.payload["period"].as_string().label("period"),
-                   func.coalesce(ev.payload["days_past_due"].as_integer(),
-                                 ev.payload["days_past_due_before"].as_integer()).label("days_past_due"),
-                   ev.business_date, ev.event_id)
-            .select_from(t.domain_events.join(t.credit_accounts, a.account_id == ev.account_id))
-            .where(ev.event_type.in_(OVERDUE_EVENT_TYPES), ev.business_date <= _AS_OF,
-                   _for_users(a.user_id, filtered))
-            .order_by(ev.event_id))
+    return (
+        select(
+            a.user_id,
+            ev.account_id,
+            ev.event_type,
+            ev.payload["period"].as_string().label("period"),
+            func.coalesce(
+                ev.payload["days_past_due"].as_integer(), ev.payload["days_past_due_before"].as_integer()
+            ).label("days_past_due"),
+            ev.business_date,
+            ev.event_id,
+        )
+        .select_from(t.domain_events.join(t.credit_accounts, a.account_id == ev.account_id))
+        .where(ev.event_type.in_(OVERDUE_EVENT_TYPES), ev.business_date <= _AS_OF, _for_users(a.user_id, filtered))
+        .order_by(ev.event_id)
+    )
 
 
 @lru_cache(maxsize=64)
 def _due_periods_stmt(periods: tuple[tuple[int, dt.date, dt.date, tuple[int, ...]], ...], filtered: bool) -> Any:
     p, a = t.purchases.c, t.credit_accounts.c
-    whens = [(and_(p.business_date >= lo, p.business_date <= hi, a.due_day.in_(list(days))),
-              a.account_id * 1000 + key) for key, lo, hi, days in periods]
+    whens = [
+        (and_(p.business_date >= lo, p.business_date <= hi, a.due_day.in_(list(days))), a.account_id * 1000 + key)
+        for key, lo, hi, days in periods
+    ]
     bill = case(*whens, else_=null())
     lo = min(x[1] for x in periods)
     hi = max(x[2] for x in periods)
-    return (select(a.user_id, func.count(distinct(bill)).label("n"))
-            .select_from(t.purchases.join(t.credit_accounts, a.account_id == p.account_id))
-            .where(p.business_date >= lo, p.business_date <= hi, p.refunded < p.amount,
-                   _for_users(a.user_id, filtered))
-            .group_by(a.user_id))
+    return (
+        select(a.user_id, func.count(distinct(bill)).label("n"))
+        .select_from(t.purchases.join(t.credit_accounts, a.account_id == p.account_id))
+        .where(p.business_date >= lo, p.business_date <= hi, p.refunded < p.amount, _for_users(a.user_id, filtered))
+        .group_by(a.user_id)
+    )
 
 
 @cache
 def _applications_stmt(filtered: bool) -> Any:
     a = tl.limit_raise_applications.c
-    return (select(a.user_id, func.count().label("n"))
-            .where(a.applied_on >= _START, a.applied_on <= _AS_OF, _for_users(a.user_id, filtered))
-            .group_by(a.user_id))
+    return (
+        select(a.user_id, func.count().label("n"))
+        .where(a.applied_on >= _START, a.applied_on <= _AS_OF, _for_users(a.user_id, filtered))
+        .group_by(a.user_id)
+    )
 
 
 @cache
 def _latest_points_stmt(filtered: bool) -> Any:
     s = ts.credit_scores.c
-    latest = (select(func.max(s.score_id).label("sid")).where(_for_users(s.user_id, filtered))
-              .group_by(s.user_id).subquery())
-    return (select(s.user_id, s.score, s.band, s.credit_history, s.behaviour, s.capacity, s.identity, s.connections)
-            .select_from(ts.credit_scores.join(latest, latest.c.sid == s.score_id)))
+    latest = (
+        select(func.max(s.score_id).label("sid")).where(_for_users(s.user_id, filtered)).group_by(s.user_id).subquery()
+    )
+    return select(
+        s.user_id, s.score, s.band, s.credit_history, s.behaviour, s.capacity, s.identity, s.connections
+    ).select_from(ts.credit_scores.join(latest, latest.c.sid == s.score_id))
 
 
 class FactRepository:
@@ -220,13 +283,15 @@ class FactRepository:
 
     # -- facts ----------------------------------------------------------------------
 
-    def record(self, user_id: str, name: str, values: dict[str, Any], effective_on: dt.date, source: str,
-               now: dt.datetime) -> tuple[int, bool]:
+    def record(
+        self, user_id: str, name: str, values: dict[str, Any], effective_on: dt.date, source: str, now: dt.datetime
+    ) -> tuple[int, bool]:
         """One fact: :meth:`record_many` of ``{name: values}``."""
         return self.record_many(user_id, {name: values}, effective_on, source, now)[name]
 
-    def record_many(self, user_id: str, facts: dict[str, dict[str, Any]], effective_on: dt.date, source: str,
-                    now: dt.datetime) -> dict[str, tuple[int, bool]]:
+    def record_many(
+        self, user_id: str, facts: dict[str, dict[str, Any]], effective_on: dt.date, source: str, now: dt.datetime
+    ) -> dict[str, tuple[int, bool]]:
         """Append facts (name → values, in order) to the history and make each current if it
         is the latest; returns name → (fact id, whether it is now the value in force). A
         fixed number of statements whatever the number of facts: one insert into the
@@ -241,16 +306,38 @@ class FactRepository:
             return {}
         f, cur = ts.user_facts, ts.user_facts_current
         names = list(facts)
-        self.conn.execute(insert(f), [{"user_id": user_id, "name": name, "effective_on": effective_on,
-                                       "source": source, "recorded_at": now, **facts[name]} for name in names])
+        self.conn.execute(
+            insert(f),
+            [
+                {
+                    "user_id": user_id,
+                    "name": name,
+                    "effective_on": effective_on,
+                    "source": source,
+                    "recorded_at": now,
+                    **facts[name],
+                }
+                for name in names
+            ],
+        )
         # under the user's lock, the user's newest fact of each name is the one just appended (an
         # ordered INSERT … RETURNING of many rows runs row by row on SQLite)
-        newest = dict(self.conn.execute(select(f.c.name, func.max(f.c.fact_id))
-                                        .where(f.c.user_id == user_id, f.c.name.in_(names)).group_by(f.c.name)).all())
+        newest = dict(
+            self.conn.execute(
+                select(f.c.name, func.max(f.c.fact_id))
+                .where(f.c.user_id == user_id, f.c.name.in_(names))
+                .group_by(f.c.name)
+            ).all()
+        )
         ids = [newest[name] for name in names]
-        in_force = {r.name: (r.effective_on, r.fact_id) for r in self.conn.execute(
-            select(cur.c.name, cur.c.effective_on, cur.c.fact_id)
-            .where(cur.c.user_id == user_id, cur.c.name.in_(names)))}
+        in_force = {
+            r.name: (r.effective_on, r.fact_id)
+            for r in self.conn.execute(
+                select(cur.c.name, cur.c.effective_on, cur.c.fact_id).where(
+                    cur.c.user_id == user_id, cur.c.name.in_(names)
+                )
+            )
+        }
         out: dict[str, tuple[int, bool]] = {}
         removed: list[str] = []
         updated: list[dict[str, Any]] = []
@@ -268,21 +355,22 @@ class FactRepository:
             elif held is not None:
                 updated.append({"k_name": name, "fact_id": fact_id, "effective_on": effective_on, **values})
             else:
-                added.append({"user_id": user_id, "name": name, "fact_id": fact_id, "effective_on": effective_on,
-                              **values})
+                added.append(
+                    {"user_id": user_id, "name": name, "fact_id": fact_id, "effective_on": effective_on, **values}
+                )
         if removed:
             self.conn.execute(delete(cur).where(cur.c.user_id == user_id, cur.c.name.in_(removed)))
         if updated:
-            self.conn.execute(update(cur).where(cur.c.user_id == user_id, cur.c.name == bindparam("k_name")),
-                              updated)
+            self.conn.execute(update(cur).where(cur.c.user_id == user_id, cur.c.name == bindparam("k_name")), updated)
         if added:
             self.conn.execute(insert(cur), added)
         return out
 
     def history(self, user_id: str, limit: int) -> list[Any]:
         f = ts.user_facts.c
-        return list(self.conn.execute(select(ts.user_facts).where(f.user_id == user_id)
-                                      .order_by(f.fact_id.desc()).limit(limit)))
+        return list(
+            self.conn.execute(select(ts.user_facts).where(f.user_id == user_id).order_by(f.fact_id.desc()).limit(limit))
+        )
 
     def set_real_name_verified(self, user_id: str, verified: bool) -> None:
         self.conn.execute(update(t.users).where(t.users.c.user_id == user_id).values(real_name_verified=verified))
@@ -298,8 +386,13 @@ class FactRepository:
         old = dict(self.conn.execute(select(c.c.contact_user_id, c.c.added_on).where(c.c.user_id == user_id)).all())
         self.conn.execute(delete(c).where(c.c.user_id == user_id))
         if contacts:
-            self.conn.execute(insert(c), [{"user_id": user_id, "contact_user_id": cid, "verified": verified,
-                                           "added_on": old.get(cid, today)} for cid, verified in contacts])
+            self.conn.execute(
+                insert(c),
+                [
+                    {"user_id": user_id, "contact_user_id": cid, "verified": verified, "added_on": old.get(cid, today)}
+                    for cid, verified in contacts
+                ],
+            )
 
     def contacts(self, user_id: str) -> list[Any]:
         c = ts.user_contacts.c
@@ -312,7 +405,9 @@ class FactRepository:
         ids = list(external_ids)
         if not ids:
             return set()
-        return set(self.conn.execute(select(e.external_id).where(e.user_id == user_id, e.external_id.in_(ids))).scalars())
+        return set(
+            self.conn.execute(select(e.external_id).where(e.user_id == user_id, e.external_id.in_(ids))).scalars()
+        )
 
     def add_events(self, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -320,8 +415,11 @@ class FactRepository:
 
     def events(self, user_id: str, limit: int) -> list[Any]:
         e = ts.activity_events.c
-        return list(self.conn.execute(select(ts.activity_events).where(e.user_id == user_id)
-                                      .order_by(e.event_id.desc()).limit(limit)))
+        return list(
+            self.conn.execute(
+                select(ts.activity_events).where(e.user_id == user_id).order_by(e.event_id.desc()).limit(limit)
+            )
+        )
 
     # -- batch readers ----------------------------------------------------------------
 
@@ -341,11 +439,15 @@ class FactRepository:
         (any purchase or activity event), by user."""
         return fetch_rows(self.conn, _activity_stmt(user_ids is not None), _params(user_ids, start=start, as_of=as_of))
 
-    def event_counts_by_user(self, kinds: Sequence[str], start: dt.date, as_of: dt.date,
-                             user_ids: Sequence[str] | None) -> list[Any]:
+    def event_counts_by_user(
+        self, kinds: Sequence[str], start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None
+    ) -> list[Any]:
         """How many events of each of ``kinds`` each user had over ``start ≤ day ≤ as_of``."""
-        return fetch_rows(self.conn, _event_counts_stmt(tuple(kinds), user_ids is not None),
-                          _params(user_ids, start=start, as_of=as_of))
+        return fetch_rows(
+            self.conn,
+            _event_counts_stmt(tuple(kinds), user_ids is not None),
+            _params(user_ids, start=start, as_of=as_of),
+        )
 
     def contacts_by_user(self, threshold: int, user_ids: Sequence[str] | None) -> list[Any]:
         """Per user: verified contacts, those whose standing huabei knows (they have a score),
@@ -353,8 +455,9 @@ class FactRepository:
         return fetch_rows(self.conn, _contacts_stmt(user_ids is not None), _params(user_ids, threshold=threshold))
 
     def campaign_completions_by_user(self, start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
-        return fetch_rows(self.conn, _completions_stmt(user_ids is not None),
-                          _params(user_ids, start=start, as_of=as_of))
+        return fetch_rows(
+            self.conn, _completions_stmt(user_ids is not None), _params(user_ids, start=start, as_of=as_of)
+        )
 
 
 class CreditRecordRepository:
@@ -365,8 +468,9 @@ class CreditRecordRepository:
 
     def raise_applications_by_user(self, start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
         """(user_id, number of raise applications over ``start ≤ day ≤ as_of``)."""
-        return fetch_rows(self.conn, _applications_stmt(user_ids is not None),
-                          _params(user_ids, start=start, as_of=as_of))
+        return fetch_rows(
+            self.conn, _applications_stmt(user_ids is not None), _params(user_ids, start=start, as_of=as_of)
+        )
 
     def accounts_by_user(self, user_ids: Sequence[str] | None) -> list[Any]:
         """Every credit line (open and closed) of the users, oldest first."""
@@ -382,8 +486,9 @@ class CreditRecordRepository:
         """
         return fetch_rows(self.conn, _overdue_events_stmt(user_ids is not None), _params(user_ids, as_of=as_of))
 
-    def due_periods_by_user(self, periods: Sequence[tuple[int, dt.date, dt.date, Sequence[int]]],
-                            user_ids: Sequence[str] | None) -> list[Any]:
+    def due_periods_by_user(
+        self, periods: Sequence[tuple[int, dt.date, dt.date, Sequence[int]]], user_ids: Sequence[str] | None
+    ) -> list[Any]:
         """Bills that fell due, counted as the distinct (line, bill period) with purchases not
         fully refunded. ``periods``: (key, first purchase day, last purchase day, due days for
         which that bill's due date lies in the window)."""
@@ -394,9 +499,13 @@ class CreditRecordRepository:
 
     def active_restriction_causes(self, user_id: str) -> list[str]:
         r, a = t.restrictions.c, t.credit_accounts.c
-        return list(self.conn.execute(
-            select(r.cause).select_from(t.restrictions.join(t.credit_accounts, a.account_id == r.account_id))
-            .where(a.user_id == user_id, r.active.is_(True))).scalars())
+        return list(
+            self.conn.execute(
+                select(r.cause)
+                .select_from(t.restrictions.join(t.credit_accounts, a.account_id == r.account_id))
+                .where(a.user_id == user_id, r.active.is_(True))
+            ).scalars()
+        )
 
 
 class ScoreRepository:
@@ -431,8 +540,11 @@ class ScoreRepository:
         """Each user's latest score with ``as_of <= day`` (the population of that date, for PSI)."""
         latest = self._latest_ids(None, day)
         s = ts.credit_scores.c
-        return list(self.conn.execute(select(s.score).select_from(
-            ts.credit_scores.join(latest, latest.c.sid == s.score_id))).scalars())
+        return list(
+            self.conn.execute(
+                select(s.score).select_from(ts.credit_scores.join(latest, latest.c.sid == s.score_id))
+            ).scalars()
+        )
 
     def history(self, user_id: str, limit: int, starting_after: int | None = None) -> list[Any]:
         s = ts.credit_scores.c

@@ -55,6 +55,7 @@ def _reason_remedy(code: str) -> str:
         raise RuntimeError(f"score reason {code!r} is not registered with a remedy in huabei.reasons")
     return reason.remedy
 
+
 # ---------------------------------------------------------------------------------------
 # Dimensions, bands, reason texts
 # ---------------------------------------------------------------------------------------
@@ -175,11 +176,25 @@ class FactSpec:
 
 
 EDUCATION_LEVELS: tuple[str, ...] = (
-    "primary", "secondary", "vocational", "associate", "bachelor", "master", "doctorate",
+    "primary",
+    "secondary",
+    "vocational",
+    "associate",
+    "bachelor",
+    "master",
+    "doctorate",
 )
 OCCUPATIONS: tuple[str, ...] = (
-    "employee", "civil_servant", "self_employed", "freelancer", "student", "retired",
-    "farmer", "homemaker", "unemployed", "other",
+    "employee",
+    "civil_servant",
+    "self_employed",
+    "freelancer",
+    "student",
+    "retired",
+    "farmer",
+    "homemaker",
+    "unemployed",
+    "other",
 )
 
 _PER_MILLE = dict(minimum=0, maximum=1000)
@@ -188,71 +203,223 @@ _PER_MILLE = dict(minimum=0, maximum=1000)
 #: from its tables (``source="huabei"``) and from host-app facts (``source="host"``).
 FACTS: tuple[FactSpec, ...] = (
     # 信用历史 / credit history: the repayment record
-    FactSpec("on_time_repayment_ratio", int, "credit_history", "huabei", "per mille",
-             "Share of the bills that fell due in the last 12 months that did not become overdue, per mille (the "
-             "host may report other credit products' ratio: the worse counts); None when nothing has fallen due yet.",
-             **_PER_MILLE),
-    FactSpec("max_days_overdue_12m", int, "credit_history", "huabei", "days",
-             "Worst days past due reached in the last 12 months (0 = never overdue); None when nothing has fallen due yet.",
-             minimum=0),
-    FactSpec("overdue_episodes_12m", int, "credit_history", "huabei", "count",
-             "Number of separate overdue episodes started in the last 12 months; None when nothing has fallen due yet.",
-             minimum=0),
-    FactSpec("credit_history_months", int, "credit_history", "huabei", "months",
-             "Months since the user's first credit relationship (the credit line's opening or an earlier known record).",
-             minimum=0),
-    FactSpec("raise_applications_90d", int, "credit_history", "huabei", "count",
-             "Limit-raise applications the user made in the last 90 days (system reviews do not count).", minimum=0),
+    FactSpec(
+        "on_time_repayment_ratio",
+        int,
+        "credit_history",
+        "huabei",
+        "per mille",
+        "Share of the bills that fell due in the last 12 months that did not become overdue, per mille (the "
+        "host may report other credit products' ratio: the worse counts); None when nothing has fallen due yet.",
+        **_PER_MILLE,
+    ),
+    FactSpec(
+        "max_days_overdue_12m",
+        int,
+        "credit_history",
+        "huabei",
+        "days",
+        "Worst days past due reached in the last 12 months (0 = never overdue); None when nothing has fallen due yet.",
+        minimum=0,
+    ),
+    FactSpec(
+        "overdue_episodes_12m",
+        int,
+        "credit_history",
+        "huabei",
+        "count",
+        "Number of separate overdue episodes started in the last 12 months; None when nothing has fallen due yet.",
+        minimum=0,
+    ),
+    FactSpec(
+        "credit_history_months",
+        int,
+        "credit_history",
+        "huabei",
+        "months",
+        "Months since the user's first credit relationship (the credit line's opening or an earlier known record).",
+        minimum=0,
+    ),
+    FactSpec(
+        "raise_applications_90d",
+        int,
+        "credit_history",
+        "huabei",
+        "count",
+        "Limit-raise applications the user made in the last 90 days (system reviews do not count).",
+        minimum=0,
+    ),
     # 行为偏好 / behaviour: payment activity
-    FactSpec("payments_90d", int, "behaviour", "huabei", "count",
-             "Payments made with the app in the last 90 days, online and offline.", minimum=0),
-    FactSpec("active_days_90d", int, "behaviour", "host", "days",
-             "Distinct days with any activity in the app in the last 90 days (purchases and the host's activity "
-             "events: payments, transfers, collections, services), or the host's own count if larger.",
-             minimum=0, maximum=90),
-    FactSpec("offline_payment_share", int, "behaviour", "huabei", "per mille",
-             "Share of the last 90 days' payments made in physical stores (scan-to-pay), per mille; None without payments.",
-             **_PER_MILLE),
-    FactSpec("merchant_categories_90d", int, "behaviour", "huabei", "count",
-             "Distinct merchant categories / scenarios paid in the last 90 days (shopping, dining, travel, ...).",
-             minimum=0),
-    FactSpec("utility_payments_12m", int, "behaviour", "host", "count",
-             "Utility bills (water, electricity, gas, phone, broadband) paid in the app in the last 12 months.", minimum=0),
-    FactSpec("credit_card_repayments_12m", int, "behaviour", "host", "count",
-             "Credit-card bills repaid through the app in the last 12 months.", minimum=0),
-    FactSpec("credit_services_12m", int, "behaviour", "host", "count",
-             "Credit services used and settled in the last 12 months: deposit-free rental (信用租赁), "
-             "stay-now-pay-later (信用住) and similar.", minimum=0),
-    FactSpec("credit_tasks_12m", int, "behaviour", "host", "count",
-             "Credit tasks and raise challenges (提额挑战) completed in the last 12 months.", minimum=0),
+    FactSpec(
+        "payments_90d",
+        int,
+        "behaviour",
+        "huabei",
+        "count",
+        "Payments made with the app in the last 90 days, online and offline.",
+        minimum=0,
+    ),
+    FactSpec(
+        "active_days_90d",
+        int,
+        "behaviour",
+        "host",
+        "days",
+        "Distinct days with any activity in the app in the last 90 days (purchases and the host's activity "
+        "events: payments, transfers, collections, services), or the host's own count if larger.",
+        minimum=0,
+        maximum=90,
+    ),
+    FactSpec(
+        "offline_payment_share",
+        int,
+        "behaviour",
+        "huabei",
+        "per mille",
+        "Share of the last 90 days' payments made in physical stores (scan-to-pay), per mille; None without payments.",
+        **_PER_MILLE,
+    ),
+    FactSpec(
+        "merchant_categories_90d",
+        int,
+        "behaviour",
+        "huabei",
+        "count",
+        "Distinct merchant categories / scenarios paid in the last 90 days (shopping, dining, travel, ...).",
+        minimum=0,
+    ),
+    FactSpec(
+        "utility_payments_12m",
+        int,
+        "behaviour",
+        "host",
+        "count",
+        "Utility bills (water, electricity, gas, phone, broadband) paid in the app in the last 12 months.",
+        minimum=0,
+    ),
+    FactSpec(
+        "credit_card_repayments_12m",
+        int,
+        "behaviour",
+        "host",
+        "count",
+        "Credit-card bills repaid through the app in the last 12 months.",
+        minimum=0,
+    ),
+    FactSpec(
+        "credit_services_12m",
+        int,
+        "behaviour",
+        "host",
+        "count",
+        "Credit services used and settled in the last 12 months: deposit-free rental (信用租赁), "
+        "stay-now-pay-later (信用住) and similar.",
+        minimum=0,
+    ),
+    FactSpec(
+        "credit_tasks_12m",
+        int,
+        "behaviour",
+        "host",
+        "count",
+        "Credit tasks and raise challenges (提额挑战) completed in the last 12 months.",
+        minimum=0,
+    ),
     # 履约能力 / capacity
-    FactSpec("monthly_income", int, "capacity", "host", "fen",
-             "Declared or verified monthly income, fen; None when not declared.", minimum=0),
-    FactSpec("income_verified", bool, "capacity", "host", "flag",
-             "Whether the declared income was verified (payroll, tax or bank statement)."),
-    FactSpec("assets", int, "capacity", "host", "fen",
-             "Savings and fund balances held in the app (30-day average), fen; None when not known.", minimum=0),
-    FactSpec("utilisation_ratio", int, "capacity", "huabei", "per mille",
-             "Used share of the total limit (base plus unexpired temporary limit) on the as-of date, per mille; above "
-             "1000 when a temporary limit expired while spent (overspending); None without an open credit line.",
-             minimum=0, maximum=10_000),
+    FactSpec(
+        "monthly_income",
+        int,
+        "capacity",
+        "host",
+        "fen",
+        "Declared or verified monthly income, fen; None when not declared.",
+        minimum=0,
+    ),
+    FactSpec(
+        "income_verified",
+        bool,
+        "capacity",
+        "host",
+        "flag",
+        "Whether the declared income was verified (payroll, tax or bank statement).",
+    ),
+    FactSpec(
+        "assets",
+        int,
+        "capacity",
+        "host",
+        "fen",
+        "Savings and fund balances held in the app (30-day average), fen; None when not known.",
+        minimum=0,
+    ),
+    FactSpec(
+        "utilisation_ratio",
+        int,
+        "capacity",
+        "huabei",
+        "per mille",
+        "Used share of the total limit (base plus unexpired temporary limit) on the as-of date, per mille; above "
+        "1000 when a temporary limit expired while spent (overspending); None without an open credit line.",
+        minimum=0,
+        maximum=10_000,
+    ),
     # 身份特质 / identity: profile completeness
     FactSpec("real_name_verified", bool, "identity", "host", "flag", "Real-name verification (实名认证) completed."),
-    FactSpec("id_document_valid", bool, "identity", "host", "flag",
-             "An identity document is on file and not expired at the as-of date."),
+    FactSpec(
+        "id_document_valid",
+        bool,
+        "identity",
+        "host",
+        "flag",
+        "An identity document is on file and not expired at the as-of date.",
+    ),
     FactSpec("bank_card_bound", bool, "identity", "host", "flag", "At least one bank card is bound to the account."),
-    FactSpec("education", str, "identity", "host", "category",
-             "Highest education declared in the profile; None when not filled in.", values=EDUCATION_LEVELS),
-    FactSpec("occupation", str, "identity", "host", "category",
-             "Occupation declared in the profile; None when not filled in.", values=OCCUPATIONS),
-    FactSpec("contact_details_complete", bool, "identity", "host", "flag",
-             "Verified mobile number plus an e-mail or postal address in the profile."),
+    FactSpec(
+        "education",
+        str,
+        "identity",
+        "host",
+        "category",
+        "Highest education declared in the profile; None when not filled in.",
+        values=EDUCATION_LEVELS,
+    ),
+    FactSpec(
+        "occupation",
+        str,
+        "identity",
+        "host",
+        "category",
+        "Occupation declared in the profile; None when not filled in.",
+        values=OCCUPATIONS,
+    ),
+    FactSpec(
+        "contact_details_complete",
+        bool,
+        "identity",
+        "host",
+        "flag",
+        "Verified mobile number plus an e-mail or postal address in the profile.",
+    ),
     # 人脉关系 / connections
-    FactSpec("verified_contacts", int, "connections", "host", "count",
-             "Contacts (friends in the app) who are real-name verified.", minimum=0),
-    FactSpec("contacts_good_standing_ratio", int, "connections", "host", "per mille",
-             "Share of those contacts in good standing (score at or above the opening threshold, nothing overdue), "
-             "per mille; None without contacts.", **_PER_MILLE),
+    FactSpec(
+        "verified_contacts",
+        int,
+        "connections",
+        "host",
+        "count",
+        "Contacts (friends in the app) who are real-name verified.",
+        minimum=0,
+    ),
+    FactSpec(
+        "contacts_good_standing_ratio",
+        int,
+        "connections",
+        "host",
+        "per mille",
+        "Share of those contacts in good standing (score at or above the opening threshold, nothing overdue), "
+        "per mille; None without contacts.",
+        **_PER_MILLE,
+    ),
 )
 
 FACT_SPECS: dict[str, FactSpec] = {f.name: f for f in FACTS}
@@ -442,7 +609,7 @@ class Feature:
             raise ScorecardError(f"{where}: needs at least one bin besides the missing bin")
         object.__setattr__(self, "_missing_idx", missing_idx)
         if intervals:
-            order = sorted(intervals, key=lambda i: (-math.inf if self.bins[i].lo is None else self.bins[i].lo))
+            order = sorted(intervals, key=lambda i: -math.inf if self.bins[i].lo is None else self.bins[i].lo)
             first, last = self.bins[order[0]], self.bins[order[-1]]
             if first.lo is not None:
                 raise ScorecardError(f"{where}: the first interval must start at -infinity (lo: null)")
@@ -453,7 +620,8 @@ class Feature:
                 if hi is None or lo is None or hi != lo:
                     raise ScorecardError(
                         f"{where}: intervals {self.bins[a].label()} and {self.bins[b].label()} "
-                        + ("overlap" if hi is None or lo is None or hi > lo else "leave a gap"))
+                        + ("overlap" if hi is None or lo is None or hi > lo else "leave a gap")
+                    )
             object.__setattr__(self, "_cuts", tuple(self.bins[i].lo for i in order[1:]))  # type: ignore[misc]
             object.__setattr__(self, "_interval_idx", tuple(order))
             object.__setattr__(self, "_kind", "numeric")
@@ -596,8 +764,7 @@ class Feature:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Feature:
-        _expect_keys(data, required={"name", "dimension", "reason", "bins"}, optional={"description"},
-                     where="feature")
+        _expect_keys(data, required={"name", "dimension", "reason", "bins"}, optional={"description"}, where="feature")
         name = data["name"]
         bins: list[Bin] = []
         points: list[int] = []
@@ -625,8 +792,14 @@ class Feature:
                 _expect_keys(raw, required={"lo", "hi", "points"}, optional=set(), where=where)
                 bins.append(Bin.interval(raw["lo"], raw["hi"]))
             points.append(p)
-        return cls(name=name, dimension=data["dimension"], bins=tuple(bins), points=tuple(points),
-                   reason=data["reason"], description=data.get("description", ""))
+        return cls(
+            name=name,
+            dimension=data["dimension"],
+            bins=tuple(bins),
+            points=tuple(points),
+            reason=data["reason"],
+            description=data.get("description", ""),
+        )
 
 
 def _split_missing(column: Any, n: int, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -800,8 +973,14 @@ class Scorecard:
             if len(reasons) == MAX_REASONS:
                 break
         score = min(max(total, self.min_score), self.max_score)
-        return ScoreResult(score=score, band=band_of(score), dimensions=dims, reasons=tuple(reasons),
-                           version=self.version, feature_points=per_feature)
+        return ScoreResult(
+            score=score,
+            band=band_of(score),
+            dimensions=dims,
+            reasons=tuple(reasons),
+            version=self.version,
+            feature_points=per_feature,
+        )
 
     def score_batch(self, columns: Mapping[str, Any]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Score many users at once: one numpy array per fact, all of the same length.
@@ -861,8 +1040,12 @@ class Scorecard:
         top = min(MAX_REASONS, k)
         order = np.argsort(key, axis=1, kind="stable")[:, :top]
         kept = np.take_along_axis(loss, order, axis=1) > 0
-        return BatchScores(scores=np.clip(total, self.min_score, self.max_score), dimensions=dims,
-                           reason_codes=tuple(codes), reason_index=np.where(kept, order, -1).astype(np.int16))
+        return BatchScores(
+            scores=np.clip(total, self.min_score, self.max_score),
+            dimensions=dims,
+            reason_codes=tuple(codes),
+            reason_index=np.where(kept, order, -1).astype(np.int16),
+        )
 
     def odds_at(self, score: int) -> Decimal:
         """Good:bad odds the scaling assigns to ``score``: ``base_odds · 2^((score − base_points)/pdo)``."""
@@ -890,8 +1073,12 @@ class Scorecard:
         """Build and validate a card from :meth:`to_dict` data. Unknown keys are an error."""
         if not isinstance(data, Mapping):
             raise ScorecardError("a scorecard must be a mapping")
-        _expect_keys(data, required={"version", "intercept", "base_points", "pdo", "base_odds", "min_score",
-                                     "max_score", "features"}, optional={"format"}, where="scorecard")
+        _expect_keys(
+            data,
+            required={"version", "intercept", "base_points", "pdo", "base_odds", "min_score", "max_score", "features"},
+            optional={"format"},
+            where="scorecard",
+        )
         if data.get("format", _FORMAT) != _FORMAT:
             raise ScorecardError(f"unsupported scorecard format {data['format']!r}")
         decimals = {}
@@ -908,9 +1095,13 @@ class Scorecard:
             raise ScorecardError("features must be a list")
         card = cls(
             features=tuple(Feature.from_dict(f) for f in features),
-            version=data["version"], intercept=data["intercept"], base_points=data["base_points"],
-            pdo=decimals["pdo"], base_odds=decimals["base_odds"],
-            min_score=data["min_score"], max_score=data["max_score"],
+            version=data["version"],
+            intercept=data["intercept"],
+            base_points=data["base_points"],
+            pdo=decimals["pdo"],
+            base_odds=decimals["base_odds"],
+            min_score=data["min_score"],
+            max_score=data["max_score"],
         )
         return card.validate(require_all_dimensions=require_all_dimensions)
 
@@ -955,71 +1146,188 @@ _YUAN = 100  # fen per yuan, for readable money bins
 #: maximum points (1 = best bin, 0 = worst bin); see :func:`default_scorecard`.
 _DEFAULT_SPEC: dict[str, tuple[_FeatureSpec, ...]] = {
     "credit_history": (
-        _FeatureSpec("on_time_repayment_ratio", _D("0.25"), "late_repayments", (
-            _iv(None, 800, "0"), _iv(800, 900, "0.3"), _iv(900, 950, "0.55"), _iv(950, 990, "0.8"),
-            _iv(990, 1000, "0.9"), _iv(1000, None, "1"), _miss("0.5"))),
-        _FeatureSpec("max_days_overdue_12m", _D("0.25"), "recent_overdue", (
-            _iv(None, 1, "1"), _iv(1, 4, "0.75"), _iv(4, 31, "0.4"), _iv(31, 91, "0.15"), _iv(91, None, "0"),
-            _miss("0.6"))),
-        _FeatureSpec("overdue_episodes_12m", _D("0.15"), "recent_overdue", (
-            _iv(None, 1, "1"), _iv(1, 2, "0.6"), _iv(2, 3, "0.35"), _iv(3, 6, "0.1"), _iv(6, None, "0"),
-            _miss("0.6"))),
-        _FeatureSpec("credit_history_months", _D("0.20"), "short_credit_history", (
-            _iv(None, 3, "0"), _iv(3, 6, "0.2"), _iv(6, 12, "0.4"), _iv(12, 24, "0.6"), _iv(24, 48, "0.8"),
-            _iv(48, None, "1"), _miss("0"))),
-        _FeatureSpec("raise_applications_90d", _D("0.15"), "too_many_raise_applications", (
-            _iv(None, 2, "1"), _iv(2, 3, "0.7"), _iv(3, 5, "0.35"), _iv(5, None, "0"), _miss("1"))),
+        _FeatureSpec(
+            "on_time_repayment_ratio",
+            _D("0.25"),
+            "late_repayments",
+            (
+                _iv(None, 800, "0"),
+                _iv(800, 900, "0.3"),
+                _iv(900, 950, "0.55"),
+                _iv(950, 990, "0.8"),
+                _iv(990, 1000, "0.9"),
+                _iv(1000, None, "1"),
+                _miss("0.5"),
+            ),
+        ),
+        _FeatureSpec(
+            "max_days_overdue_12m",
+            _D("0.25"),
+            "recent_overdue",
+            (
+                _iv(None, 1, "1"),
+                _iv(1, 4, "0.75"),
+                _iv(4, 31, "0.4"),
+                _iv(31, 91, "0.15"),
+                _iv(91, None, "0"),
+                _miss("0.6"),
+            ),
+        ),
+        _FeatureSpec(
+            "overdue_episodes_12m",
+            _D("0.15"),
+            "recent_overdue",
+            (_iv(None, 1, "1"), _iv(1, 2, "0.6"), _iv(2, 3, "0.35"), _iv(3, 6, "0.1"), _iv(6, None, "0"), _miss("0.6")),
+        ),
+        _FeatureSpec(
+            "credit_history_months",
+            _D("0.20"),
+            "short_credit_history",
+            (
+                _iv(None, 3, "0"),
+                _iv(3, 6, "0.2"),
+                _iv(6, 12, "0.4"),
+                _iv(12, 24, "0.6"),
+                _iv(24, 48, "0.8"),
+                _iv(48, None, "1"),
+                _miss("0"),
+            ),
+        ),
+        _FeatureSpec(
+            "raise_applications_90d",
+            _D("0.15"),
+            "too_many_raise_applications",
+            (_iv(None, 2, "1"), _iv(2, 3, "0.7"), _iv(3, 5, "0.35"), _iv(5, None, "0"), _miss("1")),
+        ),
     ),
     "behaviour": (
-        _FeatureSpec("payments_90d", _D("0.15"), "low_activity", (
-            _iv(None, 1, "0"), _iv(1, 5, "0.25"), _iv(5, 15, "0.5"), _iv(15, 40, "0.75"), _iv(40, None, "1"),
-            _miss("0"))),
-        _FeatureSpec("active_days_90d", _D("0.15"), "low_activity", (
-            _iv(None, 3, "0"), _iv(3, 10, "0.3"), _iv(10, 30, "0.6"), _iv(30, 60, "0.85"), _iv(60, None, "1"),
-            _miss("0"))),
-        _FeatureSpec("offline_payment_share", _D("0.10"), "single_payment_channel", (
-            _iv(None, 50, "0.4"), _iv(50, 951, "1"), _iv(951, None, "0.4"), _miss("0"))),
-        _FeatureSpec("merchant_categories_90d", _D("0.20"), "few_scenarios", (
-            _iv(None, 1, "0"), _iv(1, 2, "0.2"), _iv(2, 4, "0.5"), _iv(4, 7, "0.8"), _iv(7, None, "1"),
-            _miss("0"))),
-        _FeatureSpec("utility_payments_12m", _D("0.10"), "few_bill_payments", (
-            _iv(None, 1, "0"), _iv(1, 3, "0.4"), _iv(3, 6, "0.7"), _iv(6, None, "1"), _miss("0"))),
-        _FeatureSpec("credit_card_repayments_12m", _D("0.10"), "few_bill_payments", (
-            _iv(None, 1, "0"), _iv(1, 3, "0.4"), _iv(3, 6, "0.7"), _iv(6, None, "1"), _miss("0"))),
-        _FeatureSpec("credit_services_12m", _D("0.12"), "no_credit_services", (
-            _iv(None, 1, "0"), _iv(1, 2, "0.5"), _iv(2, 4, "0.8"), _iv(4, None, "1"), _miss("0"))),
-        _FeatureSpec("credit_tasks_12m", _D("0.08"), "no_credit_tasks", (
-            _iv(None, 1, "0"), _iv(1, 3, "0.6"), _iv(3, None, "1"), _miss("0"))),
+        _FeatureSpec(
+            "payments_90d",
+            _D("0.15"),
+            "low_activity",
+            (
+                _iv(None, 1, "0"),
+                _iv(1, 5, "0.25"),
+                _iv(5, 15, "0.5"),
+                _iv(15, 40, "0.75"),
+                _iv(40, None, "1"),
+                _miss("0"),
+            ),
+        ),
+        _FeatureSpec(
+            "active_days_90d",
+            _D("0.15"),
+            "low_activity",
+            (
+                _iv(None, 3, "0"),
+                _iv(3, 10, "0.3"),
+                _iv(10, 30, "0.6"),
+                _iv(30, 60, "0.85"),
+                _iv(60, None, "1"),
+                _miss("0"),
+            ),
+        ),
+        _FeatureSpec(
+            "offline_payment_share",
+            _D("0.10"),
+            "single_payment_channel",
+            (_iv(None, 50, "0.4"), _iv(50, 951, "1"), _iv(951, None, "0.4"), _miss("0")),
+        ),
+        _FeatureSpec(
+            "merchant_categories_90d",
+            _D("0.20"),
+            "few_scenarios",
+            (_iv(None, 1, "0"), _iv(1, 2, "0.2"), _iv(2, 4, "0.5"), _iv(4, 7, "0.8"), _iv(7, None, "1"), _miss("0")),
+        ),
+        _FeatureSpec(
+            "utility_payments_12m",
+            _D("0.10"),
+            "few_bill_payments",
+            (_iv(None, 1, "0"), _iv(1, 3, "0.4"), _iv(3, 6, "0.7"), _iv(6, None, "1"), _miss("0")),
+        ),
+        _FeatureSpec(
+            "credit_card_repayments_12m",
+            _D("0.10"),
+            "few_bill_payments",
+            (_iv(None, 1, "0"), _iv(1, 3, "0.4"), _iv(3, 6, "0.7"), _iv(6, None, "1"), _miss("0")),
+        ),
+        _FeatureSpec(
+            "credit_services_12m",
+            _D("0.12"),
+            "no_credit_services",
+            (_iv(None, 1, "0"), _iv(1, 2, "0.5"), _iv(2, 4, "0.8"), _iv(4, None, "1"), _miss("0")),
+        ),
+        _FeatureSpec(
+            "credit_tasks_12m",
+            _D("0.08"),
+            "no_credit_tasks",
+            (_iv(None, 1, "0"), _iv(1, 3, "0.6"), _iv(3, None, "1"), _miss("0")),
+        ),
     ),
     "capacity": (
-        _FeatureSpec("monthly_income", _D("0.25"), "low_income", (
-            _iv(None, 3_000 * _YUAN, "0.2"), _iv(3_000 * _YUAN, 6_000 * _YUAN, "0.45"),
-            _iv(6_000 * _YUAN, 10_000 * _YUAN, "0.65"), _iv(10_000 * _YUAN, 20_000 * _YUAN, "0.85"),
-            _iv(20_000 * _YUAN, None, "1"), _miss("0"))),
+        _FeatureSpec(
+            "monthly_income",
+            _D("0.25"),
+            "low_income",
+            (
+                _iv(None, 3_000 * _YUAN, "0.2"),
+                _iv(3_000 * _YUAN, 6_000 * _YUAN, "0.45"),
+                _iv(6_000 * _YUAN, 10_000 * _YUAN, "0.65"),
+                _iv(10_000 * _YUAN, 20_000 * _YUAN, "0.85"),
+                _iv(20_000 * _YUAN, None, "1"),
+                _miss("0"),
+            ),
+        ),
         _FeatureSpec("income_verified", _D("0.10"), "income_not_verified", _flag()),
-        _FeatureSpec("assets", _D("0.35"), "low_assets", (
-            _iv(None, 100 * _YUAN, "0"), _iv(100 * _YUAN, 1_000 * _YUAN, "0.2"),
-            _iv(1_000 * _YUAN, 10_000 * _YUAN, "0.45"), _iv(10_000 * _YUAN, 50_000 * _YUAN, "0.7"),
-            _iv(50_000 * _YUAN, 200_000 * _YUAN, "0.85"), _iv(200_000 * _YUAN, None, "1"), _miss("0"))),
-        _FeatureSpec("utilisation_ratio", _D("0.30"), "high_utilisation", (
-            _iv(None, 300, "1"), _iv(300, 600, "0.8"), _iv(600, 800, "0.5"), _iv(800, 950, "0.2"),
-            _iv(950, None, "0"), _miss("0.6"))),
+        _FeatureSpec(
+            "assets",
+            _D("0.35"),
+            "low_assets",
+            (
+                _iv(None, 100 * _YUAN, "0"),
+                _iv(100 * _YUAN, 1_000 * _YUAN, "0.2"),
+                _iv(1_000 * _YUAN, 10_000 * _YUAN, "0.45"),
+                _iv(10_000 * _YUAN, 50_000 * _YUAN, "0.7"),
+                _iv(50_000 * _YUAN, 200_000 * _YUAN, "0.85"),
+                _iv(200_000 * _YUAN, None, "1"),
+                _miss("0"),
+            ),
+        ),
+        _FeatureSpec(
+            "utilisation_ratio",
+            _D("0.30"),
+            "high_utilisation",
+            (
+                _iv(None, 300, "1"),
+                _iv(300, 600, "0.8"),
+                _iv(600, 800, "0.5"),
+                _iv(800, 950, "0.2"),
+                _iv(950, None, "0"),
+                _miss("0.6"),
+            ),
+        ),
     ),
     "identity": (
         _FeatureSpec("real_name_verified", _D("0.25"), "identity_not_verified", _flag()),
         _FeatureSpec("id_document_valid", _D("0.15"), "id_document_expired", _flag()),
         _FeatureSpec("bank_card_bound", _D("0.15"), "incomplete_profile", _flag()),
-        _FeatureSpec("education", _D("0.15"), "incomplete_profile", (
-            (Bin.of(*EDUCATION_LEVELS), _D("1")), _miss("0"))),
-        _FeatureSpec("occupation", _D("0.15"), "incomplete_profile", (
-            (Bin.of(*OCCUPATIONS), _D("1")), _miss("0"))),
+        _FeatureSpec("education", _D("0.15"), "incomplete_profile", ((Bin.of(*EDUCATION_LEVELS), _D("1")), _miss("0"))),
+        _FeatureSpec("occupation", _D("0.15"), "incomplete_profile", ((Bin.of(*OCCUPATIONS), _D("1")), _miss("0"))),
         _FeatureSpec("contact_details_complete", _D("0.15"), "incomplete_profile", _flag()),
     ),
     "connections": (
-        _FeatureSpec("verified_contacts", _D("0.40"), "few_connections", (
-            _iv(None, 1, "0"), _iv(1, 5, "0.4"), _iv(5, 20, "0.75"), _iv(20, None, "1"), _miss("0"))),
-        _FeatureSpec("contacts_good_standing_ratio", _D("0.60"), "contacts_in_poor_standing", (
-            _iv(None, 500, "0"), _iv(500, 700, "0.4"), _iv(700, 900, "0.7"), _iv(900, None, "1"), _miss("0"))),
+        _FeatureSpec(
+            "verified_contacts",
+            _D("0.40"),
+            "few_connections",
+            (_iv(None, 1, "0"), _iv(1, 5, "0.4"), _iv(5, 20, "0.75"), _iv(20, None, "1"), _miss("0")),
+        ),
+        _FeatureSpec(
+            "contacts_good_standing_ratio",
+            _D("0.60"),
+            "contacts_in_poor_standing",
+            (_iv(None, 500, "0"), _iv(500, 700, "0.4"), _iv(700, 900, "0.7"), _iv(900, None, "1"), _miss("0")),
+        ),
     ),
 }
 
@@ -1132,13 +1440,23 @@ def default_scorecard(terms: ScoringTerms | None = None) -> Scorecard:
         maxima = _largest_remainder(spreads[dimension], [s.share for s in specs])
         for spec, top in zip(specs, maxima):
             fact = FACT_SPECS[spec.name]
-            features.append(Feature(
-                name=spec.name, dimension=dimension, reason=spec.reason, description=fact.description,
-                bins=tuple(b for b, _ in spec.bins),
-                points=tuple(int((level * top).quantize(_D(1), rounding=ROUND_HALF_UP)) for _, level in spec.bins),
-            ))
-    card = Scorecard(features=tuple(features), version="default", intercept=terms.min_score,
-                     min_score=terms.min_score, max_score=terms.max_score)
+            features.append(
+                Feature(
+                    name=spec.name,
+                    dimension=dimension,
+                    reason=spec.reason,
+                    description=fact.description,
+                    bins=tuple(b for b, _ in spec.bins),
+                    points=tuple(int((level * top).quantize(_D(1), rounding=ROUND_HALF_UP)) for _, level in spec.bins),
+                )
+            )
+    card = Scorecard(
+        features=tuple(features),
+        version="default",
+        intercept=terms.min_score,
+        min_score=terms.min_score,
+        max_score=terms.max_score,
+    )
     card.validate()
     return replace(card, version="default-" + card.fingerprint()[:12])
 
@@ -1185,6 +1503,7 @@ def scorecard_markdown(card: Scorecard) -> str:
 def _yuan_label(b: Bin) -> str:
     def y(fen: int) -> str:
         return f"{fen // _YUAN:,}" if fen % _YUAN == 0 else f"{fen / _YUAN:,.2f}"  # display only
+
     if b.lo is None:
         return f"< {y(b.hi)} yuan"  # type: ignore[arg-type]
     if b.hi is None:
@@ -1199,8 +1518,7 @@ def _yuan_label(b: Bin) -> str:
 PSI_EPSILON = 0.0001
 
 
-def population_stability_index(expected_scores: Any, actual_scores: Any,
-                               bins: int | Sequence[int] = 10) -> Decimal:
+def population_stability_index(expected_scores: Any, actual_scores: Any, bins: int | Sequence[int] = 10) -> Decimal:
     """PSI between two score distributions (e.g. last month's and this month's rescore).
 
     ``PSI = Σ (a_i − e_i) · ln(a_i / e_i)`` over the bins, with ``e_i`` / ``a_i`` the

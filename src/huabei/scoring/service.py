@@ -75,15 +75,25 @@ from huabei.scoring.scorecard import (
 # ---------------------------------------------------------------------------------------
 
 #: Facts only huabei computes (from its purchases, lines and applications): posting them is refused.
-SYSTEM_ONLY_FACTS: frozenset[str] = frozenset({
-    "payments_90d", "offline_payment_share", "merchant_categories_90d", "raise_applications_90d",
-    "utilisation_ratio",
-})
+SYSTEM_ONLY_FACTS: frozenset[str] = frozenset(
+    {
+        "payments_90d",
+        "offline_payment_share",
+        "merchant_categories_90d",
+        "raise_applications_90d",
+        "utilisation_ratio",
+    }
+)
 #: Facts of the repayment record the host may post for *other* credit products (credit
 #: cards, loans): they combine with huabei's own record (worst of the two).
-EXTERNAL_RECORD_FACTS: frozenset[str] = frozenset({
-    "on_time_repayment_ratio", "max_days_overdue_12m", "overdue_episodes_12m", "credit_history_months",
-})
+EXTERNAL_RECORD_FACTS: frozenset[str] = frozenset(
+    {
+        "on_time_repayment_ratio",
+        "max_days_overdue_12m",
+        "overdue_episodes_12m",
+        "credit_history_months",
+    }
+)
 ALL_FACT_SPECS: dict[str, FactSpec] = {**FACT_SPECS, **POLICY_FACT_SPECS}
 HOST_FACTS: tuple[str, ...] = tuple(name for name in ALL_FACT_SPECS if name not in SYSTEM_ONLY_FACTS)
 #: Facts counted from activity events (the larger of the count and a posted value is used).
@@ -99,13 +109,22 @@ COUNTED_FACTS: dict[str, str] = {
 #: ``utility_payment`` also count as payments (and their scenario: the category, or
 #: ``utilities``).
 ACTIVITY_KINDS: tuple[str, ...] = (
-    "payment", "utility_payment", "credit_card_repayment", "credit_service", "credit_task", "transfer", "collection",
+    "payment",
+    "utility_payment",
+    "credit_card_repayment",
+    "credit_service",
+    "credit_task",
+    "transfer",
+    "collection",
 )
 SCORE_TRIGGERS = ("scheduled", "operator", "opening", "application")
 
 #: Profile education (the API's vocabulary) → the scorecard's ``education`` levels.
-EDUCATION_FROM_PROFILE: dict[str, str] = {"none": "primary", "college": "associate",
-                                          **{level: level for level in EDUCATION_LEVELS}}
+EDUCATION_FROM_PROFILE: dict[str, str] = {
+    "none": "primary",
+    "college": "associate",
+    **{level: level for level in EDUCATION_LEVELS},
+}
 
 _HISTORY_ON = "credit_history_months__on"
 
@@ -185,11 +204,17 @@ class Population:
         return out
 
     def subset(self, mask: np.ndarray) -> Population:
-        return Population(as_of=self.as_of, user_ids=self.user_ids[mask],
-                          columns={k: v[mask] for k, v in self.columns.items()},
-                          account_id=self.account_id[mask], base_limit=self.base_limit[mask], used=self.used[mask],
-                          block_code=self.block_code[mask], overdue_now=self.overdue_now[mask],
-                          opened_on=self.opened_on[mask])
+        return Population(
+            as_of=self.as_of,
+            user_ids=self.user_ids[mask],
+            columns={k: v[mask] for k, v in self.columns.items()},
+            account_id=self.account_id[mask],
+            base_limit=self.base_limit[mask],
+            used=self.used[mask],
+            block_code=self.block_code[mask],
+            overdue_now=self.overdue_now[mask],
+            opened_on=self.opened_on[mask],
+        )
 
 
 def _frame(rows: Sequence[Any], columns: Sequence[str]) -> pd.DataFrame:
@@ -331,8 +356,9 @@ def _due_periods_cached(as_of: dt.date, billing: Any) -> tuple[tuple[int, dt.dat
     return tuple(out)
 
 
-def repayment_record(uow: UnitOfWork, align: Aligner, as_of: dt.date,
-                     user_ids: Sequence[str] | None) -> RepaymentRecord:
+def repayment_record(
+    uow: UnitOfWork, align: Aligner, as_of: dt.date, user_ids: Sequence[str] | None
+) -> RepaymentRecord:
     """The repayment record (信用历史: on time, days overdue) of each user, read from the
     domain-event outbox and the purchases — never from bill tables, so it keeps working
     whatever the billing engine stores.
@@ -352,10 +378,13 @@ def repayment_record(uow: UnitOfWork, align: Aligner, as_of: dt.date,
     """
     n = align.n
     first = as_of - dt.timedelta(days=364)
-    due_n = _int_or_zero(align(uow.credit_record.due_periods_by_user(_due_periods(as_of, uow.terms), user_ids),
-                               ["n"])["n"])
-    events = _frame(uow.credit_record.overdue_events_by_user(as_of, user_ids),
-                    ["user_id", "account_id", "event_type", "period", "days_past_due", "business_date", "event_id"])
+    due_n = _int_or_zero(
+        align(uow.credit_record.due_periods_by_user(_due_periods(as_of, uow.terms), user_ids), ["n"])["n"]
+    )
+    events = _frame(
+        uow.credit_record.overdue_events_by_user(as_of, user_ids),
+        ["user_id", "account_id", "event_type", "period", "days_past_due", "business_date", "event_id"],
+    )
     max_dpd = np.zeros(n, dtype=np.int64)
     episodes = np.zeros(n, dtype=np.int64)
     overdue_bills = np.zeros(n, dtype=np.int64)
@@ -368,11 +397,13 @@ def repayment_record(uow: UnitOfWork, align: Aligner, as_of: dt.date,
         ev["key"] = ev["account_id"].astype(str) + "|" + ev["period"].fillna("").astype(str)
         last = ev.groupby("key", sort=False).tail(1)
         still_open = last[last["event_type"] != "DelinquencyCured"].copy()
-        still_open["dpd_now"] = still_open["dpd"] + (np.datetime64(as_of, "D") - still_open["day"].to_numpy(
-            dtype="datetime64[D]")).astype(np.int64)
+        still_open["dpd_now"] = still_open["dpd"] + (
+            np.datetime64(as_of, "D") - still_open["day"].to_numpy(dtype="datetime64[D]")
+        ).astype(np.int64)
         in_window = ev[ev["day"].to_numpy(dtype="datetime64[D]") >= np.datetime64(first, "D")]
-        worst = pd.concat([in_window[["user_id", "dpd"]],
-                           still_open[["user_id", "dpd_now"]].rename(columns={"dpd_now": "dpd"})])
+        worst = pd.concat(
+            [in_window[["user_id", "dpd"]], still_open[["user_id", "dpd_now"]].rename(columns={"dpd_now": "dpd"})]
+        )
         pos = align.positions(worst["user_id"])
         np.maximum.at(max_dpd, pos, worst["dpd"].to_numpy(dtype=np.int64))
         began = in_window[in_window["event_type"] == "BecameOverdue"].copy()
@@ -393,8 +424,9 @@ def repayment_record(uow: UnitOfWork, align: Aligner, as_of: dt.date,
     )
 
 
-def collect_facts(uow: UnitOfWork, *, as_of: dt.date | None = None,
-                  user_ids: Sequence[str] | None = None) -> Population:
+def collect_facts(
+    uow: UnitOfWork, *, as_of: dt.date | None = None, user_ids: Sequence[str] | None = None
+) -> Population:
     """Every fact of every user (or of ``user_ids``) as of ``as_of`` (default: the business
     date), with a fixed number of set-based queries."""
     as_of = as_of or uow.today()
@@ -403,8 +435,18 @@ def collect_facts(uow: UnitOfWork, *, as_of: dt.date | None = None,
     d365 = as_of - dt.timedelta(days=364)
     ids = sorted(set(user_ids)) if user_ids is not None else None
 
-    user_names = ["user_id", "real_name_verified", "phone", "education", "occupation", "employer", "email",
-                  "address", "id_document_expires_on", "bank_card_bound"]
+    user_names = [
+        "user_id",
+        "real_name_verified",
+        "phone",
+        "education",
+        "occupation",
+        "employer",
+        "email",
+        "address",
+        "id_document_expires_on",
+        "bank_card_bound",
+    ]
     user_rows = _table(uow.facts.users_by_user(ids), len(user_names))
     n = len(user_rows)
     user_cols = {name: user_rows[:, k].copy() for k, name in enumerate(user_names)}
@@ -439,12 +481,14 @@ def collect_facts(uow: UnitOfWork, *, as_of: dt.date | None = None,
     education = pd.Series(user_cols["education"], dtype=object).map(EDUCATION_FROM_PROFILE).to_numpy(dtype=object)
     cols["education"] = or_host("education", np.where(pd.isna(education), None, education))
     occ = text("occupation")
-    occupation = np.where(occ.isin(OCCUPATIONS), occ,
-                          np.where(occ != "", "other", np.where(text("employer") != "", "employee", None)))
+    occupation = np.where(
+        occ.isin(OCCUPATIONS), occ, np.where(occ != "", "other", np.where(text("employer") != "", "employee", None))
+    )
     cols["occupation"] = or_host("occupation", occupation.astype(object))
     contact = (text("phone") != "") & ((text("email") != "") | (text("address") != ""))
-    cols["contact_details_complete"] = or_host("contact_details_complete",
-                                               np.ma.masked_array(contact.to_numpy(dtype=bool)))
+    cols["contact_details_complete"] = or_host(
+        "contact_details_complete", np.ma.masked_array(contact.to_numpy(dtype=bool))
+    )
     expires = _dates(user_cols["id_document_expires_on"])
     id_valid = np.ma.masked_array(expires > np.datetime64(as_of, "D"), mask=np.isnat(expires))
     cols["id_document_valid"] = or_host("id_document_valid", id_valid)
@@ -456,8 +500,18 @@ def collect_facts(uow: UnitOfWork, *, as_of: dt.date | None = None,
         cols[name] = host_int(name)
 
     # -- credit lines ----------------------------------------------------------------------
-    line_names = ["user_id", "account_id", "state", "base_limit", "temporary_limit", "temporary_limit_expires_on",
-                  "used", "block_code", "opened_on", "due_day"]
+    line_names = [
+        "user_id",
+        "account_id",
+        "state",
+        "base_limit",
+        "temporary_limit",
+        "temporary_limit_expires_on",
+        "used",
+        "block_code",
+        "opened_on",
+        "due_day",
+    ]
     lines = uow.credit_record.accounts_by_user(ids)
     opened = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     if lines:
@@ -470,8 +524,9 @@ def collect_facts(uow: UnitOfWork, *, as_of: dt.date | None = None,
     history = months_between(opened, as_of)
     host_hist = host_int("credit_history_months")
     aged = months_between(_dates(host[_HISTORY_ON]), as_of)
-    host_hist = np.ma.masked_array(host_hist.data + np.where(np.ma.getmaskarray(aged), 0, aged.data),
-                                   mask=np.ma.getmaskarray(host_hist))
+    host_hist = np.ma.masked_array(
+        host_hist.data + np.where(np.ma.getmaskarray(aged), 0, aged.data), mask=np.ma.getmaskarray(host_hist)
+    )
     cols["credit_history_months"] = _fmax(history, host_hist)
 
     line = align([r for r in lines if r[2] == "open"], line_names[1:])
@@ -484,8 +539,7 @@ def collect_facts(uow: UnitOfWork, *, as_of: dt.date | None = None,
     live_temp = np.where(~np.isnat(temp_until) & (temp_until > np.datetime64(as_of, "D")), temp, 0)
     total = base_limit + live_temp
     has_line = account_id > 0
-    util = np.where(total > 0, np.minimum(used * 1000 // np.maximum(total, 1), 10_000),
-                    np.where(used > 0, 10_000, 0))
+    util = np.where(total > 0, np.minimum(used * 1000 // np.maximum(total, 1), 10_000), np.where(used > 0, 10_000, 0))
     cols["utilisation_ratio"] = np.ma.masked_array(util, mask=~has_line)
     block_code = line["block_code"]
     line_opened_on = _dates(line["opened_on"])
@@ -497,8 +551,9 @@ def collect_facts(uow: UnitOfWork, *, as_of: dt.date | None = None,
     cols["payments_90d"] = np.ma.masked_array(payments)
     cols["offline_payment_share"] = np.ma.masked_array(offline * 1000 // np.maximum(payments, 1), mask=payments == 0)
     cols["merchant_categories_90d"] = np.ma.masked_array(_int_or_zero(act["categories"]))
-    cols["active_days_90d"] = _fmax(np.ma.masked_array(np.minimum(_int_or_zero(act["active_days"]), 90)),
-                                    host_int("active_days_90d"))
+    cols["active_days_90d"] = _fmax(
+        np.ma.masked_array(np.minimum(_int_or_zero(act["active_days"]), 90)), host_int("active_days_90d")
+    )
 
     # -- counted activity, 12 months -------------------------------------------------------
     kinds = list(COUNTED_FACTS.values())
@@ -531,9 +586,17 @@ def collect_facts(uow: UnitOfWork, *, as_of: dt.date | None = None,
     cols["contacts_good_standing_ratio"] = or_host_if_unknown(ours, host_int("contacts_good_standing_ratio"))
 
     ordered = {spec.name: cols[spec.name] for spec in (*FACTS, *POLICY_FACTS)}
-    return Population(as_of=as_of, user_ids=user_cols["user_id"], columns=ordered, account_id=account_id,
-                      base_limit=base_limit, used=used, block_code=block_code, overdue_now=record.overdue_now,
-                      opened_on=line_opened_on)
+    return Population(
+        as_of=as_of,
+        user_ids=user_cols["user_id"],
+        columns=ordered,
+        account_id=account_id,
+        base_limit=base_limit,
+        used=used,
+        block_code=block_code,
+        overdue_now=record.overdue_now,
+        opened_on=line_opened_on,
+    )
 
 
 def or_host_if_unknown(ours: np.ma.MaskedArray, host: np.ma.MaskedArray) -> np.ma.MaskedArray:
@@ -562,8 +625,9 @@ def score_population(pop: Population, card: Scorecard) -> Scored:
     return Scored(scores=out.scores, dims=out.dimensions, reasons=out.reason_lists(), version=card.version)
 
 
-def store_scores(uow: UnitOfWork, pop: Population, scored: Scored, trigger: str,
-                 user_ids: Sequence[str] | None = None) -> int:
+def store_scores(
+    uow: UnitOfWork, pop: Population, scored: Scored, trigger: str, user_ids: Sequence[str] | None = None
+) -> int:
     """One ``credit_scores`` row per user (one bulk insert, built column by column) and a
     ``ScoreChanged`` event for every user whose score moved from their previous one."""
     if trigger not in SCORE_TRIGGERS:
@@ -577,35 +641,59 @@ def store_scores(uow: UnitOfWork, pop: Population, scored: Scored, trigger: str,
     bands = bands_of(scored.scores)
     now, today = uow.now(), pop.as_of
     columns: dict[str, list[Any]] = {
-        "user_id": pop.user_ids.tolist(), "as_of": [today] * n, "score": scored.scores.tolist(),
-        "band": bands.tolist(), **{d: scored.dims[d].tolist() for d in DIMENSIONS}, "reasons": scored.reasons,
+        "user_id": pop.user_ids.tolist(),
+        "as_of": [today] * n,
+        "score": scored.scores.tolist(),
+        "band": bands.tolist(),
+        **{d: scored.dims[d].tolist() for d in DIMENSIONS},
+        "reasons": scored.reasons,
         "previous_score": np.where(known, prev_score, None).tolist(),
-        "scorecard_version": [scored.version] * n, "trigger": [trigger] * n, "created_at": [now] * n,
+        "scorecard_version": [scored.version] * n,
+        "trigger": [trigger] * n,
+        "created_at": [now] * n,
     }
     uow.scores.add_columns(columns)
     events = []
     for i in np.flatnonzero(known & (prev_score != scored.scores)).tolist():
         deltas = {d: int(scored.dims[d][i]) - int(prev[d][i]) for d in DIMENSIONS}
-        events.append({"event_type": "ScoreChanged", "account_id": int(pop.account_id[i]) or None,
-                       "user_id": pop.user_ids[i],
-                       "payload": {"old_score": int(prev_score[i]), "new_score": int(scored.scores[i]),
-                                   "old_band": prev["band"][i], "new_band": bands[i],
-                                   "dimension_changes": deltas, "reasons": scored.reasons[i], "trigger": trigger},
-                       "business_date": today, "created_at": now})
+        events.append(
+            {
+                "event_type": "ScoreChanged",
+                "account_id": int(pop.account_id[i]) or None,
+                "user_id": pop.user_ids[i],
+                "payload": {
+                    "old_score": int(prev_score[i]),
+                    "new_score": int(scored.scores[i]),
+                    "old_band": prev["band"][i],
+                    "new_band": bands[i],
+                    "dimension_changes": deltas,
+                    "reasons": scored.reasons[i],
+                    "trigger": trigger,
+                },
+                "business_date": today,
+                "created_at": now,
+            }
+        )
     uow.limit_batch.add_events(events)
     return n
 
 
-def refresh_scores(uow: UnitOfWork, *, trigger: str = "scheduled", user_ids: Sequence[str] | None = None,
-                   population: Population | None = None) -> int:
+def refresh_scores(
+    uow: UnitOfWork,
+    *,
+    trigger: str = "scheduled",
+    user_ids: Sequence[str] | None = None,
+    population: Population | None = None,
+) -> int:
     """Score every user (or ``user_ids``) as of the business date and store the scores. Returns the count."""
     pop = population if population is not None else collect_facts(uow, user_ids=user_ids)
     scored = score_population(pop, scorecard_for(uow.terms.scoring))
     return store_scores(uow, pop, scored, trigger, user_ids)
 
 
-def score_user(uow: UnitOfWork, user_id: str, trigger: str, *,
-               adjust: Callable[[Population], None] | None = None) -> tuple[Population, dict[str, Any]]:
+def score_user(
+    uow: UnitOfWork, user_id: str, trigger: str, *, adjust: Callable[[Population], None] | None = None
+) -> tuple[Population, dict[str, Any]]:
     """Score one user now, store it, and return the user's population row and the stored score
     view. ``adjust`` may correct the facts first (an application being made counts itself)."""
     pop = collect_facts(uow, user_ids=[user_id])
@@ -659,8 +747,10 @@ def score_view(row: Any, terms: ScoringTerms, *, provisional: bool = False) -> d
         "score": row.score,
         "band": row.band,
         "band_zh": BAND_ZH[row.band],
-        "dimensions": [{"dimension": d, "name_zh": DIMENSION_ZH[d], "points": getattr(row, d),
-                        "max_points": spreads[d]} for d in DIMENSIONS],
+        "dimensions": [
+            {"dimension": d, "name_zh": DIMENSION_ZH[d], "points": getattr(row, d), "max_points": spreads[d]}
+            for d in DIMENSIONS
+        ],
         "reasons": reason_items(row.reasons, {"threshold": terms.opening_threshold}),
         "as_of": row.as_of.isoformat(),
         "previous_score": row.previous_score,
@@ -701,20 +791,33 @@ def get_score(system: Huabei, user_id: str) -> dict[str, Any]:
         pop = collect_facts(uow, user_ids=[user_id])
         scored = score_population(pop, scorecard_for(uow.terms.scoring))
         s = int(scored.scores[0])
-        row = _Row(user_id=user_id, score=s, band=str(bands_of(scored.scores)[0]),
-                   **{d: int(scored.dims[d][0]) for d in DIMENSIONS}, reasons=scored.reasons[0], as_of=pop.as_of,
-                   previous_score=None, scorecard_version=scored.version, trigger="provisional")
+        row = _Row(
+            user_id=user_id,
+            score=s,
+            band=str(bands_of(scored.scores)[0]),
+            **{d: int(scored.dims[d][0]) for d in DIMENSIONS},
+            reasons=scored.reasons[0],
+            as_of=pop.as_of,
+            previous_score=None,
+            scorecard_version=scored.version,
+            trigger="provisional",
+        )
         return score_view(row, uow.terms.scoring, provisional=True)
 
 
-def score_history(system: Huabei, user_id: str, *, limit: int = 24, starting_after: int | None = None) -> dict[str, Any]:
+def score_history(
+    system: Huabei, user_id: str, *, limit: int = 24, starting_after: int | None = None
+) -> dict[str, Any]:
     with system.uow(readonly=True) as uow:
         if not uow.users.exists(user_id):
             raise errors.not_found("user_not_found", user_id=user_id)
         rows = uow.scores.history(user_id, limit, starting_after)
         page = rows[:limit]
-        return {"data": [score_view(r, uow.terms.scoring) for r in page], "has_more": len(rows) > limit,
-                "next_cursor": page[-1].score_id if len(rows) > limit else None}
+        return {
+            "data": [score_view(r, uow.terms.scoring) for r in page],
+            "has_more": len(rows) > limit,
+            "next_cursor": page[-1].score_id if len(rows) > limit else None,
+        }
 
 
 def refresh_user(system: Huabei, user_id: str) -> dict[str, Any]:
@@ -746,10 +849,17 @@ def psi(system: Huabei, date_from: dt.date, date_to: dt.date, bins: int | Sequen
             raise errors.unprocessable("no_scores", date=day.isoformat())
     value = population_stability_index(expected, actual, bins)
     band_psi = population_stability_index(expected, actual, [lo for _, lo in BANDS[1:]])
-    return {"from": date_from.isoformat(), "to": date_to.isoformat(), "psi": str(value),
-            "interpretation": psi_interpretation(value), "band_psi": str(band_psi),
-            "expected_count": len(expected), "actual_count": len(actual),
-            "expected_mean": round(float(np.mean(expected)), 1), "actual_mean": round(float(np.mean(actual)), 1)}
+    return {
+        "from": date_from.isoformat(),
+        "to": date_to.isoformat(),
+        "psi": str(value),
+        "interpretation": psi_interpretation(value),
+        "band_psi": str(band_psi),
+        "expected_count": len(expected),
+        "actual_count": len(actual),
+        "expected_mean": round(float(np.mean(expected)), 1),
+        "actual_mean": round(float(np.mean(actual)), 1),
+    }
 
 
 # ---------------------------------------------------------------------------------------
@@ -778,12 +888,21 @@ def validate_facts(facts: Mapping[str, Any]) -> dict[str, FactValue]:
 
 def _values(name: str, value: FactValue) -> dict[str, Any]:
     kind = fact_kind(ALL_FACT_SPECS[name])
-    return {"value_int": value if kind == "int" else None, "value_bool": value if kind == "bool" else None,
-            "value_text": value if kind == "str" else None}
+    return {
+        "value_int": value if kind == "int" else None,
+        "value_bool": value if kind == "bool" else None,
+        "value_text": value if kind == "str" else None,
+    }
 
 
-def post_facts(system: Huabei, user_id: str, facts: Mapping[str, Any], *, effective_on: dt.date | None = None,
-               source: str = "host_app") -> dict[str, Any]:
+def post_facts(
+    system: Huabei,
+    user_id: str,
+    facts: Mapping[str, Any],
+    *,
+    effective_on: dt.date | None = None,
+    source: str = "host_app",
+) -> dict[str, Any]:
     """Record facts the host app knows (validated, time-stamped, history kept; the latest
     effective value of each fact wins). ``real_name_verified`` also updates the user record."""
     if not facts:
@@ -798,10 +917,13 @@ def post_facts(system: Huabei, user_id: str, facts: Mapping[str, Any], *, effect
         if day > today:
             raise errors.invalid("date_in_future", date=day.isoformat(), today=today.isoformat())
         names = sorted(checked)
-        stored = uow.facts.record_many(user_id, {name: _values(name, checked[name]) for name in names}, day, source,
-                                       now)
-        recorded = [{"fact_id": stored[name][0], "name": name, "value": checked[name], "current": stored[name][1]}
-                    for name in names]
+        stored = uow.facts.record_many(
+            user_id, {name: _values(name, checked[name]) for name in names}, day, source, now
+        )
+        recorded = [
+            {"fact_id": stored[name][0], "name": name, "value": checked[name], "current": stored[name][1]}
+            for name in names
+        ]
         verified = checked.get("real_name_verified")
         if isinstance(verified, bool) and stored["real_name_verified"][1]:
             uow.facts.set_real_name_verified(user_id, verified)
@@ -853,8 +975,18 @@ def record_activity(system: Huabei, user_id: str, events: Sequence[Mapping[str, 
                 if ext in seen:
                     continue
                 seen.add(ext)
-            rows.append({"user_id": user_id, "kind": kind, "occurred_on": day, "channel": channel,
-                         "category": category, "amount": amount, "external_id": ext, "recorded_at": now})
+            rows.append(
+                {
+                    "user_id": user_id,
+                    "kind": kind,
+                    "occurred_on": day,
+                    "channel": channel,
+                    "category": category,
+                    "amount": amount,
+                    "external_id": ext,
+                    "recorded_at": now,
+                }
+            )
         dupes = uow.facts.existing_external_ids(user_id, [r["external_id"] for r in rows if r["external_id"]])
         fresh = [r for r in rows if r["external_id"] not in dupes or r["external_id"] is None]
         uow.facts.add_events(fresh)
@@ -904,7 +1036,7 @@ EOD_DESCRIPTIONS: dict[str, str] = {
     "settle_campaigns": "raise challenges: completed tasks get their reward, windows over expire",
     "refresh_scores": "on the scheduled day (monthly by default), every user is rescored; history kept",
     "reevaluate_limits": "on the scheduled day (monthly by default), every open line is reviewed against the "
-                         "limit policy: raises and cuts with reason codes",
+    "limit policy: raises and cuts with reason codes",
 }
 
 

@@ -29,7 +29,8 @@ from sqlalchemy import (
 from huabei.platform.tables import TS, Id, Money, metadata
 
 user_facts = Table(
-    "user_facts", metadata,
+    "user_facts",
+    metadata,
     Column("fact_id", Id, primary_key=True, autoincrement=True),
     Column("user_id", String(64), ForeignKey("users.user_id"), nullable=False),
     Column("name", String(64), nullable=False),
@@ -44,7 +45,8 @@ user_facts = Table(
 Index("ix_user_facts_user", user_facts.c.user_id, user_facts.c.name, user_facts.c.fact_id)
 
 user_facts_current = Table(
-    "user_facts_current", metadata,
+    "user_facts_current",
+    metadata,
     Column("user_id", String(64), ForeignKey("users.user_id"), primary_key=True),
     Column("name", String(64), primary_key=True),
     Column("fact_id", BigInteger, nullable=False),
@@ -55,7 +57,8 @@ user_facts_current = Table(
 )
 
 activity_events = Table(
-    "activity_events", metadata,
+    "activity_events",
+    metadata,
     Column("event_id", Id, primary_key=True, autoincrement=True),
     Column("user_id", String(64), ForeignKey("users.user_id"), nullable=False),
     Column("kind", String(32), nullable=False),
@@ -72,7 +75,8 @@ Index("ix_activity_events_day", activity_events.c.occurred_on)
 Index("uq_activity_events_external", activity_events.c.user_id, activity_events.c.external_id, unique=True)
 
 user_contacts = Table(
-    "user_contacts", metadata,
+    "user_contacts",
+    metadata,
     Column("user_id", String(64), ForeignKey("users.user_id"), primary_key=True),
     Column("contact_user_id", String(64), primary_key=True),
     Column("verified", Boolean, nullable=False),
@@ -80,7 +84,8 @@ user_contacts = Table(
 )
 
 credit_scores = Table(
-    "credit_scores", metadata,
+    "credit_scores",
+    metadata,
     Column("score_id", Id, primary_key=True, autoincrement=True),
     Column("user_id", String(64), ForeignKey("users.user_id"), nullable=False),
     Column("as_of", Date, nullable=False),

@@ -166,8 +166,10 @@ def _kind_of(s: pd.Series) -> str:
     if pd.api.types.is_float_dtype(s):
         present = s.dropna().to_numpy(dtype=np.float64)
         if not np.all(np.floor(present) == present):
-            raise ValueError(f"feature {s.name!r} holds fractional numbers; scale it to a whole-number unit "
-                             "(per mille, fen, days) before training")
+            raise ValueError(
+                f"feature {s.name!r} holds fractional numbers; scale it to a whole-number unit "
+                "(per mille, fen, days) before training"
+            )
         return "numeric"
     if isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s) or s.dtype == object:
         return "categorical"
@@ -248,12 +250,25 @@ def _bin_feature(name: str, s: pd.Series, y: np.ndarray) -> _Binned:
     missing = s.isna().to_numpy()
     if kind == "numeric":
         x = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        ob = OptimalBinning(name=name, dtype="numerical", solver="cp", monotonic_trend="auto_asc_desc",
-                            min_bin_size=MIN_BIN_SHARE, max_n_prebins=20, min_prebin_size=MIN_BIN_SHARE)
+        ob = OptimalBinning(
+            name=name,
+            dtype="numerical",
+            solver="cp",
+            monotonic_trend="auto_asc_desc",
+            min_bin_size=MIN_BIN_SHARE,
+            max_n_prebins=20,
+            min_prebin_size=MIN_BIN_SHARE,
+        )
     else:
         x = _strings(s)
-        ob = OptimalBinning(name=name, dtype="categorical", solver="cp", min_bin_size=MIN_BIN_SHARE,
-                            max_n_prebins=20, min_prebin_size=MIN_BIN_SHARE)
+        ob = OptimalBinning(
+            name=name,
+            dtype="categorical",
+            solver="cp",
+            min_bin_size=MIN_BIN_SHARE,
+            max_n_prebins=20,
+            min_prebin_size=MIN_BIN_SHARE,
+        )
     ob.fit(x, y)
     if ob.status not in ("OPTIMAL", "FEASIBLE"):
         raise RuntimeError(f"binning {name!r} failed: {ob.status}")
@@ -393,19 +408,32 @@ def fit_scorecard(
     for b, beta in zip(kept, coefs):
         beta_d = _dec(beta)
         dimension = dimension_of.get(b.name) or (
-            FACT_SPECS[b.name].dimension if b.name in FACT_SPECS else DEFAULT_DIMENSION)
+            FACT_SPECS[b.name].dimension if b.name in FACT_SPECS else DEFAULT_DIMENSION
+        )
         if b.name in FACT_SPECS:
             reason = DEFAULT_SCORECARD.feature(b.name).reason
         else:
             reason = reason_of.get(b.name) or _snake(b.name)
-        card_features.append(Feature(
-            name=b.name, dimension=dimension, bins=b.bins, reason=reason,
-            points=tuple(_round(-factor * beta_d * _dec(w)) for w in b.woe),
-            description=f"fitted: IV {b.iv:.4f}, coefficient {beta:+.4f} (C={c})",
-        ))
-    card = Scorecard(features=tuple(card_features), version=version or "fit", intercept=intercept,
-                     base_points=base_points, pdo=pdo, base_odds=base_odds,
-                     min_score=min_score, max_score=max_score)
+        card_features.append(
+            Feature(
+                name=b.name,
+                dimension=dimension,
+                bins=b.bins,
+                reason=reason,
+                points=tuple(_round(-factor * beta_d * _dec(w)) for w in b.woe),
+                description=f"fitted: IV {b.iv:.4f}, coefficient {beta:+.4f} (C={c})",
+            )
+        )
+    card = Scorecard(
+        features=tuple(card_features),
+        version=version or "fit",
+        intercept=intercept,
+        base_points=base_points,
+        pdo=pdo,
+        base_odds=base_odds,
+        min_score=min_score,
+        max_score=max_score,
+    )
     if version is None:
         card = replace(card, version="fit-" + card.fingerprint()[:12])
     return card
@@ -486,12 +514,16 @@ def plain_logistic_metrics(train: pd.DataFrame, test: pd.DataFrame, target: str)
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
     features = [c for c in train.columns if c != target]
-    numeric = [c for c in features if pd.api.types.is_numeric_dtype(train[c]) and not pd.api.types.is_bool_dtype(train[c])]
+    numeric = [
+        c for c in features if pd.api.types.is_numeric_dtype(train[c]) and not pd.api.types.is_bool_dtype(train[c])
+    ]
     categorical = [c for c in features if c not in numeric]
-    pre = ColumnTransformer([
-        ("categorical", OneHotEncoder(handle_unknown="ignore"), categorical),
-        ("numeric", StandardScaler(), numeric),
-    ])
+    pre = ColumnTransformer(
+        [
+            ("categorical", OneHotEncoder(handle_unknown="ignore"), categorical),
+            ("numeric", StandardScaler(), numeric),
+        ]
+    )
     model = make_pipeline(pre, LogisticRegression(max_iter=2000))
 
     def prep(d: pd.DataFrame) -> pd.DataFrame:

@@ -33,24 +33,55 @@ from huabei.simulation.profiles import (
 )
 from huabei.simulation.report import dumps
 
-__all__ = ["DEFAULT_MIX", "DEFAULT_PROFILES", "DEFAULT_START", "FaultPlan", "PopulationConfig", "RunSpec",
-           "SimulationError", "SimulationViolation", "Simulator", "clone_book", "dumps", "load_book", "load_population", "run_on"]
+__all__ = [
+    "DEFAULT_MIX",
+    "DEFAULT_PROFILES",
+    "DEFAULT_START",
+    "FaultPlan",
+    "PopulationConfig",
+    "RunSpec",
+    "SimulationError",
+    "SimulationViolation",
+    "Simulator",
+    "clone_book",
+    "dumps",
+    "load_book",
+    "load_population",
+    "run_on",
+]
 
 
-def run_on(url: str, spec: RunSpec, terms: ProductTerms, population: PopulationConfig | None = None, *,
-           progress: Callable[[int, int, dt.date], None] | None = None, **kwargs: Any) -> dict[str, Any]:
+def run_on(
+    url: str,
+    spec: RunSpec,
+    terms: ProductTerms,
+    population: PopulationConfig | None = None,
+    *,
+    progress: Callable[[int, int, dt.date], None] | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
     """Run ``spec`` on the empty, migrated database at ``url`` under ``terms``; the report."""
     pool = max(20, spec.workers * 2 + 12)
-    system = Huabei(engine=make_engine(url, pool_size=pool), terms=terms, clock_mode=ClockMode.SIMULATED,
-                    tz=terms.timezone)
+    system = Huabei(
+        engine=make_engine(url, pool_size=pool), terms=terms, clock_mode=ClockMode.SIMULATED, tz=terms.timezone
+    )
     try:
         return Simulator(system, spec, population, progress=progress, **kwargs).run()
     finally:
         system.engine.dispose()
 
 
-def load_book(url: str, *, users: int, months: int, seed: int = 1, start: dt.date = DEFAULT_START,
-              workers: int = 4, terms: ProductTerms | None = None, activity_percent: int = 100) -> dict[str, Any]:
+def load_book(
+    url: str,
+    *,
+    users: int,
+    months: int,
+    seed: int = 1,
+    start: dt.date = DEFAULT_START,
+    workers: int = 4,
+    terms: ProductTerms | None = None,
+    activity_percent: int = 100,
+) -> dict[str, Any]:
     """Fill the empty, migrated database at ``url`` with a simulated book (for the end-of-day
     and rescoring benchmarks): ``users`` synthetic users living ``months`` months through the
     service layer, checked incrementally (the whole ledger check at each month end). Returns

@@ -75,8 +75,9 @@ def template_stride(engine: Engine) -> int:
     return stride
 
 
-def clone_book(engine: Engine, copies: int, *, stride: int | None = None,
-               skip: frozenset[str] = frozenset()) -> CloneReport:
+def clone_book(
+    engine: Engine, copies: int, *, stride: int | None = None, skip: frozenset[str] = frozenset()
+) -> CloneReport:
     """Copy every user's and line's rows ``copies`` times (see the module docstring); the
     tables in ``skip`` (e.g. :data:`LEDGER_DETAIL`) are left as they are."""
     stride = stride or template_stride(engine)
@@ -84,7 +85,7 @@ def clone_book(engine: Engine, copies: int, *, stride: int | None = None,
     if copies < 1:
         return report
     pg = engine.dialect.name == "postgresql"
-    series = (f"generate_series(1, {copies}) AS g(c)" if pg else "g")
+    series = f"generate_series(1, {copies}) AS g(c)" if pg else "g"
     cte = "" if pg else f"WITH RECURSIVE g(c) AS (SELECT 1 UNION ALL SELECT c + 1 FROM g WHERE c < {copies}) "
     for table in _tables(frozenset(skip)):
         ids = set(_id_columns(table))
@@ -101,12 +102,15 @@ def clone_book(engine: Engine, copies: int, *, stride: int | None = None,
         with engine.begin() as c:
             if pg:
                 c.exec_driver_sql("SET LOCAL session_replication_role = replica")
-            c.exec_driver_sql(f"{cte}INSERT INTO {table.name} ({', '.join(cols)}) SELECT {', '.join(exprs)} "
-                              f"FROM {table.name} CROSS JOIN {series}")
+            c.exec_driver_sql(
+                f"{cte}INSERT INTO {table.name} ({', '.join(cols)}) SELECT {', '.join(exprs)} "
+                f"FROM {table.name} CROSS JOIN {series}"
+            )
             pk = list(table.primary_key.columns)
             if pg and len(pk) == 1 and pk[0].name in ids:  # move the id sequence past the clones
-                seq = c.exec_driver_sql("SELECT pg_get_serial_sequence(%(t)s, %(c)s)",
-                                        {"t": table.name, "c": pk[0].name}).scalar()
+                seq = c.exec_driver_sql(
+                    "SELECT pg_get_serial_sequence(%(t)s, %(c)s)", {"t": table.name, "c": pk[0].name}
+                ).scalar()
                 if seq:
                     c.exec_driver_sql(f"SELECT setval('{seq}', (SELECT max({pk[0].name}) FROM {table.name}))")
         report.seconds[table.name] = time.perf_counter() - t0

@@ -69,9 +69,20 @@ METRICS: list[tuple[str, str, Callable[[dict[str, Any]], Any]]] = [
 ]
 
 #: Figures summed over the run (flows); every other figure is taken at the last month.
-FLOWS = {"accounts_opened", "accounts_declined", "purchases", "purchase_volume", "purchases_declined",
-         "repayment_volume", "revenue_installment_fees", "revenue_interest", "revenue_penalty_interest",
-         "revenue_total", "limit_raises", "limit_cuts"}
+FLOWS = {
+    "accounts_opened",
+    "accounts_declined",
+    "purchases",
+    "purchase_volume",
+    "purchases_declined",
+    "repayment_volume",
+    "revenue_installment_fees",
+    "revenue_interest",
+    "revenue_penalty_interest",
+    "revenue_total",
+    "limit_raises",
+    "limit_cuts",
+}
 
 
 def _diff(kind: str, a: Any, b: Any) -> Any:
@@ -91,8 +102,9 @@ def compare_reports(labels: list[str], reports: list[dict[str, Any]]) -> dict[st
     per_month = []
     for i, month in enumerate(months):
         ms = [r["months"][i] for r in reports]
-        per_month.append({"month": month, "metrics": {name: _row(kind, [get(m) for m in ms])
-                                                      for name, kind, get in METRICS}})
+        per_month.append(
+            {"month": month, "metrics": {name: _row(kind, [get(m) for m in ms]) for name, kind, get in METRICS}}
+        )
     whole = {}
     for name, kind, get in METRICS:
         if name in FLOWS:
@@ -100,9 +112,14 @@ def compare_reports(labels: list[str], reports: list[dict[str, Any]]) -> dict[st
         else:
             values = [get(r["months"][-1]) for r in reports]
         whole[name] = _row(kind, values)
-    return {"format": FORMAT, "policies": labels,
-            "policy_fingerprints": [r["run"]["policy_fingerprint"] for r in reports],
-            "months": per_month, "run": whole, "reports": reports}
+    return {
+        "format": FORMAT,
+        "policies": labels,
+        "policy_fingerprints": [r["run"]["policy_fingerprint"] for r in reports],
+        "months": per_month,
+        "run": whole,
+        "reports": reports,
+    }
 
 
 def _show(kind: str, v: Any) -> str:
@@ -129,11 +146,22 @@ def render_comparison(comparison: dict[str, Any], console: Any) -> None:
     for label in labels[1:]:
         tb.add_column(f"{label} − {labels[0]}", justify="right")
     for name, row in comparison["run"].items():
-        tb.add_row(name, *[_show(row["kind"], v) for v in row["values"]],
-                   *[_show_diff(row["kind"], d) for d in row["differences"]])
+        tb.add_row(
+            name,
+            *[_show(row["kind"], v) for v in row["values"]],
+            *[_show_diff(row["kind"], d) for d in row["differences"]],
+        )
     console.print(tb)
-    key = ("accounts_opened", "accounts_declined", "purchase_volume", "utilisation_percent", "revenue_total",
-           "balance_dpd_1_30", "balance_dpd_31_60", "balance_dpd_90_plus")
+    key = (
+        "accounts_opened",
+        "accounts_declined",
+        "purchase_volume",
+        "utilisation_percent",
+        "revenue_total",
+        "balance_dpd_1_30",
+        "balance_dpd_31_60",
+        "balance_dpd_90_plus",
+    )
     mt = Table(title="by month (yuan; Δ = difference from the first policy)")
     mt.add_column("month")
     mt.add_column("policy")
@@ -141,9 +169,13 @@ def render_comparison(comparison: dict[str, Any], console: Any) -> None:
         mt.add_column(name.replace("_", " "), justify="right")
     for m in comparison["months"]:
         for i, label in enumerate(labels):
-            mt.add_row(m["month"] if i == 0 else "", label,
-                       *[_show(m["metrics"][n]["kind"], m["metrics"][n]["values"][i]) for n in key])
+            mt.add_row(
+                m["month"] if i == 0 else "",
+                label,
+                *[_show(m["metrics"][n]["kind"], m["metrics"][n]["values"][i]) for n in key],
+            )
         for j, label in enumerate(labels[1:]):
-            mt.add_row("", f"Δ {label}", *[_show_diff(m["metrics"][n]["kind"], m["metrics"][n]["differences"][j])
-                                           for n in key])
+            mt.add_row(
+                "", f"Δ {label}", *[_show_diff(m["metrics"][n]["kind"], m["metrics"][n]["differences"][j]) for n in key]
+            )
     console.print(mt)

@@ -50,7 +50,8 @@ def scratch_database(url: str | None, tag: str, *, keep: bool = False) -> Iterat
     name = f"{(base.database or 'huabei')[:20]}_sim_{safe}_{os.getpid()}"
     admin_url = base  # CREATE / DROP DATABASE run from a connection to the configured database
     admin = make_engine(admin_url.render_as_string(hide_password=False), pool_size=1).execution_options(
-        isolation_level="AUTOCOMMIT")
+        isolation_level="AUTOCOMMIT"
+    )
     try:
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -147,9 +147,16 @@ class UserState:
 class Simulator:
     """One run. ``Simulator(system, spec, population).run()`` returns the report (a dict)."""
 
-    def __init__(self, system: Huabei, spec: RunSpec, population: PopulationConfig | None = None, *,
-                 gateway: ServiceGateway | None = None, progress: Callable[[int, int, dt.date], None] | None = None,
-                 checker: InvariantChecker | None = None):
+    def __init__(
+        self,
+        system: Huabei,
+        spec: RunSpec,
+        population: PopulationConfig | None = None,
+        *,
+        gateway: ServiceGateway | None = None,
+        progress: Callable[[int, int, dt.date], None] | None = None,
+        checker: InvariantChecker | None = None,
+    ):
         from huabei.simulation.report import ReportBuilder
 
         if spec.users < 1 or spec.months < 1:
@@ -162,8 +169,9 @@ class Simulator:
         self.gateway = gateway or ServiceGateway(system, core_only=spec.core_only)
         self.days = calendar(spec.start, spec.months)
         self.users = build_population(spec.seed, spec.users, len(self.days), self.population, self.terms)
-        self.states = [UserState(u, self.population.profiles[u.profile], next_application_day=u.arrival_day)
-                       for u in self.users]
+        self.states = [
+            UserState(u, self.population.profiles[u.profile], next_application_day=u.arrival_day) for u in self.users
+        ]
         self.owners: dict[int, str] = {}
         self.checker = checker or InvariantChecker(system, mode=spec.checks)
         self.report = ReportBuilder(system, spec, self.population, self.users, self.gateway.capabilities)
@@ -207,7 +215,7 @@ class Simulator:
                 self.owners.update(tally.owners)
                 self.report.add_owners(tally.owners)
                 for k in [k for k in tally.counts if k.startswith("fault:")]:
-                    self.fault_counts[k[len("fault:"):]] += tally.counts.pop(k)
+                    self.fault_counts[k[len("fault:") :]] += tally.counts.pop(k)
                 month_end = (day + dt.timedelta(days=1)).day == 1 or day_no == len(self.days)
                 self._check(day_no, day, tally.expected, full=month_end)
                 month_counts.update(tally.counts)
@@ -227,8 +235,11 @@ class Simulator:
             raise
         except Exception as exc:
             v = self._violation("service_error", f"{type(exc).__name__}: {exc}")
-            v.report = self.report.build(self.checker.days_checked, self.fault_counts,  # type: ignore[attr-defined]
-                                         violation=v.as_dict())
+            v.report = self.report.build(
+                self.checker.days_checked,
+                self.fault_counts,  # type: ignore[attr-defined]
+                violation=v.as_dict(),
+            )
             raise v from exc
         finally:
             if self._pool is not None:
@@ -247,8 +258,10 @@ class Simulator:
         with self.system.uow(readonly=True) as uow:
             n = uow.conn.execute(select(func.count()).select_from(t.users)).scalar_one()
         if n:
-            raise SimulationError(f"the database already holds {n} user(s): a simulation needs an empty, migrated "
-                                  f"database (use --scratch for a throwaway one)")
+            raise SimulationError(
+                f"the database already holds {n} user(s): a simulation needs an empty, migrated "
+                f"database (use --scratch for a throwaway one)"
+            )
 
     def _skip_length(self, day_no: int, day: dt.date) -> int:
         f = self.faults
@@ -296,17 +309,31 @@ class Simulator:
             self._raise(day_no, day, found[0], more=len(found) - 1)
 
     def _raise(self, day_no: int, day: dt.date, v: Violation, more: int = 0) -> None:
-        raise SimulationViolation(day=day_no, date=day, invariant=v.invariant, detail=v.detail,
-                                  account_id=v.account_id, user_id=self.owners.get(v.account_id or -1),
-                                  replay=self.spec.replay_command(day_no), more=more)
+        raise SimulationViolation(
+            day=day_no,
+            date=day,
+            invariant=v.invariant,
+            detail=v.detail,
+            account_id=v.account_id,
+            user_id=self.owners.get(v.account_id or -1),
+            replay=self.spec.replay_command(day_no),
+            more=more,
+        )
 
-    def _violation(self, invariant: str, detail: str, account_id: int | None = None,
-                   user_id: str | None = None) -> SimulationViolation:
+    def _violation(
+        self, invariant: str, detail: str, account_id: int | None = None, user_id: str | None = None
+    ) -> SimulationViolation:
         """A violation seen on the users' path (a replay that answered differently, a burst
         that broke the limit): raised at once, on the day it happens."""
-        return SimulationViolation(day=self._day_no, date=self._day, invariant=invariant, detail=detail,
-                                   account_id=account_id, user_id=user_id or self.owners.get(account_id or -1),
-                                   replay=self.spec.replay_command(self._day_no))
+        return SimulationViolation(
+            day=self._day_no,
+            date=self._day,
+            invariant=invariant,
+            detail=detail,
+            account_id=account_id,
+            user_id=user_id or self.owners.get(account_id or -1),
+            replay=self.spec.replay_command(self._day_no),
+        )
 
     # --- the operator --------------------------------------------------------------------------
 
@@ -323,12 +350,16 @@ class Simulator:
                 view = self.gateway.account(st.account_id)
                 if view["status"] != "active":
                     continue
-                amount = min(lt.max_temporary_limit, int(view["base_limit"]) * grant.percent // 100 // lt.limit_step
-                             * lt.limit_step)
+                amount = min(
+                    lt.max_temporary_limit,
+                    int(view["base_limit"]) * grant.percent // 100 // lt.limit_step * lt.limit_step,
+                )
                 if amount <= 0:
                     continue
                 res = self.gateway.grant_temporary_limit(st.account_id, amount, day + dt.timedelta(days=days))
-                tally.counts["temporary_limits_granted" if res.error is None else f"temporary_limit_refused:{res.code}"] += 1
+                tally.counts[
+                    "temporary_limits_granted" if res.error is None else f"temporary_limit_refused:{res.code}"
+                ] += 1
 
     # --- the users ------------------------------------------------------------------------------
 
@@ -371,8 +402,9 @@ class Simulator:
     def _apply(self, st: UserState, day: dt.date, day_no: int, t: DayTally) -> None:
         u = st.user
         if not st.registered:
-            res = self.gateway.register(user_id=u.user_id, name=u.name, phone=u.phone, verified=u.real_name_verified,
-                                        profile=u.profile_fields)
+            res = self.gateway.register(
+                user_id=u.user_id, name=u.name, phone=u.phone, verified=u.real_name_verified, profile=u.profile_fields
+            )
             if res.error is not None:
                 raise SimulationError(f"registering {u.user_id} failed: {res.code}")
             st.registered = True
@@ -454,8 +486,11 @@ class Simulator:
             t.counts["stopped_paying"] += 1
             return
         inst = st.profile.installments
-        if (bill.convertible_until is not None and bill.total_due >= inst.min_bill
-                and chance(r, inst.bill_conversion_per_mille)):
+        if (
+            bill.convertible_until is not None
+            and bill.total_due >= inst.min_bill
+            and chance(r, inst.bill_conversion_per_mille)
+        ):
             self._schedule(st, day, "convert_bill", period=bill.period, term=pick_keyed(r, inst.terms))
         if chance(r, beh.skip_per_mille):
             t.counts["bills_skipped"] += 1
@@ -499,8 +534,9 @@ class Simulator:
             elif item.action == "convert_purchase":
                 res = self.gateway.convert_purchase(st.account_id, item.args["purchase_id"], item.args["term"], key)
                 if res is not None:
-                    t.counts["purchase_converted" if res.error is None
-                             else f"purchase_conversion_refused:{res.code}"] += 1
+                    t.counts[
+                        "purchase_converted" if res.error is None else f"purchase_conversion_refused:{res.code}"
+                    ] += 1
                     self._plan_made(st, res)
             elif item.action == "repay_early":
                 if not st.plans:
@@ -550,9 +586,14 @@ class Simulator:
         assert st.account_id is not None
         sp = st.profile.spend
         r = derive(self.seed, "day", day, st.user.user_id)
-        lam = (sp.purchases_per_year * 1000 * sp.monthly_percent[day.month - 1]
-               * sp.peak_days.get(day.strftime("%m-%d"), 100) * self.population.activity_percent
-               // (365 * 100 * 100 * 100))
+        lam = (
+            sp.purchases_per_year
+            * 1000
+            * sp.monthly_percent[day.month - 1]
+            * sp.peak_days.get(day.strftime("%m-%d"), 100)
+            * self.population.activity_percent
+            // (365 * 100 * 100 * 100)
+        )
         for i in range(count_from_per_mille(r, lam)):
             amount = max(100, jitter(r, pick_weighted(r, sp.price_points), sp.jitter_percent))
             amount = min(amount, self.terms.authorisation.max_single_purchase)
@@ -561,8 +602,11 @@ class Simulator:
             merchant = f"m-{category}-{r.randrange(sp.merchants_per_category)}"
             key = self._key(day, st, f"buy{i + 1}")
             t.counts["purchase_attempts"] += 1
-            res = self._money(lambda: self.gateway.purchase(st.account_id, amount, merchant, category, channel, key),  # type: ignore[arg-type]
-                              key, t)
+            res = self._money(
+                lambda: self.gateway.purchase(st.account_id, amount, merchant, category, channel, key),  # type: ignore[arg-type]
+                key,
+                t,
+            )
             if res.ok:
                 t.expected.purchase(st.account_id, amount)
                 t.counts["purchases_approved"] += 1
@@ -576,7 +620,9 @@ class Simulator:
         r = derive(self.seed, "after-purchase", key)
         sp = st.profile.spend
         if chance(r, sp.refund_per_mille):
-            part = amount if not chance(r, sp.partial_refund_per_mille) else max(1, amount * between(r, (10, 90)) // 100)
+            part = (
+                amount if not chance(r, sp.partial_refund_per_mille) else max(1, amount * between(r, (10, 90)) // 100)
+            )
             when = day + dt.timedelta(days=between(r, sp.refund_delay_days))
             st.refunds.append((when, st.next_seq(), purchase_id, part))
             st.refunds.sort()
@@ -616,8 +662,10 @@ class Simulator:
             second = call()
             t.counts["fault:retry"] += 1
         if not _replays(first, second):
-            raise self._violation("idempotent_replay", f"key {key}: first answer {first.code} {first.body}, "
-                                                       f"replay {second.code} {second.body}")
+            raise self._violation(
+                "idempotent_replay",
+                f"key {key}: first answer {first.code} {first.body}, replay {second.code} {second.body}",
+            )
         return first
 
     def _burst(self, st: UserState, day: dt.date, t: DayTally) -> None:
@@ -640,8 +688,9 @@ class Simulator:
 
         def buyer(i: int) -> None:
             barrier.wait()
-            res = self.gateway.purchase(account_id, amount, "m-burst", category, Channel.ONLINE,
-                                        self._key(day, st, f"burst{i}"))
+            res = self.gateway.purchase(
+                account_id, amount, "m-burst", category, Channel.ONLINE, self._key(day, st, f"burst{i}")
+            )
             with self._lock:
                 results.append(res)
 
@@ -662,9 +711,13 @@ class Simulator:
                 t.expected.decline(account_id)
         if len(approved) != expect or int(after["used"]) != int(before["used"]) + expect * amount:
             raise self._violation(
-                "limit_respected", f"a burst of {n} purchases of {amount} fen with {available} fen available "
-                                   f"approved {len(approved)} (expected {expect}); used went {before['used']} -> "
-                                   f"{after['used']}", account_id, st.user.user_id)
+                "limit_respected",
+                f"a burst of {n} purchases of {amount} fen with {available} fen available "
+                f"approved {len(approved)} (expected {expect}); used went {before['used']} -> "
+                f"{after['used']}",
+                account_id,
+                st.user.user_id,
+            )
 
 
 def _replays(first: Result, second: Result) -> bool:

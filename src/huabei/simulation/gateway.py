@@ -55,8 +55,12 @@ class Result:
     def same_answer(self, other: Result) -> bool:
         """A replay answers exactly what the first call answered."""
         if self.error is not None or other.error is not None:
-            return (self.error is not None and other.error is not None and self.error.code == other.error.code
-                    and self.error.params == other.error.params)
+            return (
+                self.error is not None
+                and other.error is not None
+                and self.error.code == other.error.code
+                and self.error.params == other.error.params
+            )
         assert self.outcome is not None and other.outcome is not None
         return self.outcome.status == other.outcome.status and self.outcome.body == other.outcome.body
 
@@ -125,8 +129,14 @@ class ServiceGateway:
         has = lambda mod, *names: mod is not None and all(hasattr(mod, n) for n in names)  # noqa: E731
         self.capabilities = Capabilities(
             eod=has(self._eod, "run_eod", "STEPS"),
-            bills=has(self._billing, "get_bill", "billing_status", "list_bills", "create_bill_installments",
-                      "create_purchase_installments"),
+            bills=has(
+                self._billing,
+                "get_bill",
+                "billing_status",
+                "list_bills",
+                "create_bill_installments",
+                "create_purchase_installments",
+            ),
             opening=has(self._limits, "decide_opening"),
             raises=has(self._limits, "apply_for_raise"),
             campaigns=has(self._campaigns, "enrol"),
@@ -170,8 +180,15 @@ class ServiceGateway:
     # --- users and lines ---------------------------------------------------------------------
 
     def register(self, *, user_id: str, name: str, phone: str, verified: bool, profile: dict[str, Any]) -> Result:
-        return attempt(_as_outcome(accounts.register_user), self.system, user_id=user_id, name=name, phone=phone,
-                       real_name_verified=verified, profile=profile)
+        return attempt(
+            _as_outcome(accounts.register_user),
+            self.system,
+            user_id=user_id,
+            name=name,
+            phone=phone,
+            real_name_verified=verified,
+            profile=profile,
+        )
 
     def post_facts(self, user_id: str, facts: dict[str, Any]) -> Result:
         if not self.capabilities.facts:
@@ -189,19 +206,32 @@ class ServiceGateway:
         return accounts.account_view(self.system, account_id)
 
     def grant_temporary_limit(self, account_id: int, amount: int, expires_on: dt.date) -> Result:
-        return attempt(_as_outcome(accounts.grant_temporary_limit), self.system, account_id, amount=amount,
-                       expires_on=expires_on, reasons=["temporary_limit_campaign"], actor="simulation")
+        return attempt(
+            _as_outcome(accounts.grant_temporary_limit),
+            self.system,
+            account_id,
+            amount=amount,
+            expires_on=expires_on,
+            reasons=["temporary_limit_campaign"],
+            actor="simulation",
+        )
 
     def lock_out(self, account_id: int) -> Result:
         """Too many wrong payment passwords: a 24-hour lock (lifts at the next end of day)."""
-        return attempt(_as_outcome(restrictions.place_restriction), self.system, account_id,
-                       cause="wrong_password_lockout", evidence={"attempts": self.terms.restrictions.wrong_password_attempts},
-                       actor="simulation")
+        return attempt(
+            _as_outcome(restrictions.place_restriction),
+            self.system,
+            account_id,
+            cause="wrong_password_lockout",
+            evidence={"attempts": self.terms.restrictions.wrong_password_attempts},
+            actor="simulation",
+        )
 
     # --- money -------------------------------------------------------------------------------
 
-    def purchase(self, account_id: int, amount: int, merchant_id: str, category: str, channel: Channel,
-                 key: str) -> Result:
+    def purchase(
+        self, account_id: int, amount: int, merchant_id: str, category: str, channel: Channel, key: str
+    ) -> Result:
         req = PurchaseRequest(account_id, amount, merchant_id, category, channel)
         return attempt(purchases.authorise_purchase, self.system, req, key)
 
@@ -235,9 +265,13 @@ class ServiceGateway:
                 if e.code == "bill_not_found":
                     return None
                 raise
-            return BillView(period=period, due_date=dt.date.fromisoformat(b["due_date"]),
-                            total_due=int(b["total_due"]), minimum_due=int(b["minimum_due"]),
-                            convertible_until=dt.date.fromisoformat(b["due_date"]))
+            return BillView(
+                period=period,
+                due_date=dt.date.fromisoformat(b["due_date"]),
+                total_due=int(b["total_due"]),
+                minimum_due=int(b["minimum_due"]),
+                convertible_until=dt.date.fromisoformat(b["due_date"]),
+            )
         view = self.account(account_id)
         total = int(view["used"])
         due = cal.due_date(period, int(view["due_day"]), self.terms.billing)

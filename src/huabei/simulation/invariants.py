@@ -46,8 +46,7 @@ from huabei.restrictions.causes import CAUSES, Capability
 #: Purchase-blocking restriction causes (from the catalogue, not hard-coded).
 BLOCKING_CAUSES = tuple(sorted(c for c, cause in CAUSES.items() if Capability.PURCHASE in cause.blocks))
 
-ORDER = ("ledger", "limit_respected", "nothing_lost_or_doubled", "block_matches_restrictions",
-         "delinquency_consistent")
+ORDER = ("ledger", "limit_respected", "nothing_lost_or_doubled", "block_matches_restrictions", "delinquency_consistent")
 
 
 @dataclass(frozen=True)
@@ -64,8 +63,18 @@ class Violation:
 class SimulationViolation(AssertionError):
     """The first broken invariant of a run: when, where, what, and how to replay it."""
 
-    def __init__(self, *, day: int, date: dt.date, invariant: str, detail: str, account_id: int | None,
-                 user_id: str | None, replay: str, more: int = 0):
+    def __init__(
+        self,
+        *,
+        day: int,
+        date: dt.date,
+        invariant: str,
+        detail: str,
+        account_id: int | None,
+        user_id: str | None,
+        replay: str,
+        more: int = 0,
+    ):
         self.day = day
         self.date = date
         self.invariant = invariant
@@ -76,12 +85,22 @@ class SimulationViolation(AssertionError):
         self.more = more
         where = f"account {account_id} (user {user_id})" if account_id is not None else "the books"
         extra = f" (+{more} more violation(s) that day)" if more else ""
-        super().__init__(f"day {day} ({date.isoformat()}): invariant {invariant} broken on {where}: {detail}{extra}\n"
-                         f"replay: {replay}")
+        super().__init__(
+            f"day {day} ({date.isoformat()}): invariant {invariant} broken on {where}: {detail}{extra}\n"
+            f"replay: {replay}"
+        )
 
     def as_dict(self) -> dict[str, Any]:
-        return {"day": self.day, "date": self.date.isoformat(), "invariant": self.invariant, "detail": self.detail,
-                "account_id": self.account_id, "user_id": self.user_id, "replay": self.replay, "more": self.more}
+        return {
+            "day": self.day,
+            "date": self.date.isoformat(),
+            "invariant": self.invariant,
+            "detail": self.detail,
+            "account_id": self.account_id,
+            "user_id": self.user_id,
+            "replay": self.replay,
+            "more": self.more,
+        }
 
 
 @dataclass
@@ -126,8 +145,9 @@ class InvariantChecker:
     """Runs every invariant for a day. Keeps only watermarks (the highest ids already
     checked) and the set of lines over their limit at the previous check."""
 
-    def __init__(self, system: Huabei, *, mode: str = "full",
-                 extra: Iterable[Callable[[Any, dt.date], list[Violation]]] = ()):
+    def __init__(
+        self, system: Huabei, *, mode: str = "full", extra: Iterable[Callable[[Any, dt.date], list[Violation]]] = ()
+    ):
         if mode not in ("full", "incremental"):
             raise ValueError("the ledger check mode is full or incremental")
         self.system = system
@@ -173,9 +193,13 @@ class InvariantChecker:
         def mx(col: Any) -> int:
             return _int(conn.execute(select(func.max(col))).scalar())
 
-        return {"purchase": mx(t.purchases.c.purchase_id), "refund": mx(t.refunds.c.refund_id),
-                "repayment": mx(t.repayments.c.repayment_id), "decline": mx(t.purchase_declines.c.decline_id),
-                "limit_change": mx(t.limit_changes.c.change_id)}
+        return {
+            "purchase": mx(t.purchases.c.purchase_id),
+            "refund": mx(t.refunds.c.refund_id),
+            "repayment": mx(t.repayments.c.repayment_id),
+            "decline": mx(t.purchase_declines.c.decline_id),
+            "limit_change": mx(t.limit_changes.c.change_id),
+        }
 
     # --- the invariants ------------------------------------------------------------------
 
@@ -188,12 +212,18 @@ class InvariantChecker:
         if self.mode != "incremental":
             return
         p, e = t.postings.c, t.journal_entries.c
-        self.ledger_marks = {"entry": _int(conn.execute(select(func.max(e.entry_id))).scalar()),
-                             "posting": _int(conn.execute(select(func.max(p.posting_id))).scalar())}
-        self.balances = {(acct, la): _int(total) for acct, la, total in conn.execute(
-            select(p.account_id, p.ledger_account, func.sum(p.amount))
-            .where(p.account_id.is_not(None), p.posting_id <= self.ledger_marks["posting"])
-            .group_by(p.account_id, p.ledger_account))}
+        self.ledger_marks = {
+            "entry": _int(conn.execute(select(func.max(e.entry_id))).scalar()),
+            "posting": _int(conn.execute(select(func.max(p.posting_id))).scalar()),
+        }
+        self.balances = {
+            (acct, la): _int(total)
+            for acct, la, total in conn.execute(
+                select(p.account_id, p.ledger_account, func.sum(p.amount))
+                .where(p.account_id.is_not(None), p.posting_id <= self.ledger_marks["posting"])
+                .group_by(p.account_id, p.ledger_account)
+            )
+        }
 
     def ledger_incremental(self, conn: Any) -> list[Violation]:
         """The core ledger invariants from the postings since the previous check: every new
@@ -204,31 +234,53 @@ class InvariantChecker:
         top_p = _int(conn.execute(select(func.max(p.posting_id))).scalar())
         lo_e, lo_p = self.ledger_marks["entry"], self.ledger_marks["posting"]
         out: list[Violation] = []
-        sums = (select(p.entry_id, func.sum(p.amount).label("s"), func.count().label("n"))
-                .where(p.entry_id > lo_e, p.entry_id <= top_e).group_by(p.entry_id).subquery())
+        sums = (
+            select(p.entry_id, func.sum(p.amount).label("s"), func.count().label("n"))
+            .where(p.entry_id > lo_e, p.entry_id <= top_e)
+            .group_by(p.entry_id)
+            .subquery()
+        )
         for entry_id, total, n in conn.execute(
-                select(e.entry_id, func.coalesce(sums.c.s, 0), func.coalesce(sums.c.n, 0))
-                .select_from(t.journal_entries.outerjoin(sums, sums.c.entry_id == e.entry_id))
-                .where(e.entry_id > lo_e, e.entry_id <= top_e,
-                       (func.coalesce(sums.c.s, 0) != 0) | (func.coalesce(sums.c.n, 0) < 2))
-                .order_by(e.entry_id)):
-            out.append(Violation("ledger:entry_balances",
-                                 f"entry {entry_id}: postings sum to {_int(total)} fen over {_int(n)} postings"))
+            select(e.entry_id, func.coalesce(sums.c.s, 0), func.coalesce(sums.c.n, 0))
+            .select_from(t.journal_entries.outerjoin(sums, sums.c.entry_id == e.entry_id))
+            .where(
+                e.entry_id > lo_e,
+                e.entry_id <= top_e,
+                (func.coalesce(sums.c.s, 0) != 0) | (func.coalesce(sums.c.n, 0) < 2),
+            )
+            .order_by(e.entry_id)
+        ):
+            out.append(
+                Violation(
+                    "ledger:entry_balances",
+                    f"entry {entry_id}: postings sum to {_int(total)} fen over {_int(n)} postings",
+                )
+            )
         for acct, la, total in conn.execute(
-                select(p.account_id, p.ledger_account, func.sum(p.amount))
-                .where(p.posting_id > lo_p, p.posting_id <= top_p, p.account_id.is_not(None))
-                .group_by(p.account_id, p.ledger_account)):
+            select(p.account_id, p.ledger_account, func.sum(p.amount))
+            .where(p.posting_id > lo_p, p.posting_id <= top_p, p.account_id.is_not(None))
+            .group_by(p.account_id, p.ledger_account)
+        ):
             self.balances[(acct, la)] = self.balances.get((acct, la), 0) + _int(total)
         for acct, used, credit in conn.execute(select(a.account_id, a.used, a.credit_balance).order_by(a.account_id)):
             principal = self.balances.get((acct, "customer_principal"), 0)
             owed_back = -self.balances.get((acct, "customer_credit"), 0)
             if used != principal:
-                out.append(Violation("ledger:balance_equals_postings",
-                                     f"account {acct}: used is {used} fen but its postings sum to {principal} fen", acct))
+                out.append(
+                    Violation(
+                        "ledger:balance_equals_postings",
+                        f"account {acct}: used is {used} fen but its postings sum to {principal} fen",
+                        acct,
+                    )
+                )
             if credit != owed_back:
-                out.append(Violation("ledger:balance_equals_postings",
-                                     f"account {acct}: credit_balance is {credit} fen but its postings sum to "
-                                     f"{owed_back} fen", acct))
+                out.append(
+                    Violation(
+                        "ledger:balance_equals_postings",
+                        f"account {acct}: credit_balance is {credit} fen but its postings sum to {owed_back} fen",
+                        acct,
+                    )
+                )
         self.ledger_marks = {"entry": top_e, "posting": top_p}
         return out
 
@@ -236,18 +288,32 @@ class InvariantChecker:
         a, p, lc = t.credit_accounts.c, t.purchases.c, t.limit_changes.c
         total = a.base_limit + temporary_limit_in_force(today)
         last = self.last_check or dt.date.min
-        bought = (select(p.account_id, func.count().label("n")).where(p.purchase_id > self.marks["purchase"],
-                                                                       p.purchase_id <= marks["purchase"])
-                  .group_by(p.account_id).subquery())
-        cut = exists().where(lc.account_id == a.account_id, lc.change_id > self.marks["limit_change"],
-                             lc.new_value < lc.old_value)
-        expired = and_(a.temporary_limit_expires_on.is_not(None), a.temporary_limit_expires_on > last,
-                       a.temporary_limit_expires_on <= today)
+        bought = (
+            select(p.account_id, func.count().label("n"))
+            .where(p.purchase_id > self.marks["purchase"], p.purchase_id <= marks["purchase"])
+            .group_by(p.account_id)
+            .subquery()
+        )
+        cut = exists().where(
+            lc.account_id == a.account_id, lc.change_id > self.marks["limit_change"], lc.new_value < lc.old_value
+        )
+        expired = and_(
+            a.temporary_limit_expires_on.is_not(None),
+            a.temporary_limit_expires_on > last,
+            a.temporary_limit_expires_on <= today,
+        )
         rows = conn.execute(
-            select(a.account_id, a.used, total.label("total"), func.coalesce(bought.c.n, 0),
-                   case((cut, literal(True)), else_=literal(False)), case((expired, literal(True)), else_=literal(False)))
+            select(
+                a.account_id,
+                a.used,
+                total.label("total"),
+                func.coalesce(bought.c.n, 0),
+                case((cut, literal(True)), else_=literal(False)),
+                case((expired, literal(True)), else_=literal(False)),
+            )
             .select_from(t.credit_accounts.outerjoin(bought, bought.c.account_id == a.account_id))
-            .where(a.state == "open", a.used > total).order_by(a.account_id)
+            .where(a.state == "open", a.used > total)
+            .order_by(a.account_id)
         ).all()
         out: list[Violation] = []
         now_over: set[int] = set()
@@ -255,13 +321,23 @@ class InvariantChecker:
             now_over.add(account_id)
             decreased = bool(was_cut) or bool(was_expired)
             if n_bought and not decreased:
-                out.append(Violation("limit_respected", f"used {used} fen exceeds the total limit {tot} fen after "
-                                                        f"{n_bought} purchase(s) approved since the previous check",
-                                     account_id))
+                out.append(
+                    Violation(
+                        "limit_respected",
+                        f"used {used} fen exceeds the total limit {tot} fen after "
+                        f"{n_bought} purchase(s) approved since the previous check",
+                        account_id,
+                    )
+                )
             elif not n_bought and not decreased and account_id not in self.over_limit:
-                out.append(Violation("limit_respected", f"used {used} fen exceeds the total limit {tot} fen with no "
-                                                        f"limit decrease and no purchase since the previous check",
-                                     account_id))
+                out.append(
+                    Violation(
+                        "limit_respected",
+                        f"used {used} fen exceeds the total limit {tot} fen with no "
+                        f"limit decrease and no purchase since the previous check",
+                        account_id,
+                    )
+                )
         self.over_limit = now_over
         return out
 
@@ -270,8 +346,9 @@ class InvariantChecker:
 
         def gather(table: Any, id_col: Any, slot: int, mark: str, amount: Any | None) -> None:
             cols = [table.c.account_id, func.count()] + ([func.sum(amount)] if amount is not None else [])
-            for row in conn.execute(select(*cols).where(id_col > self.marks[mark], id_col <= marks[mark])
-                                    .group_by(table.c.account_id)):
+            for row in conn.execute(
+                select(*cols).where(id_col > self.marks[mark], id_col <= marks[mark]).group_by(table.c.account_id)
+            ):
                 r = stored.setdefault(row[0], [0] * 7)
                 r[slot] = _int(row[1])
                 if amount is not None:
@@ -295,12 +372,19 @@ class InvariantChecker:
         a, r = t.credit_accounts.c, t.restrictions.c
         blocking = exists().where(r.account_id == a.account_id, r.active.is_(True), r.cause.in_(BLOCKING_CAUSES))
         frozen = a.block_code.like("account_frozen:%")
-        rows = conn.execute(select(a.account_id, a.block_code, case((blocking, literal(True)), else_=literal(False)))
-                            .where((frozen & ~blocking) | (blocking & a.block_code.is_(None)))
-                            .order_by(a.account_id)).all()
-        return [Violation("block_matches_restrictions",
-                          f"block_code {code!r} but {'an' if has else 'no'} active purchase-blocking restriction",
-                          account_id) for account_id, code, has in rows]
+        rows = conn.execute(
+            select(a.account_id, a.block_code, case((blocking, literal(True)), else_=literal(False)))
+            .where((frozen & ~blocking) | (blocking & a.block_code.is_(None)))
+            .order_by(a.account_id)
+        ).all()
+        return [
+            Violation(
+                "block_matches_restrictions",
+                f"block_code {code!r} but {'an' if has else 'no'} active purchase-blocking restriction",
+                account_id,
+            )
+            for account_id, code, has in rows
+        ]
 
     def delinquency(self, conn: Any) -> list[Violation]:
         """Billing's delinquency, read only: no account both current and in a delinquency
@@ -311,28 +395,44 @@ class InvariantChecker:
         if "account_delinquency" not in md or "bills" not in md:
             return []
         d, b, a = md["account_delinquency"].c, md["bills"].c, t.credit_accounts.c
-        expected = case((d.days_past_due == 0, "current"), (d.days_past_due <= 30, "dpd_1_30"),
-                        (d.days_past_due <= 60, "dpd_31_60"), (d.days_past_due <= 90, "dpd_61_90"),
-                        else_="dpd_90_plus")
-        out = [Violation("delinquency_consistent", f"bucket {bucket!r} with {dpd} days past due", acct)
-               for acct, bucket, dpd in conn.execute(
-                   select(d.account_id, d.bucket, d.days_past_due).where(d.bucket != expected).order_by(d.account_id))]
-        overdue = (select(b.account_id).where(b.status == "overdue").distinct().subquery())
+        expected = case(
+            (d.days_past_due == 0, "current"),
+            (d.days_past_due <= 30, "dpd_1_30"),
+            (d.days_past_due <= 60, "dpd_31_60"),
+            (d.days_past_due <= 90, "dpd_61_90"),
+            else_="dpd_90_plus",
+        )
+        out = [
+            Violation("delinquency_consistent", f"bucket {bucket!r} with {dpd} days past due", acct)
+            for acct, bucket, dpd in conn.execute(
+                select(d.account_id, d.bucket, d.days_past_due).where(d.bucket != expected).order_by(d.account_id)
+            )
+        ]
+        overdue = select(b.account_id).where(b.status == "overdue").distinct().subquery()
         dq = md["account_delinquency"]
         for acct, bucket, dpd, _code in conn.execute(
-                select(overdue.c.account_id, d.bucket, d.days_past_due, a.block_code)
-                .select_from(overdue.outerjoin(dq, d.account_id == overdue.c.account_id)
-                             .join(t.credit_accounts, a.account_id == overdue.c.account_id))
-                .where((d.bucket.is_(None)) | (d.bucket == "current") | (a.block_code.is_(None)))
-                .order_by(overdue.c.account_id)):
+            select(overdue.c.account_id, d.bucket, d.days_past_due, a.block_code)
+            .select_from(
+                overdue.outerjoin(dq, d.account_id == overdue.c.account_id).join(
+                    t.credit_accounts, a.account_id == overdue.c.account_id
+                )
+            )
+            .where((d.bucket.is_(None)) | (d.bucket == "current") | (a.block_code.is_(None)))
+            .order_by(overdue.c.account_id)
+        ):
             if bucket in (None, "current"):
-                out.append(Violation("delinquency_consistent",
-                                     f"an overdue bill but the line is {bucket or 'not tracked'} ({dpd} days past due)",
-                                     acct))
+                out.append(
+                    Violation(
+                        "delinquency_consistent",
+                        f"an overdue bill but the line is {bucket or 'not tracked'} ({dpd} days past due)",
+                        acct,
+                    )
+                )
             else:
                 out.append(Violation("delinquency_consistent", "an overdue bill but purchases are not blocked", acct))
         has_overdue = exists().where(b.account_id == a.account_id, b.status == "overdue")
-        for (acct,) in conn.execute(select(a.account_id).where(a.block_code == "account_overdue", ~has_overdue)
-                                    .order_by(a.account_id)):
+        for (acct,) in conn.execute(
+            select(a.account_id).where(a.block_code == "account_overdue", ~has_overdue).order_by(a.account_id)
+        ):
             out.append(Violation("delinquency_consistent", "blocked account_overdue without an overdue bill", acct))
         return out

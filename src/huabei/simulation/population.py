@@ -93,8 +93,9 @@ def operator_limit_for(r: Any, profile: BehaviourProfile, terms: ProductTerms) -
     return max(lo, min(hi, amount))
 
 
-def build_population(seed: int, users: int, days: int, config: PopulationConfig,
-                     terms: ProductTerms) -> list[SyntheticUser]:
+def build_population(
+    seed: int, users: int, days: int, config: PopulationConfig, terms: ProductTerms
+) -> list[SyntheticUser]:
     """``users`` synthetic users for a run of ``days`` days, sorted by user id."""
     counts = apportion(users, config.mix)
     labels = [name for name in sorted(counts) for _ in range(counts[name])]
@@ -118,11 +119,21 @@ def build_population(seed: int, users: int, days: int, config: PopulationConfig,
         if facts["contact_details_complete"]:
             fields["email"] = f"{uid}@example.invalid"
         stop = between(r, profile.repayment.stop_after_bills) if profile.repayment.stop_after_bills else None
-        out.append(SyntheticUser(
-            index=index, user_id=uid, profile=profile_name, arrival_day=arrival, real_name_verified=verified,
-            name=f"模拟用户{index}", phone=f"139{r.randrange(10**8):08d}", profile_fields=fields, facts=facts,
-            operator_limit=operator_limit_for(r, profile, terms), stop_after_bills=stop,
-        ))
+        out.append(
+            SyntheticUser(
+                index=index,
+                user_id=uid,
+                profile=profile_name,
+                arrival_day=arrival,
+                real_name_verified=verified,
+                name=f"模拟用户{index}",
+                phone=f"139{r.randrange(10**8):08d}",
+                profile_fields=fields,
+                facts=facts,
+                operator_limit=operator_limit_for(r, profile, terms),
+                stop_after_bills=stop,
+            )
+        )
     return out
 
 

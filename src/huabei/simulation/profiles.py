@@ -50,8 +50,16 @@ DEFAULT_MONTHLY_PERCENT: tuple[int, ...] = (105, 115, 90, 95, 100, 110, 95, 95, 
 DEFAULT_PEAK_DAYS: dict[str, int] = {"06-18": 300, "11-11": 600, "12-12": 200}
 
 DEFAULT_CATEGORIES: dict[str, int] = {
-    "retail": 30, "dining": 20, "groceries": 15, "transport": 10, "digital_goods": 8, "entertainment": 5,
-    "utilities": 4, "telecom": 3, "travel": 3, "health": 2,
+    "retail": 30,
+    "dining": 20,
+    "groceries": 15,
+    "transport": 10,
+    "digital_goods": 8,
+    "entertainment": 5,
+    "utilities": 4,
+    "telecom": 3,
+    "travel": 3,
+    "health": 2,
 }
 
 
@@ -101,7 +109,7 @@ class SpendPattern(_Model):
 
         for k, pct in v.items():
             if not re.fullmatch(r"(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])", k) or pct < 0:
-                raise ValueError("peak_days maps \"MM-DD\" to a non-negative percent")
+                raise ValueError('peak_days maps "MM-DD" to a non-negative percent')
         return v
 
 
@@ -149,10 +157,24 @@ class ApplicantFacts(_Model):
     monthly_income: PricePoints = ((300_000, 25), (600_000, 35), (1_000_000, 25), (2_000_000, 15))
     income_verified_per_mille: int = Field(default=500, ge=0, le=1000)
     assets: PricePoints = ((0, 15), (50_000, 25), (500_000, 30), (2_000_000, 20), (10_000_000, 10))
-    education: dict[str, int] = {"undeclared": 30, "secondary": 15, "vocational": 10, "associate": 15,
-                                 "bachelor": 22, "master": 7, "doctorate": 1}
-    occupation: dict[str, int] = {"undeclared": 25, "employee": 45, "civil_servant": 5, "self_employed": 10,
-                                  "freelancer": 5, "student": 6, "retired": 4}
+    education: dict[str, int] = {
+        "undeclared": 30,
+        "secondary": 15,
+        "vocational": 10,
+        "associate": 15,
+        "bachelor": 22,
+        "master": 7,
+        "doctorate": 1,
+    }
+    occupation: dict[str, int] = {
+        "undeclared": 25,
+        "employee": 45,
+        "civil_servant": 5,
+        "self_employed": 10,
+        "freelancer": 5,
+        "student": 6,
+        "retired": 4,
+    }
     bank_card_bound_per_mille: int = Field(default=850, ge=0, le=1000)
     id_document_valid_per_mille: int = Field(default=950, ge=0, le=1000)
     contact_details_complete_per_mille: int = Field(default=700, ge=0, le=1000)
@@ -205,60 +227,112 @@ DEFAULT_PROFILES: dict[str, BehaviourProfile] = {
         description="Pays every bill in full before the due date.",
         spend={"purchases_per_year": 150, "offline_per_mille": 400},
         repayment={"mode": "full", "pay_offset_days": (-7, 0), "late_per_mille": 10, "late_days": (1, 3)},
-        applicant={"monthly_income": ((600_000, 30), (1_000_000, 35), (2_000_000, 25), (4_000_000, 10)),
-                   "income_verified_per_mille": 650, "contact_details_complete_per_mille": 850},
+        applicant={
+            "monthly_income": ((600_000, 30), (1_000_000, 35), (2_000_000, 25), (4_000_000, 10)),
+            "income_verified_per_mille": 650,
+            "contact_details_complete_per_mille": 850,
+        },
         operator_limit=((500_000, 30), (1_000_000, 35), (2_000_000, 25), (3_000_000, 10)),
-        raise_application_per_mille=30, campaign_enrol_per_mille=40,
+        raise_application_per_mille=30,
+        campaign_enrol_per_mille=40,
     ),
     "revolver": _p(
         description="Pays the minimum repayment, now and then the whole bill; carries a balance.",
-        spend={"purchases_per_year": 130, "offline_per_mille": 350,
-               "price_points": ((2_000, 25), (5_000, 30), (12_000, 20), (30_000, 15), (80_000, 7), (200_000, 3))},
-        repayment={"mode": "minimum", "pay_offset_days": (-3, 0), "full_instead_per_mille": 100,
-                   "late_per_mille": 40, "late_days": (1, 5)},
+        spend={
+            "purchases_per_year": 130,
+            "offline_per_mille": 350,
+            "price_points": ((2_000, 25), (5_000, 30), (12_000, 20), (30_000, 15), (80_000, 7), (200_000, 3)),
+        },
+        repayment={
+            "mode": "minimum",
+            "pay_offset_days": (-3, 0),
+            "full_instead_per_mille": 100,
+            "late_per_mille": 40,
+            "late_days": (1, 5),
+        },
         operator_limit=((300_000, 30), (500_000, 35), (1_000_000, 25), (2_000_000, 10)),
-        raise_application_per_mille=80, campaign_enrol_per_mille=60,
+        raise_application_per_mille=80,
+        campaign_enrol_per_mille=60,
     ),
     "installment_user": _p(
         description="Buys big tickets and turns bills and purchases into 3/6/12 installments.",
-        spend={"purchases_per_year": 70, "offline_per_mille": 150,
-               "price_points": ((5_000, 30), (20_000, 25), (80_000, 20), (200_000, 15), (500_000, 10)),
-               "categories": {"retail": 40, "digital_goods": 25, "education": 10, "travel": 10, "health": 5,
-                              "services": 10},
-               "refund_per_mille": 50},
+        spend={
+            "purchases_per_year": 70,
+            "offline_per_mille": 150,
+            "price_points": ((5_000, 30), (20_000, 25), (80_000, 20), (200_000, 15), (500_000, 10)),
+            "categories": {
+                "retail": 40,
+                "digital_goods": 25,
+                "education": 10,
+                "travel": 10,
+                "health": 5,
+                "services": 10,
+            },
+            "refund_per_mille": 50,
+        },
         repayment={"mode": "full", "pay_offset_days": (-5, 0), "late_per_mille": 20, "late_days": (1, 5)},
-        installments={"bill_conversion_per_mille": 600, "min_bill": 100_000,
-                      "purchase_conversion_per_mille": 300, "min_purchase": 200_000,
-                      "terms": {3: 35, 6: 35, 12: 30}, "early_repayment_per_mille": 80},
+        installments={
+            "bill_conversion_per_mille": 600,
+            "min_bill": 100_000,
+            "purchase_conversion_per_mille": 300,
+            "min_purchase": 200_000,
+            "terms": {3: 35, 6: 35, 12: 30},
+            "early_repayment_per_mille": 80,
+        },
         operator_limit=((1_000_000, 30), (2_000_000, 40), (3_000_000, 20), (5_000_000, 10)),
-        raise_application_per_mille=50, campaign_enrol_per_mille=30,
+        raise_application_per_mille=50,
+        campaign_enrol_per_mille=30,
     ),
     "occasionally_late": _p(
         description="Means to pay in full but pays a quarter of bills 1–20 days late and skips some months.",
         spend={"purchases_per_year": 110},
-        repayment={"mode": "full", "pay_offset_days": (-2, 0), "late_per_mille": 250, "late_days": (1, 20),
-                   "skip_per_mille": 50},
+        repayment={
+            "mode": "full",
+            "pay_offset_days": (-2, 0),
+            "late_per_mille": 250,
+            "late_days": (1, 20),
+            "skip_per_mille": 50,
+        },
         applicant={"income_verified_per_mille": 400, "contact_details_complete_per_mille": 600},
         operator_limit=((300_000, 35), (500_000, 35), (1_000_000, 25), (2_000_000, 5)),
-        raise_application_per_mille=60, campaign_enrol_per_mille=40,
+        raise_application_per_mille=60,
+        campaign_enrol_per_mille=40,
     ),
     "chronically_delinquent": _p(
         description="Spends hard, pays the minimum for one to three bills, then stops paying and rolls to 90+.",
-        spend={"purchases_per_year": 190, "offline_per_mille": 250,
-               "price_points": ((3_000, 25), (8_000, 25), (20_000, 25), (50_000, 15), (150_000, 10)),
-               "refund_per_mille": 20},
-        repayment={"mode": "minimum", "pay_offset_days": (-1, 3), "late_per_mille": 300, "late_days": (1, 10),
-                   "stop_after_bills": (1, 3), "cure_per_mille": 20},
-        applicant={"real_name_verified_per_mille": 950, "income_declared_per_mille": 500,
-                   "monthly_income": ((200_000, 50), (400_000, 40), (800_000, 10)),
-                   "income_verified_per_mille": 150,
-                   "assets": ((0, 50), (20_000, 35), (200_000, 15)),
-                   "bank_card_bound_per_mille": 600, "contact_details_complete_per_mille": 350,
-                   "credit_authorised_per_mille": 500, "verified_contacts": (0, 8),
-                   "contacts_good_standing_per_mille": (200, 700), "utility_payments_per_year": (0, 3),
-                   "credit_card_repayments_per_year": (0, 2), "credit_services_per_year": (0, 0)},
+        spend={
+            "purchases_per_year": 190,
+            "offline_per_mille": 250,
+            "price_points": ((3_000, 25), (8_000, 25), (20_000, 25), (50_000, 15), (150_000, 10)),
+            "refund_per_mille": 20,
+        },
+        repayment={
+            "mode": "minimum",
+            "pay_offset_days": (-1, 3),
+            "late_per_mille": 300,
+            "late_days": (1, 10),
+            "stop_after_bills": (1, 3),
+            "cure_per_mille": 20,
+        },
+        applicant={
+            "real_name_verified_per_mille": 950,
+            "income_declared_per_mille": 500,
+            "monthly_income": ((200_000, 50), (400_000, 40), (800_000, 10)),
+            "income_verified_per_mille": 150,
+            "assets": ((0, 50), (20_000, 35), (200_000, 15)),
+            "bank_card_bound_per_mille": 600,
+            "contact_details_complete_per_mille": 350,
+            "credit_authorised_per_mille": 500,
+            "verified_contacts": (0, 8),
+            "contacts_good_standing_per_mille": (200, 700),
+            "utility_payments_per_year": (0, 3),
+            "credit_card_repayments_per_year": (0, 2),
+            "credit_services_per_year": (0, 0),
+        },
         operator_limit=((300_000, 50), (500_000, 35), (1_000_000, 15)),
-        raise_application_per_mille=250, campaign_enrol_per_mille=20, lockout_per_mille=30,
+        raise_application_per_mille=250,
+        campaign_enrol_per_mille=20,
+        lockout_per_mille=30,
     ),
     "dormant": _p(
         description="Opens the line and hardly uses it; repays in full when it does.",
@@ -271,8 +345,12 @@ DEFAULT_PROFILES: dict[str, BehaviourProfile] = {
 }
 
 DEFAULT_MIX: dict[str, int] = {
-    "transactor": 35, "revolver": 20, "installment_user": 12, "occasionally_late": 15,
-    "chronically_delinquent": 6, "dormant": 12,
+    "transactor": 35,
+    "revolver": 20,
+    "installment_user": 12,
+    "occasionally_late": 15,
+    "chronically_delinquent": 6,
+    "dormant": 12,
 }
 
 

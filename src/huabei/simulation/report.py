@@ -31,8 +31,11 @@ from huabei.simulation.profiles import PopulationConfig
 FORMAT = "huabei.simulation/1"
 BUCKETS = ("current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_90_plus")
 BANDS = ("poor", "fair", "good", "very_good", "excellent")
-REVENUE = {"installment_fees": LedgerAccount.INCOME_FEE, "interest": LedgerAccount.INCOME_INTEREST,
-           "penalty_interest": LedgerAccount.INCOME_PENALTY}
+REVENUE = {
+    "installment_fees": LedgerAccount.INCOME_FEE,
+    "interest": LedgerAccount.INCOME_INTEREST,
+    "penalty_interest": LedgerAccount.INCOME_PENALTY,
+}
 RECEIVABLES = (LedgerAccount.CUSTOMER_FEE, LedgerAccount.CUSTOMER_INTEREST, LedgerAccount.CUSTOMER_PENALTY)
 
 
@@ -58,8 +61,14 @@ def _i(v: Any) -> int:
 
 
 class ReportBuilder:
-    def __init__(self, system: Huabei, spec: Any, population: PopulationConfig, users: list[SyntheticUser],
-                 capabilities: Capabilities):
+    def __init__(
+        self,
+        system: Huabei,
+        spec: Any,
+        population: PopulationConfig,
+        users: list[SyntheticUser],
+        capabilities: Capabilities,
+    ):
         self.system = system
         self.spec = spec
         self.population = population
@@ -84,8 +93,9 @@ class ReportBuilder:
             conn = uow.conn
             m = self._month(conn, first, day)
         m["activity"] = {k: v for k, v in sorted(counts.items()) if v}
-        m["faults"] = {k: v - self._last_faults.get(k, 0) for k, v in sorted(faults.items())
-                       if v - self._last_faults.get(k, 0)}
+        m["faults"] = {
+            k: v - self._last_faults.get(k, 0) for k, v in sorted(faults.items()) if v - self._last_faults.get(k, 0)
+        }
         self._last_faults = Counter(faults)
         self.months.append(m)
 
@@ -94,36 +104,55 @@ class ReportBuilder:
         pd_, lc, ps = t.purchase_declines.c, t.limit_changes.c, t.postings.c
         temp = temporary_limit_in_force(last)
         n_open, base, temporary, used, credit = conn.execute(
-            select(func.count(), func.sum(a.base_limit), func.sum(temp), func.sum(a.used), func.sum(a.credit_balance))
-            .where(a.state == "open")).one()
+            select(
+                func.count(), func.sum(a.base_limit), func.sum(temp), func.sum(a.used), func.sum(a.credit_balance)
+            ).where(a.state == "open")
+        ).one()
         opened = _i(conn.execute(select(func.count()).where(a.opened_on >= first, a.opened_on <= last)).scalar())
         in_month = {"p": and_(p.business_date >= first, p.business_date <= last)}
         n_p, v_p = conn.execute(select(func.count(), func.sum(p.amount)).where(in_month["p"])).one()
-        n_r, v_r = conn.execute(select(func.count(), func.sum(rf.amount))
-                                .where(rf.business_date >= first, rf.business_date <= last)).one()
-        n_rp, v_rp = conn.execute(select(func.count(), func.sum(rp.amount))
-                                  .where(rp.business_date >= first, rp.business_date <= last)).one()
-        declines = {code: _i(n) for code, n in conn.execute(
-            select(pd_.code, func.count()).where(pd_.business_date >= first, pd_.business_date <= last)
-            .group_by(pd_.code).order_by(pd_.code))}
-        revenue_rows = dict(conn.execute(
-            select(ps.ledger_account, func.sum(ps.amount))
-            .where(ps.ledger_account.in_([v.value for v in REVENUE.values()]), ps.business_date >= first,
-                   ps.business_date <= last)
-            .group_by(ps.ledger_account)).all())
+        n_r, v_r = conn.execute(
+            select(func.count(), func.sum(rf.amount)).where(rf.business_date >= first, rf.business_date <= last)
+        ).one()
+        n_rp, v_rp = conn.execute(
+            select(func.count(), func.sum(rp.amount)).where(rp.business_date >= first, rp.business_date <= last)
+        ).one()
+        declines = {
+            code: _i(n)
+            for code, n in conn.execute(
+                select(pd_.code, func.count())
+                .where(pd_.business_date >= first, pd_.business_date <= last)
+                .group_by(pd_.code)
+                .order_by(pd_.code)
+            )
+        }
+        revenue_rows = dict(
+            conn.execute(
+                select(ps.ledger_account, func.sum(ps.amount))
+                .where(
+                    ps.ledger_account.in_([v.value for v in REVENUE.values()]),
+                    ps.business_date >= first,
+                    ps.business_date <= last,
+                )
+                .group_by(ps.ledger_account)
+            ).all()
+        )
         revenue = {name: -_i(revenue_rows.get(acct.value)) for name, acct in REVENUE.items()}
         revenue["total"] = sum(revenue.values())
         # what each line owes: principal (used) + fees, interest and penalty receivable
-        owed: dict[int, int] = {acct: _i(u) for acct, u in conn.execute(
-            select(a.account_id, a.used).where(a.used > 0))}
+        owed: dict[int, int] = {acct: _i(u) for acct, u in conn.execute(select(a.account_id, a.used).where(a.used > 0))}
         for acct, amount in conn.execute(
-                select(ps.account_id, func.sum(ps.amount)).where(ps.ledger_account.in_([r.value for r in RECEIVABLES]))
-                .group_by(ps.account_id)):
+            select(ps.account_id, func.sum(ps.amount))
+            .where(ps.ledger_account.in_([r.value for r in RECEIVABLES]))
+            .group_by(ps.account_id)
+        ):
             if acct is not None and _i(amount):
                 owed[acct] = owed.get(acct, 0) + _i(amount)
         delinquent = self._buckets(conn)
-        buckets = {acct: delinquent.get(acct, "current")
-                   for acct in conn.execute(select(a.account_id).where(a.state == "open")).scalars()}
+        buckets = {
+            acct: delinquent.get(acct, "current")
+            for acct in conn.execute(select(a.account_id).where(a.state == "open")).scalars()
+        }
         by_bucket = {b: {"accounts": 0, "balance_fen": 0} for b in BUCKETS}
         for acct, bal in owed.items():
             b = buckets.get(acct, "current")
@@ -139,8 +168,10 @@ class ReportBuilder:
             if buckets[acct] in BUCKETS[2:]:
                 row["dpd_31_plus_fen"] += owed.get(acct, 0)
         changes = conn.execute(
-            select(lc.limit_kind, lc.old_value, lc.new_value, lc.reasons)
-            .where(lc.business_date >= first, lc.business_date <= last)).all()
+            select(lc.limit_kind, lc.old_value, lc.new_value, lc.reasons).where(
+                lc.business_date >= first, lc.business_date <= last
+            )
+        ).all()
         raises = [(o, n) for k, o, n, reasons in changes if k == "base" and n > o and o > 0]
         cuts = [(o, n) for k, o, n, _ in changes if k == "base" and n < o]
         temps = [n for k, o, n, _ in changes if k == "temporary" and n > 0]
@@ -149,11 +180,20 @@ class ReportBuilder:
             "month": first.strftime("%Y-%m"),
             "as_of": last.isoformat(),
             "accounts": {"open": _i(n_open), "opened": opened},
-            "limits": {"base_fen": _i(base), "temporary_fen": _i(temporary), "total_fen": total_limit,
-                       "used_fen": _i(used), "utilisation_percent": percent(_i(used), total_limit),
-                       "credit_balance_fen": _i(credit)},
-            "purchases": {"count": _i(n_p), "volume_fen": _i(v_p), "declines": declines,
-                          "declined": sum(declines.values())},
+            "limits": {
+                "base_fen": _i(base),
+                "temporary_fen": _i(temporary),
+                "total_fen": total_limit,
+                "used_fen": _i(used),
+                "utilisation_percent": percent(_i(used), total_limit),
+                "credit_balance_fen": _i(credit),
+            },
+            "purchases": {
+                "count": _i(n_p),
+                "volume_fen": _i(v_p),
+                "declines": declines,
+                "declined": sum(declines.values()),
+            },
             "refunds": {"count": _i(n_r), "volume_fen": _i(v_r)},
             "repayments": {"count": _i(n_rp), "volume_fen": _i(v_rp)},
             "revenue_fen": revenue,
@@ -161,9 +201,14 @@ class ReportBuilder:
             "roll_rates": roll,
             "by_profile": dict(sorted(profiles.items())),
             "scores": self._scores(conn, last),
-            "limit_changes": {"raises": len(raises), "raised_fen": sum(n - o for o, n in raises),
-                              "cuts": len(cuts), "cut_fen": sum(o - n for o, n in cuts),
-                              "temporary_grants": len(temps), "temporary_granted_fen": sum(temps)},
+            "limit_changes": {
+                "raises": len(raises),
+                "raised_fen": sum(n - o for o, n in raises),
+                "cuts": len(cuts),
+                "cut_fen": sum(o - n for o, n in cuts),
+                "temporary_grants": len(temps),
+                "temporary_granted_fen": sum(temps),
+            },
         }
 
     def _buckets(self, conn: Any) -> dict[int, str]:
@@ -184,11 +229,13 @@ class ReportBuilder:
         forward = {}
         for i, b in enumerate(BUCKETS):
             n = sum(matrix[b].values())
-            worse = sum(matrix[b][c] for c in BUCKETS[i + 1:])
+            worse = sum(matrix[b][c] for c in BUCKETS[i + 1 :])
             forward[b] = percent(worse, n)
         self.prev_buckets = dict(buckets)
-        return {"matrix": {b: {c: v for c, v in row.items() if v} for b, row in matrix.items()},
-                "roll_forward_percent": forward}
+        return {
+            "matrix": {b: {c: v for c, v in row.items() if v} for b, row in matrix.items()},
+            "roll_forward_percent": forward,
+        }
 
     def _scores(self, conn: Any, last: dt.date) -> dict[str, int]:
         """The latest score of every scored user by band (scoring's ``credit_scores``, read only)."""
@@ -196,10 +243,12 @@ class ReportBuilder:
         if table is None:
             return {}
         s = table.c
-        latest = (select(s.user_id, func.max(s.score_id).label("sid")).where(s.as_of <= last)
-                  .group_by(s.user_id).subquery())
-        rows = conn.execute(select(s.band, func.count()).select_from(table.join(latest, latest.c.sid == s.score_id))
-                            .group_by(s.band)).all()
+        latest = (
+            select(s.user_id, func.max(s.score_id).label("sid")).where(s.as_of <= last).group_by(s.user_id).subquery()
+        )
+        rows = conn.execute(
+            select(s.band, func.count()).select_from(table.join(latest, latest.c.sid == s.score_id)).group_by(s.band)
+        ).all()
         got = {band: _i(n) for band, n in rows}
         return {b: got.get(b, 0) for b in BANDS} if got else {}
 
@@ -212,9 +261,13 @@ class ReportBuilder:
         return {
             "format": FORMAT,
             "run": {
-                "users": spec.users, "months": spec.months, "seed": spec.seed, "start": spec.start.isoformat(),
+                "users": spec.users,
+                "months": spec.months,
+                "seed": spec.seed,
+                "start": spec.start.isoformat(),
                 "until_day": spec.until_day,
-                "policy": _label(spec.policy_path), "policy_fingerprint": fingerprint(terms),
+                "policy": _label(spec.policy_path),
+                "policy_fingerprint": fingerprint(terms),
                 "population": _label(spec.population_path),
                 "population_fingerprint": fingerprint(self.population.model_dump(mode="json")),
                 "mix": dict(sorted(mix.items())),
@@ -224,8 +277,11 @@ class ReportBuilder:
             "months": self.months,
             "totals": totals(self.months),
             "faults": dict(sorted((k, v) for k, v in faults.items() if v)),
-            "checks": {"days_checked": days_checked, "violations": 0 if violation is None else 1,
-                       **({"violation": violation} if violation is not None else {})},
+            "checks": {
+                "days_checked": days_checked,
+                "violations": 0 if violation is None else 1,
+                **({"violation": violation} if violation is not None else {}),
+            },
         }
 
 
@@ -253,9 +309,14 @@ def totals(months: list[dict[str, Any]]) -> dict[str, Any]:
         "revenue_fen": {k: sum(m["revenue_fen"][k] for m in months) for k in last["revenue_fen"]},
         "limit_raises": sum(m["limit_changes"]["raises"] for m in months),
         "limit_cuts": sum(m["limit_changes"]["cuts"] for m in months),
-        "final": {"open_accounts": last["accounts"]["open"], "total_limit_fen": last["limits"]["total_fen"],
-                  "used_fen": last["limits"]["used_fen"], "utilisation_percent": last["limits"]["utilisation_percent"],
-                  "delinquency": last["delinquency"], "scores": last["scores"]},
+        "final": {
+            "open_accounts": last["accounts"]["open"],
+            "total_limit_fen": last["limits"]["total_fen"],
+            "used_fen": last["limits"]["used_fen"],
+            "utilisation_percent": last["limits"]["utilisation_percent"],
+            "delinquency": last["delinquency"],
+            "scores": last["scores"],
+        },
     }
     balance = sum(b["balance_fen"] for b in last["delinquency"].values())
     late = sum(last["delinquency"][b]["balance_fen"] for b in BUCKETS[2:])
@@ -265,6 +326,7 @@ def totals(months: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # --- screen ------------------------------------------------------------------------------------
+
 
 def _y(fen: int) -> str:
     return format_yuan(int(fen))
@@ -276,11 +338,23 @@ def render(report: dict[str, Any], console: Any) -> None:
 
     run = report["run"]
     caps = ", ".join(k for k, v in run["integrations"].items() if v) or "core only"
-    console.print(f"[bold]{run['users']} users × {run['months']} months from {run['start']}, seed {run['seed']}, "
-                  f"policy {run['policy']} ({run['policy_fingerprint']})[/] — integrations: {caps}")
+    console.print(
+        f"[bold]{run['users']} users × {run['months']} months from {run['start']}, seed {run['seed']}, "
+        f"policy {run['policy']} ({run['policy_fingerprint']})[/] — integrations: {caps}"
+    )
     book = Table(title="the book at each month end", title_justify="left")
-    for col in ("month", "opened", "declined", "open", "total limit", "used", "util %", "raises", "cuts",
-                "temp grants"):
+    for col in (
+        "month",
+        "opened",
+        "declined",
+        "open",
+        "total limit",
+        "used",
+        "util %",
+        "raises",
+        "cuts",
+        "temp grants",
+    ):
         book.add_column(col, justify="right")
     flows = Table(title="flows of each month", title_justify="left")
     for col in ("month", "purchases", "volume", "declined", "refunds", "repaid", "fees", "interest", "penalty"):
@@ -293,25 +367,49 @@ def render(report: dict[str, Any], console: Any) -> None:
     for m in report["months"]:
         lim, lc, r = m["limits"], m["limit_changes"], m["revenue_fen"]
         declined = sum(v for k, v in m["activity"].items() if k.startswith("open_declined:"))
-        book.add_row(m["month"], str(m["accounts"]["opened"]), str(declined), str(m["accounts"]["open"]),
-                     _y(lim["total_fen"]), _y(lim["used_fen"]), lim["utilisation_percent"], str(lc["raises"]),
-                     str(lc["cuts"]), str(lc["temporary_grants"]))
-        flows.add_row(m["month"], str(m["purchases"]["count"]), _y(m["purchases"]["volume_fen"]),
-                      str(m["purchases"]["declined"]), _y(m["refunds"]["volume_fen"]),
-                      _y(m["repayments"]["volume_fen"]), _y(r["installment_fees"]), _y(r["interest"]),
-                      _y(r["penalty_interest"]))
-        risk.add_row(m["month"], *[f"{_y(m['delinquency'][b]['balance_fen'])} ({m['delinquency'][b]['accounts']}) "
-                                   f"→{m['roll_rates']['roll_forward_percent'][b]}" for b in BUCKETS],
-                     " ".join(f"{b}:{n}" for b, n in m["scores"].items()) or "-")
+        book.add_row(
+            m["month"],
+            str(m["accounts"]["opened"]),
+            str(declined),
+            str(m["accounts"]["open"]),
+            _y(lim["total_fen"]),
+            _y(lim["used_fen"]),
+            lim["utilisation_percent"],
+            str(lc["raises"]),
+            str(lc["cuts"]),
+            str(lc["temporary_grants"]),
+        )
+        flows.add_row(
+            m["month"],
+            str(m["purchases"]["count"]),
+            _y(m["purchases"]["volume_fen"]),
+            str(m["purchases"]["declined"]),
+            _y(m["refunds"]["volume_fen"]),
+            _y(m["repayments"]["volume_fen"]),
+            _y(r["installment_fees"]),
+            _y(r["interest"]),
+            _y(r["penalty_interest"]),
+        )
+        risk.add_row(
+            m["month"],
+            *[
+                f"{_y(m['delinquency'][b]['balance_fen'])} ({m['delinquency'][b]['accounts']}) "
+                f"→{m['roll_rates']['roll_forward_percent'][b]}"
+                for b in BUCKETS
+            ],
+            " ".join(f"{b}:{n}" for b, n in m["scores"].items()) or "-",
+        )
     console.print(book)
     console.print(flows)
     console.print(risk)
     tot = report["totals"]
     if tot:
-        console.print(f"totals: {tot['accounts_opened']} opened, {tot['accounts_declined']} declined; "
-                      f"{tot['purchases']} purchases for {_y(tot['purchase_volume_fen'])}; revenue "
-                      f"{_y(tot['revenue_fen']['total'])}; 31+ days past due: {tot['final']['dpd_31_plus_percent']}% "
-                      f"of {_y(tot['final']['balance_fen'])} owed")
+        console.print(
+            f"totals: {tot['accounts_opened']} opened, {tot['accounts_declined']} declined; "
+            f"{tot['purchases']} purchases for {_y(tot['purchase_volume_fen'])}; revenue "
+            f"{_y(tot['revenue_fen']['total'])}; 31+ days past due: {tot['final']['dpd_31_plus_percent']}% "
+            f"of {_y(tot['final']['balance_fen'])} owed"
+        )
     if report.get("faults"):
         console.print("faults: " + ", ".join(f"{k} {v}" for k, v in report["faults"].items()))
     checks = report["checks"]

@@ -27,20 +27,14 @@ from huabei.entrypoints.cli.common import system as _system
 from huabei.errors import ErrorKind, HuabeiError
 from huabei.money import format_yuan, parse_yuan
 
-app = typer.Typer(help="Billing cycle: bills, installments, end-of-day job, credit bureau.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Billing cycle: bills, installments, end-of-day job, credit bureau.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 bills_app = typer.Typer(help="Bills (账单), the repayment day (还款日).", no_args_is_help=True)
 installments_app = typer.Typer(help="Installments (分期): quotes, conversions, early repayment.", no_args_is_help=True)
 bureau_app = typer.Typer(help="Credit-bureau reporting (征信).", no_args_is_help=True)
-
-
-
-
-
-
-
-
-
 
 
 def _lines_table(title: str, lines: list[dict[str, Any]]) -> Table:
@@ -53,8 +47,10 @@ def _lines_table(title: str, lines: list[dict[str, Any]]) -> Table:
 
 def _show_bill(b: dict[str, Any]) -> None:
     console.print(f"bill {b['period']}  statement {b['statement_date']}  due {b['due_date']}  status {b['status']}")
-    console.print(f"total {format_yuan(b['total_due'])}  minimum {format_yuan(b['minimum_due'])}  "
-                  f"unpaid {format_yuan(b['unpaid'])}  credit {format_yuan(b['credit_balance'])}")
+    console.print(
+        f"total {format_yuan(b['total_due'])}  minimum {format_yuan(b['minimum_due'])}  "
+        f"unpaid {format_yuan(b['unpaid'])}  credit {format_yuan(b['credit_balance'])}"
+    )
     console.print(_lines_table("lines", b["lines"]))
     if b["allocations"]:
         t = Table("date", "source", "component", "amount", title="repayments allocated to this bill")
@@ -65,9 +61,13 @@ def _show_bill(b: dict[str, Any]) -> None:
 
 # --- the end-of-day job ------------------------------------------------------------------
 
-def eod_command(date: Annotated[str | None, typer.Option("--date", help="Run this business date (YYYY-MM-DD)")] = None,
-                until: Annotated[str | None, typer.Option("--until", help="Run every day not run yet up to this date")] = None,
-                db: DbOpt = None, as_json: JsonOpt = False) -> None:
+
+def eod_command(
+    date: Annotated[str | None, typer.Option("--date", help="Run this business date (YYYY-MM-DD)")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Run every day not run yet up to this date")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Run the end-of-day job (日终): close bills, accrue interest, mark overdue, accrue penalty,
     delinquency buckets, expire temporary limits, lift restrictions, bureau records."""
     from huabei.batch import eod
@@ -91,6 +91,7 @@ def eod_command(date: Annotated[str | None, typer.Option("--date", help="Run thi
 
 # --- bills ---------------------------------------------------------------------------------
 
+
 @bills_app.command("list")
 def bills_list(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Every closed bill of a credit line, newest first."""
@@ -102,8 +103,15 @@ def bills_list(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> N
         return
     t = Table("period", "statement", "due", "total", "minimum", "unpaid", "status")
     for b in bills:
-        t.add_row(b["period"], b["statement_date"], b["due_date"], format_yuan(b["total_due"]),
-                  format_yuan(b["minimum_due"]), format_yuan(b["unpaid"]), b["status"])
+        t.add_row(
+            b["period"],
+            b["statement_date"],
+            b["due_date"],
+            format_yuan(b["total_due"]),
+            format_yuan(b["minimum_due"]),
+            format_yuan(b["unpaid"]),
+            b["status"],
+        )
     console.print(t)
 
 
@@ -128,8 +136,10 @@ def bills_unbilled(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) 
     if as_json:
         _print_json(u)
         return
-    console.print(f"next bill {u['period']} (statement {u['statement_date']}, due {u['due_date']}) as of {u['as_of']}: "
-                  f"total {format_yuan(u['total_due'])}, minimum {format_yuan(u['minimum_due'])}")
+    console.print(
+        f"next bill {u['period']} (statement {u['statement_date']}, due {u['due_date']}) as of {u['as_of']}: "
+        f"total {format_yuan(u['total_due'])}, minimum {format_yuan(u['minimum_due'])}"
+    )
     console.print(_lines_table("unbilled", u["lines"]))
 
 
@@ -151,45 +161,74 @@ def bills_due_day(account_id: int, due_day: int, db: DbOpt = None, as_json: Json
 
 # --- installments ----------------------------------------------------------------------------
 
+
 def _show_schedule(s: dict[str, Any], as_json: bool) -> None:
     if as_json:
         _print_json(s)
         return
     waived = f" (fee waived: {s['campaign']})" if s.get("fee_waived") else ""
-    console.print(f"{s['term']} periods of {format_yuan(s['principal'])}, fee {format_yuan(s['total_fee'])}"
-                  f"{waived}, total {format_yuan(s['total'])}")
+    console.print(
+        f"{s['term']} periods of {format_yuan(s['principal'])}, fee {format_yuan(s['total_fee'])}"
+        f"{waived}, total {format_yuan(s['total'])}"
+    )
     t = Table("period", "due", "principal", "fee", "total")
     for p in s["periods"]:
-        t.add_row(str(p["number"]), p["due_date"], format_yuan(p["principal"]), format_yuan(p["fee"]),
-                  format_yuan(p["total"]))
+        t.add_row(
+            str(p["number"]), p["due_date"], format_yuan(p["principal"]), format_yuan(p["fee"]), format_yuan(p["total"])
+        )
     console.print(t)
 
 
 @installments_app.command("quote-bill")
-def inst_quote_bill(account_id: int, period: str, term: int = typer.Option(..., "--term"),
-                    amount: str | None = typer.Option(None, "--amount"), db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def inst_quote_bill(
+    account_id: int,
+    period: str,
+    term: int = typer.Option(..., "--term"),
+    amount: str | None = typer.Option(None, "--amount"),
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """账单分期 quote: the schedule, nothing changed."""
     from huabei.billing import service as billing
 
-    _show_schedule(_run(billing.quote_bill_installments, _system(db), account_id, period, term, _amount(amount)), as_json)
+    _show_schedule(
+        _run(billing.quote_bill_installments, _system(db), account_id, period, term, _amount(amount)), as_json
+    )
 
 
 @installments_app.command("convert-bill")
-def inst_convert_bill(account_id: int, period: str, term: int = typer.Option(..., "--term"),
-                      amount: str | None = typer.Option(None, "--amount"), key: KeyOpt = None, db: DbOpt = None,
-                      as_json: JsonOpt = False) -> None:
+def inst_convert_bill(
+    account_id: int,
+    period: str,
+    term: int = typer.Option(..., "--term"),
+    amount: str | None = typer.Option(None, "--amount"),
+    key: KeyOpt = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """账单分期: convert a bill into installments."""
     from huabei.billing import service as billing
 
-    out = _run(billing.create_bill_installments, _system(db), account_id, period, term, key or str(uuid.uuid4()),
-               _amount(amount))
+    out = _run(
+        billing.create_bill_installments,
+        _system(db),
+        account_id,
+        period,
+        term,
+        key or str(uuid.uuid4()),
+        _amount(amount),
+    )
     _show_schedule(out.body, as_json)
 
 
 @installments_app.command("quote-purchase")
-def inst_quote_purchase(purchase_id: int, term: int = typer.Option(..., "--term"),
-                        amount: str | None = typer.Option(None, "--amount"), db: DbOpt = None,
-                        as_json: JsonOpt = False) -> None:
+def inst_quote_purchase(
+    purchase_id: int,
+    term: int = typer.Option(..., "--term"),
+    amount: str | None = typer.Option(None, "--amount"),
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """交易分期 quote: the schedule, nothing changed."""
     from huabei.billing import service as billing
 
@@ -197,14 +236,20 @@ def inst_quote_purchase(purchase_id: int, term: int = typer.Option(..., "--term"
 
 
 @installments_app.command("convert-purchase")
-def inst_convert_purchase(purchase_id: int, term: int = typer.Option(..., "--term"),
-                          amount: str | None = typer.Option(None, "--amount"), key: KeyOpt = None, db: DbOpt = None,
-                          as_json: JsonOpt = False) -> None:
+def inst_convert_purchase(
+    purchase_id: int,
+    term: int = typer.Option(..., "--term"),
+    amount: str | None = typer.Option(None, "--amount"),
+    key: KeyOpt = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """交易分期: convert one purchase into installments."""
     from huabei.billing import service as billing
 
-    out = _run(billing.create_purchase_installments, _system(db), purchase_id, term, key or str(uuid.uuid4()),
-               _amount(amount))
+    out = _run(
+        billing.create_purchase_installments, _system(db), purchase_id, term, key or str(uuid.uuid4()), _amount(amount)
+    )
     _show_schedule(out.body, as_json)
 
 
@@ -218,8 +263,15 @@ def inst_list(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> No
         return
     t = Table("plan", "kind", "principal", "term", "fee", "billed", "status")
     for p in plans:
-        t.add_row(str(p["plan_id"]), p["kind"], format_yuan(p["principal"]), str(p["term"]), format_yuan(p["total_fee"]),
-                  str(p["periods_billed"]), p["status"])
+        t.add_row(
+            str(p["plan_id"]),
+            p["kind"],
+            format_yuan(p["principal"]),
+            str(p["term"]),
+            format_yuan(p["total_fee"]),
+            str(p["periods_billed"]),
+            p["status"],
+        )
     console.print(t)
 
 
@@ -241,10 +293,13 @@ def inst_early_repay(plan_id: int, key: KeyOpt = None, db: DbOpt = None, as_json
 
 # --- credit bureau -----------------------------------------------------------------------------
 
+
 @bureau_app.command("export")
-def bureau_export(month: str = typer.Option(..., "--month", help="YYYY-MM"),
-                  out: Path | None = typer.Option(None, "--out", help="Write the file here instead of stdout"),
-                  db: DbOpt = None) -> None:
+def bureau_export(
+    month: str = typer.Option(..., "--month", help="YYYY-MM"),
+    out: Path | None = typer.Option(None, "--out", help="Write the file here instead of stdout"),
+    db: DbOpt = None,
+) -> None:
     """The month's credit-bureau file (format version 1)."""
     from huabei.billing import bureau
 
@@ -257,10 +312,14 @@ def bureau_export(month: str = typer.Option(..., "--month", help="YYYY-MM"),
 
 
 @bureau_app.command("correct")
-def bureau_correct(account_id: int, month: str = typer.Option(..., "--month"),
-                   reason: str = typer.Option(..., "--reason"),
-                   set_: list[str] = typer.Option(..., "--set", help="field=value, e.g. bucket=current, balance=0.00"),
-                   db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def bureau_correct(
+    account_id: int,
+    month: str = typer.Option(..., "--month"),
+    reason: str = typer.Option(..., "--reason"),
+    set_: list[str] = typer.Option(..., "--set", help="field=value, e.g. bucket=current, balance=0.00"),
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Correct a line's record of a month: a new record supersedes the wrong one."""
     from huabei.billing import bureau
 

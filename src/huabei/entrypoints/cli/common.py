@@ -24,10 +24,18 @@ from huabei.platform.unit_of_work import Huabei
 
 console = Console()
 err_console = Console(stderr=True)
-EXIT = {ErrorKind.INVALID_REQUEST: 2, ErrorKind.DECLINED: 3, ErrorKind.UNPROCESSABLE: 3,
-        ErrorKind.NOT_FOUND: 4, ErrorKind.CONFLICT: 5, ErrorKind.FORBIDDEN: 6}
+EXIT = {
+    ErrorKind.INVALID_REQUEST: 2,
+    ErrorKind.DECLINED: 3,
+    ErrorKind.UNPROCESSABLE: 3,
+    ErrorKind.NOT_FOUND: 4,
+    ErrorKind.CONFLICT: 5,
+    ErrorKind.FORBIDDEN: 6,
+}
 
-DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: $HUABEI_DATABASE_URL or sqlite:///huabei.db)")]
+DbOpt = Annotated[
+    str | None, typer.Option("--db", help="Database URL (default: $HUABEI_DATABASE_URL or sqlite:///huabei.db)")
+]
 KeyOpt = Annotated[str | None, typer.Option("--key", help="Idempotency key (a fresh one if omitted)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
@@ -103,21 +111,65 @@ def date(text: str) -> dt.date:
 
 
 #: Output fields that hold fen, shown as yuan strings (as the API shows them).
-MONEY_KEYS = frozenset({
-    # credit line
-    "amount", "available", "base_limit", "temporary_limit", "total_limit", "used", "credit_balance",
-    "refunded_total", "to_credit_balance", "owed",
-    # bills and installments
-    "total_due", "minimum_due", "minimum_unpaid", "unpaid", "paid", "paid_by_due_date", "converted", "carried_out",
-    "unpaid_principal", "unpaid_fee", "unpaid_interest", "unpaid_penalty", "minimum_rated_base", "minimum_in_full",
-    "temporary_limit_part", "opening_balance", "closing_balance", "principal", "fee", "total", "total_fee",
-    "fee_charged", "fee_waived_amount", "billed_unpaid", "fee_waived", "unbilled_principal",
-    "installment_principal_unbilled", "unbilled_interest", "unbilled_penalty", "credit_limit", "balance",
-    "amount_overdue",
-    # limits and facts
-    "old_limit", "new_limit", "requested_limit", "proposed_limit", "band_amount", "old_value", "new_value",
-    "min_payment", "monthly_income", "assets",
-})
+MONEY_KEYS = frozenset(
+    {
+        # credit line
+        "amount",
+        "available",
+        "base_limit",
+        "temporary_limit",
+        "total_limit",
+        "used",
+        "credit_balance",
+        "refunded_total",
+        "to_credit_balance",
+        "owed",
+        # bills and installments
+        "total_due",
+        "minimum_due",
+        "minimum_unpaid",
+        "unpaid",
+        "paid",
+        "paid_by_due_date",
+        "converted",
+        "carried_out",
+        "unpaid_principal",
+        "unpaid_fee",
+        "unpaid_interest",
+        "unpaid_penalty",
+        "minimum_rated_base",
+        "minimum_in_full",
+        "temporary_limit_part",
+        "opening_balance",
+        "closing_balance",
+        "principal",
+        "fee",
+        "total",
+        "total_fee",
+        "fee_charged",
+        "fee_waived_amount",
+        "billed_unpaid",
+        "fee_waived",
+        "unbilled_principal",
+        "installment_principal_unbilled",
+        "unbilled_interest",
+        "unbilled_penalty",
+        "credit_limit",
+        "balance",
+        "amount_overdue",
+        # limits and facts
+        "old_limit",
+        "new_limit",
+        "requested_limit",
+        "proposed_limit",
+        "band_amount",
+        "old_value",
+        "new_value",
+        "min_payment",
+        "monthly_income",
+        "assets",
+    }
+)
 #: Fields holding fen per ledger account (e.g. a repayment's allocation).
 MONEY_MAPS = frozenset({"allocation"})
 

@@ -24,8 +24,9 @@ from huabei.entrypoints.cli.common import system as _system
 from huabei.errors import HuabeiError
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
 
-app = typer.Typer(help="huabei: an open-source consumer credit line (花呗).", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="huabei: an open-source consumer credit line (花呗).", no_args_is_help=True, pretty_exceptions_enable=False
+)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 clock_app = typer.Typer(help="The business clock (simulated mode).", no_args_is_help=True)
 ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
@@ -33,13 +34,16 @@ users_app = typer.Typer(help="Users.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Credit lines (花呗账户).", no_args_is_help=True)
 restr_app = typer.Typer(help="Restrictions (冻结 / 解封).", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
-for sub, name in ((db_app, "db"), (clock_app, "clock"), (ledger_app, "ledger"), (users_app, "users"),
-                  (accounts_app, "accounts"), (restr_app, "restrictions"), (demo_app, "demo")):
+for sub, name in (
+    (db_app, "db"),
+    (clock_app, "clock"),
+    (ledger_app, "ledger"),
+    (users_app, "users"),
+    (accounts_app, "accounts"),
+    (restr_app, "restrictions"),
+    (demo_app, "demo"),
+):
     app.add_typer(sub, name=name)
-
-
-
-
 
 
 @app.callback()
@@ -47,20 +51,8 @@ def _main(db: DbOpt = None) -> None:
     set_global_db(db)
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
 # --- db, clock, serve ----------------------------------------------------------------
+
 
 @db_app.command("upgrade")
 def db_upgrade(db: DbOpt = None, revision: str = "heads") -> None:
@@ -102,19 +94,31 @@ def serve(db: DbOpt = None, host: str = "127.0.0.1", port: int = 8000, workers: 
 
 # --- users and accounts --------------------------------------------------------------
 
+
 @users_app.command("add")
-def users_add(user_id: str, name: str = typer.Option(...), phone: str = typer.Option(...),
-              verified: bool = typer.Option(True, "--verified/--unverified"), db: DbOpt = None,
-              as_json: JsonOpt = False) -> None:
+def users_add(
+    user_id: str,
+    name: str = typer.Option(...),
+    phone: str = typer.Option(...),
+    verified: bool = typer.Option(True, "--verified/--unverified"),
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     from huabei.lines import service as accounts
 
-    _show(_run(accounts.register_user, _system(db), user_id=user_id, name=name, phone=phone,
-               real_name_verified=verified), as_json)
+    _show(
+        _run(accounts.register_user, _system(db), user_id=user_id, name=name, phone=phone, real_name_verified=verified),
+        as_json,
+    )
 
 
 @accounts_app.command("open")
-def accounts_open(user_id: str, base_limit: str = typer.Option(..., help="yuan, e.g. 5000.00"), db: DbOpt = None,
-                  as_json: JsonOpt = False) -> None:
+def accounts_open(
+    user_id: str,
+    base_limit: str = typer.Option(..., help="yuan, e.g. 5000.00"),
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     from huabei.lines import service as accounts
 
     _show(_run(accounts.open_account, _system(db), user_id=user_id, base_limit=_amount(base_limit)), as_json)
@@ -131,31 +135,56 @@ def accounts_show(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -
 def accounts_set_limit(account_id: int, base_limit: str, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     from huabei.lines import service as accounts
 
-    _show(_run(accounts.set_base_limit, _system(db), _id(account_id, "account_not_found", "account_id"),
-               base_limit=_amount(base_limit)), as_json)
+    _show(
+        _run(
+            accounts.set_base_limit,
+            _system(db),
+            _id(account_id, "account_not_found", "account_id"),
+            base_limit=_amount(base_limit),
+        ),
+        as_json,
+    )
 
 
 @accounts_app.command("grant-temporary")
-def accounts_grant_temporary(account_id: int, amount: str, expires_on: str, db: DbOpt = None,
-                             as_json: JsonOpt = False) -> None:
+def accounts_grant_temporary(
+    account_id: int, amount: str, expires_on: str, db: DbOpt = None, as_json: JsonOpt = False
+) -> None:
     """Grant a temporary limit (临时额度) usable until the day before EXPIRES_ON."""
     from huabei.lines import service as accounts
 
-    _show(_run(accounts.grant_temporary_limit, _system(db), _id(account_id, "account_not_found", "account_id"),
-               amount=_amount(amount), expires_on=_date(expires_on)), as_json)
+    _show(
+        _run(
+            accounts.grant_temporary_limit,
+            _system(db),
+            _id(account_id, "account_not_found", "account_id"),
+            amount=_amount(amount),
+            expires_on=_date(expires_on),
+        ),
+        as_json,
+    )
 
 
 # --- money ---------------------------------------------------------------------------
 
+
 @app.command()
-def purchase(account_id: int, amount: str, merchant: str = typer.Option(..., "--merchant"),
-             category: str = typer.Option("retail"), channel: Channel = typer.Option(Channel.ONLINE),
-             key: KeyOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def purchase(
+    account_id: int,
+    amount: str,
+    merchant: str = typer.Option(..., "--merchant"),
+    category: str = typer.Option("retail"),
+    channel: Channel = typer.Option(Channel.ONLINE),
+    key: KeyOpt = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Authorise a purchase (消费)."""
     from huabei.lines import payments as purchases
 
-    req = PurchaseRequest(_id(account_id, "account_not_found", "account_id"), _amount(amount), merchant, category,
-                          channel)
+    req = PurchaseRequest(
+        _id(account_id, "account_not_found", "account_id"), _amount(amount), merchant, category, channel
+    )
     _show(_run(purchases.authorise_purchase, _system(db), req, key or str(uuid.uuid4())).body, as_json)
 
 
@@ -164,8 +193,16 @@ def refund(purchase_id: int, amount: str, key: KeyOpt = None, db: DbOpt = None, 
     """Refund (退款) all or part of a purchase."""
     from huabei.lines import payments as purchases
 
-    _show(_run(purchases.refund_purchase, _system(db), _id(purchase_id, "purchase_not_found", "purchase_id"),
-               _amount(amount), key or str(uuid.uuid4())).body, as_json)
+    _show(
+        _run(
+            purchases.refund_purchase,
+            _system(db),
+            _id(purchase_id, "purchase_not_found", "purchase_id"),
+            _amount(amount),
+            key or str(uuid.uuid4()),
+        ).body,
+        as_json,
+    )
 
 
 @app.command()
@@ -173,24 +210,49 @@ def repay(account_id: int, amount: str, key: KeyOpt = None, db: DbOpt = None, as
     """Repay (还款)."""
     from huabei.lines import payments as purchases
 
-    _show(_run(purchases.repay, _system(db), _id(account_id, "account_not_found", "account_id"), _amount(amount),
-               key or str(uuid.uuid4())).body, as_json)
+    _show(
+        _run(
+            purchases.repay,
+            _system(db),
+            _id(account_id, "account_not_found", "account_id"),
+            _amount(amount),
+            key or str(uuid.uuid4()),
+        ).body,
+        as_json,
+    )
 
 
 # --- restrictions --------------------------------------------------------------------
 
+
 @restr_app.command("place")
-def restrictions_place(account_id: int, cause: str, note: str | None = None, lifts_on: str | None = None,
-                       db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def restrictions_place(
+    account_id: int,
+    cause: str,
+    note: str | None = None,
+    lifts_on: str | None = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     from huabei.restrictions import service as restrictions
 
-    _show(_run(restrictions.place_restriction, _system(db), _id(account_id, "account_not_found", "account_id"),
-               cause=cause, note=note, lifts_on=_date(lifts_on) if lifts_on else None), as_json)
+    _show(
+        _run(
+            restrictions.place_restriction,
+            _system(db),
+            _id(account_id, "account_not_found", "account_id"),
+            cause=cause,
+            note=note,
+            lifts_on=_date(lifts_on) if lifts_on else None,
+        ),
+        as_json,
+    )
 
 
 @restr_app.command("lift")
-def restrictions_lift(restriction_id: int, reason: str = "lifted_by_agent", db: DbOpt = None,
-                      as_json: JsonOpt = False) -> None:
+def restrictions_lift(
+    restriction_id: int, reason: str = "lifted_by_agent", db: DbOpt = None, as_json: JsonOpt = False
+) -> None:
     from huabei.restrictions import service as restrictions
 
     rid = _id(restriction_id, "restriction_not_found", "restriction_id")
@@ -198,6 +260,7 @@ def restrictions_lift(restriction_id: int, reason: str = "lifted_by_agent", db: 
 
 
 # --- ledger --------------------------------------------------------------------------
+
 
 @ledger_app.command("check")
 def ledger_check(db: DbOpt = None) -> None:
@@ -217,6 +280,7 @@ def ledger_check(db: DbOpt = None) -> None:
 
 
 # --- demo ----------------------------------------------------------------------------
+
 
 @demo_app.command("load")
 def demo_load(db: DbOpt = None) -> None:

@@ -30,32 +30,26 @@ from huabei.entrypoints.cli.common import system as _system
 from huabei.errors import ErrorKind, HuabeiError
 from huabei.money import AmountError, format_yuan, parse_yuan
 
-score_app = typer.Typer(help="Credit score (芝麻信用分): train, validate, refresh, show, PSI, facts.",
-                        no_args_is_help=True)
-limits_app = typer.Typer(help="Limit policy (额度): review, evaluate, raise applications, temporary limits.",
-                         no_args_is_help=True)
+score_app = typer.Typer(
+    help="Credit score (芝麻信用分): train, validate, refresh, show, PSI, facts.", no_args_is_help=True
+)
+limits_app = typer.Typer(
+    help="Limit policy (额度): review, evaluate, raise applications, temporary limits.", no_args_is_help=True
+)
 campaigns_app = typer.Typer(help="Raise campaigns and challenges (提额活动 / 提额挑战).", no_args_is_help=True)
-
-
-
-
-
-
-
-
-
-
 
 
 # --- score -----------------------------------------------------------------------------
 
 
 @score_app.command("train")
-def score_train(data: Annotated[Path, typer.Argument(help="A labelled table: .csv or .parquet, one row per user")],
-                target: Annotated[str, typer.Option(help="Target column: 1 = bad (defaulted), 0 = good")] = "label",
-                out: Annotated[Path | None, typer.Option(help="Write the fitted card here (JSON)")] = None,
-                test_size: Annotated[float, typer.Option(help="Share of rows held out")] = 0.3,
-                seed: int = 0) -> None:
+def score_train(
+    data: Annotated[Path, typer.Argument(help="A labelled table: .csv or .parquet, one row per user")],
+    target: Annotated[str, typer.Option(help="Target column: 1 = bad (defaulted), 0 = good")] = "label",
+    out: Annotated[Path | None, typer.Option(help="Write the fitted card here (JSON)")] = None,
+    test_size: Annotated[float, typer.Option(help="Share of rows held out")] = 0.3,
+    seed: int = 0,
+) -> None:
     """Fit a points scorecard (WOE binning + logistic regression) and report AUC / KS."""
     from huabei.scoring.training import train_from_table
 
@@ -92,8 +86,11 @@ def score_validate(seed: Annotated[int, typer.Option(help="Seed of the 70/30 spl
 
 
 @score_app.command("refresh")
-def score_refresh(user: Annotated[str | None, typer.Option("--user", help="Only this user")] = None,
-                  db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def score_refresh(
+    user: Annotated[str | None, typer.Option("--user", help="Only this user")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Rescore now (one user, or everyone), stored in the score history."""
     from huabei.scoring import service as scoring
 
@@ -114,8 +111,10 @@ def score_show(user_id: str, db: DbOpt = None, as_json: JsonOpt = False) -> None
     if as_json:
         _show(view, True)
         return
-    console.print(f"[bold]{view['user_id']}[/]: {view['score']} {view['band']} ({view['band_zh']}) as of "
-                  f"{view['as_of']}{' (provisional)' if view['provisional'] else ''}")
+    console.print(
+        f"[bold]{view['user_id']}[/]: {view['score']} {view['band']} ({view['band_zh']}) as of "
+        f"{view['as_of']}{' (provisional)' if view['provisional'] else ''}"
+    )
     table = Table("dimension", "维度", "points", "max")
     for d in view["dimensions"]:
         table.add_row(d["dimension"], d["name_zh"], str(d["points"]), str(d["max_points"]))
@@ -134,15 +133,20 @@ def score_history(user_id: str, limit: int = 24, db: DbOpt = None, as_json: Json
         return
     table = Table("as of", "score", "band", "previous", "trigger", "card")
     for s in page["data"]:
-        table.add_row(s["as_of"], str(s["score"]), s["band"], str(s["previous_score"] or ""), s["trigger"],
-                      s["scorecard_version"])
+        table.add_row(
+            s["as_of"], str(s["score"]), s["band"], str(s["previous_score"] or ""), s["trigger"], s["scorecard_version"]
+        )
     console.print(table)
 
 
 @score_app.command("psi")
-def score_psi(date_from: Annotated[str, typer.Option("--from", help="Expected population: scores on or before")],
-              date_to: Annotated[str, typer.Option("--to", help="Actual population: scores on or before")],
-              bins: int = 10, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def score_psi(
+    date_from: Annotated[str, typer.Option("--from", help="Expected population: scores on or before")],
+    date_to: Annotated[str, typer.Option("--to", help="Actual population: scores on or before")],
+    bins: int = 10,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Population stability of the score between two dates."""
     from huabei.scoring import service as scoring
 
@@ -159,11 +163,13 @@ def score_facts(user_id: str, db: DbOpt = None, as_json: JsonOpt = False) -> Non
 
 
 @score_app.command("set-facts")
-def score_set_facts(user_id: str,
-                    facts: Annotated[list[str], typer.Argument(help="name=value … (money in yuan, true/false, "
-                                                                    "null to withdraw)")],
-                    effective_on: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: today)")] = None,
-                    db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def score_set_facts(
+    user_id: str,
+    facts: Annotated[list[str], typer.Argument(help="name=value … (money in yuan, true/false, null to withdraw)")],
+    effective_on: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: today)")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Record facts as an operator (source ``operator``)."""
     from huabei.scoring import service as scoring
 
@@ -189,16 +195,26 @@ def score_set_facts(user_id: str,
             parsed[name] = int(text) if text.lstrip("-").isdigit() else text
         else:
             parsed[name] = text
-    _show(_run(scoring.post_facts, _system(db), user_id, parsed,
-               effective_on=_date(effective_on) if effective_on else None, source="operator"), as_json)
+    _show(
+        _run(
+            scoring.post_facts,
+            _system(db),
+            user_id,
+            parsed,
+            effective_on=_date(effective_on) if effective_on else None,
+            source="operator",
+        ),
+        as_json,
+    )
 
 
 # --- limits ----------------------------------------------------------------------------
 
 
 @limits_app.command("review")
-def limits_review(user: Annotated[str | None, typer.Option("--user", help="Only this user's line")] = None,
-                  db: DbOpt = None) -> None:
+def limits_review(
+    user: Annotated[str | None, typer.Option("--user", help="Only this user's line")] = None, db: DbOpt = None
+) -> None:
     """Run the periodic re-evaluation now (raises and cuts with reason codes)."""
     from huabei.limits import service as limits
 
@@ -215,13 +231,21 @@ def limits_evaluate(account_id: int, db: DbOpt = None, as_json: JsonOpt = False)
 
 
 @limits_app.command("apply")
-def limits_apply(account_id: int, requested: Annotated[str | None, typer.Option(help="Requested base limit, yuan")] = None,
-                 db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def limits_apply(
+    account_id: int,
+    requested: Annotated[str | None, typer.Option(help="Requested base limit, yuan")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """A raise application (申请提额), decided at once."""
     from huabei.limits import service as limits
 
-    _show(_run(limits.apply_for_raise, _system(db), account_id,
-               requested_limit=_amount(requested) if requested else None), as_json)
+    _show(
+        _run(
+            limits.apply_for_raise, _system(db), account_id, requested_limit=_amount(requested) if requested else None
+        ),
+        as_json,
+    )
 
 
 @limits_app.command("changes")
@@ -235,23 +259,40 @@ def limits_changes(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) 
         return
     table = Table("date", "kind", "old", "new", "expires", "reasons", "policy", "actor")
     for r in rows:
-        table.add_row(r["business_date"], r["limit_kind"], format_yuan(r["old_value"]), format_yuan(r["new_value"]),
-                      r["expires_on"] or "", ", ".join(x["code"] for x in r["reasons"]), r["policy_version"], r["actor"])
+        table.add_row(
+            r["business_date"],
+            r["limit_kind"],
+            format_yuan(r["old_value"]),
+            format_yuan(r["new_value"]),
+            r["expires_on"] or "",
+            ", ".join(x["code"] for x in r["reasons"]),
+            r["policy_version"],
+            r["actor"],
+        )
     console.print(table)
 
 
 @limits_app.command("grant-scenario")
-def limits_grant_scenario(category: Annotated[str, typer.Option(help="The scenario: a merchant category")],
-                          amount: Annotated[str, typer.Option(help="Temporary limit, yuan")],
-                          days: Annotated[int, typer.Option(help="Validity in days")],
-                          window: Annotated[int, typer.Option(help="Paid in the category within this many days")] = 90,
-                          min_score: Annotated[int | None, typer.Option(help="Only users scoring at least this")] = None,
-                          db: DbOpt = None) -> None:
+def limits_grant_scenario(
+    category: Annotated[str, typer.Option(help="The scenario: a merchant category")],
+    amount: Annotated[str, typer.Option(help="Temporary limit, yuan")],
+    days: Annotated[int, typer.Option(help="Validity in days")],
+    window: Annotated[int, typer.Option(help="Paid in the category within this many days")] = 90,
+    min_score: Annotated[int | None, typer.Option(help="Only users scoring at least this")] = None,
+    db: DbOpt = None,
+) -> None:
     """Temporary limits by scenario (场景临时额度) for the lines that paid in a category."""
     from huabei.limits import service as limits
 
-    out = _run(limits.grant_scenario_temporary_limits, _system(db), category=category, amount=_amount(amount),
-               days=days, window_days=window, min_score=min_score)
+    out = _run(
+        limits.grant_scenario_temporary_limits,
+        _system(db),
+        category=category,
+        amount=_amount(amount),
+        days=days,
+        window_days=window,
+        min_score=min_score,
+    )
     console.print(f"granted {out['granted']} temporary limit(s) of {format_yuan(out['amount'])} yuan for {days} days")
 
 
@@ -265,8 +306,14 @@ def limits_applications(account_id: int, db: DbOpt = None, as_json: JsonOpt = Fa
         return
     table = Table("date", "decision", "old", "new", "score", "reasons")
     for r in rows:
-        table.add_row(r["applied_on"], r["decision"], format_yuan(r["old_limit"]), format_yuan(r["new_limit"]),
-                      str(r["score"] or ""), ", ".join(x["code"] for x in r["reasons"]))
+        table.add_row(
+            r["applied_on"],
+            r["decision"],
+            format_yuan(r["old_limit"]),
+            format_yuan(r["new_limit"]),
+            str(r["score"] or ""),
+            ", ".join(x["code"] for x in r["reasons"]),
+        )
     console.print(table)
 
 
@@ -285,10 +332,14 @@ def campaigns_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     table = Table("code", "title", "open", "task", "reward")
     for c in rows:
         t, r = c["task"], c["reward"]
-        table.add_row(c["code"], f"{c['title']}\n{c['title_zh']}", "yes" if c["open"] else "no",
-                      f"{t['payments']} payments ≥ {format_yuan(t['min_payment'])} in {t['days']} days, "
-                      f"{t['categories']} categories",
-                      f"{r['kind']} +{format_yuan(r['amount'])}" + (f" for {r['days']} days" if r["days"] else ""))
+        table.add_row(
+            c["code"],
+            f"{c['title']}\n{c['title_zh']}",
+            "yes" if c["open"] else "no",
+            f"{t['payments']} payments ≥ {format_yuan(t['min_payment'])} in {t['days']} days, "
+            f"{t['categories']} categories",
+            f"{r['kind']} +{format_yuan(r['amount'])}" + (f" for {r['days']} days" if r["days"] else ""),
+        )
     console.print(table)
 
 
@@ -310,9 +361,14 @@ def campaigns_progress(account_id: int, db: DbOpt = None, as_json: JsonOpt = Fal
     table = Table("campaign", "status", "payments", "categories", "last day", "reward")
     for e in rows:
         p = e["progress"]
-        table.add_row(e["campaign"], e["status"], f"{p['payments']}/{p['required_payments']}",
-                      f"{p['categories']}/{p['required_categories']}", e["last_day"],
-                      f"{e['reward']['kind']} +{format_yuan(e['reward']['amount'])}")
+        table.add_row(
+            e["campaign"],
+            e["status"],
+            f"{p['payments']}/{p['required_payments']}",
+            f"{p['categories']}/{p['required_categories']}",
+            e["last_day"],
+            f"{e['reward']['kind']} +{format_yuan(e['reward']['amount'])}",
+        )
     console.print(table)
 
 

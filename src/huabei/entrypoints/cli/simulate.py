@@ -27,29 +27,73 @@ from huabei.entrypoints.cli.common import console, database, err_console
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("simulated {task.fields[date]}"), TimeElapsedColumn(), console=err_console,
-                    transient=False)
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("simulated {task.fields[date]}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    )
 
 
 def simulate(
-    policies: Annotated[list[Path] | None, typer.Argument(help="With --compare: two or more policy files (YAML product-terms overrides)")] = None,
+    policies: Annotated[
+        list[Path] | None,
+        typer.Argument(help="With --compare: two or more policy files (YAML product-terms overrides)"),
+    ] = None,
     users: Annotated[int, typer.Option("--users", min=1, help="Synthetic users")] = 1000,
     months: Annotated[int, typer.Option("--months", min=1, help="Calendar months to live")] = 12,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="The seed: same seed, policy and population, same report")] = 1,
-    policy: Annotated[Path | None, typer.Option("--policy", exists=True, dir_okay=False, help="Product-terms override YAML (e.g. scoring: {opening_threshold: 650})")] = None,
-    report: Annotated[Path | None, typer.Option("--report", dir_okay=False, help="Write the report as JSON here")] = None,
-    compare: Annotated[bool, typer.Option("--compare", help="Run the same population under each policy file given as arguments, side by side")] = False,
-    population: Annotated[Path | None, typer.Option("--population", exists=True, dir_okay=False, help="Profiles and mix override YAML")] = None,
-    faults: Annotated[bool, typer.Option("--faults", help="Inject retries, bursts, end-of-day crashes and skipped days")] = False,
-    until_day: Annotated[int | None, typer.Option("--until-day", min=1, help="Stop after this simulated day (replays)")] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="The seed: same seed, policy and population, same report")
+    ] = 1,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            exists=True,
+            dir_okay=False,
+            help="Product-terms override YAML (e.g. scoring: {opening_threshold: 650})",
+        ),
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", dir_okay=False, help="Write the report as JSON here")
+    ] = None,
+    compare: Annotated[
+        bool,
+        typer.Option(
+            "--compare", help="Run the same population under each policy file given as arguments, side by side"
+        ),
+    ] = False,
+    population: Annotated[
+        Path | None, typer.Option("--population", exists=True, dir_okay=False, help="Profiles and mix override YAML")
+    ] = None,
+    faults: Annotated[
+        bool, typer.Option("--faults", help="Inject retries, bursts, end-of-day crashes and skipped days")
+    ] = False,
+    until_day: Annotated[
+        int | None, typer.Option("--until-day", min=1, help="Stop after this simulated day (replays)")
+    ] = None,
     start: Annotated[str, typer.Option("--start", help="First simulated date")] = "2026-01-01",
-    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Threads sharing each day's users (same report)")] = 1,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Threads sharing each day's users (same report)")
+    ] = 1,
     scratch: Annotated[bool, typer.Option("--scratch", help="Run on a throwaway database on the same server")] = False,
     keep: Annotated[bool, typer.Option("--keep", help="Keep scratch databases")] = False,
-    core_only: Annotated[bool, typer.Option("--core-only", help="Drive the credit-line core only (no end-of-day job, bills, scoring)")] = False,
-    checks: Annotated[str, typer.Option("--checks", help="full: the whole ledger check every day; incremental: new postings daily, the whole check at each month end (large runs)")] = "full",
-    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: $HUABEI_DATABASE_URL or sqlite:///huabei.db)")] = None,
+    core_only: Annotated[
+        bool, typer.Option("--core-only", help="Drive the credit-line core only (no end-of-day job, bills, scoring)")
+    ] = False,
+    checks: Annotated[
+        str,
+        typer.Option(
+            "--checks",
+            help="full: the whole ledger check every day; incremental: new postings daily, the whole check at each month end (large runs)",
+        ),
+    ] = "full",
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL (default: $HUABEI_DATABASE_URL or sqlite:///huabei.db)")
+    ] = None,
 ) -> None:
     """Simulate a synthetic population day by day through the service layer, checking the books every day."""
     from huabei.config import default_terms
@@ -93,11 +137,20 @@ def simulate(
         raise typer.Exit(2)
 
     def spec_for(policy_path: Path | None) -> RunSpec:
-        return RunSpec(users=users, months=months, seed=seed, start=first, until_day=until_day,
-                       faults=FaultPlan.default() if faults else FaultPlan(), workers=workers,
-                       policy_path=str(policy_path) if policy_path else None,
-                       population_path=str(population) if population else None, faults_flag=faults,
-                       core_only=core_only, checks=checks)
+        return RunSpec(
+            users=users,
+            months=months,
+            seed=seed,
+            start=first,
+            until_day=until_day,
+            faults=FaultPlan.default() if faults else FaultPlan(),
+            workers=workers,
+            policy_path=str(policy_path) if policy_path else None,
+            population_path=str(population) if population else None,
+            faults_flag=faults,
+            core_only=core_only,
+            checks=checks,
+        )
 
     def one(target: str, policy_path: Path | None, progress: Progress, label: str) -> dict[str, Any]:
         terms = policy_terms(base_terms, policy_path)
@@ -130,8 +183,9 @@ def simulate(
                     out = one(prepare(url) if url else prepare_default(), policy, progress, "simulating")
             render(out, console)
     except SimulationViolation as v:
-        err_console.print(f"[bold red]invariant broken[/] on day {v.day} ({v.date.isoformat()}): "
-                          f"[bold]{v.invariant}[/]")
+        err_console.print(
+            f"[bold red]invariant broken[/] on day {v.day} ({v.date.isoformat()}): [bold]{v.invariant}[/]"
+        )
         if v.account_id is not None:
             err_console.print(f"account {v.account_id} (user {v.user_id})")
         err_console.print(v.detail)

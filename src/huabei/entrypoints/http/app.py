@@ -98,7 +98,7 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         title="huabei",
         version=__version__,
         description="An open-source consumer credit line (花呗). Amounts are strings of yuan with at most two "
-                    "decimals; money-moving POSTs need an `Idempotency-Key` header.",
+        "decimals; money-moving POSTs need an `Idempotency-Key` header.",
     )
     app.state.system = system
 
@@ -129,8 +129,14 @@ def create_app(system: Huabei | None = None) -> FastAPI:
     @v1.post("/users", status_code=201, response_model=s.UserOut, tags=["users"])
     def register_user(body: s.UserIn) -> Any:
         profile = body.profile.model_dump(mode="json", exclude_none=True) if body.profile else {}
-        return accounts.register_user(system, user_id=body.user_id, name=body.name, phone=body.phone,
-                                      real_name_verified=body.real_name_verified, profile=profile)
+        return accounts.register_user(
+            system,
+            user_id=body.user_id,
+            name=body.name,
+            phone=body.phone,
+            real_name_verified=body.real_name_verified,
+            profile=profile,
+        )
 
     @v1.get("/users/{user_id}", response_model=s.UserOut, tags=["users"])
     def get_user(user_id: str) -> Any:
@@ -146,18 +152,22 @@ def create_app(system: Huabei | None = None) -> FastAPI:
 
     @v1.put("/accounts/{account_id}/base-limit", response_model=s.AccountOut, tags=["limits"])
     def set_base_limit(account_id: AccountId, body: s.BaseLimitIn) -> Any:
-        return _account(accounts.set_base_limit(system, account_id,
-                                                base_limit=body.base_limit))
+        return _account(accounts.set_base_limit(system, account_id, base_limit=body.base_limit))
 
     @v1.post("/accounts/{account_id}/temporary-limits", status_code=201, response_model=s.AccountOut, tags=["limits"])
     def grant_temporary_limit(account_id: AccountId, body: s.TemporaryLimitIn) -> Any:
-        return _account(accounts.grant_temporary_limit(system, account_id,
-                                                       amount=body.amount,
-                                                       expires_on=body.expires_on))
+        return _account(
+            accounts.grant_temporary_limit(system, account_id, amount=body.amount, expires_on=body.expires_on)
+        )
 
     # --- money movements ------------------------------------------------------
-    @v1.post("/accounts/{account_id}/purchases", status_code=201, response_model=s.PurchaseOut,
-             responses={402: {"model": s.ErrorOut, "description": "Declined"}}, tags=["money"])
+    @v1.post(
+        "/accounts/{account_id}/purchases",
+        status_code=201,
+        response_model=s.PurchaseOut,
+        responses={402: {"model": s.ErrorOut, "description": "Declined"}},
+        tags=["money"],
+    )
     def purchase(account_id: AccountId, body: s.PurchaseIn, idempotency_key: IdemKey = None) -> Any:
         req = PurchaseRequest(account_id, body.amount, body.merchant_id, body.merchant_category, Channel(body.channel))
         return _outcome(purchases.authorise_purchase(system, req, idempotency_key), s.PurchaseOut)
@@ -180,11 +190,13 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         return queries.postings(system, account_id, limit=limit, starting_after=starting_after)
 
     # --- restrictions ---------------------------------------------------------
-    @v1.post("/accounts/{account_id}/restrictions", status_code=201, response_model=s.RestrictionOut,
-             tags=["restrictions"])
+    @v1.post(
+        "/accounts/{account_id}/restrictions", status_code=201, response_model=s.RestrictionOut, tags=["restrictions"]
+    )
     def place_restriction(account_id: AccountId, body: s.RestrictionIn) -> Any:
-        r = restrictions.place_restriction(system, account_id, cause=body.cause, evidence=body.evidence,
-                                           note=body.note, lifts_on=body.lifts_on)
+        r = restrictions.place_restriction(
+            system, account_id, cause=body.cause, evidence=body.evidence, note=body.note, lifts_on=body.lifts_on
+        )
         return {**r, **_restriction_texts(r)}
 
     @v1.post("/restrictions/{restriction_id}/lift", response_model=s.RestrictionOut, tags=["restrictions"])
@@ -204,8 +216,13 @@ def create_app(system: Huabei | None = None) -> FastAPI:
     @v1.get("/admin/ledger-check", response_model=s.LedgerCheckOut, tags=["admin"])
     def ledger_check() -> Any:
         rep = admin.ledger_check(system)
-        return {"ok": rep.ok, "entries": rep.entries, "postings": rep.postings, "accounts": rep.accounts,
-                "findings": [f.__dict__ for f in rep.findings]}
+        return {
+            "ok": rep.ok,
+            "entries": rep.entries,
+            "postings": rep.postings,
+            "accounts": rep.accounts,
+            "findings": [f.__dict__ for f in rep.findings],
+        }
 
     app.include_router(v1)
 

@@ -39,9 +39,11 @@ from huabei.money import format_yuan
 from huabei.platform.unit_of_work import Huabei
 
 #: A signed amount (a balance may be a credit): "-13.05".
-SignedYuan = Annotated[int, PlainSerializer(format_yuan, return_type=str),
-                       WithJsonSchema({"type": "string", "pattern": r"^-?(0|[1-9][0-9]*)\.[0-9]{2}$",
-                                       "examples": ["-13.05"]})]
+SignedYuan = Annotated[
+    int,
+    PlainSerializer(format_yuan, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^-?(0|[1-9][0-9]*)\.[0-9]{2}$", "examples": ["-13.05"]}),
+]
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "Invalid request"},
     404: {"model": ErrorOut, "description": "Not found"},
@@ -59,6 +61,7 @@ class _Out(BaseModel):
 
 
 # --- bills ----------------------------------------------------------------------------
+
 
 class BillLineOut(_Out):
     kind: str
@@ -148,6 +151,7 @@ class DueDayOut(_Out):
 
 # --- installments ---------------------------------------------------------------------
 
+
 class InstallmentIn(_In):
     term: StrictInt = Field(ge=1, le=120, description="number of periods: 3, 6, 9 or 12 by default")
     amount: YuanIn | None = Field(default=None, description="part to convert (default: all that can be)")
@@ -212,6 +216,7 @@ class EarlyRepaymentOut(_Out):
 
 
 # --- admin ----------------------------------------------------------------------------
+
 
 class EodIn(_In):
     until: IsoDate | None = None
@@ -308,17 +313,24 @@ def router(system: Huabei) -> APIRouter:
         return billing.change_due_day(system, account_id, body.due_day)
 
     # --- installments -------------------------------------------------------------------
-    @r.post("/accounts/{account_id}/bills/{period}/installment-quotes", response_model=ScheduleOut,
-            tags=["installments"])
+    @r.post(
+        "/accounts/{account_id}/bills/{period}/installment-quotes", response_model=ScheduleOut, tags=["installments"]
+    )
     def quote_bill(account_id: AccountId, period: str, body: InstallmentIn) -> Any:
         """账单分期 quote: the schedule, nothing changed."""
         return billing.quote_bill_installments(system, account_id, period, body.term, body.amount)
 
-    @r.post("/accounts/{account_id}/bills/{period}/installments", status_code=201, response_model=PlanOut,
-            tags=["installments"])
+    @r.post(
+        "/accounts/{account_id}/bills/{period}/installments",
+        status_code=201,
+        response_model=PlanOut,
+        tags=["installments"],
+    )
     def convert_bill(account_id: AccountId, period: str, body: InstallmentIn, idempotency_key: IdemKey = None) -> Any:
-        return _outcome(billing.create_bill_installments(system, account_id, period, body.term, idempotency_key,
-                                                         body.amount), PlanOut)
+        return _outcome(
+            billing.create_bill_installments(system, account_id, period, body.term, idempotency_key, body.amount),
+            PlanOut,
+        )
 
     @r.post("/purchases/{purchase_id}/installment-quotes", response_model=ScheduleOut, tags=["installments"])
     def quote_purchase(purchase_id: PurchaseId, body: InstallmentIn) -> Any:
@@ -327,8 +339,9 @@ def router(system: Huabei) -> APIRouter:
 
     @r.post("/purchases/{purchase_id}/installments", status_code=201, response_model=PlanOut, tags=["installments"])
     def convert_purchase(purchase_id: PurchaseId, body: InstallmentIn, idempotency_key: IdemKey = None) -> Any:
-        return _outcome(billing.create_purchase_installments(system, purchase_id, body.term, idempotency_key,
-                                                             body.amount), PlanOut)
+        return _outcome(
+            billing.create_purchase_installments(system, purchase_id, body.term, idempotency_key, body.amount), PlanOut
+        )
 
     @r.get("/accounts/{account_id}/installments", response_model=list[PlanOut], tags=["installments"])
     def list_plans(account_id: AccountId) -> Any:
@@ -343,8 +356,12 @@ def router(system: Huabei) -> APIRouter:
         """提前还款 quote: what repaying the rest of the plan now costs."""
         return billing.quote_early_repayment(system, plan_id)
 
-    @r.post("/installments/{plan_id}/early-repayment", status_code=201, response_model=EarlyRepaymentOut,
-            tags=["installments"])
+    @r.post(
+        "/installments/{plan_id}/early-repayment",
+        status_code=201,
+        response_model=EarlyRepaymentOut,
+        tags=["installments"],
+    )
     def repay_early(plan_id: PlanId, idempotency_key: IdemKey = None) -> Any:
         return _outcome(billing.repay_installments_early(system, plan_id, idempotency_key), EarlyRepaymentOut)
 

@@ -24,9 +24,13 @@ RestrictionId = Annotated[int, Path(ge=1, le=MAX_ID)]
 PlanId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 #: A path id that fails validation is the 404 of its kind (``api.app`` turns it into the error).
-NOT_FOUND_BY_PATH_PARAM = {"account_id": "account_not_found", "purchase_id": "purchase_not_found",
-                           "restriction_id": "restriction_not_found", "user_id": "user_not_found",
-                           "plan_id": "installment_plan_not_found"}
+NOT_FOUND_BY_PATH_PARAM = {
+    "account_id": "account_not_found",
+    "purchase_id": "purchase_not_found",
+    "restriction_id": "restriction_not_found",
+    "user_id": "user_not_found",
+    "plan_id": "installment_plan_not_found",
+}
 
 
 def outcome_response(outcome: Outcome, model: type[BaseModel]) -> JSONResponse:

@@ -74,6 +74,7 @@ class _Out(BaseModel):
 
 # --- users and accounts -----------------------------------------------------------
 
+
 class Profile(_In):
     """Optional profile fields (个人资料); completeness feeds the credit score."""
 
@@ -158,6 +159,7 @@ class TemporaryLimitIn(_In):
 
 # --- money movements --------------------------------------------------------------
 
+
 class PurchaseIn(_In):
     amount: YuanIn
     merchant_id: str = Field(min_length=1, max_length=64)
@@ -201,6 +203,7 @@ class RepaymentOut(_Out):
 
 # --- history ----------------------------------------------------------------------
 
+
 class TransactionOut(_Out):
     transaction_id: int
     type: str
@@ -232,6 +235,7 @@ class PostingPage(_Out):
 
 
 # --- restrictions and admin -------------------------------------------------------
+
 
 class RestrictionIn(_In):
     cause: str = Field(min_length=1, max_length=64)

@@ -69,8 +69,9 @@ class FactsOut(_Out):
 
 
 class ActivityEventIn(_In):
-    kind: Literal["payment", "utility_payment", "credit_card_repayment", "credit_service", "credit_task", "transfer",
-                  "collection"]
+    kind: Literal[
+        "payment", "utility_payment", "credit_card_repayment", "credit_service", "credit_task", "transfer", "collection"
+    ]
     occurred_on: IsoDate
     channel: Literal["online", "offline"] | None = None
     category: str | None = Field(default=None, min_length=1, max_length=32)
@@ -304,8 +305,11 @@ def router(system: Huabei) -> APIRouter:
         return scoring.get_score(system, user_id)
 
     @r.get("/users/{user_id}/score/history", response_model=ScorePage, tags=["score"])
-    def score_history(user_id: str, limit: Annotated[int, Query(ge=1, le=100)] = 24,
-                      starting_after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None) -> Any:
+    def score_history(
+        user_id: str,
+        limit: Annotated[int, Query(ge=1, le=100)] = 24,
+        starting_after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+    ) -> Any:
         return scoring.score_history(system, user_id, limit=limit, starting_after=starting_after)
 
     @r.post("/users/{user_id}/score/refresh", response_model=ScoreOut, tags=["score"])
@@ -313,19 +317,26 @@ def router(system: Huabei) -> APIRouter:
         return scoring.refresh_user(system, user_id)
 
     @r.get("/scores/psi", response_model=PsiOut, tags=["score"])
-    def score_psi(date_from: Annotated[dt.date, Query(alias="from")], date_to: Annotated[dt.date, Query(alias="to")],
-                  bins: Annotated[int, Query(ge=2, le=100)] = 10) -> Any:
+    def score_psi(
+        date_from: Annotated[dt.date, Query(alias="from")],
+        date_to: Annotated[dt.date, Query(alias="to")],
+        bins: Annotated[int, Query(ge=2, le=100)] = 10,
+    ) -> Any:
         return scoring.psi(system, date_from, date_to, bins)
 
     # -- limits ---------------------------------------------------------------------------
-    @r.post("/accounts/{account_id}/limit-raise-applications", status_code=201, response_model=RaiseApplicationOut,
-            tags=["limits"])
+    @r.post(
+        "/accounts/{account_id}/limit-raise-applications",
+        status_code=201,
+        response_model=RaiseApplicationOut,
+        tags=["limits"],
+    )
     def apply_for_raise(account_id: AccountId, body: Annotated[RaiseApplicationIn | None, Body()] = None) -> Any:
-        return limits.apply_for_raise(system, account_id,
-                                      requested_limit=(body or RaiseApplicationIn()).requested_limit)
+        return limits.apply_for_raise(
+            system, account_id, requested_limit=(body or RaiseApplicationIn()).requested_limit
+        )
 
-    @r.get("/accounts/{account_id}/limit-raise-applications", response_model=list[RaiseApplicationOut],
-           tags=["limits"])
+    @r.get("/accounts/{account_id}/limit-raise-applications", response_model=list[RaiseApplicationOut], tags=["limits"])
     def list_applications(account_id: AccountId) -> Any:
         return limits.list_applications(system, account_id)
 
@@ -346,8 +357,12 @@ def router(system: Huabei) -> APIRouter:
     def account_campaigns(account_id: AccountId) -> Any:
         return campaigns.account_campaigns(system, account_id)
 
-    @r.post("/accounts/{account_id}/campaigns/{code}/enrolment", status_code=201, response_model=EnrolmentOut,
-            tags=["campaigns"])
+    @r.post(
+        "/accounts/{account_id}/campaigns/{code}/enrolment",
+        status_code=201,
+        response_model=EnrolmentOut,
+        tags=["campaigns"],
+    )
     def enrol(account_id: AccountId, code: str) -> Any:
         return campaigns.enrol(system, account_id, code)
 

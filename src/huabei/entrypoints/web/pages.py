@@ -58,8 +58,13 @@ T_MINIMUM_DUE = N_("Minimum due")
 T_UNPAID = N_("Unpaid")
 T_NO_BILLS = N_("No bill yet.")
 T_BILL_STATUS = {"open": N_("open"), "paid": N_("paid"), "overdue": N_("overdue")}
-T_DIMENSIONS = {"credit_history": N_("credit history"), "behaviour": N_("behaviour"),
-                "capacity": N_("repayment capacity"), "identity": N_("identity"), "connections": N_("connections")}
+T_DIMENSIONS = {
+    "credit_history": N_("credit history"),
+    "behaviour": N_("behaviour"),
+    "capacity": N_("repayment capacity"),
+    "identity": N_("identity"),
+    "connections": N_("connections"),
+}
 
 
 def _page(title: str, body: str, lang: str) -> HTMLResponse:
@@ -88,14 +93,18 @@ def router(system: Huabei) -> APIRouter:
             f"<td class='num'>{format_yuan(a['available'])}</td></tr>"
             for a in page["data"]
         )
-        body = (f"<h1>{_(T_TITLE)}</h1><p>{_(T_BUSINESS_DATE)}: {admin.business_date(system).isoformat()}</p>"
-                f"<table><tr><th>{_(T_ACCOUNT)}</th><th>{_(T_USER)}</th><th>{_(T_STATUS)}</th>"
-                f"<th class='num'>{_(T_TOTAL)}</th><th class='num'>{_(T_USED)}</th><th class='num'>{_(T_AVAILABLE)}</th>"
-                f"</tr>{rows}</table>")
+        body = (
+            f"<h1>{_(T_TITLE)}</h1><p>{_(T_BUSINESS_DATE)}: {admin.business_date(system).isoformat()}</p>"
+            f"<table><tr><th>{_(T_ACCOUNT)}</th><th>{_(T_USER)}</th><th>{_(T_STATUS)}</th>"
+            f"<th class='num'>{_(T_TOTAL)}</th><th class='num'>{_(T_USED)}</th><th class='num'>{_(T_AVAILABLE)}</th>"
+            f"</tr>{rows}</table>"
+        )
         return _page(translate(T_TITLE, loc), body, loc)
 
     @r.get("/accounts/{account_id}", response_class=HTMLResponse)
-    def account_page(account_id: Annotated[int, Path(ge=1, le=2**63 - 1)], lang: str | None = Query(default=None)) -> HTMLResponse:
+    def account_page(
+        account_id: Annotated[int, Path(ge=1, le=2**63 - 1)], lang: str | None = Query(default=None)
+    ) -> HTMLResponse:
         loc = normalise_locale(lang)
         _ = lambda m: escape(translate(m, loc))  # noqa: E731
         try:
@@ -106,16 +115,18 @@ def router(system: Huabei) -> APIRouter:
         temp = ""
         if a["temporary_limit"]:
             temp = f" ({_(T_UNTIL)} {a['temporary_limit_expires_on']})"
-        body = (f"<h1>{_(T_ACCOUNT)} {a['account_id']}</h1>"
-                f"<p>{_(T_USER)}: {escape(a['user_id'])} · {_(T_STATUS)}: "
-                f"<span class='{a['status']}'>{_(T_STATUS_NAMES[a['status']])}</span></p>"
-                f"<table><tr><td>{_(T_BASE)}</td><td class='num'>{format_yuan(a['base_limit'])}</td></tr>"
-                f"<tr><td>{_(T_TEMP)}{temp}</td><td class='num'>{format_yuan(a['temporary_limit'])}</td></tr>"
-                f"<tr><td>{_(T_TOTAL)}</td><td class='num'>{format_yuan(a['total_limit'])}</td></tr>"
-                f"<tr><td>{_(T_USED)}</td><td class='num'>{format_yuan(a['used'])}</td></tr>"
-                f"<tr><td><b>{_(T_AVAILABLE)}</b></td><td class='num'><b>{format_yuan(a['available'])}</b></td></tr>"
-                f"</table><h2>{_(T_RESTRICTIONS)}</h2>{restr}"
-                f"{_score_section(system, a['user_id'], loc)}{_bills_section(system, account_id, loc)}")
+        body = (
+            f"<h1>{_(T_ACCOUNT)} {a['account_id']}</h1>"
+            f"<p>{_(T_USER)}: {escape(a['user_id'])} · {_(T_STATUS)}: "
+            f"<span class='{a['status']}'>{_(T_STATUS_NAMES[a['status']])}</span></p>"
+            f"<table><tr><td>{_(T_BASE)}</td><td class='num'>{format_yuan(a['base_limit'])}</td></tr>"
+            f"<tr><td>{_(T_TEMP)}{temp}</td><td class='num'>{format_yuan(a['temporary_limit'])}</td></tr>"
+            f"<tr><td>{_(T_TOTAL)}</td><td class='num'>{format_yuan(a['total_limit'])}</td></tr>"
+            f"<tr><td>{_(T_USED)}</td><td class='num'>{format_yuan(a['used'])}</td></tr>"
+            f"<tr><td><b>{_(T_AVAILABLE)}</b></td><td class='num'><b>{format_yuan(a['available'])}</b></td></tr>"
+            f"</table><h2>{_(T_RESTRICTIONS)}</h2>{restr}"
+            f"{_score_section(system, a['user_id'], loc)}{_bills_section(system, account_id, loc)}"
+        )
         return _page(f"{translate(T_ACCOUNT, loc)} {account_id}", body, loc)
 
     return r
@@ -129,14 +140,17 @@ def _score_section(system: Huabei, user_id: str, loc: str) -> str:
     except HuabeiError:
         return ""
     zh = loc == "zh_CN"
-    dims = "".join(f"<tr><td>{_(T_DIMENSIONS[d['dimension']])}</td>"
-                   f"<td class='num'>{d['points']} / {d['max_points']}</td></tr>" for d in sc["dimensions"])
-    held = "".join(f"<li>{escape((r['message_zh'] if zh else r['message']) or r['code'])}</li>"
-                   for r in sc["reasons"])
+    dims = "".join(
+        f"<tr><td>{_(T_DIMENSIONS[d['dimension']])}</td><td class='num'>{d['points']} / {d['max_points']}</td></tr>"
+        for d in sc["dimensions"]
+    )
+    held = "".join(f"<li>{escape((r['message_zh'] if zh else r['message']) or r['code'])}</li>" for r in sc["reasons"])
     held = f"<p>{_(T_HELD_DOWN)}:</p><ul>{held}</ul>" if held else ""
     band = sc["band_zh"] if zh else sc["band"]
-    return (f"<h2>{_(T_SCORE)}</h2><p><b>{sc['score']}</b> · {escape(band)} "
-            f"<span class='muted'>({_(T_SCORE_AS_OF)} {sc['as_of']})</span></p><table>{dims}</table>{held}")
+    return (
+        f"<h2>{_(T_SCORE)}</h2><p><b>{sc['score']}</b> · {escape(band)} "
+        f"<span class='muted'>({_(T_SCORE_AS_OF)} {sc['as_of']})</span></p><table>{dims}</table>{held}"
+    )
 
 
 def _bills_section(system: Huabei, account_id: int, loc: str) -> str:
@@ -149,10 +163,14 @@ def _bills_section(system: Huabei, account_id: int, loc: str) -> str:
         f"<tr><td>{escape(b['period'])}</td><td>{b['due_date']}</td>"
         f"<td class='num'>{format_yuan(b['total_due'])}</td><td class='num'>{format_yuan(b['minimum_due'])}</td>"
         f"<td class='num'>{format_yuan(b['unpaid'])}</td>"
-        f"<td class='{b['status']}'>{_(T_BILL_STATUS.get(b['status'], b['status']))}</td></tr>" for b in bills)
-    return (f"<h2>{_(T_BILLS)}</h2><table><tr><th>{_(T_PERIOD)}</th><th>{_(T_DUE_DATE)}</th>"
-            f"<th class='num'>{_(T_TOTAL_DUE)}</th><th class='num'>{_(T_MINIMUM_DUE)}</th>"
-            f"<th class='num'>{_(T_UNPAID)}</th><th>{_(T_STATUS)}</th></tr>{rows}</table>")
+        f"<td class='{b['status']}'>{_(T_BILL_STATUS.get(b['status'], b['status']))}</td></tr>"
+        for b in bills
+    )
+    return (
+        f"<h2>{_(T_BILLS)}</h2><table><tr><th>{_(T_PERIOD)}</th><th>{_(T_DUE_DATE)}</th>"
+        f"<th class='num'>{_(T_TOTAL_DUE)}</th><th class='num'>{_(T_MINIMUM_DUE)}</th>"
+        f"<th class='num'>{_(T_UNPAID)}</th><th>{_(T_STATUS)}</th></tr>{rows}</table>"
+    )
 
 
 def _restriction_card(x: dict[str, Any], loc: str) -> str:
