@@ -217,7 +217,7 @@ class ReportBuilder:
         table = t.metadata.tables.get("account_delinquency")
         if table is None:
             return {}
-        return dict(conn.execute(select(table.c.account_id, table.c.bucket)))
+        return {acct: b for acct, b in conn.execute(select(table.c.account_id, table.c.bucket))}
 
     def _roll(self, buckets: dict[int, str]) -> dict[str, Any]:
         """Account counts moving between buckets since the previous month end, and each

@@ -1,7 +1,7 @@
 """credit score and limit policy: facts, activity events, contacts, scores, raise applications, campaigns
 
 Revision ID: 0003_scoring
-Revises: 0001_core
+Revises: 0002_billing
 Create Date: 2026-11-24
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_scoring"
-down_revision = "0001_core"
+down_revision = "0002_billing"
 branch_labels = None
 depends_on = None
 
