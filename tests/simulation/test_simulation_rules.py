@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from huabei.config import ProductTerms
+from huabei.scoring import service as scoring
 from huabei.simulation.compare import compare_reports, policy_terms
 from huabei.simulation.engine import DEFAULT_START, RunSpec
 from huabei.simulation.faults import FaultPlan
@@ -175,7 +176,6 @@ def test_the_population_does_not_depend_on_the_order_of_the_mix():
 
 
 def test_generated_facts_are_facts_the_score_accepts():
-    scoring = pytest.importorskip("huabei.scoring.service")
     for u in build_population(5, 300, 60, PopulationConfig(), TERMS):
         scoring.validate_facts({k: v for k, v in u.facts.items() if v is not None})
 

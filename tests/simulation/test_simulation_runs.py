@@ -115,15 +115,15 @@ def test_a_population_lives_three_months_with_the_books_checked_every_day(reques
     assert tot["refund_volume_fen"] > 0  # the default profiles' refunds, across statement dates
     assert oct_["purchases"]["volume_fen"] > 0 and nov["repayments"]["volume_fen"] > 0
     # what the issue's report must show, from the real services
-    caps = rep["run"]["integrations"]
-    if caps["eod"] and caps["bills"]:
-        assert nov["revenue_fen"]["interest"] > 0  # revolvers pay the minimum, interest accrues
-        assert nov["activity"].get("bills_read", 0) > 0 and dec["activity"].get("bills_read", 0) > 0
-        assert sum(nov["delinquency"][b]["balance_fen"] for b in ("dpd_1_30", "dpd_31_60")) > 0
-        assert sum(dec["delinquency"][b]["accounts"] for b in ("dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_90_plus")) > 0
-        assert nov["roll_rates"]["roll_forward_percent"]["current"] != "0.00"
-    if caps["opening"]:
-        assert tot["accounts_declined"] > 0 and sum(dec["scores"].values()) > 0
+    assert rep["run"]["integrations"] == dict.fromkeys(
+        ("eod", "bills", "opening", "raises", "campaigns", "facts"), True
+    )
+    assert nov["revenue_fen"]["interest"] > 0  # revolvers pay the minimum, interest accrues
+    assert nov["activity"].get("bills_read", 0) > 0 and dec["activity"].get("bills_read", 0) > 0
+    assert sum(nov["delinquency"][b]["balance_fen"] for b in ("dpd_1_30", "dpd_31_60")) > 0
+    assert sum(dec["delinquency"][b]["accounts"] for b in ("dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_90_plus")) > 0
+    assert nov["roll_rates"]["roll_forward_percent"]["current"] != "0.00"
+    assert tot["accounts_declined"] > 0 and sum(dec["scores"].values()) > 0
     assert nov["limit_changes"]["temporary_grants"] > 0  # the Double-11 temporary-limit campaign
     for m in rep["months"]:
         assert m["limits"]["used_fen"] <= m["limits"]["total_fen"]
@@ -161,8 +161,7 @@ def test_retries_and_a_killed_end_of_day_run_change_nothing(request, tmp_path_fa
     faulty = _small(request, tmp_path_factory, backend, name="transparent", faults=FaultPlan.transparent())
     f = faulty["faults"]
     assert f.get("retry", 0) + f.get("retry_concurrent", 0) > 0
-    if faulty["run"]["integrations"]["eod"]:
-        assert f.get("eod_crash", 0) > 0
+    assert f.get("eod_crash", 0) > 0
     assert _without_faults(faulty) == _without_faults(clean)
 
 
@@ -175,8 +174,7 @@ def test_bursts_and_skipped_days_keep_the_books(request, tmp_path_factory, backe
     assert f.get("burst", 0) > 0 and f.get("skip_days", 0) > 0 and f.get("days_skipped", 0) >= 2
     assert rep["checks"]["violations"] == 0
     assert rep["checks"]["days_checked"] == 31 - f["days_skipped"]  # Oct 28 … Nov 27
-    if rep["run"]["integrations"]["eod"]:
-        assert f.get("eod_catch_up", 0) == f["skip_days"]
+    assert f.get("eod_catch_up", 0) == f["skip_days"]
 
 
 # --- a broken invariant is caught the day it happens ---------------------------------------

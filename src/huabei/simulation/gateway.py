@@ -3,9 +3,9 @@
 :class:`ServiceGateway` wraps every use case the synthetic users and the operator need.
 It is the simulation's main extension point:
 
-* it decides which capabilities exist (the credit-line core always; billing's end-of-day
-  job, bills and installments, and scoring's automatic opening, raise applications and
-  campaigns when their service modules are present — see :data:`Capabilities`);
+* it drives every capability (the end-of-day job, bills and installments, the automatic
+  opening, raise applications, campaigns, host facts), or the credit-line core alone when
+  asked (``core_only``; see :data:`Capabilities`);
 * tests replace it (a subclass) to break something on purpose and prove the invariant
   checks catch it on the day it happens;
 * the fault injector wraps its money-moving calls (a retry with the same idempotency key
@@ -18,13 +18,16 @@ Money-moving calls return a :class:`Result`: the use case's :class:`Outcome` or 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from huabei.batch import eod
 from huabei.billing import calendar as cal
+from huabei.billing import service as billing
 from huabei.errors import HuabeiError
+from huabei.limits import campaign_service as campaigns
+from huabei.limits import service as limits
 from huabei.lines import payments as purchases
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
@@ -33,6 +36,7 @@ from huabei.platform import admin
 from huabei.platform.idempotency import Outcome
 from huabei.platform.unit_of_work import Huabei
 from huabei.restrictions import service as restrictions
+from huabei.scoring import service as scoring
 
 
 @dataclass(frozen=True)
@@ -86,10 +90,11 @@ class BillView:
 
 @dataclass(frozen=True)
 class Capabilities:
-    """Which parts of huabei the simulation drives (reported, so a report says what it covered)."""
+    """Which parts of huabei the simulation drives (reported, so a report says what it covered):
+    all of them, or none but the credit-line core (``core_only``)."""
 
-    eod: bool = False  # services.eod: the end-of-day job (bills, accrual, delinquency, scoring steps)
-    bills: bool = False  # services.billing: bills, minimum repayment, bill and purchase installments
+    eod: bool = False  # the end-of-day job (bills, accrual, delinquency, scoring steps)
+    bills: bool = False  # bills, minimum repayment, bill and purchase installments
     opening: bool = False  # automatic opening decision (score + limit policy)
     raises: bool = False  # raise applications
     campaigns: bool = False  # raise campaigns
@@ -97,15 +102,6 @@ class Capabilities:
 
     def as_dict(self) -> dict[str, bool]:
         return {k: getattr(self, k) for k in ("eod", "bills", "opening", "raises", "campaigns", "facts")}
-
-
-def _module(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as e:
-        if e.name == name:
-            return None
-        raise
 
 
 @dataclass
@@ -121,27 +117,12 @@ class ServiceGateway:
 
     def __post_init__(self) -> None:
         on = not self.core_only
-        self._eod = _module("huabei.batch.eod") if on else None
-        self._billing = _module("huabei.billing.service") if on else None
-        self._scoring = _module("huabei.scoring.service") if on else None
-        self._limits = _module("huabei.limits.service") if on else None
-        self._campaigns = _module("huabei.limits.campaign_service") if on else None
-        has = lambda mod, *names: mod is not None and all(hasattr(mod, n) for n in names)  # noqa: E731
-        self.capabilities = Capabilities(
-            eod=has(self._eod, "run_eod", "STEPS"),
-            bills=has(
-                self._billing,
-                "get_bill",
-                "billing_status",
-                "list_bills",
-                "create_bill_installments",
-                "create_purchase_installments",
-            ),
-            opening=has(self._limits, "decide_opening"),
-            raises=has(self._limits, "apply_for_raise"),
-            campaigns=has(self._campaigns, "enrol"),
-            facts=has(self._scoring, "post_facts"),
-        )
+        self._eod = eod
+        self._billing = billing
+        self._scoring = scoring
+        self._limits = limits
+        self._campaigns = campaigns
+        self.capabilities = Capabilities(eod=on, bills=on, opening=on, raises=on, campaigns=on, facts=on)
 
     @property
     def terms(self) -> Any:
@@ -165,7 +146,7 @@ class ServiceGateway:
 
         ``hook(step)`` is called inside each step's transaction after its work, before the
         commit: raising there kills the run mid-way (the step rolls back) — the ``eod_crash``
-        fault. Core (no ``services.eod``): the daily close lifts the restrictions whose
+        fault. Core only (``core_only``): the daily close lifts the restrictions whose
         lifting date has come."""
         if not self.capabilities.eod:
             self.set_date(day)
@@ -315,7 +296,7 @@ class ServiceGateway:
 
     def repay_installments_early(self, plan_id: int, key: str) -> Result | None:
         """提前还款 of one plan (None when billing's installments are not available)."""
-        if not self.capabilities.bills or not hasattr(self._billing, "repay_installments_early"):
+        if not self.capabilities.bills:
             return None
         return attempt(self._billing.repay_installments_early, self.system, plan_id, key)
 
