@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from tests.conftest import START_DATE, make_system, new_account
 from tests.storage.test_scoring_facts import activity, event, on, pay, user
 
+from huabei.batch import eod
+from huabei.batch.steps import Step
 from huabei.config import LimitTerms, ProductTerms
 from huabei.errors import HuabeiError
 from huabei.limits import campaign_service as campaigns
@@ -26,6 +28,12 @@ from huabei.restrictions import service as restrictions
 from huabei.scoring import service as scoring
 
 D0 = START_DATE  # 2026-11-02: the 2nd, the default refresh and review day
+#: The end-of-day steps of the score and limit policy (huabei.batch.eod.STEPS), run here by hand.
+POLICY_STEPS = ("settle_campaigns", "refresh_scores", "reevaluate_limits")
+
+
+def policy_steps() -> dict[str, Step]:
+    return {s.name: s for s in eod.STEPS if s.name in POLICY_STEPS}
 
 
 @pytest.fixture
@@ -204,12 +212,12 @@ def test_the_periodic_review_raises_cuts_and_records_why(unseasoned):
     frozen = accounts.open_account(system, user_id=good_user(system, "frozen"), base_limit=100_000)["account_id"]
     restrictions.place_restriction(system, frozen, cause="operator_hold", note="检查")
     steady = accounts.open_account(system, user_id=good_user(system, "steady"))
-    names = [name for name, _ in scoring.eod_steps()]
-    assert names == ["settle_campaigns", "refresh_scores", "reevaluate_limits"]
-    steps = dict(scoring.eod_steps())
+    names = [s.name for s in eod.STEPS if s.name in POLICY_STEPS]
+    assert names == ["refresh_scores", "reevaluate_limits", "settle_campaigns"]
+    steps = policy_steps()
     with system.uow() as uow:
-        assert steps["refresh_scores"](uow) == 5
-        assert steps["reevaluate_limits"](uow) == 3
+        assert steps["refresh_scores"].run(uow, uow.today()) == {"scored": 5}
+        assert steps["reevaluate_limits"].run(uow, uow.today()) == {"changed": 3}
         uow.commit()
     lt = system.terms.limits
     assert accounts.account_view(system, up)["base_limit"] == 150_000  # +50 %: one step of a big raise
@@ -237,13 +245,14 @@ def test_no_raise_while_overdue_and_steps_wait_for_their_day(unseasoned):
     system = unseasoned
     acct = accounts.open_account(system, user_id=good_user(system, "late"), base_limit=100_000)["account_id"]
     event(system, acct, "BecameOverdue", D0, days_past_due=1)
-    steps = dict(scoring.eod_steps())
+    steps = policy_steps()
     with system.uow() as uow:
         assert limits.reevaluate_limits(uow) == 0  # overdue by the outbox, even before the line is blocked
         uow.commit()
     admin.set_business_date(system, D0 + dt.timedelta(days=1))
     with system.uow() as uow:
-        assert steps["refresh_scores"](uow) == 0 and steps["reevaluate_limits"](uow) == 0  # not the 2nd
+        assert steps["refresh_scores"].run(uow, uow.today()) == {"scored": 0}  # not the 2nd
+        assert steps["reevaluate_limits"].run(uow, uow.today()) == {"changed": 0}
         uow.commit()
     assert accounts.account_view(system, acct)["base_limit"] == 100_000
 
@@ -344,8 +353,8 @@ def test_a_long_good_record_earns_raises(system):
         day = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=2)
         admin.set_business_date(system, day)
         with system.uow() as uow:
-            for _, step in scoring.eod_steps():
-                step(uow)
+            for name in POLICY_STEPS:
+                policy_steps()[name].run(uow, uow.today())
             uow.commit()
         with system.uow() as uow:  # repay what was bought, as a good customer does
             uow.conn.execute(t.credit_accounts.update().where(t.credit_accounts.c.account_id == acct).values(used=0))

@@ -22,14 +22,16 @@ Semantics
   steps done and redoes the rest. Replaying a day already run changes nothing. The day is
   complete (``eod_days``) when its last step is.
 
-Extending it
-------------
-Other engines add steps with :func:`register_step`, naming the step they go after or
-before: the score and limit policy registers ``refresh_scores`` and ``reevaluate_limits``
-after ``delinquency`` (so the day's overdue events count) and ``settle_campaigns`` after
-``lift_restrictions``; the risk engine will add its rules the same way. A step is a function
-``(uow, day) -> counts`` that reads what it needs set-based (never one query per account),
-writes in batches, and uses ``day`` (``uow.today()`` is ``day`` inside a step too).
+The steps
+---------
+:data:`STEPS` below is the one place the job's steps and their order are declared. A step
+follows the protocol of :mod:`huabei.batch.steps`: a :class:`~huabei.batch.steps.SnapshotStep`
+is a set-based reader, a pure decision ``(snapshot, terms, day) -> decisions`` and one writer,
+each owned by the capability whose rule it is (the rescoring by ``scoring``, the limit review
+by ``limits``), so a backtest or a Spark job calls the same decision; the others are
+:class:`~huabei.batch.steps.UnitOfWorkStep` functions ``(uow, day) -> counts`` that read
+set-based (never one query per account) and write in batches. To add a step, write its
+reader, decision and writer in its capability and add one entry here.
 """
 
 from __future__ import annotations
@@ -46,13 +48,17 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from huabei import errors
+from huabei.batch.steps import Counts, SnapshotStep, Step, UnitOfWorkStep
 from huabei.billing import bureau
 from huabei.billing import service as billing
+from huabei.limits import campaign_service as campaigns
+from huabei.limits import service as limits
 from huabei.platform.unit_of_work import ClockMode, Huabei, UnitOfWork
+from huabei.restrictions import service as restrictions
+from huabei.scoring import service as scoring
 
 log = logging.getLogger("huabei.eod")
 
-StepFn = Callable[[UnitOfWork, dt.date], dict[str, Any]]
 #: ``after_step(name, uow)``: called inside a step's transaction after its work, before its
 #: completion marker and commit (tests and the simulator's crash fault raise there).
 AfterStep = Callable[[str, UnitOfWork], None]
@@ -61,97 +67,83 @@ AfterStep = Callable[[str, UnitOfWork], None]
 BARRIER_TIMEOUT = 30.0
 
 
-@dataclass(frozen=True)
-class Step:
-    name: str
-    run: StepFn
-    description: str
+def _lift_restrictions(uow: UnitOfWork, day: dt.date) -> Counts:
+    return {"lifted": restrictions.lift_due_restrictions(uow)}
 
 
-def _lift_restrictions(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
-    from huabei.restrictions.service import lift_due_restrictions
+def _settle_campaigns(uow: UnitOfWork, day: dt.date) -> Counts:
+    return {"settled": campaigns.settle_campaigns(uow)}
 
-    return {"lifted": lift_due_restrictions(uow)}
+
+def _write_scheduled_rescore(uow: UnitOfWork, rescore: scoring.Rescore) -> Counts:
+    return {"scored": scoring.write_rescore(uow, rescore, "scheduled")}
+
+
+def _write_review(uow: UnitOfWork, decisions: limits.ReviewDecisions) -> Counts:
+    return {"changed": limits.write_review(uow, decisions)}
 
 
 #: The steps, in the order they run. Documented in docs/billing.md; names are stable (they
 #: key the completion markers).
-STEPS: list[Step] = [
-    Step(
+STEPS: tuple[Step, ...] = (
+    UnitOfWorkStep(
         "close_bills",
-        billing.close_bills_step,
         "on a statement date, close every line's bill: lines, totals, minimum, fees charged, credit applied",
+        billing.close_bills_step,
     ),
-    Step(
+    UnitOfWorkStep(
         "accrue_interest",
-        billing.accrue_interest_step,
         "revolving interest of the day on what a minimum repayment left unpaid (and on carried balances)",
+        billing.accrue_interest_step,
     ),
-    Step(
+    UnitOfWorkStep(
         "mark_overdue",
-        billing.mark_overdue_step,
         "bills whose minimum was not repaid by their due date become overdue; their lines are blocked",
+        billing.mark_overdue_step,
     ),
-    Step("accrue_penalty", billing.accrue_penalty_step, "penalty interest of the day on overdue bills"),
-    Step(
+    UnitOfWorkStep("accrue_penalty", "penalty interest of the day on overdue bills", billing.accrue_penalty_step),
+    UnitOfWorkStep(
         "delinquency",
-        billing.delinquency_step,
         "days past due and bucket per line; BecameOverdue / DelinquencyBucketChanged / DelinquencyCured events",
+        billing.delinquency_step,
     ),
-    Step(
+    # after delinquency, so the day's overdue events count
+    SnapshotStep(
+        "refresh_scores",
+        "on the scheduled day (monthly by default), every user is rescored; history kept",
+        read=scoring.read_rescore,
+        decide=scoring.decide_rescore,
+        write=_write_scheduled_rescore,
+        due=scoring.rescoring_due,
+        idle={"scored": 0},
+    ),
+    SnapshotStep(
+        "reevaluate_limits",
+        "on the scheduled day (monthly by default), every open line is reviewed against the "
+        "limit policy: raises and cuts with reason codes",
+        read=limits.read_review,
+        decide=limits.decide_review,
+        write=_write_review,
+        due=limits.review_due,
+        idle={"changed": 0},
+    ),
+    UnitOfWorkStep(
         "expire_temporary_limits",
-        billing.expire_temporary_limits_step,
         "temporary limits expiring today end; the change is recorded",
+        billing.expire_temporary_limits_step,
     ),
-    Step("lift_restrictions", _lift_restrictions, "restrictions whose lifting date has come are lifted"),
-    Step(
+    UnitOfWorkStep("lift_restrictions", "restrictions whose lifting date has come are lifted", _lift_restrictions),
+    UnitOfWorkStep(
+        "settle_campaigns",
+        "raise challenges: completed tasks get their reward, windows over expire",
+        _settle_campaigns,
+    ),
+    UnitOfWorkStep(
         "bureau_records",
-        bureau.bureau_step,
         "on the first day of a month, the credit-bureau record of every line for the month before",
+        bureau.bureau_step,
     ),
-]
-
-
-def _policy_step(name: str, count: str) -> StepFn:
-    """A step of the score and limit policy (``services.scoring.eod_steps``: functions of the
-    unit of work, dated by it, returning how many rows they touched)."""
-
-    def run(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
-        from huabei.scoring import service as scoring
-
-        return {count: dict(scoring.eod_steps())[name](uow)}
-
-    return run
-
-
-def register_step(step: Step, *, after: str | None = None, before: str | None = None) -> None:
-    """Add a step (later issues: score refresh, limit re-evaluation, risk rules). Registering
-    a name twice replaces it in place."""
-    for i, s in enumerate(STEPS):
-        if s.name == step.name:
-            STEPS[i] = step
-            return
-    names = [s.name for s in STEPS]
-    if after is not None:
-        STEPS.insert(names.index(after) + 1, step)
-    elif before is not None:
-        STEPS.insert(names.index(before), step)
-    else:
-        STEPS.append(step)
-
-
-def _register_policy_steps() -> None:
-    from huabei.scoring.service import EOD_DESCRIPTIONS
-
-    for name, count, where in (
-        ("refresh_scores", "scored", {"after": "delinquency"}),
-        ("reevaluate_limits", "changed", {"after": "refresh_scores"}),
-        ("settle_campaigns", "settled", {"after": "lift_restrictions"}),
-    ):
-        register_step(Step(name, _policy_step(name, count), EOD_DESCRIPTIONS[name]), **where)
-
-
-_register_policy_steps()
+)
 
 
 @dataclass

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from huabei import errors
+from huabei.config import ProductTerms
 from huabei.limits import policy as lp
 from huabei.lines.service import record_limit_change
 from huabei.money import format_yuan
@@ -114,47 +115,78 @@ def _ages(uow: UnitOfWork, sub: scoring.Population, account_ids: list[int] | Non
     return days_open, since
 
 
-def reevaluate_limits(
+@dataclass(frozen=True)
+class ReviewSnapshot:
+    """What a limit review reads, one row per open line: the owner's facts (``lines``: the
+    population of users with an open line), each owner's latest score, the days each line has
+    been open and the days since its last base-limit change (-1: none)."""
+
+    lines: scoring.Population
+    scores: np.ndarray
+    days_open: np.ndarray
+    since_change: np.ndarray
+
+
+@dataclass(frozen=True)
+class BaseLimitChange:
+    """A reviewed line's new base limit, with the reason codes of the change."""
+
+    account_id: int
+    old_value: int
+    new_value: int
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class ReviewDecisions:
+    """The changes a review decided (lines whose limit stays are not listed) under a policy version."""
+
+    policy_version: str
+    changes: list[BaseLimitChange]
+
+
+def read_review(
     uow: UnitOfWork,
+    day: dt.date,
     *,
     population: scoring.Population | None = None,
     user_ids: list[str] | None = None,
     scores: np.ndarray | None = None,
-) -> int:
-    """Review every open line (or those of ``user_ids``) against the policy, set-based: the
-    facts of everyone, the latest scores, :func:`~huabei.limits.policy.propose_batch`
-    and :func:`~huabei.limits.policy.review_batch` in numpy, then one conditional
-    ``UPDATE … FROM`` per 50,000 changes and batched inserts of the limit changes and
-    ``LimitChanged`` events. Returns the number of lines whose base limit changed."""
-    terms = uow.terms
-    lt = terms.limits
-    pop = population if population is not None else scoring.collect_facts(uow, user_ids=user_ids)
+) -> ReviewSnapshot:
+    """The snapshot of a limit review as of ``day`` (the unit of work's business date), set-based."""
+    pop = population if population is not None else scoring.collect_facts(uow, as_of=day, user_ids=user_ids)
     all_scores = scores if scores is not None else _latest_scores(uow, pop, user_ids)
     mask = pop.account_id > 0
-    if not mask.any():
-        return 0
     sub = pop.subset(mask)
-    sub_scores = all_scores[mask]
-    proposal = lp.propose_batch(sub_scores, sub.columns, lt)
+    if not mask.any():
+        none = np.array([], dtype=np.int64)
+        return ReviewSnapshot(sub, none, none, none)
+    days_open, since_change = _ages(uow, sub, None if user_ids is None else sub.account_id.tolist())
+    return ReviewSnapshot(sub, all_scores[mask], days_open, since_change)
+
+
+def decide_review(snapshot: ReviewSnapshot, terms: ProductTerms, day: dt.date) -> ReviewDecisions:
+    """The policy over every line of the snapshot (pure): :func:`~huabei.limits.policy.propose_batch`
+    and :func:`~huabei.limits.policy.review_batch` in numpy, reason codes per change."""
+    lt = terms.limits
+    version = lp.policy_version(lt)
+    sub = snapshot.lines
+    if len(sub) == 0:
+        return ReviewDecisions(version, [])
+    proposal = lp.propose_batch(snapshot.scores, sub.columns, lt)
     blocked = ~np.equal(sub.block_code, None) | sub.overdue_now
     causes = [lp.cut_cause(b, lt) for b in sub.block_code.tolist()]
     cause_cut = np.not_equal(np.array(causes, dtype=object), None)
-    days_open, since_change = _ages(uow, sub, None if user_ids is None else sub.account_id.tolist())
     rev = lp.review_batch(
-        sub.base_limit, sub.used, proposal.limit, blocked, cause_cut, lt, due=lp.review_due(days_open, since_change, lt)
+        sub.base_limit,
+        sub.used,
+        proposal.limit,
+        blocked,
+        cause_cut,
+        lt,
+        due=lp.review_due(snapshot.days_open, snapshot.since_change, lt),
     )
-    todo = np.flatnonzero(rev.action != lp.NONE)
-    if not todo.size:
-        return 0
-    ids, old, new = sub.account_id[todo], sub.base_limit[todo], rev.new_limit[todo]
-    changed = np.isin(
-        ids, np.asarray(uow.limit_batch.apply_base_limits(ids.tolist(), old.tolist(), new.tolist()), dtype=np.int64)
-    )
-    rows = todo[changed]
-    if not rows.size:
-        return 0
-    version = lp.policy_version(lt)
-    today, now = uow.today(), uow.now()
+    rows = np.flatnonzero(rev.action != lp.NONE)
     # many lines share a combination of factors: their reason lists are built once
     factor_names = list(proposal.multipliers)
     keys = np.column_stack(
@@ -168,7 +200,7 @@ def reevaluate_limits(
         ]
     )
     cache: dict[tuple[Any, ...], list[str]] = {}
-    codes_of: list[list[str]] = []
+    changes: list[BaseLimitChange] = []
     for k, i in enumerate(rows.tolist()):
         cause = causes[i]
         key = (*keys[k].tolist(), cause)
@@ -181,18 +213,36 @@ def reevaluate_limits(
                 )
             )
             cache[key] = codes
-        codes_of.append(codes)
-    n = int(rows.size)
-    ids_l, old_l, new_l = sub.account_id[rows].tolist(), sub.base_limit[rows].tolist(), rev.new_limit[rows].tolist()
+        changes.append(BaseLimitChange(int(sub.account_id[i]), int(sub.base_limit[i]), int(rev.new_limit[i]), codes))
+    return ReviewDecisions(version, changes)
+
+
+def write_review(uow: UnitOfWork, decisions: ReviewDecisions) -> int:
+    """Apply the changes with one conditional ``UPDATE … FROM`` per 50,000 (a line whose base
+    limit moved meanwhile keeps it), then batched inserts of the limit changes and
+    ``LimitChanged`` events of the lines changed. Returns how many lines changed."""
+    todo = decisions.changes
+    if not todo:
+        return 0
+    applied = set(
+        uow.limit_batch.apply_base_limits(
+            [c.account_id for c in todo], [c.old_value for c in todo], [c.new_value for c in todo]
+        )
+    )
+    done = [c for c in todo if c.account_id in applied]
+    if not done:
+        return 0
+    today, now = uow.today(), uow.now()
+    n = len(done)
     uow.limit_batch.add_limit_change_columns(
         {
-            "account_id": ids_l,
+            "account_id": [c.account_id for c in done],
             "limit_kind": ["base"] * n,
-            "old_value": old_l,
-            "new_value": new_l,
+            "old_value": [c.old_value for c in done],
+            "new_value": [c.new_value for c in done],
             "expires_on": [None] * n,
-            "reasons": codes_of,
-            "policy_version": [version] * n,
+            "reasons": [c.reasons for c in done],
+            "policy_version": [decisions.policy_version] * n,
             "actor": [ACTOR_SYSTEM] * n,
             "business_date": [today] * n,
             "created_at": [now] * n,
@@ -201,11 +251,17 @@ def reevaluate_limits(
     uow.limit_batch.add_event_columns(
         {
             "event_type": ["LimitChanged"] * n,
-            "account_id": ids_l,
+            "account_id": [c.account_id for c in done],
             "user_id": [None] * n,
             "payload": [
-                {"limit_kind": "base", "old_value": o, "new_value": v, "reasons": c, "expires_on": None}
-                for o, v, c in zip(old_l, new_l, codes_of)
+                {
+                    "limit_kind": "base",
+                    "old_value": c.old_value,
+                    "new_value": c.new_value,
+                    "reasons": c.reasons,
+                    "expires_on": None,
+                }
+                for c in done
             ],
             "business_date": [today] * n,
             "created_at": [now] * n,
@@ -214,12 +270,24 @@ def reevaluate_limits(
     return n
 
 
-def reevaluate_limits_step(uow: UnitOfWork) -> int:
-    """EOD: the periodic review on its scheduled day (``limits.reevaluation_cadence`` / ``reevaluation_day``)."""
-    lt = uow.terms.limits
-    if not scoring.is_scheduled(uow.today(), lt.reevaluation_cadence, lt.reevaluation_day):
-        return 0
-    return reevaluate_limits(uow)
+def reevaluate_limits(
+    uow: UnitOfWork,
+    *,
+    population: scoring.Population | None = None,
+    user_ids: list[str] | None = None,
+    scores: np.ndarray | None = None,
+) -> int:
+    """Review every open line (or those of ``user_ids``) against the policy now, set-based
+    (read -> decide -> write, as the end-of-day step). Returns the number of lines whose base
+    limit changed."""
+    day = uow.today()
+    snapshot = read_review(uow, day, population=population, user_ids=user_ids, scores=scores)
+    return write_review(uow, decide_review(snapshot, uow.terms, day))
+
+
+def review_due(terms: ProductTerms, day: dt.date) -> bool:
+    """The end-of-day review runs on its scheduled day (``limits.reevaluation_cadence`` / ``reevaluation_day``)."""
+    return scoring.is_scheduled(day, terms.limits.reevaluation_cadence, terms.limits.reevaluation_day)
 
 
 def reevaluate_all(system: Huabei, user_ids: list[str] | None = None) -> int:

@@ -21,13 +21,12 @@ Facts
     they combine.
 
 Scores
-    :func:`refresh_scores` scores a population with :meth:`Scorecard.score_batch_explained`
-    and stores one ``credit_scores`` row per user in one batched insert (history kept, the
-    five dimensions' points, the top reason codes, the previous score); a change of score
-    emits a ``ScoreChanged`` event. :func:`score_user` is the same path for one user.
-
-EOD
-    :func:`eod_steps` lists the end-of-day steps of this issue for ``services/eod.py``.
+    A rescoring is a batch step (``huabei.batch.steps``): :func:`read_rescore` reads the
+    facts and the previous scores, :func:`decide_rescore` scores them with
+    :meth:`Scorecard.score_batch_explained` (pure), :func:`write_rescore` stores one
+    ``credit_scores`` row per user in one batched insert (history kept, the five dimensions'
+    points, the top reason codes, the previous score) and a ``ScoreChanged`` event per change.
+    :func:`refresh_scores` runs the three now; :func:`score_user` is the same path for one user.
 """
 
 from __future__ import annotations
@@ -625,56 +624,123 @@ def score_population(pop: Population, card: Scorecard) -> Scored:
     return Scored(scores=out.scores, dims=out.dimensions, reasons=out.reason_lists(), version=card.version)
 
 
-def store_scores(
-    uow: UnitOfWork, pop: Population, scored: Scored, trigger: str, user_ids: Sequence[str] | None = None
-) -> int:
-    """One ``credit_scores`` row per user (one bulk insert, built column by column) and a
-    ``ScoreChanged`` event for every user whose score moved from their previous one."""
-    if trigger not in SCORE_TRIGGERS:
-        raise ValueError(f"unknown score trigger {trigger!r}")
-    n = len(pop)
-    if n == 0:
-        return 0
-    prev = Aligner(pop.user_ids)(uow.scores.latest_points(user_ids), ["score", "band", *DIMENSIONS])
+@dataclass(frozen=True)
+class RescoreSnapshot:
+    """What a rescoring reads: the facts of every user (or of some) as of a date, and each
+    user's latest stored score (``previous``: ``score``, ``band`` and the five dimensions,
+    aligned with ``population.user_ids``; ``None`` where the user was never scored)."""
+
+    population: Population
+    previous: dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    """A user's score moved from their previous one (the ``ScoreChanged`` event)."""
+
+    user_id: str
+    account_id: int | None  # the user's open line, if any
+    old_score: int
+    new_score: int
+    old_band: str
+    new_band: str
+    dimension_changes: dict[str, int]  # new minus old points, per dimension
+    reasons: list[str]  # the new score's reason codes
+
+
+@dataclass(frozen=True)
+class Rescore:
+    """The decisions of a rescoring: every user's new score (aligned with the population),
+    the previous score each row records, and the changes to announce."""
+
+    population: Population
+    scored: Scored
+    bands: np.ndarray
+    previous_score: list[int | None]
+    changes: list[ScoreChange]
+
+
+def read_rescore(
+    uow: UnitOfWork, day: dt.date, *, user_ids: Sequence[str] | None = None, population: Population | None = None
+) -> RescoreSnapshot:
+    """The snapshot of a rescoring as of ``day`` (the unit of work's business date), set-based."""
+    pop = population if population is not None else collect_facts(uow, as_of=day, user_ids=user_ids)
+    if len(pop) == 0:
+        return RescoreSnapshot(pop, {})
+    previous = Aligner(pop.user_ids)(uow.scores.latest_points(user_ids), ["score", "band", *DIMENSIONS])
+    return RescoreSnapshot(pop, previous)
+
+
+def decide_rescore(snapshot: RescoreSnapshot, terms: ProductTerms, day: dt.date) -> Rescore:
+    """Score the snapshot with the card in force (pure: the same snapshot and terms, the same scores)."""
+    pop = snapshot.population
+    scored = score_population(pop, scorecard_for(terms.scoring))
+    if len(pop) == 0:
+        return Rescore(pop, scored, np.array([], dtype=object), [], [])
+    prev = snapshot.previous
     known = ~_unknown(prev["score"])
     prev_score = _int_or_zero(prev["score"])
     bands = bands_of(scored.scores)
+    changes = [
+        ScoreChange(
+            user_id=pop.user_ids[i],
+            account_id=int(pop.account_id[i]) or None,
+            old_score=int(prev_score[i]),
+            new_score=int(scored.scores[i]),
+            old_band=prev["band"][i],
+            new_band=bands[i],
+            dimension_changes={d: int(scored.dims[d][i]) - int(prev[d][i]) for d in DIMENSIONS},
+            reasons=scored.reasons[i],
+        )
+        for i in np.flatnonzero(known & (prev_score != scored.scores)).tolist()
+    ]
+    return Rescore(pop, scored, bands, np.where(known, prev_score, None).tolist(), changes)
+
+
+def write_rescore(uow: UnitOfWork, rescore: Rescore, trigger: str) -> int:
+    """One ``credit_scores`` row per user (one bulk insert, built column by column) and a
+    ``ScoreChanged`` event for every user whose score moved. Returns the number of users scored."""
+    if trigger not in SCORE_TRIGGERS:
+        raise ValueError(f"unknown score trigger {trigger!r}")
+    pop, scored = rescore.population, rescore.scored
+    n = len(pop)
+    if n == 0:
+        return 0
     now, today = uow.now(), pop.as_of
     columns: dict[str, list[Any]] = {
         "user_id": pop.user_ids.tolist(),
         "as_of": [today] * n,
         "score": scored.scores.tolist(),
-        "band": bands.tolist(),
+        "band": rescore.bands.tolist(),
         **{d: scored.dims[d].tolist() for d in DIMENSIONS},
         "reasons": scored.reasons,
-        "previous_score": np.where(known, prev_score, None).tolist(),
+        "previous_score": rescore.previous_score,
         "scorecard_version": [scored.version] * n,
         "trigger": [trigger] * n,
         "created_at": [now] * n,
     }
     uow.scores.add_columns(columns)
-    events = []
-    for i in np.flatnonzero(known & (prev_score != scored.scores)).tolist():
-        deltas = {d: int(scored.dims[d][i]) - int(prev[d][i]) for d in DIMENSIONS}
-        events.append(
+    uow.limit_batch.add_events(
+        [
             {
                 "event_type": "ScoreChanged",
-                "account_id": int(pop.account_id[i]) or None,
-                "user_id": pop.user_ids[i],
+                "account_id": c.account_id,
+                "user_id": c.user_id,
                 "payload": {
-                    "old_score": int(prev_score[i]),
-                    "new_score": int(scored.scores[i]),
-                    "old_band": prev["band"][i],
-                    "new_band": bands[i],
-                    "dimension_changes": deltas,
-                    "reasons": scored.reasons[i],
+                    "old_score": c.old_score,
+                    "new_score": c.new_score,
+                    "old_band": c.old_band,
+                    "new_band": c.new_band,
+                    "dimension_changes": c.dimension_changes,
+                    "reasons": c.reasons,
                     "trigger": trigger,
                 },
                 "business_date": today,
                 "created_at": now,
             }
-        )
-    uow.limit_batch.add_events(events)
+            for c in rescore.changes
+        ]
+    )
     return n
 
 
@@ -686,9 +752,14 @@ def refresh_scores(
     population: Population | None = None,
 ) -> int:
     """Score every user (or ``user_ids``) as of the business date and store the scores. Returns the count."""
-    pop = population if population is not None else collect_facts(uow, user_ids=user_ids)
-    scored = score_population(pop, scorecard_for(uow.terms.scoring))
-    return store_scores(uow, pop, scored, trigger, user_ids)
+    day = uow.today()
+    snapshot = read_rescore(uow, day, user_ids=user_ids, population=population)
+    return write_rescore(uow, decide_rescore(snapshot, uow.terms, day), trigger)
+
+
+def rescoring_due(terms: ProductTerms, day: dt.date) -> bool:
+    """The end-of-day rescoring runs on its scheduled day (``scoring.refresh_cadence`` / ``refresh_day``)."""
+    return is_scheduled(day, terms.scoring.refresh_cadence, terms.scoring.refresh_day)
 
 
 def score_user(
@@ -1021,45 +1092,3 @@ def is_scheduled(day: dt.date, cadence: str, day_number: int) -> bool:
     if cadence == "weekly":
         return day.isoweekday() == day_number
     return day.day == day_number
-
-
-def refresh_scores_step(uow: UnitOfWork) -> int:
-    """EOD: rescore everyone on the scheduled day (``scoring.refresh_cadence`` / ``refresh_day``)."""
-    s = uow.terms.scoring
-    if not is_scheduled(uow.today(), s.refresh_cadence, s.refresh_day):
-        return 0
-    return refresh_scores(uow, trigger="scheduled")
-
-
-#: One line per EOD step of :func:`eod_steps` (for the EOD job's step list).
-EOD_DESCRIPTIONS: dict[str, str] = {
-    "settle_campaigns": "raise challenges: completed tasks get their reward, windows over expire",
-    "refresh_scores": "on the scheduled day (monthly by default), every user is rescored; history kept",
-    "reevaluate_limits": "on the scheduled day (monthly by default), every open line is reviewed against the "
-    "limit policy: raises and cuts with reason codes",
-}
-
-
-def eod_steps() -> list[tuple[str, Callable[[UnitOfWork], int]]]:
-    """The end-of-day steps of the score and limit policy, in order, for ``services/eod.py``.
-
-    Each runs for ``uow.today()`` inside the caller's unit of work (the caller commits) and
-    returns how many rows it touched:
-
-    1. ``settle_campaigns`` (daily): raise challenges completed → rewards granted; windows
-       over → expired (enrolments settled). Run it after the billing steps of the day.
-    2. ``refresh_scores`` (monthly on ``scoring.refresh_day`` by default): everyone rescored
-       (users scored). Run it after ``delinquency`` so the day's overdue events count.
-    3. ``reevaluate_limits`` (monthly on ``limits.reevaluation_day`` by default): every open
-       line reviewed against the policy (accounts whose base limit changed).
-
-    Temporary limits expire in the billing engine's ``expire_temporary_limits`` step.
-    """
-    from huabei.limits import campaign_service as campaigns
-    from huabei.limits import service as limits
-
-    return [
-        ("settle_campaigns", campaigns.settle_campaigns),
-        ("refresh_scores", refresh_scores_step),
-        ("reevaluate_limits", limits.reevaluate_limits_step),
-    ]
