@@ -37,6 +37,7 @@ from sqlalchemy import (
 
 from huabei.billing import tables as tb
 from huabei.ledger.rules import Entry
+from huabei.lines.repository import temporary_limit_in_force
 from huabei.platform import schema as t
 from huabei.platform.sql import in_chunks, isum, rows_in, stream
 
@@ -1023,7 +1024,7 @@ class BureauRepository:
             .subquery()
         )
         month_rows = select(m.account_id, m.worst_bucket).where(m.month == month).subquery()
-        temp = case((a.temporary_limit_expires_on > as_of, a.temporary_limit), else_=0)
+        temp = temporary_limit_in_force(as_of)
         # a delinquency is reported once past the grace days (宽限期)
         reported = func.coalesce(d.days_past_due, 0) > grace_days
         bucket = case((reported, func.coalesce(d.bucket, "current")), else_="current")

@@ -69,6 +69,7 @@ from typing import Any, Literal
 import numpy as np
 
 from huabei.config import LimitTerms, ScoringTerms
+from huabei.lines.rules import temporary_limit_on
 from huabei.scoring.scorecard import (
     BANDS,
     FactError,
@@ -599,7 +600,7 @@ def stack_temporary(
     """A temporary-limit reward on top of the current grant: the amounts add up (capped at
     ``max_temporary_limit``) and the grant lasts until the later of the two expiry dates
     (at most ``max_temporary_limit_days`` from today)."""
-    live = current_amount if current_expires is not None and today < current_expires else 0
+    live = temporary_limit_on(current_amount, current_expires, today)
     expires = today + dt.timedelta(days=min(days, terms.max_temporary_limit_days))
     if live and current_expires is not None:
         expires = max(expires, min(current_expires, today + dt.timedelta(days=terms.max_temporary_limit_days)))

@@ -9,7 +9,6 @@ from huabei import errors, reasons
 from huabei.billing import service as billing
 from huabei.errors import HuabeiError
 from huabei.ledger import rules as ledger
-from huabei.ledger.rules import LedgerAccount
 from huabei.lines.purchase_rules import (
     PurchaseRequest,
     check_purchase,
@@ -159,18 +158,6 @@ def refund_purchase(system: Huabei, purchase_id: int, amount: int, idempotency_k
     return run_idempotent(system, "refund", idempotency_key, {"purchase_id": purchase_id, "amount": amount}, work)
 
 
-def owed(uow: UnitOfWork, account_id: int) -> dict[LedgerAccount, int]:
-    """What the user owes, by customer ledger account (billed and not yet billed)."""
-    pos = billing.position(uow, account_id)
-    out = {
-        LedgerAccount.CUSTOMER_PRINCIPAL: pos.line.used,
-        LedgerAccount.CUSTOMER_FEE: sum(b["unpaid_fee"] for b in pos.bills),
-        LedgerAccount.CUSTOMER_INTEREST: sum(b["unpaid_interest"] for b in pos.bills) + pos.unbilled_interest,
-        LedgerAccount.CUSTOMER_PENALTY: sum(b["unpaid_penalty"] for b in pos.bills) + pos.unbilled_penalty,
-    }
-    return {k: v for k, v in out.items() if v}
-
-
 def repay(system: Huabei, account_id: int, amount: int, idempotency_key: str | None) -> Outcome:
     """还款: any amount up to what is owed; restores the limit. Allocated across bills in
     the documented order (overdue before current; penalty, interest, fees, principal; oldest
@@ -222,21 +209,3 @@ def repay(system: Huabei, account_id: int, amount: int, idempotency_key: str | N
         )
 
     return run_idempotent(system, "repayment", idempotency_key, {"account_id": account_id, "amount": amount}, work)
-
-
-def allocate_in_order(amount: int, dues: dict[LedgerAccount, int]) -> dict[LedgerAccount, int]:
-    """Pay penalty, then interest, then fees, then principal."""
-    order = (
-        LedgerAccount.CUSTOMER_PENALTY,
-        LedgerAccount.CUSTOMER_INTEREST,
-        LedgerAccount.CUSTOMER_FEE,
-        LedgerAccount.CUSTOMER_PRINCIPAL,
-    )
-    out: dict[LedgerAccount, int] = {}
-    left = amount
-    for acct in order:
-        take = min(left, dues.get(acct, 0))
-        if take:
-            out[acct] = take
-            left -= take
-    return out

@@ -18,6 +18,8 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
+
 
 class AccountState(StrEnum):
     OPEN = "open"
@@ -71,6 +73,13 @@ def temporary_limit_on(temporary_limit: int, expires_on: dt.date | None, today: 
     if expires_on is None or today >= expires_on:
         return 0
     return temporary_limit
+
+
+def temporary_limits_on(amounts: np.ndarray, expires_on: np.ndarray, today: dt.date) -> np.ndarray:
+    """:func:`temporary_limit_on` over columns (``expires_on`` as ``datetime64[D]``, NaT: none),
+    for the set-based readers; its SQL form is ``huabei.lines.repository.temporary_limit_in_force``."""
+    live = ~np.isnat(expires_on) & (expires_on > np.datetime64(today, "D"))
+    return np.where(live, amounts, 0)
 
 
 def available(base_limit: int, temporary_limit: int, expires_on: dt.date | None, used: int, today: dt.date) -> int:

@@ -37,7 +37,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from string import Formatter
 from typing import Any
 
 import numpy as np
@@ -48,6 +47,7 @@ from huabei import errors, reasons
 from huabei.billing import calendar as cal
 from huabei.config import ProductTerms, ScoringTerms
 from huabei.limits.policy import POLICY_FACT_SPECS, POLICY_FACTS, check_policy_facts
+from huabei.lines.rules import temporary_limits_on
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.scoring.scorecard import (
     BAND_ZH,
@@ -535,7 +535,7 @@ def collect_facts(
     used = _int_or_zero(line["used"])
     temp = _int_or_zero(line["temporary_limit"])
     temp_until = _dates(line["temporary_limit_expires_on"])
-    live_temp = np.where(~np.isnat(temp_until) & (temp_until > np.datetime64(as_of, "D")), temp, 0)
+    live_temp = temporary_limits_on(temp, temp_until, as_of)
     total = base_limit + live_temp
     has_line = account_id > 0
     util = np.where(total > 0, np.minimum(used * 1000 // np.maximum(total, 1), 10_000), np.where(used > 0, 10_000, 0))
@@ -787,20 +787,13 @@ def reason_params(terms: ProductTerms) -> dict[str, Any]:
     return {"threshold": terms.scoring.opening_threshold, "days": terms.raises.application_cooldown_days}
 
 
-def _placeholders(code: str) -> set[str]:
-    r = reasons.get(code)
-    if r is None:
-        return set()
-    return {name for text in (r.message, r.remedy or "") for _, name, _, _ in Formatter().parse(text) if name}
-
-
 def reason_items(codes: Sequence[str], params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """Reason codes with their texts (en and zh_CN): ``code``, ``message``, ``message_zh``,
     ``remedy``, ``remedy_zh``. A placeholder ``params`` cannot fill (an operator hold's
     ``{note}`` in a list of reasons) is left out, with the colon before it."""
     out = []
     for code in codes:
-        missing = _placeholders(code) - set(params or {})
+        missing = reasons.placeholders(code) - set(params or {})
         body = reasons.render(code, {**dict.fromkeys(missing, ""), **(params or {})})
         if missing:
             for key in ("message", "message_zh"):
