@@ -111,6 +111,7 @@ def test_clock_set_and_show(db_url, monkeypatch):
 # --- money ---------------------------------------------------------------------------
 
 
+@pytest.mark.smoke
 def test_open_purchase_refund_repay_with_json(db_url):
     run(db_url, "clock", "set", "2026-11-02")
     user = run_json(db_url, "users", "add", "u1", "--name", "李雷", "--phone", "13800000000")

@@ -199,6 +199,7 @@ def test_invalid_user_is_400_and_creates_nothing(api):
     assert_error(api.get("/v1/users/u 1"), 404, "user_not_found")
 
 
+@pytest.mark.smoke
 def test_open_account_view_and_one_open_line_per_user(api):
     aid = open_line(api, "5000.00")
     view = account(api, aid)

@@ -57,6 +57,7 @@ def at(db_url):
         s.engine.dispose()
 
 
+@pytest.mark.smoke
 def test_overdue_bill_is_paid_before_the_current_one_penalty_first_and_blocks_until_repaid(at):
     s = at(D(2026, 10, 28))
     acct = new_account(s, yuan("5000.00"))

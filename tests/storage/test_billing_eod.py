@@ -112,6 +112,7 @@ def test_a_crash_rolls_back_the_step_and_a_rerun_resumes(s):
     assert admin.ledger_check(s).ok
 
 
+@pytest.mark.smoke
 def test_the_job_refreshes_scores_and_reviews_limits_on_their_day(s):
     """The score and limit policy's steps run inside the job, after the delinquency step (the
     day's overdue events count), on their scheduled day (the 2nd, monthly), as recorded steps."""

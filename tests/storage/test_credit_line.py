@@ -47,6 +47,7 @@ def test_base_limit_bounds_come_from_the_terms(system):
     assert _code(accounts.open_account, system, user_id="b", base_limit=5_000_001) == "base_limit_out_of_range"
 
 
+@pytest.mark.smoke
 def test_purchase_uses_limit_and_decline_writes_only_an_audit_record(system):
     aid = new_account(system, 100_000)
     ok = buy(system, aid, 96_000)
@@ -131,6 +132,7 @@ def test_repayment_restores_limit_and_cannot_exceed_what_is_owed(system):
     assert admin.ledger_check(system).ok
 
 
+@pytest.mark.smoke
 def test_freeze_declines_with_its_cause_and_lifting_restores_purchases(system):
     aid = new_account(system, 100_000)
     r = restrictions.place_restriction(

@@ -24,6 +24,7 @@ def _count(system, table):
         return c.execute(select(func.count()).select_from(table)).scalar_one()
 
 
+@pytest.mark.smoke
 def test_replay_returns_the_first_answer_and_moves_nothing(system):
     aid = new_account(system)
     first = purchases.authorise_purchase(system, _req(aid), "key-1")

@@ -8,6 +8,7 @@ import datetime as dt
 import random
 
 import numpy as np
+import pytest
 from sqlalchemy import select, update
 from tests.conftest import new_account
 
@@ -16,6 +17,7 @@ from huabei.lines.rules import temporary_limit_on, temporary_limits_on
 from huabei.platform import schema as t
 
 
+@pytest.mark.smoke
 def test_python_numpy_and_sql_agree_on_random_lines(system) -> None:
     rng = random.Random(13)
     base = dt.date(2026, 11, 2)

@@ -1,5 +1,6 @@
 """Alembic is the only way the schema is made, and it makes exactly what tables.py says."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -9,6 +10,7 @@ from huabei.platform.db import make_engine
 from huabei.platform.schema import metadata
 
 
+@pytest.mark.smoke
 def test_migrated_schema_matches_the_table_definitions(db_url):
     eng = make_engine(db_url, pool_size=1)
     with eng.connect() as conn:

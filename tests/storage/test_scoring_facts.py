@@ -75,6 +75,7 @@ def on(day: dt.date, kind: str, **kw: Any) -> dict:
 # --------------------------------------------------------------------------- host facts
 
 
+@pytest.mark.smoke
 def test_host_facts_latest_wins_history_is_kept_and_null_withdraws(system):
     user(system, "u1", profile={"education": "bachelor"})
     out = scoring.post_facts(system, "u1", {"monthly_income": 500_000, "education": "master"})

@@ -99,6 +99,7 @@ def codes(items) -> list[str]:
 # --------------------------------------------------------------------------- opening (开通)
 
 
+@pytest.mark.smoke
 def test_a_new_user_with_a_thin_file_is_declined_with_reasons_then_opens(system):
     user(system, "thin")
     with pytest.raises(HuabeiError) as e:
