@@ -723,19 +723,7 @@ class _CloseBatch:
                         "by_due_date": self.day <= b["due_date"],
                     }
                 )
-        cols = (
-            "unpaid_principal",
-            "unpaid_fee",
-            "unpaid_interest",
-            "unpaid_penalty",
-            "unpaid_carried_principal",
-            "paid",
-            "paid_by_due_date",
-            "status",
-            "cleared_on",
-            "carried_out",
-            "carried_to",
-        )
+        cols = (*_BILL_STATE_COLUMNS, "carried_out", "carried_to")
         repo.update_bills(cols, [{"b_id": k, **{c: v[c] for c in cols}} for k, v in updates.items()])
         repo.add_allocations(allocations)
         repo.change_balances(
