@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 
 from huabei.billing import tables as tb
+from huabei.billing.rules import CREDIT_KINDS
 from huabei.ledger.rules import Entry
 from huabei.lines.repository import temporary_limit_in_force
 from huabei.platform import schema as t
@@ -755,7 +756,7 @@ class BillingRepository:
     def check(self, last_close: dt.date | None) -> dict[str, list[tuple[Any, ...]]]:
         """Aggregates for :func:`huabei.ledger.rules.validate_billing`."""
         b, li, al, p = tb.bills.c, tb.bill_lines.c, tb.bill_allocations.c, t.postings.c
-        signed = case((li.kind.in_(("refund", "repayment", "carried_credit")), -li.amount), else_=li.amount)
+        signed = case((li.kind.in_(sorted(k.value for k in CREDIT_KINDS)), -li.amount), else_=li.amount)
         per_bill = select(li.bill_id, isum(signed).label("s")).group_by(li.bill_id).subquery()
         orphans = [
             (r[0], int(r[1]), 0)

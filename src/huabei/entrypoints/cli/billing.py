@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from huabei.billing.rules import CREDIT_KINDS
 from huabei.entrypoints.cli.common import DbOpt, JsonOpt, KeyOpt, console
 from huabei.entrypoints.cli.common import date as _date
 from huabei.entrypoints.cli.common import fail as _fail
@@ -40,7 +41,7 @@ bureau_app = typer.Typer(help="Credit-bureau reporting (征信).", no_args_is_he
 def _lines_table(title: str, lines: list[dict[str, Any]]) -> Table:
     table = Table("date", "line", "amount", "ref", title=title)
     for line in lines:
-        sign = "-" if line["kind"] in ("refund", "repayment", "carried_credit") else ""
+        sign = "-" if line["kind"] in CREDIT_KINDS else ""
         table.add_row(line["date"], line["kind"], sign + format_yuan(line["amount"]), line["ref"])
     return table
 
