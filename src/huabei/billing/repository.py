@@ -38,7 +38,8 @@ from sqlalchemy import (
 from huabei.billing import tables as tb
 from huabei.billing.rules import CREDIT_KINDS
 from huabei.ledger.rules import Entry
-from huabei.lines.repository import temporary_limit_in_force
+from huabei.lines.repository import is_frozen_sql, temporary_limit_in_force
+from huabei.lines.rules import BLOCK_OVERDUE
 from huabei.platform import schema as t
 from huabei.platform.sql import in_chunks, isum, rows_in, stream
 
@@ -586,16 +587,14 @@ class BillingRepository:
         return self.conn.execute(
             update(t.credit_accounts)
             .where(a.block_code.is_(None), a.account_id.in_(overdue))
-            .values(block_code="account_overdue")
+            .values(block_code=BLOCK_OVERDUE)
         ).rowcount
 
     def unblock_cured_accounts(self) -> int:
         a, b = t.credit_accounts.c, tb.bills.c
         overdue = select(b.account_id).where(b.account_id == a.account_id, b.status == "overdue")
         return self.conn.execute(
-            update(t.credit_accounts)
-            .where(a.block_code == "account_overdue", ~overdue.exists())
-            .values(block_code=None)
+            update(t.credit_accounts).where(a.block_code == BLOCK_OVERDUE, ~overdue.exists()).values(block_code=None)
         ).rowcount
 
     def upsert_delinquency(self, inserts: Sequence[dict[str, Any]], updates: Sequence[dict[str, Any]]) -> None:
@@ -1032,7 +1031,7 @@ class BureauRepository:
         status = case(
             (a.state == "closed", "closed"),
             (bucket != "current", "overdue"),
-            (a.block_code.like("account_frozen%"), "frozen"),
+            (is_frozen_sql(a.block_code), "frozen"),
             else_="normal",
         )
         q = (

@@ -69,7 +69,7 @@ from typing import Any, Literal
 import numpy as np
 
 from huabei.config import LimitTerms, ScoringTerms
-from huabei.lines.rules import temporary_limit_on
+from huabei.lines.rules import frozen_cause, is_frozen, temporary_limit_on
 from huabei.scoring.scorecard import (
     BANDS,
     FactError,
@@ -404,8 +404,8 @@ def blocked_raise_reasons(block_code: str | None, over_limit: bool = False) -> t
     the freeze's cause (whose texts say what to do), or ``raise_blocked_over_limit``."""
     if block_code is None:
         return ("raise_blocked_over_limit",) if over_limit else ()
-    if block_code.startswith("account_frozen"):
-        cause = block_code.split(":", 1)[1] if ":" in block_code else ""
+    if is_frozen(block_code):
+        cause = frozen_cause(block_code) or ""
         return ("raise_blocked_frozen",) + ((cause,) if cause else ())
     return ("raise_blocked_overdue",)
 
@@ -481,10 +481,9 @@ def review_reasons(
 def cut_cause(block_code: str | None, terms: LimitTerms) -> str | None:
     """The freeze cause of ``block_code`` (``account_frozen:<cause>``) when it is one of
     ``cut_on_restriction_causes`` (the line is cut at every review), else None."""
-    if block_code and block_code.startswith("account_frozen:"):
-        cause = block_code.split(":", 1)[1]
-        if cause in terms.cut_on_restriction_causes:
-            return cause
+    cause = frozen_cause(block_code) if is_frozen(block_code) else None
+    if cause is not None and cause in terms.cut_on_restriction_causes:
+        return cause
     return None
 
 

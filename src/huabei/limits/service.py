@@ -21,6 +21,7 @@ import pandas as pd
 from huabei import errors
 from huabei.config import ProductTerms
 from huabei.limits import policy as lp
+from huabei.lines.rules import BLOCK_OVERDUE
 from huabei.lines.service import record_limit_change
 from huabei.money import format_yuan
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
@@ -83,7 +84,7 @@ def decide_opening(uow: UnitOfWork, user_id: str) -> OpeningDecision:
 
 def _block(line: Any, pop: scoring.Population) -> str | None:
     """The line's block code, or ``account_overdue`` when the user is overdue right now."""
-    return line.block_code or ("account_overdue" if bool(pop.overdue_now[0]) else None)
+    return line.block_code or (BLOCK_OVERDUE if bool(pop.overdue_now[0]) else None)
 
 
 def _latest_scores(uow: UnitOfWork, pop: scoring.Population, user_ids: list[str] | None) -> np.ndarray:

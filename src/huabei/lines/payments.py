@@ -14,6 +14,7 @@ from huabei.lines.purchase_rules import (
     check_purchase,
     explain_failed_debit,
 )
+from huabei.lines.rules import frozen_cause
 from huabei.money import format_yuan
 from huabei.platform.idempotency import Outcome, run_idempotent
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
@@ -83,7 +84,7 @@ def _explain_decline(uow: UnitOfWork, req: PurchaseRequest) -> HuabeiError:
     line = uow.accounts.get(req.account_id)
     if line is None:
         return errors.not_found("account_not_found", account_id=req.account_id)
-    cause = line.block_code.split(":", 1)[1] if line.block_code and ":" in line.block_code else None
+    cause = frozen_cause(line.block_code)
     e = explain_failed_debit(
         state=line.state.value,
         block_code=line.block_code,

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from huabei import errors
 from huabei.config import ProductTerms
+from huabei.lines.rules import BLOCK_OVERDUE
 from huabei.money import format_yuan
 
 
@@ -47,7 +48,7 @@ def explain_failed_debit(
     """Why the atomic debit matched no row: the decline to return, most severe first."""
     if state != "open":
         return errors.declined("account_closed")
-    if block_code == "account_overdue":
+    if block_code == BLOCK_OVERDUE:
         return errors.declined("account_overdue")
     if block_code:
         return errors.declined("account_frozen", cause=block_cause or block_code)

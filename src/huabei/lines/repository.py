@@ -16,6 +16,7 @@ from sqlalchemy import (
     Date,
     bindparam,
     case,
+    func,
     insert,
     literal,
     select,
@@ -24,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import CompileError
 
 from huabei.lines import tables as t
-from huabei.lines.rules import AccountState, CreditLine
+from huabei.lines.rules import BLOCK_FROZEN, AccountState, CreditLine
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,12 @@ def temporary_limit_in_force(today: Any) -> Any:
     a bound parameter. Every statement that needs a line's total limit uses this one form."""
     a = t.credit_accounts.c
     return case((a.temporary_limit_expires_on > today, a.temporary_limit), else_=0)
+
+
+def is_frozen_sql(block_code: Any) -> Any:
+    """SQL of :func:`huabei.lines.rules.is_frozen` over a ``block_code`` column (a case-sensitive
+    prefix test, as in Python: SQLite's LIKE would ignore case)."""
+    return func.substr(block_code, 1, len(BLOCK_FROZEN)) == BLOCK_FROZEN
 
 
 _debit_temp = temporary_limit_in_force(bindparam("debit_today", type_=Date))

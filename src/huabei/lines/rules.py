@@ -61,11 +61,38 @@ class CreditLine:
     def status(self) -> AccountStatus:
         if self.state is AccountState.CLOSED:
             return AccountStatus.CLOSED
-        if self.block_code and self.block_code.startswith("account_frozen"):
+        if is_frozen(self.block_code):
             return AccountStatus.FROZEN
-        if self.block_code == "account_overdue":
+        if self.block_code == BLOCK_OVERDUE:
             return AccountStatus.OVERDUE
         return AccountStatus.ACTIVE
+
+
+#: ``credit_accounts.block_code``: NULL while purchases are allowed, else why they are not —
+#: ``account_overdue`` (a bill is past due) or ``account_frozen:<cause>`` (the leading active
+#: restriction; a freeze outranks overdue). Written by ``huabei.restrictions.service.refresh_block``
+#: and the end-of-day overdue marking; read by the purchase decline, the line's status, the limit
+#: policy and the bureau file. The functions below are the one reading of it (its SQL form:
+#: ``huabei.lines.repository.is_frozen_sql``).
+BLOCK_OVERDUE = "account_overdue"
+BLOCK_FROZEN = "account_frozen"
+
+
+def frozen_block(cause: str) -> str:
+    """The block code of a line frozen by ``cause``."""
+    return f"{BLOCK_FROZEN}:{cause}"
+
+
+def is_frozen(block_code: str | None) -> bool:
+    """Whether the block code is a freeze (whatever its cause)."""
+    return block_code is not None and block_code.startswith(BLOCK_FROZEN)
+
+
+def frozen_cause(block_code: str | None) -> str | None:
+    """The restriction cause a block code carries (``account_frozen:<cause>``), else None."""
+    if block_code and ":" in block_code:
+        return block_code.split(":", 1)[1]
+    return None
 
 
 def temporary_limit_on(temporary_limit: int, expires_on: dt.date | None, today: dt.date) -> int:

@@ -18,6 +18,8 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from huabei.lines.rules import frozen_block
+
 
 class Capability(StrEnum):
     """What a restriction can block."""
@@ -115,4 +117,4 @@ def block_code_for(active_causes: list[str]) -> tuple[str | None, str | None]:
     if not blocking:
         return None, None
     lead = min(blocking, key=lambda c: SEVERITY.index(c) if c in SEVERITY else len(SEVERITY))
-    return f"account_frozen:{lead}", lead
+    return frozen_block(lead), lead

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from huabei import errors
+from huabei.lines.rules import BLOCK_OVERDUE
 from huabei.lines.service import restriction_view
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.restrictions.causes import CAUSES, block_code_for, default_lift_date
@@ -118,5 +119,5 @@ def refresh_block(uow: UnitOfWork, account_id: int) -> None:
     causes = [r.cause for r in uow.restrictions.active(account_id)]
     code, _lead = block_code_for(causes)
     if code is None and uow.billing.has_overdue(account_id):
-        code = "account_overdue"
+        code = BLOCK_OVERDUE
     uow.accounts.set_block_code(account_id, code)

@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 
 from huabei.limits import tables as tl
+from huabei.lines.rules import BLOCK_OVERDUE
 from huabei.platform import schema as t
 from huabei.platform.sql import add_returning_id, bulk_insert, fetch_rows
 from huabei.scoring import tables as ts
@@ -158,7 +159,7 @@ def _contacts_stmt(filtered: bool) -> Any:
         .select_from(latest.join(ts.credit_scores, ts.credit_scores.c.score_id == latest.c.sid))
         .subquery()
     )
-    overdue = select(a.user_id).where(a.state == "open", a.block_code == "account_overdue").distinct().subquery()
+    overdue = select(a.user_id).where(a.state == "open", a.block_code == BLOCK_OVERDUE).distinct().subquery()
     verified = uc.verified.is_(True)
     known = and_(verified, standing.c.score.is_not(None))
     good = and_(known, standing.c.score >= bindparam("threshold", type_=Integer), overdue.c.user_id.is_(None))
