@@ -80,7 +80,7 @@ class AuthorisationTerms(_Section):
 
 
 class BillingTerms(_Section):
-    """账单日 / 还款日 and the repayment rules (issue: billing cycle)."""
+    """账单日 / 还款日 and the repayment rules of the billing cycle."""
 
     #: Day of month a bill closes (账单日).
     statement_day: int = Field(default=1, ge=1, le=28)
@@ -378,7 +378,7 @@ class RaiseTerms(_Section):
 
 
 class RestrictionTerms(_Section):
-    """冻结: automatic lifting periods (the risk-control issue builds on these)."""
+    """冻结: automatic lifting periods of the restriction causes."""
 
     wrong_password_attempts: int = Field(default=5, gt=0)
     wrong_password_lock_hours: int = Field(default=24, gt=0)

@@ -1,4 +1,4 @@
-"""The billing schema (issue: billing cycle), as SQLAlchemy Core tables on the shared metadata.
+"""The billing schema (bills, allocations, accruals, installments, delinquency, bureau), as SQLAlchemy Core tables on the shared metadata.
 
 Made by the Alembic migration ``0002_billing``; ``store/tables.py`` imports this module at
 its bottom so ``tables.metadata`` is complete. Every money column is BIGINT fen. Exact

@@ -7,9 +7,9 @@ blocks purchases is active the line is *frozen* and purchases are declined with
 ``account_frozen``; the code of the cause travels with the decline so the
 explanation layer can say why and what to do.
 
-This module is the catalogue of causes. The risk-control engine (a later issue)
-decides *when* to place them; this issue provides placing and lifting by an
-operator and automatic lifting by date.
+This module is the catalogue of causes: what each blocks, how it lifts, whether it can be
+appealed. ``huabei.restrictions.service`` places and lifts them (an operator, or a rule
+engine through ``place(uow, …)``) and lifts them by date at end of day.
 """
 
 from __future__ import annotations

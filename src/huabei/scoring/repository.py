@@ -1,4 +1,4 @@
-"""Repositories of the credit score and limit policy: every SQL statement of the scoring issue.
+"""Repositories of the credit score and limit policy: every SQL statement of facts, scores, applications and campaigns.
 
 Batch readers (``*_by_user``) are set-based: one aggregate query for the whole population
 (or for the users of ``user_ids``), never one query per user. They return plain tuples

@@ -200,8 +200,8 @@ class BehaviourProfile(_Model):
     repayment: RepaymentBehaviour = RepaymentBehaviour()
     installments: InstallmentBehaviour = InstallmentBehaviour()
     applicant: ApplicantFacts = ApplicantFacts()
-    #: Base limit an operator opens the line with while automatic opening (the scoring
-    #: issue) is not available: price points, clamped to the product's limit bounds and step.
+    #: Base limit an operator opens the line with when the automatic opening decision is not
+    #: driven (``core_only``): price points, clamped to the product's limit bounds and step.
     operator_limit: PricePoints = ((300_000, 30), (500_000, 30), (1_000_000, 25), (2_000_000, 15))
     #: Monthly chance of applying for a limit raise (申请提额) and of joining a raise campaign.
     raise_application_per_mille: int = Field(default=0, ge=0, le=1000)

@@ -296,7 +296,7 @@ def demo_load(db: DbOpt = None) -> None:
         _fail(e)
 
 
-# --- the other issues' commands ----------------------------------------------------
+# --- billing, score and limits, simulation: their command groups ---------------------
 def _register_commands() -> None:
     from huabei.entrypoints.cli import billing as cli_billing
     from huabei.entrypoints.cli.scoring import campaigns_app, limits_app, score_app

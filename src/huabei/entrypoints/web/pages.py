@@ -1,7 +1,6 @@
 """Server-rendered web pages: an overview of credit lines and one line's page.
 
-Deliberately small: the customer view, agent console and access control come with
-the web-pages issue. Text comes from the same catalogs as the API (``?lang=zh``).
+Read-only pages. Text comes from the same catalogs as the API (``?lang=zh``).
 """
 
 from __future__ import annotations
