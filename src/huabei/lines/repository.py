@@ -7,6 +7,7 @@ Hot-path rule: the available-limit check and the debit are one conditional UPDAT
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,6 +122,17 @@ class AccountRepository:
             q = q.with_for_update()
         r = self.conn.execute(q).first()
         return _row_to_line(r) if r else None
+
+    def lock(self, account_ids: Sequence[int]) -> None:
+        """Lock these lines' rows (``SELECT … FOR UPDATE``, in account order so two lockers never
+        deadlock) until the transaction ends: every change of a line's restrictions or block code
+        serialises on the line. SQLite write transactions already hold the database's write lock."""
+        ids = sorted(set(account_ids))
+        if ids:
+            c = t.credit_accounts.c
+            self.conn.execute(
+                select(c.account_id).where(c.account_id.in_(ids)).order_by(c.account_id).with_for_update()
+            ).all()
 
     def ids(self, limit: int, starting_after: int | None = None) -> list[int]:
         c = t.credit_accounts.c

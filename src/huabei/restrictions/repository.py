@@ -33,12 +33,16 @@ class RestrictionRepository:
             select(t.restrictions).where(t.restrictions.c.restriction_id == restriction_id)
         ).first()
 
-    def lift(self, restriction_ids: Sequence[int], *, on: dt.date, by: str, reason: str) -> None:
+    def lift(self, restriction_ids: Sequence[int], *, on: dt.date, by: str, reason: str) -> set[int]:
+        """Lift those still active; returns the ids this call lifted (a concurrent lift may have won)."""
         c = t.restrictions.c
-        self.conn.execute(
-            update(t.restrictions)
-            .where(c.restriction_id.in_(list(restriction_ids)), c.active.is_(True))
-            .values(active=False, lifted_on=on, lifted_by=by, lift_reason=reason)
+        return set(
+            self.conn.execute(
+                update(t.restrictions)
+                .where(c.restriction_id.in_(list(restriction_ids)), c.active.is_(True))
+                .values(active=False, lifted_on=on, lifted_by=by, lift_reason=reason)
+                .returning(c.restriction_id)
+            ).scalars()
         )
 
     def due_to_lift(self, today: dt.date) -> list[Any]:

@@ -48,7 +48,8 @@ def place(
     lifts_on: dt.date | None,
     actor: str,
 ) -> int:
-    """Inside a unit of work (the risk engine calls this too)."""
+    """Inside a unit of work (the risk engine calls this too). Locks the line first."""
+    uow.accounts.lock([account_id])
     today, now = uow.today(), uow.now()
     lifts_on = lifts_on or default_lift_date(CAUSES[cause], today)
     rid = uow.restrictions.add(
@@ -83,6 +84,9 @@ def lift_restriction(
 ) -> dict[str, Any]:
     with system.uow() as uow:
         r = uow.restrictions.get(restriction_id)
+        if r is not None and r.active:
+            uow.accounts.lock([r.account_id])
+            r = uow.restrictions.get(restriction_id)  # as of the lock: a concurrent lift may have won
         if r is None or not r.active:
             raise errors.not_found("restriction_not_found", restriction_id=restriction_id)
         lift(uow, [(r.restriction_id, r.account_id, r.cause)], reason=reason, actor=actor)
@@ -90,9 +94,14 @@ def lift_restriction(
         return restriction_view(uow.restrictions.get(restriction_id))
 
 
-def lift(uow: UnitOfWork, rows: list[tuple[int, int, str]], *, reason: str, actor: str) -> None:
+def lift(uow: UnitOfWork, rows: list[tuple[int, int, str]], *, reason: str, actor: str) -> int:
+    """Lift these ``(restriction_id, account_id, cause)`` rows: the lines are locked first (in
+    account order), then the restrictions still active are lifted and each line's block code is
+    recomputed from what is active once the lock is held. Returns how many this call lifted."""
     today, now = uow.today(), uow.now()
-    uow.restrictions.lift([r[0] for r in rows], on=today, by=actor, reason=reason)
+    uow.accounts.lock([r[1] for r in rows])
+    lifted = uow.restrictions.lift([r[0] for r in rows], on=today, by=actor, reason=reason)
+    rows = [r for r in rows if r[0] in lifted]
     for account_id in sorted({r[1] for r in rows}):
         refresh_block(uow, account_id)
     for rid, account_id, cause in rows:
@@ -103,18 +112,17 @@ def lift(uow: UnitOfWork, rows: list[tuple[int, int, str]], *, reason: str, acto
             business_date=today,
             now=now,
         )
+    return len(rows)
 
 
 def lift_due_restrictions(uow: UnitOfWork) -> int:
     """Lift every restriction whose automatic lifting date has come (end-of-day step)."""
     rows = [(r.restriction_id, r.account_id, r.cause) for r in uow.restrictions.due_to_lift(uow.today())]
-    if rows:
-        lift(uow, rows, reason="lifting_date_reached", actor="system")
-    return len(rows)
+    return lift(uow, rows, reason="lifting_date_reached", actor="system") if rows else 0
 
 
 def refresh_block(uow: UnitOfWork, account_id: int) -> None:
-    """Recompute the line's ``block_code``: a freeze (``account_frozen:<cause>``) outranks
+    """Recompute the line's ``block_code`` (the caller holds the line's lock): a freeze (``account_frozen:<cause>``) outranks
     ``account_overdue``, which blocks purchases while any bill is past due (overdue)."""
     causes = [r.cause for r in uow.restrictions.active(account_id)]
     code, _lead = block_code_for(causes)
