@@ -30,7 +30,7 @@ _MONTH_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 
 
 def _last_close(uow: UnitOfWork) -> dt.date | None:
-    from huabei.billing.service import last_close_date
+    from huabei.billing.positions import last_close_date
 
     return last_close_date(uow)
 
