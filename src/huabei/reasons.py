@@ -79,6 +79,12 @@ register(
 )
 register("invalid_request", I, N_("The request is not valid: {detail}"))
 register("malformed_json", I, N_("The request body is not valid JSON."))
+register(
+    "control_character",
+    I,
+    N_("{field} holds a control character (such as NUL); only printable text is accepted."),
+    N_("Remove the control character and send the request again."),
+)
 register("idempotency_key_required", I, N_("This request moves money and needs an Idempotency-Key header."))
 register("invalid_idempotency_key", I, N_("The Idempotency-Key header must be 1 to 255 printable characters."))
 register("invalid_date", I, N_("The date must be written as YYYY-MM-DD."))

@@ -66,6 +66,9 @@ def _validation_error(exc: RequestValidationError) -> JSONResponse:
         if e.get("type") == "json_invalid":
             return error_response(400, "malformed_json")
     for e in errs:
+        if e.get("type") == "control_character":
+            return error_response(400, "control_character", {"field": (e.get("ctx") or {}).get("field", "body")})
+    for e in errs:
         # raised by the amount parsers of schemas.py only: a present but unparseable amount.
         # A *missing* amount is a missing field (invalid_request), and the query parameter
         # ``limit`` is a page size, not money.
@@ -101,6 +104,19 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         "decimals; money-moving POSTs need an `Idempotency-Key` header.",
     )
     app.state.system = system
+
+    @app.middleware("http")
+    async def _printable_url(req: Request, call_next: Any) -> Any:
+        """A control character (NUL …) in the path or the query is refused before any route runs:
+        a path id such as ``/v1/users/a%00`` never reaches the database."""
+        if s.bad_character(req.scope["path"]) is not None:
+            return error_response(400, "control_character", {"field": "path"})
+        for name, value in req.query_params.multi_items():
+            if s.bad_character(name) is not None or s.bad_character(value) is not None:
+                return error_response(
+                    400, "control_character", {"field": name if s.bad_character(name) is None else "query"}
+                )
+        return await call_next(req)
 
     @app.exception_handler(HuabeiError)
     async def _huabei_error(_req: Request, exc: HuabeiError) -> JSONResponse:

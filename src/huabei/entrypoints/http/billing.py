@@ -34,7 +34,7 @@ from huabei.entrypoints.http.common import (
     PurchaseId,
     outcome_response,
 )
-from huabei.entrypoints.http.schemas import ErrorOut, IsoDate, Yuan, YuanIn, YuanLimitIn
+from huabei.entrypoints.http.schemas import ErrorOut, IsoDate, Yuan, YuanIn, YuanLimitIn, _In
 from huabei.money import format_yuan
 from huabei.platform.unit_of_work import Huabei
 
@@ -50,10 +50,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorOut, "description": "Conflict (end-of-day run pending, idempotency)"},
     422: {"model": ErrorOut, "description": "Refused by a product rule"},
 }
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class _Out(BaseModel):

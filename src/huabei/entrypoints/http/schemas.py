@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -19,6 +20,7 @@ from pydantic import (
     PlainSerializer,
     StrictBool,
     WithJsonSchema,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -64,8 +66,55 @@ YuanLimitIn = Annotated[int, BeforeValidator(_parse_limit), WithJsonSchema(_YUAN
 Yuan = Annotated[int, PlainSerializer(format_yuan, return_type=str), WithJsonSchema(_YUAN_SCHEMA)]
 
 
+#: Whitespace controls a free-form text may hold (a note over several lines).
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+
+def bad_character(text: str) -> str | None:
+    """The first character of ``text`` no stored text may hold: NUL and every other control
+    character (Unicode category Cc, but tab, line feed and carriage return) and lone surrogates
+    (not encodable as UTF-8; PostgreSQL refuses both) — None when the text is clean."""
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if (cat == "Cc" and ch not in _ALLOWED_CONTROLS) or cat == "Cs":
+            return ch
+    return None
+
+
+def control_character_at(value: object, where: str = "") -> str | None:
+    """Where (``a.b.0``) a string, or a mapping key, of a JSON-like ``value`` holds a
+    :func:`bad_character`; None when every text is clean."""
+    if isinstance(value, str):
+        return (where or "body") if bad_character(value) is not None else None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            here = f"{where}.{k}" if where else str(k)
+            if isinstance(k, str) and bad_character(k) is not None:
+                return where or "body"
+            found = control_character_at(v, here)
+            if found:
+                return found
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            found = control_character_at(v, f"{where}.{i}" if where else str(i))
+            if found:
+                return found
+    return None
+
+
 class _In(BaseModel):
+    """Every request body: unknown fields are refused, and so is a control character (NUL …) in
+    any text of it, keys of free-form objects included (``control_character``, a 400)."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _printable_text_only(cls, data: Any) -> Any:
+        where = control_character_at(data)
+        if where is not None:
+            raise PydanticCustomError("control_character", "a control character in {field}", {"field": where})
+        return data
 
 
 class _Out(BaseModel):
