@@ -19,6 +19,7 @@ from huabei.billing.rules import (
 )
 from huabei.ledger import rules as ledger
 from huabei.ledger.rules import EntryKind
+from huabei.lines.rules import LimitChange
 from huabei.platform.unit_of_work import UnitOfWork
 
 # =========================================================================== accruals
@@ -206,46 +207,23 @@ def delinquency_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
 def expire_temporary_limits_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
     """EOD step ``expire_temporary_limits``: a temporary limit (临时额度) ends on its expiry
     date; the change is recorded (``temporary_limit_expired``) like any limit change."""
-    from huabei.platform import schema as t
-
-    now = uow.now()
     rows = uow.billing.expiring_temporary_limits(day)
-    uow.billing.insert_rows(
-        t.limit_changes,
+    uow.limit_changes.record(
         [
-            {
-                "account_id": r.account_id,
-                "limit_kind": "temporary",
-                "old_value": r.temporary_limit,
-                "new_value": 0,
-                "expires_on": r.temporary_limit_expires_on,
-                "reasons": ["temporary_limit_expired"],
-                "policy_version": "eod",
-                "actor": "system",
-                "business_date": day,
-                "created_at": now,
-            }
+            LimitChange(
+                r.account_id,
+                "temporary",
+                r.temporary_limit,
+                0,
+                ("temporary_limit_expired",),
+                "eod",
+                "system",
+                r.temporary_limit_expires_on,
+            )
             for r in rows
         ],
-    )
-    uow.billing.add_events(
-        [
-            {
-                "event_type": "LimitChanged",
-                "account_id": r.account_id,
-                "user_id": None,
-                "payload": {
-                    "limit_kind": "temporary",
-                    "old_value": r.temporary_limit,
-                    "new_value": 0,
-                    "reasons": ["temporary_limit_expired"],
-                    "expires_on": r.temporary_limit_expires_on.isoformat(),
-                },
-                "business_date": day,
-                "created_at": now,
-            }
-            for r in rows
-        ]
+        day,
+        uow.now(),
     )
     uow.billing.expire_temporary_limits(day)
     return {"expired": len(rows)}

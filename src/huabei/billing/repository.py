@@ -637,10 +637,6 @@ class BillingRepository:
             .values(temporary_limit=0)
         ).rowcount
 
-    def insert_rows(self, table: Any, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            self.conn.execute(insert(table), list(rows))
-
     def post_entries(self, entries: Sequence[Entry], now: dt.datetime) -> list[int]:
         """Post many balanced entries: one batched insert of the entries, one of their postings."""
         if not entries:

@@ -216,12 +216,6 @@ class LimitBatchRepository:
         stage.drop(self.conn)
         return changed
 
-    def add_limit_change_columns(self, columns: dict[str, list[Any]]) -> None:
-        bulk_insert(self.conn, t.limit_changes, columns)
-
-    def add_event_columns(self, columns: dict[str, list[Any]]) -> None:
-        bulk_insert(self.conn, t.domain_events, columns)
-
     def add_events(self, rows: list[dict[str, Any]]) -> None:
         bulk_rows(self.conn, t.domain_events, rows)
 

@@ -21,7 +21,7 @@ import pandas as pd
 from huabei import errors
 from huabei.config import ProductTerms
 from huabei.limits import policy as lp
-from huabei.lines.rules import BLOCK_OVERDUE
+from huabei.lines.rules import BLOCK_OVERDUE, LimitChange
 from huabei.lines.service import record_limit_change
 from huabei.money import format_yuan
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
@@ -233,42 +233,17 @@ def write_review(uow: UnitOfWork, decisions: ReviewDecisions) -> int:
     done = [c for c in todo if c.account_id in applied]
     if not done:
         return 0
-    today, now = uow.today(), uow.now()
-    n = len(done)
-    uow.limit_batch.add_limit_change_columns(
-        {
-            "account_id": [c.account_id for c in done],
-            "limit_kind": ["base"] * n,
-            "old_value": [c.old_value for c in done],
-            "new_value": [c.new_value for c in done],
-            "expires_on": [None] * n,
-            "reasons": [c.reasons for c in done],
-            "policy_version": [decisions.policy_version] * n,
-            "actor": [ACTOR_SYSTEM] * n,
-            "business_date": [today] * n,
-            "created_at": [now] * n,
-        }
+    uow.limit_changes.record(
+        [
+            LimitChange(
+                c.account_id, "base", c.old_value, c.new_value, tuple(c.reasons), decisions.policy_version, ACTOR_SYSTEM
+            )
+            for c in done
+        ],
+        uow.today(),
+        uow.now(),
     )
-    uow.limit_batch.add_event_columns(
-        {
-            "event_type": ["LimitChanged"] * n,
-            "account_id": [c.account_id for c in done],
-            "user_id": [None] * n,
-            "payload": [
-                {
-                    "limit_kind": "base",
-                    "old_value": c.old_value,
-                    "new_value": c.new_value,
-                    "reasons": c.reasons,
-                    "expires_on": None,
-                }
-                for c in done
-            ],
-            "business_date": [today] * n,
-            "created_at": [now] * n,
-        }
-    )
-    return n
+    return len(done)
 
 
 def reevaluate_limits(

@@ -26,7 +26,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import CompileError
 
 from huabei.lines import tables as t
-from huabei.lines.rules import BLOCK_FROZEN, AccountState, CreditLine
+from huabei.lines.rules import BLOCK_FROZEN, AccountState, CreditLine, LimitChange
+from huabei.platform.sql import bulk_rows
+from huabei.platform.tables import domain_events
 
 
 @dataclass(frozen=True)
@@ -233,10 +235,35 @@ class LimitChangeRepository:
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    def add(self, **values: Any) -> int:
-        return self.conn.execute(
-            insert(t.limit_changes).values(**values).returning(t.limit_changes.c.change_id)
-        ).scalar_one()
+    def record(
+        self,
+        changes: Sequence[LimitChange],
+        business_date: dt.date,
+        created_at: dt.datetime,
+        *,
+        announce: bool = True,
+    ) -> None:
+        """Write the ``limit_changes`` rows of ``changes`` and (``announce``) their ``LimitChanged``
+        events, each with one batched insert."""
+        if not changes:
+            return
+        bulk_rows(self.conn, t.limit_changes, [c.row(business_date, created_at) for c in changes])
+        if announce:
+            bulk_rows(
+                self.conn,
+                domain_events,
+                [
+                    {
+                        "event_type": "LimitChanged",
+                        "account_id": c.account_id,
+                        "user_id": None,
+                        "payload": c.event_payload(),
+                        "business_date": business_date,
+                        "created_at": created_at,
+                    }
+                    for c in changes
+                ],
+            )
 
     def for_account(self, account_id: int) -> list[Any]:
         c = t.limit_changes.c

@@ -117,3 +117,44 @@ def available(base_limit: int, temporary_limit: int, expires_on: dt.date | None,
     checks that the two agree.
     """
     return max(0, base_limit + temporary_limit_on(temporary_limit, expires_on, today) - used)
+
+
+@dataclass(frozen=True)
+class LimitChange:
+    """One change of a line's limit (额度调整): the row of ``limit_changes`` and the payload of its
+    ``LimitChanged`` event are both built here, whoever changes the limit (an operator, the
+    opening decision, a review, a campaign, the end-of-day expiry of a temporary limit)."""
+
+    account_id: int
+    limit_kind: str  #: ``base`` (固定额度) or ``temporary`` (临时额度)
+    old_value: int  #: fen
+    new_value: int  #: fen
+    reasons: tuple[str, ...]  #: reason codes (huabei.reasons)
+    policy_version: str  #: the limit policy's version, or who decided (``operator``, ``eod``)
+    actor: str  #: ``system`` or the operator
+    expires_on: dt.date | None = None  #: a temporary limit's expiry
+
+    def row(self, business_date: dt.date, created_at: dt.datetime) -> dict[str, object]:
+        """The ``limit_changes`` row."""
+        return {
+            "account_id": self.account_id,
+            "limit_kind": self.limit_kind,
+            "old_value": self.old_value,
+            "new_value": self.new_value,
+            "expires_on": self.expires_on,
+            "reasons": list(self.reasons),
+            "policy_version": self.policy_version,
+            "actor": self.actor,
+            "business_date": business_date,
+            "created_at": created_at,
+        }
+
+    def event_payload(self) -> dict[str, object]:
+        """The ``LimitChanged`` event's payload."""
+        return {
+            "limit_kind": self.limit_kind,
+            "old_value": self.old_value,
+            "new_value": self.new_value,
+            "reasons": list(self.reasons),
+            "expires_on": self.expires_on.isoformat() if self.expires_on else None,
+        }

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from huabei import errors
+from huabei.lines.rules import LimitChange
 from huabei.money import format_yuan
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 
@@ -128,16 +129,11 @@ def open_account(
             opened_on=today,
             created_at=now,
         )
-        uow.limit_changes.add(
-            account_id=account_id,
-            limit_kind="base",
-            old_value=0,
-            new_value=base_limit,
-            reasons=reasons,
-            policy_version=policy_version,
-            actor=actor,
-            business_date=today,
-            created_at=now,
+        uow.limit_changes.record(
+            [LimitChange(account_id, "base", 0, base_limit, tuple(reasons), policy_version, actor)],
+            today,
+            now,
+            announce=False,  # the line's first limit is announced by AccountOpened
         )
         uow.events.add(
             "AccountOpened",
@@ -235,31 +231,10 @@ def record_limit_change(
     policy_version: str,
     expires_on: dt.date | None = None,
 ) -> None:
-    today, now = uow.today(), uow.now()
-    uow.limit_changes.add(
-        account_id=account_id,
-        limit_kind=kind,
-        old_value=old,
-        new_value=new,
-        expires_on=expires_on,
-        reasons=reasons,
-        policy_version=policy_version,
-        actor=actor,
-        business_date=today,
-        created_at=now,
-    )
-    uow.events.add(
-        "LimitChanged",
-        account_id=account_id,
-        payload={
-            "limit_kind": kind,
-            "old_value": old,
-            "new_value": new,
-            "reasons": reasons,
-            "expires_on": expires_on.isoformat() if expires_on else None,
-        },
-        business_date=today,
-        now=now,
+    uow.limit_changes.record(
+        [LimitChange(account_id, kind, old, new, tuple(reasons), policy_version, actor, expires_on)],
+        uow.today(),
+        uow.now(),
     )
 
 
