@@ -378,11 +378,33 @@ class RaiseTerms(_Section):
 
 
 class RestrictionTerms(_Section):
-    """冻结: automatic lifting periods of the restriction causes."""
+    """冻结: the risk policy in force and the durations and thresholds its rules name
+    (``cfg.<key>`` in a policy's conditions, or ``after_days: <key>``; docs/risk.md)."""
 
+    #: The risk policy file (YAML, docs/risk.md); None: the policy shipped in the package.
+    #: ``HUABEI_RISK_POLICY`` overrides it. ``huabei risk policy activate`` records the one in force.
+    risk_policy: str | None = None
     wrong_password_attempts: int = Field(default=5, gt=0)
+    #: A password lock (``wrong_password_lockout``) lifts by itself after this many hours.
     wrong_password_lock_hours: int = Field(default=24, gt=0)
+    #: A cash-out hold (``cash_out_suspected``) lifts this many days after the last signal.
     cash_out_review_days: int = Field(default=60, gt=0)
+    #: A score-brushing hold (``score_brushing_suspected``) lifts this many days after the last signal.
+    score_brushing_review_days: int = Field(default=30, gt=0)
+    #: Overdue (``overdue_reported``): placed once a bill is more than ``grace_days`` past due;
+    #: lifted when nothing is overdue and a cool-off graded by the worst days past due of the
+    #: last 12 months has passed since the last overdue bill was repaid (the seed's "three to six
+    #: months of good record" for serious cases). Limit raises wait for the same cool-off.
+    overdue_cooloff_days_up_to_30: int = Field(default=0, ge=0)
+    overdue_cooloff_days_up_to_90: int = Field(default=90, ge=0)
+    overdue_cooloff_days_over_90: int = Field(default=180, ge=0)
+    #: Inactivity (``inactive_account``): a line with no purchase for this many days (and open at
+    #: least as long) has its limit reclaimed; a purchase attempt or other activity restores it at
+    #: the next review.
+    inactivity_days: int = Field(default=180, gt=0)
+    #: Suspected takeover (``account_takeover_suspected``): lifted by re-verification or after this
+    #: many stable days (no change of phone, bank card or device).
+    takeover_stable_days: int = Field(default=30, gt=0)
 
 
 class ProductTerms(_Section):

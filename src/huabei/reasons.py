@@ -546,6 +546,25 @@ register(
 register("no_scores", S, N_("No credit scores were stored on or before {date}."))
 
 
+# --- the risk engine (风控策略) -----------------------------------------------------
+register("risk_policy_invalid", I, N_("The risk policy {path} is not valid: {detail}"))
+register("risk_policy_not_found", I, N_("There is no risk policy file at {path}."))
+register(
+    "risk_policy_version_exists",
+    S,
+    N_("Risk policy version {version} already exists with a different text."),
+    N_("Give the changed policy a new version."),
+)
+register("risk_policy_version_not_found", S, N_("No risk policy version {version}."))
+register(
+    "restriction_hard",
+    S,
+    N_("This restriction was placed by the hard rule {rule_id}; no agent can lift it early."),
+    N_("It lifts by itself when its lifting rule is met; its evidence says when."),
+)
+register("lift_reason_required", I, N_("Lifting a restriction placed by a risk rule early needs a reason."))
+
+
 def placeholders(code: str) -> set[str]:
     """The ``{names}`` a reason's message and remedy need."""
     r = _REGISTRY.get(code)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from huabei.config import ProductTerms
+from huabei.config import ProductTerms, RestrictionTerms
 from huabei.errors import ErrorKind, HuabeiError
 from huabei.ledger import rules as ledger
 from huabei.lines.purchase_rules import (
@@ -127,9 +127,15 @@ def test_block_code_picks_the_most_severe_purchase_blocking_cause():
 
 
 def test_password_lock_lifts_next_day_and_cash_out_after_review_period():
-    assert default_lift_date(CAUSES["wrong_password_lockout"], D) == D + dt.timedelta(days=1)
-    assert default_lift_date(CAUSES["cash_out_suspected"], D) == D + dt.timedelta(days=60)
-    assert default_lift_date(CAUSES["overdue_reported"], D) is None
+    terms = RestrictionTerms()
+    assert default_lift_date(CAUSES["wrong_password_lockout"], D, terms) == D + dt.timedelta(days=1)
+    assert default_lift_date(CAUSES["cash_out_suspected"], D, terms) == D + dt.timedelta(days=60)
+    assert default_lift_date(CAUSES["score_brushing_suspected"], D, terms) == D + dt.timedelta(days=30)
+    assert default_lift_date(CAUSES["overdue_reported"], D, terms) is None
+    # the configured terms are honoured, not a duration written beside them
+    longer = RestrictionTerms(cash_out_review_days=45, wrong_password_lock_hours=49)
+    assert default_lift_date(CAUSES["cash_out_suspected"], D, longer) == D + dt.timedelta(days=45)
+    assert default_lift_date(CAUSES["wrong_password_lockout"], D, longer) == D + dt.timedelta(days=3)
 
 
 def test_entries_balance_and_unbalanced_are_refused():

@@ -37,6 +37,7 @@ from huabei.platform.tables import (
     metadata,
 )
 from huabei.restrictions.tables import restrictions
+from huabei.risk.tables import risk_decisions, risk_policies, risk_policy_activations
 from huabei.scoring.tables import (
     activity_events,
     credit_scores,
@@ -75,6 +76,9 @@ __all__ = [
     "refunds",
     "repayments",
     "restrictions",
+    "risk_decisions",
+    "risk_policies",
+    "risk_policy_activations",
     "user_contacts",
     "user_facts",
     "user_facts_current",

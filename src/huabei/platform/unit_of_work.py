@@ -27,6 +27,7 @@ from huabei.lines import repository as lr
 from huabei.platform import repositories as r
 from huabei.platform.db import READONLY, make_engine
 from huabei.restrictions.repository import RestrictionRepository
+from huabei.risk.repository import DecisionRepository, PolicyRepository
 from huabei.scoring import repository as rs
 
 
@@ -71,6 +72,8 @@ class UnitOfWork:
         self.installments = rb.InstallmentRepository(conn)
         self.eod = EodRepository(conn)
         self.bureau = rb.BureauRepository(conn)
+        self.risk_policies = PolicyRepository(conn)
+        self.risk_decisions = DecisionRepository(conn)
         return self
 
     def __exit__(

@@ -18,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from huabei.config import RestrictionTerms
 from huabei.lines.rules import frozen_block
 
 
@@ -44,8 +45,9 @@ class Cause:
     blocks: frozenset[Capability]
     lift_rule: LiftRule
     appealable: bool
-    #: Default duration for automatic lifting, in hours (None: no default date).
-    default_hours: int | None = None
+    #: The ``restrictions`` term (``huabei.config.RestrictionTerms``) that gives its default
+    #: duration, in hours (``*_hours``) or days (``*_days``); None: no default lifting date.
+    duration_term: str | None = None
 
 
 ALL = frozenset(Capability)
@@ -54,8 +56,16 @@ CAUSES: dict[str, Cause] = {
     c.code: c
     for c in (
         Cause("overdue_reported", ALL, LiftRule.WHEN_CONDITION_CLEARS, appealable=False),
-        Cause("cash_out_suspected", ALL, LiftRule.AUTOMATIC_AFTER, appealable=True, default_hours=60 * 24),
-        Cause("score_brushing_suspected", ALL, LiftRule.AUTOMATIC_AFTER, appealable=True, default_hours=60 * 24),
+        Cause(
+            "cash_out_suspected", ALL, LiftRule.AUTOMATIC_AFTER, appealable=True, duration_term="cash_out_review_days"
+        ),
+        Cause(
+            "score_brushing_suspected",
+            ALL,
+            LiftRule.AUTOMATIC_AFTER,
+            appealable=True,
+            duration_term="score_brushing_review_days",
+        ),
         Cause("score_below_threshold", ALL, LiftRule.WHEN_CONDITION_CLEARS, appealable=False),
         Cause("inactive_account", ALL, LiftRule.WHEN_CONDITION_CLEARS, appealable=True),
         Cause("account_takeover_suspected", ALL, LiftRule.ON_VERIFICATION, appealable=True),
@@ -76,7 +86,7 @@ CAUSES: dict[str, Cause] = {
             frozenset({Capability.PURCHASE}),
             LiftRule.AUTOMATIC_AFTER,
             appealable=False,
-            default_hours=24,
+            duration_term="wrong_password_lock_hours",
         ),
         Cause("regulatory_tightening", ALL, LiftRule.ON_REAPPLICATION, appealable=False),
         Cause("operator_hold", ALL, LiftRule.BY_AGENT, appealable=True),
@@ -99,15 +109,17 @@ SEVERITY = (
 )
 
 
-def default_lift_date(cause: Cause, placed_on: dt.date) -> dt.date | None:
-    """The business date a restriction lifts by itself, if its cause has a default duration.
+def default_lift_date(cause: Cause, placed_on: dt.date, terms: RestrictionTerms) -> dt.date | None:
+    """The business date a restriction lifts by itself, if its cause has a default duration
+    (the configured term its ``duration_term`` names).
 
     Durations shorter than a day (the 24-hour password lock) round up to whole
     business days: a lock placed on day D lifts on D+1.
     """
-    if cause.default_hours is None:
+    if cause.duration_term is None:
         return None
-    days = -(-cause.default_hours // 24)
+    value = int(getattr(terms, cause.duration_term))
+    days = -(-value // 24) if cause.duration_term.endswith("_hours") else value
     return placed_on + dt.timedelta(days=days)
 
 

@@ -51,7 +51,7 @@ def place(
     """Inside a unit of work (the risk engine calls this too). Locks the line first."""
     uow.accounts.lock([account_id])
     today, now = uow.today(), uow.now()
-    lifts_on = lifts_on or default_lift_date(CAUSES[cause], today)
+    lifts_on = lifts_on or default_lift_date(CAUSES[cause], today, uow.terms.restrictions)
     rid = uow.restrictions.add(
         account_id=account_id,
         cause=cause,

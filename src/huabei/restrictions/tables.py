@@ -33,5 +33,11 @@ restrictions = Table(
     Column("lifted_by", String(64), nullable=True),
     Column("lift_reason", String(64), nullable=True),
     Column("created_at", TS, nullable=False),
+    # placed by a risk rule (huabei.risk): the rule, hard | soft, the last day its trigger held,
+    # and the evidence of its lift (added by migration 0005_risk)
+    Column("rule_id", String(64), nullable=True),
+    Column("severity", String(8), nullable=True),
+    Column("last_signal_on", Date, nullable=True),
+    Column("lift_evidence", JSON, nullable=True),
 )
 Index("ix_restrictions_account_active", restrictions.c.account_id, restrictions.c.active)

@@ -1,0 +1,140 @@
+"""The feature catalogue: every input a risk policy's conditions may read, named and versioned.
+
+A feature is a windowed aggregate over an account's history as of a business date. Its one
+definition is set-based SQL in :mod:`huabei.risk.repository` (the same statement serves one
+account inline, every account at end of day and any past date in a backtest); this module is
+what a policy needs to know of it without a database: its name, CEL type, version, meaning,
+the value an account without history has, and sample values to type-check conditions with.
+
+Policies also read ``cfg``: a map of the product terms a rule may refer to
+(:func:`config_values`), so a duration or a threshold lives in the configuration only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from huabei.config import ProductTerms
+
+FeatureType = Literal["int", "bool"]
+
+#: "Never happened" for a days-since feature (a number, so ``>= N`` reads naturally).
+NEVER_DAYS = 99_999
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    type: FeatureType
+    version: int
+    description: str
+    #: The value of an account with no history for it.
+    default: int | bool
+    #: The kind of ids kept as evidence behind a value (``purchases``, ``bills`` …), if any.
+    evidence: str | None = None
+
+
+def _f(
+    name: str,
+    description: str,
+    *,
+    default: int | bool = 0,
+    type_: FeatureType = "int",
+    version: int = 1,
+    ev: str | None = None,
+) -> Feature:
+    return Feature(name, type_, version, description, default, ev)
+
+
+FEATURES: dict[str, Feature] = {
+    f.name: f
+    for f in (
+        _f(
+            "dpd_now",
+            "days past due of the oldest overdue bill of this line as of the date (0: nothing overdue)",
+            ev="bills",
+        ),
+        _f("worst_dpd_12m", "worst days past due of this line's bills over the 365 days up to the date", ev="bills"),
+        _f(
+            "days_since_overdue_cleared",
+            f"days since the last overdue bill of this line was repaid in full ({NEVER_DAYS}: never overdue)",
+            default=NEVER_DAYS,
+            ev="bills",
+        ),
+        _f(
+            "overdue_elsewhere_days",
+            "days past due the host reports for the user's other credit products (fact overdue_elsewhere_days)",
+        ),
+        _f(
+            "days_since_last_purchase",
+            "days since the line's last purchase, or since it opened when it never purchased",
+            ev="purchases",
+        ),
+        _f("account_age_days", "days since the line was opened"),
+        _f(
+            "round_purchases_one_merchant_30d",
+            "the most purchases of a whole number of hundred yuan at one merchant in the last 30 days",
+            ev="purchases",
+        ),
+        _f(
+            "limit_spent_pct_7d_after_raise",
+            "spending within 7 days after the line's last base-limit raise (in the last 30 days), "
+            "as a whole percentage of the new limit",
+            ev="purchases",
+        ),
+        _f(
+            "refunded_within_3d_30d",
+            "purchases of the last 30 days refunded within 3 days of the purchase",
+            ev="purchases",
+        ),
+        _f(
+            "tiny_purchase_categories_7d",
+            "distinct merchant categories of purchases under 10 yuan in the last 7 days",
+            ev="purchases",
+        ),
+        _f("raise_applications_30d", "limit-raise applications of the line in the last 30 days"),
+        _f("score", "the user's latest credit score on or before the date (0: never scored)"),
+        _f(
+            "distinct_devices_7d", "distinct payment devices of the line's purchases in the last 7 days", ev="purchases"
+        ),
+        _f(
+            "distinct_devices_30d",
+            "distinct payment devices of the line's purchases in the last 30 days",
+            ev="purchases",
+        ),
+        _f("phone_changes_30d", "changes of the user's phone number in the last 30 days", ev="profile_changes"),
+        _f("bank_card_changes_30d", "changes of the user's bank card in the last 30 days", ev="profile_changes"),
+        _f(
+            "days_since_verification",
+            f"days since the user last re-verified their identity ({NEVER_DAYS}: never)",
+            default=NEVER_DAYS,
+        ),
+        _f("app_activity_30d", "activity events the host reported for the user in the last 30 days (utility bills …)"),
+        _f(
+            "declined_attempts_30d",
+            "purchase attempts of the line declined in the last 30 days (activity while frozen)",
+        ),
+    )
+}
+
+
+def sample_values(feature: Feature) -> tuple[int | bool, ...]:
+    """Typed values a condition is evaluated with when a policy is validated."""
+    if feature.type == "bool":
+        return (False, True)
+    return (0, 1, 45, NEVER_DAYS)
+
+
+def config_values(terms: ProductTerms) -> dict[str, int]:
+    """``cfg`` of a policy: every integer term of ``restrictions`` plus the opening threshold and
+    the grace days (one home for each number; a policy names them instead of repeating them)."""
+    out = {k: v for k, v in terms.restrictions.model_dump().items() if isinstance(v, int) and not isinstance(v, bool)}
+    out["opening_threshold"] = terms.scoring.opening_threshold
+    out["grace_days"] = terms.billing.grace_days
+    return out
+
+
+def defaults() -> Mapping[str, int | bool]:
+    return {name: f.default for name, f in FEATURES.items()}

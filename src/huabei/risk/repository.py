@@ -1,0 +1,87 @@
+"""The risk engine's repository: policy versions and activations, and decisions.
+
+(The feature definitions, one set-based SQL statement each, are in
+:mod:`huabei.risk.features`.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from huabei.platform.sql import bulk_rows
+from huabei.risk import tables as t
+
+
+class PolicyRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def get(self, version: str) -> Any:
+        return self.conn.execute(select(t.risk_policies).where(t.risk_policies.c.version == version)).first()
+
+    def add(self, *, version: str, digest: str, source: str, path: str, loaded_by: str, now: dt.datetime) -> None:
+        self.conn.execute(
+            insert(t.risk_policies).values(
+                version=version, digest=digest, source=source, path=path, loaded_by=loaded_by, created_at=now
+            )
+        )
+
+    def activate(self, version: str, role: str, actor: str, day: dt.date, now: dt.datetime) -> None:
+        self.conn.execute(
+            insert(t.risk_policy_activations).values(
+                version=version, role=role, actor=actor, business_date=day, created_at=now
+            )
+        )
+
+    def current(self, roles: tuple[str, ...]) -> Any:
+        """The latest activation whose role is one of ``roles`` (with its policy), or None."""
+        a, p = t.risk_policy_activations.c, t.risk_policies.c
+        return self.conn.execute(
+            select(t.risk_policy_activations, p.digest, p.source, p.path)
+            .join(t.risk_policies, p.version == a.version)
+            .where(a.role.in_(roles))
+            .order_by(a.activation_id.desc())
+            .limit(1)
+        ).first()
+
+    def history(self) -> list[Any]:
+        a, p = t.risk_policy_activations.c, t.risk_policies.c
+        return list(
+            self.conn.execute(
+                select(a.activation_id, a.version, a.role, a.actor, a.business_date, a.created_at, p.digest)
+                .join(t.risk_policies, p.version == a.version)
+                .order_by(a.activation_id)
+            )
+        )
+
+
+class DecisionRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add_many(self, rows: list[dict[str, Any]]) -> int:
+        bulk_rows(self.conn, t.risk_decisions, rows)
+        return len(rows)
+
+    def listing(
+        self,
+        *,
+        mode: str | None = None,
+        account_id: int | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> list[Any]:
+        c = t.risk_decisions.c
+        q = select(t.risk_decisions)
+        if mode is not None:
+            q = q.where(c.mode == mode)
+        if account_id is not None:
+            q = q.where(c.account_id == account_id)
+        if start is not None:
+            q = q.where(c.business_date >= start)
+        if end is not None:
+            q = q.where(c.business_date <= end)
+        return list(self.conn.execute(q.order_by(c.decision_id)))

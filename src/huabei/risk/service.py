@@ -1,0 +1,137 @@
+"""Use cases of the risk engine: the policy in force (validate, show, activate).
+
+The policy in force is the latest ``active`` activation recorded in ``risk_policy_activations``;
+before any activation it is the configured file (``HUABEI_RISK_POLICY``, else
+``restrictions.risk_policy`` of the product terms, else the policy shipped in the package).
+A policy's text is compiled once per version (:func:`huabei.risk.policy.parse` caches it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from huabei import errors
+from huabei.config import ProductTerms
+from huabei.platform.unit_of_work import Huabei, UnitOfWork
+from huabei.risk import catalog
+from huabei.risk.policy import Policy, PolicyError, parse
+
+DEFAULT_POLICY = Path(__file__).with_name("default_policy.yaml")
+ROLES = ("active", "shadow")
+
+
+def configured_policy_path(terms: ProductTerms) -> Path:
+    """``HUABEI_RISK_POLICY``, else ``restrictions.risk_policy``, else the shipped default."""
+    named = os.environ.get("HUABEI_RISK_POLICY") or terms.restrictions.risk_policy
+    return Path(named) if named else DEFAULT_POLICY
+
+
+def load_file(path: str | os.PathLike[str], terms: ProductTerms) -> Policy:
+    """Read and compile a policy file; 400 ``risk_policy_not_found`` / ``risk_policy_invalid``."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise errors.invalid("risk_policy_not_found", path=str(p)) from None
+    return compile_text(text, str(p), terms)
+
+
+def compile_text(text: str, path: str, terms: ProductTerms) -> Policy:
+    try:
+        return parse(text, path, catalog.config_values(terms))
+    except PolicyError as e:
+        raise errors.invalid("risk_policy_invalid", path=path, detail="; ".join(e.errors), errors=e.errors) from None
+
+
+def active_policy(uow: UnitOfWork) -> Policy:
+    """The policy in force for this unit of work (see the module docstring)."""
+    row = uow.risk_policies.current(("active",))
+    if row is None:
+        return load_file(configured_policy_path(uow.terms), uow.terms)
+    return compile_text(row.source, row.path, uow.terms)
+
+
+def shadow_policy(uow: UnitOfWork) -> Policy | None:
+    """The candidate policy running in shadow, if any."""
+    row = uow.risk_policies.current(("shadow", "shadow_off"))
+    if row is None or row.role != "shadow":
+        return None
+    return compile_text(row.source, row.path, uow.terms)
+
+
+def validate(path: str, terms: ProductTerms) -> dict[str, Any]:
+    policy = load_file(path, terms)
+    return {"valid": True, **policy.as_dict()}
+
+
+def activate(system: Huabei, path: str, *, actor: str, role: str = "active") -> dict[str, Any]:
+    """Record the policy of ``path`` (a new version, or the very same text of a known one) and
+    make it the ``active`` (or ``shadow``) policy, with who and when. A version already stored
+    with another text is refused (409); an invalid file activates nothing (400)."""
+    if role not in ROLES:
+        raise errors.invalid("invalid_request", detail=f"role is one of {list(ROLES)}")
+    policy = load_file(path, system.terms)
+    with system.uow() as uow:
+        record(uow, policy, actor)
+        uow.risk_policies.activate(policy.version, role, actor, uow.today(), uow.now())
+        uow.commit()
+    return {"version": policy.version, "digest": policy.digest, "role": role, "actor": actor}
+
+
+def stop_shadow(system: Huabei, *, actor: str) -> dict[str, Any]:
+    with system.uow() as uow:
+        current = shadow_policy(uow)
+        if current is None:
+            return {"shadow": None}
+        uow.risk_policies.activate(current.version, "shadow_off", actor, uow.today(), uow.now())
+        uow.commit()
+        return {"shadow": None, "stopped": current.version}
+
+
+def record(uow: UnitOfWork, policy: Policy, actor: str) -> None:
+    """Store a policy version once; the same version with another text is refused."""
+    known = uow.risk_policies.get(policy.version)
+    if known is None:
+        uow.risk_policies.add(
+            version=policy.version,
+            digest=policy.digest,
+            source=policy.source,
+            path=policy.path,
+            loaded_by=actor,
+            now=uow.now(),
+        )
+    elif known.digest != policy.digest:
+        raise errors.conflict("risk_policy_version_exists", version=policy.version)
+
+
+def show(system: Huabei, version: str | None = None) -> dict[str, Any]:
+    """The policy in force (or a stored ``version``), the shadow one and every activation."""
+    with system.uow(readonly=True) as uow:
+        if version is not None:
+            row = uow.risk_policies.get(version)
+            if row is None:
+                raise errors.not_found("risk_policy_version_not_found", version=version)
+            policy = compile_text(row.source, row.path, uow.terms)
+        else:
+            policy = active_policy(uow)
+        shadow = shadow_policy(uow)
+        recorded = uow.risk_policies.current(("active",)) is not None
+        return {
+            "policy": policy.as_dict(),
+            "source": "recorded" if recorded or version else "configured",
+            "path": policy.path,
+            "shadow": shadow.version if shadow else None,
+            "activations": [
+                {
+                    "version": a.version,
+                    "role": a.role,
+                    "actor": a.actor,
+                    "business_date": a.business_date.isoformat(),
+                    "created_at": a.created_at.isoformat(),
+                    "digest": a.digest,
+                }
+                for a in uow.risk_policies.history()
+            ],
+        }
