@@ -46,6 +46,7 @@ from huabei.config import BillingTerms
 
 __all__ = [
     "DPD_BUCKETS",
+    "DPD_BUCKET_UPPER",
     "Delinquency",
     "add_months",
     "bill_cycle",
@@ -71,6 +72,10 @@ _PERIOD_RE = re.compile(r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})$")
 
 #: Delinquency buckets, in increasing order of severity.
 DPD_BUCKETS: tuple[str, ...] = ("current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_90_plus")
+#: The buckets' upper bounds in days past due, inclusive; beyond the last is ``dpd_90_plus``. The
+#: Python form (:func:`dpd_bucket`) and the SQL form (``billing.repository.dpd_bucket_sql``) are
+#: both read from this one table (tests/storage/test_delinquency_sql.py compares them).
+DPD_BUCKET_UPPER: tuple[tuple[int, str], ...] = ((0, "current"), (30, "dpd_1_30"), (60, "dpd_31_60"), (90, "dpd_61_90"))
 
 _MAX_BILL_DAY = 28
 
@@ -269,15 +274,7 @@ def dpd_bucket(dpd: int) -> str:
     """The delinquency bucket of a days-past-due count (see :data:`DPD_BUCKETS`)."""
     if isinstance(dpd, bool) or not isinstance(dpd, int) or dpd < 0:
         raise ValueError(f"days past due must be a non-negative int, not {dpd!r}")
-    if dpd == 0:
-        return "current"
-    if dpd <= 30:
-        return "dpd_1_30"
-    if dpd <= 60:
-        return "dpd_31_60"
-    if dpd <= 90:
-        return "dpd_61_90"
-    return "dpd_90_plus"
+    return next((name for upper, name in DPD_BUCKET_UPPER if dpd <= upper), DPD_BUCKETS[-1])
 
 
 def is_reportable(dpd: int, terms: BillingTerms) -> bool:

@@ -35,6 +35,7 @@ from sqlalchemy import (
     update,
 )
 
+from huabei.billing import calendar as cal
 from huabei.billing import tables as tb
 from huabei.billing.rules import CREDIT_KINDS
 from huabei.ledger.rules import Entry
@@ -44,6 +45,16 @@ from huabei.platform import schema as t
 from huabei.platform.sql import in_chunks, isum, rows_in, stream
 
 UNPAID = tb.bills.c.unpaid_principal + tb.bills.c.unpaid_fee + tb.bills.c.unpaid_interest + tb.bills.c.unpaid_penalty
+
+
+def dpd_bucket_sql(days_past_due: Any) -> Any:
+    """SQL form of :func:`huabei.billing.calendar.dpd_bucket` (the same bounds table)."""
+    return case(*[(days_past_due <= upper, name) for upper, name in cal.DPD_BUCKET_UPPER], else_=cal.DPD_BUCKETS[-1])
+
+
+def is_reportable_sql(days_past_due: Any, grace_days: int) -> Any:
+    """SQL form of :func:`huabei.billing.calendar.is_reportable`: past the grace days (宽限期)."""
+    return days_past_due > grace_days
 
 
 class BillingRepository:
@@ -1022,7 +1033,7 @@ class BureauRepository:
         month_rows = select(m.account_id, m.worst_bucket).where(m.month == month).subquery()
         temp = temporary_limit_in_force(as_of)
         # a delinquency is reported once past the grace days (宽限期)
-        reported = func.coalesce(d.days_past_due, 0) > grace_days
+        reported = is_reportable_sql(func.coalesce(d.days_past_due, 0), grace_days)
         bucket = case((reported, func.coalesce(d.bucket, "current")), else_="current")
         status = case(
             (a.state == "closed", "closed"),

@@ -37,6 +37,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, exists, func, literal, select
 
+from huabei.billing.repository import dpd_bucket_sql
 from huabei.lines.repository import temporary_limit_in_force
 from huabei.platform import admin
 from huabei.platform import schema as t
@@ -395,13 +396,7 @@ class InvariantChecker:
         if "account_delinquency" not in md or "bills" not in md:
             return []
         d, b, a = md["account_delinquency"].c, md["bills"].c, t.credit_accounts.c
-        expected = case(
-            (d.days_past_due == 0, "current"),
-            (d.days_past_due <= 30, "dpd_1_30"),
-            (d.days_past_due <= 60, "dpd_31_60"),
-            (d.days_past_due <= 90, "dpd_61_90"),
-            else_="dpd_90_plus",
-        )
+        expected = dpd_bucket_sql(d.days_past_due)
         out = [
             Violation("delinquency_consistent", f"bucket {bucket!r} with {dpd} days past due", acct)
             for acct, bucket, dpd in conn.execute(

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
+from huabei.billing.calendar import DPD_BUCKETS
 from huabei.ledger.rules import LedgerAccount
 from huabei.lines.repository import temporary_limit_in_force
 from huabei.money import format_yuan
@@ -29,7 +30,7 @@ from huabei.simulation.population import SyntheticUser
 from huabei.simulation.profiles import PopulationConfig
 
 FORMAT = "huabei.simulation/1"
-BUCKETS = ("current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_90_plus")
+BUCKETS = DPD_BUCKETS
 BANDS = ("poor", "fair", "good", "very_good", "excellent")
 REVENUE = {
     "installment_fees": LedgerAccount.INCOME_FEE,
