@@ -407,6 +407,14 @@ class RestrictionTerms(_Section):
     takeover_stable_days: int = Field(default=30, gt=0)
 
 
+class OperationsTerms(_Section):
+    """How the system runs: the end-of-day job's isolation of bad records."""
+
+    #: A step that fails on more records than this in one day is failing for everyone (a bug,
+    #: not bad data): it stops the job instead of quarantining the book.
+    eod_max_quarantined: int = Field(default=100, ge=0)
+
+
 class ProductTerms(_Section):
     """All product terms. ``ProductTerms()`` is the documented default product."""
 
@@ -420,6 +428,7 @@ class ProductTerms(_Section):
     scoring: ScoringTerms = ScoringTerms()
     raises: RaiseTerms = RaiseTerms()
     restrictions: RestrictionTerms = RestrictionTerms()
+    operations: OperationsTerms = OperationsTerms()
 
 
 def load_terms(path: str | os.PathLike[str] | None = None) -> ProductTerms:

@@ -16,6 +16,13 @@ Semantics
   began under the old date. System clock (production): ``D`` may not be after today.
 * Days run in order. The first run may start anywhere; after it, ``--date D`` needs ``D − 1``
   done (``eod_days_pending`` otherwise; ``--until`` catches up).
+* One bad record never stops the book: a step that fails on a data error (a text the database
+  cannot convert, a value a rule cannot take) is rolled back to a savepoint and, when it can
+  run over part of its population (``keys`` / ``read_keys`` of a snapshot step), rerun by
+  halves until the records it fails on are found; those are quarantined (``eod_quarantine``,
+  with their error, reported by the run as ``quarantined``) and everything else is done. More
+  than ``operations.eod_max_quarantined`` failing records is a failure for everyone: the step
+  stops the job as before. A step that cannot be split stops the job with its error.
 * Idempotent and resumable: each step of a day is one transaction holding its work *and*
   its completion marker (``eod_runs``), inserted first so a concurrent run of the same
   step waits and then finds it done. A crash rolls the step back; the next run skips the
@@ -39,13 +46,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from huabei import errors
 from huabei.batch.steps import Counts, SnapshotStep, Step, UnitOfWorkStep
@@ -83,6 +90,18 @@ def _write_review(uow: UnitOfWork, decisions: limits.ReviewDecisions) -> Counts:
     return {"changed": limits.write_review(uow, decisions)}
 
 
+def _every_user(uow: UnitOfWork, day: dt.date) -> list[str]:
+    return uow.users.ids()
+
+
+def _read_rescore_of(uow: UnitOfWork, day: dt.date, user_ids: Sequence[str]) -> scoring.RescoreSnapshot:
+    return scoring.read_rescore(uow, day, user_ids=user_ids)
+
+
+def _read_review_of(uow: UnitOfWork, day: dt.date, user_ids: Sequence[str]) -> limits.ReviewSnapshot:
+    return limits.read_review(uow, day, user_ids=list(user_ids))
+
+
 #: The steps, in the order they run. Documented in docs/billing.md; names are stable (they
 #: key the completion markers).
 STEPS: tuple[Step, ...] = (
@@ -116,6 +135,8 @@ STEPS: tuple[Step, ...] = (
         write=_write_scheduled_rescore,
         due=scoring.rescoring_due,
         idle={"scored": 0},
+        keys=_every_user,
+        read_keys=_read_rescore_of,
     ),
     SnapshotStep(
         "reevaluate_limits",
@@ -126,6 +147,8 @@ STEPS: tuple[Step, ...] = (
         write=_write_review,
         due=limits.review_due,
         idle={"changed": 0},
+        keys=_every_user,
+        read_keys=_read_review_of,
     ),
     UnitOfWorkStep(
         "expire_temporary_limits",
@@ -152,6 +175,8 @@ class StepReport:
     status: str  # ran | done_before
     counts: dict[str, Any]
     seconds: float = 0.0
+    #: ``{"record", "error"}`` of each record the step set aside this run
+    quarantined: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -174,7 +199,13 @@ class EodReport:
                 {
                     "business_date": d.business_date.isoformat(),
                     "steps": [
-                        {"name": s.name, "status": s.status, "counts": s.counts, "seconds": round(s.seconds, 3)}
+                        {
+                            "name": s.name,
+                            "status": s.status,
+                            "counts": s.counts,
+                            "seconds": round(s.seconds, 3),
+                            "quarantined": s.quarantined,
+                        }
                         for s in d.steps
                     ],
                 }
@@ -190,6 +221,10 @@ def status(system: Huabei) -> dict[str, Any]:
             "last_completed": last.isoformat() if last else None,
             "business_date": uow.today().isoformat(),
             "steps": [{"name": s.name, "description": s.description} for s in STEPS],
+            "quarantined": [
+                {"business_date": q.business_date.isoformat(), "step": q.step, "record": q.record, "error": q.error}
+                for q in uow.eod.quarantined(latest=50)
+            ],
         }
 
 
@@ -271,11 +306,21 @@ def _run_steps(system: Huabei, day: dt.date, done: dict[str, Any], after_step: A
                     # service code called by a step sees the step's business date
                     uow = stack.enter_context(system.uow()).as_of(day)
                 started, t0 = uow.now(), time.perf_counter()
-                counts = step.run(uow, day)
+                counts, bad = _run_isolating(uow, step, day)
+                if bad:
+                    counts = {**counts, "quarantined": len(bad)}
+                    uow.eod.quarantine(day, step.name, bad, uow.now())
+                    log.warning("eod %s %s: %d record(s) quarantined: %s", day, step.name, len(bad), bad[:5])
                 if after_step is not None:
                     after_step(step.name, uow)
                 uow.eod.mark(day, step.name, counts, started, uow.now())
-                rep = StepReport(step.name, "ran", counts, time.perf_counter() - t0)
+                rep = StepReport(
+                    step.name,
+                    "ran",
+                    counts,
+                    time.perf_counter() - t0,
+                    [{"record": r, "error": e} for r, e in bad],
+                )
                 report.steps.append(rep)
                 pending.append(rep)
                 log.info("eod %s %s: %s (%.3fs)", day, step.name, counts, rep.seconds)
@@ -286,6 +331,81 @@ def _run_steps(system: Huabei, day: dt.date, done: dict[str, Any], after_step: A
                 stack.close()
                 uow, pending = None, []
     return report
+
+
+def _bad_data(e: BaseException) -> bool:
+    """An error of the data of some record (the step is rerun around it), as opposed to a
+    conflict between concurrent runs, a lock wait or a refusal (never isolated)."""
+    if isinstance(e, errors.HuabeiError | IntegrityError):
+        return False
+    return isinstance(e, DataError | ValueError | ArithmeticError | LookupError | TypeError)
+
+
+def _describe(e: BaseException) -> str:
+    orig = getattr(e, "orig", None) or e
+    first = (str(orig).strip().splitlines() or [""])[0]
+    text_ = f"{type(orig).__name__}: {first}"[:500]
+    return "".join(ch if ch.isprintable() else "?" for ch in text_)
+
+
+def _add(total: Counts, counts: Counts) -> Counts:
+    out = dict(total)
+    for k, v in counts.items():
+        if isinstance(v, int) and not isinstance(v, bool) and isinstance(out.get(k, 0), int):
+            out[k] = out.get(k, 0) + v
+        else:
+            out[k] = v
+    return out
+
+
+def _run_isolating(uow: UnitOfWork, step: Step, day: dt.date) -> tuple[Counts, list[tuple[str, str]]]:
+    """Run ``step`` in a savepoint; on a data error, isolate the records it fails on (see the
+    module docstring). Returns the counts and the ``(record, error)`` pairs set aside."""
+    sp = uow.conn.begin_nested()
+    try:
+        counts = step.run(uow, day)
+    except Exception as first:
+        sp.rollback()
+        if not (_bad_data(first) and isinstance(step, SnapshotStep) and step.keys and step.read_keys):
+            raise
+        log.warning("eod %s %s failed (%s): isolating the records it fails on", day, step.name, _describe(first))
+        return _bisect(uow, step, day, first)
+    sp.commit()
+    return counts, []
+
+
+def _bisect(
+    uow: UnitOfWork, step: SnapshotStep[Any, Any], day: dt.date, first: Exception
+) -> tuple[Counts, list[tuple[str, str]]]:
+    assert step.keys is not None
+    keys = list(step.keys(uow, day))
+    cap = uow.terms.operations.eod_max_quarantined
+    totals: Counts = dict(step.idle)
+    bad: list[tuple[str, str]] = []
+    parts = [keys[len(keys) // 2 :], keys[: len(keys) // 2]]
+    while parts:
+        part = parts.pop()
+        if not part:
+            continue
+        sp = uow.conn.begin_nested()
+        try:
+            counts = step.run_keys(uow, day, part)
+        except Exception as e:
+            sp.rollback()
+            if not _bad_data(e):
+                raise
+            if len(part) > 1:
+                parts += [part[len(part) // 2 :], part[: len(part) // 2]]
+                continue
+            bad.append((part[0], _describe(e)))
+            if len(bad) > cap:  # failing for everyone: not one record's data
+                raise first from e
+            continue
+        sp.commit()
+        totals = _add(totals, counts)
+    if not bad:  # the whole failed and no part did: not a record's data
+        raise first
+    return totals, bad
 
 
 def _open_day(system: Huabei, day: dt.date) -> dict[str, Any]:

@@ -42,6 +42,25 @@ class EodRepository:
     def complete_day(self, day: dt.date, now: dt.datetime) -> None:
         self.conn.execute(insert(tb.eod_days).values(business_date=day, completed_at=now))
 
+    def quarantine(self, day: dt.date, step: str, records: list[tuple[str, str]], now: dt.datetime) -> None:
+        """Set aside ``(record, error)`` pairs a step failed on for ``day``."""
+        if records:
+            self.conn.execute(
+                insert(tb.eod_quarantine),
+                [
+                    {"business_date": day, "step": step, "record": rec[:128], "error": err, "created_at": now}
+                    for rec, err in records
+                ],
+            )
+
+    def quarantined(self, day: dt.date | None = None, *, latest: int = 1000) -> list[Any]:
+        """The ``latest`` quarantined records (of ``day``), oldest first."""
+        q = tb.eod_quarantine.c
+        stmt = select(tb.eod_quarantine).order_by(q.quarantine_id.desc()).limit(latest)
+        if day is not None:
+            stmt = stmt.where(q.business_date == day)
+        return list(reversed(list(self.conn.execute(stmt))))
+
     def last_completed(self) -> dt.date | None:
         return self.conn.execute(select(func.max(tb.eod_days.c.business_date))).scalar()
 

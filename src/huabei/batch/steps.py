@@ -17,6 +17,11 @@ A batch step over the book is three functions, each owned by the capability whos
 step is not due nothing is read and it reports its ``idle`` counts. The step list is declared
 once, in :data:`huabei.batch.eod.STEPS`; nothing registers steps at import time.
 
+A snapshot step that also declares ``keys(uow, day)`` (the records it covers: every user id …)
+and ``read_keys(uow, day, keys)`` (the snapshot of only those) can **isolate a bad record**: when
+the whole step fails on a data error, the runner bisects the keys, finishes every part that
+works and quarantines the records it fails on, with their error (``huabei.batch.eod``).
+
 Steps whose work is not yet split this way are :class:`UnitOfWorkStep`: one function
 ``(uow, day) -> counts`` that reads and writes set-based inside the unit of work.
 
@@ -28,7 +33,7 @@ Counts are ``{name: int}``; a step that changed nothing reports only zeros.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -69,11 +74,20 @@ class SnapshotStep(Generic[SnapshotT, DecisionsT]):
     due: Callable[[ProductTerms, dt.date], bool] = every_day
     #: The counts reported on a day the step is not due.
     idle: Mapping[str, int] = field(default_factory=dict)
+    #: The records the step covers, and a reader of some of them: with both, a record the step
+    #: fails on is quarantined and the rest finishes (see the module docstring).
+    keys: Callable[[UnitOfWork, dt.date], Sequence[str]] | None = None
+    read_keys: Callable[[UnitOfWork, dt.date, Sequence[str]], SnapshotT] | None = None
 
     def run(self, uow: UnitOfWork, day: dt.date) -> Counts:
         if not self.due(uow.terms, day):
             return dict(self.idle)
         return self.write(uow, self.decide(self.read(uow, day), uow.terms, day))
+
+    def run_keys(self, uow: UnitOfWork, day: dt.date, keys: Sequence[str]) -> Counts:
+        """The step over ``keys`` only (needs ``read_keys``)."""
+        assert self.read_keys is not None
+        return self.write(uow, self.decide(self.read_keys(uow, day, keys), uow.terms, day))
 
 
 @dataclass(frozen=True)

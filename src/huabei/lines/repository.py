@@ -105,6 +105,11 @@ class UserRepository:
     def add(self, **values: Any) -> None:
         self.conn.execute(insert(t.users).values(**values))
 
+    def ids(self) -> list[str]:
+        """Every user id, in order."""
+        c = t.users.c
+        return list(self.conn.execute(select(c.user_id).order_by(c.user_id)).scalars())
+
     def get(self, user_id: str) -> Any:
         return self.conn.execute(select(t.users).where(t.users.c.user_id == user_id)).first()
 

@@ -6,7 +6,7 @@ the benchmarks) use it; a capability uses its own ``tables`` module.
 
 from __future__ import annotations
 
-from huabei.batch.tables import eod_days, eod_runs
+from huabei.batch.tables import eod_days, eod_quarantine, eod_runs
 from huabei.billing.tables import (
     account_delinquency,
     bill_accruals,
@@ -62,6 +62,7 @@ __all__ = [
     "domain_events",
     "due_day_changes",
     "eod_days",
+    "eod_quarantine",
     "eod_runs",
     "idempotency_keys",
     "installment_periods",

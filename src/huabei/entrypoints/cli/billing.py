@@ -87,6 +87,8 @@ def eod_command(
         for s in day["steps"]:
             counts = ", ".join(f"{k} {v}" for k, v in s["counts"].items())
             console.print(f"  {s['name']:<24} {s['status']:<12} {counts}")
+            for q in s.get("quarantined", []):
+                console.print(f"    quarantined {q['record']}: {q['error']}")
     console.print(f"end of day completed through {out['last_completed']}; business date {out['business_date']}")
 
 

@@ -219,11 +219,17 @@ class EodIn(_In):
     date: IsoDate | None = None
 
 
+class QuarantinedOut(_Out):
+    record: str = Field(description="the record's key in the step's population (a user id)")
+    error: str
+
+
 class EodStepOut(_Out):
     name: str
     status: str
     counts: dict[str, Any]
     seconds: float
+    quarantined: list[QuarantinedOut] = Field(default=[], description="records the step set aside this run")
 
 
 class EodDayOut(_Out):
@@ -237,10 +243,16 @@ class EodOut(_Out):
     days: list[EodDayOut]
 
 
+class QuarantineRowOut(QuarantinedOut):
+    business_date: dt.date
+    step: str
+
+
 class EodStatusOut(_Out):
     last_completed: dt.date | None
     business_date: dt.date
     steps: list[dict[str, str]]
+    quarantined: list[QuarantineRowOut] = Field(default=[], description="the latest records set aside")
 
 
 class BureauRecordOut(_Out):
