@@ -985,6 +985,16 @@ class BureauRepository:
             select(tb.bureau_records).where(r.account_id == account_id, r.month == month, r.superseded.is_(False))
         ).first()
 
+    def latest_record(self, account_id: int) -> Any:
+        """The line's latest current (not superseded) credit-bureau record, if any."""
+        r = tb.bureau_records.c
+        return self.conn.execute(
+            select(tb.bureau_records)
+            .where(r.account_id == account_id, r.superseded.is_(False))
+            .order_by(r.month.desc(), r.seq.desc())
+            .limit(1)
+        ).first()
+
     def month_written(self, month: str) -> bool:
         r = tb.bureau_records.c
         return self.conn.execute(select(literal(1)).where(r.month == month).limit(1)).first() is not None

@@ -225,6 +225,31 @@ class PurchaseRepository:
     def add_decline(self, **values: Any) -> None:
         self.conn.execute(insert(t.purchase_declines).values(**values))
 
+    def recent(self, account_id: int, since: dt.date, limit: int) -> list[Any]:
+        """The line's purchases dated ``since`` or later, newest first, at most ``limit``."""
+        c = t.purchases.c
+        return list(
+            self.conn.execute(
+                select(t.purchases)
+                .where(c.account_id == account_id, c.business_date >= since)
+                .order_by(c.purchase_id.desc())
+                .limit(limit)
+            )
+        )
+
+    def find(self, account_id: int, purchase_ids: Sequence[int]) -> list[Any]:
+        """The line's purchases among ``purchase_ids`` (the ones a restriction's evidence names)."""
+        c = t.purchases.c
+        if not purchase_ids:
+            return []
+        return list(
+            self.conn.execute(
+                select(t.purchases)
+                .where(c.account_id == account_id, c.purchase_id.in_(list(purchase_ids)))
+                .order_by(c.purchase_id.desc())
+            )
+        )
+
 
 class RepaymentRepository:
     def __init__(self, conn: Connection):
@@ -234,6 +259,18 @@ class RepaymentRepository:
         return self.conn.execute(
             insert(t.repayments).values(**values).returning(t.repayments.c.repayment_id)
         ).scalar_one()
+
+    def recent(self, account_id: int, limit: int) -> list[Any]:
+        """The line's latest repayments, newest first."""
+        c = t.repayments.c
+        return list(
+            self.conn.execute(
+                select(c.repayment_id, c.amount, c.business_date)
+                .where(c.account_id == account_id)
+                .order_by(c.repayment_id.desc())
+                .limit(limit)
+            )
+        )
 
 
 class LimitChangeRepository:
@@ -273,3 +310,10 @@ class LimitChangeRepository:
     def for_account(self, account_id: int) -> list[Any]:
         c = t.limit_changes.c
         return list(self.conn.execute(select(t.limit_changes).where(c.account_id == account_id).order_by(c.change_id)))
+
+    def latest(self, account_id: int) -> Any:
+        """The line's latest limit change (None if never changed)."""
+        c = t.limit_changes.c
+        return self.conn.execute(
+            select(t.limit_changes).where(c.account_id == account_id).order_by(c.change_id.desc()).limit(1)
+        ).first()

@@ -299,6 +299,7 @@ def demo_load(db: DbOpt = None) -> None:
 # --- billing, score and limits, simulation: their command groups ---------------------
 def _register_commands() -> None:
     from huabei.entrypoints.cli import billing as cli_billing
+    from huabei.entrypoints.cli import diagnosis as cli_diagnosis
     from huabei.entrypoints.cli.risk import risk_app
     from huabei.entrypoints.cli.scoring import campaigns_app, limits_app, score_app
     from huabei.entrypoints.cli.simulate import simulate
@@ -309,6 +310,7 @@ def _register_commands() -> None:
     app.add_typer(campaigns_app, name="campaigns")
     app.add_typer(risk_app, name="risk")
     app.command("simulate")(simulate)
+    cli_diagnosis.register(app)  # diagnose, advise
 
 
 _register_commands()

@@ -248,6 +248,10 @@ def create_app(system: Huabei | None = None) -> FastAPI:
     app.include_router(billing_api.router(system))
     app.include_router(scoring_api.router(system))
 
+    from huabei.entrypoints.http import diagnosis as diagnosis_api
+
+    app.include_router(diagnosis_api.router(system))
+
     @app.get("/healthz", tags=["admin"])
     def healthz() -> dict[str, str]:
         return {"status": "ok", "business_date": admin.business_date(system).isoformat()}

@@ -1,0 +1,71 @@
+"""HTTP routes of the diagnosis (诊断), mounted by ``http/app.py``.
+
+``GET /v1/accounts/{id}/diagnosis?lang=zh-CN|en`` (else ``Accept-Language``, else English): the
+line's state, its findings most severe first and the checks, as structured data (codes, yuan
+strings, ISO dates, ids) beside the texts in the reader's language. Read only.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+
+from huabei.diagnosis import render
+from huabei.diagnosis import service as diagnosis
+from huabei.entrypoints.http.common import AccountId
+from huabei.entrypoints.http.schemas import ErrorOut, _Out
+from huabei.platform.unit_of_work import Huabei
+
+Lang = Annotated[
+    str | None,
+    Query(pattern=r"^(zh|zh-CN|zh_CN|zh-Hans|en|en-US|en-GB)$", description="zh-CN or en (else Accept-Language)"),
+]
+AcceptLanguage = Annotated[str | None, Header(alias="Accept-Language")]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Invalid request"},
+    404: {"model": ErrorOut, "description": "No such credit line"},
+}
+
+
+class FindingOut(_Out):
+    code: str
+    kind: str
+    blocks: list[str]
+    restriction_id: int | None
+    appealable: bool
+    lift_rule: str | None
+    lifts_on: str | None
+    data: dict[str, Any]
+    message: str
+    evidence: list[str]
+    remedy: str | None
+    lifts: str | None
+
+
+class CheckOut(_Out):
+    code: str
+    data: dict[str, Any]
+    text: str
+
+
+class DiagnosisOut(_Out):
+    account_id: int
+    user_id: str
+    as_of: str
+    locale: str
+    state: str
+    summary: str
+    findings: list[FindingOut]
+    checks: list[CheckOut]
+
+
+def router(system: Huabei) -> APIRouter:
+    r = APIRouter(prefix="/v1")
+
+    @r.get("/accounts/{account_id}/diagnosis", response_model=DiagnosisOut, responses=ERRORS, tags=["diagnosis"])
+    def get_diagnosis(account_id: AccountId, lang: Lang = None, accept_language: AcceptLanguage = None) -> Any:
+        """Why this line can or cannot be used, what to do and when it lifts (read only)."""
+        return diagnosis.diagnosis(system, account_id, render.negotiate(lang, accept_language))
+
+    return r
