@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 
 from huabei.ledger.rules import (
+    BALANCE_COLUMNS,
     Entry,
-    LedgerAccount,
     LedgerReport,
     validate,
     validate_billing,
@@ -69,6 +69,37 @@ class LedgerRepository:
             q = q.where(c.posting_id < starting_after)
         return list(self.conn.execute(q.order_by(c.posting_id.desc()).limit(limit + 1)))
 
+    def unbalanced_entries(self, after_entry: int = 0, upto_entry: int | None = None) -> list[tuple[int, int, int]]:
+        """(entry_id, sum, posting count) of the entries in ``(after_entry, upto_entry]`` that do not
+        balance: postings not summing to zero, or fewer than two."""
+        p, e = t.postings.c, t.journal_entries.c
+        window = [p.entry_id > after_entry] + ([p.entry_id <= upto_entry] if upto_entry is not None else [])
+        sums = (
+            select(p.entry_id, func.sum(p.amount).label("total"), func.count().label("n"))
+            .where(*window)
+            .group_by(p.entry_id)
+            .subquery()
+        )
+        e_window = [e.entry_id > after_entry] + ([e.entry_id <= upto_entry] if upto_entry is not None else [])
+        rows = self.conn.execute(
+            select(e.entry_id, func.coalesce(sums.c.total, 0), func.coalesce(sums.c.n, 0))
+            .select_from(t.journal_entries.outerjoin(sums, sums.c.entry_id == e.entry_id))
+            .where(*e_window, (func.coalesce(sums.c.total, 0) != 0) | (func.coalesce(sums.c.n, 0) < 2))
+            .order_by(e.entry_id)
+        ).all()
+        return [(int(r[0]), int(r[1]), int(r[2])) for r in rows]
+
+    def posting_totals(self, after_posting: int = 0, upto_posting: int | None = None) -> list[tuple[int, str, int]]:
+        """(account_id, ledger account, sum) of the customer postings in ``(after_posting, upto_posting]``."""
+        p = t.postings.c
+        window = [p.posting_id > after_posting] + ([p.posting_id <= upto_posting] if upto_posting is not None else [])
+        rows = self.conn.execute(
+            select(p.account_id, p.ledger_account, func.sum(p.amount))
+            .where(*window, p.account_id.is_not(None))
+            .group_by(p.account_id, p.ledger_account)
+        ).all()
+        return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+
     def check(self) -> LedgerReport:
         """One validation pass over the whole ledger, set-based (no per-account queries)."""
         p, a, e, pu = t.postings.c, t.credit_accounts.c, t.journal_entries.c, t.purchases.c
@@ -77,17 +108,7 @@ class LedgerRepository:
             self.conn.execute(select(func.count()).select_from(t.postings)).scalar_one(),
             self.conn.execute(select(func.count()).select_from(t.credit_accounts)).scalar_one(),
         )
-        sums = (
-            select(p.entry_id, func.sum(p.amount).label("total"), func.count().label("n"))
-            .group_by(p.entry_id)
-            .subquery()
-        )
-        unbalanced = self.conn.execute(
-            select(e.entry_id, func.coalesce(sums.c.total, 0), func.coalesce(sums.c.n, 0))
-            .select_from(t.journal_entries.outerjoin(sums, sums.c.entry_id == e.entry_id))
-            .where((func.coalesce(sums.c.total, 0) != 0) | (func.coalesce(sums.c.n, 0) < 2))
-            .order_by(e.entry_id)
-        ).all()
+        unbalanced = self.unbalanced_entries()
         orphans = self.conn.execute(
             select(p.entry_id, func.sum(p.amount), func.count())
             # NOT EXISTS, an anti-join: NOT IN (subquery) goes quadratic on PostgreSQL once the
@@ -96,10 +117,7 @@ class LedgerRepository:
             .group_by(p.entry_id)
         ).all()
         mismatches: list[tuple[int, str, int, int]] = []
-        for column, ledger_account, sign in (
-            ("used", LedgerAccount.CUSTOMER_PRINCIPAL, 1),
-            ("credit_balance", LedgerAccount.CUSTOMER_CREDIT, -1),
-        ):
+        for column, ledger_account, sign in BALANCE_COLUMNS:
             per_acct = (
                 select(p.account_id, func.sum(p.amount).label("total"))
                 .where(p.ledger_account == ledger_account.value)
@@ -132,7 +150,7 @@ class LedgerRepository:
             (r[0], "credit_balance", r[2]) for r in negative if r[2] < 0
         ]
         return validate(
-            unbalanced_entries=[tuple(r) for r in unbalanced] + [tuple(r) for r in orphans],
+            unbalanced_entries=[*unbalanced, *(tuple(r) for r in orphans)],
             balance_mismatches=mismatches,
             over_refunded=[tuple(r) for r in over],
             negative_balances=neg,

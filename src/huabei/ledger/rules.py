@@ -225,6 +225,14 @@ _CHARGE_ACCOUNTS = {
 
 # --- validation: one pass over aggregates (beancount-style) ------------------------
 
+#: A line's stored balances and the customer ledger account whose postings they equal, with the
+#: sign: ``used`` is the sum of ``customer_principal``, ``credit_balance`` minus the sum of
+#: ``customer_credit``. Read by the ledger check and by the simulation's incremental check.
+BALANCE_COLUMNS: tuple[tuple[str, LedgerAccount, int], ...] = (
+    ("used", LedgerAccount.CUSTOMER_PRINCIPAL, 1),
+    ("credit_balance", LedgerAccount.CUSTOMER_CREDIT, -1),
+)
+
 
 @dataclass(frozen=True)
 class Finding:

@@ -38,6 +38,8 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, literal, select
 
 from huabei.billing.repository import dpd_bucket_sql
+from huabei.ledger.repository import LedgerRepository
+from huabei.ledger.rules import BALANCE_COLUMNS, validate
 from huabei.lines.repository import temporary_limit_in_force
 from huabei.platform import admin
 from huabei.platform import schema as t
@@ -218,72 +220,38 @@ class InvariantChecker:
             "posting": _int(conn.execute(select(func.max(p.posting_id))).scalar()),
         }
         self.balances = {
-            (acct, la): _int(total)
-            for acct, la, total in conn.execute(
-                select(p.account_id, p.ledger_account, func.sum(p.amount))
-                .where(p.account_id.is_not(None), p.posting_id <= self.ledger_marks["posting"])
-                .group_by(p.account_id, p.ledger_account)
-            )
+            (acct, la): total
+            for acct, la, total in LedgerRepository(conn).posting_totals(upto_posting=self.ledger_marks["posting"])
         }
 
     def ledger_incremental(self, conn: Any) -> list[Violation]:
-        """The core ledger invariants from the postings since the previous check: every new
-        entry balances (two postings or more, summing to zero), and every line's ``used`` and
-        ``credit_balance`` equal the running sums of its postings."""
+        """The core ledger invariants from the postings since the previous check, with the ledger
+        check's own queries and rules (huabei.ledger): every new entry balances, and every line's
+        stored balances (``ledger.rules.BALANCE_COLUMNS``) equal the running sums of its postings."""
         p, e, a = t.postings.c, t.journal_entries.c, t.credit_accounts.c
         top_e = _int(conn.execute(select(func.max(e.entry_id))).scalar())
         top_p = _int(conn.execute(select(func.max(p.posting_id))).scalar())
         lo_e, lo_p = self.ledger_marks["entry"], self.ledger_marks["posting"]
-        out: list[Violation] = []
-        sums = (
-            select(p.entry_id, func.sum(p.amount).label("s"), func.count().label("n"))
-            .where(p.entry_id > lo_e, p.entry_id <= top_e)
-            .group_by(p.entry_id)
-            .subquery()
+        repo = LedgerRepository(conn)
+        unbalanced = repo.unbalanced_entries(lo_e, top_e)
+        for acct, la, total in repo.posting_totals(lo_p, top_p):
+            self.balances[(acct, la)] = self.balances.get((acct, la), 0) + total
+        columns = [getattr(a, column) for column, _, _ in BALANCE_COLUMNS]
+        mismatches = [
+            (acct, column, stored, sign * self.balances.get((acct, la.value), 0))
+            for acct, *values in conn.execute(select(a.account_id, *columns).order_by(a.account_id))
+            for (column, la, sign), stored in zip(BALANCE_COLUMNS, values, strict=True)
+            if stored != sign * self.balances.get((acct, la.value), 0)
+        ]
+        rep = validate(
+            unbalanced_entries=unbalanced,
+            balance_mismatches=mismatches,
+            over_refunded=(),
+            negative_balances=(),
+            counts=(0, 0, 0),
         )
-        for entry_id, total, n in conn.execute(
-            select(e.entry_id, func.coalesce(sums.c.s, 0), func.coalesce(sums.c.n, 0))
-            .select_from(t.journal_entries.outerjoin(sums, sums.c.entry_id == e.entry_id))
-            .where(
-                e.entry_id > lo_e,
-                e.entry_id <= top_e,
-                (func.coalesce(sums.c.s, 0) != 0) | (func.coalesce(sums.c.n, 0) < 2),
-            )
-            .order_by(e.entry_id)
-        ):
-            out.append(
-                Violation(
-                    "ledger:entry_balances",
-                    f"entry {entry_id}: postings sum to {_int(total)} fen over {_int(n)} postings",
-                )
-            )
-        for acct, la, total in conn.execute(
-            select(p.account_id, p.ledger_account, func.sum(p.amount))
-            .where(p.posting_id > lo_p, p.posting_id <= top_p, p.account_id.is_not(None))
-            .group_by(p.account_id, p.ledger_account)
-        ):
-            self.balances[(acct, la)] = self.balances.get((acct, la), 0) + _int(total)
-        for acct, used, credit in conn.execute(select(a.account_id, a.used, a.credit_balance).order_by(a.account_id)):
-            principal = self.balances.get((acct, "customer_principal"), 0)
-            owed_back = -self.balances.get((acct, "customer_credit"), 0)
-            if used != principal:
-                out.append(
-                    Violation(
-                        "ledger:balance_equals_postings",
-                        f"account {acct}: used is {used} fen but its postings sum to {principal} fen",
-                        acct,
-                    )
-                )
-            if credit != owed_back:
-                out.append(
-                    Violation(
-                        "ledger:balance_equals_postings",
-                        f"account {acct}: credit_balance is {credit} fen but its postings sum to {owed_back} fen",
-                        acct,
-                    )
-                )
         self.ledger_marks = {"entry": top_e, "posting": top_p}
-        return out
+        return [Violation(f"ledger:{f.invariant}", f.detail, f.credit_account_id) for f in rep.findings]
 
     def limits(self, conn: Any, today: dt.date, marks: dict[str, int]) -> list[Violation]:
         a, p, lc = t.credit_accounts.c, t.purchases.c, t.limit_changes.c
