@@ -110,8 +110,13 @@ class UserRepository:
         c = t.users.c
         return list(self.conn.execute(select(c.user_id).order_by(c.user_id)).scalars())
 
-    def get(self, user_id: str) -> Any:
-        return self.conn.execute(select(t.users).where(t.users.c.user_id == user_id)).first()
+    def get(self, user_id: str, *, for_update: bool = False) -> Any:
+        """The user's row; ``for_update`` locks it until the transaction ends (opening a line
+        serialises on its user)."""
+        q = select(t.users).where(t.users.c.user_id == user_id)
+        if for_update:
+            q = q.with_for_update()
+        return self.conn.execute(q).first()
 
 
 class AccountRepository:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from huabei import errors
 from huabei.lines.rules import LimitChange
 from huabei.money import format_yuan
@@ -31,6 +33,20 @@ def register_user(
     phone: str,
     real_name_verified: bool,
     profile: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Register a user; ``user_exists`` (409) when the id is taken, also when a concurrent
+    registration of the same id commits first (its insert wins the primary key)."""
+    try:
+        return _register_user(system, user_id, name, phone, real_name_verified, profile)
+    except IntegrityError:
+        with system.uow(readonly=True) as uow:
+            if uow.users.exists(user_id):
+                raise errors.conflict("user_exists", user_id=user_id) from None
+        raise
+
+
+def _register_user(
+    system: Huabei, user_id: str, name: str, phone: str, real_name_verified: bool, profile: dict[str, Any] | None
 ) -> dict[str, Any]:
     with system.uow() as uow:
         if uow.users.exists(user_id):
@@ -95,7 +111,9 @@ def open_account(
     ``HuabeiError("not_eligible", UNPROCESSABLE, reasons=[codes...], threshold=, score=)``
     (the decision's score is kept in the score history either way)."""
     with system.uow() as uow:
-        user = uow.users.get(user_id)
+        # the user's row locked first: concurrent openings for one user serialise, and every one
+        # but the first sees its line (account_exists) instead of failing on the unique index
+        user = uow.users.get(user_id, for_update=True)
         if user is None:
             raise errors.not_found("user_not_found", user_id=user_id)
         reasons, policy_version = ["account_opened"], POLICY_OPERATOR
