@@ -14,11 +14,19 @@ audit records). Three clocks exist:
 
 In simulated mode ``now()`` is the business date at the wall-clock time of day, so
 audit timestamps still order sensibly while the date stays under control.
+
+*Real timestamps* (a payment-password lock of 24 hours, a maintenance window from 02:00 to
+04:00) are compared with ``UnitOfWork.now()``: the wall clock in system mode, and in simulated
+mode the business date at the wall clock's time of day — so ``clock set D+1`` moves real time
+forward by exactly one day, and a 24-hour lock placed at 10:00 on D ends at 10:00 on D+1. The
+wall clock itself is injectable (``Huabei.wall_clock``, a :data:`WallClock`): tests pass a
+:class:`ManualWallClock` to step through the hours of a day.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -34,6 +42,30 @@ class Clock(Protocol):
 def wall_now(tz: str = DEFAULT_TZ) -> dt.datetime:
     """The only wall-clock read in huabei."""
     return dt.datetime.now(ZoneInfo(tz))
+
+
+#: A wall clock: the current aware timestamp in the time zone it is given.
+WallClock = Callable[[str], dt.datetime]
+
+
+class ManualWallClock:
+    """A wall clock for tests: it says the time it is set to (its time of day is what the
+    simulated clock combines with the business date)."""
+
+    def __init__(self, at: dt.datetime):
+        if at.tzinfo is None:
+            raise ValueError("a wall clock's time is aware (it carries its time zone)")
+        self.at = at
+
+    def __call__(self, tz: str = DEFAULT_TZ) -> dt.datetime:
+        return self.at.astimezone(ZoneInfo(tz))
+
+    def set(self, at: dt.datetime) -> None:
+        self.at = at
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self.at = self.at + dt.timedelta(**delta)
+        return self.at
 
 
 class SystemClock:
@@ -68,7 +100,7 @@ class FixedClock:
         return self._today
 
 
-def at_business_date(day: dt.date, tz: str = DEFAULT_TZ) -> dt.datetime:
+def at_business_date(day: dt.date, tz: str = DEFAULT_TZ, wall: WallClock = wall_now) -> dt.datetime:
     """A timestamp on ``day`` at the wall clock's time of day (simulated mode)."""
-    t = wall_now(tz)
+    t = wall(tz)
     return dt.datetime.combine(day, t.timetz())

@@ -415,6 +415,22 @@ class OperationsTerms(_Section):
     eod_max_quarantined: int = Field(default=100, ge=0)
 
 
+class PasswordTerms(_Section):
+    """支付密码: its format and the cost of storing it (argon2id, ``huabei.passwords.rules``).
+
+    How many wrong ones lock payments and for how long: ``restrictions.wrong_password_attempts``
+    and ``restrictions.wrong_password_lock_hours``."""
+
+    #: A payment password is this many digits (支付密码: six digits).
+    digits: int = Field(default=6, ge=4, le=12)
+    #: argon2id cost. The defaults are RFC 9106's second recommended setting (t=3, 64 MiB, p=4:
+    #: 50-300 ms a check). A hash keeps the parameters it was made with, so lowering them
+    #: later still verifies old hashes. Tests lower them (t=1, 4 MiB, p=1: about 5 ms a check).
+    hash_time_cost: int = Field(default=3, ge=1)
+    hash_memory_kib: int = Field(default=65_536, ge=8)
+    hash_parallelism: int = Field(default=4, ge=1)
+
+
 class ProductTerms(_Section):
     """All product terms. ``ProductTerms()`` is the documented default product."""
 
@@ -429,6 +445,7 @@ class ProductTerms(_Section):
     raises: RaiseTerms = RaiseTerms()
     restrictions: RestrictionTerms = RestrictionTerms()
     operations: OperationsTerms = OperationsTerms()
+    passwords: PasswordTerms = PasswordTerms()
 
 
 def load_terms(path: str | os.PathLike[str] | None = None) -> ProductTerms:

@@ -135,6 +135,9 @@ register(
     "account_closed", S, N_("This credit line is closed."), N_("Apply to open Huabei again when you are eligible.")
 )
 
+register("payment_password_exists", S, N_("User {user_id} already has a payment password; reset it instead."))
+register("invalid_payment_password", I, N_("A payment password is {digits} digits."))
+
 # --- purchase declines (消费被拒) -------------------------------------------------
 D = ReasonKind.DECLINE
 register(
@@ -162,6 +165,26 @@ register(
     D,
     N_("Your credit line has an overdue bill, so new purchases are paused."),
     N_("Repay everything overdue; purchases resume once nothing is past due."),
+)
+
+# payment password (支付密码, huabei.passwords)
+register(
+    "wrong_password",
+    D,
+    N_("The payment password is wrong; {attempts_left} more wrong attempts lock payments."),
+    N_("Check the password and try again, or reset your payment password."),
+)
+register(
+    "password_locked",
+    D,
+    N_("Payments are locked after too many wrong payment passwords, until {unlocks_at}."),
+    N_("Wait until then, or reset your payment password to unlock at once."),
+)
+register(
+    "password_required",
+    D,
+    N_("This purchase needs your payment password."),
+    N_("Enter your payment password to pay."),
 )
 
 # --- restriction causes (冻结原因): the nine causes of the second seed -------------

@@ -16,6 +16,7 @@ from huabei.lines.purchase_rules import (
 )
 from huabei.lines.rules import frozen_cause
 from huabei.money import format_yuan
+from huabei.passwords import service as passwords
 from huabei.platform.idempotency import Outcome, run_idempotent
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.restrictions.service import refresh_block
@@ -23,7 +24,11 @@ from huabei.restrictions.service import refresh_block
 
 def authorise_purchase(system: Huabei, req: PurchaseRequest, idempotency_key: str | None) -> Outcome:
     """Authorise a consumption purchase: 201 with purchase_id and the new available
-    limit, or a 402 decline with a stable code. A decline writes only its audit record."""
+    limit, or a 402 decline with a stable code. A decline writes only its audit record.
+
+    Before the debit: the payment password (``huabei.passwords.service``: checked before the
+    transaction, guarded inside it, a wrong one counted with the refusal)."""
+    pc = passwords.check(system, req.account_id, req.password)
     request = {
         "account_id": req.account_id,
         "amount": req.amount,
@@ -34,6 +39,7 @@ def authorise_purchase(system: Huabei, req: PurchaseRequest, idempotency_key: st
 
     def work(uow: UnitOfWork) -> Outcome:
         check_purchase(req, uow.terms)
+        passwords.guard(uow, pc, req.account_id)
         today = uow.today()
         debit = uow.accounts.try_debit_detail(req.account_id, req.amount, today)
         if debit is None:
@@ -66,6 +72,7 @@ def authorise_purchase(system: Huabei, req: PurchaseRequest, idempotency_key: st
     def audit(uow: UnitOfWork, e: HuabeiError) -> None:
         if uow.accounts.get(req.account_id) is None:
             return
+        passwords.after_refusal(uow, pc, req.account_id, e)
         uow.purchases.add_decline(
             account_id=req.account_id,
             amount=req.amount,

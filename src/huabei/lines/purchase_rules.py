@@ -8,7 +8,7 @@ module holds the rules decided before it, and the one that explains a failed deb
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from huabei import errors
@@ -29,6 +29,9 @@ class PurchaseRequest:
     merchant_id: str
     merchant_category: str
     channel: Channel
+    #: the payment password (支付密码) as typed; required when the user has set one. Never
+    #: stored, logged or part of the idempotency request hash (``huabei.passwords``).
+    password: str | None = field(default=None, repr=False)
 
 
 def check_purchase(req: PurchaseRequest, terms: ProductTerms) -> None:

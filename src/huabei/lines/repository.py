@@ -153,6 +153,21 @@ class AccountRepository:
             q = q.where(c.account_id < starting_after)
         return list(self.conn.execute(q.order_by(c.account_id.desc()).limit(limit)).scalars())
 
+    def user_of(self, account_id: int) -> str | None:
+        c = t.credit_accounts.c
+        return self.conn.execute(select(c.user_id).where(c.account_id == account_id)).scalar()
+
+    def lines_of(self, user_id: str, *, state: AccountState | None = None, for_update: bool = False) -> list[int]:
+        """The user's credit lines (ids, oldest first); ``for_update`` locks their rows in that order."""
+        c = t.credit_accounts.c
+        q = select(c.account_id).where(c.user_id == user_id)
+        if state is not None:
+            q = q.where(c.state == state.value)
+        q = q.order_by(c.account_id)
+        if for_update:
+            q = q.with_for_update()
+        return list(self.conn.execute(q).scalars())
+
     def open_account_of(self, user_id: str) -> int | None:
         c = t.credit_accounts.c
         return self.conn.execute(select(c.account_id).where(c.user_id == user_id, c.state == "open")).scalar()

@@ -30,6 +30,7 @@ from huabei.lines.tables import (
     repayments,
     users,
 )
+from huabei.passwords.tables import payment_passwords
 from huabei.platform.tables import (
     business_clock,
     domain_events,
@@ -71,6 +72,7 @@ __all__ = [
     "limit_changes",
     "limit_raise_applications",
     "metadata",
+    "payment_passwords",
     "postings",
     "purchase_declines",
     "purchases",

@@ -19,11 +19,12 @@ from sqlalchemy import Engine
 
 from huabei.batch.repository import EodRepository
 from huabei.billing import repository as rb
-from huabei.clock import DEFAULT_TZ, SystemClock, at_business_date
+from huabei.clock import DEFAULT_TZ, WallClock, at_business_date, wall_now
 from huabei.config import ProductTerms, default_terms
 from huabei.ledger.repository import LedgerRepository
 from huabei.limits import repository as lim
 from huabei.lines import repository as lr
+from huabei.passwords.repository import PasswordRepository
 from huabei.platform import repositories as r
 from huabei.platform.db import READONLY, make_engine
 from huabei.restrictions.repository import RestrictionRepository
@@ -74,6 +75,7 @@ class UnitOfWork:
         self.bureau = rb.BureauRepository(conn)
         self.risk_policies = PolicyRepository(conn)
         self.risk_decisions = DecisionRepository(conn)
+        self.passwords = PasswordRepository(conn)
         return self
 
     def __exit__(
@@ -102,15 +104,17 @@ class UnitOfWork:
         if self._today is None:
             if self.system.clock_mode is ClockMode.SIMULATED:
                 stored = self.clock.get()
-                self._today = stored if stored is not None else SystemClock(self.system.tz).today()
+                self._today = stored if stored is not None else self.system.wall_clock(self.system.tz).date()
             else:
-                self._today = SystemClock(self.system.tz).today()
+                self._today = self.system.wall_clock(self.system.tz).date()
         return self._today
 
     def now(self) -> dt.datetime:
+        """A real timestamp (``huabei.clock``): the wall clock in system mode, the business date
+        at the wall clock's time of day in simulated mode."""
         if self.system.clock_mode is ClockMode.SIMULATED:
-            return at_business_date(self.today(), self.system.tz)
-        return SystemClock(self.system.tz).now()
+            return at_business_date(self.today(), self.system.tz, self.system.wall_clock)
+        return self.system.wall_clock(self.system.tz)
 
 
 @dataclass
@@ -125,6 +129,8 @@ class Huabei:
     terms: ProductTerms = field(default_factory=default_terms)
     clock_mode: ClockMode = ClockMode.SIMULATED
     tz: str = DEFAULT_TZ
+    #: Where real time comes from (``huabei.clock.wall_now``; tests inject a ``ManualWallClock``).
+    wall_clock: WallClock = wall_now
 
     def uow(self, readonly: bool = False) -> UnitOfWork:
         return UnitOfWork(self, readonly=readonly)

@@ -47,8 +47,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+#: refusal params also given to machines, under these names (``ErrorDetail.details``)
+DETAIL_PARAMS = {"attempts_left": "attempts_left", "unlocks_at_iso": "unlocks_at", "ends_at_iso": "ends_at"}
+
+
 def error_response(status: int, code: str, params: dict[str, Any] | None = None) -> JSONResponse:
     body: dict[str, Any] = {k: v for k, v in reasons.render(code, params).items() if v is not None}
+    details = {out: params[k] for k, out in DETAIL_PARAMS.items() if params and k in params}
+    if details:
+        body["details"] = details
     if params and isinstance(params.get("reasons"), list):  # e.g. not_eligible: every reason, in words
         from huabei.entrypoints.http.scoring import not_eligible_reasons
 
@@ -185,7 +192,9 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         tags=["money"],
     )
     def purchase(account_id: AccountId, body: s.PurchaseIn, idempotency_key: IdemKey = None) -> Any:
-        req = PurchaseRequest(account_id, body.amount, body.merchant_id, body.merchant_category, Channel(body.channel))
+        req = PurchaseRequest(
+            account_id, body.amount, body.merchant_id, body.merchant_category, Channel(body.channel), body.password
+        )
         return _outcome(purchases.authorise_purchase(system, req, idempotency_key), s.PurchaseOut)
 
     @v1.post("/purchases/{purchase_id}/refunds", status_code=201, response_model=s.RefundOut, tags=["money"])
@@ -243,10 +252,12 @@ def create_app(system: Huabei | None = None) -> FastAPI:
     app.include_router(v1)
 
     from huabei.entrypoints.http import billing as billing_api
+    from huabei.entrypoints.http import flows as flows_api
     from huabei.entrypoints.http import scoring as scoring_api
 
     app.include_router(billing_api.router(system))
     app.include_router(scoring_api.router(system))
+    app.include_router(flows_api.router(system))
 
     from huabei.entrypoints.http import diagnosis as diagnosis_api
 

@@ -214,6 +214,8 @@ class PurchaseIn(_In):
     merchant_id: str = Field(min_length=1, max_length=64)
     merchant_category: str = Field(min_length=1, max_length=32)
     channel: Literal["online", "offline"]
+    #: the payment password (支付密码), required once the user has set one
+    password: str | None = Field(default=None, max_length=64)
 
 
 class PurchaseOut(_Out):
@@ -327,6 +329,9 @@ class ErrorDetail(_Out):
     message_zh: str
     remedy: str | None = None
     remedy_zh: str | None = None
+    #: machine-readable facts of some refusals: ``attempts_left`` (wrong_password),
+    #: ``unlocks_at`` (password_locked), ``ends_at`` (maintenance), timestamps in ISO 8601
+    details: dict[str, Any] | None = None
 
 
 class ErrorOut(_Out):

@@ -1,0 +1,80 @@
+"""The freeze flows over real HTTP, on SQLite and PostgreSQL: the payment password."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from tests.api.test_http_api import CJK, add_user, key, open_line
+from tests.conftest import make_system
+
+from huabei.clock import ManualWallClock
+from huabei.config import PasswordTerms, ProductTerms
+from huabei.platform.unit_of_work import Huabei
+
+T0 = dt.datetime(2026, 11, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture
+def system(db_url: str) -> Iterator[Huabei]:
+    """The ``api`` fixture's system: cheap argon2 parameters and a wall clock the test sets."""
+    s = make_system(
+        db_url, ProductTerms(passwords=PasswordTerms(hash_time_cost=1, hash_memory_kib=4096, hash_parallelism=1))
+    )
+    s.wall_clock = ManualWallClock(T0)
+    yield s
+    s.engine.dispose()
+
+
+def err(r: httpx.Response, status: int, code: str) -> dict:
+    assert r.status_code == status, r.text
+    e = r.json()["error"]
+    assert e["code"] == code, e
+    assert e["message"] and CJK.search(e["message_zh"]) and "{" not in e["message"] + e["message_zh"], e
+    return e
+
+
+def pay(api: httpx.Client, aid: int, password: str | None = None) -> httpx.Response:
+    body = {"amount": "10.00", "merchant_id": "m-1", "merchant_category": "retail", "channel": "online"}
+    if password is not None:
+        body["password"] = password
+    return api.post(f"/v1/accounts/{aid}/purchases", headers=key(), json=body)
+
+
+def test_payment_password_over_http(api: httpx.Client) -> None:
+    aid = open_line(api)
+    r = api.get("/v1/users/u1/payment-password")
+    assert r.status_code == 200 and r.json()["has_password"] is False
+    err(api.put("/v1/users/u1/payment-password", json={"password": "12a456"}), 400, "invalid_payment_password")
+    err(api.put("/v1/users/u1/payment-password", json={"password": 135790}), 400, "invalid_request")
+    err(api.put("/v1/users/nobody/payment-password", json={"password": "135790"}), 404, "user_not_found")
+    r = api.put("/v1/users/u1/payment-password", json={"password": "135790"})
+    assert r.status_code == 200 and r.json()["has_password"] and r.json()["attempts_left"] == 5
+    err(api.put("/v1/users/u1/payment-password", json={"password": "135790"}), 409, "payment_password_exists")
+
+    err(pay(api, aid), 402, "password_required")
+    e = err(pay(api, aid, "000000"), 402, "wrong_password")
+    assert e["details"] == {"attempts_left": 4} and "4" in e["message"] and "4" in e["message_zh"]
+    assert pay(api, aid, "135790").status_code == 201
+    for left in (4, 3, 2, 1):
+        assert err(pay(api, aid, "000000"), 402, "wrong_password")["details"]["attempts_left"] == left
+    e = err(pay(api, aid, "000000"), 402, "password_locked")
+    assert dt.datetime.fromisoformat(e["details"]["unlocks_at"]) == T0 + dt.timedelta(hours=24)
+    assert "2026-11-03 10:00" in e["message"] and "2026-11-03 10:00" in e["message_zh"] and e["remedy_zh"]
+    err(pay(api, aid, "135790"), 402, "password_locked")
+    view = api.get(f"/v1/accounts/{aid}").json()
+    (r,) = view["restrictions"]
+    assert view["status"] == "frozen" and r["cause"] == "wrong_password_lockout" and CJK.search(r["message_zh"])
+    # repayments keep working while payments are locked
+    assert api.post(f"/v1/accounts/{aid}/repayments", headers=key(), json={"amount": "5.00"}).status_code == 201
+
+    err(api.post("/v1/users/u1/payment-password/reset", json={"password": "1"}), 400, "invalid_payment_password")
+    r = api.post("/v1/users/u1/payment-password/reset", json={"password": "246801"})
+    assert r.status_code == 200 and r.json()["locked"] is False
+    assert api.get(f"/v1/accounts/{aid}").json()["restrictions"] == []
+    assert pay(api, aid, "246801").status_code == 201
+    add_user(api, "u2")
+    assert api.get("/v1/admin/ledger-check").json()["ok"]
