@@ -44,7 +44,7 @@ from typing import Any, Literal
 import numpy as np
 
 from huabei.config import ScoringTerms
-from huabei.i18n import translate
+from huabei.i18n import N_, translate
 from huabei.reasons import SCORE_REASON_CODES
 from huabei.reasons import get as _get_reason
 
@@ -63,13 +63,13 @@ def _reason_remedy(code: str) -> str:
 #: The five dimensions of the score, in display order.
 DIMENSIONS: tuple[str, ...] = ("credit_history", "behaviour", "capacity", "identity", "connections")
 
-#: Chinese names of the dimensions (the words users see).
-DIMENSION_ZH: dict[str, str] = {
-    "credit_history": "信用历史",
-    "behaviour": "行为偏好",
-    "capacity": "履约能力",
-    "identity": "身份特质",
-    "connections": "人脉关系",
+#: The dimensions' names (gettext msgids; :data:`DIMENSION_ZH` gives the Chinese users see).
+DIMENSION_NAMES: dict[str, str] = {
+    "credit_history": N_("Credit history"),
+    "behaviour": N_("Behaviour"),
+    "capacity": N_("Capacity to repay"),
+    "identity": N_("Identity"),
+    "connections": N_("Connections"),
 }
 
 #: Score bands as (code, lowest score of the band). A band runs from its lower bound
@@ -84,13 +84,13 @@ BANDS: tuple[tuple[str, int], ...] = (
     ("excellent", 700),
 )
 
-#: The Chinese band names shown to users.
-BAND_ZH: dict[str, str] = {
-    "poor": "较差",
-    "fair": "中等",
-    "good": "良好",
-    "very_good": "优秀",
-    "excellent": "极好",
+#: The band names (gettext msgids; :data:`BAND_ZH` gives the Chinese users see).
+BAND_NAMES: dict[str, str] = {
+    "poor": N_("Poor"),
+    "fair": N_("Fair"),
+    "good": N_("Good"),
+    "very_good": N_("Very good"),
+    "excellent": N_("Excellent"),
 }
 
 #: At most this many reason codes are returned with a score.
@@ -120,6 +120,9 @@ class _TranslatedTexts(Mapping[str, str]):
 
 #: 中文 / the same reason texts in Chinese, from the zh_CN catalog.
 REASON_TEXT_ZH: Mapping[str, str] = _TranslatedTexts(REASON_TEXT, "zh_CN")
+#: The dimensions' and the bands' names in Chinese, from the zh_CN catalog.
+DIMENSION_ZH: Mapping[str, str] = _TranslatedTexts(DIMENSION_NAMES, "zh_CN")
+BAND_ZH: Mapping[str, str] = _TranslatedTexts(BAND_NAMES, "zh_CN")
 
 _SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
