@@ -36,6 +36,8 @@ def authorise_purchase(system: Huabei, req: PurchaseRequest, idempotency_key: st
         "merchant_category": req.merchant_category,
         "channel": req.channel.value,
     }
+    if req.device_id is not None:  # only when given: the stored requests of earlier keys stay equal
+        request["device_id"] = req.device_id
 
     def work(uow: UnitOfWork) -> Outcome:
         check_purchase(req, uow.terms)
@@ -55,6 +57,7 @@ def authorise_purchase(system: Huabei, req: PurchaseRequest, idempotency_key: st
             business_date=today,
             created_at=now,
             on_temporary_limit=debit.on_temporary_limit,
+            device_id=req.device_id,
         )
         uow.ledger.post(ledger.purchase_entry(req.account_id, req.merchant_id, req.amount, today, purchase_id), now)
         return Outcome(

@@ -32,6 +32,8 @@ class PurchaseRequest:
     #: the payment password (支付密码) as typed; required when the user has set one. Never
     #: stored, logged or part of the idempotency request hash (``huabei.passwords``).
     password: str | None = field(default=None, repr=False)
+    #: The payment device the host saw (a takeover signal when it churns); None: not reported.
+    device_id: str | None = None
 
 
 def check_purchase(req: PurchaseRequest, terms: ProductTerms) -> None:

@@ -79,6 +79,8 @@ purchases = Table(
     # the part of the amount spent on a temporary limit (临时额度): billed normally, never
     # converted into installments (added by migration 0002_billing)
     Column("on_temporary_limit", Money, nullable=False, server_default=text("0")),
+    # the payment device the host reports with the purchase (added by migration 0008_risk_inputs)
+    Column("device_id", String(64), nullable=True),
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint("refunded >= 0 AND refunded <= amount", name="refund_within_amount"),
 )
@@ -143,3 +145,30 @@ limit_changes = Table(
     Column("created_at", TS, nullable=False),
 )
 Index("ix_limit_changes_account", limit_changes.c.account_id, limit_changes.c.change_id)
+
+#: Changes of a user's phone number or bank card (``PATCH /v1/users/{id}``): ``field`` phone |
+#: bank_card, the old and new value (a card as the host masks it). The risk engine counts them.
+user_profile_changes = Table(
+    "user_profile_changes",
+    metadata,
+    Column("change_id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", String(64), ForeignKey("users.user_id"), nullable=False),
+    Column("field", String(16), nullable=False),
+    Column("old_value", String(64), nullable=True),
+    Column("new_value", String(64), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+Index("ix_user_profile_changes_user", user_profile_changes.c.user_id, user_profile_changes.c.business_date)
+
+#: Identity re-verifications the host performed (``POST /v1/users/{id}/verifications``).
+user_verifications = Table(
+    "user_verifications",
+    metadata,
+    Column("verification_id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", String(64), ForeignKey("users.user_id"), nullable=False),
+    Column("method", String(32), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+Index("ix_user_verifications_user", user_verifications.c.user_id, user_verifications.c.business_date)

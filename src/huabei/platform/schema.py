@@ -28,6 +28,8 @@ from huabei.lines.tables import (
     purchases,
     refunds,
     repayments,
+    user_profile_changes,
+    user_verifications,
     users,
 )
 from huabei.passwords.tables import payment_passwords
@@ -38,7 +40,7 @@ from huabei.platform.tables import (
     metadata,
 )
 from huabei.restrictions.tables import restrictions
-from huabei.risk.tables import risk_decisions, risk_policies, risk_policy_activations
+from huabei.risk.tables import external_credit_reports, risk_decisions, risk_policies, risk_policy_activations
 from huabei.scoring.tables import (
     activity_events,
     credit_scores,
@@ -65,6 +67,7 @@ __all__ = [
     "eod_days",
     "eod_quarantine",
     "eod_runs",
+    "external_credit_reports",
     "idempotency_keys",
     "installment_periods",
     "installment_plans",
@@ -85,5 +88,7 @@ __all__ = [
     "user_contacts",
     "user_facts",
     "user_facts_current",
+    "user_profile_changes",
+    "user_verifications",
     "users",
 ]

@@ -51,3 +51,18 @@ risk_decisions = Table(
 )
 Index("ix_risk_decisions_account", risk_decisions.c.account_id, risk_decisions.c.decision_id)
 Index("ix_risk_decisions_day", risk_decisions.c.business_date, risk_decisions.c.mode)
+
+#: What the host reports of the user's other credit products (借呗, 网商贷, 备用金 …): days past
+#: due (0: nothing overdue) and the amount overdue, per product, as of ``reported_on``.
+external_credit_reports = Table(
+    "external_credit_reports",
+    metadata,
+    Column("report_id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", String(64), nullable=False),
+    Column("product", String(64), nullable=False),
+    Column("days_past_due", BigInteger, nullable=False),
+    Column("amount_overdue", BigInteger, nullable=False),
+    Column("reported_on", Date, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+Index("ix_external_credit_reports_user", external_credit_reports.c.user_id, external_credit_reports.c.reported_on)

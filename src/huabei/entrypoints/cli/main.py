@@ -175,6 +175,7 @@ def purchase(
     merchant: str = typer.Option(..., "--merchant"),
     category: str = typer.Option("retail"),
     channel: Channel = typer.Option(Channel.ONLINE),
+    device: str | None = typer.Option(None, "--device", help="The payment device the host saw"),
     key: KeyOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
@@ -183,7 +184,12 @@ def purchase(
     from huabei.lines import payments as purchases
 
     req = PurchaseRequest(
-        _id(account_id, "account_not_found", "account_id"), _amount(amount), merchant, category, channel
+        _id(account_id, "account_not_found", "account_id"),
+        _amount(amount),
+        merchant,
+        category,
+        channel,
+        device_id=device,
     )
     _show(_run(purchases.authorise_purchase, _system(db), req, key or str(uuid.uuid4())).body, as_json)
 

@@ -193,7 +193,13 @@ def create_app(system: Huabei | None = None) -> FastAPI:
     )
     def purchase(account_id: AccountId, body: s.PurchaseIn, idempotency_key: IdemKey = None) -> Any:
         req = PurchaseRequest(
-            account_id, body.amount, body.merchant_id, body.merchant_category, Channel(body.channel), body.password
+            account_id,
+            body.amount,
+            body.merchant_id,
+            body.merchant_category,
+            Channel(body.channel),
+            body.password,
+            device_id=body.device_id,
         )
         return _outcome(purchases.authorise_purchase(system, req, idempotency_key), s.PurchaseOut)
 

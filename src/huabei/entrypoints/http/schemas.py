@@ -216,6 +216,8 @@ class PurchaseIn(_In):
     channel: Literal["online", "offline"]
     #: the payment password (支付密码), required once the user has set one
     password: str | None = Field(default=None, max_length=64)
+    #: The payment device the host app saw (optional; a change of devices is a takeover signal).
+    device_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class PurchaseOut(_Out):

@@ -1,0 +1,462 @@
+"""Each feature of :mod:`huabei.risk.catalog`, defined once as set-based SQL over history as of a date.
+
+A definition is a function ``(w: Window) -> Select`` of rows ``(account_id, value)``, one per
+account that has history for it (the others take the catalogue's default). It reads only rows
+dated on or before ``w.day`` (purchases, refunds, bills as they stood, scores, facts …), so the
+same statement answers for
+
+* one account (inline, inside the purchase transaction; the diagnosis): ``accounts=[id]``;
+* every open line (the end-of-day evaluation): ``accounts=None``;
+* any past date (a backtest): ``day`` in the past.
+
+:func:`compute` runs one statement per feature asked for (a fixed number of queries, never one
+per account). :func:`evidence` returns the ids behind a value (the purchases, bills, changes) for
+the accounts a rule fired on. This module reads across the book (purchases, bills, scores …) by
+design, through the whole-book schema, like the ledger check: a feature is a question about the
+whole history of a line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Date,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.functions import FunctionElement
+
+from huabei.platform import schema as s
+from huabei.risk import tables as rt
+from huabei.risk.catalog import FEATURES, NEVER_DAYS
+
+#: Whole hundreds of yuan (fen) count as round amounts; under 10 yuan counts as tiny.
+ROUND_AMOUNT = 10_000
+TINY_AMOUNT = 1_000
+
+
+class days_between(FunctionElement[int]):
+    """Whole days from date ``b`` to date ``a`` (``a - b``) on SQLite and PostgreSQL."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(days_between)
+def _days_between_pg(element: Any, compiler: Any, **kw: Any) -> str:
+    a, b = list(element.clauses)
+    return f"(CAST({compiler.process(a, **kw)} AS DATE) - CAST({compiler.process(b, **kw)} AS DATE))"
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    a, b = list(element.clauses)
+    return f"CAST(julianday({compiler.process(a, **kw)}) - julianday({compiler.process(b, **kw)}) AS INTEGER)"
+
+
+@dataclass(frozen=True)
+class Window:
+    """The date a feature is evaluated as of, and the accounts asked for (None: every open line)."""
+
+    day: dt.date
+    accounts: tuple[int, ...] | None = None
+
+    def since(self, days: int) -> dt.date:
+        """The first day of a window of ``days`` days ending on ``day`` (both included)."""
+        return self.day - dt.timedelta(days=days - 1)
+
+    def d(self) -> ColumnElement[Any]:
+        return literal(self.day, Date)
+
+    def only(self, column: Any) -> ColumnElement[bool]:
+        return column.in_(self.accounts) if self.accounts is not None else literal(True)
+
+
+def _lines(w: Window) -> Any:
+    """The lines open on ``w.day`` (of ``w.accounts``)."""
+    a = s.credit_accounts.c
+    return select(a.account_id, a.user_id, a.opened_on).where(
+        a.opened_on <= w.day, or_(a.closed_on.is_(None), a.closed_on > w.day), w.only(a.account_id)
+    )
+
+
+def _purchases(w: Window, days: int) -> Any:
+    p = s.purchases.c
+    return and_(w.only(p.account_id), p.business_date >= w.since(days), p.business_date <= w.day)
+
+
+# --- the definitions ---------------------------------------------------------------------
+
+
+def dpd_now(w: Window) -> Select[Any]:
+    b = s.bills.c
+    return (
+        select(b.account_id, func.max(days_between(w.d(), b.due_date)))
+        .where(
+            w.only(b.account_id),
+            b.overdue_since.is_not(None),
+            b.overdue_since <= w.day,
+            or_(b.cleared_on.is_(None), b.cleared_on > w.day),
+        )
+        .group_by(b.account_id)
+    )
+
+
+def worst_dpd_12m(w: Window) -> Select[Any]:
+    b = s.bills.c
+    end = case((or_(b.cleared_on.is_(None), b.cleared_on > w.day), w.d()), else_=b.cleared_on)
+    return (
+        select(b.account_id, func.max(days_between(end, b.due_date)))
+        .where(
+            w.only(b.account_id),
+            b.overdue_since.is_not(None),
+            b.overdue_since <= w.day,
+            or_(b.cleared_on.is_(None), b.cleared_on >= w.since(365)),
+        )
+        .group_by(b.account_id)
+    )
+
+
+def days_since_overdue_cleared(w: Window) -> Select[Any]:
+    b = s.bills.c
+    return (
+        select(b.account_id, days_between(w.d(), func.max(b.cleared_on)))
+        .where(
+            w.only(b.account_id),
+            b.overdue_since.is_not(None),
+            b.overdue_since <= w.day,
+            b.cleared_on.is_not(None),
+            b.cleared_on <= w.day,
+        )
+        .group_by(b.account_id)
+    )
+
+
+def overdue_elsewhere_days(w: Window) -> Select[Any]:
+    """The latest report of each of the user's other products on or before the day; the worst."""
+    r = rt.external_credit_reports.c
+    lines = _lines(w).subquery()
+    latest = (
+        select(func.max(r.report_id).label("report_id"))
+        .where(r.reported_on <= w.day, r.user_id.in_(select(lines.c.user_id)))
+        .group_by(r.user_id, r.product)
+        .subquery()
+    )
+    return (
+        select(lines.c.account_id, func.max(r.days_past_due))
+        .join(rt.external_credit_reports, r.user_id == lines.c.user_id)
+        .where(r.report_id.in_(select(latest.c.report_id)))
+        .group_by(lines.c.account_id)
+    )
+
+
+def days_since_last_purchase(w: Window) -> Select[Any]:
+    p = s.purchases.c
+    lines = _lines(w).subquery()
+    last = (
+        select(p.account_id, func.max(p.business_date).label("last"))
+        .where(w.only(p.account_id), p.business_date <= w.day)
+        .group_by(p.account_id)
+        .subquery()
+    )
+    return select(lines.c.account_id, days_between(w.d(), func.coalesce(last.c.last, lines.c.opened_on))).outerjoin(
+        last, last.c.account_id == lines.c.account_id
+    )
+
+
+def account_age_days(w: Window) -> Select[Any]:
+    lines = _lines(w).subquery()
+    return select(lines.c.account_id, days_between(w.d(), lines.c.opened_on))
+
+
+def round_purchases_one_merchant_30d(w: Window) -> Select[Any]:
+    p = s.purchases.c
+    per = (
+        select(p.account_id, func.count().label("n"))
+        .where(_purchases(w, 30), p.amount % ROUND_AMOUNT == 0)
+        .group_by(p.account_id, p.merchant_id)
+        .subquery()
+    )
+    return select(per.c.account_id, func.max(per.c.n)).group_by(per.c.account_id)
+
+
+def _last_raise(w: Window) -> Any:
+    c = s.limit_changes.c
+    last = (
+        select(func.max(c.change_id).label("change_id"))
+        .where(
+            w.only(c.account_id),
+            c.limit_kind == "base",
+            c.new_value > c.old_value,
+            c.business_date >= w.since(30),
+            c.business_date <= w.day,
+        )
+        .group_by(c.account_id)
+    )
+    return select(c.change_id, c.account_id, c.new_value, c.business_date).where(c.change_id.in_(last)).subquery()
+
+
+def limit_spent_pct_7d_after_raise(w: Window) -> Select[Any]:
+    p = s.purchases.c
+    r = _last_raise(w)
+    spent = func.coalesce(func.sum(p.amount), 0)
+    return (
+        select(r.c.account_id, cast(spent * 100 / func.max(r.c.new_value), Integer))
+        .select_from(r)
+        .outerjoin(
+            s.purchases,
+            and_(
+                p.account_id == r.c.account_id,
+                p.business_date >= r.c.business_date,
+                p.business_date <= w.day,
+                days_between(p.business_date, r.c.business_date) < 7,
+            ),
+        )
+        .where(r.c.new_value > 0)
+        .group_by(r.c.account_id)
+    )
+
+
+def _refunded_quickly(w: Window) -> Any:
+    p, f = s.purchases.c, s.refunds.c
+    quick = select(f.purchase_id).where(
+        f.business_date <= w.day, days_between(f.business_date, p.business_date) <= 3, f.purchase_id == p.purchase_id
+    )
+    return and_(_purchases(w, 30), quick.exists())
+
+
+def refunded_within_3d_30d(w: Window) -> Select[Any]:
+    p = s.purchases.c
+    return select(p.account_id, func.count()).where(_refunded_quickly(w)).group_by(p.account_id)
+
+
+def tiny_purchase_categories_7d(w: Window) -> Select[Any]:
+    p = s.purchases.c
+    return (
+        select(p.account_id, func.count(p.merchant_category.distinct()))
+        .where(_purchases(w, 7), p.amount < TINY_AMOUNT)
+        .group_by(p.account_id)
+    )
+
+
+def raise_applications_30d(w: Window) -> Select[Any]:
+    a = s.limit_raise_applications.c
+    return (
+        select(a.account_id, func.count())
+        .where(w.only(a.account_id), a.applied_on >= w.since(30), a.applied_on <= w.day)
+        .group_by(a.account_id)
+    )
+
+
+def score(w: Window) -> Select[Any]:
+    c = s.credit_scores.c
+    lines = _lines(w).subquery()
+    latest = (
+        select(func.max(c.score_id)).where(c.as_of <= w.day, c.user_id.in_(select(lines.c.user_id))).group_by(c.user_id)
+    )
+    return (
+        select(lines.c.account_id, c.score)
+        .join(s.credit_scores, c.user_id == lines.c.user_id)
+        .where(c.score_id.in_(latest))
+    )
+
+
+def _devices(w: Window, days: int) -> Select[Any]:
+    p = s.purchases.c
+    return (
+        select(p.account_id, func.count(p.device_id.distinct()))
+        .where(_purchases(w, days), p.device_id.is_not(None))
+        .group_by(p.account_id)
+    )
+
+
+def distinct_devices_7d(w: Window) -> Select[Any]:
+    return _devices(w, 7)
+
+
+def distinct_devices_30d(w: Window) -> Select[Any]:
+    return _devices(w, 30)
+
+
+def _profile_changes(w: Window, field: str) -> Select[Any]:
+    c = s.user_profile_changes.c
+    lines = _lines(w).subquery()
+    return (
+        select(lines.c.account_id, func.count())
+        .join(s.user_profile_changes, c.user_id == lines.c.user_id)
+        .where(c.field == field, c.business_date >= w.since(30), c.business_date <= w.day)
+        .group_by(lines.c.account_id)
+    )
+
+
+def phone_changes_30d(w: Window) -> Select[Any]:
+    return _profile_changes(w, "phone")
+
+
+def bank_card_changes_30d(w: Window) -> Select[Any]:
+    return _profile_changes(w, "bank_card")
+
+
+def days_since_verification(w: Window) -> Select[Any]:
+    v = s.user_verifications.c
+    lines = _lines(w).subquery()
+    return (
+        select(lines.c.account_id, days_between(w.d(), func.max(v.business_date)))
+        .join(s.user_verifications, v.user_id == lines.c.user_id)
+        .where(v.business_date <= w.day)
+        .group_by(lines.c.account_id)
+    )
+
+
+def app_activity_30d(w: Window) -> Select[Any]:
+    e = s.activity_events.c
+    lines = _lines(w).subquery()
+    return (
+        select(lines.c.account_id, func.count())
+        .join(s.activity_events, e.user_id == lines.c.user_id)
+        .where(e.occurred_on >= w.since(30), e.occurred_on <= w.day)
+        .group_by(lines.c.account_id)
+    )
+
+
+def declined_attempts_30d(w: Window) -> Select[Any]:
+    d = s.purchase_declines.c
+    return (
+        select(d.account_id, func.count())
+        .where(w.only(d.account_id), d.business_date >= w.since(30), d.business_date <= w.day)
+        .group_by(d.account_id)
+    )
+
+
+DEFINITIONS: dict[str, Callable[[Window], Select[Any]]] = {
+    "dpd_now": dpd_now,
+    "worst_dpd_12m": worst_dpd_12m,
+    "days_since_overdue_cleared": days_since_overdue_cleared,
+    "overdue_elsewhere_days": overdue_elsewhere_days,
+    "days_since_last_purchase": days_since_last_purchase,
+    "account_age_days": account_age_days,
+    "round_purchases_one_merchant_30d": round_purchases_one_merchant_30d,
+    "limit_spent_pct_7d_after_raise": limit_spent_pct_7d_after_raise,
+    "refunded_within_3d_30d": refunded_within_3d_30d,
+    "tiny_purchase_categories_7d": tiny_purchase_categories_7d,
+    "raise_applications_30d": raise_applications_30d,
+    "score": score,
+    "distinct_devices_7d": distinct_devices_7d,
+    "distinct_devices_30d": distinct_devices_30d,
+    "phone_changes_30d": phone_changes_30d,
+    "bank_card_changes_30d": bank_card_changes_30d,
+    "days_since_verification": days_since_verification,
+    "app_activity_30d": app_activity_30d,
+    "declined_attempts_30d": declined_attempts_30d,
+}
+assert set(DEFINITIONS) == set(FEATURES), "every catalogued feature has exactly one definition"
+
+
+def open_lines(conn: Connection, day: dt.date, accounts: Sequence[int] | None = None) -> list[int]:
+    w = Window(day, tuple(accounts) if accounts is not None else None)
+    q = _lines(w).subquery()
+    return [r[0] for r in conn.execute(select(q.c.account_id).order_by(q.c.account_id))]
+
+
+def compute(
+    conn: Connection, names: Iterable[str], day: dt.date, accounts: Sequence[int] | None = None
+) -> dict[int, dict[str, Any]]:
+    """``{account_id: {feature: value}}`` for the lines open on ``day`` (of ``accounts``), one
+    statement per feature; an account without history for a feature gets its default."""
+    w = Window(day, tuple(accounts) if accounts is not None else None)
+    names = sorted(set(names))
+    out: dict[int, dict[str, Any]] = {
+        a: {n: FEATURES[n].default for n in names} for a in open_lines(conn, day, accounts)
+    }
+    for n in names:
+        for account_id, value in conn.execute(DEFINITIONS[n](w)):
+            row = out.get(account_id)
+            if row is not None and value is not None:
+                row[n] = int(value) if FEATURES[n].type == "int" else bool(value)
+    for row in out.values():
+        for n in ("days_since_overdue_cleared", "days_since_verification"):
+            if n in row:
+                row[n] = min(row[n], NEVER_DAYS)
+    return out
+
+
+# --- the ids behind a value -----------------------------------------------------------------
+
+
+def _ids(stmt: Select[Any], conn: Connection) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for account_id, ref in conn.execute(stmt):
+        out.setdefault(account_id, []).append(ref)
+    return out
+
+
+def evidence(conn: Connection, name: str, day: dt.date, accounts: Sequence[int]) -> dict[int, list[int]]:
+    """``{account_id: [ids]}`` behind ``name`` for ``accounts`` on ``day`` (see the catalogue's
+    ``evidence`` kind: bills, purchases or profile changes); empty when it has none."""
+    if not accounts or FEATURES[name].evidence is None:
+        return {}
+    w = Window(day, tuple(accounts))
+    p, b = s.purchases.c, s.bills.c
+    stmt: Select[Any] | None = None
+    if name in ("dpd_now", "worst_dpd_12m", "days_since_overdue_cleared"):
+        stmt = select(b.account_id, b.bill_id).where(
+            w.only(b.account_id),
+            b.overdue_since.is_not(None),
+            b.overdue_since <= day,
+            or_(b.cleared_on.is_(None), b.cleared_on >= w.since(365)),
+        )
+    elif name == "round_purchases_one_merchant_30d":
+        stmt = select(p.account_id, p.purchase_id).where(_purchases(w, 30), p.amount % ROUND_AMOUNT == 0)
+    elif name == "refunded_within_3d_30d":
+        stmt = select(p.account_id, p.purchase_id).where(_refunded_quickly(w))
+    elif name == "tiny_purchase_categories_7d":
+        stmt = select(p.account_id, p.purchase_id).where(_purchases(w, 7), p.amount < TINY_AMOUNT)
+    elif name in ("distinct_devices_7d", "distinct_devices_30d"):
+        stmt = select(p.account_id, p.purchase_id).where(
+            _purchases(w, 7 if name.endswith("7d") else 30), p.device_id.is_not(None)
+        )
+    elif name == "days_since_last_purchase":
+        stmt = (
+            select(p.account_id, func.max(p.purchase_id))
+            .where(w.only(p.account_id), p.business_date <= day)
+            .group_by(p.account_id)
+        )
+    elif name == "limit_spent_pct_7d_after_raise":
+        r = _last_raise(w)
+        stmt = (
+            select(p.account_id, p.purchase_id)
+            .join(r, r.c.account_id == p.account_id)
+            .where(
+                p.business_date >= r.c.business_date,
+                p.business_date <= day,
+                days_between(p.business_date, r.c.business_date) < 7,
+            )
+        )
+    elif name in ("phone_changes_30d", "bank_card_changes_30d"):
+        c = s.user_profile_changes.c
+        lines = _lines(w).subquery()
+        stmt = (
+            select(lines.c.account_id, c.change_id)
+            .join(s.user_profile_changes, c.user_id == lines.c.user_id)
+            .where(
+                c.field == ("phone" if name.startswith("phone") else "bank_card"),
+                c.business_date >= w.since(30),
+                c.business_date <= day,
+            )
+        )
+    if stmt is None:
+        return {}
+    return _ids(stmt.order_by(*stmt.selected_columns), conn)
