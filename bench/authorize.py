@@ -60,6 +60,7 @@ import numpy as np
 from sqlalchemy import event, func, select, text
 from sqlalchemy.engine import make_url
 
+from huabei.batch import books
 from huabei.errors import ErrorKind, HuabeiError
 from huabei.lines.payments import authorise_purchase
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
@@ -612,7 +613,7 @@ def race_check(system: Huabei, account_id: int, clients: int) -> tuple[int, int]
 
 def check_books(system: Huabei, backend: str, approvals_counted: int, race: tuple[int, int]) -> Checks:
     ch = Checks(backend=backend)
-    rep = admin.ledger_check(system)
+    rep = books.ledger_check(system)
     ch.ledger_ok = rep.ok
     ch.ledger_findings = [str(f) for f in rep.findings][:10]
     a, p = t.credit_accounts.c, t.purchases.c

@@ -53,9 +53,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from huabei.batch import eod
+from huabei.batch import books, eod
 from huabei.platform import (
-    admin,
     migrate,
 )
 from huabei.platform.db import make_engine
@@ -221,7 +220,7 @@ def run_size(n: int, template: int, seed: int, check: bool, keep: bool, seed_onl
     }
     if check:
         t0 = time.perf_counter()
-        rep = admin.ledger_check(system)
+        rep = books.ledger_check(system)
         out["ledger_check"] = {
             "ok": rep.ok,
             "findings": len(rep.findings),

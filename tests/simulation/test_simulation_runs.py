@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, func, select, update
 
+from huabei.batch import books
 from huabei.config import ProductTerms
 from huabei.lines.purchase_rules import Channel
 from huabei.platform import schema as t
@@ -292,7 +293,6 @@ def test_a_simulation_needs_an_empty_database(request, tmp_path_factory):
 
 @BACKENDS
 def test_a_simulated_book_cloned_set_based_keeps_its_books(request, tmp_path_factory, backend):
-    from huabei.platform import admin
     from huabei.simulation import clone_book
     from huabei.simulation.clone import NOT_COPIED
 
@@ -313,7 +313,7 @@ def test_a_simulated_book_cloned_set_based_keeps_its_books(request, tmp_path_fac
         rep = clone_book(system.engine, 3)
         assert counts() == {k: 4 * v for k, v in before.items()}
         assert rep.stride > max(before.values())
-        assert admin.ledger_check(system).ok
+        assert books.ledger_check(system).ok
         with system.engine.connect() as c:
             users = set(c.execute(select(t.users.c.user_id)).scalars())
             owners = set(c.execute(select(t.credit_accounts.c.user_id)).scalars())

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 from tests.conftest import buy, make_system, new_account
 
-from huabei.batch import eod
+from huabei.batch import books, eod
 from huabei.billing import calendar as cal
 from huabei.billing import service as billing
 from huabei.billing import tables as tb
@@ -20,7 +20,6 @@ from huabei.errors import HuabeiError
 from huabei.lines import payments as purchases
 from huabei.lines import service as accounts
 from huabei.money import yuan
-from huabei.platform import admin
 from huabei.platform import schema as t
 from huabei.restrictions import service as restrictions
 
@@ -29,7 +28,7 @@ D = dt.date
 
 def run_until(system, day):
     eod.run_eod(system, until=day)
-    report = admin.ledger_check(system)
+    report = books.ledger_check(system)
     assert report.ok, report.findings
 
 
@@ -299,12 +298,12 @@ def test_ledger_check_proves_the_billing_invariants(at):
     run_until(s, D(2026, 10, 25))
     buy(s, acct, yuan("100.00"))
     run_until(s, D(2026, 11, 12))
-    assert admin.ledger_check(s).ok
+    assert books.ledger_check(s).ok
     with s.engine.begin() as c:
         c.execute(update(tb.bill_lines).where(tb.bill_lines.c.kind == "purchase").values(amount=9_999))
-    assert {f.invariant for f in admin.ledger_check(s).findings} == {"bill_lines_add_up"}
+    assert {f.invariant for f in books.ledger_check(s).findings} == {"bill_lines_add_up"}
     with s.engine.begin() as c:
         c.execute(update(tb.bill_lines).where(tb.bill_lines.c.kind == "purchase").values(amount=yuan("100.00")))
         c.execute(update(tb.bills).values(unpaid_penalty=tb.bills.c.unpaid_penalty + 1))
-    found = {f.invariant for f in admin.ledger_check(s).findings}
+    found = {f.invariant for f in books.ledger_check(s).findings}
     assert found == {"bill_adds_up", "receivables_equal_bills"}

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from tests.conftest import buy, make_system, new_account
 
-from huabei.batch import eod
+from huabei.batch import books, eod
 from huabei.billing import bureau
 from huabei.billing import service as billing
 from huabei.billing import tables as tb
@@ -109,7 +109,7 @@ def test_a_crash_rolls_back_the_step_and_a_rerun_resumes(s):
             .order_by(tb.bill_accruals.c.business_date)
         ).all()
     assert per_day == [(D(2026, 11, 11), 50), (D(2026, 11, 12), 50), (D(2026, 11, 13), 50)]
-    assert admin.ledger_check(s).ok
+    assert books.ledger_check(s).ok
 
 
 @pytest.mark.smoke
@@ -154,7 +154,7 @@ def test_money_movements_wait_for_the_days_run_purchases_do_not(s):
     assert purchases.repay(s, acct, 100, "r").status == 201
     production = Huabei(engine=s.engine, terms=s.terms, clock_mode=ClockMode.SYSTEM)
     assert code(eod.run_eod, production, date=D(2999, 1, 1)) == "eod_date_in_future"
-    assert admin.ledger_check(s).ok
+    assert books.ledger_check(s).ok
 
 
 def test_concurrent_runs_of_the_job_do_the_work_once(s):
@@ -182,7 +182,7 @@ def test_concurrent_runs_of_the_job_do_the_work_once(s):
             select(func.count()).select_from(t.domain_events).where(t.domain_events.c.event_type == "BecameOverdue")
         ).scalar()
     assert sorted(per_day) == [(D(2026, 11, d), 1) for d in range(11, 15)] and events == 1
-    assert admin.ledger_check(s).ok
+    assert books.ledger_check(s).ok
 
 
 def test_bureau_records_file_and_corrections(s):
@@ -261,6 +261,6 @@ def test_the_bureau_sees_a_delinquency_only_past_the_grace_days(db_url):
             rec["amount_overdue"],
             rec["account_status"],
         ) == (0, "current", "current", 0, "normal")
-        assert admin.ledger_check(system).ok
+        assert books.ledger_check(system).ok
     finally:
         system.engine.dispose()

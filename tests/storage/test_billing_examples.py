@@ -10,14 +10,13 @@ from collections.abc import Iterator
 import pytest
 from tests.conftest import buy, make_system, new_account
 
-from huabei.batch import eod
+from huabei.batch import books, eod
 from huabei.billing import service as billing
 from huabei.errors import HuabeiError
 from huabei.lines import payments as purchases
 from huabei.lines import queries
 from huabei.lines import service as accounts
 from huabei.money import yuan
-from huabei.platform import admin
 from huabei.platform import schema as t
 from huabei.platform.unit_of_work import Huabei
 
@@ -33,7 +32,7 @@ def october(db_url: str) -> Iterator[Huabei]:
 
 def run_until(system: Huabei, day: dt.date) -> None:
     eod.run_eod(system, until=day)
-    report = admin.ledger_check(system)
+    report = books.ledger_check(system)
     assert report.ok, report.findings
 
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from tests.storage.test_billing_eod import snapshot
 
-from huabei.batch import eod
+from huabei.batch import books, eod
 from huabei.billing import service as billing
 from huabei.billing import tables as tb
 from huabei.errors import HuabeiError
@@ -149,7 +149,7 @@ def _conservation(system) -> None:
 @given(plan=activity, replay=st.integers(0, DAYS - 1))
 def test_random_weeks_bills_add_up_money_is_kept_eod_is_idempotent_and_gaps_equal_days(system, plan, replay):
     daily, outcomes_daily = _scenario(system, plan, gaps=False)
-    report = admin.ledger_check(system)
+    report = books.ledger_check(system)
     assert report.ok, report.findings
     _conservation(system)
     eod.run_eod(system, date=START + dt.timedelta(days=replay))

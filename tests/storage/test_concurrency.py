@@ -7,11 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import func, select
 from tests.conftest import new_account
 
+from huabei.batch import books
 from huabei.errors import HuabeiError
 from huabei.lines import payments as purchases
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
-from huabei.platform import admin
 from huabei.platform import schema as t
 from huabei.platform.db import make_engine
 from huabei.platform.unit_of_work import Huabei
@@ -54,7 +54,7 @@ def test_sixteen_threads_never_exceed_the_limit(system):
     assert n == 100 and total == LIMIT
     view = accounts.account_view(system, aid)
     assert view["used"] == LIMIT and view["available"] == 0
-    assert admin.ledger_check(system).ok
+    assert books.ledger_check(system).ok
 
 
 def _process_client(url: str, account_id: int, worker: int, attempts: int, out: "mp.Queue[list[str]]") -> None:
@@ -76,7 +76,7 @@ def test_separate_processes_never_exceed_the_limit(system, db_url):
         assert p.exitcode == 0
     assert results.count("approved") == 100 and results.count("insufficient_limit") == 60
     assert _approved_total(system, aid) == (100, LIMIT)
-    assert admin.ledger_check(system).ok
+    assert books.ledger_check(system).ok
 
 
 def test_concurrent_refunds_never_refund_more_than_paid(system):
@@ -96,4 +96,4 @@ def test_concurrent_refunds_never_refund_more_than_paid(system):
         results = list(pool.map(refund, range(16)))
     assert results.count("ok") == 6  # 6 x 15 yuan fit in 100 yuan
     assert accounts.account_view(system, aid)["used"] == 10_000 - 9_000
-    assert admin.ledger_check(system).ok
+    assert books.ledger_check(system).ok

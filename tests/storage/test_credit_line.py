@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from tests.conftest import START_DATE, buy, new_account
 
+from huabei.batch import books
 from huabei.errors import HuabeiError
 from huabei.lines import payments as purchases
 from huabei.lines import queries
@@ -59,7 +60,7 @@ def test_purchase_uses_limit_and_decline_writes_only_an_audit_record(system):
     assert _count(system, t.purchase_declines) == 2
     assert buy(system, aid, 4_000).body["available"] == 0
     assert accounts.account_view(system, aid)["used"] == 100_000
-    assert admin.ledger_check(system).ok
+    assert books.ledger_check(system).ok
 
 
 def test_temporary_limit_expires_by_the_business_clock(system):
@@ -106,7 +107,7 @@ def test_refunds_partial_full_and_never_more_than_paid(system):
     assert r3.body["available"] == 100_000
     assert _code(purchases.refund_purchase, system, pid, 1, "r-4") == "refund_exceeds_purchase"
     assert _code(purchases.refund_purchase, system, 999, 1, "r-5") == "purchase_not_found"
-    assert admin.ledger_check(system).ok
+    assert books.ledger_check(system).ok
 
 
 def test_refund_after_repayment_becomes_a_credit_balance(system):
@@ -117,7 +118,7 @@ def test_refund_after_repayment_becomes_a_credit_balance(system):
     assert out.body["to_credit_balance"] == 4_000
     view = accounts.account_view(system, aid)
     assert view["used"] == 0 and view["credit_balance"] == 4_000 and view["available"] == 100_000
-    assert admin.ledger_check(system).ok
+    assert books.ledger_check(system).ok
 
 
 def test_repayment_restores_limit_and_cannot_exceed_what_is_owed(system):
@@ -129,7 +130,7 @@ def test_repayment_restores_limit_and_cannot_exceed_what_is_owed(system):
     assert out.body["owed"] == 17_655 and out.body["available"] == 82_345
     assert out.body["allocation"] == {"customer_principal": 12_345}
     assert _code(purchases.repay, system, 999, 1, "p-3") == "account_not_found"
-    assert admin.ledger_check(system).ok
+    assert books.ledger_check(system).ok
 
 
 @pytest.mark.smoke

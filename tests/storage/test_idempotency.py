@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import func, select
 from tests.conftest import new_account
 
+from huabei.batch import books
 from huabei.errors import HuabeiError
 from huabei.lines import payments as purchases
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
-from huabei.platform import admin
 from huabei.platform import schema as t
 
 
@@ -98,7 +98,7 @@ def test_concurrent_duplicates_move_money_once(system):
     assert sum(not o.replayed for o in outs) == 1
     assert _count(system, t.purchases) == 1
     assert accounts.account_view(system, aid)["used"] == 5_000
-    assert admin.ledger_check(system).ok
+    assert books.ledger_check(system).ok
 
 
 def test_concurrent_duplicate_repayments_move_money_once(system):

@@ -6,10 +6,10 @@ from hypothesis import strategies as st
 from sqlalchemy import update
 from tests.conftest import buy, new_account
 
+from huabei.batch import books
 from huabei.errors import HuabeiError
 from huabei.lines import payments as purchases
 from huabei.lines import service as accounts
-from huabei.platform import admin
 from huabei.platform import schema as t
 
 LIMIT = 200_000
@@ -66,17 +66,17 @@ def test_random_activity_keeps_the_books(system, ops):
         view = accounts.account_view(system, aid)
         assert (view["used"], view["credit_balance"]) == (used, credit)
         assert view["available"] == max(0, LIMIT - used)
-    report = admin.ledger_check(system)
+    report = books.ledger_check(system)
     assert report.ok, report.findings
 
 
 def test_ledger_check_catches_a_tampered_posting(system):
     aid = new_account(system)
     buy(system, aid, 1_000)
-    assert admin.ledger_check(system).ok
+    assert books.ledger_check(system).ok
     with system.engine.begin() as c:
         c.execute(update(t.postings).where(t.postings.c.posting_id == 1).values(amount=t.postings.c.amount + 1))
-    rep = admin.ledger_check(system)
+    rep = books.ledger_check(system)
     assert {f.invariant for f in rep.findings} == {"entry_balances", "balance_equals_postings"}
 
 
@@ -84,6 +84,6 @@ def test_ledger_check_catches_a_balance_changed_without_postings(system):
     aid = new_account(system)
     with system.engine.begin() as c:
         c.execute(update(t.credit_accounts).where(t.credit_accounts.c.account_id == aid).values(used=5))
-    rep = admin.ledger_check(system)
+    rep = books.ledger_check(system)
     assert [f.invariant for f in rep.findings] == ["balance_equals_postings"]
     assert rep.findings[0].credit_account_id == aid

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 from tests.conftest import make_system, new_account
 
+from huabei.batch import books
 from huabei.clock import ManualWallClock
 from huabei.config import PasswordTerms, ProductTerms
 from huabei.errors import HuabeiError
@@ -139,7 +140,7 @@ def test_the_fifth_wrong_one_locks_for_24_hours_of_real_time(psystem: Huabei) ->
         ).scalar_one()
     assert lifted == "lock_expired"
     assert not passwords.password_status(psystem, user)["locked"]
-    assert admin.ledger_check(psystem).ok
+    assert books.ledger_check(psystem).ok
 
 
 def test_the_lock_is_real_time_in_system_mode(db_url: str) -> None:

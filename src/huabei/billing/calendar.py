@@ -80,10 +80,25 @@ DPD_BUCKET_UPPER: tuple[tuple[int, str], ...] = ((0, "current"), (30, "dpd_1_30"
 _MAX_BILL_DAY = 28
 
 
-def _billing_error(code: str, detail: str, **params: object) -> NoReturn:
-    # Imported here: billing imports this module, and BillingError lives in billing.
-    from huabei.billing.rules import BillingError
+class BillingError(Exception):
+    """A refused billing or installment operation.
 
+    ``code`` is a stable snake_case identifier (the API maps it to a 4xx answer and the
+    message catalogs translate it); ``params`` carries the values a message may quote;
+    ``detail`` is an English explanation for logs.
+    """
+
+    def __init__(self, code: str, detail: str, **params: object):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.params: dict[str, object] = dict(params)
+
+    def __repr__(self) -> str:
+        return f"BillingError({self.code!r}, {self.detail!r}, **{self.params!r})"
+
+
+def _billing_error(code: str, detail: str, **params: object) -> NoReturn:
     raise BillingError(code, detail, **params)
 
 

@@ -63,6 +63,7 @@ from decimal import Decimal, Inexact, localcontext
 from enum import StrEnum
 
 from huabei.billing import calendar as cal
+from huabei.billing.calendar import BillingError
 from huabei.config import BillingTerms
 from huabei.money import Fen, round_fen
 
@@ -91,24 +92,6 @@ __all__ = [
     "minimum_repayment",
     "minimum_unpaid",
 ]
-
-
-class BillingError(Exception):
-    """A refused billing or installment operation.
-
-    ``code`` is a stable snake_case identifier (the API maps it to a 4xx answer and the
-    message catalogs translate it); ``params`` carries the values a message may quote;
-    ``detail`` is an English explanation for logs.
-    """
-
-    def __init__(self, code: str, detail: str, **params: object):
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        self.params: dict[str, object] = dict(params)
-
-    def __repr__(self) -> str:
-        return f"BillingError({self.code!r}, {self.detail!r}, **{self.params!r})"
 
 
 def _require_fen(value: object, name: str) -> Fen:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from huabei import errors
-from huabei.batch import eod
+from huabei.batch import books, eod
 from huabei.billing import service as billing
 from huabei.errors import HuabeiError
 from huabei.lines import payments as purchases
@@ -208,7 +208,7 @@ def load_demo(system: Huabei) -> Iterator[str]:
     yield "demo-liuyang: locked after too many wrong payment passwords"
     status = accounts.account_view(system, account_of["demo-chenjing"])["status"]
     yield f"demo-chenjing: never repaid — {status}"
-    yield f"business date {END.isoformat()}; the ledger check: {'ok' if admin.ledger_check(system).ok else 'FAILED'}"
+    yield f"business date {END.isoformat()}; the ledger check: {'ok' if books.ledger_check(system).ok else 'FAILED'}"
 
 
 def _app_activity(user_id: str) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
@@ -10,9 +11,9 @@ from sqlalchemy import Connection, func, insert, select
 from huabei.ledger.rules import (
     BALANCE_COLUMNS,
     Entry,
+    Finding,
     LedgerReport,
     validate,
-    validate_billing,
 )
 from huabei.platform import schema as t
 
@@ -100,8 +101,9 @@ class LedgerRepository:
         ).all()
         return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
-    def check(self) -> LedgerReport:
-        """One validation pass over the whole ledger, set-based (no per-account queries)."""
+    def check(self, billing: Sequence[Finding] = ()) -> LedgerReport:
+        """One validation pass over the whole ledger, set-based (no per-account queries), with the
+        findings of the billing invariants gathered by the caller (``huabei.batch.books``)."""
         p, a, e, pu = t.postings.c, t.credit_accounts.c, t.journal_entries.c, t.purchases.c
         counts = (
             self.conn.execute(select(func.count()).select_from(t.journal_entries)).scalar_one(),
@@ -155,14 +157,5 @@ class LedgerRepository:
             over_refunded=[tuple(r) for r in over],
             negative_balances=neg,
             counts=counts,
-            billing=self._billing_findings(),
+            billing=billing,
         )
-
-    def _billing_findings(self) -> list[Any]:
-        """The billing invariants (docs/ledger.md): bills add up, receivables equal what
-        bills and unbilled records say, no idle credit balance."""
-        from huabei.batch.repository import EodRepository
-        from huabei.billing.repository import BillingRepository
-
-        last_close = EodRepository(self.conn).last_close()
-        return validate_billing(**BillingRepository(self.conn).check(last_close))

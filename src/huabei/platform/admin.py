@@ -1,4 +1,4 @@
-"""Use cases of operators: the business clock and the ledger check."""
+"""Use cases of operators: the business clock (the books check is :mod:`huabei.batch.books`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 from huabei import errors
-from huabei.ledger.rules import LedgerReport
 from huabei.platform.unit_of_work import ClockMode, Huabei
 
 
@@ -27,9 +26,3 @@ def set_business_date(system: Huabei, day: dt.date, *, allow_backwards: bool = F
         uow.clock.set(day, uow.now())
         uow.commit()
     return {"business_date": day.isoformat(), "mode": system.clock_mode.value}
-
-
-def ledger_check(system: Huabei) -> LedgerReport:
-    # one read transaction: a consistent snapshot on PostgreSQL and SQLite (WAL)
-    with system.uow(readonly=True) as uow:
-        return uow.ledger.check()

@@ -3,7 +3,7 @@
 =============================  ==============================================================
 invariant                      what it says
 =============================  ==============================================================
-``ledger:<finding>``           everything :func:`huabei.platform.admin.ledger_check` proves:
+``ledger:<finding>``           everything :func:`huabei.batch.books.ledger_check` proves:
                                every entry balances, ``used`` and ``credit_balance`` equal
                                their postings, no refund above its purchase, no negative
                                balance — and, once billing is installed, its own checks
@@ -37,11 +37,11 @@ from typing import Any
 
 from sqlalchemy import and_, case, exists, func, literal, select
 
+from huabei.batch import books
 from huabei.billing.repository import dpd_bucket_sql
 from huabei.ledger.repository import LedgerRepository
 from huabei.ledger.rules import BALANCE_COLUMNS, validate
 from huabei.lines.repository import temporary_limit_in_force
-from huabei.platform import admin
 from huabei.platform import schema as t
 from huabei.platform.unit_of_work import Huabei
 from huabei.restrictions.causes import CAUSES, Capability
@@ -207,7 +207,7 @@ class InvariantChecker:
     # --- the invariants ------------------------------------------------------------------
 
     def ledger(self) -> list[Violation]:
-        rep = admin.ledger_check(self.system)
+        rep = books.ledger_check(self.system)
         return [Violation(f"ledger:{f.invariant}", f.detail, f.credit_account_id) for f in rep.findings]
 
     def _rebase(self, conn: Any) -> None:

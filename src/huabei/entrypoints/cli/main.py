@@ -271,9 +271,9 @@ def restrictions_lift(
 @ledger_app.command("check")
 def ledger_check(db: DbOpt = None) -> None:
     """Prove every entry balances and every balance equals the sum of its postings."""
-    from huabei.platform import admin
+    from huabei.batch import books
 
-    rep = admin.ledger_check(_system(db))
+    rep = books.ledger_check(_system(db))
     console.print(f"checked {rep.entries} entries, {rep.postings} postings, {rep.accounts} credit lines")
     if rep.ok:
         console.print("[bold green]ledger OK[/]: every entry balances; every balance equals its postings")

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huabei import __version__, reasons
+from huabei.batch import books
 from huabei.entrypoints.http import schemas as s
 from huabei.entrypoints.http.common import (
     MAX_ID,
@@ -246,7 +247,7 @@ def create_app(system: Huabei | None = None) -> FastAPI:
 
     @v1.get("/admin/ledger-check", response_model=s.LedgerCheckOut, tags=["admin"])
     def ledger_check() -> Any:
-        rep = admin.ledger_check(system)
+        rep = books.ledger_check(system)
         return {
             "ok": rep.ok,
             "entries": rep.entries,
