@@ -31,3 +31,13 @@ def test_diagnose_prints_the_state_findings_and_checks(db_url):
     data = json.loads(run(db_url, "diagnose", str(aid), "--json").stdout)
     assert data["state"] == "frozen" and data["findings"][0]["code"] == "wrong_password_lockout"
     assert run(db_url, "diagnose", "99999", code=4).stderr.startswith("account_not_found")
+
+
+def test_advise_prints_ranked_actions_with_their_effect(db_url):
+    aid = open_line(db_url)
+    run(db_url, "purchase", str(aid), "900.00", "--merchant", "m-1", "--category", "retail", "--key", "k-1")
+    out = run(db_url, "advise", str(aid)).stdout
+    assert out.startswith("Your base limit is 1,000.00 yuan") and "Estimated effect:" in out
+    assert "repay 600.00 yuan now" in out
+    data = json.loads(run(db_url, "advise", str(aid), "--json", "--lang", "zh-CN").stdout)
+    assert data["locale"] == "zh_CN" and data["actions"]

@@ -407,6 +407,19 @@ class RestrictionTerms(_Section):
     takeover_stable_days: int = Field(default=30, gt=0)
 
 
+class DiagnosisTerms(_Section):
+    """诊断与提额建议: the windows and targets of the diagnosis and the limit advice (docs/diagnosis.md)."""
+
+    #: A diagnosis lists the purchases of this many days as "recent".
+    recent_days: int = Field(default=30, gt=0, le=366)
+    #: The advice's horizon: "repay on time for N months", "pay utility bills in the app for N months".
+    horizon_months: int = Field(default=6, gt=0, le=24)
+    #: "Bring utilisation down" to this share of the total limit (advised only when above it).
+    utilisation_target: Rate = Decimal("0.30")
+    #: Raise applications in the last 90 days from which the advice warns (the first seed's warning).
+    frequent_applications: int = Field(default=2, gt=0)
+
+
 class OperationsTerms(_Section):
     """How the system runs: the end-of-day job's isolation of bad records."""
 
@@ -446,6 +459,7 @@ class ProductTerms(_Section):
     restrictions: RestrictionTerms = RestrictionTerms()
     operations: OperationsTerms = OperationsTerms()
     passwords: PasswordTerms = PasswordTerms()
+    diagnosis: DiagnosisTerms = DiagnosisTerms()
 
 
 def load_terms(path: str | os.PathLike[str] | None = None) -> ProductTerms:

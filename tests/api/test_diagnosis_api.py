@@ -40,3 +40,16 @@ def test_diagnosis_refusals_are_4xx_with_stable_codes(api, system):
     acct = new_account(system)
     bad = api.get(f"/v1/accounts/{acct}/diagnosis", params={"lang": "fr"})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_request"
+
+
+def test_limit_advice_over_http(api, system):
+    acct = new_account(system, yuan("1000.00"))
+    buy(system, acct, yuan("900.00"))
+    body = api.get(f"/v1/accounts/{acct}/limit-advice", headers={"Accept-Language": "zh-CN"}).json()
+    assert body["locale"] == "zh_CN" and body["base_limit"] == "1000.00" and body["next_review"]
+    codes = [a["code"] for a in body["actions"]]
+    assert "lower_utilisation" in codes
+    utilisation = body["actions"][codes.index("lower_utilisation")]
+    assert utilisation["data"]["repay"] == "600.00" and "600.00元" in utilisation["message"]
+    assert all(a["effect"].startswith("预计效果") for a in body["actions"])
+    assert api.get("/v1/accounts/424242/limit-advice").json()["error"]["code"] == "account_not_found"

@@ -25,7 +25,7 @@ database: the same facts give the same diagnosis.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -59,7 +59,11 @@ class Term(str):
     __slots__ = ()
 
 
-Param = Fen | Period | Code | Term | dt.date | dt.datetime | int | str
+class TermList(tuple[Term, ...]):
+    """Terms listed in the reader's language ("a, b and c", "a、b和c")."""
+
+
+Param = Fen | Period | Code | Term | TermList | dt.date | dt.datetime | int | str
 
 
 @dataclass(frozen=True)
@@ -340,7 +344,9 @@ def explain_overdue_reported(r: RestrictionFact, a: AccountFacts) -> Finding:
     return _restriction_finding(r, says, evidence=evidence, action=action, lifts=lifts, data=data)
 
 
-def _flagged_purchases(r: RestrictionFact, a: AccountFacts) -> list[tuple[int | None, int | None, str, dt.date | None]]:
+def flagged_purchases(
+    r: RestrictionFact, purchases: Sequence[PurchaseFact]
+) -> list[tuple[int | None, int | None, str, dt.date | None]]:
     """(purchase id, amount, merchant, date) of the purchases the evidence names: a list of
     ``purchases`` (dicts) or of ``purchase_ids`` looked up among the recent purchases."""
     out: list[tuple[int | None, int | None, str, dt.date | None]] = []
@@ -354,7 +360,7 @@ def _flagged_purchases(r: RestrictionFact, a: AccountFacts) -> list[tuple[int | 
                     _date(p.get("business_date") or p.get("date")),
                 )
             )
-    known = {p.purchase_id: p for p in a.purchases}
+    known = {p.purchase_id: p for p in purchases}
     listed = {pid for pid, *_ in out}
     for pid in r.evidence.get("purchase_ids") or []:
         pid = _int(pid)
@@ -365,7 +371,7 @@ def _flagged_purchases(r: RestrictionFact, a: AccountFacts) -> list[tuple[int | 
     return out
 
 
-def _purchase_sentences(flagged: list[tuple[int | None, int | None, str, dt.date | None]]) -> tuple[Sentence, ...]:
+def purchase_sentences(flagged: list[tuple[int | None, int | None, str, dt.date | None]]) -> tuple[Sentence, ...]:
     out = []
     for pid, amount, merchant, day in flagged:
         if amount is not None and day is not None:
@@ -400,7 +406,7 @@ def _risk_period_lifts(r: RestrictionFact, flagged: list[tuple[Any, Any, Any, dt
 
 
 def explain_cash_out(r: RestrictionFact, a: AccountFacts) -> Finding:
-    flagged = _flagged_purchases(r, a)
+    flagged = flagged_purchases(r, a.purchases)
     says = (
         say_n(
             len(flagged),
@@ -415,16 +421,16 @@ def explain_cash_out(r: RestrictionFact, a: AccountFacts) -> Finding:
     )
     data = {"purchase_ids": [pid for pid, *_ in flagged if pid is not None]}
     return _restriction_finding(
-        r, says, evidence=_purchase_sentences(flagged), action=action, lifts=_risk_period_lifts(r, flagged), data=data
+        r, says, evidence=purchase_sentences(flagged), action=action, lifts=_risk_period_lifts(r, flagged), data=data
     )
 
 
 def explain_score_brushing(r: RestrictionFact, a: AccountFacts) -> Finding:
-    flagged = _flagged_purchases(r, a)
+    flagged = flagged_purchases(r, a.purchases)
     says = say(N_("Activity on your account looked like score brushing (刷分)."))
     action = say(N_("Stop the activity. If this is a mistake, appeal and attach your transaction details."))
     return _restriction_finding(
-        r, says, evidence=_purchase_sentences(flagged), action=action, lifts=_risk_period_lifts(r, flagged)
+        r, says, evidence=purchase_sentences(flagged), action=action, lifts=_risk_period_lifts(r, flagged)
     )
 
 

@@ -11,10 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_date, format_skeleton, format_time
+from babel.lists import format_list
 from babel.numbers import format_decimal
 
 from huabei import reasons
-from huabei.diagnosis.findings import Code, Fen, Param, Period, Sentence, Term
+from huabei.diagnosis.findings import Code, Fen, Param, Period, Sentence, Term, TermList
 from huabei.i18n import N_, normalise_locale, translate
 from huabei.money import format_yuan
 
@@ -26,6 +27,7 @@ LABELS: dict[str, str] = {
     "action": N_("What to do"),
     "lifts": N_("When it lifts"),
     "checks": N_("Checked for you"),
+    "warnings": N_("Watch out"),
 }
 
 
@@ -69,6 +71,11 @@ def month(period: str, locale: str) -> str:
     return format_skeleton("yMMMM", first, locale=locale)
 
 
+def listing(items: list[str], locale: str) -> str:
+    """Items as a list in ``locale``: "a, b and c" / "a、b和c"."""
+    return format_list(items, locale=locale) if items else ""
+
+
 def code_text(code: str, locale: str, params: Mapping[str, str]) -> str:
     """A reason code's message, its placeholders filled from ``params`` (already formatted) or
     left out with the colon before them."""
@@ -82,6 +89,8 @@ def _format(value: Param, locale: str, formatted: Mapping[str, str]) -> str:
         return money(int(value), locale)
     if isinstance(value, Period):
         return month(str(value), locale)
+    if isinstance(value, TermList):
+        return listing([translate(str(t), locale) for t in value], locale)
     if isinstance(value, Term):
         return translate(str(value), locale)
     if isinstance(value, dt.datetime):

@@ -12,13 +12,18 @@ import datetime as dt
 from typing import Any
 
 from huabei import errors
+from huabei.config import ProductTerms
+from huabei.diagnosis import advice as a
 from huabei.diagnosis import findings as f
 from huabei.diagnosis import render as r
-from huabei.lines.rules import AccountState
+from huabei.limits import policy as lp
+from huabei.limits import service as limits
+from huabei.lines.rules import BLOCK_OVERDUE, AccountState
+from huabei.money import format_yuan
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
+from huabei.scoring import service as scoring
 
-#: Purchases read as "recent" (the check and the cash-out explainer's lookups).
-RECENT_DAYS = 30
+#: At most this many recent purchases are read (the check counts them; explainers look ids up).
 RECENT_PURCHASES = 50
 RECENT_REPAYMENTS = 10
 
@@ -33,6 +38,30 @@ def _evidence_purchase_ids(restrictions: list[Any]) -> list[int]:
     return sorted(set(ids))
 
 
+def _purchase(p: Any) -> f.PurchaseFact:
+    return f.PurchaseFact(
+        purchase_id=p.purchase_id,
+        amount=p.amount,
+        refunded=p.refunded,
+        merchant_id=p.merchant_id,
+        merchant_category=p.merchant_category,
+        business_date=p.business_date,
+        on_temporary_limit=p.on_temporary_limit,
+    )
+
+
+def _restriction(x: Any) -> f.RestrictionFact:
+    return f.RestrictionFact(
+        restriction_id=x.restriction_id,
+        cause=x.cause,
+        evidence=dict(x.evidence or {}),
+        note=x.note,
+        placed_on=x.placed_on,
+        placed_by=x.placed_by,
+        lifts_on=x.lifts_on,
+    )
+
+
 def read_facts(uow: UnitOfWork, account_id: int) -> f.AccountFacts:
     """Everything a diagnosis reads about line ``account_id``, as of the unit of work's date."""
     line = uow.accounts.get(account_id)
@@ -42,10 +71,9 @@ def read_facts(uow: UnitOfWork, account_id: int) -> f.AccountFacts:
     restrictions = uow.restrictions.active(account_id)
     temp = line.temporary_limit_on(today)
     expires = line.temporary_limit_expires_on
-    purchases = {
-        p.purchase_id: p
-        for p in uow.purchases.recent(account_id, today - dt.timedelta(days=RECENT_DAYS - 1), RECENT_PURCHASES)
-    }
+    recent_days = uow.terms.diagnosis.recent_days
+    since = today - dt.timedelta(days=recent_days - 1)
+    purchases = {p.purchase_id: p for p in uow.purchases.recent(account_id, since, RECENT_PURCHASES)}
     wanted = [pid for pid in _evidence_purchase_ids(restrictions) if pid not in purchases]
     purchases.update({p.purchase_id: p for p in uow.purchases.find(account_id, wanted)})
     score_rows = uow.scores.history(line.user_id, 1)
@@ -65,18 +93,7 @@ def read_facts(uow: UnitOfWork, account_id: int) -> f.AccountFacts:
         block_code=line.block_code,
         opened_on=line.opened_on,
         score_threshold=uow.terms.scoring.opening_threshold,
-        restrictions=tuple(
-            f.RestrictionFact(
-                restriction_id=x.restriction_id,
-                cause=x.cause,
-                evidence=dict(x.evidence or {}),
-                note=x.note,
-                placed_on=x.placed_on,
-                placed_by=x.placed_by,
-                lifts_on=x.lifts_on,
-            )
-            for x in restrictions
-        ),
+        restrictions=tuple(_restriction(x) for x in restrictions),
         bills=tuple(
             f.BillFact(
                 bill_id=b.bill_id,
@@ -92,18 +109,7 @@ def read_facts(uow: UnitOfWork, account_id: int) -> f.AccountFacts:
             )
             for b in uow.billing.unpaid_bills(account_id)
         ),
-        purchases=tuple(
-            f.PurchaseFact(
-                purchase_id=p.purchase_id,
-                amount=p.amount,
-                refunded=p.refunded,
-                merchant_id=p.merchant_id,
-                merchant_category=p.merchant_category,
-                business_date=p.business_date,
-                on_temporary_limit=p.on_temporary_limit,
-            )
-            for p in sorted(purchases.values(), key=lambda p: -p.purchase_id)
-        ),
+        purchases=tuple(_purchase(p) for p in sorted(purchases.values(), key=lambda p: -p.purchase_id)),
         repayments=tuple(
             f.RepaymentFact(repayment_id=x.repayment_id, amount=x.amount, business_date=x.business_date)
             for x in uow.repayments.recent(account_id, RECENT_REPAYMENTS)
@@ -143,7 +149,7 @@ def read_facts(uow: UnitOfWork, account_id: int) -> f.AccountFacts:
             if bureau is not None
             else None
         ),
-        recent_days=RECENT_DAYS,
+        recent_days=recent_days,
     )
 
 
@@ -193,3 +199,126 @@ def diagnosis_view(d: f.Diagnosis, locale: str) -> dict[str, Any]:
 def diagnosis(system: Huabei, account_id: int, locale: str = "en") -> dict[str, Any]:
     """``GET /v1/accounts/{id}/diagnosis`` and ``huabei diagnose``."""
     return diagnosis_view(diagnose(system, account_id), locale)
+
+
+# --- limit advice (提额建议) -------------------------------------------------------------------
+
+#: How far ahead the next review is looked for (a cadence or a cool-off longer than this: none).
+REVIEW_SEARCH_DAYS = 400
+#: Restrictions placed this long ago or later count for the advice's cash-out warning.
+FLAGGED_WITHIN_DAYS = 365
+
+
+def next_review(terms: ProductTerms, today: dt.date, opened_on: dt.date, last_change: dt.date | None) -> dt.date:
+    """The first day after ``today`` the end-of-day limit review runs and may change this line:
+    its scheduled day (``limits.reevaluation_cadence``) once the line is seasoned and its last
+    base-limit change cooled off (``limits.policy.not_due_reason``)."""
+    lt = terms.limits
+    for k in range(1, REVIEW_SEARCH_DAYS + 1):
+        day = today + dt.timedelta(days=k)
+        if not limits.review_due(terms, day):
+            continue
+        since = (day - last_change).days if last_change is not None else -1
+        if lp.not_due_reason((day - opened_on).days, since, lt) is None:
+            return day
+    return today + dt.timedelta(days=REVIEW_SEARCH_DAYS)
+
+
+def read_advice_facts(uow: UnitOfWork, account_id: int) -> a.AdviceFacts:
+    """Everything the advice reads, in the unit of work's snapshot (reads only: the user's facts
+    are collected, never stored; the user is not rescored)."""
+    line = uow.accounts.get(account_id)
+    if line is None:
+        raise errors.not_found("account_not_found", account_id=account_id)
+    today, terms = uow.today(), uow.terms
+    pop = scoring.collect_facts(uow, user_ids=[line.user_id])
+    facts = pop.facts_of(0)
+    overdue_now = bool(pop.overdue_now[0])
+    block = line.block_code or (BLOCK_OVERDUE if overdue_now else None)
+    last = {r[0]: r[1] for r in uow.limit_batch.last_base_changes([account_id])}.get(account_id)
+    stored = uow.scores.history(line.user_id, 1)
+    d90 = today - dt.timedelta(days=89)
+    apps = [x for x in uow.applications.for_account(account_id, 50) if x.applied_on >= d90]
+    recent = uow.purchases.recent(account_id, today - dt.timedelta(days=terms.limits.max_temporary_limit_days), 200)
+    flagged = [
+        _restriction(x)
+        for x in uow.restrictions.since(account_id, today - dt.timedelta(days=FLAGGED_WITHIN_DAYS))
+        if x.cause in terms.limits.cut_on_restriction_causes
+    ]
+    wanted = sorted({int(p) for x in flagged for p in x.evidence.get("purchase_ids") or [] if isinstance(p, int)})
+    return a.AdviceFacts(
+        account_id=account_id,
+        user_id=line.user_id,
+        today=today,
+        base_limit=line.base_limit,
+        used=line.used,
+        total_limit=line.total_limit(today),
+        block_code=block,
+        facts=facts,
+        stored_score=stored[0].score if stored else None,
+        next_review=next_review(terms, today, line.opened_on, _as_date(last)),
+        applications_90d=tuple(a.ApplicationFact(x.application_id, x.applied_on, x.decision) for x in apps),
+        temporary_purchases=tuple(_purchase(p) for p in recent if p.on_temporary_limit > 0),
+        flagged=tuple(flagged),
+        purchases=tuple(_purchase(p) for p in uow.purchases.find(account_id, wanted)),
+    )
+
+
+def _as_date(v: Any) -> dt.date | None:
+    if v is None or isinstance(v, dt.date):
+        return v
+    return dt.date.fromisoformat(str(v)[:10])
+
+
+def advise(system: Huabei, account_id: int) -> a.Advice:
+    """The limit advice of a line from one consistent read; never writes."""
+    with system.uow(readonly=True) as uow:
+        facts = read_advice_facts(uow, account_id)
+    return a.advise(facts, scoring.scorecard_for(system.terms.scoring), system.terms)
+
+
+def action_view(x: a.Action, advice: a.Advice, locale: str) -> dict[str, Any]:
+    return {
+        "code": x.code,
+        "score_points": x.score_points,
+        "score_after": x.after.score,
+        "policy_limit_change": format_yuan(x.policy_limit_change),
+        "review_limit_change": format_yuan(x.review_limit_change),
+        "base_limit_after_review": format_yuan(x.after.review_limit),
+        "data": r.plain(dict(x.data)),
+        "message": r.text(x.says, locale),
+        "effect": r.text(x.effect(advice.next_review), locale),
+    }
+
+
+def warning_view(w: a.Warning, locale: str) -> dict[str, Any]:
+    return {
+        "code": w.code,
+        "data": r.plain(dict(w.data)),
+        "message": r.text(w.says, locale),
+        "evidence": [r.text(s, locale) for s in w.evidence],
+        "remedy": r.text(w.remedy, locale),
+    }
+
+
+def advice_view(x: a.Advice, locale: str) -> dict[str, Any]:
+    return {
+        "account_id": x.account_id,
+        "user_id": x.user_id,
+        "as_of": x.as_of.isoformat(),
+        "locale": locale,
+        "score": x.baseline.score,
+        "stored_score": x.stored_score,
+        "base_limit": format_yuan(x.base_limit),
+        "policy_limit": format_yuan(x.baseline.policy_limit),
+        "next_review": x.next_review.isoformat(),
+        "raise_blocked_by": list(x.raise_blocked_by),
+        "summary": [r.text(s, locale) for s in x.summary],
+        "actions": [action_view(y, x, locale) for y in x.actions],
+        "warnings": [warning_view(w, locale) for w in x.warnings],
+    }
+
+
+def limit_advice(system: Huabei, account_id: int, locale: str = "en") -> dict[str, Any]:
+    """``GET /v1/accounts/{id}/limit-advice`` and ``huabei advise``."""
+    return advice_view(advise(system, account_id), locale)

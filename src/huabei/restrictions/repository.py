@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
 from huabei.restrictions import tables as t
 
@@ -25,6 +25,17 @@ class RestrictionRepository:
         return list(
             self.conn.execute(
                 select(t.restrictions).where(c.account_id == account_id, c.active.is_(True)).order_by(c.restriction_id)
+            )
+        )
+
+    def since(self, account_id: int, day: dt.date) -> list[Any]:
+        """The line's restrictions still active or placed on ``day`` or later, oldest first."""
+        c = t.restrictions.c
+        return list(
+            self.conn.execute(
+                select(t.restrictions)
+                .where(c.account_id == account_id, or_(c.active.is_(True), c.placed_on >= day))
+                .order_by(c.restriction_id)
             )
         )
 

@@ -1,4 +1,4 @@
-"""``huabei diagnose ACCOUNT [--lang zh-CN|en] [--json]`` (registered by ``cli/main.py``).
+"""``huabei diagnose ACCOUNT`` and ``huabei advise ACCOUNT`` ``[--lang zh-CN|en] [--json]`` (registered by ``cli/main.py``).
 
 Prints the line's state, each finding (what was seen, the evidence, what to do, when it lifts)
 and the checks, in the reader's language (``--lang``, else ``$LANG``, else English); ``--json``
@@ -54,5 +54,28 @@ def diagnose_command(account_id: int, lang: LangOpt = None, db: DbOpt = None, as
         console.print(f"   · {c['text']}", highlight=False)
 
 
+def advise_command(account_id: int, lang: LangOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """How to raise this line's limit (提额建议): actions ranked by their effect under the real policy."""
+    locale = _locale(lang)
+    out = _run(diagnosis.limit_advice, _system(db), _id(account_id, "account_not_found", "account_id"), locale)
+    if as_json:
+        _print_json(out)
+        return
+    label = render.labels(locale)
+    for line in out["summary"]:
+        console.print(f"[bold]{line}[/bold]", highlight=False)
+    for n, x in enumerate(out["actions"], 1):
+        console.print(f"\n{n}. {x['message']}  [dim]({x['code']})[/dim]", highlight=False)
+        console.print(f"   {x['effect']}", highlight=False)
+    if out["warnings"]:
+        console.print(f"\n[bold]{label['warnings']}[/bold]", highlight=False)
+    for w in out["warnings"]:
+        console.print(f"\n! {w['message']}  [dim]({w['code']})[/dim]", highlight=False)
+        for line in w["evidence"]:
+            console.print(f"   · {line}", highlight=False)
+        console.print(f"   {w['remedy']}", highlight=False)
+
+
 def register(main: typer.Typer) -> None:
     main.command("diagnose")(diagnose_command)
+    main.command("advise")(advise_command)

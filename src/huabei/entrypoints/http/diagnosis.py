@@ -1,4 +1,4 @@
-"""HTTP routes of the diagnosis (诊断), mounted by ``http/app.py``.
+"""HTTP routes of the diagnosis (诊断) and the limit advice (提额建议), mounted by ``http/app.py``.
 
 ``GET /v1/accounts/{id}/diagnosis?lang=zh-CN|en`` (else ``Accept-Language``, else English): the
 line's state, its findings most severe first and the checks, as structured data (codes, yuan
@@ -60,6 +60,42 @@ class DiagnosisOut(_Out):
     checks: list[CheckOut]
 
 
+class ActionOut(_Out):
+    code: str
+    score_points: int
+    score_after: int
+    policy_limit_change: str
+    review_limit_change: str
+    base_limit_after_review: str
+    data: dict[str, Any]
+    message: str
+    effect: str
+
+
+class WarningOut(_Out):
+    code: str
+    data: dict[str, Any]
+    message: str
+    evidence: list[str]
+    remedy: str
+
+
+class AdviceOut(_Out):
+    account_id: int
+    user_id: str
+    as_of: str
+    locale: str
+    score: int
+    stored_score: int | None
+    base_limit: str
+    policy_limit: str
+    next_review: str
+    raise_blocked_by: list[str]
+    summary: list[str]
+    actions: list[ActionOut]
+    warnings: list[WarningOut]
+
+
 def router(system: Huabei) -> APIRouter:
     r = APIRouter(prefix="/v1")
 
@@ -67,5 +103,11 @@ def router(system: Huabei) -> APIRouter:
     def get_diagnosis(account_id: AccountId, lang: Lang = None, accept_language: AcceptLanguage = None) -> Any:
         """Why this line can or cannot be used, what to do and when it lifts (read only)."""
         return diagnosis.diagnosis(system, account_id, render.negotiate(lang, accept_language))
+
+    @r.get("/accounts/{account_id}/limit-advice", response_model=AdviceOut, responses=ERRORS, tags=["diagnosis"])
+    def get_limit_advice(account_id: AccountId, lang: Lang = None, accept_language: AcceptLanguage = None) -> Any:
+        """How to raise this line's limit: actions ranked by their effect under the real score and
+        limit policy, the next review's date, and the warnings that apply (read only)."""
+        return diagnosis.limit_advice(system, account_id, render.negotiate(lang, accept_language))
 
     return r
