@@ -444,6 +444,15 @@ class PasswordTerms(_Section):
     hash_parallelism: int = Field(default=4, ge=1)
 
 
+class ClosureTerms(_Section):
+    """关闭与重新开通: closing a line and applying again (docs/flows.md)."""
+
+    #: A line closed by a regulatory sweep carries a ``regulatory_tightening`` restriction for
+    #: this many days; while it is active the opening decision refuses the user (it is one of
+    #: ``scoring.opening_disqualifying_causes``), after it the user may apply again.
+    reapply_after_days: int = Field(default=90, ge=0)
+
+
 class ProductTerms(_Section):
     """All product terms. ``ProductTerms()`` is the documented default product."""
 
@@ -460,6 +469,7 @@ class ProductTerms(_Section):
     operations: OperationsTerms = OperationsTerms()
     passwords: PasswordTerms = PasswordTerms()
     diagnosis: DiagnosisTerms = DiagnosisTerms()
+    closures: ClosureTerms = ClosureTerms()
 
 
 def load_terms(path: str | os.PathLike[str] | None = None) -> ProductTerms:

@@ -135,6 +135,13 @@ register(
     "account_closed", S, N_("This credit line is closed."), N_("Apply to open Huabei again when you are eligible.")
 )
 
+register("account_already_closed", S, N_("Credit line {account_id} is already closed."))
+register(
+    "balance_outstanding",
+    S,
+    N_("A credit line can only be closed when nothing is owed; {owed} yuan is still owed."),
+    N_("Repay everything you owe, then close the line."),
+)
 register("payment_password_exists", S, N_("User {user_id} already has a payment password; reset it instead."))
 register("invalid_payment_password", I, N_("A payment password is {digits} digits."))
 

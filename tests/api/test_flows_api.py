@@ -1,4 +1,5 @@
-"""The freeze flows over real HTTP, on SQLite and PostgreSQL: the payment password."""
+"""The freeze flows over real HTTP, on SQLite and PostgreSQL: the payment password, closing and
+applying again."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from tests.api.test_http_api import CJK, add_user, key, open_line
+from tests.api.test_scoring_api import register as register_user
+from tests.api.test_scoring_api import strong_facts
 from tests.conftest import make_system
 
 from huabei.clock import ManualWallClock
@@ -78,3 +81,30 @@ def test_payment_password_over_http(api: httpx.Client) -> None:
     assert pay(api, aid, "246801").status_code == 201
     add_user(api, "u2")
     assert api.get("/v1/admin/ledger-check").json()["ok"]
+
+
+PURCHASE = {"amount": "10.00", "merchant_id": "m-1", "merchant_category": "retail", "channel": "online"}
+
+
+def test_close_and_apply_again_over_http(api: httpx.Client) -> None:
+    register_user(api, "strong")  # type: ignore[arg-type]
+    strong_facts(api, "strong")  # type: ignore[arg-type]
+    r = api.post("/v1/accounts", json={"user_id": "strong"})
+    assert r.status_code == 201, r.text
+    aid = r.json()["account_id"]
+    assert api.post(f"/v1/accounts/{aid}/purchases", headers=key(), json=PURCHASE).status_code == 201
+    e = err(api.post(f"/v1/accounts/{aid}/close", json={}), 422, "balance_outstanding")
+    assert "10.00" in e["message"] and e["remedy_zh"]
+    assert api.post(f"/v1/accounts/{aid}/repayments", headers=key(), json={"amount": "10.00"}).status_code == 201
+    err(api.post(f"/v1/accounts/{aid}/close", json={"reason": ""}), 400, "invalid_request")
+    err(api.post("/v1/accounts/999999/close"), 404, "account_not_found")
+    r = api.post(f"/v1/accounts/{aid}/close", json={"reason": "moving abroad"})
+    assert r.status_code == 200 and r.json()["status"] == "closed"
+    err(api.post(f"/v1/accounts/{aid}/close"), 409, "account_already_closed")
+    err(api.post(f"/v1/accounts/{aid}/purchases", headers=key(), json=PURCHASE), 402, "account_closed")
+    # applying again: the automatic decision opens a new line (no 409 account_exists)
+    r = api.post("/v1/accounts", json={"user_id": "strong"})
+    assert r.status_code == 201, r.text
+    assert r.json()["account_id"] != aid and r.json()["status"] == "active"
+    assert api.get("/v1/users/strong").json()["account_id"] == r.json()["account_id"]
+    err(api.post("/v1/accounts", json={"user_id": "strong"}), 409, "account_exists")

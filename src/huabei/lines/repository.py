@@ -211,6 +211,16 @@ class AccountRepository:
             .values(temporary_limit=amount, temporary_limit_expires_on=expires_on)
         )
 
+    def close(self, account_id: int, today: dt.date) -> bool:
+        """Close an open line (state ``closed``, ``closed_on``); False if it was not open."""
+        c = t.credit_accounts.c
+        n = self.conn.execute(
+            update(t.credit_accounts)
+            .where(c.account_id == account_id, c.state == AccountState.OPEN.value)
+            .values(state=AccountState.CLOSED.value, closed_on=today)
+        ).rowcount
+        return n == 1
+
     def set_block_code(self, account_id: int, block_code: str | None) -> None:
         self.conn.execute(
             update(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id).values(block_code=block_code)

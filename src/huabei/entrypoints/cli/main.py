@@ -306,6 +306,7 @@ def demo_load(db: DbOpt = None) -> None:
 def _register_commands() -> None:
     from huabei.entrypoints.cli import billing as cli_billing
     from huabei.entrypoints.cli import diagnosis as cli_diagnosis
+    from huabei.entrypoints.cli import flows as cli_flows
     from huabei.entrypoints.cli.risk import risk_app
     from huabei.entrypoints.cli.scoring import campaigns_app, limits_app, score_app
     from huabei.entrypoints.cli.simulate import simulate
@@ -317,6 +318,7 @@ def _register_commands() -> None:
     app.add_typer(risk_app, name="risk")
     app.command("simulate")(simulate)
     cli_diagnosis.register(app)  # diagnose, advise
+    cli_flows.register(accounts_app)  # accounts close
 
 
 _register_commands()

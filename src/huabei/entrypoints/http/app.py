@@ -264,7 +264,7 @@ def create_app(system: Huabei | None = None) -> FastAPI:
 
     app.include_router(billing_api.router(system))
     app.include_router(scoring_api.router(system))
-    app.include_router(flows_api.router(system))
+    app.include_router(flows_api.router(system, account_texts=_account))
 
     from huabei.entrypoints.http import diagnosis as diagnosis_api
 
