@@ -14,7 +14,8 @@ from pydantic import ValidationError
 from huabei.config import CampaignTerms, LimitTerms, ProductTerms
 from huabei.limits import campaigns as dc
 from huabei.limits import policy as lp
-from huabei.scoring.scorecard import DEFAULT_SCORECARD, FACTS
+from huabei.scoring.default_card import DEFAULT_SCORECARD
+from huabei.scoring.facts import FACTS
 
 LT = LimitTerms()
 

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from huabei.scoring.scorecard import DEFAULT_SCORECARD, DIMENSIONS, Scorecard
+from huabei.scoring.default_card import DEFAULT_SCORECARD
+from huabei.scoring.scorecard import DIMENSIONS, Scorecard
 from huabei.scoring.training import (
     GERMAN_CREDIT_DIMENSIONS,
     GERMAN_TARGET,

@@ -14,28 +14,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huabei.config import ScoringTerms
+from huabei.scoring.default_card import DEFAULT_SCORECARD, default_scorecard, scorecard_markdown
+from huabei.scoring.facts import FACT_SPECS, FACTS, FactError, check_facts
 from huabei.scoring.scorecard import (
     BAND_ZH,
     BANDS,
-    DEFAULT_SCORECARD,
     DIMENSIONS,
-    FACT_SPECS,
-    FACTS,
     MAX_REASONS,
     REASON_TEXT,
     REASON_TEXT_ZH,
     Bin,
-    FactError,
     Feature,
     Scorecard,
     ScorecardError,
     band_of,
-    check_facts,
-    default_scorecard,
-    population_stability_index,
-    psi_interpretation,
-    scorecard_markdown,
 )
+from huabei.scoring.stability import population_stability_index, psi_interpretation
 
 CARD = DEFAULT_SCORECARD
 

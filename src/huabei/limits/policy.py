@@ -70,14 +70,8 @@ import numpy as np
 
 from huabei.config import LimitTerms, ScoringTerms
 from huabei.lines.rules import frozen_cause, is_frozen, temporary_limit_on
-from huabei.scoring.scorecard import (
-    BANDS,
-    FactError,
-    FactSpec,
-    FactValue,
-    _split_missing,
-    band_indices,
-)
+from huabei.scoring.facts import FactError, FactSpec
+from huabei.scoring.scorecard import BANDS, FactValue, band_indices, split_missing
 
 POLICY_FORMAT = "limit-v1"
 
@@ -129,7 +123,7 @@ _TOP_BAND = BANDS[-1][0]
 
 
 def check_policy_facts(facts: Mapping[str, Any]) -> dict[str, FactValue]:
-    """Validate facts of :data:`POLICY_FACTS` (same rules as :func:`~huabei.scoring.scorecard.check_facts`)."""
+    """Validate facts of :data:`POLICY_FACTS` (same rules as :func:`~huabei.scoring.facts.check_facts`)."""
     out: dict[str, FactValue] = {}
     for name, value in facts.items():
         spec = POLICY_FACT_SPECS.get(name)
@@ -257,7 +251,7 @@ def _int_column(column: Any, n: int, name: str) -> tuple[np.ndarray, np.ndarray]
     """(int64 values with 0 where missing, missing mask) of a numeric fact column."""
     if column is None:
         return np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)
-    data, missing = _split_missing(column, n, name)
+    data, missing = split_missing(column, n, name)
     if data.dtype.kind == "O":
         filled = np.where(missing, 0, data)
         values = np.array(filled.tolist(), dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
@@ -272,7 +266,7 @@ def _flag_column(column: Any, n: int, name: str) -> np.ndarray:
     """True where the flag is true (missing = not true)."""
     if column is None:
         return np.zeros(n, dtype=bool)
-    data, missing = _split_missing(column, n, name)
+    data, missing = split_missing(column, n, name)
     if data.dtype.kind == "O":
         truth = np.equal(data, True)
     else:
@@ -283,7 +277,7 @@ def _flag_column(column: Any, n: int, name: str) -> np.ndarray:
 def _declared_column(column: Any, n: int, name: str) -> np.ndarray:
     if column is None:
         return np.zeros(n, dtype=bool)
-    _, missing = _split_missing(column, n, name)
+    _, missing = split_missing(column, n, name)
     return ~missing
 
 

@@ -49,25 +49,10 @@ from huabei.config import ProductTerms, ScoringTerms
 from huabei.limits.policy import POLICY_FACT_SPECS, POLICY_FACTS, check_policy_facts
 from huabei.lines.rules import temporary_limits_on
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
-from huabei.scoring.scorecard import (
-    BAND_ZH,
-    BANDS,
-    DIMENSION_ZH,
-    DIMENSIONS,
-    EDUCATION_LEVELS,
-    FACT_SPECS,
-    FACTS,
-    OCCUPATIONS,
-    FactError,
-    FactSpec,
-    FactValue,
-    Scorecard,
-    bands_of,
-    check_facts,
-    default_scorecard,
-    population_stability_index,
-    psi_interpretation,
-)
+from huabei.scoring.default_card import default_scorecard
+from huabei.scoring.facts import EDUCATION_LEVELS, FACT_SPECS, FACTS, OCCUPATIONS, FactError, FactSpec, check_facts
+from huabei.scoring.scorecard import BAND_ZH, BANDS, DIMENSION_ZH, DIMENSIONS, FactValue, Scorecard, bands_of
+from huabei.scoring.stability import population_stability_index, psi_interpretation
 
 # ---------------------------------------------------------------------------------------
 # Which facts the host may post, activity kinds

@@ -56,14 +56,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
 
-from huabei.scoring.scorecard import (
-    DEFAULT_SCORECARD,
-    DIMENSIONS,
-    FACT_SPECS,
-    Bin,
-    Feature,
-    Scorecard,
-)
+from huabei.scoring.default_card import DEFAULT_SCORECARD
+from huabei.scoring.facts import FACT_SPECS
+from huabei.scoring.scorecard import DIMENSIONS, Bin, Feature, Scorecard
 
 #: Unmapped features go to this dimension (see the module docstring).
 DEFAULT_DIMENSION = "behaviour"

@@ -1,0 +1,327 @@
+"""The facts a score reads about a user (:data:`FACTS`): their specs, types, bounds and missing
+values, and :func:`check_facts`, which validates a user's facts before scoring. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from huabei.scoring.scorecard import FactValue
+
+# ---------------------------------------------------------------------------------------
+# Facts
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    """One fact the default scorecard reads.
+
+    ``type`` is ``int``, ``bool`` or ``str``. Integer facts are counts, days, months,
+    per-mille ratios (0–1000) or money in fen, bounded by ``minimum`` / ``maximum``;
+    string facts take one of ``values``. ``source`` says who supplies it: ``huabei``
+    (computed by the storage layer from its own tables) or ``host`` (posted by the host
+    app through ``POST /v1/users/{id}/facts``). ``None`` always means "not known", and
+    every feature has a bin for it.
+    """
+
+    name: str
+    type: type
+    dimension: str
+    source: Literal["huabei", "host"]
+    unit: str
+    description: str
+    minimum: int | None = None
+    maximum: int | None = None
+    values: tuple[str, ...] = ()
+
+
+EDUCATION_LEVELS: tuple[str, ...] = (
+    "primary",
+    "secondary",
+    "vocational",
+    "associate",
+    "bachelor",
+    "master",
+    "doctorate",
+)
+OCCUPATIONS: tuple[str, ...] = (
+    "employee",
+    "civil_servant",
+    "self_employed",
+    "freelancer",
+    "student",
+    "retired",
+    "farmer",
+    "homemaker",
+    "unemployed",
+    "other",
+)
+
+_PER_MILLE = dict(minimum=0, maximum=1000)
+
+#: Every fact the default scorecard reads, with its type. The storage layer builds these
+#: from its tables (``source="huabei"``) and from host-app facts (``source="host"``).
+FACTS: tuple[FactSpec, ...] = (
+    # 信用历史 / credit history: the repayment record
+    FactSpec(
+        "on_time_repayment_ratio",
+        int,
+        "credit_history",
+        "huabei",
+        "per mille",
+        "Share of the bills that fell due in the last 12 months that did not become overdue, per mille (the "
+        "host may report other credit products' ratio: the worse counts); None when nothing has fallen due yet.",
+        **_PER_MILLE,
+    ),
+    FactSpec(
+        "max_days_overdue_12m",
+        int,
+        "credit_history",
+        "huabei",
+        "days",
+        "Worst days past due reached in the last 12 months (0 = never overdue); None when nothing has fallen due yet.",
+        minimum=0,
+    ),
+    FactSpec(
+        "overdue_episodes_12m",
+        int,
+        "credit_history",
+        "huabei",
+        "count",
+        "Number of separate overdue episodes started in the last 12 months; None when nothing has fallen due yet.",
+        minimum=0,
+    ),
+    FactSpec(
+        "credit_history_months",
+        int,
+        "credit_history",
+        "huabei",
+        "months",
+        "Months since the user's first credit relationship (the credit line's opening or an earlier known record).",
+        minimum=0,
+    ),
+    FactSpec(
+        "raise_applications_90d",
+        int,
+        "credit_history",
+        "huabei",
+        "count",
+        "Limit-raise applications the user made in the last 90 days (system reviews do not count).",
+        minimum=0,
+    ),
+    # 行为偏好 / behaviour: payment activity
+    FactSpec(
+        "payments_90d",
+        int,
+        "behaviour",
+        "huabei",
+        "count",
+        "Payments made with the app in the last 90 days, online and offline.",
+        minimum=0,
+    ),
+    FactSpec(
+        "active_days_90d",
+        int,
+        "behaviour",
+        "host",
+        "days",
+        "Distinct days with any activity in the app in the last 90 days (purchases and the host's activity "
+        "events: payments, transfers, collections, services), or the host's own count if larger.",
+        minimum=0,
+        maximum=90,
+    ),
+    FactSpec(
+        "offline_payment_share",
+        int,
+        "behaviour",
+        "huabei",
+        "per mille",
+        "Share of the last 90 days' payments made in physical stores (scan-to-pay), per mille; None without payments.",
+        **_PER_MILLE,
+    ),
+    FactSpec(
+        "merchant_categories_90d",
+        int,
+        "behaviour",
+        "huabei",
+        "count",
+        "Distinct merchant categories / scenarios paid in the last 90 days (shopping, dining, travel, ...).",
+        minimum=0,
+    ),
+    FactSpec(
+        "utility_payments_12m",
+        int,
+        "behaviour",
+        "host",
+        "count",
+        "Utility bills (water, electricity, gas, phone, broadband) paid in the app in the last 12 months.",
+        minimum=0,
+    ),
+    FactSpec(
+        "credit_card_repayments_12m",
+        int,
+        "behaviour",
+        "host",
+        "count",
+        "Credit-card bills repaid through the app in the last 12 months.",
+        minimum=0,
+    ),
+    FactSpec(
+        "credit_services_12m",
+        int,
+        "behaviour",
+        "host",
+        "count",
+        "Credit services used and settled in the last 12 months: deposit-free rental (信用租赁), "
+        "stay-now-pay-later (信用住) and similar.",
+        minimum=0,
+    ),
+    FactSpec(
+        "credit_tasks_12m",
+        int,
+        "behaviour",
+        "host",
+        "count",
+        "Credit tasks and raise challenges (提额挑战) completed in the last 12 months.",
+        minimum=0,
+    ),
+    # 履约能力 / capacity
+    FactSpec(
+        "monthly_income",
+        int,
+        "capacity",
+        "host",
+        "fen",
+        "Declared or verified monthly income, fen; None when not declared.",
+        minimum=0,
+    ),
+    FactSpec(
+        "income_verified",
+        bool,
+        "capacity",
+        "host",
+        "flag",
+        "Whether the declared income was verified (payroll, tax or bank statement).",
+    ),
+    FactSpec(
+        "assets",
+        int,
+        "capacity",
+        "host",
+        "fen",
+        "Savings and fund balances held in the app (30-day average), fen; None when not known.",
+        minimum=0,
+    ),
+    FactSpec(
+        "utilisation_ratio",
+        int,
+        "capacity",
+        "huabei",
+        "per mille",
+        "Used share of the total limit (base plus unexpired temporary limit) on the as-of date, per mille; above "
+        "1000 when a temporary limit expired while spent (overspending); None without an open credit line.",
+        minimum=0,
+        maximum=10_000,
+    ),
+    # 身份特质 / identity: profile completeness
+    FactSpec("real_name_verified", bool, "identity", "host", "flag", "Real-name verification (实名认证) completed."),
+    FactSpec(
+        "id_document_valid",
+        bool,
+        "identity",
+        "host",
+        "flag",
+        "An identity document is on file and not expired at the as-of date.",
+    ),
+    FactSpec("bank_card_bound", bool, "identity", "host", "flag", "At least one bank card is bound to the account."),
+    FactSpec(
+        "education",
+        str,
+        "identity",
+        "host",
+        "category",
+        "Highest education declared in the profile; None when not filled in.",
+        values=EDUCATION_LEVELS,
+    ),
+    FactSpec(
+        "occupation",
+        str,
+        "identity",
+        "host",
+        "category",
+        "Occupation declared in the profile; None when not filled in.",
+        values=OCCUPATIONS,
+    ),
+    FactSpec(
+        "contact_details_complete",
+        bool,
+        "identity",
+        "host",
+        "flag",
+        "Verified mobile number plus an e-mail or postal address in the profile.",
+    ),
+    # 人脉关系 / connections
+    FactSpec(
+        "verified_contacts",
+        int,
+        "connections",
+        "host",
+        "count",
+        "Contacts (friends in the app) who are real-name verified.",
+        minimum=0,
+    ),
+    FactSpec(
+        "contacts_good_standing_ratio",
+        int,
+        "connections",
+        "host",
+        "per mille",
+        "Share of those contacts in good standing (score at or above the opening threshold, nothing overdue), "
+        "per mille; None without contacts.",
+        **_PER_MILLE,
+    ),
+)
+
+FACT_SPECS: dict[str, FactSpec] = {f.name: f for f in FACTS}
+
+
+class FactError(ValueError):
+    """A fact that is unknown, of the wrong type or out of range. ``code``/``field`` are stable."""
+
+    def __init__(self, code: str, field_name: str, detail: str):
+        super().__init__(f"{field_name}: {detail}")
+        self.code = code
+        self.field = field_name
+        self.detail = detail
+
+
+def check_facts(facts: Mapping[str, Any], *, partial: bool = False) -> dict[str, FactValue]:
+    """Validate facts against :data:`FACTS` and return them as a plain dict.
+
+    Unknown names, wrong types (a ``bool`` is not an ``int``; a ``float`` is never
+    accepted) and out-of-range values raise :class:`FactError`. Unless ``partial``,
+    every fact of :data:`FACTS` appears in the result, ``None`` where not given.
+    """
+    out: dict[str, FactValue] = {} if partial else dict.fromkeys(FACT_SPECS)
+    for name, value in facts.items():
+        spec = FACT_SPECS.get(name)
+        if spec is None:
+            raise FactError("unknown_fact", name, "is not a known fact")
+        if value is not None:
+            if spec.type is int:
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise FactError("invalid_fact", name, "must be an integer")
+                if spec.minimum is not None and value < spec.minimum:
+                    raise FactError("invalid_fact", name, f"must be at least {spec.minimum}")
+                if spec.maximum is not None and value > spec.maximum:
+                    raise FactError("invalid_fact", name, f"must be at most {spec.maximum}")
+            elif spec.type is bool:
+                if not isinstance(value, bool):
+                    raise FactError("invalid_fact", name, "must be true or false")
+            else:
+                if not isinstance(value, str) or value not in spec.values:
+                    raise FactError("invalid_fact", name, "must be one of " + ", ".join(spec.values))
+        out[name] = value
+    return out
