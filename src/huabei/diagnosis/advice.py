@@ -57,7 +57,8 @@ from huabei.diagnosis.findings import (
 )
 from huabei.i18n import N_
 from huabei.limits import policy as lp
-from huabei.scoring.scorecard import EDUCATION_LEVELS, OCCUPATIONS, FactValue, Scorecard
+from huabei.scoring.facts import EDUCATION_LEVELS, OCCUPATIONS
+from huabei.scoring.scorecard import FactValue, Scorecard
 
 #: The profile items, in words (the completeness items of the limit policy).
 PROFILE_ITEMS: dict[str, str] = {
