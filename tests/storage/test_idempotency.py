@@ -58,13 +58,14 @@ def test_a_decline_is_remembered_too(system):
     assert _count(system, t.purchase_declines) == 1
 
 
-def test_keys_are_scoped_per_operation(system):
+def test_a_key_is_the_callers_across_operations(system):
+    """A key used on a purchase is not a repayment's too (tests/storage/test_idempotency_scope.py)."""
     aid = new_account(system)
     purchases.authorise_purchase(system, _req(aid), "k")
-    out = purchases.repay(system, aid, 1_000, "k")
-    assert out.status == 201 and not out.replayed
-    again = purchases.repay(system, aid, 1_000, "k")
-    assert again.replayed and accounts.account_view(system, aid)["used"] == 4_000
+    with pytest.raises(HuabeiError) as e:
+        purchases.repay(system, aid, 1_000, "k")
+    assert e.value.code == "idempotency_conflict"
+    assert accounts.account_view(system, aid)["used"] == 5_000
 
 
 @pytest.mark.parametrize(

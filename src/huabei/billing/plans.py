@@ -18,7 +18,7 @@ from huabei.billing.rules import (
 from huabei.config import FeeWaiverCampaign, ProductTerms
 from huabei.ledger import rules as ledger
 from huabei.ledger.rules import LedgerAccount
-from huabei.platform.idempotency import Outcome, run_idempotent
+from huabei.platform.idempotency import PUBLIC_CALLER, Outcome, run_idempotent
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 
 # =========================================================================== installments
@@ -316,7 +316,14 @@ def _create_plan(uow: UnitOfWork, c: _Conversion) -> dict[str, Any]:
 
 
 def create_bill_installments(
-    system: Huabei, account_id: int, period: str, term: int, idempotency_key: str | None, amount: int | None = None
+    system: Huabei,
+    account_id: int,
+    period: str,
+    term: int,
+    idempotency_key: str | None,
+    amount: int | None = None,
+    *,
+    caller: str = PUBLIC_CALLER,
 ) -> Outcome:
     """账单分期: turn (the convertible part of) a bill into ``term`` monthly periods."""
     request = {"account_id": account_id, "period": period, "term": term, "amount": amount}
@@ -327,11 +334,17 @@ def create_bill_installments(
             raise errors.not_found("account_not_found", account_id=account_id)
         return Outcome(201, _create_plan(uow, _bill_conversion(uow, account_id, period, term, amount)))
 
-    return run_idempotent(system, "installment", idempotency_key, request, work)
+    return run_idempotent(system, "installment", idempotency_key, request, work, caller=caller)
 
 
 def create_purchase_installments(
-    system: Huabei, purchase_id: int, term: int, idempotency_key: str | None, amount: int | None = None
+    system: Huabei,
+    purchase_id: int,
+    term: int,
+    idempotency_key: str | None,
+    amount: int | None = None,
+    *,
+    caller: str = PUBLIC_CALLER,
 ) -> Outcome:
     """交易分期: turn (the convertible part of) one purchase into ``term`` monthly periods."""
     request = {"purchase_id": purchase_id, "term": term, "amount": amount}
@@ -344,7 +357,7 @@ def create_purchase_installments(
         uow.accounts.get(p.account_id, for_update=True)
         return Outcome(201, _create_plan(uow, _purchase_conversion(uow, purchase_id, term, amount)))
 
-    return run_idempotent(system, "installment", idempotency_key, request, work)
+    return run_idempotent(system, "installment", idempotency_key, request, work, caller=caller)
 
 
 def _schedule_of(plan: Any, periods: Sequence[Any]) -> inst.InstallmentSchedule:
@@ -441,7 +454,9 @@ def quote_early_repayment(system: Huabei, plan_id: int) -> dict[str, Any]:
         return _early_view(*_early(uow, plan_id))
 
 
-def repay_installments_early(system: Huabei, plan_id: int, idempotency_key: str | None) -> Outcome:
+def repay_installments_early(
+    system: Huabei, plan_id: int, idempotency_key: str | None, *, caller: str = PUBLIC_CALLER
+) -> Outcome:
     """提前还款: the user pays the rest of a plan now (the periods already billed stay on
     their bills). Moves money: a repayment of principal (and the fees, if charged)."""
 
@@ -482,4 +497,4 @@ def repay_installments_early(system: Huabei, plan_id: int, idempotency_key: str 
         )
         return Outcome(201, {**_early_view(plan, e), "repayment_id": repayment_id, "status": "repaid_early"})
 
-    return run_idempotent(system, "early_repayment", idempotency_key, {"plan_id": plan_id}, work)
+    return run_idempotent(system, "early_repayment", idempotency_key, {"plan_id": plan_id}, work, caller=caller)

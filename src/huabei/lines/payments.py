@@ -17,12 +17,14 @@ from huabei.lines.purchase_rules import (
 from huabei.lines.rules import frozen_cause
 from huabei.money import format_yuan
 from huabei.passwords import service as passwords
-from huabei.platform.idempotency import Outcome, run_idempotent
+from huabei.platform.idempotency import PUBLIC_CALLER, Outcome, run_idempotent
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.restrictions.service import refresh_block
 
 
-def authorise_purchase(system: Huabei, req: PurchaseRequest, idempotency_key: str | None) -> Outcome:
+def authorise_purchase(
+    system: Huabei, req: PurchaseRequest, idempotency_key: str | None, *, caller: str = PUBLIC_CALLER
+) -> Outcome:
     """Authorise a consumption purchase: 201 with purchase_id and the new available
     limit, or a 402 decline with a stable code. A decline writes only its audit record.
 
@@ -87,7 +89,7 @@ def authorise_purchase(system: Huabei, req: PurchaseRequest, idempotency_key: st
             created_at=uow.now(),
         )
 
-    return run_idempotent(system, "purchase", idempotency_key, request, work, on_refusal=audit)
+    return run_idempotent(system, "purchase", idempotency_key, request, work, on_refusal=audit, caller=caller)
 
 
 def _explain_decline(uow: UnitOfWork, req: PurchaseRequest) -> HuabeiError:
@@ -109,7 +111,9 @@ def _explain_decline(uow: UnitOfWork, req: PurchaseRequest) -> HuabeiError:
     return e
 
 
-def refund_purchase(system: Huabei, purchase_id: int, amount: int, idempotency_key: str | None) -> Outcome:
+def refund_purchase(
+    system: Huabei, purchase_id: int, amount: int, idempotency_key: str | None, *, caller: str = PUBLIC_CALLER
+) -> Outcome:
     """Full or partial refund, never more than what remains of the purchase. It restores
     the limit; what exceeds the principal still owed becomes a credit balance (溢缴款).
     Against bills (docs/billing.md): it pays principal — the bill holding the purchase
@@ -166,10 +170,14 @@ def refund_purchase(system: Huabei, purchase_id: int, amount: int, idempotency_k
             },
         )
 
-    return run_idempotent(system, "refund", idempotency_key, {"purchase_id": purchase_id, "amount": amount}, work)
+    return run_idempotent(
+        system, "refund", idempotency_key, {"purchase_id": purchase_id, "amount": amount}, work, caller=caller
+    )
 
 
-def repay(system: Huabei, account_id: int, amount: int, idempotency_key: str | None) -> Outcome:
+def repay(
+    system: Huabei, account_id: int, amount: int, idempotency_key: str | None, *, caller: str = PUBLIC_CALLER
+) -> Outcome:
     """还款: any amount up to what is owed; restores the limit. Allocated across bills in
     the documented order (overdue before current; penalty, interest, fees, principal; oldest
     first), then to the principal not billed yet, the rest kept as a credit balance
@@ -219,4 +227,6 @@ def repay(system: Huabei, account_id: int, amount: int, idempotency_key: str | N
             },
         )
 
-    return run_idempotent(system, "repayment", idempotency_key, {"account_id": account_id, "amount": amount}, work)
+    return run_idempotent(
+        system, "repayment", idempotency_key, {"account_id": account_id, "amount": amount}, work, caller=caller
+    )

@@ -1,7 +1,11 @@
 """Idempotent execution of money-moving use cases (Stripe-style ``Idempotency-Key``).
 
+* A key belongs to its **caller** (``caller``: the public API's one caller today; an API key's
+  id once access control lands), across every money-moving operation: the row is keyed by
+  (caller, key) and the request hash covers the operation. So one key used on a purchase, then
+  on a refund or a repayment, moves money once: the reuse is ``409 idempotency_conflict``.
 * Same key + same request → the first answer again, and nothing moves twice.
-* Same key + a different request → ``409 idempotency_conflict``.
+* Same key + a different request (or another operation) → ``409 idempotency_conflict``.
 * Concurrent duplicates: the key row is inserted in the same transaction as the
   work. The loser's insert fails on the primary key (PostgreSQL makes it wait
   for the winner's commit first), its whole transaction — debit included — rolls
@@ -27,6 +31,8 @@ from huabei.errors import ErrorKind, HuabeiError
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 
 MAX_KEY_LENGTH = 255
+#: The caller of every request until callers are told apart (API keys): one key space for all.
+PUBLIC_CALLER = "public"
 STORED_ERROR_KINDS = (ErrorKind.DECLINED, ErrorKind.UNPROCESSABLE)
 
 
@@ -58,15 +64,17 @@ def error_body(e: HuabeiError) -> dict[str, Any]:
 
 def run_idempotent(
     system: Huabei,
-    scope: str,
+    operation: str,
     key: str | None,
     request: dict[str, Any],
     work: Callable[[UnitOfWork], Outcome],
     on_refusal: Callable[[UnitOfWork, HuabeiError], None] | None = None,
+    caller: str = PUBLIC_CALLER,
 ) -> Outcome:
-    """Run ``work`` once per (scope, key); see the module docstring."""
+    """Run ``work`` — the operation ``operation`` — once per (caller, key); see the module docstring."""
     key = check_key(key)
-    h = request_hash(scope, request)
+    h = request_hash(operation, request)
+    scope = caller
     for _attempt in range(5):
         try:
             with system.uow() as uow:

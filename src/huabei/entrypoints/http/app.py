@@ -21,6 +21,7 @@ from huabei.entrypoints.http.common import (
     MAX_ID,
     NOT_FOUND_BY_PATH_PARAM,
     AccountId,
+    Caller,
     IdemKey,
     PurchaseId,
     RestrictionId,
@@ -192,7 +193,7 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         responses={402: {"model": s.ErrorOut, "description": "Declined"}},
         tags=["money"],
     )
-    def purchase(account_id: AccountId, body: s.PurchaseIn, idempotency_key: IdemKey = None) -> Any:
+    def purchase(account_id: AccountId, body: s.PurchaseIn, caller: Caller, idempotency_key: IdemKey = None) -> Any:
         req = PurchaseRequest(
             account_id,
             body.amount,
@@ -202,15 +203,19 @@ def create_app(system: Huabei | None = None) -> FastAPI:
             body.password,
             device_id=body.device_id,
         )
-        return _outcome(purchases.authorise_purchase(system, req, idempotency_key), s.PurchaseOut)
+        return _outcome(purchases.authorise_purchase(system, req, idempotency_key, caller=caller), s.PurchaseOut)
 
     @v1.post("/purchases/{purchase_id}/refunds", status_code=201, response_model=s.RefundOut, tags=["money"])
-    def refund(purchase_id: PurchaseId, body: s.AmountIn, idempotency_key: IdemKey = None) -> Any:
-        return _outcome(purchases.refund_purchase(system, purchase_id, body.amount, idempotency_key), s.RefundOut)
+    def refund(purchase_id: PurchaseId, body: s.AmountIn, caller: Caller, idempotency_key: IdemKey = None) -> Any:
+        return _outcome(
+            purchases.refund_purchase(system, purchase_id, body.amount, idempotency_key, caller=caller), s.RefundOut
+        )
 
     @v1.post("/accounts/{account_id}/repayments", status_code=201, response_model=s.RepaymentOut, tags=["money"])
-    def repay(account_id: AccountId, body: s.AmountIn, idempotency_key: IdemKey = None) -> Any:
-        return _outcome(purchases.repay(system, account_id, body.amount, idempotency_key), s.RepaymentOut)
+    def repay(account_id: AccountId, body: s.AmountIn, caller: Caller, idempotency_key: IdemKey = None) -> Any:
+        return _outcome(
+            purchases.repay(system, account_id, body.amount, idempotency_key, caller=caller), s.RepaymentOut
+        )
 
     # --- history --------------------------------------------------------------
     @v1.get("/accounts/{account_id}/transactions", response_model=s.TransactionPage, tags=["history"])

@@ -29,6 +29,7 @@ from huabei.billing import service as billing
 from huabei.entrypoints.http.common import (
     MAX_ID,
     AccountId,
+    Caller,
     IdemKey,
     PlanId,
     PurchaseId,
@@ -334,9 +335,13 @@ def router(system: Huabei) -> APIRouter:
         response_model=PlanOut,
         tags=["installments"],
     )
-    def convert_bill(account_id: AccountId, period: str, body: InstallmentIn, idempotency_key: IdemKey = None) -> Any:
+    def convert_bill(
+        account_id: AccountId, period: str, body: InstallmentIn, caller: Caller, idempotency_key: IdemKey = None
+    ) -> Any:
         return _outcome(
-            billing.create_bill_installments(system, account_id, period, body.term, idempotency_key, body.amount),
+            billing.create_bill_installments(
+                system, account_id, period, body.term, idempotency_key, body.amount, caller=caller
+            ),
             PlanOut,
         )
 
@@ -346,9 +351,14 @@ def router(system: Huabei) -> APIRouter:
         return billing.quote_purchase_installments(system, purchase_id, body.term, body.amount)
 
     @r.post("/purchases/{purchase_id}/installments", status_code=201, response_model=PlanOut, tags=["installments"])
-    def convert_purchase(purchase_id: PurchaseId, body: InstallmentIn, idempotency_key: IdemKey = None) -> Any:
+    def convert_purchase(
+        purchase_id: PurchaseId, body: InstallmentIn, caller: Caller, idempotency_key: IdemKey = None
+    ) -> Any:
         return _outcome(
-            billing.create_purchase_installments(system, purchase_id, body.term, idempotency_key, body.amount), PlanOut
+            billing.create_purchase_installments(
+                system, purchase_id, body.term, idempotency_key, body.amount, caller=caller
+            ),
+            PlanOut,
         )
 
     @r.get("/accounts/{account_id}/installments", response_model=list[PlanOut], tags=["installments"])
@@ -370,8 +380,10 @@ def router(system: Huabei) -> APIRouter:
         response_model=EarlyRepaymentOut,
         tags=["installments"],
     )
-    def repay_early(plan_id: PlanId, idempotency_key: IdemKey = None) -> Any:
-        return _outcome(billing.repay_installments_early(system, plan_id, idempotency_key), EarlyRepaymentOut)
+    def repay_early(plan_id: PlanId, caller: Caller, idempotency_key: IdemKey = None) -> Any:
+        return _outcome(
+            billing.repay_installments_early(system, plan_id, idempotency_key, caller=caller), EarlyRepaymentOut
+        )
 
     # --- admin: end-of-day job and credit bureau -----------------------------------------
     @r.post("/admin/eod", response_model=EodOut, tags=["admin"])

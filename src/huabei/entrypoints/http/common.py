@@ -5,11 +5,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Header, Path
+from fastapi import Depends, Header, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from huabei.platform.idempotency import Outcome
+from huabei.platform.idempotency import PUBLIC_CALLER, Outcome
+
+
+def caller_of(request: Request) -> str:
+    """Who is calling: the owner of the request's idempotency keys (a key is the caller's, across
+    every money-moving endpoint). One public caller until requests are authenticated; access
+    control answers the API key's id here (e.g. ``f"key:{key_id}"``, at most 64 characters)."""
+    return PUBLIC_CALLER
+
+
+#: A money-moving route's caller (see :func:`caller_of`).
+Caller = Annotated[str, Depends(caller_of)]
 
 #: The largest id a BIGINT column holds.
 MAX_ID = 2**63 - 1
