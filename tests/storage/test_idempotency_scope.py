@@ -8,12 +8,11 @@ import pytest
 from sqlalchemy import func, select
 from tests.conftest import buy, new_account
 
-from huabei.batch import eod
+from huabei.batch import books, eod
 from huabei.billing import service as billing
 from huabei.errors import HuabeiError
 from huabei.lines import payments
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
-from huabei.platform import admin
 from huabei.platform import schema as t
 
 
@@ -47,7 +46,7 @@ def test_one_key_moves_money_once_across_operations(system):
     _conflict(
         payments.authorise_purchase, system, PurchaseRequest(aid, 500, "m-1", "retail", Channel.ONLINE), "k-repay"
     )
-    assert admin.ledger_check(system).ok
+    assert books.ledger_check(system).ok
 
 
 def test_keys_of_two_callers_never_meet(system):
