@@ -213,3 +213,45 @@ def test_an_unknown_line_is_not_found(s):
     with pytest.raises(HuabeiError) as e:
         diagnosis.diagnosis(s, 999_999)
     assert e.value.code == "account_not_found"
+
+
+def test_a_password_lock_made_by_wrong_passwords_says_when_it_ends(db_url):
+    from zoneinfo import ZoneInfo
+
+    from huabei.clock import ManualWallClock
+    from huabei.config import PasswordTerms, ProductTerms
+    from huabei.lines.purchase_rules import Channel, PurchaseRequest
+    from huabei.passwords import service as passwords
+
+    cheap = PasswordTerms(hash_time_cost=1, hash_memory_kib=4096, hash_parallelism=1)
+    system = make_system(db_url, ProductTerms(passwords=cheap))
+    system.wall_clock = ManualWallClock(dt.datetime(2026, 11, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    try:
+        acct = new_account(system, yuan("1000.00"))
+        passwords.set_password(system, accounts.account_view(system, acct)["user_id"], "135790")
+
+        def wrong(n: int) -> None:
+            for i in range(n):
+                req = PurchaseRequest(acct, 1_000, "m-1", "retail", Channel.ONLINE, "000000")
+                with pytest.raises(HuabeiError):
+                    payments.authorise_purchase(system, req, f"wrong-{n}-{i}")
+
+        wrong(2)
+        en = diagnosis.diagnosis(system, acct)
+        assert en["state"] == "usable" and en["findings"] == []
+        check = {c["code"]: c for c in en["checks"]}["payment_password"]
+        assert check["data"] == {"failed_attempts": 2, "attempts_left": 3}
+        assert check["text"] == "Payment password: 2 wrong in a row; 3 more wrong ones lock payments for a while."
+        wrong(3)
+        en, zh = both(system, acct)
+        assert en["state"] == "frozen"
+        f, zf = finding(en, "wrong_password_lockout"), finding(zh, "wrong_password_lockout")
+        assert f["message"] == "The payment password was entered wrongly 5 times in a row."
+        assert f["lifts"].replace("\u202f", " ") == "It unlocks by itself at 10:00 AM on November 3, 2026."
+        assert zf["lifts"] == "将于2026年11月3日10:00自动解锁。"
+        assert "reset your payment password" in f["remedy"] and "重置支付密码" in zf["remedy"]
+        assert {c["code"]: c for c in zh["checks"]}["payment_password"]["text"] == (
+            "支付密码：已锁定，2026年11月3日10:00解锁。"
+        )
+    finally:
+        system.engine.dispose()

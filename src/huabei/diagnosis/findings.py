@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from huabei.i18n import N_
 from huabei.lines.rules import BLOCK_OVERDUE, is_frozen
@@ -160,6 +161,15 @@ class BureauFact:
 
 
 @dataclass(frozen=True)
+class PasswordFact:
+    """The owner's payment password (支付密码): wrong attempts counted and the lock's end."""
+
+    failed_attempts: int
+    attempts_left: int | None
+    locked_until: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class AccountFacts:
     """Everything a diagnosis reads about one line, as of ``today`` (one snapshot)."""
 
@@ -184,6 +194,8 @@ class AccountFacts:
     last_limit_change: LimitChangeFact | None = None
     bureau: BureauFact | None = None
     recent_days: int = 30  # the window of "recent" purchases
+    timezone: str = "Asia/Shanghai"  # times are shown in the product's time zone
+    password: PasswordFact | None = None  # the owner's payment password, if one is set
 
     @property
     def total_limit(self) -> int:
@@ -509,16 +521,23 @@ def explain_takeover(r: RestrictionFact, a: AccountFacts) -> Finding:
     return _restriction_finding(r, says, evidence=tuple(evidence), action=action, lifts=lifts)
 
 
-def _ends(r: RestrictionFact) -> dt.datetime | dt.date | None:
-    for key in ("ends_at", "until", "locked_until"):
+def local_time(value: dt.datetime, timezone: str) -> dt.datetime:
+    """An aware time in the product's time zone (a naive one is taken as already local)."""
+    return value.astimezone(ZoneInfo(timezone)) if value.tzinfo is not None else value
+
+
+def _ends(r: RestrictionFact, timezone: str) -> dt.datetime | dt.date | None:
+    """When a window or a lock ends: an ISO date-time in the evidence (``ends_at``, ``unlocks_at``
+    …) in the product's time zone, else the restriction's lifting date."""
+    for key in ("ends_at", "unlocks_at", "until", "locked_until"):
         v = r.evidence.get(key)
         if isinstance(v, str):
             try:
-                return dt.datetime.fromisoformat(v)
+                v = dt.datetime.fromisoformat(v)
             except ValueError:
                 continue
         if isinstance(v, dt.datetime):
-            return v
+            return local_time(v, timezone)
     return r.lifts_on
 
 
@@ -531,7 +550,7 @@ def _at(when: dt.datetime | dt.date | None, at_time: str, on_day: str) -> Senten
 
 
 def explain_maintenance(r: RestrictionFact, a: AccountFacts) -> Finding:
-    ends = _ends(r)
+    ends = _ends(r, a.timezone)
     says = say(N_("Huabei is paused for system maintenance."))
     lifts = _at(ends, N_("It resumes by itself at {time}."), N_("It resumes by itself on {date}.")) or say(
         N_("It resumes by itself when the maintenance ends.")
@@ -541,7 +560,7 @@ def explain_maintenance(r: RestrictionFact, a: AccountFacts) -> Finding:
 
 
 def explain_brand_isolation(r: RestrictionFact, a: AccountFacts) -> Finding:
-    ends = _ends(r)
+    ends = _ends(r, a.timezone)
     says = say(N_("Huabei is paused while bank-funded credit moves to the partner-funded line (信用购)."))
     lifts = _at(ends, N_("It resumes by itself at {time}."), N_("It resumes by itself on {date}.")) or say(
         N_("It resumes by itself when the move is finished.")
@@ -561,7 +580,7 @@ def explain_password_lock(r: RestrictionFact, a: AccountFacts) -> Finding:
         if attempts
         else say(N_("The payment password was entered wrongly too many times."))
     )
-    ends = _ends(r)
+    ends = _ends(r, a.timezone)
     lifts = _at(ends, N_("It unlocks by itself at {time}."), N_("It unlocks by itself on {date}.")) or say(
         N_("It unlocks by itself after 24 hours.")
     )
@@ -898,9 +917,33 @@ def _bureau_check(a: AccountFacts) -> Check:
     )
 
 
+def _password_check(a: AccountFacts) -> Check | None:
+    pw = a.password
+    if pw is None:
+        return None
+    if pw.locked_until is not None:
+        until = local_time(pw.locked_until, a.timezone)
+        return Check(
+            "payment_password",
+            {"locked_until": until, "failed_attempts": pw.failed_attempts},
+            say(N_("Payment password: locked until {time}."), time=until),
+        )
+    if pw.failed_attempts:
+        return Check(
+            "payment_password",
+            {"failed_attempts": pw.failed_attempts, "attempts_left": pw.attempts_left},
+            say(
+                N_("Payment password: {count} wrong in a row; {left} more wrong ones lock payments for a while."),
+                count=pw.failed_attempts,
+                left=pw.attempts_left or 0,
+            ),
+        )
+    return Check("payment_password", {"failed_attempts": 0}, say(N_("Payment password: no wrong attempts.")))
+
+
 def checks_of(a: AccountFacts) -> tuple[Check, ...]:
     out = [_limit_check(a), _last_change_check(a), _overdue_check(a)]
-    out += [_purchases_check(a), _repayments_check(a), _score_check(a), _bureau_check(a)]
+    out += [_purchases_check(a), _repayments_check(a), _score_check(a), _bureau_check(a), _password_check(a)]
     return tuple(c for c in out if c is not None)
 
 

@@ -31,6 +31,10 @@ LABELS: dict[str, str] = {
 }
 
 
+#: A time on a day ("10:00 AM on November 3, 2026", "2026年11月3日10:00").
+MOMENT = N_("{time} on {date}")
+
+
 def labels(locale: str) -> dict[str, str]:
     return {k: translate(v, locale) for k, v in LABELS.items()}
 
@@ -58,9 +62,8 @@ def day(value: dt.date, locale: str) -> str:
 
 
 def moment(value: dt.datetime, locale: str) -> str:
-    return (
-        f"{format_date(value.date(), format='long', locale=locale)} {format_time(value, format='short', locale=locale)}"
-    )
+    when = format_time(value, format="short", tzinfo=value.tzinfo, locale=locale)
+    return translate(MOMENT, locale, time=when, date=format_date(value.date(), format="long", locale=locale))
 
 
 def month(period: str, locale: str) -> str:

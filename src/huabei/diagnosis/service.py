@@ -20,6 +20,7 @@ from huabei.limits import policy as lp
 from huabei.limits import service as limits
 from huabei.lines.rules import BLOCK_OVERDUE, AccountState
 from huabei.money import format_yuan
+from huabei.passwords import service as passwords
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.scoring import service as scoring
 
@@ -150,6 +151,20 @@ def read_facts(uow: UnitOfWork, account_id: int) -> f.AccountFacts:
             else None
         ),
         recent_days=recent_days,
+        timezone=uow.terms.timezone,
+        password=_password(uow, line.user_id),
+    )
+
+
+def _password(uow: UnitOfWork, user_id: str) -> f.PasswordFact | None:
+    status = passwords.status_in(uow, user_id)
+    if not status["has_password"]:
+        return None
+    until = status["locked_until"]
+    return f.PasswordFact(
+        failed_attempts=status["failed_attempts"],
+        attempts_left=status["attempts_left"],
+        locked_until=dt.datetime.fromisoformat(until) if until else None,
     )
 
 
