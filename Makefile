@@ -21,6 +21,7 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/huabei db upgrade
 	$(BIN)/huabei demo load
+	$(BIN)/huabei demo keys
 	$(BIN)/huabei serve --host $(HOST) --port $(PORT)
 
 # Parallel over the machine's cores (pytest-xdist): each worker makes its own PostgreSQL scratch

@@ -458,12 +458,16 @@ def inproc_factory(system: Huabei) -> Callable[[], tuple[Attempt, Callable[[], N
     return make
 
 
-def http_factory(base_url: str) -> Callable[[], tuple[Attempt, Callable[[], None]]]:
+def http_factory(base_url: str, api_key: str) -> Callable[[], tuple[Attempt, Callable[[], None]]]:
+    """Clients of the payment network: each request carries the gateway's API key."""
     import httpx
 
     def make() -> tuple[Attempt, Callable[[], None]]:
         client = httpx.Client(
-            base_url=base_url, timeout=30.0, limits=httpx.Limits(max_connections=1, max_keepalive_connections=1)
+            base_url=base_url,
+            timeout=30.0,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            headers={"Authorization": f"Bearer {api_key}"},
         )
 
         def attempt(account_id: int, amount: int, key: str) -> str:
@@ -736,7 +740,11 @@ def bench_backend(
             log(f"[{backend}] uvicorn subprocess pid {server.proc.pid} serving create_app(system) on {server.base_url}")  # type: ignore[union-attr]
         factories = {"inproc": inproc_factory(system)}
         if server is not None:
-            factories["http"] = http_factory(server.base_url)
+            from huabei.access import service as access
+
+            factories["http"] = http_factory(
+                server.base_url, access.create_key(system, "gateway", label="bench")["key"]
+            )
         cpu_probe = make_cpu_probe(
             server.proc.pid if server is not None and server.proc is not None else None,
             args.pg_admin_url if backend == "postgresql" else None,

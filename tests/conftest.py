@@ -26,6 +26,10 @@ from huabei.platform.db import make_engine
 from huabei.platform.schema import metadata
 from huabei.platform.unit_of_work import ClockMode, Huabei
 
+#: The server secret API keys are stored under (huabei.access.service.server_secret); a fixed one
+#: for tests, so nothing writes a huabei.secret file into the tree.
+os.environ.setdefault("HUABEI_SECRET", "test-secret-" + "0" * 40)
+
 PG_ADMIN_URL = os.environ.get("HUABEI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 START_DATE = dt.date(2026, 11, 2)

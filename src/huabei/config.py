@@ -453,6 +453,30 @@ class ClosureTerms(_Section):
     reapply_after_days: int = Field(default=90, ge=0)
 
 
+class AccessTerms(_Section):
+    """Access control: rate limits (requests per window, per process; 0 = unlimited) and web sessions."""
+
+    #: requests per minute per API key, by role (the payment network's gateway is throttled upstream)
+    key_requests_per_minute: dict[str, int] = {
+        "customer": 120,
+        "agent": 600,
+        "risk": 600,
+        "admin": 1200,
+        "gateway": 0,
+    }
+    #: failed authentications (bad key, bad login) per client address before it must wait
+    failed_auth_attempts: int = Field(default=20, ge=0)
+    failed_auth_window_seconds: int = Field(default=300, gt=0)
+    #: login attempts per client address and user name
+    login_attempts: int = Field(default=5, ge=0)
+    login_window_seconds: int = Field(default=300, gt=0)
+    #: payment-password attempts per user (the 24-hour lock after five wrong ones is restrictions')
+    password_attempts: int = Field(default=20, ge=0)
+    password_window_seconds: int = Field(default=60, gt=0)
+    #: a web session lasts this long after login
+    session_hours: int = Field(default=8, gt=0)
+
+
 class ProductTerms(_Section):
     """All product terms. ``ProductTerms()`` is the documented default product."""
 
@@ -470,6 +494,7 @@ class ProductTerms(_Section):
     passwords: PasswordTerms = PasswordTerms()
     diagnosis: DiagnosisTerms = DiagnosisTerms()
     closures: ClosureTerms = ClosureTerms()
+    access: AccessTerms = AccessTerms()
 
 
 def load_terms(path: str | os.PathLike[str] | None = None) -> ProductTerms:

@@ -20,6 +20,8 @@ class ErrorKind(StrEnum):
     DECLINED = "declined"  # 402: a purchase the product refuses
     UNPROCESSABLE = "unprocessable"  # 422: well-formed but refused by a rule
     FORBIDDEN = "forbidden"  # 403
+    UNAUTHENTICATED = "unauthenticated"  # 401: no valid key or session
+    RATE_LIMITED = "rate_limited"  # 429: too many attempts; Retry-After says when to come back
 
 
 HTTP_STATUS = {
@@ -29,6 +31,8 @@ HTTP_STATUS = {
     ErrorKind.DECLINED: 402,
     ErrorKind.UNPROCESSABLE: 422,
     ErrorKind.FORBIDDEN: 403,
+    ErrorKind.UNAUTHENTICATED: 401,
+    ErrorKind.RATE_LIMITED: 429,
 }
 
 

@@ -595,6 +595,27 @@ register(
 register("lift_reason_required", I, N_("Lifting a restriction placed by a risk rule early needs a reason."))
 
 
+# --- access control (API keys, roles, login, rate limits) ------------------------
+A = ReasonKind.STATE
+register(
+    "unauthenticated",
+    A,
+    N_("Sign in first: send an API key as Authorization: Bearer KEY, or log in to the web pages."),
+)
+register("invalid_api_key", A, N_("The API key is not valid: it is unknown, revoked or expired."))
+register("forbidden", A, N_("A {role} key may not call this endpoint."))
+register("not_owner", A, N_("This key may only reach the credit lines and records of its own user."))
+register("route_not_declared", A, N_("This endpoint has no declared access rule, so nobody may call it."))
+register("rate_limited", A, N_("Too many attempts; try again in {retry_after} seconds."))
+register("csrf_failed", A, N_("The form has expired or did not come from this site; reload the page and try again."))
+register("login_failed", A, N_("The key or the password is not right."))
+register("invalid_role", I, N_('Unknown role "{role}"; it must be customer, agent, risk, admin or gateway.'))
+register("customer_key_needs_user", I, N_("A customer key needs --user, and only a customer key takes one."))
+register("key_expiry_in_past", I, N_("A key's expiry date must be after today ({expires_on} is not)."))
+register("secret_too_short", I, N_("HUABEI_SECRET must be at least {min} characters long."))
+register("api_key_not_found", S, N_("No API key with id {key_id}."))
+
+
 def placeholders(code: str) -> set[str]:
     """The ``{names}`` a reason's message and remedy need."""
     r = _REGISTRY.get(code)

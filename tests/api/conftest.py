@@ -1,7 +1,9 @@
 """The ``api`` fixture: the real app under a real uvicorn server, one per test.
 
 Every API test talks HTTP over a socket to ``huabei.entrypoints.http.app.create_app(system)``,
-on each database backend of the ``db_url`` fixture (SQLite and PostgreSQL).
+on each database backend of the ``db_url`` fixture (SQLite and PostgreSQL). ``api`` sends an
+admin key (``admin_headers``); a test of another role makes its key with ``key_for``. Nothing in
+the application turns authentication off.
 """
 
 from __future__ import annotations
@@ -15,10 +17,24 @@ import httpx
 import pytest
 import uvicorn
 
+from huabei.access import service as access
 from huabei.entrypoints.http.app import create_app
 from huabei.platform.unit_of_work import Huabei
 
 STARTUP_TIMEOUT = 10.0
+
+
+def key_for(system: Huabei, role: str, user_id: str | None = None) -> str:
+    """A fresh API key of ``role`` (a customer's bound to ``user_id``)."""
+    return access.create_key(system, role, user_id=user_id, label="test")["key"]
+
+
+def auth_headers(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def admin_headers(system: Huabei) -> dict[str, str]:
+    return auth_headers(key_for(system, "admin"))
 
 
 def _free_port() -> int:
@@ -88,7 +104,9 @@ def api(system: Huabei, _uvicorn_reaper: None) -> Iterator[httpx.Client]:
     server, thread, port = _start(create_app(system))
     try:
         # plain HTTP on loopback: verify=False only skips loading the CA bundle (36 ms per client)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30.0, verify=False) as client:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", timeout=30.0, verify=False, headers=admin_headers(system)
+        ) as client:
             yield client
     finally:
         # the client is closed and every response received: nothing is in flight any more

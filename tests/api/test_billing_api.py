@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from starlette.routing import Match
-from tests.api.conftest import _start
+from tests.api.conftest import _start, admin_headers
 from tests.conftest import buy, make_system, new_account
 
 from huabei.billing import service as billing
@@ -38,7 +38,7 @@ def client(sys_oct: Huabei) -> Iterator[httpx.Client]:
         app.include_router(billing_api.router(sys_oct))
     server, thread, port = _start(app)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60.0) as c:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60.0, headers=admin_headers(sys_oct)) as c:
             yield c
     finally:
         server.should_exit = True

@@ -15,6 +15,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+from tests.api.conftest import admin_headers
 from tests.conftest import START_DATE, new_account
 
 from huabei.entrypoints.http import schemas
@@ -31,7 +32,7 @@ def client(system) -> Iterator[TestClient]:
     app = create_app(system)
     if not any(getattr(r, "path", "") == "/v1/users/{user_id}/score" for r in app.routes):
         app.include_router(scoring_api.router(system))  # until api/app.py mounts it
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with TestClient(app, raise_server_exceptions=False, headers=admin_headers(system)) as c:
         yield c
 
 

@@ -17,6 +17,7 @@ from types import TracebackType
 
 from sqlalchemy import Engine
 
+from huabei.access.repository import AuditRepository, KeyRepository
 from huabei.batch.repository import EodRepository
 from huabei.billing import repository as rb
 from huabei.clock import DEFAULT_TZ, WallClock, at_business_date, wall_now
@@ -76,6 +77,8 @@ class UnitOfWork:
         self.risk_policies = PolicyRepository(conn)
         self.risk_decisions = DecisionRepository(conn)
         self.passwords = PasswordRepository(conn)
+        self.keys = KeyRepository(conn)
+        self.audit = AuditRepository(conn)
         return self
 
     def __exit__(

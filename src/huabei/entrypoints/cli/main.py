@@ -307,6 +307,7 @@ def _register_commands() -> None:
     from huabei.entrypoints.cli import billing as cli_billing
     from huabei.entrypoints.cli import diagnosis as cli_diagnosis
     from huabei.entrypoints.cli import flows as cli_flows
+    from huabei.entrypoints.cli.access import demo_keys, keys_app
     from huabei.entrypoints.cli.risk import risk_app
     from huabei.entrypoints.cli.scoring import campaigns_app, limits_app, score_app
     from huabei.entrypoints.cli.simulate import simulate
@@ -319,6 +320,8 @@ def _register_commands() -> None:
     app.command("simulate")(simulate)
     cli_diagnosis.register(app)  # diagnose, advise
     cli_flows.register(accounts_app)  # accounts close
+    app.add_typer(keys_app, name="keys")
+    demo_app.command("keys")(demo_keys)
 
 
 _register_commands()

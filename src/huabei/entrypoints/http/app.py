@@ -9,13 +9,15 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huabei import __version__, reasons
 from huabei.batch import books
+from huabei.entrypoints import auth
+from huabei.entrypoints.auth import allow, allow_public
 from huabei.entrypoints.http import schemas as s
 from huabei.entrypoints.http.common import (
     MAX_ID,
@@ -27,7 +29,7 @@ from huabei.entrypoints.http.common import (
     RestrictionId,
     outcome_response,
 )
-from huabei.errors import HuabeiError
+from huabei.errors import ErrorKind, HuabeiError
 from huabei.lines import payments as purchases
 from huabei.lines import queries
 from huabei.lines import service as accounts
@@ -110,9 +112,13 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         title="huabei",
         version=__version__,
         description="An open-source consumer credit line (花呗). Amounts are strings of yuan with at most two "
-        "decimals; money-moving POSTs need an `Idempotency-Key` header.",
+        "decimals; money-moving POSTs need an `Idempotency-Key` header. Every call needs an API key "
+        "(`Authorization: Bearer KEY`, made by `huabei keys create --role ROLE`); each route says which roles "
+        "may call it (docs/access.md).",
+        dependencies=[Depends(auth.gate)],  # default deny: a route with no declaration answers 403
     )
     app.state.system = system
+    app.state.limiter = auth.limiter_for(system.terms.access)
 
     @app.middleware("http")
     async def _printable_url(req: Request, call_next: Any) -> Any:
@@ -128,10 +134,15 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         return await call_next(req)
 
     @app.exception_handler(HuabeiError)
-    async def _huabei_error(_req: Request, exc: HuabeiError) -> JSONResponse:
+    async def _huabei_error(req: Request, exc: HuabeiError) -> JSONResponse:
+        req.state.error_code = exc.code  # for the audit log
         resp = error_response(exc.http_status, exc.code, exc.params)
         if exc.replayed:  # a stored refusal answered again for its Idempotency-Key
             resp.headers["Idempotent-Replayed"] = "true"
+        if exc.kind is ErrorKind.UNAUTHENTICATED:
+            resp.headers["WWW-Authenticate"] = "Bearer"
+        if exc.kind is ErrorKind.RATE_LIMITED:
+            resp.headers["Retry-After"] = str(exc.params.get("retry_after", 1))
         return resp
 
     @app.exception_handler(RequestValidationError)
@@ -151,7 +162,7 @@ def create_app(system: Huabei | None = None) -> FastAPI:
     v1 = APIRouter(prefix="/v1", responses=ERRORS)
 
     # --- users and accounts ---------------------------------------------------
-    @v1.post("/users", status_code=201, response_model=s.UserOut, tags=["users"])
+    @v1.post("/users", dependencies=[allow()], status_code=201, response_model=s.UserOut, tags=["users"])
     def register_user(body: s.UserIn) -> Any:
         profile = body.profile.model_dump(mode="json", exclude_none=True) if body.profile else {}
         return accounts.register_user(
@@ -163,23 +174,50 @@ def create_app(system: Huabei | None = None) -> FastAPI:
             profile=profile,
         )
 
-    @v1.get("/users/{user_id}", response_model=s.UserOut, tags=["users"])
+    @v1.get(
+        "/users/{user_id}",
+        dependencies=[allow("customer", "agent", "risk", own="user_id")],
+        response_model=s.UserOut,
+        tags=["users"],
+    )
     def get_user(user_id: str) -> Any:
         return accounts.get_user(system, user_id)
 
-    @v1.post("/accounts", status_code=201, response_model=s.AccountOut, tags=["accounts"])
-    def open_account(body: s.AccountIn) -> Any:
+    @v1.post(
+        "/accounts",
+        dependencies=[allow("customer", own_in_body=True)],
+        status_code=201,
+        response_model=s.AccountOut,
+        tags=["accounts"],
+    )
+    def open_account(body: s.AccountIn, principal: auth.Principal = Depends(auth.current_principal)) -> Any:
+        auth.require_user(principal, body.user_id)
+        if principal.role is auth.Role.CUSTOMER and body.base_limit is not None:  # the decision grants it
+            raise HuabeiError("forbidden", ErrorKind.FORBIDDEN, role=principal.role.value)
         return _account(accounts.open_account(system, user_id=body.user_id, base_limit=body.base_limit))
 
-    @v1.get("/accounts/{account_id}", response_model=s.AccountOut, tags=["accounts"])
+    @v1.get(
+        "/accounts/{account_id}",
+        dependencies=[allow("customer", "agent", "risk", own="account_id")],
+        response_model=s.AccountOut,
+        tags=["accounts"],
+    )
     def get_account(account_id: AccountId) -> Any:
         return _account(accounts.account_view(system, account_id))
 
-    @v1.put("/accounts/{account_id}/base-limit", response_model=s.AccountOut, tags=["limits"])
+    @v1.put(
+        "/accounts/{account_id}/base-limit", dependencies=[allow("risk")], response_model=s.AccountOut, tags=["limits"]
+    )
     def set_base_limit(account_id: AccountId, body: s.BaseLimitIn) -> Any:
         return _account(accounts.set_base_limit(system, account_id, base_limit=body.base_limit))
 
-    @v1.post("/accounts/{account_id}/temporary-limits", status_code=201, response_model=s.AccountOut, tags=["limits"])
+    @v1.post(
+        "/accounts/{account_id}/temporary-limits",
+        dependencies=[allow("risk")],
+        status_code=201,
+        response_model=s.AccountOut,
+        tags=["limits"],
+    )
     def grant_temporary_limit(account_id: AccountId, body: s.TemporaryLimitIn) -> Any:
         return _account(
             accounts.grant_temporary_limit(system, account_id, amount=body.amount, expires_on=body.expires_on)
@@ -188,12 +226,17 @@ def create_app(system: Huabei | None = None) -> FastAPI:
     # --- money movements ------------------------------------------------------
     @v1.post(
         "/accounts/{account_id}/purchases",
+        dependencies=[allow("gateway")],
         status_code=201,
         response_model=s.PurchaseOut,
         responses={402: {"model": s.ErrorOut, "description": "Declined"}},
         tags=["money"],
     )
-    def purchase(account_id: AccountId, body: s.PurchaseIn, caller: Caller, idempotency_key: IdemKey = None) -> Any:
+    def purchase(
+        request: Request, account_id: AccountId, body: s.PurchaseIn, caller: Caller, idempotency_key: IdemKey = None
+    ) -> Any:
+        if body.password is not None:  # the burst guard in front of the 24-hour lock (access.password_attempts)
+            auth.hit(request, "password", str(account_id))
         req = PurchaseRequest(
             account_id,
             body.amount,
@@ -205,30 +248,56 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         )
         return _outcome(purchases.authorise_purchase(system, req, idempotency_key, caller=caller), s.PurchaseOut)
 
-    @v1.post("/purchases/{purchase_id}/refunds", status_code=201, response_model=s.RefundOut, tags=["money"])
+    @v1.post(
+        "/purchases/{purchase_id}/refunds",
+        dependencies=[allow("gateway")],
+        status_code=201,
+        response_model=s.RefundOut,
+        tags=["money"],
+    )
     def refund(purchase_id: PurchaseId, body: s.AmountIn, caller: Caller, idempotency_key: IdemKey = None) -> Any:
         return _outcome(
             purchases.refund_purchase(system, purchase_id, body.amount, idempotency_key, caller=caller), s.RefundOut
         )
 
-    @v1.post("/accounts/{account_id}/repayments", status_code=201, response_model=s.RepaymentOut, tags=["money"])
+    @v1.post(
+        "/accounts/{account_id}/repayments",
+        dependencies=[allow("gateway", "customer", own="account_id")],
+        status_code=201,
+        response_model=s.RepaymentOut,
+        tags=["money"],
+    )
     def repay(account_id: AccountId, body: s.AmountIn, caller: Caller, idempotency_key: IdemKey = None) -> Any:
         return _outcome(
             purchases.repay(system, account_id, body.amount, idempotency_key, caller=caller), s.RepaymentOut
         )
 
     # --- history --------------------------------------------------------------
-    @v1.get("/accounts/{account_id}/transactions", response_model=s.TransactionPage, tags=["history"])
+    @v1.get(
+        "/accounts/{account_id}/transactions",
+        dependencies=[allow("customer", "agent", "risk", own="account_id")],
+        response_model=s.TransactionPage,
+        tags=["history"],
+    )
     def list_transactions(account_id: AccountId, limit: Limit = 20, starting_after: Cursor = None) -> Any:
         return queries.transactions(system, account_id, limit=limit, starting_after=starting_after)
 
-    @v1.get("/accounts/{account_id}/ledger", response_model=s.PostingPage, tags=["history"])
+    @v1.get(
+        "/accounts/{account_id}/ledger",
+        dependencies=[allow("customer", "agent", "risk", own="account_id")],
+        response_model=s.PostingPage,
+        tags=["history"],
+    )
     def list_postings(account_id: AccountId, limit: Limit = 20, starting_after: Cursor = None) -> Any:
         return queries.postings(system, account_id, limit=limit, starting_after=starting_after)
 
     # --- restrictions ---------------------------------------------------------
     @v1.post(
-        "/accounts/{account_id}/restrictions", status_code=201, response_model=s.RestrictionOut, tags=["restrictions"]
+        "/accounts/{account_id}/restrictions",
+        status_code=201,
+        response_model=s.RestrictionOut,
+        tags=["restrictions"],
+        dependencies=[allow("agent", "risk")],
     )
     def place_restriction(account_id: AccountId, body: s.RestrictionIn) -> Any:
         r = restrictions.place_restriction(
@@ -236,21 +305,26 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         )
         return {**r, **_restriction_texts(r)}
 
-    @v1.post("/restrictions/{restriction_id}/lift", response_model=s.RestrictionOut, tags=["restrictions"])
+    @v1.post(
+        "/restrictions/{restriction_id}/lift",
+        dependencies=[allow("agent", "risk")],
+        response_model=s.RestrictionOut,
+        tags=["restrictions"],
+    )
     def lift_restriction(restriction_id: RestrictionId, body: s.LiftIn | None = None) -> Any:
         r = restrictions.lift_restriction(system, restriction_id, reason=(body or s.LiftIn()).reason)
         return {**r, **_restriction_texts(r)}
 
     # --- admin ----------------------------------------------------------------
-    @v1.get("/admin/clock", response_model=s.ClockOut, tags=["admin"])
+    @v1.get("/admin/clock", dependencies=[allow("agent", "risk")], response_model=s.ClockOut, tags=["admin"])
     def get_clock() -> Any:
         return {"business_date": admin.business_date(system), "mode": system.clock_mode.value}
 
-    @v1.post("/admin/clock", response_model=s.ClockOut, tags=["admin"])
+    @v1.post("/admin/clock", dependencies=[allow()], response_model=s.ClockOut, tags=["admin"])
     def set_clock(body: s.ClockIn) -> Any:
         return admin.set_business_date(system, body.date)
 
-    @v1.get("/admin/ledger-check", response_model=s.LedgerCheckOut, tags=["admin"])
+    @v1.get("/admin/ledger-check", dependencies=[allow("risk")], response_model=s.LedgerCheckOut, tags=["admin"])
     def ledger_check() -> Any:
         rep = books.ledger_check(system)
         return {
@@ -275,13 +349,15 @@ def create_app(system: Huabei | None = None) -> FastAPI:
 
     app.include_router(diagnosis_api.router(system))
 
-    @app.get("/healthz", tags=["admin"])
+    @app.get("/healthz", dependencies=[allow_public()], tags=["admin"])
     def healthz() -> dict[str, str]:
         return {"status": "ok", "business_date": admin.business_date(system).isoformat()}
 
     from huabei.entrypoints.web.pages import router as web_router
 
     app.include_router(web_router(system))
+    auth.document(app, s.ErrorOut)
+    app.add_middleware(auth.AuditMiddleware, system=system)
     return app
 
 

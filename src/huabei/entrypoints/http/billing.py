@@ -26,6 +26,7 @@ from pydantic import (
 from huabei.batch import eod
 from huabei.billing import bureau
 from huabei.billing import service as billing
+from huabei.entrypoints.auth import allow
 from huabei.entrypoints.http.common import (
     MAX_ID,
     AccountId,
@@ -297,33 +298,61 @@ def router(system: Huabei) -> APIRouter:
     r = APIRouter(prefix="/v1", responses=ERRORS)
 
     # --- bills --------------------------------------------------------------------------
-    @r.get("/accounts/{account_id}/bills", response_model=list[BillOut], tags=["bills"])
+    @r.get(
+        "/accounts/{account_id}/bills",
+        dependencies=[allow("customer", "agent", "risk", own="account_id")],
+        response_model=list[BillOut],
+        tags=["bills"],
+    )
     def list_bills(account_id: AccountId) -> Any:
         """账单: every closed bill of the line, newest first."""
         return billing.list_bills(system, account_id)
 
-    @r.get("/accounts/{account_id}/bills/unbilled", response_model=UnbilledOut, tags=["bills"])
+    @r.get(
+        "/accounts/{account_id}/bills/unbilled",
+        dependencies=[allow("customer", "agent", "risk", own="account_id")],
+        response_model=UnbilledOut,
+        tags=["bills"],
+    )
     def unbilled(account_id: AccountId) -> Any:
         """未出账: what the next bill holds so far."""
         return billing.unbilled_view(system, account_id)
 
-    @r.get("/accounts/{account_id}/bills/{period}", response_model=BillOut, tags=["bills"])
+    @r.get(
+        "/accounts/{account_id}/bills/{period}",
+        dependencies=[allow("customer", "agent", "risk", own="account_id")],
+        response_model=BillOut,
+        tags=["bills"],
+    )
     def get_bill(account_id: AccountId, period: str) -> Any:
         return billing.get_bill(system, account_id, period)
 
-    @r.get("/accounts/{account_id}/billing", response_model=BillingStatusOut, tags=["bills"])
+    @r.get(
+        "/accounts/{account_id}/billing",
+        dependencies=[allow("customer", "agent", "risk", own="account_id")],
+        response_model=BillingStatusOut,
+        tags=["bills"],
+    )
     def billing_status(account_id: AccountId) -> Any:
         """What the line owes (billed and not), its credit balance and delinquency."""
         return billing.billing_status(system, account_id)
 
-    @r.put("/accounts/{account_id}/due-day", response_model=DueDayOut, tags=["bills"])
+    @r.put(
+        "/accounts/{account_id}/due-day",
+        dependencies=[allow("customer", own="account_id")],
+        response_model=DueDayOut,
+        tags=["bills"],
+    )
     def change_due_day(account_id: AccountId, body: DueDayIn) -> Any:
         """还款日: one of the offered days, changed at most once per cool-off period."""
         return billing.change_due_day(system, account_id, body.due_day)
 
     # --- installments -------------------------------------------------------------------
     @r.post(
-        "/accounts/{account_id}/bills/{period}/installment-quotes", response_model=ScheduleOut, tags=["installments"]
+        "/accounts/{account_id}/bills/{period}/installment-quotes",
+        response_model=ScheduleOut,
+        tags=["installments"],
+        dependencies=[allow("customer", "agent", own="account_id")],
     )
     def quote_bill(account_id: AccountId, period: str, body: InstallmentIn) -> Any:
         """账单分期 quote: the schedule, nothing changed."""
@@ -331,6 +360,7 @@ def router(system: Huabei) -> APIRouter:
 
     @r.post(
         "/accounts/{account_id}/bills/{period}/installments",
+        dependencies=[allow("customer", own="account_id")],
         status_code=201,
         response_model=PlanOut,
         tags=["installments"],
@@ -345,12 +375,23 @@ def router(system: Huabei) -> APIRouter:
             PlanOut,
         )
 
-    @r.post("/purchases/{purchase_id}/installment-quotes", response_model=ScheduleOut, tags=["installments"])
+    @r.post(
+        "/purchases/{purchase_id}/installment-quotes",
+        dependencies=[allow("customer", "agent", own="purchase_id")],
+        response_model=ScheduleOut,
+        tags=["installments"],
+    )
     def quote_purchase(purchase_id: PurchaseId, body: InstallmentIn) -> Any:
         """交易分期 quote: the schedule, nothing changed."""
         return billing.quote_purchase_installments(system, purchase_id, body.term, body.amount)
 
-    @r.post("/purchases/{purchase_id}/installments", status_code=201, response_model=PlanOut, tags=["installments"])
+    @r.post(
+        "/purchases/{purchase_id}/installments",
+        dependencies=[allow("customer", own="purchase_id")],
+        status_code=201,
+        response_model=PlanOut,
+        tags=["installments"],
+    )
     def convert_purchase(
         purchase_id: PurchaseId, body: InstallmentIn, caller: Caller, idempotency_key: IdemKey = None
     ) -> Any:
@@ -361,21 +402,37 @@ def router(system: Huabei) -> APIRouter:
             PlanOut,
         )
 
-    @r.get("/accounts/{account_id}/installments", response_model=list[PlanOut], tags=["installments"])
+    @r.get(
+        "/accounts/{account_id}/installments",
+        dependencies=[allow("customer", "agent", "risk", own="account_id")],
+        response_model=list[PlanOut],
+        tags=["installments"],
+    )
     def list_plans(account_id: AccountId) -> Any:
         return billing.list_plans(system, account_id)
 
-    @r.get("/installments/{plan_id}", response_model=PlanOut, tags=["installments"])
+    @r.get(
+        "/installments/{plan_id}",
+        dependencies=[allow("customer", "agent", "risk", own="plan_id")],
+        response_model=PlanOut,
+        tags=["installments"],
+    )
     def get_plan(plan_id: PlanId) -> Any:
         return billing.get_plan(system, plan_id)
 
-    @r.post("/installments/{plan_id}/early-repayment-quote", response_model=EarlyRepaymentOut, tags=["installments"])
+    @r.post(
+        "/installments/{plan_id}/early-repayment-quote",
+        dependencies=[allow("customer", "agent", own="plan_id")],
+        response_model=EarlyRepaymentOut,
+        tags=["installments"],
+    )
     def quote_early(plan_id: PlanId) -> Any:
         """提前还款 quote: what repaying the rest of the plan now costs."""
         return billing.quote_early_repayment(system, plan_id)
 
     @r.post(
         "/installments/{plan_id}/early-repayment",
+        dependencies=[allow("customer", own="plan_id")],
         status_code=201,
         response_model=EarlyRepaymentOut,
         tags=["installments"],
@@ -386,25 +443,36 @@ def router(system: Huabei) -> APIRouter:
         )
 
     # --- admin: end-of-day job and credit bureau -----------------------------------------
-    @r.post("/admin/eod", response_model=EodOut, tags=["admin"])
+    @r.post("/admin/eod", dependencies=[allow()], response_model=EodOut, tags=["admin"])
     def run_eod(body: EodIn) -> Any:
         """Run the end-of-day job for ``date``, or for every day not run yet up to ``until``."""
         return eod.run_eod(system, date=body.date, until=body.until).as_dict()
 
-    @r.get("/admin/eod", response_model=EodStatusOut, tags=["admin"])
+    @r.get("/admin/eod", dependencies=[allow("risk", "agent")], response_model=EodStatusOut, tags=["admin"])
     def eod_status() -> Any:
         return eod.status(system)
 
-    @r.get("/admin/bureau/{month}", response_class=PlainTextResponse, tags=["admin"])
+    @r.get("/admin/bureau/{month}", dependencies=[allow("risk")], response_class=PlainTextResponse, tags=["admin"])
     def bureau_file(month: str) -> Any:
         """The month's credit-bureau file (format version 1, see docs/billing.md)."""
         return PlainTextResponse(bureau.export(system, month), media_type="text/plain; charset=utf-8")
 
-    @r.get("/admin/bureau/{month}/records", response_model=list[BureauRecordOut], tags=["admin"])
+    @r.get(
+        "/admin/bureau/{month}/records",
+        dependencies=[allow("risk")],
+        response_model=list[BureauRecordOut],
+        tags=["admin"],
+    )
     def bureau_records(month: str) -> Any:
         return bureau.records(system, month)
 
-    @r.post("/admin/bureau/{month}/corrections", status_code=201, response_model=BureauRecordOut, tags=["admin"])
+    @r.post(
+        "/admin/bureau/{month}/corrections",
+        dependencies=[allow("risk")],
+        status_code=201,
+        response_model=BureauRecordOut,
+        tags=["admin"],
+    )
     def bureau_correct(month: str, body: BureauCorrectionIn) -> Any:
         """A corrected record: it supersedes the line's current record of the month."""
         changes = body.changes.model_dump(exclude_none=True)

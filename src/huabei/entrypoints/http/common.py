@@ -14,9 +14,11 @@ from huabei.platform.idempotency import PUBLIC_CALLER, Outcome
 
 def caller_of(request: Request) -> str:
     """Who is calling: the owner of the request's idempotency keys (a key is the caller's, across
-    every money-moving endpoint). One public caller until requests are authenticated; access
-    control answers the API key's id here (e.g. ``f"key:{key_id}"``, at most 64 characters)."""
-    return PUBLIC_CALLER
+    every money-moving endpoint): the API key's id (``key:7``), set by the route's access guard
+    (``huabei.entrypoints.auth``), which runs before this. A request without one (none reaches a
+    money-moving route) would share the public caller."""
+    principal = getattr(request.state, "principal", None)
+    return f"key:{principal.key_id}" if principal is not None else PUBLIC_CALLER
 
 
 #: A money-moving route's caller (see :func:`caller_of`).

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Header, Query
 
 from huabei.diagnosis import render
 from huabei.diagnosis import service as diagnosis
+from huabei.entrypoints.auth import allow
 from huabei.entrypoints.http.common import AccountId
 from huabei.entrypoints.http.schemas import ErrorOut, _Out
 from huabei.platform.unit_of_work import Huabei
@@ -99,12 +100,24 @@ class AdviceOut(_Out):
 def router(system: Huabei) -> APIRouter:
     r = APIRouter(prefix="/v1")
 
-    @r.get("/accounts/{account_id}/diagnosis", response_model=DiagnosisOut, responses=ERRORS, tags=["diagnosis"])
+    @r.get(
+        "/accounts/{account_id}/diagnosis",
+        dependencies=[allow("customer", "agent", "risk", own="account_id")],
+        response_model=DiagnosisOut,
+        responses=ERRORS,
+        tags=["diagnosis"],
+    )
     def get_diagnosis(account_id: AccountId, lang: Lang = None, accept_language: AcceptLanguage = None) -> Any:
         """Why this line can or cannot be used, what to do and when it lifts (read only)."""
         return diagnosis.diagnosis(system, account_id, render.negotiate(lang, accept_language))
 
-    @r.get("/accounts/{account_id}/limit-advice", response_model=AdviceOut, responses=ERRORS, tags=["diagnosis"])
+    @r.get(
+        "/accounts/{account_id}/limit-advice",
+        dependencies=[allow("customer", "agent", "risk", own="account_id")],
+        response_model=AdviceOut,
+        responses=ERRORS,
+        tags=["diagnosis"],
+    )
     def get_limit_advice(account_id: AccountId, lang: Lang = None, accept_language: AcceptLanguage = None) -> Any:
         """How to raise this line's limit: actions ranked by their effect under the real score and
         limit policy, the next review's date, and the warnings that apply (read only)."""

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from huabei.closures import service as closures
+from huabei.entrypoints.auth import allow
 from huabei.entrypoints.http.common import AccountId
 from huabei.entrypoints.http.schemas import AccountOut, ErrorOut
 from huabei.passwords import service as passwords
@@ -56,24 +57,44 @@ def router(system: Huabei, *, account_texts: Callable[[dict[str, Any]], dict[str
     """``account_texts`` is the app's rendering of an account view (its restrictions' texts)."""
     r = APIRouter(prefix="/v1", responses=ERRORS)
 
-    @r.get("/users/{user_id}/payment-password", response_model=PaymentPasswordOut, tags=["payment password"])
+    @r.get(
+        "/users/{user_id}/payment-password",
+        dependencies=[allow("customer", "agent", "risk", own="user_id")],
+        response_model=PaymentPasswordOut,
+        tags=["payment password"],
+    )
     def password_status(user_id: UserId) -> Any:
         """Whether the user has a payment password, and whether payments are locked (until when)."""
         return passwords.password_status(system, user_id)
 
-    @r.put("/users/{user_id}/payment-password", response_model=PaymentPasswordOut, tags=["payment password"])
+    @r.put(
+        "/users/{user_id}/payment-password",
+        dependencies=[allow("customer", own="user_id")],
+        response_model=PaymentPasswordOut,
+        tags=["payment password"],
+    )
     def set_password(user_id: UserId, body: PaymentPasswordIn) -> Any:
         """Set the first payment password (stored as an argon2id hash). One already set: 409
         ``payment_password_exists`` — change it with the reset."""
         return passwords.set_password(system, user_id, body.password)
 
-    @r.post("/users/{user_id}/payment-password/reset", response_model=PaymentPasswordOut, tags=["payment password"])
+    @r.post(
+        "/users/{user_id}/payment-password/reset",
+        dependencies=[allow("agent")],
+        response_model=PaymentPasswordOut,
+        tags=["payment password"],
+    )
     def reset_password(user_id: UserId, body: PaymentPasswordIn) -> Any:
         """重置支付密码 after the host verified the user's identity: sets the new password and
         unlocks payments at once (recorded)."""
         return passwords.reset_password(system, user_id, body.password)
 
-    @r.post("/accounts/{account_id}/close", response_model=AccountOut, tags=["accounts"])
+    @r.post(
+        "/accounts/{account_id}/close",
+        dependencies=[allow("customer", "agent", own="account_id")],
+        response_model=AccountOut,
+        tags=["accounts"],
+    )
     def close_account(account_id: AccountId, body: CloseIn | None = None) -> Any:
         """关闭花呗: the user closes a line that owes nothing (422 ``balance_outstanding`` otherwise).
         A closed line refuses purchases; the user may apply again with ``POST /v1/accounts``."""

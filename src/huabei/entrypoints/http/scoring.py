@@ -15,6 +15,7 @@ from fastapi import APIRouter, Body, Query
 from pydantic import ConfigDict, Field
 
 from huabei import errors
+from huabei.entrypoints.auth import allow
 from huabei.entrypoints.http.common import MAX_ID, AccountId
 from huabei.entrypoints.http.schemas import (
     ErrorDetail,
@@ -279,32 +280,64 @@ def router(system: Huabei) -> APIRouter:
     r = APIRouter(prefix="/v1")
 
     # -- facts, activity, contacts --------------------------------------------------------
-    @r.post("/users/{user_id}/facts", status_code=201, response_model=FactsRecordedOut, tags=["score"])
+    @r.post(
+        "/users/{user_id}/facts",
+        dependencies=[allow("risk")],
+        status_code=201,
+        response_model=FactsRecordedOut,
+        tags=["score"],
+    )
     def post_facts(user_id: str, body: FactsIn) -> Any:
         out = scoring.post_facts(system, user_id, _facts_in(body.facts), effective_on=body.effective_on)
         for f in out["recorded"]:
             f["value"] = _fact_out(f["name"], f["value"])
         return out
 
-    @r.get("/users/{user_id}/facts", response_model=FactsOut, tags=["score"])
+    @r.get(
+        "/users/{user_id}/facts",
+        dependencies=[allow("customer", "agent", "risk", own="user_id")],
+        response_model=FactsOut,
+        tags=["score"],
+    )
     def get_facts(user_id: str) -> Any:
         out = scoring.current_facts(system, user_id)
         return {**out, "facts": _facts_out(out["facts"])}
 
-    @r.post("/users/{user_id}/activity-events", status_code=201, response_model=ActivityOut, tags=["score"])
+    @r.post(
+        "/users/{user_id}/activity-events",
+        dependencies=[allow("gateway")],
+        status_code=201,
+        response_model=ActivityOut,
+        tags=["score"],
+    )
     def post_activity(user_id: str, body: ActivityIn) -> Any:
         return scoring.record_activity(system, user_id, [e.model_dump() for e in body.events])
 
-    @r.put("/users/{user_id}/contacts", response_model=ContactsOut, tags=["score"])
+    @r.put(
+        "/users/{user_id}/contacts",
+        dependencies=[allow("customer", own="user_id")],
+        response_model=ContactsOut,
+        tags=["score"],
+    )
     def put_contacts(user_id: str, body: ContactsIn) -> Any:
         return scoring.replace_contacts(system, user_id, [(c.user_id, c.verified) for c in body.contacts])
 
     # -- scores ---------------------------------------------------------------------------
-    @r.get("/users/{user_id}/score", response_model=ScoreOut, tags=["score"])
+    @r.get(
+        "/users/{user_id}/score",
+        dependencies=[allow("customer", "agent", "risk", own="user_id")],
+        response_model=ScoreOut,
+        tags=["score"],
+    )
     def get_score(user_id: str) -> Any:
         return scoring.get_score(system, user_id)
 
-    @r.get("/users/{user_id}/score/history", response_model=ScorePage, tags=["score"])
+    @r.get(
+        "/users/{user_id}/score/history",
+        dependencies=[allow("customer", "agent", "risk", own="user_id")],
+        response_model=ScorePage,
+        tags=["score"],
+    )
     def score_history(
         user_id: str,
         limit: Annotated[int, Query(ge=1, le=100)] = 24,
@@ -312,11 +345,11 @@ def router(system: Huabei) -> APIRouter:
     ) -> Any:
         return scoring.score_history(system, user_id, limit=limit, starting_after=starting_after)
 
-    @r.post("/users/{user_id}/score/refresh", response_model=ScoreOut, tags=["score"])
+    @r.post("/users/{user_id}/score/refresh", dependencies=[allow("risk")], response_model=ScoreOut, tags=["score"])
     def refresh_score(user_id: str) -> Any:
         return scoring.refresh_user(system, user_id)
 
-    @r.get("/scores/psi", response_model=PsiOut, tags=["score"])
+    @r.get("/scores/psi", dependencies=[allow("risk")], response_model=PsiOut, tags=["score"])
     def score_psi(
         date_from: Annotated[dt.date, Query(alias="from")],
         date_to: Annotated[dt.date, Query(alias="to")],
@@ -327,6 +360,7 @@ def router(system: Huabei) -> APIRouter:
     # -- limits ---------------------------------------------------------------------------
     @r.post(
         "/accounts/{account_id}/limit-raise-applications",
+        dependencies=[allow("customer", own="account_id")],
         status_code=201,
         response_model=RaiseApplicationOut,
         tags=["limits"],
@@ -336,29 +370,55 @@ def router(system: Huabei) -> APIRouter:
             system, account_id, requested_limit=(body or RaiseApplicationIn()).requested_limit
         )
 
-    @r.get("/accounts/{account_id}/limit-raise-applications", response_model=list[RaiseApplicationOut], tags=["limits"])
+    @r.get(
+        "/accounts/{account_id}/limit-raise-applications",
+        dependencies=[allow("customer", "agent", "risk", own="account_id")],
+        response_model=list[RaiseApplicationOut],
+        tags=["limits"],
+    )
     def list_applications(account_id: AccountId) -> Any:
         return limits.list_applications(system, account_id)
 
-    @r.get("/accounts/{account_id}/limit-changes", response_model=list[LimitChangeOut], tags=["limits"])
+    @r.get(
+        "/accounts/{account_id}/limit-changes",
+        dependencies=[allow("customer", "agent", "risk", own="account_id")],
+        response_model=list[LimitChangeOut],
+        tags=["limits"],
+    )
     def limit_changes(account_id: AccountId) -> Any:
         return limits.limit_changes(system, account_id)
 
-    @r.get("/accounts/{account_id}/limit-evaluation", response_model=EvaluationOut, tags=["limits"])
+    @r.get(
+        "/accounts/{account_id}/limit-evaluation",
+        dependencies=[allow("agent", "risk")],
+        response_model=EvaluationOut,
+        tags=["limits"],
+    )
     def limit_evaluation(account_id: AccountId) -> Any:
         return limits.evaluate_account(system, account_id)
 
     # -- campaigns ------------------------------------------------------------------------
-    @r.get("/campaigns", response_model=list[CampaignOut], tags=["campaigns"])
+    @r.get(
+        "/campaigns",
+        dependencies=[allow("customer", "agent", "risk", any_customer=True)],
+        response_model=list[CampaignOut],
+        tags=["campaigns"],
+    )
     def list_campaigns() -> Any:
         return campaigns.list_campaigns(system)
 
-    @r.get("/accounts/{account_id}/campaigns", response_model=list[EnrolmentOut], tags=["campaigns"])
+    @r.get(
+        "/accounts/{account_id}/campaigns",
+        dependencies=[allow("customer", "agent", "risk", own="account_id")],
+        response_model=list[EnrolmentOut],
+        tags=["campaigns"],
+    )
     def account_campaigns(account_id: AccountId) -> Any:
         return campaigns.account_campaigns(system, account_id)
 
     @r.post(
         "/accounts/{account_id}/campaigns/{code}/enrolment",
+        dependencies=[allow("customer", own="account_id")],
         status_code=201,
         response_model=EnrolmentOut,
         tags=["campaigns"],

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from huabei import reasons
 from huabei.billing import service as billing
+from huabei.entrypoints.auth import allow
 from huabei.errors import HuabeiError
 from huabei.i18n import N_, normalise_locale, translate
 from huabei.lines import queries
@@ -80,7 +81,7 @@ def _page(title: str, body: str, lang: str) -> HTMLResponse:
 def router(system: Huabei) -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
-    @r.get("/", response_class=HTMLResponse)
+    @r.get("/", response_class=HTMLResponse, dependencies=[allow("agent", "risk")])
     def overview(lang: str | None = Query(default=None)) -> HTMLResponse:
         loc = normalise_locale(lang)
         _ = lambda m: escape(translate(m, loc))  # noqa: E731
@@ -100,7 +101,11 @@ def router(system: Huabei) -> APIRouter:
         )
         return _page(translate(T_TITLE, loc), body, loc)
 
-    @r.get("/accounts/{account_id}", response_class=HTMLResponse)
+    @r.get(
+        "/accounts/{account_id}",
+        response_class=HTMLResponse,
+        dependencies=[allow("customer", "agent", "risk", own="account_id")],
+    )
     def account_page(
         account_id: Annotated[int, Path(ge=1, le=2**63 - 1)], lang: str | None = Query(default=None)
     ) -> HTMLResponse:

@@ -1,0 +1,195 @@
+"""Access control's use cases: keys made, listed, revoked and checked; ownership; the audit log.
+
+The server secret (the HMAC key of stored API keys) comes from ``HUABEI_SECRET``, else from the
+file ``HUABEI_SECRET_FILE`` (default ``huabei.secret`` in the working directory), which is made
+with a fresh random secret (mode 0600) the first time it is needed. It is never stored in the
+database and never committed (``.gitignore``). Changing it invalidates every key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from huabei.access import keys as k
+from huabei.access.roles import Principal, Role
+from huabei.errors import ErrorKind, HuabeiError, invalid, not_found
+from huabei.platform.unit_of_work import Huabei
+
+DEFAULT_SECRET_FILE = "huabei.secret"
+_secret_lock = threading.Lock()
+_secrets: dict[str, str] = {}
+
+
+def server_secret() -> str:
+    env = os.environ.get("HUABEI_SECRET")
+    if env:
+        if len(env) < k.MIN_SECRET_BYTES:
+            raise invalid("secret_too_short", min=k.MIN_SECRET_BYTES)
+        return env
+    path = os.environ.get("HUABEI_SECRET_FILE", DEFAULT_SECRET_FILE)
+    with _secret_lock:
+        if path not in _secrets:
+            p = Path(path)
+            if not p.exists():
+                fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w", encoding="ascii") as f:
+                    f.write(k.new_secret() + "\n")
+            _secrets[path] = p.read_text(encoding="ascii").strip()
+        return _secrets[path]
+
+
+def unauthenticated(code: str = "unauthenticated", **params: Any) -> HuabeiError:
+    return HuabeiError(code, ErrorKind.UNAUTHENTICATED, **params)
+
+
+def forbidden(code: str = "forbidden", **params: Any) -> HuabeiError:
+    return HuabeiError(code, ErrorKind.FORBIDDEN, **params)
+
+
+def _key_view(row: Any) -> dict[str, Any]:
+    return {
+        "key_id": row.key_id,
+        "prefix": row.prefix,
+        "role": row.role,
+        "user_id": row.user_id,
+        "label": row.label,
+        "created_at": row.created_at,
+        "expires_at": row.expires_at,
+        "revoked_at": row.revoked_at,
+    }
+
+
+def create_key(
+    system: Huabei, role: str, user_id: str | None = None, label: str = "", expires_on: dt.date | None = None
+) -> dict[str, Any]:
+    """A new key: the returned ``key`` is the only time its plain text exists."""
+    try:
+        r = Role(role)
+    except ValueError:
+        raise invalid("invalid_role", role=role) from None
+    if (r is Role.CUSTOMER) != (user_id is not None):
+        raise invalid("customer_key_needs_user")
+    if len(label) > 200:
+        raise invalid("invalid_request", detail="label: at most 200 characters")
+    secret = server_secret()
+    key = k.new_key()
+    with system.uow() as uow:
+        now = uow.now()
+        if user_id is not None and uow.users.get(user_id) is None:
+            raise not_found("user_not_found", user_id=user_id)
+        expires_at = None
+        if expires_on is not None:
+            if expires_on <= uow.today():
+                raise invalid("key_expiry_in_past", expires_on=expires_on.isoformat())
+            expires_at = dt.datetime.combine(expires_on, dt.time(), tzinfo=now.tzinfo)
+        key_id = uow.keys.add(
+            digest=k.digest(secret, key),
+            prefix=k.shown(key),
+            role=r.value,
+            user_id=user_id,
+            label=label,
+            created_at=now,
+            expires_at=expires_at,
+        )
+        uow.audit.add(
+            at=now, key_id=None, role="operator", user_id=None, method="CLI", route="keys create",
+            path=f"keys/{key_id}", status=201, outcome="ok", code=None,
+        )  # fmt: skip
+        uow.commit()
+    return {
+        "key_id": key_id,
+        "key": key,
+        "prefix": k.shown(key),
+        "role": r.value,
+        "user_id": user_id,
+        "label": label,
+        "expires_at": expires_at,
+    }
+
+
+def list_keys(system: Huabei, include_revoked: bool = False) -> list[dict[str, Any]]:
+    with system.uow(readonly=True) as uow:
+        return [_key_view(row) for row in uow.keys.all(include_revoked)]
+
+
+def revoke_key(system: Huabei, key_id: int, actor: str = "operator") -> dict[str, Any]:
+    with system.uow() as uow:
+        row = uow.keys.get(key_id)
+        if row is None:
+            raise not_found("api_key_not_found", key_id=key_id)
+        now = uow.now()
+        uow.keys.revoke(key_id, now)
+        uow.audit.add(
+            at=now, key_id=None, role=actor, user_id=None, method="CLI", route="keys revoke",
+            path=f"keys/{key_id}", status=200, outcome="ok", code=None,
+        )  # fmt: skip
+        uow.commit()
+        return _key_view(uow.keys.get(key_id) or row)
+
+
+def authenticate(system: Huabei, key: str) -> Principal:
+    """The principal of a presented key, or 401 ``invalid_api_key`` (unknown, revoked or expired
+    keys all answer the same, so the answer tells nothing about which)."""
+    if not k.looks_like_key(key):
+        raise unauthenticated("invalid_api_key")
+    d = k.digest(server_secret(), key)
+    with system.uow(readonly=True) as uow:
+        row = uow.keys.by_digest(d)
+        if row is None or row.revoked_at is not None:
+            raise unauthenticated("invalid_api_key")
+        if row.expires_at is not None and _aware(row.expires_at, uow.now()) <= uow.now():
+            raise unauthenticated("invalid_api_key")
+        return Principal(key_id=row.key_id, role=Role(row.role), user_id=row.user_id, label=row.label)
+
+
+def _aware(at: dt.datetime, like: dt.datetime) -> dt.datetime:
+    """SQLite returns naive datetimes (stored as UTC-less text): read them in the clock's zone."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=like.tzinfo)
+
+
+def owner_of(system: Huabei, kind: str, value: Any) -> str | None:
+    """The user who owns the thing a path parameter names (None: no such thing)."""
+    with system.uow(readonly=True) as uow:
+        if kind == "user_id":
+            return str(value)
+        account_id: int | None
+        if kind == "account_id":
+            account_id = int(value)
+        elif kind == "purchase_id":
+            p = uow.purchases.get(int(value))
+            account_id = p.account_id if p is not None else None
+        elif kind == "restriction_id":
+            r = uow.restrictions.get(int(value))
+            account_id = r.account_id if r is not None else None
+        elif kind == "plan_id":
+            plan = uow.installments.plan(int(value))
+            account_id = plan.account_id if plan is not None else None
+        else:
+            raise ValueError(f"no owner resolver for path parameter {kind!r}")
+        if account_id is None:
+            return None
+        line = uow.accounts.get(account_id)
+        return line.user_id if line is not None else None
+
+
+def record(system: Huabei, rows: list[dict[str, Any]]) -> None:
+    """Write audit rows (``at`` is filled from the business clock)."""
+    if not rows:
+        return
+    with system.uow() as uow:
+        now = uow.now()
+        for row in rows:
+            uow.audit.add(at=now, **row)
+        uow.commit()
+
+
+def audit_trail(
+    system: Huabei, limit: int = 50, starting_after: int | None = None, key_id: int | None = None,
+    path_prefix: str | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    with system.uow(readonly=True) as uow:
+        return [dict(r._mapping) for r in uow.audit.recent(limit, starting_after, key_id, path_prefix)]

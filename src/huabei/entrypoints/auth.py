@@ -1,0 +1,271 @@
+"""Who may call what, over HTTP: every route declares its roles with :func:`allow`.
+
+``@r.get("/accounts/{account_id}", dependencies=[allow("customer", "agent", "risk", own="account_id")])``
+
+The guard authenticates the caller (``Authorization: Bearer KEY``, or the web session cookie),
+applies the per-key rate limit, checks the role (``admin`` may call everything) and, for a
+customer, that the thing named by the path parameter ``own`` is theirs. A route with no
+declaration answers 403 ``route_not_declared`` to everyone (default deny), and the role x
+endpoint matrix test, generated from the app's routes, fails. Every denial and every call that
+may change state (any method but GET/HEAD/OPTIONS) is written to the audit log by
+:class:`AuditMiddleware` with the caller's key.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import anyio
+from fastapi import Depends, FastAPI, Request
+from fastapi.params import Depends as DependsParam
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from huabei.access import service as access
+from huabei.access.ratelimit import Limiter, RateLimited, Rule
+from huabei.access.roles import PUBLIC, Decision, Policy, Principal, Role, decide, policy
+from huabei.config import AccessTerms
+from huabei.errors import ErrorKind, HuabeiError
+
+log = logging.getLogger("huabei.entrypoints.auth")
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `huabei keys create --role ROLE`")
+
+#: The path parameters a customer's ownership is checked on (``own=``): the access service maps
+#: each to the user who owns what it names.
+OWNERSHIP = frozenset({"user_id", "account_id", "purchase_id", "restriction_id", "plan_id"})
+
+#: What a session-authenticated (web) caller's principal is read from; set by the web pages.
+SESSION_RESOLVER = "session_principal"
+
+
+class Guard:
+    """One route's declaration, and the dependency that enforces it."""
+
+    def __init__(self, p: Policy):
+        if p.own is not None and p.own not in OWNERSHIP:
+            raise ValueError(f"own={p.own!r}: add a resolver for it to auth.OWNERSHIP and access.service.owner_of")
+        self.policy = p
+
+    def __call__(
+        self, request: Request, creds: HTTPAuthorizationCredentials | None = Depends(_bearer)
+    ) -> Principal | None:
+        if self.policy.public:
+            return None
+        principal = authenticate(request, creds)
+        verdict = decide(self.policy, principal)
+        if verdict is Decision.WRONG_ROLE:
+            raise HuabeiError("forbidden", ErrorKind.FORBIDDEN, role=principal.role.value)
+        if verdict is Decision.CHECK_OWNER:
+            assert self.policy.own is not None
+            value = request.path_params.get(self.policy.own)
+            owner = _owner(request, self.policy.own, value)
+            if owner is not None and owner != principal.user_id:
+                raise HuabeiError("not_owner", ErrorKind.FORBIDDEN)
+            # owner None: nothing by that id (or an id that cannot be one): the route answers its 404
+        return principal
+
+
+def allow(*roles: str, own: str | None = None, own_in_body: bool = False, any_customer: bool = False) -> DependsParam:
+    """The route's declaration: these roles (and ``admin``) may call it; a customer only on what
+    the path parameter ``own`` names of theirs (``own_in_body=True``: the handler checks the body;
+    ``any_customer=True``: what it shows is nobody's own)."""
+    return Depends(Guard(policy(*roles, own=own, own_in_body=own_in_body, any_customer=any_customer)))
+
+
+def allow_public() -> DependsParam:
+    """No key needed (the health check)."""
+    return Depends(Guard(PUBLIC))
+
+
+def current_principal(request: Request) -> Principal:
+    """The authenticated caller of this request (after the route's guard ran)."""
+    p = getattr(request.state, "principal", None)
+    if p is None:
+        raise HuabeiError("unauthenticated", ErrorKind.UNAUTHENTICATED)
+    return p  # type: ignore[no-any-return]
+
+
+def require_user(principal: Principal, user_id: str) -> None:
+    """For ``own_in_body`` routes: a customer may act only for their own user."""
+    if principal.role is Role.CUSTOMER and principal.user_id != user_id:
+        raise HuabeiError("not_owner", ErrorKind.FORBIDDEN)
+
+
+def require_owner(request: Request, principal: Principal, kind: str, value: Any) -> None:
+    """For ``own_in_body`` routes: a customer may act only on what their user owns."""
+    if principal.role is Role.CUSTOMER:
+        owner = _owner(request, kind, value)
+        if owner is not None and owner != principal.user_id:
+            raise HuabeiError("not_owner", ErrorKind.FORBIDDEN)
+
+
+def _owner(request: Request, kind: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if kind != "user_id":
+        try:
+            n = int(value)
+        except (TypeError, ValueError):
+            return None
+        if not 1 <= n < 2**63:
+            return None
+        value = n
+    return access.owner_of(request.app.state.system, kind, value)
+
+
+def authenticate(request: Request, creds: HTTPAuthorizationCredentials | None) -> Principal:
+    system = request.app.state.system
+    limiter: Limiter = request.app.state.limiter
+    terms: AccessTerms = system.terms.access
+    principal: Principal | None = None
+    try:
+        if creds is not None:
+            principal = access.authenticate(system, creds.credentials)
+        else:
+            resolve = getattr(request.app.state, SESSION_RESOLVER, None)
+            principal = resolve(request) if resolve is not None else None
+            if principal is None:
+                raise HuabeiError("unauthenticated", ErrorKind.UNAUTHENTICATED)
+    except HuabeiError as e:
+        if e.kind is ErrorKind.UNAUTHENTICATED:
+            _hit(limiter, "auth_fail", _client(request))
+        raise
+    request.state.principal = principal
+    _hit(
+        limiter,
+        "key",
+        str(principal.key_id),
+        Rule(terms.key_requests_per_minute.get(principal.role.value, 0), 60),
+    )
+    return principal
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _hit(limiter: Limiter, what: str, who: str, rule: Rule | None = None) -> None:
+    try:
+        limiter.hit(what, who, rule)
+    except RateLimited as e:
+        raise HuabeiError("rate_limited", ErrorKind.RATE_LIMITED, retry_after=e.retry_after) from None
+
+
+def limiter_for(terms: AccessTerms) -> Limiter:
+    """The app's rate limits (per process), from the product terms."""
+    return Limiter(
+        {
+            "auth_fail": Rule(terms.failed_auth_attempts, terms.failed_auth_window_seconds),
+            "login": Rule(terms.login_attempts, terms.login_window_seconds),
+            "password": Rule(terms.password_attempts, terms.password_window_seconds),
+            "key": Rule(0, 60),  # per role, given at each hit
+        }
+    )
+
+
+def hit(request: Request, what: str, who: str) -> None:
+    """Count one attempt of ``what`` (``login``, ``password``) by ``who``; 429 when over its limit."""
+    _hit(request.app.state.limiter, what, who)
+
+
+# --- default deny -----------------------------------------------------------------------
+
+
+def declared_policy(route: APIRoute) -> Policy | None:
+    """The route's declaration (None: it has none, and so answers 403 to everyone)."""
+    guards = [d.call for d in route.dependant.dependencies if isinstance(d.call, Guard)]
+    return guards[0].policy if len(guards) == 1 else None
+
+
+def gate(request: Request) -> None:
+    """App-wide dependency: a route without exactly one declaration is closed to everyone."""
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute) and declared_policy(route) is None:
+        raise HuabeiError("route_not_declared", ErrorKind.FORBIDDEN)
+
+
+def document(app: FastAPI, error_model: Any) -> None:
+    """State the access answers (401, 403, 429) on every declared route of the OpenAPI document."""
+    answers = {
+        401: "No valid API key or session (WWW-Authenticate: Bearer)",
+        403: "The key's role may not call this endpoint, or the customer does not own what it names",
+        429: "Too many requests; Retry-After says how many seconds to wait",
+    }
+    for route in app.routes:
+        if isinstance(route, APIRoute) and not (declared_policy(route) or PUBLIC).public:
+            for status, text in answers.items():
+                route.responses.setdefault(status, {"model": error_model, "description": text})
+
+
+# --- the audit log ----------------------------------------------------------------------
+
+
+def _printable(text: str) -> str:
+    """A path as the audit log keeps it: control characters (a NUL cannot be stored on PostgreSQL) escaped."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+_DENIALS = frozenset({401, 403, 429})
+
+
+class AuditMiddleware:
+    """Writes an audit row for every denial and every call that may change state, with its actor."""
+
+    def __init__(self, app: ASGIApp, system: Any):
+        self.app = app
+        self.system = system
+
+    async def __call__(
+        self, scope: Scope, receive: Callable[[], Awaitable[Message]], send: Callable[[Message], Awaitable[None]]
+    ) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = {"code": 500}
+
+        async def _send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, _send)
+        finally:
+            code = status["code"]
+            if scope["method"] not in _READS or code in _DENIALS:
+                await anyio.to_thread.run_sync(self._record, scope, code)
+
+    def _record(self, scope: Scope, status: int) -> None:
+        state = scope.get("state") or {}
+        principal: Principal | None = state.get("principal")
+        route = scope.get("route")
+        template = getattr(route, "path", None) or scope["path"]
+        if status in _DENIALS:
+            outcome = "denied"
+        elif status < 400:
+            outcome = "ok"
+        else:
+            outcome = "refused"
+        row = {
+            "key_id": principal.key_id if principal else None,
+            "role": principal.role.value if principal else None,
+            "user_id": principal.user_id if principal else None,
+            "method": scope["method"][:8],
+            "route": _printable(str(template))[:200],
+            "path": _printable(scope["path"])[:500],
+            "status": status,
+            "outcome": outcome,
+            "code": state.get("error_code"),
+        }
+        try:
+            access.record(self.system, [row])
+        except Exception:  # the answer is already sent; a lost audit row is logged loudly
+            log.exception("audit row not written: %s", row)
