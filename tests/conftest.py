@@ -174,13 +174,16 @@ def buy(
     key: str | None = None,
     category: str = "retail",
     merchant: str = "m-1",
+    device: str | None = None,
 ):
     from huabei.lines import payments as purchases
     from huabei.lines.purchase_rules import Channel, PurchaseRequest
 
     _counter["n"] += 1
     return purchases.authorise_purchase(
-        system, PurchaseRequest(account_id, amount, merchant, category, Channel.ONLINE), key or f"buy-{_counter['n']}"
+        system,
+        PurchaseRequest(account_id, amount, merchant, category, Channel.ONLINE, device_id=device),
+        key or f"buy-{_counter['n']}",
     )
 
 

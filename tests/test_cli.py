@@ -307,7 +307,7 @@ def test_demo_load_lives_two_months_and_is_repeatable(db_url):
     assert "demo-lihua: credit line" in first and "(automatic decision)" in first
     assert "demo-zhaolei: not eligible (identity_not_verified" in first
     assert "converted bill 2026-10 into 6 installments" in first and "only the minimum" in first
-    assert "demo-chenjing: never repaid — overdue" in first and "locked" in first
+    assert "demo-chenjing: never repaid — frozen" in first and "locked" in first
     assert "the ledger check: ok" in first
     second = run(db_url, "demo", "load").stdout
     assert "demo data already loaded (business date 2026-11-20): nothing to do" in second

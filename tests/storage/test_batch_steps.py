@@ -17,7 +17,11 @@ from huabei.scoring import service as scoring
 def test_the_step_list_is_declared_once_with_unique_names() -> None:
     names = [s.name for s in eod.STEPS]
     assert len(names) == len(set(names))
-    assert {s.name for s in eod.STEPS if isinstance(s, SnapshotStep)} == {"refresh_scores", "reevaluate_limits"}
+    assert {s.name for s in eod.STEPS if isinstance(s, SnapshotStep)} == {
+        "refresh_scores",
+        "risk_rules",
+        "reevaluate_limits",
+    }
     assert not hasattr(eod, "register_step")
 
 

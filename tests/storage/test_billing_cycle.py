@@ -190,7 +190,9 @@ def test_a_refund_does_not_pay_the_minimum(at):
     assert bill["unpaid_interest"] > 0  # a refund pays principal only
     run_until(s, D(2027, 2, 2))  # overdue from 12-11; the 2027-01 and 2027-02 closes work
     assert billing.get_bill(s, acct, "2026-12")["status"] == "overdue"
-    assert accounts.account_view(s, acct)["status"] == "overdue"
+    # reported overdue (past the grace days): the risk policy froze the line (docs/risk.md)
+    view = accounts.account_view(s, acct)
+    assert view["status"] == "frozen" and [r["cause"] for r in view["restrictions"]] == ["overdue_reported"]
 
 
 def test_a_bill_refunded_below_its_minimum_asks_only_for_what_is_left(at):

@@ -148,6 +148,13 @@ def test_worked_examples_a_b_d_purchases_minimum_repayment_and_forty_days_overdu
     # a cash repayment is capped at the payoff amount (3,186.95 here); the allocation pays the
     # overdue bill's principal, then bill 2026-12's penalty; the rest waits for the next bill
     assert code(purchases.repay, s, d, yuan("3200.00"), "d-too-much") == "repayment_exceeds_balance"
+    # reported overdue, the line is frozen (overdue_reported, the risk policy: docs/risk.md); this
+    # worked example's operator sets no cool-off after an overdue of up to 90 days (the default
+    # waits restrictions.overdue_cooloff_days_up_to_90), so repaying everything lifts it at once
+    assert accounts.account_view(s, d)["status"] == "frozen" and code(buy, s, d, 100) == "account_frozen"
+    s.terms = s.terms.model_copy(
+        update={"restrictions": s.terms.restrictions.model_copy(update={"overdue_cooloff_days_up_to_90": 0})}
+    )
     out = purchases.repay(s, d, yuan("3186.95"), "d-all")
     assert out.body["bills"] == [
         {"period": "2026-11", "component": "principal", "amount": yuan("3124.46")},

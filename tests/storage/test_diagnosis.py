@@ -81,20 +81,20 @@ def test_an_overdue_bill_made_by_normal_use_is_named_with_amount_days_and_remedy
     acct = new_account(s, yuan("5000.00"))
     eod.run_eod(s, until=D(2026, 10, 25))
     buy(s, acct, yuan("1000.00"))
-    eod.run_eod(s, until=D(2026, 11, 15))
+    eod.run_eod(s, until=D(2026, 11, 13))  # within the grace days: not reported (no overdue_reported yet)
     en, zh = both(s, acct)
     assert en["state"] == "frozen"
     f = finding(en, "bill_overdue")
     data = f["data"]
-    assert data["days_past_due"] == 5 and data["due_date"] == "2026-11-10"
+    assert data["days_past_due"] == 3 and data["due_date"] == "2026-11-10"
     outstanding = data["outstanding"]
     assert yuan(outstanding) >= yuan("1000.00")
     shown = f"{yuan(outstanding) // 100:,}.{yuan(outstanding) % 100:02d}"
-    assert f"{shown} yuan" in f["message"] and "5 days overdue" in f["message"]
+    assert f"{shown} yuan" in f["message"] and "3 days overdue" in f["message"]
     assert f["remedy"].startswith(f"Repay {shown} yuan of the") and "penalty" in f["remedy"]
     assert f["lifts"]
     zf = finding(zh, "bill_overdue")
-    assert f"{shown}元" in zf["message"] and "逾期5天" in zf["message"] and "罚息" in zf["remedy"]
+    assert f"{shown}元" in zf["message"] and "逾期3天" in zf["message"] and "罚息" in zf["remedy"]
     assert "2026年11月10日" in zf["message"]
     # repaying everything lifts it, and the diagnosis says so at once
     payments.repay(s, acct, yuan(outstanding), "repay-all")

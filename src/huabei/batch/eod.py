@@ -62,6 +62,7 @@ from huabei.limits import campaign_service as campaigns
 from huabei.limits import service as limits
 from huabei.platform.unit_of_work import ClockMode, Huabei, UnitOfWork
 from huabei.restrictions import service as restrictions
+from huabei.risk import evaluation as risk
 from huabei.scoring import service as scoring
 
 log = logging.getLogger("huabei.eod")
@@ -137,6 +138,17 @@ STEPS: tuple[Step, ...] = (
         idle={"scored": 0},
         keys=_every_user,
         read_keys=_read_rescore_of,
+    ),
+    # after the rescoring (a score below the threshold) and before the limit review (which cuts
+    # lines held for cash-out) and the date-based lifting
+    SnapshotStep(
+        "risk_rules",
+        "the active risk policy's daily rules over every open line: restrictions placed and lifted "
+        "with evidence; a shadow policy's decisions recorded only (docs/risk.md)",
+        read=risk.read,
+        decide=risk.decide,
+        write=risk.write,
+        idle={"restricted": 0, "lifted": 0, "signals": 0, "shadow": 0},
     ),
     SnapshotStep(
         "reevaluate_limits",

@@ -20,6 +20,7 @@ from huabei.passwords import service as passwords
 from huabei.platform.idempotency import PUBLIC_CALLER, Outcome, run_idempotent
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.restrictions.service import refresh_block
+from huabei.risk import evaluation as risk
 
 
 def authorise_purchase(
@@ -62,6 +63,9 @@ def authorise_purchase(
             device_id=req.device_id,
         )
         uow.ledger.post(ledger.purchase_entry(req.account_id, req.merchant_id, req.amount, today, purchase_id), now)
+        # the risk policy's inline rules, in this transaction (a rule that fires freezes the line
+        # for the next purchase; this one stands)
+        risk.check_purchase(uow, req.account_id)
         return Outcome(
             201,
             {
@@ -204,6 +208,7 @@ def repay(
         uow.ledger.post(ledger.repayment_entry(account_id, allocation, today, repayment_id), now)
         billing.apply_application(uow, pos, app, "repayment", repayment_id, repayment_id)
         refresh_block(uow, account_id)
+        risk.check_lifts(uow, account_id)  # nothing overdue and no cool-off left: lifted now
         uow.events.add(
             "RepaymentReceived",
             account_id=account_id,

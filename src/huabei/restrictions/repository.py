@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, insert, or_, select, update
 
 from huabei.restrictions import tables as t
 
@@ -65,3 +65,35 @@ class RestrictionRepository:
                 .order_by(c.account_id, c.restriction_id)
             )
         )
+
+    def placed_by_rules(self, account_ids: Sequence[int] | None = None) -> list[Any]:
+        """Active restrictions a risk rule placed (every line, or ``account_ids``)."""
+        c = t.restrictions.c
+        q = select(
+            c.restriction_id, c.account_id, c.cause, c.rule_id, c.severity, c.placed_on, c.last_signal_on, c.evidence
+        ).where(c.active.is_(True), c.rule_id.is_not(None))
+        if account_ids is not None:
+            q = q.where(c.account_id.in_(list(account_ids)))
+        return list(self.conn.execute(q.order_by(c.account_id, c.restriction_id)))
+
+    def new_signal(self, rows: Sequence[dict[str, Any]]) -> None:
+        """``[{r_id, on, lifts_on}]``: the trigger held again on ``on``; the lift moves to ``lifts_on``."""
+        if rows:
+            c = t.restrictions.c
+            self.conn.execute(
+                update(t.restrictions)
+                .where(c.restriction_id == bindparam("r_id"))
+                .values(last_signal_on=bindparam("on"), lifts_on=bindparam("lifts_on")),
+                list(rows),
+            )
+
+    def set_lift_evidence(self, rows: Sequence[dict[str, Any]]) -> None:
+        """``[{r_id, lift_evidence}]``: the rule and inputs that lifted each restriction."""
+        if rows:
+            c = t.restrictions.c
+            self.conn.execute(
+                update(t.restrictions)
+                .where(c.restriction_id == bindparam("r_id"))
+                .values(lift_evidence=bindparam("lift_evidence")),
+                list(rows),
+            )

@@ -47,12 +47,19 @@ def place(
     note: str | None,
     lifts_on: dt.date | None,
     actor: str,
+    *,
+    rule: dict[str, Any] | None = None,
 ) -> int:
-    """Inside a unit of work (the risk engine calls this too). Locks the line first."""
+    """Inside a unit of work (the risk engine calls this too). Locks the line first.
+
+    ``rule`` (a risk rule placing it): ``{rule_id, severity, last_signal_on}``; its lifting date is
+    the rule's (``lifts_on``, or None while it lifts by a condition), not the cause's default."""
     uow.accounts.lock([account_id])
     today, now = uow.today(), uow.now()
-    lifts_on = lifts_on or default_lift_date(CAUSES[cause], today, uow.terms.restrictions)
+    if rule is None:
+        lifts_on = lifts_on or default_lift_date(CAUSES[cause], today, uow.terms.restrictions)
     rid = uow.restrictions.add(
+        **(rule or {}),
         account_id=account_id,
         cause=cause,
         active=True,
@@ -89,6 +96,11 @@ def lift_restriction(
             r = uow.restrictions.get(restriction_id)  # as of the lock: a concurrent lift may have won
         if r is None or not r.active:
             raise errors.not_found("restriction_not_found", restriction_id=restriction_id)
+        if r.rule_id is not None:  # placed by a risk rule: hard ones lift only by their rule
+            if r.severity == "hard":
+                raise errors.conflict("restriction_hard", rule_id=r.rule_id)
+            if reason == "lifted_by_agent":
+                raise errors.invalid("lift_reason_required")
         lift(uow, [(r.restriction_id, r.account_id, r.cause)], reason=reason, actor=actor)
         uow.commit()
         return restriction_view(uow.restrictions.get(restriction_id))

@@ -96,6 +96,7 @@ FEATURES: dict[str, Feature] = {
         ),
         _f("raise_applications_30d", "limit-raise applications of the line in the last 30 days"),
         _f("score", "the user's latest credit score on or before the date (0: never scored)"),
+        _f("previous_score", "the score before the latest one (0: the latest is the first)"),
         _f(
             "distinct_devices_7d", "distinct payment devices of the line's purchases in the last 7 days", ev="purchases"
         ),

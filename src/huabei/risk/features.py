@@ -274,6 +274,12 @@ def score(w: Window) -> Select[Any]:
     )
 
 
+def previous_score(w: Window) -> Select[Any]:
+    c = s.credit_scores.c
+    q = score(w)
+    return q.with_only_columns(q.selected_columns[0], func.coalesce(c.previous_score, 0))
+
+
 def _devices(w: Window, days: int) -> Select[Any]:
     p = s.purchases.c
     return (
@@ -354,6 +360,7 @@ DEFINITIONS: dict[str, Callable[[Window], Select[Any]]] = {
     "tiny_purchase_categories_7d": tiny_purchase_categories_7d,
     "raise_applications_30d": raise_applications_30d,
     "score": score,
+    "previous_score": previous_score,
     "distinct_devices_7d": distinct_devices_7d,
     "distinct_devices_30d": distinct_devices_30d,
     "phone_changes_30d": phone_changes_30d,

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
@@ -85,3 +86,25 @@ class DecisionRepository:
         if end is not None:
             q = q.where(c.business_date <= end)
         return list(self.conn.execute(q.order_by(c.decision_id)))
+
+    def shadow_open(
+        self, version: str, account_ids: Sequence[int] | None = None
+    ) -> list[tuple[int, str, dt.date, dt.date]]:
+        """What the shadow policy ``version`` holds open — ``(account_id, rule_id, placed_on,
+        last_signal_on)`` — replayed from its decisions (restrict opens, signal moves, lift closes)."""
+        c = t.risk_decisions.c
+        q = select(c.account_id, c.rule_id, c.action, c.business_date).where(
+            c.mode == "shadow", c.policy_version == version
+        )
+        if account_ids is not None:
+            q = q.where(c.account_id.in_(list(account_ids)))
+        held: dict[tuple[int, str], tuple[dt.date, dt.date]] = {}
+        for account_id, rule_id, action, day in self.conn.execute(q.order_by(c.decision_id)):
+            key = (account_id, rule_id)
+            if action == "restrict":
+                held[key] = (day, day)
+            elif action == "signal" and key in held:
+                held[key] = (held[key][0], day)
+            elif action == "lift":
+                held.pop(key, None)
+        return [(a, r, p, last) for (a, r), (p, last) in sorted(held.items())]

@@ -1,0 +1,127 @@
+"""The causes the default risk policy detects and lifts, each created through normal use (never
+placed by hand), on SQLite and PostgreSQL: the decline code, the evidence, the remedy followed,
+and the line working again when the rule says so."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from tests.conftest import buy, make_system, new_account
+
+from huabei.batch import eod
+from huabei.billing import service as billing
+from huabei.errors import HuabeiError
+from huabei.lines import payments
+from huabei.lines import service as accounts
+from huabei.restrictions import service as restrictions
+from huabei.risk import evaluation
+
+D = dt.date
+
+
+@pytest.fixture
+def s(db_url):
+    system = make_system(db_url, start=D(2026, 10, 25))
+    yield system
+    system.engine.dispose()
+
+
+def declined(system, account_id: int, amount: int = 100, **kw) -> HuabeiError:
+    with pytest.raises(HuabeiError) as e:
+        buy(system, account_id, amount, **kw)
+    return e.value
+
+
+def active(system, account_id: int) -> list[dict]:
+    return accounts.account_view(system, account_id)["restrictions"]
+
+
+def test_overdue_is_reported_frozen_and_lifts_after_the_graded_cooloff(s) -> None:
+    acct = new_account(s, 500_000)
+    eod.run_eod(s, until=D(2026, 10, 25))
+    buy(s, acct, 100_000)
+    eod.run_eod(s, until=D(2026, 11, 13))  # due 11-10: 3 days late, within the grace days
+    assert declined(s, acct).code == "account_overdue" and active(s, acct) == []
+    eod.run_eod(s, until=D(2026, 12, 15))  # 35 days late: reported, frozen by overdue_this_line
+    (r,) = active(s, acct)
+    assert r["cause"] == "overdue_reported"
+    ev = r["evidence"]
+    assert ev["rule_id"] == "overdue_this_line" and ev["policy_version"] == "2026.11-default"
+    assert ev["severity"] == "hard" and ev["inputs"]["dpd_now"] == 4  # placed on 11-14, the 4th day
+    assert ev["ids"]["bills"] and ev["bill_ids"] == ev["ids"]["bills"]
+    e = declined(s, acct)
+    assert (e.code, e.params["cause"]) == ("account_frozen", "overdue_reported")
+    # a hard restriction: no agent lifts it early
+    with pytest.raises(HuabeiError) as refused:
+        restrictions.lift_restriction(s, r["restriction_id"], reason="customer_called")
+    assert refused.value.code == "restriction_hard"
+    # repaid after 35 days: the cool-off of 31-90 days late (90 days) runs from the repayment
+    payments.repay(s, acct, billing.billing_status(s, acct)["owed"], "pay-all")
+    assert active(s, acct) and declined(s, acct).code == "account_frozen"
+    eod.run_eod(s, until=D(2027, 3, 14))  # 89 days after the repayment of 12-15
+    assert active(s, acct)
+    eod.run_eod(s, until=D(2027, 3, 15))
+    assert active(s, acct) == []
+    assert buy(s, acct, 100).status == 201
+    lifted = [d for d in _decisions(s, acct) if d["action"] == "lift"]
+    assert lifted and lifted[0]["evidence"]["inputs"]["days_since_overdue_cleared"] == 90
+    assert lifted[0]["evidence"]["inputs"]["worst_dpd_12m"] == 35
+
+
+def _decisions(system, account_id: int) -> list[dict]:
+    with system.uow(readonly=True) as uow:
+        return evaluation.decisions_for(uow, account_id)
+
+
+def test_cash_out_round_amounts_hold_and_lift_by_themselves(s) -> None:
+    acct = new_account(s, 1_000_000)
+    eod.run_eod(s, until=D(2026, 10, 25))
+    ids = [buy(s, acct, 50_000, merchant="m-ring").body["purchase_id"] for _ in range(5)]
+    payments.repay(s, acct, billing.billing_status(s, acct)["owed"], "ring-repaid")  # cash-out, not overdue
+    eod.run_eod(s, until=D(2026, 10, 26))
+    (r,) = active(s, acct)
+    assert r["cause"] == "cash_out_suspected" and r["evidence"]["rule_id"] == "cash_out_round_amounts"
+    assert r["evidence"]["purchase_ids"] == ids and r["evidence"]["inputs"]["round_purchases_one_merchant_30d"] == 5
+    review = s.terms.restrictions.cash_out_review_days
+    assert r["lifts_on"] == (D(2026, 10, 26) + dt.timedelta(days=review)).isoformat()
+    assert r["evidence"]["last_flagged_on"] == "2026-10-26"
+    assert declined(s, acct).params["cause"] == "cash_out_suspected"
+    # soft: an agent may lift it early, with a reason (the rule places it again while the signal holds)
+    with pytest.raises(HuabeiError) as e:
+        restrictions.lift_restriction(s, r["restriction_id"])
+    assert e.value.code == "lift_reason_required"
+    # the signal holds while the purchases are in the 30-day window: the hold runs from the last signal
+    last_signal = D(2026, 10, 25) + dt.timedelta(days=29)
+    eod.run_eod(s, until=last_signal + dt.timedelta(days=review - 1))
+    assert active(s, acct)
+    eod.run_eod(s, until=last_signal + dt.timedelta(days=review))
+    assert active(s, acct) == []
+    assert buy(s, acct, 12_345, merchant="m-1").status == 201
+
+
+def test_inactivity_reclaims_the_limit_and_activity_restores_it(s) -> None:
+    acct = new_account(s, 300_000)
+    days = s.terms.restrictions.inactivity_days
+    eod.run_eod(s, until=D(2026, 10, 25) + dt.timedelta(days=days))
+    (r,) = active(s, acct)
+    assert r["cause"] == "inactive_account" and r["evidence"]["last_purchase_on"] == "2026-10-25"
+    e = declined(s, acct)
+    assert (e.code, e.params["cause"]) == ("account_frozen", "inactive_account")
+    # the declined attempt is activity: the next review (end of day) restores the line
+    eod.run_eod(s, until=D(2026, 10, 26) + dt.timedelta(days=days))
+    assert active(s, acct) == [] and buy(s, acct, 100).status == 201
+
+
+def test_device_churn_freezes_inline_and_reverification_lifts(s) -> None:
+    acct = new_account(s, 300_000)
+    eod.run_eod(s, until=D(2026, 10, 25))
+    buy(s, acct, 1_000, device="dev-a")
+    buy(s, acct, 1_000, device="dev-b")
+    assert active(s, acct) == []
+    third = buy(s, acct, 1_000, device="dev-c")  # the purchase that trips it stands …
+    assert third.status == 201
+    (r,) = active(s, acct)  # … the line is frozen inside its transaction
+    assert r["cause"] == "account_takeover_suspected" and r["evidence"]["run"] == "inline"
+    assert r["evidence"]["inputs"]["distinct_devices_7d"] == 3
+    assert declined(s, acct, device="dev-d").params["cause"] == "account_takeover_suspected"
