@@ -421,11 +421,19 @@ class DiagnosisTerms(_Section):
 
 
 class OperationsTerms(_Section):
-    """How the system runs: the end-of-day job's isolation of bad records."""
+    """How the system runs: the end-of-day job's isolation of bad records, the clock's barrier and
+    the bounds on moving time."""
 
     #: A step that fails on more records than this in one day is failing for everyone (a bug,
     #: not bad data): it stops the job instead of quarantining the book.
     eod_max_quarantined: int = Field(default=100, ge=0)
+    #: How long moving the business date (``clock set``, the end-of-day job) waits for the
+    #: transactions still writing under the old date before it gives up, changing nothing.
+    clock_barrier_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: The furthest the simulated clock may be set ahead of where it stands (or of today).
+    max_clock_jump_days: int = Field(default=366, gt=0)
+    #: The most days one end-of-day request may run (``until``); a longer catch-up is split.
+    eod_max_days_per_run: int = Field(default=366, gt=0)
 
 
 class PasswordTerms(_Section):

@@ -97,6 +97,31 @@ register("http_error", I, N_("The request could not be served: {detail}"))
 register("internal_error", I, N_("Something went wrong on our side; nothing was changed. Please retry."))
 register("clock_backwards", I, N_("The business date cannot move backwards (from {current} to {requested})."))
 register(
+    "clock_jump_too_far",
+    I,
+    N_("The business date cannot move to {requested}: at most {days} days ahead, so {latest} at the latest."),
+)
+register(
+    "clock_jump_over_eod",
+    ReasonKind.STATE,
+    N_(
+        "The business date cannot jump to {requested}: the end-of-day job has not run for {first} to "
+        "{last}, and their bills, interest and overdue marks would be skipped."
+    ),
+    N_(
+        "Run `huabei eod --until {requested}` (or POST /v1/admin/eod with until): it moves the date and runs those days."
+    ),
+)
+register(
+    "clock_busy",
+    ReasonKind.STATE,
+    N_(
+        "The business date was not moved: transactions begun under {current} were still writing after "
+        "{seconds} seconds. Nothing was changed."
+    ),
+    N_("Try again in a moment."),
+)
+register(
     "demo_needs_empty_database",
     I,
     N_("The demo data loads only into an empty database (its end-of-day job has already run up to {last})."),
@@ -296,8 +321,23 @@ register(
     N_("The end-of-day run must first run every day from {first}."),
     N_("Run the end-of-day job up to {date} instead; it catches up the days in between."),
 )
+register(
+    "eod_range_too_long",
+    I,
+    N_("One end-of-day run covers at most {most} days; {first} to {until} is {days}."),
+    N_("Run it up to {latest} first, then continue."),
+)
 register("eod_date_in_future", I, N_("The end-of-day run cannot run for {date}, which is after today ({today})."))
-register("eod_busy", S, N_("The end-of-day run is busy; nothing was changed."), N_("Retry shortly."))
+register(
+    "eod_busy",
+    S,
+    N_(
+        "The end-of-day run for {date} did not start: transactions begun under the business date "
+        "{business_date} were still writing after {seconds} seconds. The business date was not moved "
+        "and the days already run (through {last_completed}) are kept; nothing else changed."
+    ),
+    N_("Run the end-of-day job again in a moment; it continues from {date}."),
+)
 register("due_day_not_offered", D, N_("The repayment day must be one of {choices}."))
 register(
     "due_day_change_too_soon",

@@ -144,12 +144,13 @@ def test_the_job_refreshes_scores_and_reviews_limits_on_their_day(s):
 def test_money_movements_wait_for_the_days_run_purchases_do_not(s):
     acct = overdue_account(s)
     eod.run_eod(s, until=D(2026, 11, 2))
-    admin.set_business_date(s, D(2026, 11, 4))  # the clock moved on without the job
+    assert code(admin.set_business_date, s, D(2026, 11, 4)) == "clock_jump_over_eod"  # 11-03 never ran
+    admin.set_business_date(s, D(2026, 11, 3))  # the clock moved on without the job
     assert code(purchases.repay, s, acct, 100, "r") == "eod_pending"
     assert code(billing.create_bill_installments, s, acct, "2026-11", 3, "i") == "eod_pending"
     assert code(eod.run_eod, s, date=D(2026, 11, 4)) == "eod_days_pending"
     assert code(eod.run_eod, s) == "invalid_request"
-    buy(s, acct, yuan("1.00"))  # a purchase dated 11-04 is on a later bill whatever the job did
+    buy(s, acct, yuan("1.00"))  # a purchase dated 11-03 is on a later bill whatever the job did
     eod.run_eod(s, until=D(2026, 11, 4))
     assert purchases.repay(s, acct, 100, "r").status == 201
     production = Huabei(engine=s.engine, terms=s.terms, clock_mode=ClockMode.SYSTEM)

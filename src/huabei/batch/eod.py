@@ -51,8 +51,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from huabei import errors
 from huabei.batch.steps import Counts, SnapshotStep, Step, UnitOfWorkStep
@@ -70,9 +69,6 @@ log = logging.getLogger("huabei.eod")
 #: ``after_step(name, uow)``: called inside a step's transaction after its work, before its
 #: completion marker and commit (tests and the simulator's crash fault raise there).
 AfterStep = Callable[[str, UnitOfWork], None]
-
-#: Seconds to wait for transactions that began under the previous business date.
-BARRIER_TIMEOUT = 30.0
 
 
 def _lift_restrictions(uow: UnitOfWork, day: dt.date) -> Counts:
@@ -264,7 +260,18 @@ def run_eod(
     else:
         assert until is not None
         start = last + dt.timedelta(days=1) if last is not None else min(today, until)
-        days = [start + dt.timedelta(days=i) for i in range((until - start).days + 1)]
+        n = (until - start).days + 1
+        most = system.terms.operations.eod_max_days_per_run
+        if n > most:
+            raise errors.invalid(
+                "eod_range_too_long",
+                first=start.isoformat(),
+                until=until.isoformat(),
+                days=n,
+                most=most,
+                latest=(start + dt.timedelta(days=most - 1)).isoformat(),
+            )
+        days = [start + dt.timedelta(days=i) for i in range(n)]
     reports = [_run_day(system, d, after_step) for d in days]
     with system.uow(readonly=True) as uow:
         return EodReport(reports, uow.eod.last_completed(), uow.today())
@@ -289,7 +296,11 @@ def _run_day(system: Huabei, day: dt.date, after_step: AfterStep | None = None) 
             with system.uow(readonly=True) as uow:
                 if not uow.eod.runs(day):
                     raise
-    raise errors.conflict("eod_busy", date=day.isoformat())  # pragma: no cover
+    with system.uow(readonly=True) as uow:  # pragma: no cover - concurrent runs kept winning
+        last, today = uow.eod.last_completed(), uow.today()
+    raise errors.conflict(
+        "eod_busy", date=day.isoformat(), seconds=0, business_date=str(today), last_completed=str(last)
+    )
 
 
 def _idle(counts: dict[str, Any]) -> bool:
@@ -422,41 +433,31 @@ def _bisect(
 
 def _open_day(system: Huabei, day: dt.date) -> dict[str, Any]:
     """The steps of ``day`` already done; in simulated mode, first move the business date
-    forward to ``day`` (never back) and wait for the transactions begun under the old date."""
+    forward to ``day`` (never back). The move waits behind the clock's barrier for every
+    transaction still writing under the old date (``ClockRepository.move``), so the bill closing
+    sees all of it; in system mode the job takes the same barrier without moving anything. A
+    wait longer than ``operations.clock_barrier_timeout_seconds`` is ``eod_busy``, with nothing
+    changed."""
+    timeout = system.terms.operations.clock_barrier_timeout_seconds
     with system.uow() as uow:
         done = {r.step: r.counts for r in uow.eod.runs(day)}
-        if system.clock_mode is not ClockMode.SIMULATED:
-            return done
         current = uow.clock.get()
-        if current is not None and current >= day:
-            return done
-        uow.clock.set(day, uow.now())
+        if system.clock_mode is ClockMode.SIMULATED and current is not None and current >= day:
+            return done  # the date moved here already, behind the barrier
+        try:
+            if current is None or system.clock_mode is ClockMode.SIMULATED:
+                uow.clock.move(day, system.wall_clock(system.tz), timeout)
+            else:
+                uow.clock.lock(timeout)
+        except OperationalError:
+            with system.uow(readonly=True) as ro:
+                last = ro.eod.last_completed()
+            raise errors.conflict(
+                "eod_busy",
+                date=day.isoformat(),
+                seconds=int(timeout),
+                business_date=str(current),
+                last_completed=str(last),
+            ) from None
         uow.commit()
-        _wait_for_older_transactions(uow)
     return done
-
-
-def _wait_for_older_transactions(uow: UnitOfWork) -> None:
-    """PostgreSQL: wait until no transaction that began before the date changed is still
-    running — it may have read the old date and still write activity dated it, which the
-    bill closing must see. (SQLite writers are serialised; each reads the date inside its
-    own write transaction.)"""
-    conn = uow.conn
-    if conn.dialect.name != "postgresql":
-        return
-    deadline = time.monotonic() + BARRIER_TIMEOUT
-    t0 = conn.execute(text("SELECT clock_timestamp()")).scalar()  # after the date change committed
-    while True:
-        n = conn.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND state <> 'idle' AND xact_start < :t0"
-            ),
-            {"t0": t0},
-        ).scalar()
-        conn.rollback()
-        if not n:
-            return
-        if time.monotonic() > deadline:
-            raise errors.conflict("eod_busy", date=str(uow.clock.get()))
-        time.sleep(0.05)

@@ -13,6 +13,10 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from huabei.platform import tables as t
 
 _CLOCK_GET = select(t.business_clock.c.business_date).where(t.business_clock.c.id == 1)
+#: The clock read of a writing transaction: ``FOR KEY SHARE`` on PostgreSQL (nothing on SQLite,
+#: whose writers are serialised anyway), so moving the date waits for it (see ClockRepository).
+_CLOCK_SHARE = _CLOCK_GET.with_for_update(read=True, key_share=True)
+_CLOCK_LOCK = _CLOCK_GET.with_for_update()
 _ik = t.idempotency_keys.c
 _IDEMPOTENCY_GET = select(_ik.request_hash, _ik.status, _ik.response).where(
     _ik.scope == bindparam("idem_scope", type_=_ik.scope.type), _ik.key == bindparam("idem_key", type_=_ik.key.type)
@@ -25,8 +29,29 @@ class ClockRepository:
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    def get(self) -> dt.date | None:
-        return self.conn.execute(_CLOCK_GET).scalar()
+    def get(self, *, share: bool = False) -> dt.date | None:
+        """The stored business date. ``share``: the read of a transaction that writes, which holds
+        the clock row (``FOR KEY SHARE``) until it ends — the **barrier**: a date change takes the
+        row ``FOR UPDATE`` first (:meth:`lock`), so it waits for every writing transaction that
+        read the old date, and every one that starts later waits for it and reads the new date."""
+        return self.conn.execute(_CLOCK_SHARE if share else _CLOCK_GET).scalar()
+
+    def lock(self, timeout_seconds: float | None = None) -> dt.date | None:
+        """Take the clock row ``FOR UPDATE`` (waiting at most ``timeout_seconds`` on PostgreSQL, then
+        ``OperationalError``): from here no writing transaction holds the old date."""
+        if timeout_seconds is not None and self.conn.dialect.name == "postgresql":
+            self.conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(timeout_seconds * 1000)}ms'")
+        day = self.conn.execute(_CLOCK_LOCK).scalar()
+        if timeout_seconds is not None and self.conn.dialect.name == "postgresql":
+            self.conn.exec_driver_sql("SET LOCAL lock_timeout = 0")
+        return day
+
+    def move(self, day: dt.date, now: dt.datetime, timeout_seconds: float) -> dt.date | None:
+        """Move the date to ``day`` behind the barrier (:meth:`lock`, then set); returns the date
+        it stood at. The caller commits."""
+        current = self.lock(timeout_seconds)
+        self.set(day, now)
+        return current
 
     def set(self, day: dt.date, now: dt.datetime) -> None:
         n = self.conn.execute(

@@ -104,11 +104,17 @@ class UnitOfWork:
         return self
 
     def today(self) -> dt.date:
+        """The business date, read once. A writing unit of work holds the clock row while it runs
+        (``ClockRepository.get(share=True)``), so a date change waits for it: nothing dated the
+        old day commits after the date moved (the end-of-day job closes the old day's bills)."""
         if self._today is None:
+            share = not self.readonly
             if self.system.clock_mode is ClockMode.SIMULATED:
-                stored = self.clock.get()
+                stored = self.clock.get(share=share)
                 self._today = stored if stored is not None else self.system.wall_clock(self.system.tz).date()
             else:
+                if share:
+                    self.clock.get(share=True)  # the barrier, before the wall clock is read
                 self._today = self.system.wall_clock(self.system.tz).date()
         return self._today
 
