@@ -125,3 +125,20 @@ def test_device_churn_freezes_inline_and_reverification_lifts(s) -> None:
     assert r["cause"] == "account_takeover_suspected" and r["evidence"]["run"] == "inline"
     assert r["evidence"]["inputs"]["distinct_devices_7d"] == 3
     assert declined(s, acct, device="dev-d").params["cause"] == "account_takeover_suspected"
+
+
+def test_the_threshold_placeholder_is_rendered_in_both_languages(s) -> None:
+    from fastapi.testclient import TestClient
+    from tests.api.conftest import admin_headers
+
+    from huabei.entrypoints.http.app import create_app
+
+    acct = new_account(s, 300_000)
+    restrictions.place_restriction(s, acct, cause="score_below_threshold", actor="agent")
+    with TestClient(create_app(s)) as client:
+        (r,) = client.get(f"/v1/accounts/{acct}", headers=admin_headers(s)).json()["restrictions"]
+    threshold = str(s.terms.scoring.opening_threshold)
+    assert threshold in r["message"] and threshold in r["message_zh"]
+    assert "{" not in r["message"] + r["message_zh"]
+    e = declined(s, acct)
+    assert e.params["threshold"] == s.terms.scoring.opening_threshold

@@ -105,6 +105,29 @@ class UserRepository:
     def add(self, **values: Any) -> None:
         self.conn.execute(insert(t.users).values(**values))
 
+    def set_phone(self, user_id: str, phone: str) -> None:
+        self.conn.execute(update(t.users).where(t.users.c.user_id == user_id).values(phone=phone))
+
+    def add_profile_change(self, **values: Any) -> int:
+        c = t.user_profile_changes.c
+        return self.conn.execute(insert(t.user_profile_changes).values(**values).returning(c.change_id)).scalar_one()
+
+    def current_bank_card(self, user_id: str) -> str | None:
+        """The bank card of the user's latest bank-card change (None: never given)."""
+        c = t.user_profile_changes.c
+        return self.conn.execute(
+            select(c.new_value)
+            .where(c.user_id == user_id, c.field == "bank_card")
+            .order_by(c.change_id.desc())
+            .limit(1)
+        ).scalar()
+
+    def add_verification(self, **values: Any) -> int:
+        c = t.user_verifications.c
+        return self.conn.execute(
+            insert(t.user_verifications).values(**values).returning(c.verification_id)
+        ).scalar_one()
+
     def ids(self) -> list[str]:
         """Every user id, in order."""
         c = t.users.c

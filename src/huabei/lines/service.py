@@ -94,6 +94,45 @@ def get_user(system: Huabei, user_id: str) -> dict[str, Any]:
         }
 
 
+def update_contact(
+    system: Huabei, user_id: str, *, phone: str | None = None, bank_card: str | None = None
+) -> dict[str, Any]:
+    """换绑: a new phone number and / or bank card (as the host masks it). Each change is recorded
+    (``user_profile_changes``, old and new value, the business date) — frequent changes are a
+    takeover signal the risk engine counts; giving the current value again records nothing."""
+    if phone is None and bank_card is None:
+        raise errors.invalid("invalid_request", detail="give phone and/or bank_card")
+    with system.uow() as uow:
+        u = uow.users.get(user_id, for_update=True)
+        if u is None:
+            raise errors.not_found("user_not_found", user_id=user_id)
+        today, now = uow.today(), uow.now()
+        changed = []
+        for field, old, new in (
+            ("phone", u.phone, phone),
+            ("bank_card", uow.users.current_bank_card(user_id), bank_card),
+        ):
+            if new is None or new == old:
+                continue
+            uow.users.add_profile_change(
+                user_id=user_id, field=field, old_value=old, new_value=new, business_date=today, created_at=now
+            )
+            if field == "phone":
+                uow.users.set_phone(user_id, new)
+            changed.append(field)
+        if changed:
+            uow.events.add(
+                "UserContactChanged",
+                account_id=None,
+                user_id=user_id,
+                payload={"fields": changed},
+                business_date=today,
+                now=now,
+            )
+        uow.commit()
+    return {**get_user(system, user_id), "changed": changed}
+
+
 def _check_base_limit(uow: UnitOfWork, base_limit: int) -> None:
     lt = uow.terms.limits
     if not lt.min_base_limit <= base_limit <= lt.max_base_limit:

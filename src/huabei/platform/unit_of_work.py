@@ -29,7 +29,7 @@ from huabei.passwords.repository import PasswordRepository
 from huabei.platform import repositories as r
 from huabei.platform.db import READONLY, make_engine
 from huabei.restrictions.repository import RestrictionRepository
-from huabei.risk.repository import DecisionRepository, PolicyRepository
+from huabei.risk.repository import DecisionRepository, ExternalCreditRepository, PolicyRepository
 from huabei.scoring import repository as rs
 
 
@@ -76,6 +76,7 @@ class UnitOfWork:
         self.bureau = rb.BureauRepository(conn)
         self.risk_policies = PolicyRepository(conn)
         self.risk_decisions = DecisionRepository(conn)
+        self.external_credit = ExternalCreditRepository(conn)
         self.passwords = PasswordRepository(conn)
         self.keys = KeyRepository(conn)
         self.audit = AuditRepository(conn)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from huabei import errors
+from huabei import errors, reasons
 from huabei.lines.rules import BLOCK_OVERDUE
 from huabei.lines.service import restriction_view
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
@@ -56,6 +56,9 @@ def place(
     the rule's (``lifts_on``, or None while it lifts by a condition), not the cause's default."""
     uow.accounts.lock([account_id])
     today, now = uow.today(), uow.now()
+    # the cause's text placeholders the product terms fill (``{threshold}``), kept with the evidence
+    known = {"threshold": uow.terms.scoring.opening_threshold}
+    evidence = {**{k: known[k] for k in reasons.placeholders(cause) if k in known}, **evidence}
     if rule is None:
         lifts_on = lifts_on or default_lift_date(CAUSES[cause], today, uow.terms.restrictions)
     rid = uow.restrictions.add(

@@ -34,9 +34,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from huabei import errors
 from huabei.config import ProductTerms
-from huabei.platform.unit_of_work import UnitOfWork
+from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.restrictions import service as restrictions
+from huabei.restrictions.causes import CAUSES, LiftRule
 from huabei.risk import catalog, features
 from huabei.risk.policy import Policy, Rule
 from huabei.risk.service import active_policy, shadow_policy
@@ -382,6 +384,59 @@ def check_lifts(uow: UnitOfWork, account_id: int, run: str = "repayment") -> int
     now = uow.now()
     uow.risk_decisions.add_many([_row(d, evidence[d], d.restriction_id, run, day, now) for d in lifts])
     return len(lifts)
+
+
+def verify_identity(system: Huabei, user_id: str, *, method: str, actor: str = "host") -> dict[str, Any]:
+    """身份核验: the host re-verified the user's identity. Recorded (``user_verifications``); every
+    active restriction on the user's lines whose cause lifts on verification (a suspected
+    takeover) is lifted at once, with the verification as its lift evidence."""
+    with system.uow() as uow:
+        if uow.users.get(user_id) is None:
+            raise errors.not_found("user_not_found", user_id=user_id)
+        today, now = uow.today(), uow.now()
+        lines = uow.accounts.lines_of(user_id)
+        uow.accounts.lock(lines)
+        vid = uow.users.add_verification(user_id=user_id, method=method, business_date=today, created_at=now)
+        rows = [
+            r
+            for a in lines
+            for r in uow.restrictions.active(a)
+            if CAUSES[r.cause].lift_rule is LiftRule.ON_VERIFICATION
+        ]
+        ev = {"run": "verification", "verification_id": vid, "method": method, "evaluated_on": today.isoformat()}
+        if rows:
+            restrictions.lift(
+                uow, [(r.restriction_id, r.account_id, r.cause) for r in rows], reason="identity_verified", actor=actor
+            )
+            uow.restrictions.set_lift_evidence(
+                [{"r_id": r.restriction_id, "lift_evidence": {**ev, "rule_id": r.rule_id}} for r in rows]
+            )
+            uow.risk_decisions.add_many(
+                [
+                    {
+                        "policy_version": (r.evidence or {}).get("policy_version", "-"),
+                        "rule_id": r.rule_id or "-",
+                        "cause": r.cause,
+                        "account_id": r.account_id,
+                        "action": "lift",
+                        "mode": LIVE,
+                        "run": "verification",
+                        "business_date": today,
+                        "evidence": ev,
+                        "restriction_id": r.restriction_id,
+                        "created_at": now,
+                    }
+                    for r in rows
+                ]
+            )
+        uow.commit()
+    return {
+        "verification_id": vid,
+        "user_id": user_id,
+        "method": method,
+        "business_date": today.isoformat(),
+        "lifted": [r.restriction_id for r in rows],
+    }
 
 
 def decisions_for(

@@ -108,3 +108,14 @@ class DecisionRepository:
             elif action == "lift":
                 held.pop(key, None)
         return [(a, r, p, last) for (a, r), (p, last) in sorted(held.items())]
+
+
+class ExternalCreditRepository:
+    """The host's reports of the user's other credit products (借呗, 网商贷, 备用金 …)."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add(self, **values: Any) -> int:
+        c = t.external_credit_reports.c
+        return self.conn.execute(insert(t.external_credit_reports).values(**values).returning(c.report_id)).scalar_one()

@@ -106,6 +106,44 @@ def record(uow: UnitOfWork, policy: Policy, actor: str) -> None:
         raise errors.conflict("risk_policy_version_exists", version=policy.version)
 
 
+def report_external_credit(
+    system: Huabei, user_id: str, *, product: str, days_past_due: int, amount_overdue: int
+) -> dict[str, Any]:
+    """The host reports the user's standing on another credit product (借呗, 网商贷, 备用金 …):
+    days past due (0: nothing overdue) and the amount overdue, as of today. The latest report
+    of each product counts (feature ``overdue_elsewhere_days``); the end-of-day run decides."""
+    if days_past_due < 0 or amount_overdue < 0:
+        raise errors.invalid("invalid_request", detail="days_past_due and amount_overdue are not negative")
+    with system.uow() as uow:
+        if uow.users.get(user_id) is None:
+            raise errors.not_found("user_not_found", user_id=user_id)
+        today, now = uow.today(), uow.now()
+        report_id = uow.external_credit.add(
+            user_id=user_id,
+            product=product,
+            days_past_due=days_past_due,
+            amount_overdue=amount_overdue,
+            reported_on=today,
+            created_at=now,
+        )
+        uow.events.add(
+            "ExternalCreditReported",
+            user_id=user_id,
+            payload={"report_id": report_id, "product": product, "days_past_due": days_past_due},
+            business_date=today,
+            now=now,
+        )
+        uow.commit()
+    return {
+        "report_id": report_id,
+        "user_id": user_id,
+        "product": product,
+        "days_past_due": days_past_due,
+        "amount_overdue": amount_overdue,
+        "reported_on": today.isoformat(),
+    }
+
+
 def show(system: Huabei, version: str | None = None) -> dict[str, Any]:
     """The policy in force (or a stored ``version``), the shadow one and every activation."""
     with system.uow(readonly=True) as uow:

@@ -346,8 +346,10 @@ def create_app(system: Huabei | None = None) -> FastAPI:
     app.include_router(flows_api.router(system, account_texts=_account))
 
     from huabei.entrypoints.http import diagnosis as diagnosis_api
+    from huabei.entrypoints.http import risk as risk_api
 
     app.include_router(diagnosis_api.router(system))
+    app.include_router(risk_api.router(system))
 
     @app.get("/healthz", dependencies=[allow_public()], tags=["admin"])
     def healthz() -> dict[str, str]:
