@@ -97,6 +97,9 @@ class RestrictionFact:
     placed_on: dt.date
     placed_by: str
     lifts_on: dt.date | None
+    #: When the risk rule that placed it would lift it if nothing else changes (its lift condition
+    #: run forward on the line's features; None when it has a date of its own or never lifts so).
+    projected_lift_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,14 @@ class PurchaseFact:
     merchant_category: str
     business_date: dt.date
     on_temporary_limit: int
+    device_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ProfileChangeFact:
+    change_id: int
+    field: str  # phone | bank_card | device | id_document …
+    business_date: dt.date
 
 
 @dataclass(frozen=True)
@@ -196,6 +207,7 @@ class AccountFacts:
     recent_days: int = 30  # the window of "recent" purchases
     timezone: str = "Asia/Shanghai"  # times are shown in the product's time zone
     password: PasswordFact | None = None  # the owner's payment password, if one is set
+    profile_changes: tuple[ProfileChangeFact, ...] = ()  # the changes restrictions' evidence names
 
     @property
     def total_limit(self) -> int:
@@ -322,6 +334,8 @@ def _int(value: Any) -> int | None:
 def _lifts_by_date(r: RestrictionFact, otherwise: Sentence | None) -> Sentence | None:
     if r.lifts_on is not None:
         return say(N_("It lifts by itself on {date}."), date=r.lifts_on)
+    if r.projected_lift_on is not None:
+        return say(N_("It should lift on {date}, if nothing else changes."), date=r.projected_lift_on)
     return otherwise
 
 
@@ -345,15 +359,40 @@ def explain_overdue_reported(r: RestrictionFact, a: AccountFacts) -> Finding:
             else say(N_("Repay everything overdue now: {amount} yuan in total."), amount=Fen(total))
         )
     else:
-        says = say(N_("A repayment was overdue and was reported to the credit bureau."))
+        says = say(N_("A repayment was overdue and was reported to the credit bureau; it has been repaid since."))
         action = say(N_("Keep every repayment on time from now on."))
     lifts = say(
         N_(
             "It lifts once nothing is overdue; after a serious delay, three to six months of on-time repayments rebuild your record."
         )
     )
+    if not overdue and r.projected_lift_on is not None:
+        lifts = say(
+            N_("After a late repayment a cool-off follows: it should lift on {date}, if nothing else becomes overdue."),
+            date=r.projected_lift_on,
+        )
     data = {"overdue_amount": Fen(total), "bill_ids": [b.bill_id for b in overdue]}
     return _restriction_finding(r, says, evidence=evidence, action=action, lifts=lifts, data=data)
+
+
+def evidence_ids(evidence: Mapping[str, Any], kind: str) -> list[int]:
+    """The ids of ``kind`` (``purchases``, ``bills``, ``profile_changes``) a restriction's evidence
+    names: the risk engine's ``ids: {kind: [...]}`` and the flat ``purchase_ids`` / ``bill_ids``."""
+    flat = {"purchases": "purchase_ids", "bills": "bill_ids"}.get(kind)
+    ids = evidence.get("ids")
+    found = list(ids.get(kind) or []) if isinstance(ids, Mapping) else []
+    if flat:
+        found += list(evidence.get(flat) or [])
+    out: list[int] = []
+    for v in found:
+        n = _int(v)
+        if n is not None and n not in out:
+            out.append(n)
+    return out
+
+
+def evidence_purchase_ids(evidence: Mapping[str, Any]) -> list[int]:
+    return evidence_ids(evidence, "purchases")
 
 
 def flagged_purchases(
@@ -374,9 +413,8 @@ def flagged_purchases(
             )
     known = {p.purchase_id: p for p in purchases}
     listed = {pid for pid, *_ in out}
-    for pid in r.evidence.get("purchase_ids") or []:
-        pid = _int(pid)
-        if pid is None or pid in listed:
+    for pid in evidence_purchase_ids(r.evidence):
+        if pid in listed:
             continue
         p = known.get(pid)
         out.append((pid, p.amount if p else None, p.merchant_id if p else "", p.business_date if p else None))
@@ -498,6 +536,27 @@ CHANGE_KINDS: dict[str, str] = {
 
 def explain_takeover(r: RestrictionFact, a: AccountFacts) -> Finding:
     evidence: list[Sentence] = []
+    changes = {c.change_id: c for c in a.profile_changes}
+    for cid in evidence_ids(r.evidence, "profile_changes"):
+        ch = changes.get(cid)
+        if ch is not None:
+            what = Term(CHANGE_KINDS[ch.field]) if ch.field in CHANGE_KINDS else ch.field
+            evidence.append(say(N_("Your {what} changed on {date}."), what=what, date=ch.business_date))
+    known = {p.purchase_id: p for p in a.purchases}
+    devices: list[str] = []
+    for pid in evidence_purchase_ids(r.evidence):
+        p = known.get(pid)
+        if p is not None and p.device_id:
+            if p.device_id not in devices:
+                devices.append(p.device_id)
+            evidence.append(
+                say(
+                    N_("A payment of {amount} yuan from device {device} on {date}."),
+                    amount=Fen(p.amount),
+                    device=p.device_id,
+                    date=p.business_date,
+                )
+            )
     for c in r.evidence.get("changes") or []:
         if not isinstance(c, Mapping):
             continue
@@ -506,7 +565,12 @@ def explain_takeover(r: RestrictionFact, a: AccountFacts) -> Finding:
         if on is not None:
             evidence.append(say(N_("Your {what} changed on {date}."), what=what, date=on))
     says = (
-        say_n(
+        say(
+            N_("Payments came from {count} different devices within a few days, so the account may have been stolen."),
+            count=len(devices),
+        )
+        if len(devices) > 1
+        else say_n(
             len(evidence),
             N_("Your phone number, bank card or device changed recently, so the account may have been stolen."),
             N_(
@@ -517,7 +581,14 @@ def explain_takeover(r: RestrictionFact, a: AccountFacts) -> Finding:
         else say(N_("Frequent changes of phone number, bank card or device suggest the account may have been stolen."))
     )
     action = say(N_("Verify your identity again in the app, and keep your phone, card and device stable."))
-    lifts = say(N_("It lifts once your identity is verified."))
+    lifts = (
+        say(
+            N_("It lifts once your identity is verified, or by itself on {date} if nothing changes until then."),
+            date=r.lifts_on,
+        )
+        if r.lifts_on is not None
+        else say(N_("It lifts once your identity is verified."))
+    )
     return _restriction_finding(r, says, evidence=tuple(evidence), action=action, lifts=lifts)
 
 

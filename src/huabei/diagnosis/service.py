@@ -22,6 +22,8 @@ from huabei.lines.rules import BLOCK_OVERDUE, AccountState
 from huabei.money import format_yuan
 from huabei.passwords import service as passwords
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
+from huabei.risk import catalog, features
+from huabei.risk import service as risk
 from huabei.scoring import service as scoring
 
 #: At most this many recent purchases are read (the check counts them; explainers look ids up).
@@ -29,14 +31,8 @@ RECENT_PURCHASES = 50
 RECENT_REPAYMENTS = 10
 
 
-def _evidence_purchase_ids(restrictions: list[Any]) -> list[int]:
-    ids: list[int] = []
-    for row in restrictions:
-        ev = row.evidence or {}
-        for pid in ev.get("purchase_ids") or []:
-            if isinstance(pid, int) and not isinstance(pid, bool):
-                ids.append(pid)
-    return sorted(set(ids))
+def _evidence_ids(restrictions: list[Any], kind: str) -> list[int]:
+    return sorted({i for row in restrictions for i in f.evidence_ids(row.evidence or {}, kind)})
 
 
 def _purchase(p: Any) -> f.PurchaseFact:
@@ -48,10 +44,11 @@ def _purchase(p: Any) -> f.PurchaseFact:
         merchant_category=p.merchant_category,
         business_date=p.business_date,
         on_temporary_limit=p.on_temporary_limit,
+        device_id=getattr(p, "device_id", None),
     )
 
 
-def _restriction(x: Any) -> f.RestrictionFact:
+def _restriction(x: Any, projected: dict[int, dt.date] | None = None) -> f.RestrictionFact:
     return f.RestrictionFact(
         restriction_id=x.restriction_id,
         cause=x.cause,
@@ -60,7 +57,45 @@ def _restriction(x: Any) -> f.RestrictionFact:
         placed_on=x.placed_on,
         placed_by=x.placed_by,
         lifts_on=x.lifts_on,
+        projected_lift_on=(projected or {}).get(x.restriction_id),
     )
+
+
+#: How far ahead a risk rule's lift condition is run forward.
+PROJECTION_DAYS = 400
+
+
+def projected_lifts(uow: UnitOfWork, account_id: int, today: dt.date, rows: list[Any]) -> dict[int, dt.date]:
+    """For each restriction a risk rule placed that lifts by a condition (no date of its own):
+    the first day the rule's own lift condition holds (and its trigger does not), running the
+    line's features forward "if nothing else changes" — every ``days_since_*`` feature grows by a
+    day a day, the others stay as they are today. Runs the active policy's compiled rule."""
+    wanted = [(x, (x.evidence or {}).get("rule_id")) for x in rows if x.lifts_on is None]
+    wanted = [(x, rid) for x, rid in wanted if isinstance(rid, str)]
+    if not wanted:
+        return {}
+    policy = risk.active_policy(uow)
+    rules = {r.id: r for r in policy.rules if r.lift_when is not None}
+    todo = [(x, rules[rid]) for x, rid in wanted if rid in rules]
+    if not todo:
+        return {}
+    names = sorted({n for _x, rule in todo for n in rule.features})
+    values = features.compute(uow.conn, names, today, [account_id]).get(account_id)
+    if values is None:
+        return {}
+    cfg = catalog.config_values(uow.terms)
+    out: dict[int, dt.date] = {}
+    for x, rule in todo:
+        for k in range(PROJECTION_DAYS + 1):
+            act: dict[str, Any] = {
+                n: v + k if n.startswith("days_since_") and isinstance(v, int) and v < catalog.NEVER_DAYS else v
+                for n, v in values.items()
+            }
+            act["cfg"] = cfg
+            if rule.lift_when is not None and rule.lift_when.holds(act) and not rule.trigger.holds(act):
+                out[x.restriction_id] = today + dt.timedelta(days=k)
+                break
+    return out
 
 
 def read_facts(uow: UnitOfWork, account_id: int) -> f.AccountFacts:
@@ -70,12 +105,13 @@ def read_facts(uow: UnitOfWork, account_id: int) -> f.AccountFacts:
         raise errors.not_found("account_not_found", account_id=account_id)
     today = uow.today()
     restrictions = uow.restrictions.active(account_id)
+    projected = projected_lifts(uow, account_id, today, restrictions)
     temp = line.temporary_limit_on(today)
     expires = line.temporary_limit_expires_on
     recent_days = uow.terms.diagnosis.recent_days
     since = today - dt.timedelta(days=recent_days - 1)
     purchases = {p.purchase_id: p for p in uow.purchases.recent(account_id, since, RECENT_PURCHASES)}
-    wanted = [pid for pid in _evidence_purchase_ids(restrictions) if pid not in purchases]
+    wanted = [pid for pid in _evidence_ids(restrictions, "purchases") if pid not in purchases]
     purchases.update({p.purchase_id: p for p in uow.purchases.find(account_id, wanted)})
     score_rows = uow.scores.history(line.user_id, 1)
     change = uow.limit_changes.latest(account_id)
@@ -94,7 +130,7 @@ def read_facts(uow: UnitOfWork, account_id: int) -> f.AccountFacts:
         block_code=line.block_code,
         opened_on=line.opened_on,
         score_threshold=uow.terms.scoring.opening_threshold,
-        restrictions=tuple(_restriction(x) for x in restrictions),
+        restrictions=tuple(_restriction(x, projected) for x in restrictions),
         bills=tuple(
             f.BillFact(
                 bill_id=b.bill_id,
@@ -153,6 +189,10 @@ def read_facts(uow: UnitOfWork, account_id: int) -> f.AccountFacts:
         recent_days=recent_days,
         timezone=uow.terms.timezone,
         password=_password(uow, line.user_id),
+        profile_changes=tuple(
+            f.ProfileChangeFact(c.change_id, c.field, c.business_date)
+            for c in uow.users.profile_changes(line.user_id, _evidence_ids(restrictions, "profile_changes"))
+        ),
     )
 
 
@@ -260,7 +300,7 @@ def read_advice_facts(uow: UnitOfWork, account_id: int) -> a.AdviceFacts:
         for x in uow.restrictions.since(account_id, today - dt.timedelta(days=FLAGGED_WITHIN_DAYS))
         if x.cause in terms.limits.cut_on_restriction_causes
     ]
-    wanted = sorted({int(p) for x in flagged for p in x.evidence.get("purchase_ids") or [] if isinstance(p, int)})
+    wanted = sorted({p for x in flagged for p in f.evidence_purchase_ids(x.evidence)})
     return a.AdviceFacts(
         account_id=account_id,
         user_id=line.user_id,

@@ -133,6 +133,19 @@ class UserRepository:
         c = t.users.c
         return list(self.conn.execute(select(c.user_id).order_by(c.user_id)).scalars())
 
+    def profile_changes(self, user_id: str, change_ids: Sequence[int]) -> list[Any]:
+        """The user's profile changes (phone, bank card …) among ``change_ids``, oldest first."""
+        c = t.user_profile_changes.c
+        if not change_ids:
+            return []
+        return list(
+            self.conn.execute(
+                select(c.change_id, c.field, c.business_date)
+                .where(c.user_id == user_id, c.change_id.in_(list(change_ids)))
+                .order_by(c.change_id)
+            )
+        )
+
     def get(self, user_id: str, *, for_update: bool = False) -> Any:
         """The user's row; ``for_update`` locks it until the transaction ends (opening a line
         serialises on its user)."""
