@@ -104,3 +104,19 @@ def at_business_date(day: dt.date, tz: str = DEFAULT_TZ, wall: WallClock = wall_
     """A timestamp on ``day`` at the wall clock's time of day (simulated mode)."""
     t = wall(tz)
     return dt.datetime.combine(day, t.timetz())
+
+
+def to_stored(ts: dt.datetime) -> dt.datetime:
+    """A real timestamp as stored and compared in SQL: in UTC (SQLite keeps no time zone, so
+    every stored timestamp is UTC and its text form orders)."""
+    return ts.astimezone(dt.UTC)
+
+
+def from_stored(ts: dt.datetime) -> dt.datetime:
+    """A stored timestamp, aware: SQLite hands it back naive (it is UTC), PostgreSQL aware."""
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=dt.UTC)
+
+
+def local_text(ts: dt.datetime, tz: str = DEFAULT_TZ) -> str:
+    """A real timestamp as users read it: ``2026-11-03 10:00`` in the product's time zone."""
+    return from_stored(ts).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")

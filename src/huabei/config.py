@@ -485,6 +485,32 @@ class AccessTerms(_Section):
     session_hours: int = Field(default=8, gt=0)
 
 
+class FundingPartner(_Section):
+    """A partner institution funding credit lines (资金方)."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    name: str
+    name_zh: str
+
+
+class FundingTerms(_Section):
+    """Who funds the credit lines: the platform (``platform``) or a partner listed here."""
+
+    partners: tuple[FundingPartner, ...] = ()
+
+    @field_validator("partners")
+    @classmethod
+    def _unique_partners(cls, v: tuple[FundingPartner, ...]) -> tuple[FundingPartner, ...]:
+        codes = [p.code for p in v]
+        if len(set(codes)) != len(codes) or "platform" in codes:
+            raise ValueError("partner codes are unique and never 'platform'")
+        return v
+
+    def codes(self) -> tuple[str, ...]:
+        """Every funding source a line may have: ``platform`` and the partners."""
+        return ("platform", *(p.code for p in self.partners))
+
+
 class ProductTerms(_Section):
     """All product terms. ``ProductTerms()`` is the documented default product."""
 
@@ -503,6 +529,7 @@ class ProductTerms(_Section):
     diagnosis: DiagnosisTerms = DiagnosisTerms()
     closures: ClosureTerms = ClosureTerms()
     access: AccessTerms = AccessTerms()
+    funding: FundingTerms = FundingTerms()
 
 
 def load_terms(path: str | os.PathLike[str] | None = None) -> ProductTerms:

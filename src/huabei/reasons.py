@@ -167,6 +167,18 @@ register(
     N_("A credit line can only be closed when nothing is owed; {owed} yuan is still owed."),
     N_("Repay everything you owe, then close the line."),
 )
+register("maintenance_window_not_found", S, N_("No maintenance window with id {window_id}."))
+register("maintenance_window_closed", S, N_("Maintenance window {window_id} has already ended or been cancelled."))
+register("invalid_window", I, N_("A maintenance window must end after it starts."))
+register("window_already_ended", I, N_("This maintenance window would already have ended."))
+register(
+    "invalid_timestamp",
+    I,
+    N_(
+        "A timestamp is written in ISO 8601, such as 2026-11-05T02:00:00+08:00 (without an offset: the product's time zone)."
+    ),
+)
+register("unknown_funding_partner", I, N_("No funding source {partner}; one of: {partners}."))
 register("payment_password_exists", S, N_("User {user_id} already has a payment password; reset it instead."))
 register("invalid_payment_password", I, N_("A payment password is {digits} digits."))
 
@@ -217,6 +229,14 @@ register(
     D,
     N_("This purchase needs your payment password."),
     N_("Enter your payment password to pay."),
+)
+
+# maintenance windows (系统维护, huabei.maintenance)
+register(
+    "maintenance",
+    D,
+    N_("Huabei is under system maintenance until {ends_at}."),
+    N_("Pay again after {ends_at}, or pay another way now; repaying and viewing bills are not affected."),
 )
 
 # --- restriction causes (冻结原因): the nine causes of the second seed -------------

@@ -108,3 +108,45 @@ def test_close_and_apply_again_over_http(api: httpx.Client) -> None:
     assert r.json()["account_id"] != aid and r.json()["status"] == "active"
     assert api.get("/v1/users/strong").json()["account_id"] == r.json()["account_id"]
     err(api.post("/v1/accounts", json={"user_id": "strong"}), 409, "account_exists")
+
+
+def test_maintenance_windows_over_http(api: httpx.Client) -> None:
+    aid = open_line(api)
+    # the wall clock says 10:00 on the business date 2026-11-02 (Asia/Shanghai)
+    bad = {"start": "2026-11-02T12:00:00+08:00", "end": "2026-11-02T11:00:00+08:00", "reason": "upgrade"}
+    err(api.post("/v1/admin/maintenance-windows", json=bad), 400, "invalid_window")
+    bad = {"start": "2026-11-02T08:00:00+08:00", "end": "2026-11-02T09:00:00+08:00", "reason": "upgrade"}
+    err(api.post("/v1/admin/maintenance-windows", json=bad), 400, "window_already_ended")
+    for ts in ("tomorrow", "2026-11-02", "2026-13-02T10:00"):
+        bad = {"start": ts, "end": "2026-11-02T12:00", "reason": "upgrade"}
+        err(api.post("/v1/admin/maintenance-windows", json=bad), 400, "invalid_timestamp")
+    err(api.post("/v1/admin/maintenance-windows", json={"start": 1, "end": 2, "reason": "x"}), 400, "invalid_request")
+    bad = {
+        "start": "2026-11-02T09:00",
+        "end": "2026-11-02T12:00",
+        "reason": "x",
+        "scope": "funding",
+        "partner": "nobody",
+    }
+    err(api.post("/v1/admin/maintenance-windows", json=bad), 400, "unknown_funding_partner")
+    assert api.get("/v1/admin/maintenance-windows", params={"status": "all"}).json() == []
+
+    r = api.post(
+        "/v1/admin/maintenance-windows",
+        json={"start": "2026-11-02T09:30", "end": "2026-11-02T11:30", "reason": "core upgrade"},
+    )
+    assert r.status_code == 201, r.text
+    w = r.json()
+    assert w["status"] == "active" and w["ends_at"] == "2026-11-02T11:30:00+08:00" and w["scope"] == "everyone"
+    e = err(pay(api, aid), 402, "maintenance")
+    assert e["details"]["ends_at"] == "2026-11-02T11:30:00+08:00" and "2026-11-02 11:30" in e["message_zh"]
+    assert (
+        api.post(f"/v1/accounts/{aid}/repayments", headers=key(), json={"amount": "1.00"}).status_code == 422
+    )  # nothing owed: not maintenance
+    assert [x["window_id"] for x in api.get("/v1/admin/maintenance-windows").json()] == [w["window_id"]]
+    r = api.post(f"/v1/admin/maintenance-windows/{w['window_id']}/cancel", json={"reason": "finished early"})
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+    err(api.post(f"/v1/admin/maintenance-windows/{w['window_id']}/cancel"), 409, "maintenance_window_closed")
+    err(api.post("/v1/admin/maintenance-windows/424242/cancel"), 404, "maintenance_window_not_found")
+    err(api.post("/v1/admin/maintenance-windows/0/cancel"), 404, "maintenance_window_not_found")
+    assert pay(api, aid).status_code == 201

@@ -76,6 +76,7 @@ def test_a_swept_line_keeps_its_bills_due_and_payable(system: Huabei) -> None:
     assert r["lifts_on"] == (dt.date(2026, 11, 2) + dt.timedelta(days=90)).isoformat()
     assert buy_code(system, aid) == "account_closed"
     # the end-of-day job bills the closed line; the bill is due and payable
+    eod.run_eod(system, until=dt.date(2026, 12, 1))
     admin.set_business_date(system, dt.date(2026, 12, 2))
     eod.run_eod(system, until=dt.date(2026, 12, 2))
     (bill,) = billing_views.list_bills(system, aid)

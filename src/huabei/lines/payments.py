@@ -15,6 +15,7 @@ from huabei.lines.purchase_rules import (
     explain_failed_debit,
 )
 from huabei.lines.rules import frozen_cause
+from huabei.maintenance import service as maintenance
 from huabei.money import format_yuan
 from huabei.passwords import service as passwords
 from huabei.platform.idempotency import PUBLIC_CALLER, Outcome, run_idempotent
@@ -29,7 +30,7 @@ def authorise_purchase(
     """Authorise a consumption purchase: 201 with purchase_id and the new available
     limit, or a 402 decline with a stable code. A decline writes only its audit record.
 
-    Before the debit: the payment password (``huabei.passwords.service``: checked before the
+    Before the debit: maintenance windows (``huabei.maintenance.service``), the payment password (``huabei.passwords.service``: checked before the
     transaction, guarded inside it, a wrong one counted with the refusal)."""
     pc = passwords.check(system, req.account_id, req.password)
     request = {
@@ -44,6 +45,7 @@ def authorise_purchase(
 
     def work(uow: UnitOfWork) -> Outcome:
         check_purchase(req, uow.terms)
+        maintenance.guard(uow, req.account_id, req.channel.value)
         passwords.guard(uow, pc, req.account_id)
         today = uow.today()
         debit = uow.accounts.try_debit_detail(req.account_id, req.amount, today)

@@ -92,6 +92,7 @@ def _row_to_line(r: Any) -> CreditLine:
         block_code=r.block_code,
         due_day=r.due_day,
         opened_on=r.opened_on,
+        funding_source=r.funding_source,
     )
 
 

@@ -48,6 +48,8 @@ class CreditLine:
     block_code: str | None
     due_day: int
     opened_on: dt.date
+    #: who funds the line (资金方): ``platform`` or a partner code (``funding.partners``)
+    funding_source: str = "platform"
 
     def temporary_limit_on(self, today: dt.date) -> int:
         return temporary_limit_on(self.temporary_limit, self.temporary_limit_expires_on, today)

@@ -50,6 +50,8 @@ credit_accounts = Table(
     Column("opened_on", Date, nullable=False),
     Column("closed_on", Date, nullable=True),
     Column("created_at", TS, nullable=False),
+    # who funds the line (资金方): ``platform`` or a partner of ``funding.partners``
+    Column("funding_source", String(32), nullable=False, server_default=text("'platform'")),
     CheckConstraint("base_limit >= 0", name="base_limit_non_negative"),
     CheckConstraint("temporary_limit >= 0", name="temporary_limit_non_negative"),
     CheckConstraint("used >= 0", name="used_non_negative"),

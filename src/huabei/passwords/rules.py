@@ -20,6 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from huabei import errors
+from huabei.clock import from_stored
 from huabei.config import PasswordTerms, RestrictionTerms
 
 _VERIFIER = PasswordHasher()  # verification reads the cost parameters from the hash itself
@@ -52,18 +53,7 @@ def lock_until(now: dt.datetime, terms: RestrictionTerms) -> dt.datetime:
 
 
 def is_locked(locked_until: dt.datetime | None, now: dt.datetime) -> bool:
-    return locked_until is not None and as_aware(locked_until) > now
-
-
-def as_aware(ts: dt.datetime) -> dt.datetime:
-    """A stored timestamp, aware. Real timestamps are stored in UTC (:func:`utc`): SQLite keeps
-    no time zone and hands them back naive, PostgreSQL aware."""
-    return ts if ts.tzinfo is not None else ts.replace(tzinfo=dt.UTC)
-
-
-def utc(ts: dt.datetime) -> dt.datetime:
-    """A real timestamp as stored and compared in SQL: in UTC (so SQLite's text form orders)."""
-    return ts.astimezone(dt.UTC)
+    return locked_until is not None and from_stored(locked_until) > now
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from huabei import errors
+from huabei.clock import from_stored, local_text, to_stored
 from huabei.errors import HuabeiError
 from huabei.lines.rules import AccountState
 from huabei.passwords import rules
@@ -54,7 +55,7 @@ def set_password(system: Huabei, user_id: str, password: str, *, actor: str = "h
         uow.accounts.lines_of(user_id, for_update=True)  # serialise with the user's purchases
         if uow.passwords.get(user_id) is not None:
             raise errors.conflict("payment_password_exists", user_id=user_id)
-        now = rules.utc(uow.now())
+        now = to_stored(uow.now())
         uow.passwords.add(user_id, hashed, now)
         uow.events.add(
             "PaymentPasswordSet", user_id=user_id, payload={"actor": actor}, business_date=uow.today(), now=uow.now()
@@ -73,7 +74,7 @@ def reset_password(system: Huabei, user_id: str, password: str, *, actor: str = 
         _user(uow, user_id)
         lines = uow.accounts.lines_of(user_id, for_update=True)
         prior = uow.passwords.get(user_id)
-        now = rules.utc(uow.now())
+        now = to_stored(uow.now())
         if prior is None:
             uow.passwords.add(user_id, hashed, now)
         else:
@@ -126,7 +127,7 @@ def _status(uow: UnitOfWork, user_id: str) -> dict[str, Any]:
         "user_id": user_id,
         "has_password": True,
         "locked": locked,
-        "locked_until": rules.as_aware(pw.locked_until).isoformat() if locked else None,
+        "locked_until": from_stored(pw.locked_until).isoformat() if locked else None,
         "failed_attempts": failed,
         "attempts_left": 0 if locked else attempts - failed,
     }
@@ -198,7 +199,7 @@ def after_refusal(uow: UnitOfWork, pc: PasswordCheck, account_id: int, e: Huabei
 def _count_wrong(uow: UnitOfWork, user_id: str, checked_hash: str, e: HuabeiError) -> None:
     rt = uow.terms.restrictions
     lines = uow.accounts.lines_of(user_id, state=AccountState.OPEN, for_update=True)  # the line rows first
-    now = rules.utc(uow.now())
+    now = to_stored(uow.now())
     row = uow.passwords.count_wrong(
         user_id, checked_hash, attempts=rt.wrong_password_attempts, lock_until=rules.lock_until(now, rt), now=now
     )
@@ -217,7 +218,7 @@ def _count_wrong(uow: UnitOfWork, user_id: str, checked_hash: str, e: HuabeiErro
         return
     e.code = "password_locked"
     e.params = _unlock_params(uow, locked_until)
-    until = rules.as_aware(locked_until)
+    until = from_stored(locked_until)
     evidence = {
         "user_id": user_id,
         "wrong_attempts": rt.wrong_password_attempts,
@@ -235,7 +236,7 @@ def _after_correct(uow: UnitOfWork, user_id: str, pw: Any, now: dt.datetime) -> 
         lines = uow.accounts.lines_of(user_id, state=AccountState.OPEN)
         _lift_lockouts(uow, lines, reason="lock_expired", actor="system")
     if pw.failed_attempts or pw.locked_until is not None:
-        uow.passwords.clear_count(user_id, rules.utc(now))
+        uow.passwords.clear_count(user_id, to_stored(now))
 
 
 def _lift_lockouts(uow: UnitOfWork, account_ids: list[int], *, reason: str, actor: str) -> list[int]:
@@ -251,5 +252,5 @@ def _lift_lockouts(uow: UnitOfWork, account_ids: list[int], *, reason: str, acto
 
 
 def _unlock_params(uow: UnitOfWork, locked_until: dt.datetime) -> dict[str, Any]:
-    local = rules.as_aware(locked_until).astimezone(ZoneInfo(uow.terms.timezone))
-    return {"unlocks_at": local.strftime("%Y-%m-%d %H:%M"), "unlocks_at_iso": local.isoformat()}
+    local = from_stored(locked_until).astimezone(ZoneInfo(uow.terms.timezone))
+    return {"unlocks_at": local_text(local, uow.terms.timezone), "unlocks_at_iso": local.isoformat()}

@@ -33,6 +33,7 @@ from huabei.lines.tables import (
     user_verifications,
     users,
 )
+from huabei.maintenance.tables import maintenance_windows
 from huabei.passwords.tables import payment_passwords
 from huabei.platform.tables import (
     business_clock,
@@ -77,6 +78,7 @@ __all__ = [
     "journal_entries",
     "limit_changes",
     "limit_raise_applications",
+    "maintenance_windows",
     "metadata",
     "payment_passwords",
     "postings",

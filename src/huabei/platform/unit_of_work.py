@@ -25,6 +25,7 @@ from huabei.config import ProductTerms, default_terms
 from huabei.ledger.repository import LedgerRepository
 from huabei.limits import repository as lim
 from huabei.lines import repository as lr
+from huabei.maintenance.repository import MaintenanceRepository
 from huabei.passwords.repository import PasswordRepository
 from huabei.platform import repositories as r
 from huabei.platform.db import READONLY, make_engine
@@ -80,6 +81,7 @@ class UnitOfWork:
         self.passwords = PasswordRepository(conn)
         self.keys = KeyRepository(conn)
         self.audit = AuditRepository(conn)
+        self.maintenance = MaintenanceRepository(conn)
         return self
 
     def __exit__(

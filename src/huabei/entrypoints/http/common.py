@@ -35,6 +35,7 @@ AccountId = Annotated[int, Path(ge=1, le=MAX_ID)]
 PurchaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
 RestrictionId = Annotated[int, Path(ge=1, le=MAX_ID)]
 PlanId = Annotated[int, Path(ge=1, le=MAX_ID)]
+WindowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 #: A path id that fails validation is the 404 of its kind (``api.app`` turns it into the error).
 NOT_FOUND_BY_PATH_PARAM = {
@@ -43,6 +44,7 @@ NOT_FOUND_BY_PATH_PARAM = {
     "restriction_id": "restriction_not_found",
     "user_id": "user_not_found",
     "plan_id": "installment_plan_not_found",
+    "window_id": "maintenance_window_not_found",
 }
 
 

@@ -1,19 +1,24 @@
 """HTTP endpoints of the freeze flows a user or an operator goes through: the payment password
-(支付密码), closing a line. ``router(system)`` is included by ``huabei.entrypoints.http.app.create_app``;
+(支付密码), maintenance windows (系统维护), closing a line. ``router(system)`` is included by ``huabei.entrypoints.http.app.create_app``;
 errors are the app's ``{"error": {...}}`` with stable codes."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from huabei import errors
 from huabei.closures import service as closures
 from huabei.entrypoints.auth import allow
-from huabei.entrypoints.http.common import AccountId
+from huabei.entrypoints.http.common import AccountId, WindowId
 from huabei.entrypoints.http.schemas import AccountOut, ErrorOut
+from huabei.maintenance import service as maintenance
 from huabei.passwords import service as passwords
 from huabei.platform.unit_of_work import Huabei
 
@@ -38,6 +43,55 @@ class PaymentPasswordIn(_In):
     """The payment password, as the user typed it (six digits by default)."""
 
     password: str = Field(max_length=64)
+
+
+_TIMESTAMP = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:?[0-9]{2})?"
+)
+
+
+def parse_timestamp(text: str, tz: str) -> dt.datetime:
+    """An ISO 8601 timestamp (minutes at least); without an offset it is in the product's time
+    zone. Anything else: 400 ``invalid_timestamp``."""
+    if not _TIMESTAMP.fullmatch(text):
+        raise errors.invalid("invalid_timestamp")
+    try:
+        ts = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise errors.invalid("invalid_timestamp") from None
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=ZoneInfo(tz))
+
+
+class WindowIn(_In):
+    """系统维护: purchases pause from ``start`` to ``end`` (ISO 8601 timestamps) for everyone, one
+    channel or the lines one funding source funds."""
+
+    start: str = Field(max_length=40, examples=["2026-11-05T02:00:00+08:00"])
+    end: str = Field(max_length=40, examples=["2026-11-05T04:00:00+08:00"])
+    reason: str = Field(min_length=1, max_length=500)
+    scope: Literal["everyone", "channel", "funding"] = "everyone"
+    channel: Literal["online", "offline"] | None = None
+    partner: str | None = Field(default=None, min_length=1, max_length=32)
+
+
+class WindowOut(_Out):
+    window_id: int
+    starts_at: str
+    ends_at: str
+    reason: str
+    scope: str
+    channel: str | None
+    partner: str | None
+    status: Literal["upcoming", "active", "ended", "cancelled"]
+    created_by: str
+    created_at: str
+    cancelled_at: str | None
+    cancelled_by: str | None
+    cancel_reason: str | None
+
+
+class CancelIn(_In):
+    reason: str | None = Field(default=None, min_length=1, max_length=500)
 
 
 class CloseIn(_In):
@@ -88,6 +142,55 @@ def router(system: Huabei, *, account_texts: Callable[[dict[str, Any]], dict[str
         """重置支付密码 after the host verified the user's identity: sets the new password and
         unlocks payments at once (recorded)."""
         return passwords.reset_password(system, user_id, body.password)
+
+    @r.post(
+        "/admin/maintenance-windows",
+        dependencies=[allow("risk")],
+        status_code=201,
+        response_model=WindowOut,
+        tags=["maintenance"],
+    )
+    def schedule_window(body: WindowIn) -> Any:
+        """Schedule a maintenance window. Refused (400): one that ends at or before it starts
+        (``invalid_window``), one already over (``window_already_ended``), a bad timestamp
+        (``invalid_timestamp``), an unknown partner (``unknown_funding_partner``). Overlaps are allowed."""
+        tz = system.terms.timezone
+        return maintenance.schedule(
+            system,
+            starts_at=parse_timestamp(body.start, tz),
+            ends_at=parse_timestamp(body.end, tz),
+            reason=body.reason,
+            scope=body.scope,
+            target=body.channel
+            if body.scope == "channel"
+            else body.partner
+            if body.scope == "funding"
+            else (body.channel or body.partner),
+        )
+
+    @r.get(
+        "/admin/maintenance-windows",
+        dependencies=[allow("risk", "agent")],
+        response_model=list[WindowOut],
+        tags=["maintenance"],
+    )
+    def list_windows(
+        status: Annotated[
+            Literal["current", "upcoming", "active", "ended", "cancelled", "all"],
+            Query(description="current: upcoming and active"),
+        ] = "current",
+    ) -> Any:
+        return maintenance.listing(system, status)
+
+    @r.post(
+        "/admin/maintenance-windows/{window_id}/cancel",
+        dependencies=[allow("risk")],
+        response_model=WindowOut,
+        tags=["maintenance"],
+    )
+    def cancel_window(window_id: WindowId, body: CancelIn | None = None) -> Any:
+        """Cancel a window not over yet (409 ``maintenance_window_closed`` otherwise)."""
+        return maintenance.cancel(system, window_id, reason=(body or CancelIn()).reason)
 
     @r.post(
         "/accounts/{account_id}/close",

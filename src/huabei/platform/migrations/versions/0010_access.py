@@ -1,15 +1,15 @@
 """access control: API keys (stored as HMAC) and the audit log
 
-Revision ID: 0009_access
-Revises: 0008_risk_inputs
+Revision ID: 0010_access
+Revises: 0009_idempotency_caller
 Create Date: 2026-11-28
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_access"
-down_revision = "0008_risk_inputs"
+revision = "0010_access"
+down_revision = "0009_idempotency_caller"
 branch_labels = None
 depends_on = None
 
