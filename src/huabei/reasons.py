@@ -80,6 +80,13 @@ register(
 register("invalid_request", I, N_("The request is not valid: {detail}"))
 register("malformed_json", I, N_("The request body is not valid JSON."))
 register(
+    "request_too_large",
+    I,
+    N_("The request body is too large: at most {limit}."),
+    N_("Send less at a time."),
+)
+register("field_too_large", I, N_("{field} is too large: at most {limit} bytes as JSON."))
+register(
     "control_character",
     I,
     N_("{field} holds a control character (such as NUL); only printable text is accepted."),

@@ -18,6 +18,7 @@ from huabei import __version__, reasons
 from huabei.batch import books
 from huabei.entrypoints import auth
 from huabei.entrypoints.auth import allow, allow_public
+from huabei.entrypoints.http import edge
 from huabei.entrypoints.http import schemas as s
 from huabei.entrypoints.http.common import (
     MAX_ID,
@@ -77,6 +78,11 @@ def _validation_error(exc: RequestValidationError) -> JSONResponse:
         if e.get("type") == "json_invalid":
             return error_response(400, "malformed_json")
     for e in errs:
+        if e.get("type") == "free_form_too_large":
+            where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+            ctx = e.get("ctx") or {}
+            return error_response(400, "field_too_large", {"field": where, "limit": ctx.get("limit", "")})
+    for e in errs:
         if e.get("type") == "control_character":
             return error_response(400, "control_character", {"field": (e.get("ctx") or {}).get("field", "body")})
     for e in errs:
@@ -118,6 +124,12 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         dependencies=[Depends(auth.gate)],  # default deny: a route with no declaration answers 403
     )
     app.state.system = system
+
+    async def _too_large(scope: Any, receive: Any, send: Any) -> None:
+        resp = error_response(413, "request_too_large", {"limit": f"{edge.MAX_BODY_BYTES // 1024} KB"})
+        await resp(scope, receive, send)
+
+    app.add_middleware(edge.BodyLimit, too_large=_too_large)
     app.state.limiter = auth.limiter_for(system.terms.access)
 
     @app.middleware("http")

@@ -280,9 +280,9 @@ class BureauChangesIn(_In):
     balance: YuanLimitIn | None = None
     amount_overdue: YuanLimitIn | None = None
     days_past_due: StrictInt | None = Field(default=None, ge=0)
-    bucket: str | None = None
-    worst_bucket: str | None = None
-    account_status: str | None = None
+    bucket: str | None = Field(default=None, max_length=32)
+    worst_bucket: str | None = Field(default=None, max_length=32)
+    account_status: str | None = Field(default=None, max_length=32)
 
 
 class BureauCorrectionIn(_In):

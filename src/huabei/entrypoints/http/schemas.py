@@ -8,11 +8,13 @@ refused with ``invalid_amount``), :data:`Yuan` formats.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -100,6 +102,25 @@ def control_character_at(value: object, where: str = "") -> str | None:
             if found:
                 return found
     return None
+
+
+#: The most a free-form object (restriction evidence, posted facts) may weigh, as compact JSON.
+MAX_FREE_FORM_BYTES = 16_384
+
+
+def _cap_free_form(v: dict[str, Any]) -> dict[str, Any]:
+    size = len(json.dumps(v, ensure_ascii=False, separators=(",", ":"), default=str).encode())
+    if size > MAX_FREE_FORM_BYTES:
+        raise PydanticCustomError(
+            "free_form_too_large",
+            "at most {limit} bytes as JSON, not {size}",
+            {"limit": MAX_FREE_FORM_BYTES, "size": size},
+        )
+    return v
+
+
+#: A free-form JSON object of the API, capped at :data:`MAX_FREE_FORM_BYTES`.
+FreeForm = Annotated[dict[str, Any], AfterValidator(_cap_free_form)]
 
 
 class _In(BaseModel):
@@ -292,7 +313,7 @@ class PostingPage(_Out):
 
 class RestrictionIn(_In):
     cause: str = Field(min_length=1, max_length=64)
-    evidence: dict[str, Any] = Field(default_factory=dict)
+    evidence: FreeForm = Field(default_factory=dict, description="what was seen; at most 16 KB as JSON")
     note: str | None = Field(default=None, max_length=2000)
     lifts_on: IsoDate | None = None
 

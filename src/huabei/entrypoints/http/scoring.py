@@ -19,6 +19,7 @@ from huabei.entrypoints.auth import allow
 from huabei.entrypoints.http.common import MAX_ID, AccountId
 from huabei.entrypoints.http.schemas import (
     ErrorDetail,
+    FreeForm,
     IsoDate,
     Yuan,
     YuanIn,
@@ -46,7 +47,7 @@ class FactsIn(_In):
     Money facts (``monthly_income``, ``assets``) are yuan strings; ``null`` withdraws a fact."""
 
     effective_on: IsoDate | None = None
-    facts: dict[str, Any] = Field(min_length=1, max_length=50)
+    facts: FreeForm = Field(min_length=1, max_length=50)
 
 
 class RecordedFact(_Out):
