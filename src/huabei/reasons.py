@@ -420,6 +420,12 @@ register(
     ),
 )
 register(
+    "no_repayment_record",
+    C,
+    N_("No bill has fallen due yet, so there is no repayment record to score."),
+    N_("Use your credit line and repay each bill on time; every bill repaid on time builds your record."),
+)
+register(
     "short_credit_history",
     C,
     N_("Your credit history is short."),
@@ -496,6 +502,12 @@ register(
     N_("Use less of your credit limit; keeping the used share low and not overspending raises the score."),
 )
 register(
+    "no_statement_yet",
+    C,
+    N_("You have no statement yet, so the share of your limit you use is not known."),
+    N_("Keep the share of your limit you use low once your first statement is issued."),
+)
+register(
     "identity_not_verified", C, N_("Real-name verification is not complete."), N_("Complete real-name verification.")
 )
 register(
@@ -544,6 +556,9 @@ SCORE_REASON_CODES: tuple[str, ...] = (
     "incomplete_profile",
     "few_connections",
     "contacts_in_poor_standing",
+    # neutral codes of missing data (cited instead of a claim the data does not show)
+    "no_repayment_record",
+    "no_statement_yet",
 )
 
 # --- limit policy, re-evaluation, raise applications and campaigns (额度策略 / 提额) -----

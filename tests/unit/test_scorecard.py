@@ -240,8 +240,73 @@ def test_bad_weights_are_refused(weights):
 def test_default_card_reasons_have_texts_in_both_languages():
     assert set(REASON_TEXT) == set(REASON_TEXT_ZH)
     for f in CARD.features:
-        assert f.reason in REASON_TEXT
-    assert {f.reason for f in CARD.features} == set(REASON_TEXT)
+        assert f.reason in REASON_TEXT and f.reason_if_missing in REASON_TEXT
+    assert {f.reason for f in CARD.features} | {f.reason_if_missing for f in CARD.features} == set(REASON_TEXT)
+    for code in REASON_TEXT:
+        assert REASON_TEXT_ZH[code] != REASON_TEXT[code], code  # translated, not the English fallback
+
+
+# --------------------------------------------------------------------------- reasons tell the truth
+
+#: Reason codes that state something the user DID (or does): citing one needs data showing it.
+#: A missing fact shows nothing, so a missing bin may never cite one of these.
+CLAIMS_OF_BEHAVIOUR = {
+    "late_repayments",  # "Some amounts due ... were not repaid in full"
+    "recent_overdue",  # "You had an overdue repayment ..."
+    "high_utilisation",  # "You use a large share of your credit limit."
+    "too_many_raise_applications",
+    "single_payment_channel",  # "... only online or only in stores."
+    "contacts_in_poor_standing",
+}
+
+
+def test_a_missing_fact_never_cites_a_claim_of_behaviour():
+    for f in CARD.features:
+        if f.points[f.missing_index] < f.best_points:  # a missing value costs points: its reason is cited
+            assert f.reason_if_missing not in CLAIMS_OF_BEHAVIOUR, f.name
+
+
+def test_a_user_with_no_bill_yet_is_not_told_they_repaid_late():
+    """The defect: a newcomer with no bill yet was told "Some amounts due in the last 12 months
+    were not repaid in full" and "You had an overdue repayment in the last 12 months"."""
+    newcomer = {**TYPICAL, "on_time_repayment_ratio": None, "max_days_overdue_12m": None}
+    newcomer |= {"overdue_episodes_12m": None, "utilisation_ratio": None, "credit_history_months": 0}
+    result = CARD.score(newcomer)
+    assert not set(result.reasons) & CLAIMS_OF_BEHAVIOUR
+    assert "no_repayment_record" in result.reasons
+    everything_missing = CARD.score({})
+    assert not set(everything_missing.reasons) & CLAIMS_OF_BEHAVIOUR
+    batch = CARD.score_batch_explained({name: np.array([None, None], dtype=object) for name in FACT_SPECS})
+    assert batch.reasons_of(0) == everything_missing.reasons == batch.reasons_of(1)
+
+
+def test_a_late_payer_is_still_told_so():
+    late = {**TYPICAL, "on_time_repayment_ratio": 700, "max_days_overdue_12m": 40, "overdue_episodes_12m": 2}
+    reasons = CARD.score(late).reasons
+    assert reasons[:2] == ("late_repayments", "recent_overdue") or reasons[:2] == ("recent_overdue", "late_repayments")
+    assert "no_repayment_record" not in reasons
+
+
+def test_reasons_cite_only_what_the_facts_show_on_random_users():
+    rng = np.random.default_rng(21)
+    for _ in range(300):
+        row = {}
+        for spec in FACTS:
+            if rng.random() < 0.4:
+                row[spec.name] = None
+            elif spec.type is bool:
+                row[spec.name] = bool(rng.random() < 0.5)
+            elif spec.type is str:
+                row[spec.name] = str(rng.choice(spec.values))
+            else:
+                row[spec.name] = int(rng.integers(spec.minimum or 0, (spec.maximum or 2_000) + 1))
+        for code in CARD.score(row).reasons:
+            # every cited code comes from a feature whose value (present or missing) earns it
+            assert any(
+                (f.reason_for_bin(f.bin_index(row.get(f.name))) == code)
+                and f.points_for(row.get(f.name)) < f.best_points
+                for f in CARD.features
+            ), (code, row)
 
 
 def test_categorical_facts_cover_their_domain():
@@ -669,9 +734,11 @@ def _columns(rows, style):
 @given(rows=ROWS, style=st.sampled_from(["object", "masked", "float"]))
 def test_batch_equals_scalar(rows, style):
     scores, dims = CARD.score_batch(_columns(rows, style))
+    explained = CARD.score_batch_explained(_columns(rows, style))
     for i, row in enumerate(rows):
         r = CARD.score(row)
-        assert scores[i] == r.score
+        assert scores[i] == r.score == explained.scores[i]
+        assert explained.reasons_of(i) == r.reasons
         for d in DIMENSIONS:
             assert dims[d][i] == r.dimensions[d]
 

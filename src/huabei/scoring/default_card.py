@@ -26,6 +26,7 @@ class _FeatureSpec:
     share: Decimal  # share of its dimension's spread taken by this feature
     reason: str
     bins: tuple[tuple[Bin, Decimal], ...]  # (bin, level): points = level × the feature's maximum
+    missing_reason: str = ""  # cited when the fact is missing and that costs points ("" = reason)
 
 
 def _iv(lo: int | None, hi: int | None, level: str) -> tuple[Bin, Decimal]:
@@ -59,6 +60,7 @@ _DEFAULT_SPEC: dict[str, tuple[_FeatureSpec, ...]] = {
                 _iv(1000, None, "1"),
                 _miss("0.5"),
             ),
+            "no_repayment_record",
         ),
         _FeatureSpec(
             "max_days_overdue_12m",
@@ -72,12 +74,14 @@ _DEFAULT_SPEC: dict[str, tuple[_FeatureSpec, ...]] = {
                 _iv(91, None, "0"),
                 _miss("0.6"),
             ),
+            "no_repayment_record",
         ),
         _FeatureSpec(
             "overdue_episodes_12m",
             _D("0.15"),
             "recent_overdue",
             (_iv(None, 1, "1"), _iv(1, 2, "0.6"), _iv(2, 3, "0.35"), _iv(3, 6, "0.1"), _iv(6, None, "0"), _miss("0.6")),
+            "no_repayment_record",
         ),
         _FeatureSpec(
             "credit_history_months",
@@ -132,6 +136,7 @@ _DEFAULT_SPEC: dict[str, tuple[_FeatureSpec, ...]] = {
             _D("0.10"),
             "single_payment_channel",
             (_iv(None, 50, "0.4"), _iv(50, 951, "1"), _iv(951, None, "0.4"), _miss("0")),
+            "low_activity",
         ),
         _FeatureSpec(
             "merchant_categories_90d",
@@ -205,6 +210,7 @@ _DEFAULT_SPEC: dict[str, tuple[_FeatureSpec, ...]] = {
                 _iv(950, None, "0"),
                 _miss("0.6"),
             ),
+            "no_statement_yet",
         ),
     ),
     "identity": (
@@ -227,6 +233,7 @@ _DEFAULT_SPEC: dict[str, tuple[_FeatureSpec, ...]] = {
             _D("0.60"),
             "contacts_in_poor_standing",
             (_iv(None, 500, "0"), _iv(500, 700, "0.4"), _iv(700, 900, "0.7"), _iv(900, None, "1"), _miss("0")),
+            "few_connections",
         ),
     ),
 }
@@ -262,12 +269,12 @@ def default_scorecard(terms: ScoringTerms | None = None) -> Scorecard:
         * ``on_time_repayment_ratio`` (share 0.25, per mille of amounts due in 12 months
           repaid on time; reason ``late_repayments``): <800 → 0; 800–899 → 0.3;
           900–949 → 0.55; 950–989 → 0.8; 990–999 → 0.9; 1000 → 1; missing (nothing due
-          yet) → 0.5.
+          yet) → 0.5, citing the neutral ``no_repayment_record``.
         * ``max_days_overdue_12m`` (0.25, worst days past due; ``recent_overdue``):
           0 → 1; 1–3 (within the grace days) → 0.75; 4–30 → 0.4; 31–90 → 0.15; ≥91 → 0;
-          missing → 0.6.
+          missing → 0.6 (``no_repayment_record``).
         * ``overdue_episodes_12m`` (0.15; ``recent_overdue``): 0 → 1; 1 → 0.6; 2 → 0.35;
-          3–5 → 0.1; ≥6 → 0; missing → 0.6.
+          3–5 → 0.1; ≥6 → 0; missing → 0.6 (``no_repayment_record``).
         * ``credit_history_months`` (0.20; ``short_credit_history``): <3 → 0; 3–5 → 0.2;
           6–11 → 0.4; 12–23 → 0.6; 24–47 → 0.8; ≥48 → 1; missing → 0.
         * ``raise_applications_90d`` (0.15; ``too_many_raise_applications``): 0–1 → 1;
@@ -281,7 +288,7 @@ def default_scorecard(terms: ScoringTerms | None = None) -> Scorecard:
           30–59 → 0.85; ≥60 → 1; missing → 0.
         * ``offline_payment_share`` (0.10, per mille of payments made in stores;
           ``single_payment_channel``): <50 (online only) → 0.4; 50–950 (both channels)
-          → 1; >950 (offline only) → 0.4; missing (no payments) → 0.
+          → 1; >950 (offline only) → 0.4; missing (no payments) → 0 (``low_activity``).
         * ``merchant_categories_90d`` (0.20, distinct scenarios; ``few_scenarios``):
           0 → 0; 1 → 0.2; 2–3 → 0.5; 4–6 → 0.8; ≥7 → 1; missing → 0.
         * ``utility_payments_12m`` (0.10; ``few_bill_payments``): 0 → 0; 1–2 → 0.4;
@@ -302,7 +309,7 @@ def default_scorecard(terms: ScoringTerms | None = None) -> Scorecard:
           50,000–199,999.99 → 0.85; ≥200,000 → 1; missing → 0.
         * ``utilisation_ratio`` (0.30, per mille of the limit used; ``high_utilisation``):
           <300 → 1; 300–599 → 0.8; 600–799 → 0.5; 800–949 → 0.2; ≥950 (near or over the
-          limit: overspending) → 0; missing (no statement yet) → 0.6.
+          limit: overspending) → 0; missing (no statement yet) → 0.6 (``no_statement_yet``).
 
     身份特质 / identity (profile completeness)
         * ``real_name_verified`` (0.25; ``identity_not_verified``): true → 1; false / missing → 0.
@@ -319,7 +326,12 @@ def default_scorecard(terms: ScoringTerms | None = None) -> Scorecard:
         * ``verified_contacts`` (0.40; ``few_connections``): 0 → 0; 1–4 → 0.4;
           5–19 → 0.75; ≥20 → 1; missing → 0.
         * ``contacts_good_standing_ratio`` (0.60, per mille; ``contacts_in_poor_standing``):
-          <500 → 0; 500–699 → 0.4; 700–899 → 0.7; ≥900 → 1; missing (no contacts) → 0.
+          <500 → 0; 500–699 → 0.4; 700–899 → 0.7; ≥900 → 1; missing (no contacts) → 0
+          (``few_connections``).
+
+    Missing data never produces a negative reason: a missing bin that costs points cites a
+    code that is true of missing data (``no_repayment_record``, ``no_statement_yet``, or a
+    code such as ``low_income`` whose text says "not declared or low").
 
     The version is ``default-`` plus the first 12 hex digits of the card's fingerprint,
     so changing a weight changes the version.
@@ -345,6 +357,7 @@ def default_scorecard(terms: ScoringTerms | None = None) -> Scorecard:
                     name=spec.name,
                     dimension=dimension,
                     reason=spec.reason,
+                    missing_reason=spec.missing_reason,
                     description=fact.description,
                     bins=tuple(b for b, _ in spec.bins),
                     points=tuple(int((level * top).quantize(_D(1), rounding=ROUND_HALF_UP)) for _, level in spec.bins),
@@ -373,8 +386,9 @@ def _check_default_spec() -> None:
                 raise ScorecardError(f"default card: {s.name} levels must span 0..1")
             if FACT_SPECS[s.name].dimension != dimension:
                 raise ScorecardError(f"default card: {s.name} is in the wrong dimension")
-            if s.reason not in REASON_TEXT or s.reason not in REASON_TEXT_ZH:
-                raise ScorecardError(f"default card: reason {s.reason} has no text")
+            for code in filter(None, (s.reason, s.missing_reason)):
+                if code not in REASON_TEXT or code not in REASON_TEXT_ZH:
+                    raise ScorecardError(f"default card: reason {code} has no text")
             names.append(s.name)
     if sorted(names) != sorted(FACT_SPECS):
         raise ScorecardError("default card: features and FACTS differ")
@@ -396,7 +410,8 @@ def scorecard_markdown(card: Scorecard) -> str:
                 label = b.label()
                 if unit == "fen" and b.kind == "interval":
                     label = _yuan_label(b)
-                lines.append(f"| {dimension} | `{f.name}` | {label} | {p} | `{f.reason}` |")
+                reason = f.reason_if_missing if b.kind == "missing" else f.reason
+                lines.append(f"| {dimension} | `{f.name}` | {label} | {p} | `{reason}` |")
     return "\n".join(lines)
 
 

@@ -245,6 +245,12 @@ class Feature:
     """A scored fact: its bins, the points of each bin (``points[i]`` for ``bins[i]``),
     its dimension and the reason code cited when it holds the score down.
 
+    ``missing_reason`` is the code cited when the fact is *missing* and its missing bin
+    holds the score down (defaults to ``reason``). A reason must never claim what the
+    data does not show: a user with no bill yet was not late, so a repayment-record
+    feature gives its missing bin a neutral code (``no_repayment_record``) instead of
+    ``late_repayments``.
+
     A feature is *numeric* (interval bins covering −∞..+∞ without gaps or overlaps,
     plus the missing bin) or *categorical* (disjoint value bins, optionally an ``other``
     bin, plus the missing bin).
@@ -256,6 +262,7 @@ class Feature:
     points: tuple[int, ...]
     reason: str
     description: str = ""
+    missing_reason: str = ""  # "" = the same as ``reason``
     # Lookup tables derived from the bins (not part of equality or the data form).
     _cuts: tuple[int, ...] = field(init=False, repr=False, compare=False, default=())
     _interval_idx: tuple[int, ...] = field(init=False, repr=False, compare=False, default=())
@@ -275,6 +282,10 @@ class Feature:
             raise ScorecardError(f"{where}: unknown dimension {self.dimension!r} (one of {', '.join(DIMENSIONS)})")
         if not isinstance(self.reason, str) or not _SNAKE.match(self.reason):
             raise ScorecardError(f"{where}: reason code {self.reason!r} must be snake_case")
+        if not isinstance(self.missing_reason, str) or (self.missing_reason and not _SNAKE.match(self.missing_reason)):
+            raise ScorecardError(f"{where}: missing reason code {self.missing_reason!r} must be snake_case")
+        if self.missing_reason == self.reason:
+            object.__setattr__(self, "missing_reason", "")
         if len(self.points) != len(self.bins):
             raise ScorecardError(f"{where}: {len(self.bins)} bins but {len(self.points)} points")
         for p in self.points:
@@ -332,6 +343,19 @@ class Feature:
     def kind(self) -> str:
         """``numeric`` or ``categorical``."""
         return self._kind
+
+    @property
+    def reason_if_missing(self) -> str:
+        """The reason code cited when the fact is missing and that loses points."""
+        return self.missing_reason or self.reason
+
+    def reason_for_bin(self, idx: int) -> str:
+        """The reason code cited when a value in bin ``idx`` loses points."""
+        return self.reason_if_missing if idx == self._missing_idx else self.reason
+
+    @property
+    def missing_index(self) -> int:
+        return self._missing_idx
 
     @property
     def best_points(self) -> int:
@@ -440,6 +464,8 @@ class Feature:
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"name": self.name, "dimension": self.dimension, "reason": self.reason}
+        if self.missing_reason:
+            d["missing_reason"] = self.missing_reason
         if self.description:
             d["description"] = self.description
         d["bins"] = [{**b.to_dict(), "points": p} for b, p in zip(self.bins, self.points)]
@@ -447,7 +473,12 @@ class Feature:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Feature:
-        _expect_keys(data, required={"name", "dimension", "reason", "bins"}, optional={"description"}, where="feature")
+        _expect_keys(
+            data,
+            required={"name", "dimension", "reason", "bins"},
+            optional={"description", "missing_reason"},
+            where="feature",
+        )
         name = data["name"]
         bins: list[Bin] = []
         points: list[int] = []
@@ -482,6 +513,7 @@ class Feature:
             points=tuple(points),
             reason=data["reason"],
             description=data.get("description", ""),
+            missing_reason=data.get("missing_reason", ""),
         )
 
 
@@ -641,13 +673,14 @@ class Scorecard:
         losses: list[tuple[int, int, str]] = []
         total = self.intercept
         for pos, f in enumerate(self.features):
-            p = f.points_for(facts.get(f.name))
+            idx = f.bin_index(facts.get(f.name))
+            p = f.points[idx]
             per_feature[f.name] = p
             dims[f.dimension] += p
             total += p
             lost = f.best_points - p
             if lost > 0:
-                losses.append((-lost, pos, f.reason))
+                losses.append((-lost, pos, f.reason_for_bin(idx)))
         losses.sort()
         reasons: list[str] = []
         for _, _, code in losses:
@@ -702,8 +735,9 @@ class Scorecard:
         n = lengths.pop() if lengths else 0
         codes: list[str] = []
         for f in self.features:
-            if f.reason not in codes:
-                codes.append(f.reason)
+            for code in (f.reason, f.reason_if_missing):
+                if code not in codes:
+                    codes.append(code)
         k = len(codes)
         dims = {d: np.zeros(n, dtype=np.int64) for d in DIMENSIONS}
         total = np.full(n, self.intercept, dtype=np.int64)
@@ -714,11 +748,13 @@ class Scorecard:
             pts = np.asarray(f.points, dtype=np.int64)[idx]
             dims[f.dimension] += pts
             total += pts
-            c = codes.index(f.reason)
             lost = f.best_points - pts
-            better = lost > loss[:, c]
-            loss[:, c] = np.where(better, lost, loss[:, c])
-            pos[:, c] = np.where(better, p, pos[:, c])
+            is_missing = idx == f.missing_index
+            for code, rows in ((f.reason, ~is_missing), (f.reason_if_missing, is_missing)):
+                c = codes.index(code)
+                better = rows & (lost > loss[:, c])
+                loss[:, c] = np.where(better, lost, loss[:, c])
+                pos[:, c] = np.where(better, p, pos[:, c])
         key = -loss * (len(self.features) + 1) + pos
         top = min(MAX_REASONS, k)
         order = np.argsort(key, axis=1, kind="stable")[:, :top]

@@ -405,8 +405,10 @@ def fit_scorecard(
         dimension = dimension_of.get(b.name) or (
             FACT_SPECS[b.name].dimension if b.name in FACT_SPECS else DEFAULT_DIMENSION
         )
+        missing_reason = ""
         if b.name in FACT_SPECS:
             reason = DEFAULT_SCORECARD.feature(b.name).reason
+            missing_reason = DEFAULT_SCORECARD.feature(b.name).missing_reason
         else:
             reason = reason_of.get(b.name) or _snake(b.name)
         card_features.append(
@@ -415,6 +417,7 @@ def fit_scorecard(
                 dimension=dimension,
                 bins=b.bins,
                 reason=reason,
+                missing_reason=missing_reason,
                 points=tuple(_round(-factor * beta_d * _dec(w)) for w in b.woe),
                 description=f"fitted: IV {b.iv:.4f}, coefficient {beta:+.4f} (C={c})",
             )
