@@ -25,7 +25,7 @@ from fastapi.routing import APIRoute
 from huabei.access import service as access
 from huabei.access.roles import ROLES, Role
 from huabei.config import ProductTerms
-from huabei.entrypoints.auth import declared_policy
+from huabei.entrypoints.auth import api_routes, declared_policy
 from huabei.entrypoints.cli import main as cli
 from huabei.entrypoints.http.app import create_app
 from huabei.platform import schema
@@ -45,12 +45,7 @@ PATH_VALUES = {
 
 
 def routes(app: Any) -> list[tuple[str, str, APIRoute]]:
-    out = []
-    for r in app.routes:
-        if isinstance(r, APIRoute):
-            for m in sorted(r.methods - {"HEAD"}):
-                out.append((m, r.path, r))
-    return out
+    return api_routes(app)
 
 
 def test_every_route_declares_who_may_call_it() -> None:
@@ -58,24 +53,51 @@ def test_every_route_declares_who_may_call_it() -> None:
     undeclared = [f"{m} {path}" for m, path, r in routes(app) if declared_policy(r) is None]
     assert not undeclared, f"routes without allow(...): {undeclared} (see docs/access.md)"
     public = [f"{m} {path}" for m, path, r in routes(app) if declared_policy(r).public]  # type: ignore[union-attr]
-    assert public == ["GET /healthz"]
+    assert sorted(public) == ["GET /docs", "GET /healthz", "GET /login", "GET /redoc", "POST /login", "POST /logout"]
+
+
+def test_a_route_without_a_declaration_is_closed_to_everyone(system: Huabei) -> None:
+    from fastapi import APIRouter
+
+    app = create_app(system)
+    extra = APIRouter(prefix="/v1")
+
+    @extra.get("/forgotten")
+    def forgotten() -> dict[str, str]:
+        return {"oops": "open"}
+
+    app.include_router(extra)
+    admin = key_for(system, "admin")
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/v1/forgotten", headers=auth_headers(admin))
+        assert r.status_code == 403 and r.json()["error"]["code"] == "route_not_declared"
+    assert [p for m, p, r in routes(app) if declared_policy(r) is None] == ["/v1/forgotten"]
+
+
+#: The matrix sends hundreds of requests from one address: no rate limit gets in its way.
+UNLIMITED = ProductTerms.model_validate(
+    {"access": {"failed_auth_attempts": 0, "key_requests_per_minute": dict.fromkeys(ROLES, 0)}}
+)
 
 
 @pytest.fixture
-def world(system: Huabei) -> Iterator[tuple[TestClient, dict[str, str]]]:
+def world(db_url: str) -> Iterator[tuple[TestClient, dict[str, str]]]:
     """Customer ``u-own`` owns account 1; ``u-other`` owns account 2; one key per role."""
+    system = make_system(db_url, terms=UNLIMITED)
     assert new_account(system, user_id="u-own") == 1
     new_account(system, user_id="u-other")
     keys = {role: key_for(system, role, user_id="u-own" if role == "customer" else None) for role in ROLES}
     keys["other_customer"] = key_for(system, "customer", user_id="u-other")
     with TestClient(create_app(system), raise_server_exceptions=False) as c:
         yield c, keys
+    system.engine.dispose()
 
 
 def _call(c: TestClient, method: str, path: str, key: str | None) -> Any:
     url = re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES.get(m.group(1), "x"), path)
     headers = auth_headers(key) if key else {}
-    return c.request(method, url, headers=headers, json={} if method in ("POST", "PUT", "PATCH") else None)
+    body = {} if method in ("POST", "PUT", "PATCH") else None
+    return c.request(method, url, headers=headers, json=body, follow_redirects=False)
 
 
 @pytest.mark.smoke
@@ -90,7 +112,10 @@ def test_role_by_endpoint_matrix(world: tuple[TestClient, dict[str, str]]) -> No
         r = _call(c, method, path, None)
         if p.public:
             continue
-        if r.status_code != 401 or r.json()["error"]["code"] != "unauthenticated":
+        if path.startswith("/v1/"):
+            if r.status_code != 401 or r.json()["error"]["code"] != "unauthenticated":
+                wrong.append(f"no key: {method} {path} -> {r.status_code}")
+        elif r.status_code != 303 or not r.headers["location"].startswith("/login"):  # a page: to the login form
             wrong.append(f"no key: {method} {path} -> {r.status_code}")
         for role in ROLES:
             r = _call(c, method, path, keys[role])

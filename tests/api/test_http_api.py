@@ -852,7 +852,7 @@ def test_openapi_lists_the_paths_and_shows_amounts_as_strings(api):
 def test_html_pages_render_in_both_languages(api):
     aid = open_line(api, "1000.00")
     bought(api, aid, "88.80")
-    home = api.get("/")
+    home = api.get("/", params={"lang": "en"})
     assert home.status_code == 200 and home.headers["content-type"].startswith("text/html")
     assert "Huabei credit lines" in home.text and f"/accounts/{aid}" in home.text and "911.20" in home.text
     home_zh = api.get("/", params={"lang": "zh"})
@@ -898,7 +898,7 @@ def test_the_demo_book_shows_scores_and_bills_on_the_pages(api, system):
     page = api.get(f"/accounts/{ids['demo-lihua']}", params={"lang": "zh"}).text
     assert "信用分" in page and "信用历史" in page and "履约能力" in page
     assert "2026-11" in page and "已还清" in page and "临时额度" in page
-    overdue = api.get(f"/accounts/{ids['demo-chenjing']}").text
+    overdue = api.get(f"/accounts/{ids['demo-chenjing']}", params={"lang": "en"}).text
     assert "Credit score" in overdue and "What held the score down" in overdue
     assert overdue.count("<td class='overdue'>overdue</td>") == 2  # both bills unpaid past due
     empty = api.get(f"/accounts/{ids['demo-liuyang']}", params={"lang": "zh"}).text

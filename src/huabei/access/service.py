@@ -146,6 +146,17 @@ def authenticate(system: Huabei, key: str) -> Principal:
         return Principal(key_id=row.key_id, role=Role(row.role), user_id=row.user_id, label=row.label)
 
 
+def principal_of_key(system: Huabei, key_id: int) -> Principal | None:
+    """The principal of a key by id, if it is still valid (a web session names its key)."""
+    with system.uow(readonly=True) as uow:
+        row = uow.keys.get(key_id)
+        if row is None or row.revoked_at is not None:
+            return None
+        if row.expires_at is not None and _aware(row.expires_at, uow.now()) <= uow.now():
+            return None
+        return Principal(key_id=row.key_id, role=Role(row.role), user_id=row.user_id, label=row.label)
+
+
 def _aware(at: dt.datetime, like: dt.datetime) -> dt.datetime:
     """SQLite returns naive datetimes (stored as UTC-less text): read them in the clock's zone."""
     return at if at.tzinfo is not None else at.replace(tzinfo=like.tzinfo)

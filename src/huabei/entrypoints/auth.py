@@ -16,16 +16,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 import anyio
 from fastapi import Depends, FastAPI, Request
 from fastapi.params import Depends as DependsParam
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from huabei.access import service as access
+from huabei.access import sessions
 from huabei.access.ratelimit import Limiter, RateLimited, Rule
 from huabei.access.roles import PUBLIC, Decision, Policy, Principal, Role, decide, policy
+from huabei.clock import wall_now
 from huabei.config import AccessTerms
 from huabei.errors import ErrorKind, HuabeiError
 
@@ -37,8 +40,10 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: `huabei keys cre
 #: each to the user who owns what it names.
 OWNERSHIP = frozenset({"user_id", "account_id", "purchase_id", "restriction_id", "plan_id"})
 
-#: What a session-authenticated (web) caller's principal is read from; set by the web pages.
-SESSION_RESOLVER = "session_principal"
+#: The web login's cookies: the signed session (``huabei.access.sessions``) and the CSRF token.
+SESSION_COOKIE = "hb_session"
+CSRF_COOKIE = "hb_csrf"
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Guard:
@@ -75,9 +80,16 @@ def allow(*roles: str, own: str | None = None, own_in_body: bool = False, any_cu
     return Depends(Guard(policy(*roles, own=own, own_in_body=own_in_body, any_customer=any_customer)))
 
 
+class PublicGuard(Guard):
+    """A public route's declaration: no key is read (and the OpenAPI document asks for none)."""
+
+    def __call__(self) -> None:  # type: ignore[override]
+        return None
+
+
 def allow_public() -> DependsParam:
-    """No key needed (the health check)."""
-    return Depends(Guard(PUBLIC))
+    """No key needed (the health check, the login form, the documentation)."""
+    return Depends(PublicGuard(PUBLIC))
 
 
 def current_principal(request: Request) -> Principal:
@@ -125,8 +137,7 @@ def authenticate(request: Request, creds: HTTPAuthorizationCredentials | None) -
         if creds is not None:
             principal = access.authenticate(system, creds.credentials)
         else:
-            resolve = getattr(request.app.state, SESSION_RESOLVER, None)
-            principal = resolve(request) if resolve is not None else None
+            principal = session_principal(request)
             if principal is None:
                 raise HuabeiError("unauthenticated", ErrorKind.UNAUTHENTICATED)
     except HuabeiError as e:
@@ -141,6 +152,56 @@ def authenticate(request: Request, creds: HTTPAuthorizationCredentials | None) -
         Rule(terms.key_requests_per_minute.get(principal.role.value, 0), 60),
     )
     return principal
+
+
+def session_principal(request: Request) -> Principal | None:
+    """The caller of a web session cookie whose key is still valid (None: no valid session)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    key_id = sessions.verify(access.server_secret(), token, int(wall_now().timestamp()))
+    return access.principal_of_key(request.app.state.system, key_id) if key_id is not None else None
+
+
+def start_session(system: Any, key_id: int) -> tuple[str, int]:
+    """A session token for ``key_id`` and its lifetime in seconds (``access.session_hours``)."""
+    seconds = system.terms.access.session_hours * 3600
+    return sessions.issue(access.server_secret(), key_id, int(wall_now().timestamp()) + seconds), seconds
+
+
+MAX_FORM_BYTES = 16_384
+
+
+async def form_data(request: Request) -> dict[str, str]:
+    """An HTML form's fields (``application/x-www-form-urlencoded``; the first value of each)."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return {}
+    body = await request.body()  # cached on the request: the handler reads it again
+    if len(body) > MAX_FORM_BYTES:
+        raise HuabeiError("invalid_request", ErrorKind.INVALID_REQUEST, detail="form too large")
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=50)
+    except (UnicodeDecodeError, ValueError):
+        raise HuabeiError("invalid_request", ErrorKind.INVALID_REQUEST, detail="form") from None
+    out: dict[str, str] = {}
+    for k, v in pairs:
+        out.setdefault(k, v)
+    return out
+
+
+async def csrf_gate(request: Request) -> None:
+    """App-wide dependency: a state-changing request carried by the session cookie (not a bearer
+    key) — and the login form itself — must send the CSRF token of its cookie, as the form field
+    ``csrf`` or the ``X-CSRF-Token`` header."""
+    if request.method in _SAFE or request.headers.get("authorization"):
+        return
+    if SESSION_COOKIE not in request.cookies and request.url.path != "/login":
+        return
+    sent = request.headers.get("x-csrf-token")
+    if sent is None:
+        sent = (await form_data(request)).get("csrf")
+    if not sessions.same_token(sent, request.cookies.get(CSRF_COOKIE)):
+        raise HuabeiError("csrf_failed", ErrorKind.FORBIDDEN)
 
 
 def _client(request: Request) -> str:
@@ -187,17 +248,42 @@ def gate(request: Request) -> None:
         raise HuabeiError("route_not_declared", ErrorKind.FORBIDDEN)
 
 
-def document(app: FastAPI, error_model: Any) -> None:
-    """State the access answers (401, 403, 429) on every declared route of the OpenAPI document."""
+def api_routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
+    """Every (method, full path, route) of the app, through included routers."""
+    out = []
+    for rc in iter_route_contexts(app.routes):
+        route = rc.original_route
+        if isinstance(route, APIRoute):
+            for method in sorted((rc.methods or set()) - {"HEAD"}):
+                out.append((method, str(rc.path), route))
+    return out
+
+
+def document(app: FastAPI, error_schema: str = "ErrorOut") -> None:
+    """State the access answers (401, 403, 429) on every operation that needs a key in the OpenAPI
+    document (those the bearer scheme secures), in the error shape."""
     answers = {
-        401: "No valid API key or session (WWW-Authenticate: Bearer)",
-        403: "The key's role may not call this endpoint, or the customer does not own what it names",
-        429: "Too many requests; Retry-After says how many seconds to wait",
+        "401": "No valid API key or session (WWW-Authenticate: Bearer)",
+        "403": "The key's role may not call this endpoint, or the customer does not own what it names",
+        "429": "Too many requests; Retry-After says how many seconds to wait",
     }
-    for route in app.routes:
-        if isinstance(route, APIRoute) and not (declared_policy(route) or PUBLIC).public:
-            for status, text in answers.items():
-                route.responses.setdefault(status, {"model": error_model, "description": text})
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        ref = {"$ref": f"#/components/schemas/{error_schema}"}
+        for ops in schema.get("paths", {}).values():
+            for op in ops.values():
+                if isinstance(op, dict) and op.get("security"):
+                    for status, text in answers.items():
+                        op.setdefault("responses", {}).setdefault(
+                            status, {"description": text, "content": {"application/json": {"schema": ref}}}
+                        )
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 # --- the audit log ----------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huabei import __version__, reasons
@@ -121,7 +121,10 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         "decimals; money-moving POSTs need an `Idempotency-Key` header. Every call needs an API key "
         "(`Authorization: Bearer KEY`, made by `huabei keys create --role ROLE`); each route says which roles "
         "may call it (docs/access.md).",
-        dependencies=[Depends(auth.gate)],  # default deny: a route with no declaration answers 403
+        # default deny (a route with no declaration answers 403); CSRF on the web session's forms
+        dependencies=[Depends(auth.gate), Depends(auth.csrf_gate)],
+        docs_url=None,  # served offline by entrypoints.web.docs
+        redoc_url=None,
     )
     app.state.system = system
 
@@ -152,6 +155,8 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         if exc.replayed:  # a stored refusal answered again for its Idempotency-Key
             resp.headers["Idempotent-Replayed"] = "true"
         if exc.kind is ErrorKind.UNAUTHENTICATED:
+            if req.method == "GET" and not req.url.path.startswith("/v1/"):  # a page: to the login form
+                return RedirectResponse(f"/login?lang={req.query_params.get('lang') or 'zh'}", status_code=303)
             resp.headers["WWW-Authenticate"] = "Bearer"
         if exc.kind is ErrorKind.RATE_LIMITED:
             resp.headers["Retry-After"] = str(exc.params.get("retry_after", 1))
@@ -367,10 +372,15 @@ def create_app(system: Huabei | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok", "business_date": admin.business_date(system).isoformat()}
 
+    from huabei.entrypoints.web import docs as web_docs
+    from huabei.entrypoints.web import session as web_session
     from huabei.entrypoints.web.pages import router as web_router
 
+    app.include_router(web_docs.router(app.title))
+    app.mount("/static", web_docs.static_files(), name="static")
+    app.include_router(web_session.router(system))
     app.include_router(web_router(system))
-    auth.document(app, s.ErrorOut)
+    auth.document(app)
     app.add_middleware(auth.AuditMiddleware, system=system)
     return app
 

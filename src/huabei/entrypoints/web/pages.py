@@ -8,28 +8,21 @@ from __future__ import annotations
 from html import escape
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from huabei import reasons
 from huabei.billing import service as billing
 from huabei.entrypoints.auth import allow
+from huabei.entrypoints.web.session import layout, page_locale
 from huabei.errors import HuabeiError
-from huabei.i18n import N_, normalise_locale, translate
+from huabei.i18n import N_, translate
 from huabei.lines import queries
 from huabei.lines import service as accounts
 from huabei.money import format_yuan
 from huabei.platform import admin
 from huabei.platform.unit_of_work import Huabei
 from huabei.scoring import service as scoring
-
-_CSS = """
-body{font-family:system-ui,"PingFang SC","Noto Sans CJK SC",sans-serif;margin:2rem auto;max-width:60rem;color:#1a1a1a}
-table{border-collapse:collapse;width:100%}td,th{padding:.4rem .6rem;border-bottom:1px solid #ddd;text-align:left}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}.frozen{color:#b00020}.muted{color:#666}
-.overdue{color:#b00020}.paid{color:#2e7d32}
-.card{border:1px solid #ddd;border-radius:8px;padding:1rem;margin:1rem 0}
-"""
 
 T_TITLE = N_("Huabei credit lines")
 T_BUSINESS_DATE = N_("Business date")
@@ -45,7 +38,6 @@ T_UNTIL = N_("until")
 T_RESTRICTIONS = N_("Restrictions")
 T_NONE = N_("None")
 T_WHAT_TO_DO = N_("What you can do")
-T_API = N_("API documentation")
 T_STATUS_NAMES = {"active": N_("active"), "frozen": N_("frozen"), "overdue": N_("overdue"), "closed": N_("closed")}
 T_SCORE = N_("Credit score")
 T_SCORE_AS_OF = N_("as of")
@@ -67,23 +59,12 @@ T_DIMENSIONS = {
 }
 
 
-def _page(title: str, body: str, lang: str) -> HTMLResponse:
-    html_lang = "zh-CN" if lang == "zh_CN" else "en"
-    other = "en" if lang == "zh_CN" else "zh"
-    return HTMLResponse(
-        f"<!doctype html><html lang='{html_lang}'><head><meta charset='utf-8'><title>{escape(title)}</title>"
-        f"<style>{_CSS}</style></head><body>{body}"
-        f"<p class='muted'><a href='?lang={other}'>{'English' if other == 'en' else '中文'}</a> · "
-        f"<a href='/docs'>{escape(translate(T_API, lang))}</a></p></body></html>"
-    )
-
-
 def router(system: Huabei) -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
     @r.get("/", response_class=HTMLResponse, dependencies=[allow("agent", "risk")])
-    def overview(lang: str | None = Query(default=None)) -> HTMLResponse:
-        loc = normalise_locale(lang)
+    def overview(request: Request, lang: str | None = Query(default=None)) -> HTMLResponse:
+        loc = page_locale(lang)
         _ = lambda m: escape(translate(m, loc))  # noqa: E731
         page = queries.list_accounts(system, limit=100)
         rows = "".join(
@@ -99,7 +80,7 @@ def router(system: Huabei) -> APIRouter:
             f"<th class='num'>{_(T_TOTAL)}</th><th class='num'>{_(T_USED)}</th><th class='num'>{_(T_AVAILABLE)}</th>"
             f"</tr>{rows}</table>"
         )
-        return _page(translate(T_TITLE, loc), body, loc)
+        return layout(request, translate(T_TITLE, loc), body, loc)
 
     @r.get(
         "/accounts/{account_id}",
@@ -107,14 +88,15 @@ def router(system: Huabei) -> APIRouter:
         dependencies=[allow("customer", "agent", "risk", own="account_id")],
     )
     def account_page(
-        account_id: Annotated[int, Path(ge=1, le=2**63 - 1)], lang: str | None = Query(default=None)
+        request: Request, account_id: Annotated[int, Path(ge=1, le=2**63 - 1)], lang: str | None = Query(default=None)
     ) -> HTMLResponse:
-        loc = normalise_locale(lang)
+        loc = page_locale(lang)
         _ = lambda m: escape(translate(m, loc))  # noqa: E731
         try:
             a = accounts.account_view(system, account_id)
         except HuabeiError as e:
-            return HTMLResponse(f"<p>{escape(reasons.message(e.code, loc, **e.params))}</p>", status_code=e.http_status)
+            msg = f"<p>{escape(reasons.message(e.code, loc, **e.params))}</p>"
+            return layout(request, translate(T_ACCOUNT, loc), msg, loc, e.http_status)
         restr = "".join(_restriction_card(x, loc) for x in a["restrictions"]) or f"<p>{_(T_NONE)}</p>"
         temp = ""
         if a["temporary_limit"]:
@@ -131,7 +113,7 @@ def router(system: Huabei) -> APIRouter:
             f"</table><h2>{_(T_RESTRICTIONS)}</h2>{restr}"
             f"{_score_section(system, a['user_id'], loc)}{_bills_section(system, account_id, loc)}"
         )
-        return _page(f"{translate(T_ACCOUNT, loc)} {account_id}", body, loc)
+        return layout(request, f"{translate(T_ACCOUNT, loc)} {account_id}", body, loc)
 
     return r
 

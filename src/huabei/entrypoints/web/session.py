@@ -1,0 +1,177 @@
+"""The web login: a key typed into a form becomes a session cookie (HttpOnly, SameSite=Strict,
+Secure over HTTPS) and a CSRF token; logging out ends it. Pages are Chinese first
+(``?lang=en`` switches) and share one layout (:func:`layout`)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from huabei import reasons
+from huabei.access import service as access
+from huabei.access import sessions
+from huabei.access.roles import Principal, Role
+from huabei.entrypoints import auth
+from huabei.entrypoints.auth import allow_public
+from huabei.errors import ErrorKind, HuabeiError
+from huabei.i18n import N_, normalise_locale, translate
+from huabei.platform.unit_of_work import Huabei
+
+T_LOGIN = N_("Log in")
+T_LOGOUT = N_("Log out")
+T_KEY = N_("Key")
+T_KEY_HINT = N_("Paste the key you were given (huabei keys create).")
+T_SIGNED_IN = N_("Signed in as {role}")
+T_ROLE_NAMES = {
+    "customer": N_("customer"),
+    "agent": N_("customer service agent"),
+    "risk": N_("risk analyst"),
+    "admin": N_("administrator"),
+    "gateway": N_("payment gateway"),
+}
+T_NAV_ME = N_("My Huabei")
+T_NAV_CONSOLE = N_("Agent console")
+T_NAV_PORTFOLIO = N_("Portfolio")
+T_API = N_("API documentation")
+
+CSS = """
+body{font-family:system-ui,"PingFang SC","Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;margin:0;color:#1a1a1a}
+header{background:#1677ff;color:#fff;padding:.6rem 1.5rem;display:flex;gap:1rem;align-items:center}
+header a,header button{color:#fff;text-decoration:none;background:none;border:0;font:inherit;cursor:pointer}
+header .who{margin-left:auto;opacity:.9}main{margin:1.5rem auto;max-width:64rem;padding:0 1rem}
+table{border-collapse:collapse;width:100%}td,th{padding:.4rem .6rem;border-bottom:1px solid #ddd;text-align:left}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}.frozen,.overdue,.error{color:#b00020}
+.muted{color:#666}.paid,.ok{color:#2e7d32}.card{border:1px solid #ddd;border-radius:8px;padding:1rem;margin:1rem 0}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem}
+form.inline{display:inline}input,select,button{font:inherit;padding:.3rem .5rem}
+button.primary{background:#1677ff;color:#fff;border:0;border-radius:4px;padding:.4rem .9rem;cursor:pointer}
+"""
+
+
+def page_locale(lang: str | None) -> str:
+    """Pages are Chinese unless ``?lang=en`` asks otherwise."""
+    return "zh_CN" if lang is None else normalise_locale(lang)
+
+
+def csrf_of(request: Request) -> str:
+    """This browser's CSRF token (a new one is set by :func:`layout` when it has none)."""
+    token = request.cookies.get(auth.CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
+    if token is None:
+        token = sessions.new_csrf_token()
+        request.state.new_csrf = token
+    return token
+
+
+def csrf_field(request: Request) -> str:
+    return f"<input type='hidden' name='csrf' value='{escape(csrf_of(request))}'>"
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def html(request: Request, content: str, status: int = 200) -> HTMLResponse:
+    resp = HTMLResponse(content, status_code=status)
+    new = getattr(request.state, "new_csrf", None)
+    if new is not None:
+        resp.set_cookie(auth.CSRF_COOKIE, new, httponly=True, samesite="strict", secure=_secure(request), path="/")
+    return resp
+
+
+def home_of(p: Principal) -> str:
+    return {Role.CUSTOMER: "/me", Role.RISK: "/portfolio"}.get(p.role, "/console")
+
+
+def layout(request: Request, title: str, body: str, loc: str, status: int = 200) -> HTMLResponse:
+    """One page: the header (navigation for the role, who is signed in, log out, language), the body."""
+    _ = lambda m: escape(translate(m, loc))  # noqa: E731
+    p: Principal | None = getattr(request.state, "principal", None)
+    nav = ""
+    if p is not None:
+        links = []
+        if p.role in (Role.CUSTOMER, Role.ADMIN):
+            links.append(("/me", T_NAV_ME))
+        if p.role in (Role.AGENT, Role.ADMIN, Role.RISK):
+            links.append(("/console", T_NAV_CONSOLE))
+        if p.role in (Role.RISK, Role.ADMIN):
+            links.append(("/portfolio", T_NAV_PORTFOLIO))
+        nav = "".join(f"<a href='{u}?lang={loc}'>{_(t)}</a>" for u, t in links)
+        who = escape(translate(T_SIGNED_IN, loc, role=translate(T_ROLE_NAMES[p.role.value], loc)))
+        nav += (
+            f"<span class='who'>{who}</span><form class='inline' method='post' action='/logout'>"
+            f"{csrf_field(request)}<button type='submit'>{_(T_LOGOUT)}</button></form>"
+        )
+    other, other_name = ("en", "English") if loc == "zh_CN" else ("zh", "中文")
+    query = "&".join(f"{k}={escape(v)}" for k, v in request.query_params.items() if k != "lang")
+    switch = f"?{query}&lang={other}" if query else f"?lang={other}"
+    return html(
+        request,
+        f"<!doctype html><html lang='{'zh-CN' if loc == 'zh_CN' else 'en'}'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
+        f"<meta name='csrf-token' content='{escape(csrf_of(request))}'><title>{escape(title)}</title>"
+        f"<style>{CSS}</style><script src='/static/chart.umd.min.js' defer></script></head><body>"
+        f"<header><b>花呗 Huabei</b>{nav}<a href='{switch}' id='lang-switch'>{other_name}</a></header>"
+        f"<main>{body}<p class='muted'><a href='/docs'>{_(T_API)}</a></p></main></body></html>",
+        status,
+    )
+
+
+def router(system: Huabei) -> APIRouter:
+    r = APIRouter(include_in_schema=False)
+
+    def login_page(request: Request, loc: str, error: str | None = None, status: int = 200) -> HTMLResponse:
+        _ = lambda m: escape(translate(m, loc))  # noqa: E731
+        err = f"<p class='error' id='login-error'>{escape(error)}</p>" if error else ""
+        body = (
+            f"<h1>{_(T_LOGIN)}</h1>{err}<form method='post' action='/login?lang={loc}' class='card'>"
+            f"{csrf_field(request)}<p><label>{_(T_KEY)}<br><input name='key' type='password' size='50' "
+            f"autocomplete='off' required></label></p><p class='muted'>{_(T_KEY_HINT)}</p>"
+            f"<button class='primary' type='submit'>{_(T_LOGIN)}</button></form>"
+        )
+        return layout(request, translate(T_LOGIN, loc), body, loc, status)
+
+    @r.get("/login", response_class=HTMLResponse, dependencies=[allow_public()])
+    def login_form(request: Request, lang: str | None = Query(default=None)) -> HTMLResponse:
+        return login_page(request, page_locale(lang))
+
+    @r.post("/login", response_class=HTMLResponse, dependencies=[allow_public()])
+    async def login(request: Request, lang: str | None = Query(default=None)) -> Response:
+        loc = page_locale(lang)
+        client = request.client.host if request.client else "unknown"
+        auth.hit(request, "login", client)
+        key = (await auth.form_data(request)).get("key", "").strip()
+        try:
+            principal = await run_in_threadpool(access.authenticate, system, key)
+        except HuabeiError as e:
+            if e.kind is not ErrorKind.UNAUTHENTICATED:
+                raise
+            auth.hit(request, "auth_fail", client)
+            request.state.error_code = "login_failed"
+            return login_page(request, loc, reasons.message("login_failed", loc), status=401)
+        request.state.principal = principal  # the audit log names who logged in
+        token, seconds = start(system, principal.key_id)
+        resp = RedirectResponse(f"{home_of(principal)}?lang={'en' if loc == 'en' else 'zh'}", status_code=303)
+        resp.set_cookie(
+            auth.SESSION_COOKIE, token, max_age=seconds, httponly=True, samesite="strict",
+            secure=_secure(request), path="/",
+        )  # fmt: skip
+        resp.set_cookie(
+            auth.CSRF_COOKIE, sessions.new_csrf_token(), httponly=True, samesite="strict",
+            secure=_secure(request), path="/",
+        )  # fmt: skip
+        return resp
+
+    @r.post("/logout", dependencies=[allow_public()])
+    def logout() -> Response:
+        resp = RedirectResponse("/login", status_code=303)
+        resp.delete_cookie(auth.SESSION_COOKIE, path="/")
+        return resp
+
+    return r
+
+
+def start(system: Huabei, key_id: int) -> tuple[str, int]:
+    return auth.start_session(system, key_id)
