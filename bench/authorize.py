@@ -62,8 +62,8 @@ from sqlalchemy.engine import make_url
 
 from huabei.batch import books
 from huabei.errors import ErrorKind, HuabeiError
-from huabei.lines.payments import authorise_purchase
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
+from huabei.payments.service import authorise_purchase
 from huabei.platform import admin, migrate
 from huabei.platform import schema as t
 from huabei.platform.db import database_url, make_engine

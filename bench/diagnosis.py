@@ -44,9 +44,9 @@ from huabei.config import ProductTerms
 from huabei.diagnosis import service as diagnosis
 from huabei.errors import HuabeiError
 from huabei.limits import service as limits
-from huabei.lines import payments
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
+from huabei.payments import service as payments
 from huabei.platform import admin, migrate
 from huabei.platform.db import make_engine
 from huabei.platform.unit_of_work import ClockMode, Huabei

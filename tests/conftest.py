@@ -176,8 +176,8 @@ def buy(
     merchant: str = "m-1",
     device: str | None = None,
 ):
-    from huabei.lines import payments as purchases
     from huabei.lines.purchase_rules import Channel, PurchaseRequest
+    from huabei.payments import service as purchases
 
     _counter["n"] += 1
     return purchases.authorise_purchase(

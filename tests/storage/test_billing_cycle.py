@@ -17,9 +17,9 @@ from huabei.billing import service as billing
 from huabei.billing import tables as tb
 from huabei.config import FeeWaiverCampaign, InstallmentTerms, ProductTerms
 from huabei.errors import HuabeiError
-from huabei.lines import payments as purchases
 from huabei.lines import service as accounts
 from huabei.money import yuan
+from huabei.payments import service as purchases
 from huabei.platform import schema as t
 from huabei.restrictions import service as restrictions
 

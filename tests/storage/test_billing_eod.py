@@ -17,9 +17,9 @@ from huabei.billing import service as billing
 from huabei.billing import tables as tb
 from huabei.config import BillingTerms, ProductTerms
 from huabei.errors import HuabeiError
-from huabei.lines import payments as purchases
 from huabei.lines import service as accounts
 from huabei.money import format_yuan, yuan
+from huabei.payments import service as purchases
 from huabei.platform import admin
 from huabei.platform import schema as t
 from huabei.platform.schema import metadata

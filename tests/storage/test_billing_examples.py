@@ -13,10 +13,10 @@ from tests.conftest import buy, make_system, new_account
 from huabei.batch import books, eod
 from huabei.billing import service as billing
 from huabei.errors import HuabeiError
-from huabei.lines import payments as purchases
 from huabei.lines import queries
 from huabei.lines import service as accounts
 from huabei.money import yuan
+from huabei.payments import service as purchases
 from huabei.platform import schema as t
 from huabei.platform.unit_of_work import Huabei
 

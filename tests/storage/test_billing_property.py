@@ -22,9 +22,9 @@ from huabei.batch import books, eod
 from huabei.billing import service as billing
 from huabei.billing import tables as tb
 from huabei.errors import HuabeiError
-from huabei.lines import payments as purchases
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
+from huabei.payments import service as purchases
 from huabei.platform import admin
 from huabei.platform import schema as t
 from huabei.platform.schema import metadata

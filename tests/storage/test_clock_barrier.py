@@ -16,7 +16,7 @@ from huabei.batch import books, eod
 from huabei.billing import service as billing
 from huabei.errors import HuabeiError
 from huabei.ledger import rules as ledger_rules
-from huabei.lines import payments
+from huabei.payments import service as payments
 from huabei.platform import admin
 
 D = dt.date

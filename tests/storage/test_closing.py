@@ -14,8 +14,8 @@ from huabei.batch import books, eod
 from huabei.billing import views as billing_views
 from huabei.closures import service as closures
 from huabei.errors import HuabeiError
-from huabei.lines import payments
 from huabei.lines import service as accounts
+from huabei.payments import service as payments
 from huabei.platform import admin
 from huabei.platform import schema as t
 from huabei.platform.unit_of_work import Huabei

@@ -9,9 +9,9 @@ from tests.conftest import new_account
 
 from huabei.batch import books
 from huabei.errors import HuabeiError
-from huabei.lines import payments as purchases
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
+from huabei.payments import service as purchases
 from huabei.platform import schema as t
 from huabei.platform.db import make_engine
 from huabei.platform.unit_of_work import Huabei

@@ -8,9 +8,9 @@ from tests.conftest import START_DATE, buy, new_account
 
 from huabei.batch import books
 from huabei.errors import HuabeiError
-from huabei.lines import payments as purchases
 from huabei.lines import queries
 from huabei.lines import service as accounts
+from huabei.payments import service as purchases
 from huabei.platform import admin
 from huabei.platform import schema as t
 from huabei.restrictions import service as restrictions

@@ -15,9 +15,9 @@ from tests.conftest import buy, make_system, new_account
 from huabei.batch import eod
 from huabei.diagnosis import service as diagnosis
 from huabei.errors import HuabeiError
-from huabei.lines import payments
 from huabei.lines import service as accounts
 from huabei.money import yuan
+from huabei.payments import service as payments
 from huabei.platform import admin
 from huabei.restrictions import service as restrictions
 from huabei.restrictions.causes import CAUSES

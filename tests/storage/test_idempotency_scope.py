@@ -11,8 +11,8 @@ from tests.conftest import buy, new_account
 from huabei.batch import books, eod
 from huabei.billing import service as billing
 from huabei.errors import HuabeiError
-from huabei.lines import payments
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
+from huabei.payments import service as payments
 from huabei.platform import schema as t
 
 

@@ -8,8 +8,8 @@ from tests.conftest import buy, new_account
 
 from huabei.batch import books
 from huabei.errors import HuabeiError
-from huabei.lines import payments as purchases
 from huabei.lines import service as accounts
+from huabei.payments import service as purchases
 from huabei.platform import schema as t
 
 LIMIT = 200_000

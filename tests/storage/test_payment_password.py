@@ -19,10 +19,10 @@ from huabei.batch import books
 from huabei.clock import ManualWallClock
 from huabei.config import PasswordTerms, ProductTerms
 from huabei.errors import HuabeiError
-from huabei.lines import payments
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
 from huabei.passwords import service as passwords
+from huabei.payments import service as payments
 from huabei.platform import admin
 from huabei.platform import schema as t
 from huabei.platform.unit_of_work import ClockMode, Huabei

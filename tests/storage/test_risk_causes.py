@@ -12,8 +12,8 @@ from tests.conftest import buy, make_system, new_account
 from huabei.batch import eod
 from huabei.billing import service as billing
 from huabei.errors import HuabeiError
-from huabei.lines import payments
 from huabei.lines import service as accounts
+from huabei.payments import service as payments
 from huabei.restrictions import service as restrictions
 from huabei.risk import evaluation
 

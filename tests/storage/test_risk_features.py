@@ -13,7 +13,7 @@ from tests.conftest import START_DATE, buy, new_account
 
 from huabei.batch.eod import run_eod
 from huabei.errors import HuabeiError
-from huabei.lines import payments
+from huabei.payments import service as payments
 from huabei.platform import schema as s
 from huabei.risk import features
 from huabei.risk.catalog import FEATURES

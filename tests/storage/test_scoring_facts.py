@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from tests.conftest import START_DATE
 
 from huabei.errors import HuabeiError
-from huabei.lines import payments as purchases
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
+from huabei.payments import service as purchases
 from huabei.platform import admin
 from huabei.platform import schema as t
 from huabei.scoring import service as scoring

@@ -19,10 +19,10 @@ from huabei import errors
 from huabei.batch import books, eod
 from huabei.billing import service as billing
 from huabei.errors import HuabeiError
-from huabei.lines import payments as purchases
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
 from huabei.money import format_yuan, yuan
+from huabei.payments import service as purchases
 from huabei.platform import admin
 from huabei.platform.unit_of_work import ClockMode, Huabei
 from huabei.restrictions import service as restrictions

@@ -1,6 +1,6 @@
 """Use cases of the payment password (支付密码): set, reset, and its check on each purchase.
 
-The purchase path (``huabei.lines.payments``) checks in three steps:
+The purchase path (``huabei.payments.service``) checks in three steps:
 
 1. :func:`check` — outside any write transaction, since an argon2 check costs milliseconds
    (configurable, ``ProductTerms.passwords``): reads the user's hash and checks the given

@@ -28,10 +28,10 @@ from huabei.billing import service as billing
 from huabei.errors import HuabeiError
 from huabei.limits import campaign_service as campaigns
 from huabei.limits import service as limits
-from huabei.lines import payments as purchases
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
 from huabei.money import apply_rate
+from huabei.payments import service as purchases
 from huabei.platform import admin
 from huabei.platform.idempotency import Outcome
 from huabei.platform.unit_of_work import Huabei

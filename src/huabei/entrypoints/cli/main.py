@@ -181,7 +181,7 @@ def purchase(
     as_json: JsonOpt = False,
 ) -> None:
     """Authorise a purchase (消费)."""
-    from huabei.lines import payments as purchases
+    from huabei.payments import service as purchases
 
     req = PurchaseRequest(
         _id(account_id, "account_not_found", "account_id"),
@@ -197,7 +197,7 @@ def purchase(
 @app.command()
 def refund(purchase_id: int, amount: str, key: KeyOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Refund (退款) all or part of a purchase."""
-    from huabei.lines import payments as purchases
+    from huabei.payments import service as purchases
 
     _show(
         _run(
@@ -214,7 +214,7 @@ def refund(purchase_id: int, amount: str, key: KeyOpt = None, db: DbOpt = None, 
 @app.command()
 def repay(account_id: int, amount: str, key: KeyOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Repay (还款)."""
-    from huabei.lines import payments as purchases
+    from huabei.payments import service as purchases
 
     _show(
         _run(

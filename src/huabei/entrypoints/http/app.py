@@ -31,10 +31,10 @@ from huabei.entrypoints.http.common import (
     outcome_response,
 )
 from huabei.errors import ErrorKind, HuabeiError
-from huabei.lines import payments as purchases
 from huabei.lines import queries
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
+from huabei.payments import service as purchases
 from huabei.platform import admin
 from huabei.platform.unit_of_work import Huabei
 from huabei.restrictions import service as restrictions
