@@ -13,7 +13,7 @@ from tests.conftest import buy, make_system, new_account
 from huabei.batch import eod
 from huabei.billing import service as billing
 from huabei.diagnosis import service as diagnosis
-from huabei.lines import payments
+from huabei.payments import service as payments
 
 D = dt.date
 
