@@ -16,9 +16,9 @@ from huabei.batch import books
 from huabei.clock import ManualWallClock
 from huabei.config import FundingPartner, FundingTerms, ProductTerms
 from huabei.errors import HuabeiError
-from huabei.lines import payments
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
 from huabei.maintenance import service as maintenance
+from huabei.payments import service as payments
 from huabei.platform import schema as t
 from huabei.platform.unit_of_work import Huabei
 
