@@ -79,6 +79,7 @@ register(
 )
 register("invalid_request", I, N_("The request is not valid: {detail}"))
 register("malformed_json", I, N_("The request body is not valid JSON."))
+register("invalid_id", I, N_("{field} must be a positive whole number, not “{value}”."))
 register(
     "request_too_large",
     I,

@@ -36,7 +36,7 @@ def test_diagnosis_in_both_languages_with_structured_data(api, system):
 
 def test_diagnosis_refusals_are_4xx_with_stable_codes(api, system):
     assert api.get("/v1/accounts/424242/diagnosis").json()["error"]["code"] == "account_not_found"
-    assert api.get("/v1/accounts/0/diagnosis").status_code == 404
+    assert api.get("/v1/accounts/999999/diagnosis").status_code == 404
     acct = new_account(system)
     bad = api.get(f"/v1/accounts/{acct}/diagnosis", params={"lang": "fr"})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_request"

@@ -254,8 +254,24 @@ def test_open_account_refusals(api):
 def test_unknown_ids_are_404_never_500(api):
     aid = open_line(api)
     before = state(api, aid)
-    for missing_id in ("999", "0", "-1", HUGE_ID):
+    for missing_id in ("999", HUGE_ID):
         check_unknown_id(api, missing_id)
+    assert state(api, aid) == before
+
+
+def test_malformed_ids_are_400_invalid_id(api):
+    """An id that is not a positive whole number is a malformed request, not an unknown id."""
+    aid = open_line(api)
+    before = state(api, aid)
+    for bad in ("0", "-1", "abc", "1.5"):
+        err = assert_error(api.get(f"/v1/accounts/{bad}"), 400, "invalid_id")
+        assert "account_id" in err["message"] and bad in err["message"]
+        assert_error(buy(api, bad), 400, "invalid_id")
+        assert_error(
+            api.post(f"/v1/purchases/{bad}/refunds", json={"amount": "1.00"}, headers=key()), 400, "invalid_id"
+        )
+        assert_error(api.post(f"/v1/restrictions/{bad}/lift"), 400, "invalid_id")
+        assert_error(api.get(f"/v1/installments/{bad}"), 400, "invalid_id")
     assert state(api, aid) == before
 
 
@@ -435,10 +451,8 @@ def test_invalid_refund_and_repayment_bodies(api):
         )
         assert_error(api.post(path, json={}, headers=key()), 400, "invalid_request")
         assert_error(api.post(path, json={"amount": "1.00", "extra": 1}, headers=key()), 400, "invalid_request")
-    # an id that is not an integer cannot name a credit line: the 404 of an unknown one
-    assert_error(
-        api.post("/v1/accounts/abc/repayments", json={"amount": "1.00"}, headers=key()), 404, "account_not_found"
-    )
+    # an id that is not an integer is a malformed request
+    assert_error(api.post("/v1/accounts/abc/repayments", json={"amount": "1.00"}, headers=key()), 400, "invalid_id")
     assert state(api, aid) == before
 
 
@@ -801,7 +815,9 @@ def test_ledger_check_reports_a_corrupted_posting(api, system):
 
 def test_unknown_route_and_wrong_method_have_the_error_shape(api):
     assert_error(api.get("/v1/nothing-here"), 404, "route_not_found")
-    assert_error(api.delete("/v1/admin/clock"), 405, "method_not_allowed")
+    r = api.delete("/v1/admin/clock")
+    assert_error(r, 405, "method_not_allowed")
+    assert set(r.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
 
 
 def test_openapi_lists_the_paths_and_shows_amounts_as_strings(api):

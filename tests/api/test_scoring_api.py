@@ -160,7 +160,8 @@ BAD_REQUESTS = [
     ("post", "/v1/accounts/99/limit-raise-applications", None, 404, "account_not_found"),
     ("post", "/v1/accounts/99999999999999999999/limit-raise-applications", None, 404, "account_not_found"),
     ("post", "/v1/accounts/1/limit-raise-applications", {"requested_limit": 100}, 400, "invalid_amount"),
-    ("get", "/v1/accounts/0/limit-changes", None, 404, "account_not_found"),
+    ("get", "/v1/accounts/999999/limit-changes", None, 404, "account_not_found"),
+    ("get", "/v1/accounts/0/limit-changes", None, 400, "invalid_id"),
     ("get", "/v1/accounts/7/limit-evaluation", None, 404, "account_not_found"),
     ("post", "/v1/accounts/1/campaigns/nope/enrolment", None, 404, "campaign_not_found"),
 ]

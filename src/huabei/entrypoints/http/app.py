@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from huabei import __version__, reasons
 from huabei.batch import books
@@ -73,7 +74,10 @@ def _validation_error(exc: RequestValidationError) -> JSONResponse:
     for e in errs:
         loc = tuple(e.get("loc", ()))
         if len(loc) == 2 and loc[0] == "path" and loc[1] in NOT_FOUND_BY_PATH_PARAM:
-            return error_response(404, NOT_FOUND_BY_PATH_PARAM[str(loc[1])], {str(loc[1]): e.get("input")})
+            if e.get("type") == "less_than_equal":  # a whole number past BIGINT: names no row
+                return error_response(404, NOT_FOUND_BY_PATH_PARAM[str(loc[1])], {str(loc[1]): e.get("input")})
+            # not a whole number, or not positive ("abc", "-1", "0"): a malformed id
+            return error_response(400, "invalid_id", {"field": str(loc[1]), "value": str(e.get("input"))[:40]})
     for e in errs:
         if e.get("type") == "json_invalid":
             return error_response(400, "malformed_json")
@@ -167,9 +171,20 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         return _validation_error(exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(req: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "route_not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, {"detail": str(exc.detail)})
+        resp = error_response(exc.status_code, code, {"detail": str(exc.detail)})
+        for name, value in (exc.headers or {}).items():
+            resp.headers[name] = value
+        if exc.status_code == 405:  # Allow: every method some route of this path answers
+            methods = [
+                m
+                for m in ("DELETE", "GET", "PATCH", "POST", "PUT")
+                if any(r.matches({**req.scope, "method": m})[0] is Match.FULL for r in req.app.router.routes)
+            ]
+            if methods:
+                resp.headers["Allow"] = ", ".join(methods)
+        return resp
 
     @app.exception_handler(Exception)
     async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - a bug

@@ -29,15 +29,16 @@ MAX_ID = 2**63 - 1
 
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Required on every money-moving POST")]
 
-#: Path ids are BIGINT in the database: one outside 1..2^63-1 cannot name a row (and SQLite
-#: cannot even bind it), so it is the 404 of an unknown id — never a database overflow, a 500.
+#: Path ids are BIGINT in the database: one past 2^63-1 cannot name a row (and SQLite cannot
+#: even bind it), so it is the 404 of an unknown id — never a database overflow, a 500.
 AccountId = Annotated[int, Path(ge=1, le=MAX_ID)]
 PurchaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
 RestrictionId = Annotated[int, Path(ge=1, le=MAX_ID)]
 PlanId = Annotated[int, Path(ge=1, le=MAX_ID)]
 WindowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
-#: A path id that fails validation is the 404 of its kind (``api.app`` turns it into the error).
+#: A path id past BIGINT is the 404 of its kind; one that is not a positive whole number
+#: ("abc", "-1", "0") is ``400 invalid_id`` (``api.app`` turns the validation error into these).
 NOT_FOUND_BY_PATH_PARAM = {
     "account_id": "account_not_found",
     "purchase_id": "purchase_not_found",
