@@ -113,6 +113,59 @@ FEATURES: dict[str, Feature] = {
             default=NEVER_DAYS,
         ),
         _f("app_activity_30d", "activity events the host reported for the user in the last 30 days (utility bills …)"),
+        # behavioural features (the score's repayment behaviour; docs/scoring.md "Behavioural features")
+        _f("worst_dpd_3m", "worst days past due of this line's bills over the 91 days up to the date", ev="bills"),
+        _f("worst_dpd_6m", "worst days past due of this line's bills over the 182 days up to the date", ev="bills"),
+        _f(
+            "months_since_overdue",
+            f"whole months (30 days) since a bill of this line last became overdue ({NEVER_DAYS}: never)",
+            default=NEVER_DAYS,
+            ev="bills",
+        ),
+        _f("bills_due_6m", "bills with something due that fell due in the 182 days up to the date", ev="bills"),
+        _f(
+            "paid_in_full_share_6m",
+            "per mille of those bills repaid in full by their due date (0 without bills: read bills_due_6m)",
+            ev="bills",
+        ),
+        _f(
+            "minimum_only_share_6m",
+            "per mille of those bills repaid at least the minimum but not in full by their due date",
+            ev="bills",
+        ),
+        _f(
+            "below_minimum_share_6m",
+            "per mille of those bills repaid less than the minimum by their due date",
+            ev="bills",
+        ),
+        _f(
+            "repaid_share_last_bill",
+            "repaid by the due date as per mille of the amount due, of the last bill due on or before the date "
+            "(capped at 1000)",
+            ev="bills",
+        ),
+        _f(
+            "utilisation_last_statement",
+            "the last statement's balance as per mille of the base limit in force on its statement date "
+            "(above 1000: over the base limit, on a temporary limit)",
+            ev="bills",
+        ),
+        _f(
+            "utilisation_trend",
+            "utilisation of the last statement minus that of the statement two periods earlier, per mille "
+            "(positive: rising; 0 with fewer than three statements)",
+            ev="bills",
+        ),
+        _f(
+            "revolving_months_12m",
+            "bills due in the last 365 days repaid at least the minimum but not in full (revolving credit)",
+            ev="bills",
+        ),
+        _f(
+            "temp_limit_statements_12m",
+            "statements of the last 365 days with spending on a temporary limit (overspending the base limit)",
+            ev="bills",
+        ),
         _f(
             "declined_attempts_30d",
             "purchase attempts of the line declined in the last 30 days (activity while frozen)",

@@ -115,7 +115,9 @@ def dpd_now(w: Window) -> Select[Any]:
     )
 
 
-def worst_dpd_12m(w: Window) -> Select[Any]:
+def _worst_dpd(w: Window, days: int) -> Select[Any]:
+    """Worst days past due of bills overdue at some point of the ``days`` days up to ``w.day``
+    (a bill still unpaid counts up to the day; a cleared one up to its clearing)."""
     b = s.bills.c
     end = case((or_(b.cleared_on.is_(None), b.cleared_on > w.day), w.d()), else_=b.cleared_on)
     return (
@@ -124,7 +126,135 @@ def worst_dpd_12m(w: Window) -> Select[Any]:
             w.only(b.account_id),
             b.overdue_since.is_not(None),
             b.overdue_since <= w.day,
-            or_(b.cleared_on.is_(None), b.cleared_on >= w.since(365)),
+            or_(b.cleared_on.is_(None), b.cleared_on >= w.since(days)),
+        )
+        .group_by(b.account_id)
+    )
+
+
+def worst_dpd_12m(w: Window) -> Select[Any]:
+    return _worst_dpd(w, 365)
+
+
+def worst_dpd_3m(w: Window) -> Select[Any]:
+    return _worst_dpd(w, 91)
+
+
+def worst_dpd_6m(w: Window) -> Select[Any]:
+    return _worst_dpd(w, 182)
+
+
+def months_since_overdue(w: Window) -> Select[Any]:
+    b = s.bills.c
+    return (
+        select(b.account_id, days_between(w.d(), func.max(b.overdue_since)) / 30)
+        .where(w.only(b.account_id), b.overdue_since.is_not(None), b.overdue_since <= w.day)
+        .group_by(b.account_id)
+    )
+
+
+# Bills as known on a date: a bill whose due date is on or before the day has a final
+# ``paid_by_due_date`` (repayments allocated up to and including the due date), so how it was
+# repaid is known then and never changes afterwards.
+
+
+def _due_bills(w: Window, days: int) -> Any:
+    b = s.bills.c
+    return and_(w.only(b.account_id), b.total_due > 0, b.due_date <= w.day, b.due_date >= w.since(days))
+
+
+def _per_mille(condition: Any) -> Any:
+    return cast(func.sum(case((condition, 1000), else_=0)) / func.count(), Integer)
+
+
+_IN_FULL = s.bills.c.paid_by_due_date >= s.bills.c.total_due
+_BELOW_MINIMUM = s.bills.c.paid_by_due_date < s.bills.c.minimum_due
+_MINIMUM_ONLY = and_(~_IN_FULL, ~_BELOW_MINIMUM)
+
+
+def bills_due_6m(w: Window) -> Select[Any]:
+    b = s.bills.c
+    return select(b.account_id, func.count()).where(_due_bills(w, 182)).group_by(b.account_id)
+
+
+def paid_in_full_share_6m(w: Window) -> Select[Any]:
+    b = s.bills.c
+    return select(b.account_id, _per_mille(_IN_FULL)).where(_due_bills(w, 182)).group_by(b.account_id)
+
+
+def minimum_only_share_6m(w: Window) -> Select[Any]:
+    b = s.bills.c
+    return select(b.account_id, _per_mille(_MINIMUM_ONLY)).where(_due_bills(w, 182)).group_by(b.account_id)
+
+
+def below_minimum_share_6m(w: Window) -> Select[Any]:
+    b = s.bills.c
+    return select(b.account_id, _per_mille(_BELOW_MINIMUM)).where(_due_bills(w, 182)).group_by(b.account_id)
+
+
+def repaid_share_last_bill(w: Window) -> Select[Any]:
+    b = s.bills.c
+    last = (
+        select(func.max(b.bill_id))
+        .where(w.only(b.account_id), b.total_due > 0, b.due_date <= w.day)
+        .group_by(b.account_id)
+    )
+    share = case(
+        (b.paid_by_due_date >= b.total_due, 1000), else_=cast(b.paid_by_due_date * 1000 / b.total_due, Integer)
+    )
+    return select(b.account_id, share).where(b.bill_id.in_(last))
+
+
+def _statements(w: Window) -> Any:
+    """Each statement issued on or before the day with its utilisation (balance per mille of the
+    base limit in force on its statement date) and its rank (1 = the latest)."""
+    b, c = s.bills.c, s.limit_changes.c
+    limit_then = (
+        select(c.new_value)
+        .where(c.account_id == b.account_id, c.limit_kind == "base", c.business_date <= b.statement_date)
+        .order_by(c.change_id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    balance = case((b.closing_balance > 0, b.closing_balance), else_=0)
+    util = case((limit_then > 0, cast(balance * 1000 / limit_then, Integer)), else_=0)
+    rank = func.row_number().over(partition_by=b.account_id, order_by=b.statement_date.desc())
+    return (
+        select(b.account_id, util.label("util"), rank.label("rank"))
+        .where(w.only(b.account_id), b.statement_date <= w.day)
+        .subquery()
+    )
+
+
+def utilisation_last_statement(w: Window) -> Select[Any]:
+    st = _statements(w)
+    return select(st.c.account_id, st.c.util).where(st.c.rank == 1)
+
+
+def utilisation_trend(w: Window) -> Select[Any]:
+    st = _statements(w)
+    earlier = st.alias("earlier")
+    return (
+        select(st.c.account_id, st.c.util - earlier.c.util)
+        .join(earlier, and_(earlier.c.account_id == st.c.account_id, earlier.c.rank == 3))
+        .where(st.c.rank == 1)
+    )
+
+
+def revolving_months_12m(w: Window) -> Select[Any]:
+    b = s.bills.c
+    return select(b.account_id, func.count()).where(_due_bills(w, 365), _MINIMUM_ONLY).group_by(b.account_id)
+
+
+def temp_limit_statements_12m(w: Window) -> Select[Any]:
+    b = s.bills.c
+    return (
+        select(b.account_id, func.count())
+        .where(
+            w.only(b.account_id),
+            b.temporary_limit_part > 0,
+            b.statement_date <= w.day,
+            b.statement_date >= w.since(365),
         )
         .group_by(b.account_id)
     )
@@ -368,6 +498,18 @@ DEFINITIONS: dict[str, Callable[[Window], Select[Any]]] = {
     "days_since_verification": days_since_verification,
     "app_activity_30d": app_activity_30d,
     "declined_attempts_30d": declined_attempts_30d,
+    "worst_dpd_3m": worst_dpd_3m,
+    "worst_dpd_6m": worst_dpd_6m,
+    "months_since_overdue": months_since_overdue,
+    "bills_due_6m": bills_due_6m,
+    "paid_in_full_share_6m": paid_in_full_share_6m,
+    "minimum_only_share_6m": minimum_only_share_6m,
+    "below_minimum_share_6m": below_minimum_share_6m,
+    "repaid_share_last_bill": repaid_share_last_bill,
+    "utilisation_last_statement": utilisation_last_statement,
+    "utilisation_trend": utilisation_trend,
+    "revolving_months_12m": revolving_months_12m,
+    "temp_limit_statements_12m": temp_limit_statements_12m,
 }
 assert set(DEFINITIONS) == set(FEATURES), "every catalogued feature has exactly one definition"
 
@@ -394,7 +536,7 @@ def compute(
             if row is not None and value is not None:
                 row[n] = int(value) if FEATURES[n].type == "int" else bool(value)
     for row in out.values():
-        for n in ("days_since_overdue_cleared", "days_since_verification"):
+        for n in ("days_since_overdue_cleared", "days_since_verification", "months_since_overdue"):
             if n in row:
                 row[n] = min(row[n], NEVER_DAYS)
     return out
@@ -418,12 +560,16 @@ def evidence(conn: Connection, name: str, day: dt.date, accounts: Sequence[int])
     w = Window(day, tuple(accounts))
     p, b = s.purchases.c, s.bills.c
     stmt: Select[Any] | None = None
-    if name in ("dpd_now", "worst_dpd_12m", "days_since_overdue_cleared"):
+    if name in ("dpd_now", "worst_dpd_12m", "days_since_overdue_cleared", "worst_dpd_3m", "worst_dpd_6m"):
         stmt = select(b.account_id, b.bill_id).where(
             w.only(b.account_id),
             b.overdue_since.is_not(None),
             b.overdue_since <= day,
             or_(b.cleared_on.is_(None), b.cleared_on >= w.since(365)),
+        )
+    elif FEATURES[name].evidence == "bills":  # the behavioural features: the bills of the last year
+        stmt = select(b.account_id, b.bill_id).where(
+            w.only(b.account_id), b.statement_date <= day, b.statement_date >= w.since(365)
         )
     elif name == "round_purchases_one_merchant_30d":
         stmt = select(p.account_id, p.purchase_id).where(_purchases(w, 30), p.amount % ROUND_AMOUNT == 0)

@@ -287,6 +287,49 @@ FACTS: tuple[FactSpec, ...] = (
 FACT_SPECS: dict[str, FactSpec] = {f.name: f for f in FACTS}
 
 
+def _behaviour(name: str, dimension: str, unit: str, **bounds: int) -> FactSpec:
+    return FactSpec(name, int, dimension, "huabei", unit, f"Risk feature {name} (docs/risk.md).", **bounds)
+
+
+#: Behavioural facts: how the line is used and repaid, point in time. Each is a feature of the
+#: risk engine's catalogue (one set-based SQL definition in ``huabei.risk.features``), read as a
+#: fact by a card that scores it (a fitted card; ``huabei score train --from-book``). Unknown
+#: (``None``) for a user without a line or whose line had no bill fall due in the last 6 months.
+BEHAVIOUR_FACTS: tuple[FactSpec, ...] = (
+    _behaviour("dpd_now", "credit_history", "days", minimum=0),
+    _behaviour("worst_dpd_3m", "credit_history", "days", minimum=0),
+    _behaviour("worst_dpd_6m", "credit_history", "days", minimum=0),
+    _behaviour("months_since_overdue", "credit_history", "months", minimum=0),
+    _behaviour("paid_in_full_share_6m", "credit_history", "per mille"),
+    _behaviour("below_minimum_share_6m", "credit_history", "per mille"),
+    _behaviour("repaid_share_last_bill", "credit_history", "per mille"),
+    _behaviour("minimum_only_share_6m", "behaviour", "per mille"),
+    _behaviour("revolving_months_12m", "behaviour", "count", minimum=0),
+    _behaviour("temp_limit_statements_12m", "behaviour", "count", minimum=0),
+    _behaviour("utilisation_last_statement", "capacity", "per mille"),
+    _behaviour("utilisation_trend", "capacity", "per mille"),
+)
+BEHAVIOUR_FACT_SPECS: dict[str, FactSpec] = {f.name: f for f in BEHAVIOUR_FACTS}
+
+#: (reason, missing reason) a fitted card cites for each behavioural fact: a missing value (no
+#: bill yet) never cites a claim of behaviour.
+BEHAVIOUR_REASONS: dict[str, tuple[str, str]] = {
+    "dpd_now": ("recent_overdue", "no_repayment_record"),
+    "worst_dpd_3m": ("recent_overdue", "no_repayment_record"),
+    "worst_dpd_6m": ("recent_overdue", "no_repayment_record"),
+    "months_since_overdue": ("recent_overdue", "no_repayment_record"),
+    "paid_in_full_share_6m": ("late_repayments", "no_repayment_record"),
+    "below_minimum_share_6m": ("late_repayments", "no_repayment_record"),
+    "repaid_share_last_bill": ("late_repayments", "no_repayment_record"),
+    "minimum_only_share_6m": ("late_repayments", "no_repayment_record"),
+    "revolving_months_12m": ("late_repayments", "no_repayment_record"),
+    "temp_limit_statements_12m": ("high_utilisation", "no_statement_yet"),
+    "utilisation_last_statement": ("high_utilisation", "no_statement_yet"),
+    "utilisation_trend": ("high_utilisation", "no_statement_yet"),
+}
+assert set(BEHAVIOUR_REASONS) == set(BEHAVIOUR_FACT_SPECS)
+
+
 class FactError(ValueError):
     """A fact that is unknown, of the wrong type or out of range. ``code``/``field`` are stable."""
 

@@ -49,8 +49,18 @@ from huabei.config import ProductTerms, ScoringTerms
 from huabei.limits.policy import POLICY_FACT_SPECS, POLICY_FACTS, check_policy_facts
 from huabei.lines.rules import temporary_limits_on
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
+from huabei.risk import features as risk_features
 from huabei.scoring.default_card import default_scorecard
-from huabei.scoring.facts import EDUCATION_LEVELS, FACT_SPECS, FACTS, OCCUPATIONS, FactError, FactSpec, check_facts
+from huabei.scoring.facts import (
+    BEHAVIOUR_FACT_SPECS,
+    EDUCATION_LEVELS,
+    FACT_SPECS,
+    FACTS,
+    OCCUPATIONS,
+    FactError,
+    FactSpec,
+    check_facts,
+)
 from huabei.scoring.scorecard import BAND_ZH, BANDS, DIMENSION_ZH, DIMENSIONS, FactValue, Scorecard, bands_of
 from huabei.scoring.stability import population_stability_index, psi_interpretation
 
@@ -570,6 +580,10 @@ def collect_facts(
     cols["contacts_good_standing_ratio"] = or_host_if_unknown(ours, host_int("contacts_good_standing_ratio"))
 
     ordered = {spec.name: cols[spec.name] for spec in (*FACTS, *POLICY_FACTS)}
+    card = scorecard_for(terms.scoring)
+    wanted = [f.name for f in card.features if f.name in BEHAVIOUR_FACT_SPECS]
+    if wanted:  # a card that scores behaviour (a fitted one): its facts from the risk features
+        ordered.update(behaviour_columns(uow, as_of, account_id, wanted))
     return Population(
         as_of=as_of,
         user_ids=user_cols["user_id"],
@@ -581,6 +595,32 @@ def collect_facts(
         overdue_now=record.overdue_now,
         opened_on=line_opened_on,
     )
+
+
+def behaviour_columns(
+    uow: UnitOfWork, as_of: dt.date, account_id: np.ndarray, names: Sequence[str]
+) -> dict[str, np.ma.MaskedArray]:
+    """The behavioural facts ``names`` (:data:`~huabei.scoring.facts.BEHAVIOUR_FACTS`) of each
+    row's open line as of ``as_of``, from the risk engine's feature definitions (one statement per
+    feature, every line at once); masked (unknown) without a line or without a bill that fell due
+    in the last 6 months (``bills_due_6m`` = 0, ``dpd_now`` = 0)."""
+    asked = sorted({*names, "bills_due_6m", "dpd_now"})
+    lines = sorted({int(a) for a in account_id if a})
+    values = risk_features.compute(uow.conn, asked, as_of, lines) if lines else {}
+    n = len(account_id)
+    out: dict[str, np.ma.MaskedArray] = {}
+    known = np.zeros(n, dtype=bool)
+    data = {name: np.zeros(n, dtype=np.int64) for name in names}
+    for i, a in enumerate(account_id.tolist()):
+        row = values.get(int(a)) if a else None
+        if row is None or (row["bills_due_6m"] == 0 and row["dpd_now"] == 0):
+            continue
+        known[i] = True
+        for name in names:
+            data[name][i] = int(row[name])
+    for name in names:
+        out[name] = np.ma.masked_array(data[name], mask=~known)
+    return out
 
 
 def or_host_if_unknown(ours: np.ma.MaskedArray, host: np.ma.MaskedArray) -> np.ma.MaskedArray:
