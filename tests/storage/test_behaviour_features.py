@@ -12,7 +12,7 @@ from tests.conftest import START_DATE, buy, new_account
 
 from huabei.batch.eod import run_eod
 from huabei.billing.views import billing_status
-from huabei.lines import payments
+from huabei.payments import service as payments
 from huabei.platform import schema as s
 from huabei.risk import features
 from huabei.risk.catalog import FEATURES, NEVER_DAYS
