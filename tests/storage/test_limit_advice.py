@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
-from tests.conftest import buy, make_system
+from tests.conftest import buy, make_system, new_account
 from tests.storage.test_scoring_facts import user
 from tests.storage.test_scoring_limits import good_user
 
@@ -24,6 +24,7 @@ from huabei.platform import admin
 from huabei.platform.schema import metadata
 from huabei.restrictions import service as restrictions
 from huabei.scoring import service as scoring
+from huabei.scoring.scorecard import BAND_NAMES
 
 D = dt.date
 
@@ -147,3 +148,30 @@ def test_the_first_seeds_warnings_come_with_their_evidence(s):
     assert "频繁申请" in zh_codes["frequent_raise_applications"]["message"]
     assert en["raise_blocked_by"][:1] == ["raise_blocked_frozen"]
     assert any(line.startswith("No raise is possible for now:") for line in en["summary"])
+
+
+LIMIT_FACTORS = {
+    # held-down code: (English evidence, Chinese evidence)
+    "limit_score_band": ("Credit score ", "信用分"),
+    "low_income": ("No monthly income is on file.", "资料中没有月收入。"),
+    "low_assets": ("No savings or fund balances are on file.", "没有存款或基金余额记录。"),
+    "low_activity": ("Payments with the app in the last 90 days: 1.", "近90天用支付宝付款1次。"),
+    "short_credit_history": ("Credit history: 0 months.", "信用记录时长：0个月。"),
+    "incomplete_profile": ("Profile: 1 of 7 items complete; missing: ", "个人资料：7项中已完成1项；还缺"),
+    "few_scenarios": ("Kinds of places paid with Huabei in the last 90 days: 1.", "近90天用花呗付款的场景：1种。"),
+}
+
+
+def test_each_limit_factor_is_named_with_its_evidence_and_remedy_in_both_languages(s):
+    acct = new_account(s, yuan("1000.00"))  # a verified user with nothing else on file
+    buy(s, acct, yuan("10.00"))
+    en = {f["code"]: f for f in diagnosis.limit_advice(s, acct, "en")["held_down_by"]}
+    zh = {f["code"]: f for f in diagnosis.limit_advice(s, acct, "zh_CN")["held_down_by"]}
+    assert set(LIMIT_FACTORS) <= set(en)
+    for code, (en_text, zh_text) in LIMIT_FACTORS.items():
+        assert en[code]["evidence"].startswith(en_text), (code, en[code]["evidence"])
+        assert zh[code]["evidence"].startswith(zh_text), (code, zh[code]["evidence"])
+        assert en[code]["message"] and en[code]["remedy"] and zh[code]["remedy"] != en[code]["remedy"]
+    assert en["low_income"]["multiplier"] == "0.800" and en["low_income"]["data"] == {"monthly_income": None}
+    band = en["limit_score_band"]["data"]["band"]
+    assert f"“{BAND_NAMES[band]}”" in en["limit_score_band"]["evidence"] and band != "excellent"

@@ -58,7 +58,7 @@ from huabei.diagnosis.findings import (
 from huabei.i18n import N_
 from huabei.limits import policy as lp
 from huabei.scoring.facts import EDUCATION_LEVELS, OCCUPATIONS
-from huabei.scoring.scorecard import FactValue, Scorecard
+from huabei.scoring.scorecard import BAND_NAMES, FactValue, Scorecard, band_of
 
 #: The profile items, in words (the completeness items of the limit policy).
 PROFILE_ITEMS: dict[str, str] = {
@@ -181,6 +181,17 @@ class Warning:
 
 
 @dataclass(frozen=True)
+class Factor:
+    """What holds the limit down: a reason code of the policy (``held_down``), the multiplier it
+    applied (per mille; None for the band and the maximum) and the user's value behind it."""
+
+    code: str
+    multiplier: int | None
+    data: Mapping[str, Any]
+    evidence: Sentence
+
+
+@dataclass(frozen=True)
 class Advice:
     account_id: int
     user_id: str
@@ -193,6 +204,7 @@ class Advice:
     summary: tuple[Sentence, ...]
     actions: tuple[Action, ...]
     warnings: tuple[Warning, ...]
+    factors: tuple[Factor, ...] = ()
 
 
 # --- the policy, run as it runs -------------------------------------------------------------
@@ -423,12 +435,87 @@ def _decision(decision: str) -> Term | str:
     return Term(DECISIONS[decision]) if decision in DECISIONS else decision
 
 
+# --- what holds the limit down -----------------------------------------------------------------
+
+#: The policy factor behind each held-down reason code (``limits.policy.FACTORS``).
+_FACTOR_OF = {f.held_down: f.name for f in lp.FACTORS}
+
+
+def _factor_evidence(code: str, a: AdviceFacts, score: int, terms: ProductTerms) -> tuple[dict[str, Any], Sentence]:
+    facts = a.facts
+    if code == "low_income":
+        income = _int(facts.get("monthly_income"))
+        if income is None:
+            return {"monthly_income": None}, say(N_("No monthly income is on file."))
+        verified = facts.get("income_verified") is True
+        data = {"monthly_income": Fen(income), "income_verified": verified}
+        if verified:
+            return data, say(N_("Monthly income on file: {amount} yuan, verified."), amount=Fen(income))
+        return data, say(N_("Monthly income on file: {amount} yuan, not verified."), amount=Fen(income))
+    if code == "low_assets":
+        assets = _int(facts.get("assets"))
+        if assets is None:
+            return {"assets": None}, say(N_("No savings or fund balances are on file."))
+        return {"assets": Fen(assets)}, say(N_("Savings and funds in the app: {amount} yuan."), amount=Fen(assets))
+    if code == "low_activity":
+        n = _int(facts.get("payments_90d")) or 0
+        return {"payments_90d": n}, say(N_("Payments with the app in the last 90 days: {count}."), count=n)
+    if code == "short_credit_history":
+        n = _int(facts.get("credit_history_months")) or 0
+        return {"credit_history_months": n}, say(N_("Credit history: {months} months."), months=n)
+    if code == "incomplete_profile":
+        done = [k for k in lp.COMPLETENESS_ITEMS if facts.get(k)]
+        missing = TermList(tuple(Term(PROFILE_ITEMS[k]) for k in lp.COMPLETENESS_ITEMS if not facts.get(k)))
+        return (
+            {"complete": len(done), "of": len(lp.COMPLETENESS_ITEMS)},
+            say(
+                N_("Profile: {done} of {total} items complete; missing: {items}."),
+                done=len(done),
+                total=len(lp.COMPLETENESS_ITEMS),
+                items=missing,
+            ),
+        )
+    if code == "few_scenarios":
+        n = _int(facts.get("merchant_categories_90d")) or 0
+        return {"merchant_categories_90d": n}, say(
+            N_("Kinds of places paid with Huabei in the last 90 days: {count}."), count=n
+        )
+    if code == "limit_score_band":
+        band = band_of(score)
+        start = terms.limits.band_base_limits[band]
+        return (
+            {"score": score, "band": band, "band_amount": Fen(start)},
+            say(
+                N_("Credit score {score}, band “{band}”: the limit starts from {amount} yuan."),
+                score=score,
+                band=Term(BAND_NAMES[band]),
+                amount=Fen(start),
+            ),
+        )
+    if code == "limit_at_maximum":
+        return {"maximum": Fen(terms.limits.max_base_limit)}, say(
+            N_("The product's maximum is {amount} yuan."), amount=Fen(terms.limits.max_base_limit)
+        )
+    return {}, say(N_("This factor holds the limit down."))
+
+
+def factors_of(a: AdviceFacts, score: int, card_proposal: lp.LimitProposal, terms: ProductTerms) -> tuple[Factor, ...]:
+    out = []
+    for code in card_proposal.held_down:
+        data, sentence = _factor_evidence(code, a, score, terms)
+        factor = _FACTOR_OF.get(code)
+        mult = card_proposal.multipliers.get(factor) if factor else None
+        out.append(Factor(code, mult, data, sentence))
+    return tuple(out)
+
+
 # --- the advice -------------------------------------------------------------------------------
 
 
 def advise(a: AdviceFacts, card: Scorecard, terms: ProductTerms) -> Advice:
     """The advice for one line (see the module docstring)."""
     before = evaluate(a, a.facts, a.used, card, terms)
+    proposal = lp.propose_base_limit(before.score, a.facts, terms.limits)
     actions: list[Action] = []
     for code, make in ACTIONS:
         made = make(a, terms)
@@ -484,7 +571,8 @@ def advise(a: AdviceFacts, card: Scorecard, terms: ProductTerms) -> Advice:
         summary=tuple(summary),
         actions=tuple(actions),
         warnings=tuple(_warnings(a, terms)),
+        factors=factors_of(a, before.score, proposal, terms),
     )
 
 
-__all__ = ["Action", "Advice", "AdviceFacts", "ApplicationFact", "Effect", "Warning", "advise", "evaluate"]
+__all__ = ["Action", "Advice", "AdviceFacts", "ApplicationFact", "Effect", "Factor", "Warning", "advise", "evaluate"]

@@ -28,6 +28,7 @@ LABELS: dict[str, str] = {
     "lifts": N_("When it lifts"),
     "checks": N_("Checked for you"),
     "warnings": N_("Watch out"),
+    "held_down": N_("What holds your limit down"),
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from huabei import errors
+from huabei import errors, reasons
 from huabei.config import ProductTerms
 from huabei.diagnosis import advice as a
 from huabei.diagnosis import findings as f
@@ -356,6 +356,18 @@ def warning_view(w: a.Warning, locale: str) -> dict[str, Any]:
     }
 
 
+def factor_view(x: a.Factor, locale: str) -> dict[str, Any]:
+    said = reasons.explain(x.code, locale)
+    return {
+        "code": x.code,
+        "multiplier": f"{x.multiplier / 1000:.3f}" if x.multiplier is not None else None,
+        "data": r.plain(dict(x.data)),
+        "message": r.code_text(x.code, locale, {}),
+        "evidence": r.text(x.evidence, locale),
+        "remedy": said["remedy"],
+    }
+
+
 def advice_view(x: a.Advice, locale: str) -> dict[str, Any]:
     return {
         "account_id": x.account_id,
@@ -371,6 +383,7 @@ def advice_view(x: a.Advice, locale: str) -> dict[str, Any]:
         "summary": [r.text(s, locale) for s in x.summary],
         "actions": [action_view(y, x, locale) for y in x.actions],
         "warnings": [warning_view(w, locale) for w in x.warnings],
+        "held_down_by": [factor_view(y, locale) for y in x.factors],
     }
 
 

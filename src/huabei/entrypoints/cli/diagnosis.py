@@ -67,6 +67,10 @@ def advise_command(account_id: int, lang: LangOpt = None, db: DbOpt = None, as_j
     for n, x in enumerate(out["actions"], 1):
         console.print(f"\n{n}. {x['message']}  [dim]({x['code']})[/dim]", highlight=False)
         console.print(f"   {x['effect']}", highlight=False)
+    if out["held_down_by"]:
+        console.print(f"\n[bold]{label['held_down']}[/bold]", highlight=False)
+    for x in out["held_down_by"]:
+        console.print(f"   · {x['message']} {x['evidence']}", highlight=False)
     if out["warnings"]:
         console.print(f"\n[bold]{label['warnings']}[/bold]", highlight=False)
     for w in out["warnings"]:

@@ -81,6 +81,15 @@ class WarningOut(_Out):
     remedy: str
 
 
+class FactorOut(_Out):
+    code: str
+    multiplier: str | None
+    data: dict[str, Any]
+    message: str
+    evidence: str
+    remedy: str | None
+
+
 class AdviceOut(_Out):
     account_id: int
     user_id: str
@@ -95,6 +104,7 @@ class AdviceOut(_Out):
     summary: list[str]
     actions: list[ActionOut]
     warnings: list[WarningOut]
+    held_down_by: list[FactorOut] = []  # added after the contract snapshot: optional in the schema
 
 
 def router(system: Huabei) -> APIRouter:
