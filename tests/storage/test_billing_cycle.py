@@ -80,7 +80,9 @@ def test_overdue_bill_is_paid_before_the_current_one_penalty_first_and_blocks_un
         {"period": "2026-12", "component": "penalty", "amount": yuan("5.00")},
     ]
     assert out.body["allocation"] == {"customer_penalty": yuan("5.00"), "customer_principal": yuan("1000.00")}
-    assert accounts.account_view(s, acct)["status"] == "active"  # nothing past due any more
+    # nothing past due any more; reported overdue (21 days), the line stays frozen until the next
+    # end of day lifts overdue_reported (no cool-off after at most 30 days late: docs/risk.md)
+    assert accounts.account_view(s, acct)["status"] == "frozen"
     assert billing.get_bill(s, acct, "2026-11")["status"] == "paid"
     assert [a["source"] for a in billing.get_bill(s, acct, "2026-12")["allocations"]] == ["repayment"]
     # within one bill: penalty, then interest, then fees, then principal (domain order), shown
@@ -88,6 +90,8 @@ def test_overdue_bill_is_paid_before_the_current_one_penalty_first_and_blocks_un
     out = purchases.repay(s, acct, yuan("5.50"), "pay-2")
     assert out.body["bills"][0] == {"period": "2026-12", "component": "penalty", "amount": yuan("5.00")}
     assert out.body["bills"][1]["component"] == "credit"
+    run_until(s, D(2026, 12, 2))
+    assert accounts.account_view(s, acct)["status"] == "active"
 
 
 def test_statement_date_month_end_and_leap_year(at):

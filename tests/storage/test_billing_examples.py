@@ -150,7 +150,7 @@ def test_worked_examples_a_b_d_purchases_minimum_repayment_and_forty_days_overdu
     assert code(purchases.repay, s, d, yuan("3200.00"), "d-too-much") == "repayment_exceeds_balance"
     # reported overdue, the line is frozen (overdue_reported, the risk policy: docs/risk.md); this
     # worked example's operator sets no cool-off after an overdue of up to 90 days (the default
-    # waits restrictions.overdue_cooloff_days_up_to_90), so repaying everything lifts it at once
+    # waits restrictions.overdue_cooloff_days_up_to_90), so the end of day after the repayment lifts it
     assert accounts.account_view(s, d)["status"] == "frozen" and code(buy, s, d, 100) == "account_frozen"
     s.terms = s.terms.model_copy(
         update={"restrictions": s.terms.restrictions.model_copy(update={"overdue_cooloff_days_up_to_90": 0})}
@@ -161,9 +161,10 @@ def test_worked_examples_a_b_d_purchases_minimum_repayment_and_forty_days_overdu
         {"period": "2026-12", "component": "penalty", "amount": yuan("31.24")},
         {"period": None, "component": "credit", "amount": yuan("31.25")},
     ]
+    assert accounts.account_view(s, d)["status"] == "frozen"
+    run_until(s, D(2026, 12, 21))
     assert accounts.account_view(s, d)["status"] == "active"
     assert buy(s, d, 100).status == 201
-    run_until(s, D(2026, 12, 21))
     assert [e.payload["from_bucket"] for e in events(s, d, "DelinquencyCured")] == ["dpd_31_60"]
     run_until(s, D(2027, 1, 1))
     bill = billing.get_bill(s, d, "2027-01")

@@ -48,7 +48,7 @@ def test_overdue_is_reported_frozen_and_lifts_after_the_graded_cooloff(s) -> Non
     assert r["cause"] == "overdue_reported"
     ev = r["evidence"]
     assert ev["rule_id"] == "overdue_this_line" and ev["policy_version"] == "2026.11-default"
-    assert ev["severity"] == "hard" and ev["inputs"]["dpd_now"] == 4  # placed on 11-14, the 4th day
+    assert ev["severity"] == "hard" and ev["inputs"]["dpd_now"] == 4  # placed on 11-15, read as of 11-14
     assert ev["ids"]["bills"] and ev["bill_ids"] == ev["ids"]["bills"]
     e = declined(s, acct)
     assert (e.code, e.params["cause"]) == ("account_frozen", "overdue_reported")
@@ -59,9 +59,9 @@ def test_overdue_is_reported_frozen_and_lifts_after_the_graded_cooloff(s) -> Non
     # repaid after 35 days: the cool-off of 31-90 days late (90 days) runs from the repayment
     payments.repay(s, acct, billing.billing_status(s, acct)["owed"], "pay-all")
     assert active(s, acct) and declined(s, acct).code == "account_frozen"
-    eod.run_eod(s, until=D(2027, 3, 14))  # 89 days after the repayment of 12-15
+    eod.run_eod(s, until=D(2027, 3, 15))  # read as of 3-14: 89 days after the repayment of 12-15
     assert active(s, acct)
-    eod.run_eod(s, until=D(2027, 3, 15))
+    eod.run_eod(s, until=D(2027, 3, 16))
     assert active(s, acct) == []
     assert buy(s, acct, 100).status == 201
     lifted = [d for d in _decisions(s, acct) if d["action"] == "lift"]
@@ -92,7 +92,7 @@ def test_cash_out_round_amounts_hold_and_lift_by_themselves(s) -> None:
         restrictions.lift_restriction(s, r["restriction_id"])
     assert e.value.code == "lift_reason_required"
     # the signal holds while the purchases are in the 30-day window: the hold runs from the last signal
-    last_signal = D(2026, 10, 25) + dt.timedelta(days=29)
+    last_signal = D(2026, 10, 25) + dt.timedelta(days=30)  # read as of 11-23: the window still holds them
     eod.run_eod(s, until=last_signal + dt.timedelta(days=review - 1))
     assert active(s, acct)
     eod.run_eod(s, until=last_signal + dt.timedelta(days=review))
@@ -103,13 +103,13 @@ def test_cash_out_round_amounts_hold_and_lift_by_themselves(s) -> None:
 def test_inactivity_reclaims_the_limit_and_activity_restores_it(s) -> None:
     acct = new_account(s, 300_000)
     days = s.terms.restrictions.inactivity_days
-    eod.run_eod(s, until=D(2026, 10, 25) + dt.timedelta(days=days))
+    eod.run_eod(s, until=D(2026, 10, 25) + dt.timedelta(days=days + 1))  # read as of the day before
     (r,) = active(s, acct)
     assert r["cause"] == "inactive_account" and r["evidence"]["last_purchase_on"] == "2026-10-25"
     e = declined(s, acct)
     assert (e.code, e.params["cause"]) == ("account_frozen", "inactive_account")
     # the declined attempt is activity: the next review (end of day) restores the line
-    eod.run_eod(s, until=D(2026, 10, 26) + dt.timedelta(days=days))
+    eod.run_eod(s, until=D(2026, 10, 27) + dt.timedelta(days=days))
     assert active(s, acct) == [] and buy(s, acct, 100).status == 201
 
 

@@ -210,7 +210,6 @@ def repay(
         uow.ledger.post(ledger.repayment_entry(account_id, allocation, today, repayment_id), now)
         billing.apply_application(uow, pos, app, "repayment", repayment_id, repayment_id)
         refresh_block(uow, account_id)
-        risk.check_lifts(uow, account_id)  # nothing overdue and no cool-off left: lifted now
         uow.events.add(
             "RepaymentReceived",
             account_id=account_id,

@@ -97,7 +97,7 @@ def read(uow: UnitOfWork, day: dt.date) -> Snapshot:
     shadow = shadow_policy(uow)
     policies: list[tuple[str, Policy]] = [(LIVE, live)] + ([(SHADOW, shadow)] if shadow else [])
     names = sorted({f for _m, p in policies for f in p.features()})
-    values = features.compute(uow.conn, names, day)
+    values = features.compute(uow.conn, names, as_of(day))
     opened = {
         LIVE: tuple(
             Open(r.account_id, r.rule_id, r.placed_on, r.last_signal_on or r.placed_on, r.restriction_id)
@@ -109,6 +109,13 @@ def read(uow: UnitOfWork, day: dt.date) -> Snapshot:
             Open(a, rule, placed, last) for a, rule, placed, last in uow.risk_decisions.shadow_open(shadow.version)
         )
     return Snapshot(day, tuple(policies), values, opened, catalog.config_values(uow.terms))
+
+
+def as_of(day: dt.date) -> dt.date:
+    """The date the end-of-day run for ``day`` reads features as of: the day before, whose
+    activity is complete (the job for ``day`` runs before the activity of ``day``), so a
+    backtest of ``day`` read later sees exactly what the live run saw."""
+    return day - dt.timedelta(days=1)
 
 
 def decide(snap: Snapshot, terms: ProductTerms, day: dt.date) -> Decisions:
@@ -242,7 +249,8 @@ def _evidence(uow: UnitOfWork, decisions: Decisions, run: str = "daily") -> dict
             for n in d.inputs:
                 if catalog.FEATURES[n].evidence is not None:
                     need.setdefault(n, set()).add(d.account_id)
-    ids = {n: features.evidence(uow.conn, n, day, sorted(accounts)) for n, accounts in need.items()}
+    seen = as_of(day) if run == "daily" else day
+    ids = {n: features.evidence(uow.conn, n, seen, sorted(accounts)) for n, accounts in need.items()}
     cfg = catalog.config_values(uow.terms)
     out: dict[Decision, dict[str, Any]] = {}
     for d in decisions.items:
@@ -260,12 +268,14 @@ def _evidence(uow: UnitOfWork, decisions: Decisions, run: str = "daily") -> dict
 def evidence_of(
     d: Decision, rule: Rule, refs: Mapping[str, list[int]], cfg: Mapping[str, int], day: dt.date, run: str
 ) -> dict[str, Any]:
+    seen = as_of(day) if run == "daily" else day  # the date the features were read as of
     ev: dict[str, Any] = {
         "policy_version": d.policy,
         "rule_id": d.rule_id,
         "severity": rule.severity,
         "run": run,
         "evaluated_on": day.isoformat(),
+        "features_as_of": seen.isoformat(),
         "inputs": dict(d.inputs),
         "ids": {k: list(v) for k, v in refs.items()},
         "lift": {
@@ -282,7 +292,7 @@ def evidence_of(
         ev["score"] = d.inputs.get("score")
         ev["threshold"] = cfg["opening_threshold"]
     elif d.cause == "inactive_account" and "days_since_last_purchase" in d.inputs:
-        ev["last_purchase_on"] = (day - dt.timedelta(days=int(d.inputs["days_since_last_purchase"]))).isoformat()
+        ev["last_purchase_on"] = (seen - dt.timedelta(days=int(d.inputs["days_since_last_purchase"]))).isoformat()
     elif d.cause == "overdue_reported":
         ev["bill_ids"] = list(refs.get("bills", []))
     return ev
@@ -345,45 +355,6 @@ def check_purchase(uow: UnitOfWork, account_id: int) -> list[int]:
         rows.append(_row(d, evidence[d], rid, "inline", day, now))
     uow.risk_decisions.add_many(rows)
     return placed
-
-
-def check_lifts(uow: UnitOfWork, account_id: int, run: str = "repayment") -> int:
-    """Lift at once what the live rules hold on this line and whose lifting rule is met now (a
-    repayment that clears everything overdue, with no cool-off left, lifts ``overdue_reported``
-    in its own transaction instead of at the next end of day). Returns how many were lifted."""
-    held = uow.restrictions.placed_by_rules([account_id])
-    if not held:
-        return 0
-    policy = active_policy(uow)
-    day = uow.today()
-    rules = {r.id: r for r in policy.rules}
-    open_rules = [(o, rules[o.rule_id]) for o in held if o.rule_id in rules]
-    names = sorted({f for _o, r in open_rules for f in r.features})
-    values = features.compute(uow.conn, names, day, [account_id]).get(account_id)
-    if values is None:
-        return 0
-    cfg = catalog.config_values(uow.terms)
-    act = {**values, "cfg": cfg}
-    lifts = []
-    for o, rule in open_rules:
-        last = o.last_signal_on or o.placed_on
-        waited = rule.lift_after_days is None or (day - last).days >= rule.after_days(cfg)
-        if waited and (rule.lift_when is None or rule.lift_when.holds(act)) and not rule.trigger.holds(act):
-            lifts.append(_decision(LIVE, policy, rule, account_id, "lift", act, o.restriction_id, None))
-    if not lifts:
-        return 0
-    decisions = Decisions(day, lifts, {policy.version: policy})
-    evidence = _evidence(uow, decisions, run=run)
-    restrictions.lift(
-        uow,
-        [(d.restriction_id, account_id, d.cause) for d in lifts if d.restriction_id is not None],
-        reason="risk_rule_lifted",
-        actor=f"risk:{policy.version}",
-    )
-    uow.restrictions.set_lift_evidence([{"r_id": d.restriction_id, "lift_evidence": evidence[d]} for d in lifts])
-    now = uow.now()
-    uow.risk_decisions.add_many([_row(d, evidence[d], d.restriction_id, run, day, now) for d in lifts])
-    return len(lifts)
 
 
 def verify_identity(system: Huabei, user_id: str, *, method: str, actor: str = "host") -> dict[str, Any]:

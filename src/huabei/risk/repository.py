@@ -90,12 +90,26 @@ class DecisionRepository:
     def shadow_open(
         self, version: str, account_ids: Sequence[int] | None = None
     ) -> list[tuple[int, str, dt.date, dt.date]]:
-        """What the shadow policy ``version`` holds open — ``(account_id, rule_id, placed_on,
-        last_signal_on)`` — replayed from its decisions (restrict opens, signal moves, lift closes)."""
+        """What the shadow policy ``version`` holds open (see :meth:`held`)."""
+        return self.held("shadow", version=version, account_ids=account_ids)
+
+    def held(
+        self,
+        mode: str,
+        *,
+        version: str | None = None,
+        before: dt.date | None = None,
+        account_ids: Sequence[int] | None = None,
+    ) -> list[tuple[int, str, dt.date, dt.date]]:
+        """What the rules hold open — ``(account_id, rule_id, placed_on, last_signal_on)`` —
+        replayed from the decisions of ``mode`` (of one policy ``version``; dated before
+        ``before``): restrict opens, signal moves, lift closes."""
         c = t.risk_decisions.c
-        q = select(c.account_id, c.rule_id, c.action, c.business_date).where(
-            c.mode == "shadow", c.policy_version == version
-        )
+        q = select(c.account_id, c.rule_id, c.action, c.business_date).where(c.mode == mode)
+        if version is not None:
+            q = q.where(c.policy_version == version)
+        if before is not None:
+            q = q.where(c.business_date < before)
         if account_ids is not None:
             q = q.where(c.account_id.in_(list(account_ids)))
         held: dict[tuple[int, str], tuple[dt.date, dt.date]] = {}

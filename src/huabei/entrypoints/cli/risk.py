@@ -77,3 +77,96 @@ def policy_activate(
         print_json(out)
         return
     console.print(f"policy {out['version']} is now {out['role']} (by {out['actor']})")
+
+
+def _rules_table(out: dict) -> Table:
+    table = Table("rule", "cause", "would restrict", "would lift", "live restrict", "live lift", "overlap", "same")
+    for rule_id, r in out["rules"].items():
+        table.add_row(
+            rule_id,
+            r["cause"] or "-",
+            str(r["would_restrict"]),
+            str(r["would_lift"]),
+            str(r["live_restrict"]),
+            str(r["live_lift"]),
+            str(r["overlap_restrict"]),
+            "yes" if r["same_decisions"] else "no",
+        )
+    return table
+
+
+@risk_app.command("backtest")
+def risk_backtest(
+    date_from: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD)")],
+    date_to: Annotated[str, typer.Option("--to", help="Last day (YYYY-MM-DD)")],
+    policy: Annotated[str | None, typer.Option("--policy", help="A policy file (default: the active one)")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Replay each day of stored history through a policy with point-in-time features; per rule:
+    accounts it would restrict and lift, overlap with the live decisions, and whether they are the same."""
+    from huabei.entrypoints.cli.common import date as _date
+    from huabei.risk import backtest
+
+    system = _system(db)
+    candidate = _run(risk.load_file, policy, system.terms) if policy else None
+    out = _run(backtest.backtest, system, _date(date_from), _date(date_to), candidate)
+    if as_json:
+        print_json(out)
+        return
+    console.print(
+        f"policy {out['policy']} from {out['from']} to {out['to']}: {out['decisions']} decisions, "
+        f"live {out['live_decisions']}, identical: {'yes' if out['identical'] else 'no'}; labels: none stored"
+    )
+    console.print(_rules_table(out))
+
+
+@risk_app.command("shadow-report")
+def risk_shadow_report(
+    date_from: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD)")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD)")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The shadow policy's recorded decisions (never acted on) against the live ones."""
+    from huabei.entrypoints.cli.common import date as _date
+    from huabei.risk import backtest
+
+    out = _run(
+        backtest.shadow_report,
+        _system(db),
+        _date(date_from) if date_from else None,
+        _date(date_to) if date_to else None,
+    )
+    if as_json:
+        print_json(out)
+        return
+    if out["shadow"] is None:
+        console.print("no shadow policy has run")
+        return
+    console.print(f"shadow {out['shadow']}: {out['decisions']} decisions, live {out['live_decisions']}")
+    console.print(_rules_table(out))
+
+
+@risk_app.command("decisions")
+def risk_decisions(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Every decision of the risk policies on a line (live and shadow), with evidence."""
+    from huabei.risk import evaluation
+
+    with _system(db).uow(readonly=True) as uow:
+        rows = evaluation.decisions_for(uow, account_id)
+    if as_json:
+        print_json({"data": rows})
+        return
+    table = Table("day", "mode", "run", "policy", "rule", "action", "inputs")
+    for d in rows:
+        table.add_row(
+            d["business_date"],
+            d["mode"],
+            d["run"],
+            d["policy_version"],
+            d["rule_id"],
+            d["action"],
+            ", ".join(f"{k}={v}" for k, v in d["evidence"].get("inputs", {}).items()),
+        )
+    console.print(table)

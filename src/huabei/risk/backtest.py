@@ -1,0 +1,141 @@
+"""Backtest and shadow report: a policy replayed over the book's own history, and a shadow
+policy's recorded decisions, compared with what the live policy did.
+
+``backtest(system, start, end, policy=None)`` replays each day from ``start`` to ``end`` through a
+policy (the active one by default) with point-in-time features — the very statements and the
+very pure ``decide`` of the end-of-day run, read as of the day before each day, as the live run
+reads them — starting from what the live rules held open before ``start``. It reports, per rule
+and cause, the accounts it would have restricted and lifted, the overlap with what the live
+policy did on the same days, and whether its decisions equal the live ones exactly (they do
+for the active policy over days the live run decided: tests/storage/test_risk_backtest.py).
+Precision and recall need labels (appeal outcomes, simulated ground truth); none are stored
+yet, so they are reported as null.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from huabei.platform.unit_of_work import Huabei
+from huabei.risk import catalog, features
+from huabei.risk.evaluation import LIVE, SHADOW, Open, Snapshot, as_of, decide
+from huabei.risk.policy import Policy
+from huabei.risk.service import active_policy, shadow_policy
+
+Key = tuple[str, int, str, str]  # (day, account, rule, action)
+
+
+def backtest(system: Huabei, start: dt.date, end: dt.date, policy: Policy | None = None) -> dict[str, Any]:
+    if end < start:
+        from huabei import errors
+
+        raise errors.invalid("invalid_request", detail="--to is before --from")
+    with system.uow(readonly=True) as uow:
+        policy = policy or active_policy(uow)
+        cfg = catalog.config_values(uow.terms)
+        state: dict[tuple[int, str], Open] = {
+            (a, r): Open(a, r, placed, last) for a, r, placed, last in uow.risk_decisions.held(LIVE, before=start)
+        }
+        names = policy.features()
+        ours: set[Key] = set()
+        # what happened between the daily runs (inline restrictions, lifts by re-verification)
+        # is replayed as it happened: it changes what the rules hold open for the next day
+        between: dict[dt.date, list[Any]] = defaultdict(list)
+        for r in uow.risk_decisions.listing(mode=LIVE, start=start - dt.timedelta(days=1), end=end):
+            if r.run != "daily":
+                between[r.business_date + dt.timedelta(days=1)].append(r)
+        day = start
+        while day <= end:
+            for r in between.get(day, []):
+                if r.action == "restrict":
+                    state[(r.account_id, r.rule_id)] = Open(r.account_id, r.rule_id, r.business_date, r.business_date)
+                elif r.action == "lift":
+                    state.pop((r.account_id, r.rule_id), None)
+            values = features.compute(uow.conn, names, as_of(day))
+            snap = Snapshot(day, (("backtest", policy),), values, {"backtest": tuple(state.values())}, cfg)
+            for d in decide(snap, uow.terms, day).items:
+                key = (d.account_id, d.rule_id)
+                if d.action == "restrict":
+                    state[key] = Open(d.account_id, d.rule_id, day, day)
+                elif d.action == "signal":
+                    state[key] = Open(d.account_id, d.rule_id, state[key].placed_on, day)
+                else:
+                    state.pop(key, None)
+                ours.add((day.isoformat(), d.account_id, d.rule_id, d.action))
+            day += dt.timedelta(days=1)
+        live = {
+            (r.business_date.isoformat(), r.account_id, r.rule_id, r.action)
+            for r in uow.risk_decisions.listing(mode=LIVE, start=start, end=end)
+            if r.run == "daily"
+        }
+    return {
+        "policy": policy.version,
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        **compare(policy, ours, live),
+    }
+
+
+def compare(policy: Policy, ours: set[Key], theirs: set[Key]) -> dict[str, Any]:
+    """Per rule: accounts restricted and lifted by ``ours`` and by ``theirs`` (the live policy),
+    their overlap, and whether the decisions are exactly the same."""
+    by_rule: dict[str, dict[str, Any]] = {}
+    causes = {r.id: r.cause for r in policy.rules}
+    for rule_id in sorted({k[2] for k in ours | theirs} | set(causes)):
+        mine = {k for k in ours if k[2] == rule_id}
+        live = {k for k in theirs if k[2] == rule_id}
+        acc: dict[str, set[int]] = defaultdict(set)
+        for _d, a, _r, action in mine:
+            acc[f"would_{action}"].add(a)
+        for _d, a, _r, action in live:
+            acc[f"live_{action}"].add(a)
+        by_rule[rule_id] = {
+            "cause": causes.get(rule_id),
+            "would_restrict": len(acc["would_restrict"]),
+            "would_lift": len(acc["would_lift"]),
+            "live_restrict": len(acc["live_restrict"]),
+            "live_lift": len(acc["live_lift"]),
+            "overlap_restrict": len(acc["would_restrict"] & acc["live_restrict"]),
+            "same_decisions": mine == live,
+            "precision": None,
+            "recall": None,
+        }
+    by_cause: dict[str, dict[str, int]] = defaultdict(lambda: {"would_restrict": 0, "live_restrict": 0})
+    for row in by_rule.values():
+        if row["cause"]:
+            by_cause[row["cause"]]["would_restrict"] += row["would_restrict"]
+            by_cause[row["cause"]]["live_restrict"] += row["live_restrict"]
+    return {
+        "decisions": len(ours),
+        "live_decisions": len(theirs),
+        "identical": ours == theirs,
+        "rules": by_rule,
+        "causes": dict(by_cause),
+        "labels": None,
+    }
+
+
+def shadow_report(system: Huabei, start: dt.date | None = None, end: dt.date | None = None) -> dict[str, Any]:
+    """The shadow policy's recorded decisions (daily and inline, never acted on) against the
+    live ones over the same days."""
+    with system.uow(readonly=True) as uow:
+        shadow = shadow_policy(uow)
+        rows = uow.risk_decisions.listing(start=start, end=end)
+    if shadow is None:
+        versions = sorted({r.policy_version for r in rows if r.mode == SHADOW})
+        if not versions:
+            return {"shadow": None, "rules": {}, "decisions": 0, "live_decisions": 0}
+        shadow_version = versions[-1]
+    else:
+        shadow_version = shadow.version
+    ours = {
+        (r.business_date.isoformat(), r.account_id, r.rule_id, r.action)
+        for r in rows
+        if r.mode == SHADOW and r.policy_version == shadow_version
+    }
+    live = {(r.business_date.isoformat(), r.account_id, r.rule_id, r.action) for r in rows if r.mode == LIVE}
+    with system.uow(readonly=True) as uow:
+        policy = shadow or active_policy(uow)
+    return {"shadow": shadow_version, **compare(policy, ours, live)}
