@@ -13,8 +13,8 @@ from tests.conftest import buy, make_system, new_account
 from huabei.batch import eod
 from huabei.billing import service as billing
 from huabei.config import default_terms
-from huabei.lines import payments
 from huabei.lines import service as accounts
+from huabei.payments import service as payments
 from huabei.risk import backtest
 from huabei.risk import service as risk
 from huabei.risk.service import DEFAULT_POLICY
