@@ -187,6 +187,22 @@ register(
     ),
 )
 register("unknown_funding_partner", I, N_("No funding source {partner}; one of: {partners}."))
+register(
+    "verification_required",
+    S,
+    N_("This restriction lifts when the user verifies their identity again, not by an agent."),
+    N_("Verify your identity again in the app; the restriction lifts at once."),
+)
+register(
+    "not_appealable",
+    S,
+    N_("This restriction cannot be appealed: {cause}"),
+)
+register("invalid_evidence", I, N_("The evidence is not valid: {detail}"))
+register("appeal_exists", S, N_("Restriction {restriction_id} already has an open appeal."))
+register("appeal_not_found", S, N_("No appeal with id {appeal_id}."))
+register("appeal_closed", S, N_("Appeal {appeal_id} has already been decided."))
+register("invalid_outcome", I, N_("A {decision} decision takes one of these outcomes: {outcomes}."))
 register("payment_password_exists", S, N_("User {user_id} already has a payment password; reset it instead."))
 register("invalid_payment_password", I, N_("A payment password is {digits} digits."))
 
@@ -675,7 +691,11 @@ register(
     N_("This restriction was placed by the hard rule {rule_id}; no agent can lift it early."),
     N_("It lifts by itself when its lifting rule is met; its evidence says when."),
 )
-register("lift_reason_required", I, N_("Lifting a restriction placed by a risk rule early needs a reason."))
+register(
+    "lift_reason_required",
+    I,
+    N_("Lifting a restriction placed by a risk rule early needs a reason code: one of {codes}."),
+)
 
 
 # --- access control (API keys, roles, login, rate limits) ------------------------

@@ -150,3 +150,36 @@ def test_maintenance_windows_over_http(api: httpx.Client) -> None:
     err(api.post("/v1/admin/maintenance-windows/424242/cancel"), 404, "maintenance_window_not_found")
     err(api.post("/v1/admin/maintenance-windows/0/cancel"), 404, "maintenance_window_not_found")
     assert pay(api, aid).status_code == 201
+
+
+def test_appeals_over_http(api: httpx.Client) -> None:
+    aid = open_line(api)
+    pid = api.post(f"/v1/accounts/{aid}/purchases", headers=key(), json=PURCHASE).json()["purchase_id"]
+    hold = api.post(f"/v1/accounts/{aid}/restrictions", json={"cause": "cash_out_suspected"}).json()
+    overdue = api.post(f"/v1/accounts/{aid}/restrictions", json={"cause": "overdue_reported"}).json()
+    e = err(
+        api.post(f"/v1/accounts/{aid}/appeals", json={"restriction_id": overdue["restriction_id"], "statement": "x"}),
+        422,
+        "not_appealable",
+    )
+    assert e["remedy"] and e["remedy_zh"]  # the cause's remedy: repay, keep a good record
+    body = {"restriction_id": hold["restriction_id"], "statement": "我买的是手机", "purchase_ids": [pid]}
+    r = api.post(f"/v1/accounts/{aid}/appeals", json=body)
+    assert r.status_code == 201, r.text
+    appeal = r.json()
+    err(api.post(f"/v1/accounts/{aid}/appeals", json=body), 409, "appeal_exists")
+    err(api.post(f"/v1/accounts/{aid}/appeals", json={**body, "statement": ""}), 400, "invalid_request")
+    assert [a["appeal_id"] for a in api.get("/v1/appeals", params={"status": "open"}).json()] == [appeal["appeal_id"]]
+    d = {"decision": "lift", "reason": "receipt checked", "outcome": "confirmed"}
+    err(api.post(f"/v1/appeals/{appeal['appeal_id']}/decision", json=d), 400, "invalid_outcome")
+    r = api.post(f"/v1/appeals/{appeal['appeal_id']}/decision", json={**d, "outcome": "false_positive"})
+    assert r.status_code == 200 and r.json()["status"] == "lifted"
+    err(
+        api.post(f"/v1/appeals/{appeal['appeal_id']}/decision", json={**d, "outcome": "false_positive"}),
+        409,
+        "appeal_closed",
+    )
+    err(api.post("/v1/appeals/424242/decision", json={**d, "outcome": "goodwill"}), 404, "appeal_not_found")
+    mine = api.get(f"/v1/accounts/{aid}/appeals").json()
+    assert [(a["status"], a["outcome"]) for a in mine] == [("lifted", "false_positive")]
+    assert [x["cause"] for x in api.get(f"/v1/accounts/{aid}").json()["restrictions"]] == ["overdue_reported"]

@@ -7,6 +7,7 @@ the benchmarks) use it; a capability uses its own ``tables`` module.
 from __future__ import annotations
 
 from huabei.access.tables import api_keys, audit_log
+from huabei.appeals.tables import appeals
 from huabei.batch.tables import eod_days, eod_quarantine, eod_runs
 from huabei.billing.tables import (
     account_delinquency,
@@ -55,6 +56,7 @@ __all__ = [
     "account_delinquency",
     "activity_events",
     "api_keys",
+    "appeals",
     "audit_log",
     "bill_accruals",
     "bill_allocations",

@@ -18,6 +18,7 @@ from types import TracebackType
 from sqlalchemy import Engine
 
 from huabei.access.repository import AuditRepository, KeyRepository
+from huabei.appeals.repository import AppealRepository
 from huabei.batch.repository import EodRepository
 from huabei.billing import repository as rb
 from huabei.clock import DEFAULT_TZ, WallClock, at_business_date, wall_now
@@ -82,6 +83,7 @@ class UnitOfWork:
         self.keys = KeyRepository(conn)
         self.audit = AuditRepository(conn)
         self.maintenance = MaintenanceRepository(conn)
+        self.appeals = AppealRepository(conn)
         return self
 
     def __exit__(

@@ -130,3 +130,8 @@ def block_code_for(active_causes: list[str]) -> tuple[str | None, str | None]:
         return None, None
     lead = min(blocking, key=lambda c: SEVERITY.index(c) if c in SEVERITY else len(SEVERITY))
     return frozen_block(lead), lead
+
+
+#: The reason codes an agent may give to lift a soft risk-rule restriction early (a fixed list, so
+#: lifts can be counted and audited; free text goes in an appeal's decision reason).
+AGENT_LIFT_REASONS = ("false_positive", "resolved_by_user", "goodwill", "appeal_lifted", "operator_error")

@@ -13,7 +13,7 @@ from huabei import errors, reasons
 from huabei.lines.rules import BLOCK_OVERDUE
 from huabei.lines.service import restriction_view
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
-from huabei.restrictions.causes import CAUSES, block_code_for, default_lift_date
+from huabei.restrictions.causes import AGENT_LIFT_REASONS, CAUSES, LiftRule, block_code_for, default_lift_date
 
 
 def place_restriction(
@@ -102,8 +102,10 @@ def lift_restriction(
         if r.rule_id is not None:  # placed by a risk rule: hard ones lift only by their rule
             if r.severity == "hard":
                 raise errors.conflict("restriction_hard", rule_id=r.rule_id)
-            if reason == "lifted_by_agent":
-                raise errors.invalid("lift_reason_required")
+            if reason not in AGENT_LIFT_REASONS:  # soft: a reason code from the fixed list
+                raise errors.invalid("lift_reason_required", codes=", ".join(AGENT_LIFT_REASONS))
+        if CAUSES[r.cause].lift_rule is LiftRule.ON_VERIFICATION:  # a suspected takeover
+            raise errors.conflict("verification_required", cause=r.cause)
         lift(uow, [(r.restriction_id, r.account_id, r.cause)], reason=reason, actor=actor)
         uow.commit()
         return restriction_view(uow.restrictions.get(restriction_id))

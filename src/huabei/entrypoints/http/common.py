@@ -46,6 +46,7 @@ NOT_FOUND_BY_PATH_PARAM = {
     "user_id": "user_not_found",
     "plan_id": "installment_plan_not_found",
     "window_id": "maintenance_window_not_found",
+    "appeal_id": "appeal_not_found",
 }
 
 

@@ -1,5 +1,5 @@
 """HTTP endpoints of the freeze flows a user or an operator goes through: the payment password
-(支付密码), maintenance windows (系统维护), closing a line. ``router(system)`` is included by ``huabei.entrypoints.http.app.create_app``;
+(支付密码), maintenance windows (系统维护), appeals (申诉), closing a line. ``router(system)`` is included by ``huabei.entrypoints.http.app.create_app``;
 errors are the app's ``{"error": {...}}`` with stable codes."""
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from huabei import errors
+from huabei.appeals import service as appeals
 from huabei.closures import service as closures
 from huabei.entrypoints.auth import allow
-from huabei.entrypoints.http.common import AccountId, WindowId
+from huabei.entrypoints.http.common import MAX_ID, AccountId, WindowId
 from huabei.entrypoints.http.schemas import AccountOut, ErrorOut
 from huabei.maintenance import service as maintenance
 from huabei.passwords import service as passwords
@@ -92,6 +93,38 @@ class WindowOut(_Out):
 
 class CancelIn(_In):
     reason: str | None = Field(default=None, min_length=1, max_length=500)
+
+
+AppealId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+class AppealIn(_In):
+    """申诉: the restriction contested, the user's statement and the purchases that back it."""
+
+    restriction_id: int = Field(ge=1, le=MAX_ID)
+    statement: str = Field(min_length=1, max_length=2000)
+    purchase_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default_factory=list, max_length=50)
+
+
+class DecisionIn(_In):
+    decision: Literal["lift", "uphold"]
+    reason: str = Field(min_length=1, max_length=2000)
+    outcome: str = Field(min_length=1, max_length=32, examples=["false_positive", "confirmed"])
+
+
+class AppealOut(_Out):
+    appeal_id: int
+    account_id: int
+    restriction_id: int
+    cause: str
+    statement: str
+    purchase_ids: list[int]
+    status: Literal["open", "lifted", "upheld"]
+    decision: str | None
+    outcome: str | None
+    decision_reason: str | None
+    created_at: str
+    decided_at: str | None
 
 
 class CloseIn(_In):
@@ -191,6 +224,55 @@ def router(system: Huabei, *, account_texts: Callable[[dict[str, Any]], dict[str
     def cancel_window(window_id: WindowId, body: CancelIn | None = None) -> Any:
         """Cancel a window not over yet (409 ``maintenance_window_closed`` otherwise)."""
         return maintenance.cancel(system, window_id, reason=(body or CancelIn()).reason)
+
+    @r.post(
+        "/accounts/{account_id}/appeals",
+        dependencies=[allow("customer", "agent", own="account_id")],
+        status_code=201,
+        response_model=AppealOut,
+        tags=["appeals"],
+    )
+    def file_appeal(account_id: AccountId, body: AppealIn) -> Any:
+        """申诉 against one active restriction of an appealable cause (422 ``not_appealable`` with
+        the cause's remedy otherwise); one open appeal per restriction (409 ``appeal_exists``)."""
+        return appeals.file_appeal(
+            system,
+            account_id,
+            restriction_id=body.restriction_id,
+            statement=body.statement,
+            purchase_ids=body.purchase_ids,
+        )
+
+    @r.get(
+        "/accounts/{account_id}/appeals",
+        dependencies=[allow("customer", "agent", "risk", own="account_id")],
+        response_model=list[AppealOut],
+        tags=["appeals"],
+    )
+    def account_appeals(account_id: AccountId) -> Any:
+        """The line's appeals with their status and outcome (what the user sees)."""
+        return appeals.listing(system, account_id=account_id)
+
+    @r.get("/appeals", dependencies=[allow("agent", "risk")], response_model=list[AppealOut], tags=["appeals"])
+    def appeal_queue(
+        status: Annotated[Literal["open", "lifted", "upheld"] | None, Query()] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 100,
+        starting_after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+    ) -> Any:
+        """The agents' queue (``?status=open``), oldest first."""
+        return appeals.listing(system, status=status, limit=limit, starting_after=starting_after)
+
+    @r.get("/appeals/{appeal_id}", dependencies=[allow("agent", "risk")], response_model=AppealOut, tags=["appeals"])
+    def get_appeal(appeal_id: AppealId) -> Any:
+        return appeals.get_appeal(system, appeal_id)
+
+    @r.post("/appeals/{appeal_id}/decision", dependencies=[allow("agent")], response_model=AppealOut, tags=["appeals"])
+    def decide_appeal(appeal_id: AppealId, body: DecisionIn) -> Any:
+        """``lift`` or ``uphold`` with a reason and an outcome label (lift: false_positive,
+        resolved_by_user, goodwill; uphold: confirmed, insufficient_evidence). 409 ``appeal_closed``
+        once decided; a hard restriction (409 ``restriction_hard``) or a suspected takeover (409
+        ``verification_required``) is not lifted by an agent."""
+        return appeals.decide(system, appeal_id, decision=body.decision, reason=body.reason, outcome=body.outcome)
 
     @r.post(
         "/accounts/{account_id}/close",
