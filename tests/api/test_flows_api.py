@@ -148,7 +148,7 @@ def test_maintenance_windows_over_http(api: httpx.Client) -> None:
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     err(api.post(f"/v1/admin/maintenance-windows/{w['window_id']}/cancel"), 409, "maintenance_window_closed")
     err(api.post("/v1/admin/maintenance-windows/424242/cancel"), 404, "maintenance_window_not_found")
-    err(api.post("/v1/admin/maintenance-windows/0/cancel"), 404, "maintenance_window_not_found")
+    err(api.post("/v1/admin/maintenance-windows/0/cancel"), 400, "invalid_id")
     assert pay(api, aid).status_code == 201
 
 
