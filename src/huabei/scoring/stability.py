@@ -36,6 +36,7 @@ def population_stability_index(expected_scores: Any, actual_scores: Any, bins: i
             raise ValueError("at least two bins")
         cuts = np.unique(np.quantile(e, np.linspace(0, 1, int(bins) + 1)[1:-1]))
     else:
+        assert not isinstance(bins, (bool, int, np.integer))
         cuts = np.asarray(list(bins), dtype=np.float64)
         if cuts.size == 0 or np.any(np.diff(cuts) <= 0):
             raise ValueError("cut points must be strictly increasing")
