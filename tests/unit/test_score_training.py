@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from huabei.scoring import training
 from huabei.scoring.default_card import DEFAULT_SCORECARD
 from huabei.scoring.scorecard import DIMENSIONS, Scorecard
 from huabei.scoring.training import (
@@ -189,3 +190,73 @@ def test_fit_refuses_bad_inputs():
         fit_scorecard(df, "label", ["nope"])
     with pytest.raises(ValueError):
         train_from_table("data.xlsx")
+
+
+# --------------------------------------------------------------------------- behavioural cards
+
+
+def _behaviour_book(n: int = 1500, seed: int = 5) -> pd.DataFrame:
+    """A synthetic replayed book: the recent overdue and the share below the minimum drive default."""
+    rng = np.random.default_rng(seed)
+    late = rng.random(n) < 0.3
+    df = pd.DataFrame(
+        {
+            "bills_due_6m": np.where(rng.random(n) < 0.1, 0, 6),
+            "dpd_now": np.where(late & (rng.random(n) < 0.3), rng.integers(1, 60, n), 0),
+            "worst_dpd_3m": np.where(late, rng.integers(1, 40, n), 0),
+            "worst_dpd_6m": np.where(late, rng.integers(1, 60, n), 0),
+            "months_since_overdue": np.where(late, rng.integers(0, 6, n), 99_999),
+            "paid_in_full_share_6m": rng.integers(0, 1001, n),
+            "below_minimum_share_6m": np.where(late, rng.integers(100, 1001, n), 0),
+            "minimum_only_share_6m": rng.integers(0, 1001, n),
+            "repaid_share_last_bill": rng.integers(0, 1001, n),
+            "revolving_months_12m": rng.integers(0, 7, n),
+            "temp_limit_statements_12m": 0,
+            "utilisation_last_statement": rng.integers(0, 1100, n),
+            "utilisation_trend": rng.integers(-300, 300, n),
+        }
+    )
+    df.loc[df["bills_due_6m"] == 0, ["dpd_now"]] = 0
+    risk = 0.05 + 0.5 * late + 0.2 * (df["utilisation_last_statement"] > 800)
+    df["bad"] = (rng.random(n) < risk).astype(int)
+    return df
+
+
+def test_a_behavioural_card_keeps_its_reasons_honest_and_ranks():
+    from huabei.scoring.facts import BEHAVIOUR_FACT_SPECS
+
+    book = _behaviour_book()
+    frame = training.behaviour_frame(book)
+    assert set(frame.columns) == set(BEHAVIOUR_FACT_SPECS)
+    unknown = (book["bills_due_6m"] == 0) & (book["dpd_now"] == 0)
+    assert frame[unknown].isna().all().all() and not frame[~unknown].isna().any().any()
+    df = frame.assign(bad=book["bad"].to_numpy())
+    card = training.fit_scorecard(df, "bad", seed=1, min_iv=0.02)
+    names = {f.name for f in card.features}
+    assert "worst_dpd_3m" in names or "below_minimum_share_6m" in names
+    for f in card.features:
+        assert f.dimension == BEHAVIOUR_FACT_SPECS[f.name].dimension
+        assert f.reason_if_missing in ("no_repayment_record", "no_statement_yet")
+    # a user with no bill yet is told so, never that they repaid late
+    newcomer = card.score({})
+    assert not {"late_repayments", "recent_overdue", "high_utilisation"} & set(newcomer.reasons)
+    # a few days late last month scores below never late (the rest equal)
+    base = dict.fromkeys(names, 0) | {"months_since_overdue": 99_999} if "months_since_overdue" in names else {}
+    base = dict.fromkeys(names, 0) | base
+    late = base | {k: v for k, v in {"worst_dpd_3m": 5, "worst_dpd_6m": 5, "below_minimum_share_6m": 200}.items()}
+    late = {k: v for k, v in late.items() if k in names}
+    assert card.score(late).score < card.score(base).score
+    # held-out style figures: AUC above chance for the card; calibration counts every row
+    metrics = training.evaluate(card, df, "bad")
+    assert metrics.auc > 0.7
+    scores = training.score_frame(card, df)
+    bands = training.calibration_by_band(scores, df["bad"].to_numpy())
+    assert sum(b["n"] for b in bands) == len(df) and sum(b["bad"] for b in bands) == int(df["bad"].sum())
+    dims = training.dimension_metrics(card, df, "bad")
+    assert all(m.auc > 0.5 for m in dims.values())  # every dimension ranks the right way round
+
+
+def test_the_worst_delay_rule_and_the_forbidden_columns():
+    df = pd.DataFrame({"PAY_0": [0, 2, -1, 1], "PAY_2": [0, 0, -1, 3], "y": [0, 1, 0, 1]})
+    assert training.worst_delay_metrics(df, "y", ["PAY_0", "PAY_2"]).auc == 1.0
+    assert {"SEX", "MARRIAGE", "AGE"} <= training.FORBIDDEN_COLUMNS

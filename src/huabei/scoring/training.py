@@ -57,7 +57,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
 
 from huabei.scoring.default_card import DEFAULT_SCORECARD
-from huabei.scoring.facts import FACT_SPECS
+from huabei.scoring.facts import BEHAVIOUR_FACT_SPECS, BEHAVIOUR_REASONS, FACT_SPECS
 from huabei.scoring.scorecard import DIMENSIONS, Bin, Feature, Scorecard
 
 #: Unmapped features go to this dimension (see the module docstring).
@@ -402,13 +402,14 @@ def fit_scorecard(
     card_features = []
     for b, beta in zip(kept, coefs):
         beta_d = _dec(beta)
-        dimension = dimension_of.get(b.name) or (
-            FACT_SPECS[b.name].dimension if b.name in FACT_SPECS else DEFAULT_DIMENSION
-        )
+        known = FACT_SPECS.get(b.name) or BEHAVIOUR_FACT_SPECS.get(b.name)
+        dimension = dimension_of.get(b.name) or (known.dimension if known else DEFAULT_DIMENSION)
         missing_reason = ""
         if b.name in FACT_SPECS:
             reason = DEFAULT_SCORECARD.feature(b.name).reason
             missing_reason = DEFAULT_SCORECARD.feature(b.name).missing_reason
+        elif b.name in BEHAVIOUR_REASONS:
+            reason, missing_reason = BEHAVIOUR_REASONS[b.name]
         else:
             reason = reason_of.get(b.name) or _snake(b.name)
         card_features.append(
@@ -552,3 +553,49 @@ def validate_on_german_credit(seed: int = 42) -> tuple[Metrics, Metrics]:
     train, test = german_credit_split(seed)
     card = fit_scorecard(train, GERMAN_TARGET, dimension_of=GERMAN_CREDIT_DIMENSIONS, seed=seed)
     return evaluate(card, test, GERMAN_TARGET), plain_logistic_metrics(train, test, GERMAN_TARGET)
+
+
+# ---------------------------------------------------------------------------------------
+# Behavioural cards on a replayed book (bench/replay.py, bench/score_taiwan.py)
+# ---------------------------------------------------------------------------------------
+
+#: Columns of a raw card-holder table a baseline may read: never sex, marital status or age.
+FORBIDDEN_COLUMNS = frozenset({"SEX", "MARRIAGE", "AGE", "sex", "marriage", "age"})
+
+
+def behaviour_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """The behavioural facts of a replayed book as a card reads them: unknown (NaN) where the line
+    had no bill fall due in 6 months and nothing overdue (as ``scoring.service.behaviour_columns``)."""
+    names = [n for n in BEHAVIOUR_FACT_SPECS if n in df.columns]
+    out = df[names].astype("float64").copy()
+    unknown = (df["bills_due_6m"] == 0) & (df["dpd_now"] == 0)
+    out.loc[unknown, names] = np.nan
+    return out
+
+
+def calibration_by_band(scores: np.ndarray, y_bad: np.ndarray) -> list[dict[str, Any]]:
+    """Per score band: how many rows, how many bad, the bad rate (a calibrated card's bad rate falls
+    band by band)."""
+    from huabei.scoring.scorecard import BANDS, bands_of
+
+    bands = bands_of(scores)
+    out = []
+    for code, _ in BANDS:
+        rows = bands == code
+        n = int(rows.sum())
+        bad = int(y_bad[rows].sum())
+        out.append({"band": code, "n": n, "bad": bad, "bad_rate": round(bad / n, 4) if n else None})
+    return out
+
+
+def dimension_metrics(card: Scorecard, df: pd.DataFrame, target: str) -> dict[str, Metrics]:
+    """AUC / KS of each dimension's points alone (a dimension ranks the right way round when its
+    AUC is above 0.5: more points, fewer bad)."""
+    y = _target(df[target])
+    _, dims = card.score_batch(frame_columns(card, df))
+    return {d: _metrics(y, -dims[d].astype(np.float64)) for d in DIMENSIONS if card.dimension_spreads()[d] > 0}
+
+
+def worst_delay_metrics(df: pd.DataFrame, target: str, status_columns: Sequence[str]) -> Metrics:
+    """The analyst's rule on the raw table: the worst repayment status over the months."""
+    return _metrics(_target(df[target]), df[list(status_columns)].max(axis=1).to_numpy(dtype=np.float64))
