@@ -142,3 +142,62 @@ def test_the_threshold_placeholder_is_rendered_in_both_languages(s) -> None:
     assert "{" not in r["message"] + r["message_zh"]
     e = declined(s, acct)
     assert e.params["threshold"] == s.terms.scoring.opening_threshold
+
+
+GOOD_FACTS = {
+    "on_time_repayment_ratio": 100,
+    "max_days_overdue_12m": 0,
+    "overdue_episodes_12m": 0,
+    "credit_history_months": 60,
+    "active_days_90d": 80,
+    "utility_payments_12m": 24,
+    "monthly_income": 2_000_000,
+    "income_verified": True,
+    "assets": 50_000_000,
+    "id_document_valid": True,
+    "bank_card_bound": True,
+    "contact_details_complete": True,
+    "credit_authorised": True,
+    "verified_contacts": 10,
+    "contacts_good_standing_ratio": 90,
+}
+BAD_FACTS = {
+    "max_days_overdue_12m": 365,
+    "overdue_episodes_12m": 12,
+    "on_time_repayment_ratio": 0,
+    "assets": None,
+    "monthly_income": None,
+    "income_verified": False,
+    "active_days_90d": 0,
+    "utility_payments_12m": 0,
+    "verified_contacts": 0,
+    "contacts_good_standing_ratio": 0,
+    "id_document_valid": False,
+}
+
+
+def test_a_rescore_below_the_threshold_freezes_and_the_rescore_back_above_lifts(s) -> None:
+    from huabei.scoring import service as scoring
+
+    acct = new_account(s, 300_000)
+    user = accounts.account_view(s, acct)["user_id"]
+    threshold = s.terms.scoring.opening_threshold
+    eod.run_eod(s, until=D(2026, 10, 25))
+    scoring.post_facts(s, user, GOOD_FACTS)
+    assert scoring.refresh_user(s, user)["score"] >= threshold
+    eod.run_eod(s, until=D(2026, 10, 26))
+    assert active(s, acct) == []
+    scoring.post_facts(s, user, BAD_FACTS)
+    low = scoring.refresh_user(s, user)["score"]
+    assert low < threshold
+    assert buy(s, acct, 100).status == 201  # today's rescore is read by the next end of day
+    eod.run_eod(s, until=D(2026, 10, 27))
+    (r,) = active(s, acct)
+    assert r["cause"] == "score_below_threshold" and r["evidence"]["rule_id"] == "score_below_threshold"
+    assert (r["evidence"]["score"], r["evidence"]["threshold"]) == (low, threshold)
+    e = declined(s, acct)
+    assert (e.code, e.params["cause"], e.params["threshold"]) == ("account_frozen", "score_below_threshold", threshold)
+    scoring.post_facts(s, user, GOOD_FACTS)
+    assert scoring.refresh_user(s, user)["score"] >= threshold
+    eod.run_eod(s, until=D(2026, 10, 28))
+    assert active(s, acct) == [] and buy(s, acct, 100).status == 201
