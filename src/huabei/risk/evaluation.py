@@ -316,7 +316,7 @@ def check_purchase(uow: UnitOfWork, account_id: int) -> list[int]:
         return []
     day = uow.today()
     names = sorted({f for _m, _p, r in rules for f in r.trigger.features})
-    values = features.compute(uow.conn, names, day, [account_id]).get(account_id)
+    values = features.compute(uow.conn, names, day, [account_id], known_open=True).get(account_id)
     if values is None:
         return []
     cfg = catalog.config_values(uow.terms)

@@ -521,15 +521,21 @@ def open_lines(conn: Connection, day: dt.date, accounts: Sequence[int] | None = 
 
 
 def compute(
-    conn: Connection, names: Iterable[str], day: dt.date, accounts: Sequence[int] | None = None
+    conn: Connection,
+    names: Iterable[str],
+    day: dt.date,
+    accounts: Sequence[int] | None = None,
+    *,
+    known_open: bool = False,
 ) -> dict[int, dict[str, Any]]:
     """``{account_id: {feature: value}}`` for the lines open on ``day`` (of ``accounts``), one
-    statement per feature; an account without history for a feature gets its default."""
+    statement per feature; an account without history for a feature gets its default.
+    ``known_open``: the caller knows ``accounts`` are open (a purchase just debited the line), so
+    they are not looked up."""
     w = Window(day, tuple(accounts) if accounts is not None else None)
     names = sorted(set(names))
-    out: dict[int, dict[str, Any]] = {
-        a: {n: FEATURES[n].default for n in names} for a in open_lines(conn, day, accounts)
-    }
+    lines = list(accounts) if known_open and accounts is not None else open_lines(conn, day, accounts)
+    out: dict[int, dict[str, Any]] = {a: {n: FEATURES[n].default for n in names} for a in lines}
     for n in names:
         for account_id, value in conn.execute(DEFINITIONS[n](w)):
             row = out.get(account_id)
