@@ -59,6 +59,12 @@ def test_overdue_is_reported_frozen_and_lifts_after_the_graded_cooloff(s) -> Non
     # repaid after 35 days: the cool-off of 31-90 days late (90 days) runs from the repayment
     payments.repay(s, acct, billing.billing_status(s, acct)["owed"], "pay-all")
     assert active(s, acct) and declined(s, acct).code == "account_frozen"
+    # limit raises wait for the same cool-off: the frozen line's application is declined
+    from huabei.limits import service as limits
+
+    application = limits.apply_for_raise(s, acct)
+    assert application["decision"] == "declined"
+    assert application["reasons"][0]["code"] == "raise_blocked_frozen"
     eod.run_eod(s, until=D(2027, 3, 15))  # read as of 3-14: 89 days after the repayment of 12-15
     assert active(s, acct)
     eod.run_eod(s, until=D(2027, 3, 16))
