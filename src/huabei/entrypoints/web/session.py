@@ -112,7 +112,7 @@ def layout(request: Request, title: str, body: str, loc: str, status: int = 200)
         f"<!doctype html><html lang='{'zh-CN' if loc == 'zh_CN' else 'en'}'><head><meta charset='utf-8'>"
         f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
         f"<meta name='csrf-token' content='{escape(csrf_of(request))}'><title>{escape(title)}</title>"
-        f"<style>{CSS}</style><script src='/static/chart.umd.min.js' defer></script></head><body>"
+        f"<style>{CSS}</style><script src='/static/chart.umd.min.js' defer></script><script src='/static/huabei-charts.js' defer></script></head><body>"
         f"<header><b>花呗 Huabei</b>{nav}<a href='{switch}' id='lang-switch'>{other_name}</a></header>"
         f"<main>{body}<p class='muted'><a href='/docs'>{_(T_API)}</a></p></main></body></html>",
         status,

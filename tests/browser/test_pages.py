@@ -1,0 +1,98 @@
+"""The pages in a real browser: Debian's Chromium, headless, driven by Playwright against the app
+served by uvicorn on a free port (the demo book lived to 2 December, one key per role). Each role
+logs in and does its page's main task; screenshots are kept under tests/artifacts/browser/
+(gitignored). Both databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+from tests.api.conftest import _start, key_for
+from tests.conftest import make_system
+
+from huabei.batch import eod
+from huabei.entrypoints.demo import load_demo
+from huabei.entrypoints.http.app import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parents[1] / "artifacts" / "browser"
+
+
+@pytest.fixture
+def site(db_url: str, backend: str) -> Iterator[tuple[str, dict[str, str], Path]]:
+    system = make_system(db_url, start=dt.date(2026, 9, 20))
+    list(load_demo(system))
+    eod.run_eod(system, until=dt.date(2026, 12, 2))  # the December bill is out: it can be paid or split
+    keys = {
+        r: key_for(system, r, user_id="demo-lihua" if r == "customer" else None) for r in ("customer", "agent", "risk")
+    }
+    server, _thread, port = _start(create_app(system))
+    shots = ARTIFACTS / backend
+    shots.mkdir(parents=True, exist_ok=True)
+    try:
+        yield f"http://127.0.0.1:{port}", keys, shots
+    finally:
+        server.should_exit = True
+        system.engine.dispose()
+
+
+def login(page: Page, base: str, key: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=key]", key)
+    page.click("button[type=submit]")
+
+
+@pytest.mark.slow
+def test_each_role_does_its_main_task_in_the_browser(site: tuple[str, dict[str, str], Path]) -> None:
+    base, keys, shots = site
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            ctx = browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 1000})
+            page = ctx.new_page()
+
+            # the customer: 我的花呗 — the ring, repay part of the bill, split the rest into installments
+            page.goto(f"{base}/me")
+            expect(page).to_have_url(re.compile(r"/login"))  # no session: the login form
+            login(page, base, keys["customer"])
+            expect(page).to_have_url(re.compile(r"/me"))
+            expect(page.locator("#limit-ring")).to_contain_text("可用额度")
+            expect(page.locator("#score-chart")).to_have_attribute("data-drawn", "yes")
+            owed_before = page.locator("#owed").inner_text()
+            page.screenshot(path=str(shots / "customer-me.png"), full_page=True)
+            page.fill("#repay-form input[name=amount]", "10.00")
+            page.click("#repay-form button")
+            expect(page.locator("#notice")).to_contain_text("已还款 10.00 元")
+            assert page.locator("#owed").inner_text() != owed_before
+            page.click("#installments-form button")
+            expect(page.locator("#notice")).to_contain_text("期")
+            page.screenshot(path=str(shots / "customer-after.png"), full_page=True)
+            page.click("header form button")  # log out
+            expect(page).to_have_url(re.compile(r"/login"))
+
+            # the agent: search a user, open the line, see why it is frozen
+            login(page, base, keys["agent"])
+            expect(page).to_have_url(re.compile(r"/console"))
+            page.fill("input[name=q]", "demo-chenjing")
+            page.click("form.card button")
+            page.locator("#results a").first.click()
+            expect(page.locator("main")).to_contain_text("冻结")
+            page.screenshot(path=str(shots / "agent-line.png"), full_page=True)
+            page.click("header form button")
+
+            # the risk analyst: the portfolio dashboard, its charts drawn; then in English
+            login(page, base, keys["risk"])
+            expect(page).to_have_url(re.compile(r"/portfolio"))
+            for chart in ("#chart-status", "#chart-buckets", "#chart-causes", "#chart-scores"):
+                expect(page.locator(chart)).to_have_attribute("data-drawn", "yes")
+            expect(page.locator("#headline")).to_contain_text("花呗账户")
+            page.click("#lang-switch")
+            expect(page.locator("h1")).to_have_text("Portfolio")
+            page.screenshot(path=str(shots / "risk-portfolio.png"), full_page=True)
+        finally:
+            browser.close()
