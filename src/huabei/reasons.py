@@ -79,6 +79,12 @@ register(
 )
 register("invalid_request", I, N_("The request is not valid: {detail}"))
 register("malformed_json", I, N_("The request body is not valid JSON."))
+register(
+    "database_not_migrated",
+    ReasonKind.STATE,
+    N_("The database is not migrated: it is at {current}, this version of huabei needs {head}."),
+    N_("Run `huabei db upgrade` (with the same --db or HUABEI_DATABASE_URL), then try again."),
+)
 register("invalid_id", I, N_("{field} must be a positive whole number, not “{value}”."))
 register(
     "request_too_large",

@@ -44,3 +44,17 @@ def current(url: str | None = None, engine: Engine | None = None) -> str | None:
         if engine is None:
             eng.dispose()
     return ",".join(sorted(heads)) or None
+
+
+def head() -> str:
+    """The newest revision of the chain (what the code needs)."""
+    from alembic.script import ScriptDirectory
+
+    return ",".join(sorted(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()))
+
+
+def pending(url: str | None = None, engine: Engine | None = None) -> tuple[str | None, str] | None:
+    """``(the database's revision, the chain's head)`` when the database is not migrated to the
+    head (``None`` for an empty one), else ``None``. An unreachable database raises."""
+    now, want = current(url, engine), head()
+    return None if now == want else (now, want)

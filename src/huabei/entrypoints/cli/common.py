@@ -61,7 +61,18 @@ def system(db: str | None) -> Huabei:
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         ctx.call_on_close(s.engine.dispose)
+    require_migrated(s)
     return s
+
+
+def require_migrated(s: Huabei) -> None:
+    """An unmigrated (or older) database is ``database_not_migrated`` with the command that
+    fixes it, not a traceback."""
+    from huabei.platform import migrate
+
+    behind = migrate.pending(engine=s.engine)
+    if behind is not None:
+        fail(HuabeiError("database_not_migrated", ErrorKind.CONFLICT, current=behind[0] or "empty", head=behind[1]))
 
 
 def fail(e: HuabeiError) -> NoReturn:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from sqlalchemy.exc import DBAPIError
 from starlette.routing import Match
 
 from huabei import __version__, reasons
@@ -187,9 +188,11 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         return resp
 
     @app.exception_handler(Exception)
-    async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - a bug
-        log.exception("unexpected error", exc_info=exc)
-        return error_response(500, "internal_error")
+    async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, DBAPIError) and (behind := _unmigrated(system)) is not None:
+            return error_response(503, "database_not_migrated", {"current": behind[0] or "empty", "head": behind[1]})
+        log.exception("unexpected error", exc_info=exc)  # pragma: no cover - a bug
+        return error_response(500, "internal_error")  # pragma: no cover
 
     v1 = APIRouter(prefix="/v1", responses=ERRORS)
 
@@ -384,7 +387,27 @@ def create_app(system: Huabei | None = None) -> FastAPI:
     app.include_router(risk_api.router(system))
 
     @app.get("/healthz", dependencies=[allow_public()], tags=["admin"])
-    def healthz() -> dict[str, str]:
+    def healthz() -> Any:
+        """200 ``ok`` with the business date only when the database answers and is migrated to
+        the code's schema; 503 with what is wrong (``database_unreachable``,
+        ``database_not_migrated`` and the command that fixes it) otherwise."""
+        from huabei.platform import migrate
+
+        try:
+            behind = migrate.pending(engine=system.engine)
+        except DBAPIError as e:
+            detail = str(e.orig or e).strip().splitlines()[0][:200] if str(e.orig or e).strip() else "no answer"
+            return JSONResponse(status_code=503, content={"status": "database_unreachable", "detail": detail})
+        if behind is not None:
+            return JSONResponse(
+                status_code=503,
+                content={
+                    "status": "database_not_migrated",
+                    "current": behind[0],
+                    "head": behind[1],
+                    "fix": "huabei db upgrade",
+                },
+            )
         return {"status": "ok", "business_date": admin.business_date(system).isoformat()}
 
     from huabei.entrypoints.web import docs as web_docs
@@ -403,6 +426,17 @@ def create_app(system: Huabei | None = None) -> FastAPI:
     auth.document(app)
     app.add_middleware(auth.AuditMiddleware, system=system)
     return app
+
+
+def _unmigrated(system: Huabei) -> tuple[str | None, str] | None:
+    """(revision, head) when the database is not migrated to the code's head; None when it is
+    (or cannot be reached: then the original error stands)."""
+    from huabei.platform import migrate
+
+    try:
+        return migrate.pending(engine=system.engine)
+    except DBAPIError:
+        return None
 
 
 def _restriction_texts(r: dict[str, Any]) -> dict[str, str | None]:
