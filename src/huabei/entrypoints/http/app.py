@@ -386,7 +386,13 @@ def create_app(system: Huabei | None = None) -> FastAPI:
     app.include_router(diagnosis_api.router(system))
     app.include_router(risk_api.router(system))
 
-    @app.get("/healthz", dependencies=[allow_public()], tags=["admin"])
+    @app.get(
+        "/healthz",
+        dependencies=[allow_public()],
+        tags=["admin"],
+        response_model=dict[str, str],
+        responses={503: {"description": "the database is unreachable or not migrated (`huabei db upgrade`)"}},
+    )
     def healthz() -> Any:
         """200 ``ok`` with the business date only when the database answers and is migrated to
         the code's schema; 503 with what is wrong (``database_unreachable``,
