@@ -511,6 +511,13 @@ class FundingTerms(_Section):
         return ("platform", *(p.code for p in self.partners))
 
 
+class SweepTerms(_Section):
+    """Regulatory sweeps (``huabei risk sweep``, docs/flows.md)."""
+
+    #: Lines changed per transaction.
+    batch_size: int = Field(default=500, gt=0)
+
+
 class ProductTerms(_Section):
     """All product terms. ``ProductTerms()`` is the documented default product."""
 
@@ -530,6 +537,7 @@ class ProductTerms(_Section):
     closures: ClosureTerms = ClosureTerms()
     access: AccessTerms = AccessTerms()
     funding: FundingTerms = FundingTerms()
+    sweeps: SweepTerms = SweepTerms()
 
 
 def load_terms(path: str | os.PathLike[str] | None = None) -> ProductTerms:

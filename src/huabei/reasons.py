@@ -209,6 +209,8 @@ register("appeal_exists", S, N_("Restriction {restriction_id} already has an ope
 register("appeal_not_found", S, N_("No appeal with id {appeal_id}."))
 register("appeal_closed", S, N_("Appeal {appeal_id} has already been decided."))
 register("invalid_outcome", I, N_("A {decision} decision takes one of these outcomes: {outcomes}."))
+register("invalid_rule", I, N_("The sweep rule is not valid: {detail}"))
+register("invalid_sweep_action", I, N_("A sweep action is close or cut:PCT (1 to 99), not {action}."))
 register("payment_password_exists", S, N_("User {user_id} already has a payment password; reset it instead."))
 register("invalid_payment_password", I, N_("A payment password is {digits} digits."))
 

@@ -190,6 +190,12 @@ class AccountRepository:
             q = q.where(c.account_id < starting_after)
         return list(self.conn.execute(q.order_by(c.account_id.desc()).limit(limit)).scalars())
 
+    def open_lines(self) -> list[CreditLine]:
+        """Every open line (a sweep reads them all, set-based)."""
+        c = t.credit_accounts.c
+        q = select(t.credit_accounts).where(c.state == AccountState.OPEN.value).order_by(c.account_id)
+        return [_row_to_line(r) for r in self.conn.execute(q)]
+
     def user_of(self, account_id: int) -> str | None:
         c = t.credit_accounts.c
         return self.conn.execute(select(c.user_id).where(c.account_id == account_id)).scalar()

@@ -51,6 +51,7 @@ from huabei.scoring.tables import (
     user_facts,
     user_facts_current,
 )
+from huabei.sweeps.tables import sweep_actions, sweeps
 
 __all__ = [
     "account_delinquency",
@@ -92,6 +93,8 @@ __all__ = [
     "risk_decisions",
     "risk_policies",
     "risk_policy_activations",
+    "sweep_actions",
+    "sweeps",
     "user_contacts",
     "user_facts",
     "user_facts_current",

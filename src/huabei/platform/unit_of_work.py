@@ -33,6 +33,7 @@ from huabei.platform.db import READONLY, make_engine
 from huabei.restrictions.repository import RestrictionRepository
 from huabei.risk.repository import DecisionRepository, ExternalCreditRepository, PolicyRepository
 from huabei.scoring import repository as rs
+from huabei.sweeps.repository import SweepRepository
 
 
 class ClockMode(StrEnum):
@@ -84,6 +85,7 @@ class UnitOfWork:
         self.audit = AuditRepository(conn)
         self.maintenance = MaintenanceRepository(conn)
         self.appeals = AppealRepository(conn)
+        self.sweeps = SweepRepository(conn)
         return self
 
     def __exit__(

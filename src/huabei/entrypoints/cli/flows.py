@@ -1,10 +1,13 @@
-"""Commands of the freeze flows: closing a line (``huabei accounts close``)."""
+"""Commands of the freeze flows: closing a line (``huabei accounts close``), a regulatory sweep
+(``huabei risk sweep``)."""
 
 from __future__ import annotations
 
 import typer
+from rich.table import Table
 
-from huabei.entrypoints.cli.common import DbOpt, JsonOpt, check_id, run, show, system
+from huabei.entrypoints.cli.common import DbOpt, JsonOpt, check_id, console, print_json, run, show, system
+from huabei.money import format_yuan
 
 
 def accounts_close(
@@ -22,5 +25,55 @@ def accounts_close(
     )
 
 
-def register(accounts_app: typer.Typer) -> None:
+def risk_sweep(
+    rule: str = typer.Option(
+        ..., "--rule", help="CEL over line columns and risk features, e.g. 'latest_score < 550 && used == 0'"
+    ),
+    action: str = typer.Option(..., "--action", help="close | cut:PCT"),
+    reason: str = typer.Option(..., "--reason", help="why (recorded with the operator and the rule)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="report the matching lines and the effect; change nothing"),
+    operator: str = typer.Option("operator", "--operator", help="who runs it (recorded)"),
+    batch_size: int = typer.Option(None, "--batch-size", help="lines per transaction (default: sweeps.batch_size)"),
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """平台监管变严: close or cut the lines a rule matches, in batches, recorded; a rerun applies nothing twice."""
+    from huabei.sweeps import service as sweeps
+
+    rep = run(
+        sweeps.sweep,
+        system(db),
+        rule=rule,
+        action=action,
+        reason=reason,
+        operator=operator,
+        dry_run=dry_run,
+        batch_size=batch_size,
+    )
+    if as_json:
+        print_json(rep)
+        return
+    table = Table("account", "user", "base limit", "used", "credit balance", "effect", "done before")
+    for line in rep["lines"]:
+        effect = "close" if line["effect"] == "close" else f"limit -> {format_yuan(line['new_limit'])}"
+        table.add_row(
+            str(line["account_id"]),
+            line["user_id"],
+            format_yuan(line["base_limit"]),
+            format_yuan(line["used"]),
+            format_yuan(line["credit_balance"]),
+            effect,
+            "yes" if line["already_applied"] else "",
+        )
+    console.print(table)
+    what = (
+        "dry run: nothing changed"
+        if rep["dry_run"]
+        else f"sweep {rep['sweep_id']}: applied {rep['applied']}, failed {rep['failed']}"
+    )
+    console.print(f"{rep['matched']} line(s) match {rep['rule']!r} ({rep['action']}); {what}")
+
+
+def register(accounts_app: typer.Typer, risk_app: typer.Typer) -> None:
     accounts_app.command("close")(accounts_close)
+    risk_app.command("sweep")(risk_sweep)

@@ -319,7 +319,7 @@ def _register_commands() -> None:
     app.add_typer(risk_app, name="risk")
     app.command("simulate")(simulate)
     cli_diagnosis.register(app)  # diagnose, advise
-    cli_flows.register(accounts_app)  # accounts close
+    cli_flows.register(accounts_app, risk_app)  # accounts close, risk sweep
     app.add_typer(keys_app, name="keys")
     demo_app.command("keys")(demo_keys)
 
