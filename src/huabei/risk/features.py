@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -28,6 +28,7 @@ from sqlalchemy import (
     Date,
     Integer,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -69,20 +70,49 @@ def _days_between_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
 
 @dataclass(frozen=True)
 class Window:
-    """The date a feature is evaluated as of, and the accounts asked for (None: every open line)."""
+    """The date a feature is evaluated as of, and the accounts asked for (None: every open line).
 
-    day: dt.date
+    A *symbolic* window (:func:`symbolic`) stands for any date and any accounts: its dates and
+    accounts are bind parameters, so a definition's statement is built once and run with the
+    values of each call (:func:`compute`)."""
+
+    day: Any  # a date, or the bind parameter ``day`` of a symbolic window
     accounts: tuple[int, ...] | None = None
+    is_symbolic: bool = False
+    some_accounts: bool = False
+    windows: set[int] = field(default_factory=set, compare=False)  # the since(days) a statement uses
 
-    def since(self, days: int) -> dt.date:
+    def since(self, days: int) -> Any:
         """The first day of a window of ``days`` days ending on ``day`` (both included)."""
+        if self.is_symbolic:
+            self.windows.add(days)
+            return bindparam(f"since_{days}", type_=Date)
         return self.day - dt.timedelta(days=days - 1)
 
     def d(self) -> ColumnElement[Any]:
-        return literal(self.day, Date)
+        return self.day if self.is_symbolic else literal(self.day, Date)
 
     def only(self, column: Any) -> ColumnElement[bool]:
+        if self.is_symbolic:
+            return column.in_(bindparam("accounts", expanding=True)) if self.some_accounts else literal(True)
         return column.in_(self.accounts) if self.accounts is not None else literal(True)
+
+
+def symbolic(some_accounts: bool) -> Window:
+    return Window(bindparam("day", type_=Date), None, is_symbolic=True, some_accounts=some_accounts)
+
+
+_STATEMENTS: dict[tuple[str, bool], tuple[Select[Any], frozenset[int]]] = {}
+
+
+def statement(name: str, some_accounts: bool) -> tuple[Select[Any], frozenset[int]]:
+    """The definition's statement over a symbolic window (built once) and the windows it uses."""
+    key = (name, some_accounts)
+    if key not in _STATEMENTS:
+        w = symbolic(some_accounts)
+        stmt = DEFINITIONS[name](w)
+        _STATEMENTS[key] = (stmt, frozenset(w.windows))
+    return _STATEMENTS[key]
 
 
 def _lines(w: Window) -> Any:
@@ -532,12 +562,15 @@ def compute(
     statement per feature; an account without history for a feature gets its default.
     ``known_open``: the caller knows ``accounts`` are open (a purchase just debited the line), so
     they are not looked up."""
-    w = Window(day, tuple(accounts) if accounts is not None else None)
     names = sorted(set(names))
     lines = list(accounts) if known_open and accounts is not None else open_lines(conn, day, accounts)
     out: dict[int, dict[str, Any]] = {a: {n: FEATURES[n].default for n in names} for a in lines}
     for n in names:
-        for account_id, value in conn.execute(DEFINITIONS[n](w)):
+        stmt, windows = statement(n, accounts is not None)
+        params: dict[str, Any] = {"day": day, **{f"since_{k}": day - dt.timedelta(days=k - 1) for k in windows}}
+        if accounts is not None:
+            params["accounts"] = list(accounts)
+        for account_id, value in conn.execute(stmt, params):
             row = out.get(account_id)
             if row is not None and value is not None:
                 row[n] = int(value) if FEATURES[n].type == "int" else bool(value)
