@@ -85,3 +85,26 @@ def list_accounts(system: Huabei, *, limit: int = 20, starting_after: int | None
             "has_more": has_more,
             "next_cursor": ids[-1] if has_more and ids else None,
         }
+
+
+def list_users(system: Huabei, *, limit: int = 20, starting_after: str | None = None) -> dict[str, Any]:
+    """Users in id order, with their open line (operators' overview, ``huabei users list``)."""
+    _check_page(limit)
+    with system.uow(readonly=True) as uow:
+        rows = uow.users.page(limit + 1, starting_after)
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        return {
+            "data": [
+                {
+                    "user_id": r.user_id,
+                    "name": r.name,
+                    "real_name_verified": r.real_name_verified,
+                    "created_on": r.created_on.isoformat(),
+                    "account_id": uow.accounts.open_account_of(r.user_id),
+                }
+                for r in rows
+            ],
+            "has_more": has_more,
+            "next_cursor": rows[-1].user_id if has_more and rows else None,
+        }

@@ -129,6 +129,14 @@ class UserRepository:
             insert(t.user_verifications).values(**values).returning(c.verification_id)
         ).scalar_one()
 
+    def page(self, limit: int, starting_after: str | None = None) -> list[Any]:
+        """Up to ``limit`` users in id order, after ``starting_after``."""
+        c = t.users.c
+        q = select(c.user_id, c.name, c.real_name_verified, c.created_on).order_by(c.user_id).limit(limit)
+        if starting_after is not None:
+            q = q.where(c.user_id > starting_after)
+        return list(self.conn.execute(q))
+
     def ids(self) -> list[str]:
         """Every user id, in order."""
         c = t.users.c

@@ -8,6 +8,7 @@ strings as on the API ("88.80"). Exit codes: 0 ok, 1 ledger check failed,
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -18,6 +19,7 @@ from huabei.entrypoints.cli.common import check_id as _id
 from huabei.entrypoints.cli.common import database as _db
 from huabei.entrypoints.cli.common import date as _date
 from huabei.entrypoints.cli.common import fail as _fail
+from huabei.entrypoints.cli.common import print_json as _print_json
 from huabei.entrypoints.cli.common import run as _run
 from huabei.entrypoints.cli.common import show as _show
 from huabei.entrypoints.cli.common import system as _system
@@ -46,8 +48,21 @@ for sub, name in (
     app.add_typer(sub, name=name)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from huabei import __version__
+
+        console.print(f"huabei {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _main(db: DbOpt = None) -> None:
+def _main(
+    db: DbOpt = None,
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", callback=_print_version, is_eager=True
+    ),
+) -> None:
     set_global_db(db)
 
 
@@ -114,14 +129,83 @@ def users_add(
 
 @accounts_app.command("open")
 def accounts_open(
-    user_id: str,
-    base_limit: str = typer.Option(..., help="yuan, e.g. 5000.00"),
+    user_id: Annotated[str, typer.Argument(help="The user the line is opened for")],
+    base_limit: Annotated[
+        str | None,
+        typer.Option(
+            help="An operator-given limit in yuan (e.g. 5000.00); without it the automatic decision "
+            "(real name, score, record) grants the policy's limit or refuses with its reasons"
+        ),
+    ] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
+    """Open a credit line (开通) for a user."""
     from huabei.lines import service as accounts
 
-    _show(_run(accounts.open_account, _system(db), user_id=user_id, base_limit=_amount(base_limit)), as_json)
+    limit = _amount(base_limit) if base_limit is not None else None
+    _show(_run(accounts.open_account, _system(db), user_id=user_id, base_limit=limit), as_json)
+
+
+PageLimit = Annotated[int, typer.Option("--limit", min=1, max=100, help="How many to list")]
+
+
+@users_app.command("list")
+def users_list(
+    limit: PageLimit = 20,
+    after: Annotated[str | None, typer.Option("--after", help="List the users after this user id")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Users in id order, with their open credit line."""
+    from huabei.lines import queries
+
+    page = _run(queries.list_users, _system(db), limit=limit, starting_after=after)
+    if as_json:
+        _print_json(page)
+        return
+    t = Table("user", "name", "verified", "since", "line")
+    for u in page["data"]:
+        t.add_row(
+            u["user_id"],
+            u["name"],
+            "yes" if u["real_name_verified"] else "no",
+            u["created_on"],
+            str(u["account_id"] or "-"),
+        )
+    console.print(t)
+    if page["has_more"]:
+        console.print(f"more: huabei users list --after {page['next_cursor']}")
+
+
+@accounts_app.command("list")
+def accounts_list(
+    limit: PageLimit = 20,
+    after: Annotated[int | None, typer.Option("--after", help="List the lines after this account id")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Credit lines, newest first: status, limits, used and available (yuan)."""
+    from huabei.lines import queries
+    from huabei.money import format_yuan
+
+    page = _run(queries.list_accounts, _system(db), limit=limit, starting_after=after)
+    if as_json:
+        _print_json(page)
+        return
+    t = Table("line", "user", "status", "limit", "used", "available")
+    for a in page["data"]:
+        t.add_row(
+            str(a["account_id"]),
+            a["user_id"],
+            a["status"],
+            format_yuan(a["total_limit"]),
+            format_yuan(a["used"]),
+            format_yuan(a["available"]),
+        )
+    console.print(t)
+    if page["has_more"]:
+        console.print(f"more: huabei accounts list --after {page['next_cursor']}")
 
 
 @accounts_app.command("show")
