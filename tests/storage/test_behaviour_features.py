@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pytest
 from sqlalchemy import select
 from tests.conftest import START_DATE, buy, new_account
 
@@ -137,3 +138,21 @@ def test_a_line_without_bills_has_the_catalogue_defaults(system) -> None:
         row = features.compute(conn, BEHAVIOUR, START_DATE)[a]
     assert row == {n: FEATURES[n].default for n in BEHAVIOUR}
     assert row["bills_due_6m"] == 0  # the shares read as "unknown" (the score's missing bin), not as 0 %
+
+
+def test_the_book_is_a_training_table_with_its_own_outcomes(system) -> None:
+    from huabei.errors import HuabeiError
+    from huabei.scoring.service import book_frame
+
+    lines, plan = _book(system)
+    _live(system, dt.date(2027, 1, 20), plan)
+    as_of = dt.date(2026, 12, 20)
+    with system.uow(readonly=True) as uow:
+        frame = book_frame(uow, as_of, horizon_months=1, bad_dpd=1)
+        with pytest.raises(HuabeiError):
+            book_frame(uow, as_of, horizon_months=2)  # the horizon has not passed yet
+    bad = dict(zip(frame["account_id"], frame["bad"]))
+    # the outcome is read after the as-of date only: five days late in January, never repaid
+    assert bad == {lines["full"]: 0, lines["revolver"]: 0, lines["late"]: 1, lines["never"]: 1}
+    row = frame.set_index("account_id").loc[lines["late"]]
+    assert row["worst_dpd_3m"] == 0 and row["paid_in_full_share_6m"] == 1000  # as of the date

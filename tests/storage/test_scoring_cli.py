@@ -52,6 +52,15 @@ def test_train_writes_a_card_that_loads(tmp_path):
     assert card.version.startswith("fit-") and {f.name for f in card.features} <= set(df.columns)
     assert "no target column" in run(score_app, "train", str(data), "--target", "bad", code=2)
     assert run(score_app, "train", str(tmp_path / "missing.csv"), code=2)
+    assert run(score_app, "train", code=2)  # neither a table nor --from-book
+
+
+def test_train_from_book_refuses_what_it_cannot_read(system, db_url):
+    new_account(system, base_limit=100_000)
+    db = ["--db", db_url]
+    assert "--as-of" in run(score_app, "train", "--from-book", *db, code=2)
+    # the horizon has not passed: nothing to learn from yet (a clear refusal, not a crash)
+    assert "horizon" in run(score_app, "train", "--from-book", "--as-of", "2026-11-02", "--horizon", "3", *db, code=2)
 
 
 def test_operator_commands(system, db_url):

@@ -162,6 +162,16 @@ def _worst_dpd(w: Window, days: int) -> Select[Any]:
     )
 
 
+def worst_dpd_between(
+    conn: Connection, after: dt.date, until: dt.date, accounts: Sequence[int] | None = None
+) -> dict[int, int]:
+    """The worst days past due each line's bills reached in the days after ``after`` up to
+    ``until`` (an outcome over a horizon, for fitting a card on the book; lines never overdue
+    then are absent)."""
+    w = Window(until, tuple(accounts) if accounts is not None else None)
+    return {int(a): int(v) for a, v in conn.execute(_worst_dpd(w, (until - after).days)) if v is not None}
+
+
 def worst_dpd_12m(w: Window) -> Select[Any]:
     return _worst_dpd(w, 365)
 

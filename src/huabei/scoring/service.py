@@ -623,6 +623,31 @@ def behaviour_columns(
     return out
 
 
+def book_frame(uow: UnitOfWork, as_of: dt.date, horizon_months: int, bad_dpd: int = 60) -> pd.DataFrame:
+    """The book's own training table: one row per line open on ``as_of`` with its behavioural
+    facts as of that day (NaN = unknown, as rescoring reads them) and ``bad`` = 1 when the line
+    reached ``bad_dpd`` days past due in the ``horizon_months`` × 30 days that followed. The
+    horizon must have passed (end on or before the business date)."""
+    if horizon_months < 1 or bad_dpd < 1:
+        raise errors.invalid(
+            "invalid_request", detail="the horizon and the days past due of a bad line must be positive"
+        )
+    until = as_of + dt.timedelta(days=30 * horizon_months)
+    if until > uow.today():
+        raise errors.invalid(
+            "invalid_request",
+            detail=f"the horizon ends on {until.isoformat()}, after the business date {uow.today().isoformat()}",
+        )
+    lines = risk_features.open_lines(uow.conn, as_of)
+    names = list(BEHAVIOUR_FACT_SPECS)
+    cols = behaviour_columns(uow, as_of, np.array(lines, dtype=np.int64), names)
+    df = pd.DataFrame({n: cols[n].astype(np.float64).filled(np.nan) for n in names})
+    outcome = risk_features.worst_dpd_between(uow.conn, as_of, until, lines)
+    df.insert(0, "account_id", lines)
+    df["bad"] = [int(outcome.get(a, 0) >= bad_dpd) for a in lines]
+    return df
+
+
 def or_host_if_unknown(ours: np.ma.MaskedArray, host: np.ma.MaskedArray) -> np.ma.MaskedArray:
     """Our own value where we know it, else the host's."""
     mask = np.ma.getmaskarray(ours)

@@ -486,6 +486,19 @@ def train_from_table(
     df = read_table(path)
     if target not in df.columns:
         raise ValueError(f"{path}: no target column {target!r}")
+    return train_from_frame(df, target, test_size, seed, dimension_of=dimension_of, features=features)
+
+
+def train_from_frame(
+    df: pd.DataFrame,
+    target: str = "label",
+    test_size: float = 0.3,
+    seed: int = 0,
+    *,
+    dimension_of: Mapping[str, str] | None = None,
+    features: Sequence[str] | None = None,
+) -> tuple[Scorecard, Metrics, Metrics]:
+    """:func:`train_from_table` on a frame already read (the book's own, ``--from-book``)."""
     y = _target(df[target])
     train, test = train_test_split(df, test_size=test_size, stratify=y, random_state=seed)
     card = fit_scorecard(train, target, features, dimension_of, seed=seed)

@@ -44,19 +44,41 @@ campaigns_app = typer.Typer(help="Raise campaigns and challenges (提额活动 /
 
 @score_app.command("train")
 def score_train(
-    data: Annotated[Path, typer.Argument(help="A labelled table: .csv or .parquet, one row per user")],
+    data: Annotated[Path | None, typer.Argument(help="A labelled table: .csv or .parquet, one row per user")] = None,
     target: Annotated[str, typer.Option(help="Target column: 1 = bad (defaulted), 0 = good")] = "label",
     out: Annotated[Path | None, typer.Option(help="Write the fitted card here (JSON)")] = None,
     test_size: Annotated[float, typer.Option(help="Share of rows held out")] = 0.3,
     seed: int = 0,
+    from_book: Annotated[
+        bool, typer.Option("--from-book", help="Fit on the book's own behavioural facts and outcomes")
+    ] = False,
+    as_of: Annotated[str | None, typer.Option(help="--from-book: the facts as of this date (YYYY-MM-DD)")] = None,
+    horizon: Annotated[int, typer.Option(help="--from-book: months after --as-of the outcome is read")] = 3,
+    bad_dpd: Annotated[int, typer.Option(help="--from-book: days past due that make a line bad")] = 60,
+    db: DbOpt = None,
 ) -> None:
-    """Fit a points scorecard (WOE binning + logistic regression) and report AUC / KS."""
-    from huabei.scoring.training import train_from_table
+    """Fit a points scorecard (WOE binning + logistic regression) and report AUC / KS: on a labelled
+    table, or ``--from-book`` on every line open on ``--as-of`` (behavioural facts then; bad = reached
+    ``--bad-dpd`` days past due within ``--horizon`` months)."""
+    from huabei.scoring.training import train_from_frame, train_from_table
 
-    if not data.exists():
-        _fail(HuabeiError("invalid_request", ErrorKind.INVALID_REQUEST, detail=f"{data}: no such file"))
     try:
-        card, train_m, test_m = train_from_table(data, target=target, test_size=test_size, seed=seed)
+        if from_book:
+            from huabei.scoring.service import book_frame
+
+            if as_of is None:
+                raise ValueError("--from-book needs --as-of")
+            day = _date(as_of)
+            with _system(db).uow(readonly=True) as uow:
+                frame = book_frame(uow, day, horizon, bad_dpd).drop(columns=["account_id"])
+            card, train_m, test_m = train_from_frame(frame, target="bad", test_size=test_size, seed=seed)
+        else:
+            if data is None or not data.exists():
+                raise ValueError(f"{data}: no such file" if data else "give a table, or --from-book")
+            card, train_m, test_m = train_from_table(data, target=target, test_size=test_size, seed=seed)
+    except HuabeiError as e:
+        _fail(e)
+        raise
     except (ValueError, TypeError) as e:
         _fail(HuabeiError("invalid_request", ErrorKind.INVALID_REQUEST, detail=str(e)))
         raise
