@@ -255,3 +255,46 @@ def test_a_password_lock_made_by_wrong_passwords_says_when_it_ends(db_url):
         )
     finally:
         system.engine.dispose()
+
+
+def test_a_maintenance_window_in_force_and_one_planned(db_url):
+    from zoneinfo import ZoneInfo
+
+    from huabei.clock import ManualWallClock
+    from huabei.maintenance import service as maintenance
+
+    sh = ZoneInfo("Asia/Shanghai")
+    system = make_system(db_url)
+    system.wall_clock = ManualWallClock(dt.datetime(2026, 11, 2, 10, 0, tzinfo=sh))
+    try:
+        acct = new_account(system, yuan("1000.00"))
+        maintenance.schedule(
+            system,
+            starts_at=dt.datetime(2026, 11, 2, 9, 0, tzinfo=sh),
+            ends_at=dt.datetime(2026, 11, 2, 12, 30, tzinfo=sh),
+            reason="database upgrade",
+            scope="everyone",
+        )
+        maintenance.schedule(
+            system,
+            starts_at=dt.datetime(2026, 11, 9, 1, 0, tzinfo=sh),
+            ends_at=dt.datetime(2026, 11, 9, 3, 0, tzinfo=sh),
+            reason="network work",
+            scope="channel",
+            target="offline",
+        )
+        en, zh = both(system, acct)
+        assert en["state"] == "frozen"
+        f, zf = finding(en, "maintenance_window"), finding(zh, "maintenance_window")
+        assert f["kind"] == "maintenance" and f["message"] == "Huabei is paused for system maintenance."
+        assert f["lifts"].replace("\u202f", " ") == "It resumes by itself at 12:30 PM on November 2, 2026."
+        assert zf["lifts"] == "将于2026年11月2日12:30自动恢复。" and "还款不受影响" in zf["remedy"]
+        planned = {c["code"]: c for c in zh["checks"]}["maintenance"]
+        assert planned["text"] == "计划于2026年11月9日01:00至2026年11月9日03:00进行系统维护，届时花呗暂停使用。"
+        assert planned["data"]["target"] == "offline"
+        # the window ends: the line is usable again, the planned one still shows
+        system.wall_clock = ManualWallClock(dt.datetime(2026, 11, 2, 13, 0, tzinfo=sh))
+        later = diagnosis.diagnosis(system, acct)
+        assert later["state"] == "usable" and "maintenance" in {c["code"] for c in later["checks"]}
+    finally:
+        system.engine.dispose()

@@ -136,6 +136,18 @@ class ProfileChangeFact:
 
 
 @dataclass(frozen=True)
+class MaintenanceFact:
+    """A maintenance window (系统维护) not ended yet that covers this line: for everyone, for the
+    line's funding partner, or for one channel (``target``: online / offline)."""
+
+    window_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    scope: str  # everyone | channel | funding
+    target: str | None
+
+
+@dataclass(frozen=True)
 class RepaymentFact:
     repayment_id: int
     amount: int
@@ -208,6 +220,8 @@ class AccountFacts:
     timezone: str = "Asia/Shanghai"  # times are shown in the product's time zone
     password: PasswordFact | None = None  # the owner's payment password, if one is set
     profile_changes: tuple[ProfileChangeFact, ...] = ()  # the changes restrictions' evidence names
+    maintenance: tuple[MaintenanceFact, ...] = ()  # windows covering this line, not ended yet
+    now: dt.datetime | None = None  # the real time of the read (for maintenance windows)
 
     @property
     def total_limit(self) -> int:
@@ -797,6 +811,41 @@ def _limit_findings(a: AccountFacts) -> list[Finding]:
     return out
 
 
+#: Payment channels, in words (a maintenance window of one channel).
+CHANNEL_NAMES: dict[str, str] = {"online": N_("online payments"), "offline": N_("in-store payments")}
+
+
+def _maintenance_findings(a: AccountFacts) -> list[Finding]:
+    out = []
+    for w in a.maintenance:
+        if a.now is None or w.starts_at > a.now:
+            continue  # upcoming: a check, not a finding
+        ends = local_time(w.ends_at, a.timezone)
+        data = {"window_id": w.window_id, "starts_at": local_time(w.starts_at, a.timezone), "ends_at": ends}
+        data |= {"scope": w.scope, "target": w.target}
+        if w.scope == "channel" and w.target in CHANNEL_NAMES:
+            says = say(
+                N_("{channel} with Huabei are paused for system maintenance; other payments work."),
+                channel=Term(CHANNEL_NAMES[w.target]),
+            )
+            blocks: tuple[str, ...] = ()
+        else:
+            says = say(N_("Huabei is paused for system maintenance."))
+            blocks = (Capability.INSTALLMENT.value, Capability.PURCHASE.value)
+        out.append(
+            Finding(
+                code="maintenance_window",
+                kind="maintenance",
+                blocks=blocks,
+                data=data,
+                says=says,
+                action=say(N_("Nothing to do; viewing bills and repaying still work.")),
+                lifts=say(N_("It resumes by itself at {time}."), time=ends),
+            )
+        )
+    return out
+
+
 def _closed_finding(a: AccountFacts) -> Finding:
     return Finding(
         code="account_closed",
@@ -988,6 +1037,19 @@ def _bureau_check(a: AccountFacts) -> Check:
     )
 
 
+def _maintenance_check(a: AccountFacts) -> Check | None:
+    upcoming = [w for w in a.maintenance if a.now is not None and w.starts_at > a.now]
+    if not upcoming:
+        return None
+    w = upcoming[0]
+    start, end = local_time(w.starts_at, a.timezone), local_time(w.ends_at, a.timezone)
+    return Check(
+        "maintenance",
+        {"window_id": w.window_id, "starts_at": start, "ends_at": end, "scope": w.scope, "target": w.target},
+        say(N_("Maintenance is planned from {start} to {end}; Huabei pauses then."), start=start, end=end),
+    )
+
+
 def _password_check(a: AccountFacts) -> Check | None:
     pw = a.password
     if pw is None:
@@ -1015,6 +1077,7 @@ def _password_check(a: AccountFacts) -> Check | None:
 def checks_of(a: AccountFacts) -> tuple[Check, ...]:
     out = [_limit_check(a), _last_change_check(a), _overdue_check(a)]
     out += [_purchases_check(a), _repayments_check(a), _score_check(a), _bureau_check(a), _password_check(a)]
+    out.append(_maintenance_check(a))
     return tuple(c for c in out if c is not None)
 
 
@@ -1026,7 +1089,7 @@ def state_of(a: AccountFacts, findings: list[Finding]) -> State:
         return State.CLOSED
     if is_frozen(a.block_code) or a.block_code == BLOCK_OVERDUE:
         return State.FROZEN
-    if any(Capability.PURCHASE.value in f.blocks for f in findings if f.kind == "restriction"):
+    if any(Capability.PURCHASE.value in f.blocks for f in findings if f.kind in ("restriction", "maintenance")):
         return State.FROZEN
     return State.USABLE_WITH_LIMITS if findings else State.USABLE
 
@@ -1059,6 +1122,7 @@ def diagnose(a: AccountFacts) -> Diagnosis:
     findings: list[Finding] = [_closed_finding(a)] if a.closed else []
     findings += [explainer_for(r.cause)(r, a) for r in active]
     findings += _bill_findings(a, {r.cause for r in active})
+    findings += _maintenance_findings(a)
     findings += _limit_findings(a)
     state = state_of(a, findings)
     return Diagnosis(

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from huabei import errors, reasons
+from huabei.clock import from_stored, to_stored
 from huabei.config import ProductTerms
 from huabei.diagnosis import advice as a
 from huabei.diagnosis import findings as f
@@ -189,11 +190,23 @@ def read_facts(uow: UnitOfWork, account_id: int) -> f.AccountFacts:
         recent_days=recent_days,
         timezone=uow.terms.timezone,
         password=_password(uow, line.user_id),
+        maintenance=_maintenance(uow, line),
+        now=uow.now(),
         profile_changes=tuple(
             f.ProfileChangeFact(c.change_id, c.field, c.business_date)
             for c in uow.users.profile_changes(line.user_id, _evidence_ids(restrictions, "profile_changes"))
         ),
     )
+
+
+def _maintenance(uow: UnitOfWork, line: Any) -> tuple[f.MaintenanceFact, ...]:
+    """Windows not ended yet that cover this line (everyone, its funding partner, or a channel)."""
+    out = []
+    for w in uow.maintenance.listing(not_ended_at=to_stored(uow.now())):
+        if w.scope == "funding" and w.target != line.funding_source:
+            continue
+        out.append(f.MaintenanceFact(w.window_id, from_stored(w.starts_at), from_stored(w.ends_at), w.scope, w.target))
+    return tuple(out)
 
 
 def _password(uow: UnitOfWork, user_id: str) -> f.PasswordFact | None:
