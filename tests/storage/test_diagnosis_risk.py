@@ -46,13 +46,16 @@ def test_overdue_reported_then_repaid_says_when_the_cooloff_ends(s) -> None:
     zh = diagnosis.diagnosis(s, acct, "zh_CN")
     f, zf = finding(en, "overdue_reported"), finding(zh, "overdue_reported")
     assert en["state"] == "frozen" and "has been repaid since" in f["message"]
-    # the rule's own lift condition run forward: 35 days late -> a 90-day cool-off from 12-15
-    assert (
-        f["lifts"]
-        == "After a late repayment a cool-off follows: it should lift on March 15, 2027, if nothing else becomes overdue."
+    # the rule's own lift condition run forward: 35 days late -> a 90-day cool-off from 12-15, seen
+    # by the end-of-day run of the next day (it reads the features as of the day before)
+    expected = (
+        "After a late repayment a cool-off follows: it should lift on March 16, 2027, if nothing else becomes overdue."
     )
-    assert "2027年3月15日" in zf["lifts"]
+    assert f["lifts"] == expected
+    assert "2027年3月16日" in zf["lifts"]
     eod.run_eod(s, until=D(2027, 3, 15))
+    assert [x["code"] for x in diagnosis.diagnosis(s, acct)["findings"]] == ["overdue_reported"]
+    eod.run_eod(s, until=D(2027, 3, 16))
     assert diagnosis.diagnosis(s, acct)["findings"] == []  # and so it did
 
 
@@ -97,7 +100,8 @@ def test_device_churn_names_the_devices(s) -> None:
 def test_inactivity_names_the_last_purchase(s) -> None:
     acct = new_account(s, 300_000)
     buy(s, acct, 1_000)
-    eod.run_eod(s, until=D(2026, 10, 25) + dt.timedelta(days=s.terms.restrictions.inactivity_days))
+    # the end-of-day run reads the features as of the day before: the day after the threshold
+    eod.run_eod(s, until=D(2026, 10, 26) + dt.timedelta(days=s.terms.restrictions.inactivity_days))
     en = diagnosis.diagnosis(s, acct, "en")
     f = finding(en, "inactive_account")
     assert f["message"] == "Huabei was rarely used (last purchase on October 25, 2026), so the limit was reclaimed."

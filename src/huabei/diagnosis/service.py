@@ -23,7 +23,7 @@ from huabei.lines.rules import BLOCK_OVERDUE, AccountState
 from huabei.money import format_yuan
 from huabei.passwords import service as passwords
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
-from huabei.risk import catalog, features
+from huabei.risk import catalog, evaluation, features
 from huabei.risk import service as risk
 from huabei.scoring import service as scoring
 
@@ -70,7 +70,8 @@ def projected_lifts(uow: UnitOfWork, account_id: int, today: dt.date, rows: list
     """For each restriction a risk rule placed that lifts by a condition (no date of its own):
     the first day the rule's own lift condition holds (and its trigger does not), running the
     line's features forward "if nothing else changes" — every ``days_since_*`` feature grows by a
-    day a day, the others stay as they are today. Runs the active policy's compiled rule."""
+    day a day, the others stay as they are today. Runs the active policy's compiled rule; the day
+    said is the day the end-of-day run that sees those features lifts it."""
     wanted = [(x, (x.evidence or {}).get("rule_id")) for x in rows if x.lifts_on is None]
     wanted = [(x, rid) for x, rid in wanted if isinstance(rid, str)]
     if not wanted:
@@ -85,6 +86,9 @@ def projected_lifts(uow: UnitOfWork, account_id: int, today: dt.date, rows: list
     if values is None:
         return {}
     cfg = catalog.config_values(uow.terms)
+    # the end-of-day run of a day reads the features as of evaluation.as_of(day) (the day before):
+    # features as of day X are seen by the run of X + lag
+    lag = today - evaluation.as_of(today)
     out: dict[int, dt.date] = {}
     for x, rule in todo:
         for k in range(PROJECTION_DAYS + 1):
@@ -94,7 +98,7 @@ def projected_lifts(uow: UnitOfWork, account_id: int, today: dt.date, rows: list
             }
             act["cfg"] = cfg
             if rule.lift_when is not None and rule.lift_when.holds(act) and not rule.trigger.holds(act):
-                out[x.restriction_id] = today + dt.timedelta(days=k)
+                out[x.restriction_id] = today + dt.timedelta(days=k) + lag
                 break
     return out
 
