@@ -434,6 +434,9 @@ class OperationsTerms(_Section):
     max_clock_jump_days: int = Field(default=366, gt=0)
     #: The most days one end-of-day request may run (``until``); a longer catch-up is split.
     eod_max_days_per_run: int = Field(default=366, gt=0)
+    #: An end-of-day request over more days than this runs as a job the request starts
+    #: (``GET /v1/admin/eod/{run}`` follows it) instead of inside the request.
+    eod_inline_days: int = Field(default=31, gt=0)
 
 
 class PasswordTerms(_Section):

@@ -374,6 +374,13 @@ register(
     N_("Run the end-of-day job up to {date} instead; it catches up the days in between."),
 )
 register(
+    "eod_job_running",
+    ReasonKind.STATE,
+    N_("An end-of-day run is already going on as job {run}."),
+    N_("Follow it at /v1/admin/eod/{run}; start another once it is done."),
+)
+register("eod_run_not_found", ReasonKind.STATE, N_("No end-of-day run {run} on this server."))
+register(
     "eod_range_too_long",
     I,
     N_("One end-of-day run covers at most {most} days; {first} to {until} is {days}."),

@@ -236,11 +236,25 @@ def status(system: Huabei) -> dict[str, Any]:
         }
 
 
+def pending_days(system: Huabei, *, until: dt.date) -> int:
+    """How many days ``run_eod(until=…)`` would run now (0 when done already)."""
+    with system.uow(readonly=True) as uow:
+        last, today = uow.eod.last_completed(), uow.today()
+    start = last + dt.timedelta(days=1) if last is not None else min(today, until)
+    return max(0, (until - start).days + 1)
+
+
 def run_eod(
-    system: Huabei, *, date: dt.date | None = None, until: dt.date | None = None, after_step: AfterStep | None = None
+    system: Huabei,
+    *,
+    date: dt.date | None = None,
+    until: dt.date | None = None,
+    after_step: AfterStep | None = None,
+    on_day: Callable[[DayReport], None] | None = None,
 ) -> EodReport:
     """Run the job for ``date``, or for every day not run yet up to ``until``. ``after_step``
-    (see :data:`AfterStep`) lets a test or the simulator kill the run mid-way."""
+    (see :data:`AfterStep`) lets a test or the simulator kill the run mid-way; ``on_day`` is told
+    each day as it completes (progress of a long run)."""
     if (date is None) == (until is None):
         raise errors.invalid("invalid_request", detail="give exactly one of date or until")
     with system.uow(readonly=True) as uow:
@@ -272,7 +286,11 @@ def run_eod(
                 latest=(start + dt.timedelta(days=most - 1)).isoformat(),
             )
         days = [start + dt.timedelta(days=i) for i in range(n)]
-    reports = [_run_day(system, d, after_step) for d in days]
+    reports = []
+    for d in days:
+        reports.append(_run_day(system, d, after_step))
+        if on_day is not None:
+            on_day(reports[-1])
     with system.uow(readonly=True) as uow:
         return EodReport(reports, uow.eod.last_completed(), uow.today())
 

@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 
 from huabei.billing.rules import CREDIT_KINDS
-from huabei.entrypoints.cli.common import DbOpt, JsonOpt, KeyOpt, console
+from huabei.entrypoints.cli.common import DbOpt, JsonOpt, KeyOpt, console, err_console
 from huabei.entrypoints.cli.common import date as _date
 from huabei.entrypoints.cli.common import fail as _fail
 from huabei.entrypoints.cli.common import optional_amount as _amount
@@ -75,7 +75,22 @@ def eod_command(
 
     if (date is None) == (until is None):
         _fail(HuabeiError("invalid_request", ErrorKind.INVALID_REQUEST, detail="give exactly one of --date or --until"))
-    rep = _run(eod.run_eod, _system(db), date=_date(date) if date else None, until=_date(until) if until else None)
+    system = _system(db)
+    total = eod.pending_days(system, until=_date(until)) if until else 1
+    done = [0]
+
+    def progress(day: eod.DayReport) -> None:  # on stderr, as each day completes
+        done[0] += 1
+        if total > 1:
+            err_console.print(f"end of day {day.business_date}: done ({done[0]}/{total})", highlight=False)
+
+    rep = _run(
+        eod.run_eod,
+        system,
+        date=_date(date) if date else None,
+        until=_date(until) if until else None,
+        on_day=progress,
+    )
     out = rep.as_dict()
     if as_json:
         console.print_json(json.dumps(out, ensure_ascii=False))

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -36,6 +36,7 @@ from huabei.entrypoints.http.common import (
     PurchaseId,
     outcome_response,
 )
+from huabei.entrypoints.http.eod_jobs import EodJobs
 from huabei.entrypoints.http.schemas import ErrorOut, IsoDate, Yuan, YuanIn, YuanLimitIn, _In
 from huabei.money import format_yuan
 from huabei.platform.unit_of_work import Huabei
@@ -250,6 +251,17 @@ class QuarantineRowOut(QuarantinedOut):
     step: str
 
 
+class EodJobOut(_Out):
+    run: str
+    status: Literal["running", "done", "failed"]
+    until: dt.date
+    days_total: int
+    days_done: int
+    last_completed: dt.date | None
+    error: dict[str, str] | None
+    url: str
+
+
 class EodStatusOut(_Out):
     last_completed: dt.date | None
     business_date: dt.date
@@ -443,10 +455,32 @@ def router(system: Huabei) -> APIRouter:
         )
 
     # --- admin: end-of-day job and credit bureau -----------------------------------------
-    @r.post("/admin/eod", dependencies=[allow()], response_model=EodOut, tags=["admin"])
+    jobs = EodJobs(system)
+
+    @r.post(
+        "/admin/eod",
+        dependencies=[allow()],
+        response_model=EodOut,
+        responses={202: {"model": EodJobOut, "description": "a long run started as a job; follow it at its url"}},
+        tags=["admin"],
+    )
     def run_eod(body: EodIn) -> Any:
-        """Run the end-of-day job for ``date``, or for every day not run yet up to ``until``."""
+        """Run the end-of-day job for ``date``, or for every day not run yet up to ``until``. Over
+        more than ``operations.eod_inline_days`` days the run is a job: 202 with its id and url."""
+        if body.until is not None and body.date is None:
+            n = eod.pending_days(system, until=body.until)
+            if n > system.terms.operations.eod_inline_days:
+                most = system.terms.operations.eod_max_days_per_run
+                if n > most:  # the same refusal the run would give
+                    eod.run_eod(system, until=body.until)
+                job = jobs.start(body.until, n)
+                return JSONResponse(status_code=202, content={**job, "url": f"/v1/admin/eod/{job['run']}"})
         return eod.run_eod(system, date=body.date, until=body.until).as_dict()
+
+    @r.get("/admin/eod/{run}", dependencies=[allow("risk", "agent")], response_model=EodJobOut, tags=["admin"])
+    def eod_job(run: Annotated[str, Path(max_length=40)]) -> Any:
+        """A long end-of-day run started by ``POST /v1/admin/eod``: days done of days to run."""
+        return {**jobs.get(run), "url": f"/v1/admin/eod/{run}"}
 
     @r.get("/admin/eod", dependencies=[allow("risk", "agent")], response_model=EodStatusOut, tags=["admin"])
     def eod_status() -> Any:
