@@ -199,5 +199,7 @@ def test_admin_eod_due_day_overdue_status_and_the_bureau_file(client, sys_oct):
     error(client.get("/v1/admin/bureau/2026-13"), 400, "invalid_month")
     error(client.get("/v1/admin/bureau/2025-01"), 404, "bureau_month_not_reported")
     # the clock moved on without the job: repayments wait (409), nothing half-written
-    client.post("/v1/admin/clock", json={"date": "2026-12-03"})
+    # (a jump over a day whose end-of-day never ran is refused; the next day is allowed)
+    error(client.post("/v1/admin/clock", json={"date": "2026-12-03"}), 409, "clock_jump_over_eod")
+    assert client.post("/v1/admin/clock", json={"date": "2026-12-02"}).status_code == 200
     error(client.post(f"/v1/accounts/{acct}/repayments", json={"amount": "1.00"}, headers=key("p")), 409, "eod_pending")

@@ -332,6 +332,7 @@ def test_utilisation_and_history_length(system):
     assert f["utilisation_ratio"] == 1500
     assert f["credit_history_months"] == 1
     scoring.post_facts(system, "u1", {"credit_history_months": 30}, effective_on=D0)  # an earlier credit record
+    admin.set_business_date(system, D0 + dt.timedelta(days=200))  # a jump is at most max_clock_jump_days
     admin.set_business_date(system, D0 + dt.timedelta(days=400))
     assert facts(system, "u1")["credit_history_months"] == 43  # 30 + 13 months since it was observed
 
