@@ -66,9 +66,16 @@ class Condition:
     program: Any  # cel.Program
     #: The features the condition reads (its ``cfg`` keys aside), sorted.
     features: tuple[str, ...]
+    #: Whether it reads ``cfg``.
+    reads_cfg: bool = False
 
     def holds(self, activation: Mapping[str, Any]) -> bool:
-        return bool(self.program.execute(activation))
+        """Evaluate with only the variables the condition reads taken from ``activation`` (the
+        library converts every variable it is given on each call: a whole row costs ~40x more)."""
+        own = {n: activation[n] for n in self.features}
+        if self.reads_cfg:
+            own["cfg"] = activation["cfg"]
+        return bool(self.program.execute(own))
 
 
 @dataclass(frozen=True)
@@ -291,7 +298,7 @@ def _condition(src: tuple[str, int], cfg: Mapping[str, int], err: _Errors) -> Co
     if problem is not None:
         err(line, f"{problem} in {text!r}")
         return None
-    return Condition(text, program, features)
+    return Condition(text, program, features, "cfg" in names)
 
 
 def type_check(program: Any, features: tuple[str, ...], cfg: Mapping[str, int]) -> str | None:
