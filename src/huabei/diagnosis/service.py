@@ -91,7 +91,10 @@ def projected_lifts(uow: UnitOfWork, account_id: int, today: dt.date, rows: list
     lag = today - evaluation.as_of(today)
     out: dict[int, dt.date] = {}
     for x, rule in todo:
-        for k in range(PROJECTION_DAYS + 1):
+        # only the days_since_* features move as days pass: without one, the condition's answer
+        # today is its answer on every later day (one evaluation, not one per day)
+        moving = any(n.startswith("days_since_") for n in rule.features)
+        for k in range(PROJECTION_DAYS + 1 if moving else 1):
             act: dict[str, Any] = {
                 n: v + k if n.startswith("days_since_") and isinstance(v, int) and v < catalog.NEVER_DAYS else v
                 for n, v in values.items()
