@@ -6,6 +6,7 @@ stable code; a request that fails validation changes nothing.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Annotated, Any
 
@@ -20,7 +21,7 @@ from huabei import __version__, reasons
 from huabei.batch import books
 from huabei.entrypoints import auth
 from huabei.entrypoints.auth import allow, allow_public
-from huabei.entrypoints.http import edge
+from huabei.entrypoints.http import edge, validation
 from huabei.entrypoints.http import schemas as s
 from huabei.entrypoints.http.common import (
     MAX_ID,
@@ -105,7 +106,13 @@ def _validation_error(exc: RequestValidationError) -> JSONResponse:
     first = errs[0] if errs else {}
     where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
     detail = f"{where}: {first.get('msg', 'invalid value')}"
-    return error_response(400, "invalid_request", {"detail": detail})
+    resp = error_response(400, "invalid_request", {"detail": detail})
+    # pydantic speaks English only: the Chinese message says the same in Chinese
+    body = json.loads(bytes(resp.body))
+    body["error"]["message_zh"] = reasons.message(
+        "invalid_request", "zh_CN", detail=f"{where}：{validation.explain(first, 'zh_CN')}"
+    )
+    return JSONResponse(status_code=400, content=body)
 
 
 _outcome = outcome_response
