@@ -51,12 +51,14 @@ def parse_yuan(text: object, *, allow_zero: bool = False, maximum: Fen = MAX_AMO
             raise AmountError("invalid_amount", "amount must be positive")
         if re.match(r"^[0-9]+\.[0-9]{3,}$", text):
             raise AmountError("invalid_amount", "amount has more than two decimals")
+        if re.fullmatch(r"[1-9][0-9]{15,}(\.[0-9]{1,2})?", text):
+            raise AmountError("amount_too_large", "amount is larger than the largest accepted amount")
         raise AmountError("invalid_amount", 'amount must look like "88.80"')
     fen = int(m.group("int")) * FEN_PER_YUAN + int((m.group("frac") or "0").ljust(2, "0"))
     if fen == 0 and not allow_zero:
         raise AmountError("invalid_amount", "amount must be greater than zero")
     if fen > maximum:
-        raise AmountError("invalid_amount", "amount is larger than the largest accepted amount")
+        raise AmountError("amount_too_large", "amount is larger than the largest accepted amount")
     return fen
 
 

@@ -77,6 +77,7 @@ register(
     I,
     N_('The amount must be a string of yuan with at most two decimals, greater than zero, such as "88.80".'),
 )
+register("amount_too_large", I, N_("The amount is larger than any huabei accepts (at most {maximum} yuan)."))
 register("invalid_request", I, N_("The request is not valid: {detail}"))
 register("malformed_json", I, N_("The request body is not valid JSON."))
 register(

@@ -39,3 +39,17 @@ def test_large_bodies_and_free_form_fields_are_refused(api: httpx.Client) -> Non
     assert api.post(url, json=ok).status_code == 201
     small_chunks = api.post(url, content=iter([json.dumps(ok).encode()]), headers={"content-type": "application/json"})
     assert small_chunks.status_code == 201, small_chunks.text
+
+
+def test_a_very_large_amount_says_it_is_too_large(api: httpx.Client) -> None:
+    aid = open_line(api)
+    for amount in ("99999999999999999999.00", "10000000.01"):
+        r = api.post(
+            f"/v1/accounts/{aid}/purchases",
+            json={"amount": amount, "merchant_id": "m-1", "merchant_category": "retail", "channel": "online"},
+            headers={"Idempotency-Key": f"big-{amount}"},
+        )
+        err = assert_error(r, 400, "amount_too_large")
+        assert "10000000.00" in err["message"]
+    r = api.post(f"/v1/accounts/{aid}/repayments", json={"amount": "1e5"}, headers={"Idempotency-Key": "e"})
+    assert_error(r, 400, "invalid_amount")

@@ -51,14 +51,19 @@ def test_parse_valid(text, fen):
         "5.",
         "１.00",
         "NaN",
-        "10000000.01",
-        "99999999999.00",
     ],
 )
 def test_parse_invalid(bad):
     with pytest.raises(AmountError) as e:
         parse_yuan(bad)
     assert e.value.code == "invalid_amount"
+
+
+@pytest.mark.parametrize("big", ["10000000.01", "99999999999.00", "99999999999999999999.00", "1234567890123456"])
+def test_a_well_written_amount_over_the_maximum_is_too_large(big):
+    with pytest.raises(AmountError) as e:
+        parse_yuan(big)
+    assert e.value.code == "amount_too_large"
 
 
 @pytest.mark.parametrize("bad", [12.5, 12, True, None, Decimal("1.00"), ["1.00"]])

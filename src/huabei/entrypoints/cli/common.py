@@ -19,7 +19,7 @@ from rich.table import Table
 
 from huabei import reasons
 from huabei.errors import ErrorKind, HuabeiError
-from huabei.money import AmountError, format_yuan, parse_yuan
+from huabei.money import MAX_AMOUNT_FEN, AmountError, format_yuan, parse_yuan
 from huabei.platform.unit_of_work import Huabei
 
 console = Console()
@@ -107,7 +107,7 @@ def amount(text: str) -> int:
     try:
         return parse_yuan(text)
     except AmountError as e:
-        fail(HuabeiError("invalid_amount", ErrorKind.INVALID_REQUEST, detail=e.detail))
+        fail(HuabeiError(e.code, ErrorKind.INVALID_REQUEST, detail=e.detail, maximum=format_yuan(MAX_AMOUNT_FEN)))
 
 
 def optional_amount(text: str | None) -> int | None:

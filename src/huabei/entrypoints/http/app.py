@@ -37,6 +37,7 @@ from huabei.errors import ErrorKind, HuabeiError
 from huabei.lines import queries
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
+from huabei.money import MAX_AMOUNT_FEN, format_yuan
 from huabei.payments import service as purchases
 from huabei.platform import admin
 from huabei.platform.unit_of_work import Huabei
@@ -97,6 +98,8 @@ def _validation_error(exc: RequestValidationError) -> JSONResponse:
         # ``limit`` is a page size, not money.
         if e.get("type") == "invalid_amount":
             return error_response(400, "invalid_amount")
+        if e.get("type") == "amount_too_large":
+            return error_response(400, "amount_too_large", {"maximum": format_yuan(MAX_AMOUNT_FEN)})
     for e in errs:
         if e.get("type") == "invalid_date":
             return error_response(400, "invalid_date")

@@ -34,15 +34,15 @@ _YUAN_SCHEMA = {"type": "string", "pattern": r"^(0|[1-9][0-9]*)(\.[0-9]{1,2})?$"
 def _parse_amount(v: object) -> int:
     try:
         return parse_yuan(v)
-    except AmountError as e:
-        raise PydanticCustomError("invalid_amount", e.detail) from None
+    except AmountError as e:  # invalid_amount, or amount_too_large
+        raise PydanticCustomError(e.code, e.detail) from None
 
 
 def _parse_limit(v: object) -> int:
     try:
         return parse_yuan(v, allow_zero=True)
     except AmountError as e:
-        raise PydanticCustomError("invalid_amount", e.detail) from None
+        raise PydanticCustomError(e.code, e.detail) from None
 
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
