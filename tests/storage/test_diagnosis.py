@@ -298,3 +298,32 @@ def test_a_maintenance_window_in_force_and_one_planned(db_url):
         assert later["state"] == "usable" and "maintenance" in {c["code"] for c in later["checks"]}
     finally:
         system.engine.dispose()
+
+
+def test_an_appeal_is_followed_from_open_to_its_decision(s):
+    from huabei.appeals import service as appeals
+
+    acct = new_account(s, yuan("5000.00"))
+    assert "appeals" not in {c["code"] for c in both(s, acct)[0]["checks"]}  # no appeal, no such line
+    with s.uow() as uow:
+        rid = restrictions.place(uow, acct, "cash_out_suspected", {}, None, None, "risk")
+        uow.commit()
+    a = appeals.file_appeal(s, acct, restriction_id=rid, statement="I bought a phone for my mother.")
+    en, zh = both(s, acct)
+    check = {c["code"]: c for c in en["checks"]}["appeals"]
+    assert check["data"]["appeal_id"] == a["appeal_id"] and check["data"]["status"] == "open"
+    assert f"no. {a['appeal_id']}" in check["text"] and "waiting" in check["text"]
+    assert "正在等待客服处理" in {c["code"]: c["text"] for c in zh["checks"]}["appeals"]
+    appeals.decide(s, a["appeal_id"], decision="uphold", reason="pattern is clear", outcome="confirmed")
+    en, zh = both(s, acct)
+    assert {c["code"]: c for c in en["checks"]}["appeals"]["data"]["status"] == "upheld"
+    assert "冻结维持不变" in {c["code"]: c["text"] for c in zh["checks"]}["appeals"]
+    again = appeals.file_appeal(s, acct, restriction_id=rid, statement="Here is the receipt.")
+    appeals.decide(s, again["appeal_id"], decision="lift", reason="receipt checked", outcome="false_positive")
+    en, zh = both(s, acct)
+    check = {c["code"]: c for c in en["checks"]}["appeals"]
+    assert (check["data"]["appeal_id"], check["data"]["outcome"]) == (again["appeal_id"], "false_positive")
+    assert (
+        "freeze was lifted" in check["text"] and "冻结已解除" in {c["code"]: c["text"] for c in zh["checks"]}["appeals"]
+    )
+    assert en["state"] == "usable"

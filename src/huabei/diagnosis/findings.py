@@ -148,6 +148,19 @@ class MaintenanceFact:
 
 
 @dataclass(frozen=True)
+class AppealFact:
+    """An appeal (申诉) the user filed against one of this line's restrictions."""
+
+    appeal_id: int
+    restriction_id: int
+    cause: str
+    status: str  # open | lifted | upheld
+    filed_at: dt.datetime
+    decided_at: dt.datetime | None = None
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
 class RepaymentFact:
     repayment_id: int
     amount: int
@@ -222,6 +235,7 @@ class AccountFacts:
     profile_changes: tuple[ProfileChangeFact, ...] = ()  # the changes restrictions' evidence names
     maintenance: tuple[MaintenanceFact, ...] = ()  # windows covering this line, not ended yet
     now: dt.datetime | None = None  # the real time of the read (for maintenance windows)
+    appeals: tuple[AppealFact, ...] = ()  # the line's appeals, newest first
 
     @property
     def total_limit(self) -> int:
@@ -1074,10 +1088,54 @@ def _password_check(a: AccountFacts) -> Check | None:
     return Check("payment_password", {"failed_attempts": 0}, say(N_("Payment password: no wrong attempts.")))
 
 
+def _appeals_check(a: AccountFacts) -> Check | None:
+    """The open appeal, else the latest decided one (a line without appeals has no such check)."""
+    if not a.appeals:
+        return None
+    ap = next((x for x in a.appeals if x.status == "open"), a.appeals[0])
+    data: dict[str, Any] = {
+        "appeal_id": ap.appeal_id,
+        "restriction_id": ap.restriction_id,
+        "cause": ap.cause,
+        "status": ap.status,
+        "outcome": ap.outcome,
+        "open": sum(1 for x in a.appeals if x.status == "open"),
+    }
+    filed = local_time(ap.filed_at, a.timezone).date()
+    if ap.status == "open":
+        return Check(
+            "appeals",
+            data,
+            say(
+                N_("Your appeal no. {appeal} (filed {date}) is waiting for an agent's decision."),
+                appeal=ap.appeal_id,
+                date=filed,
+            ),
+        )
+    decided = local_time(ap.decided_at, a.timezone).date() if ap.decided_at else filed
+    if ap.status == "lifted":
+        return Check(
+            "appeals",
+            data,
+            say(
+                N_("Your appeal no. {appeal} was accepted on {date} and the freeze was lifted."),
+                appeal=ap.appeal_id,
+                date=decided,
+            ),
+        )
+    return Check(
+        "appeals",
+        data,
+        say(
+            N_("Your appeal no. {appeal} was reviewed on {date}; the freeze stays."), appeal=ap.appeal_id, date=decided
+        ),
+    )
+
+
 def checks_of(a: AccountFacts) -> tuple[Check, ...]:
     out = [_limit_check(a), _last_change_check(a), _overdue_check(a)]
     out += [_purchases_check(a), _repayments_check(a), _score_check(a), _bureau_check(a), _password_check(a)]
-    out.append(_maintenance_check(a))
+    out += [_maintenance_check(a), _appeals_check(a)]
     return tuple(c for c in out if c is not None)
 
 

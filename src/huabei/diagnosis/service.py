@@ -199,6 +199,18 @@ def read_facts(uow: UnitOfWork, account_id: int) -> f.AccountFacts:
         password=_password(uow, line.user_id),
         maintenance=_maintenance(uow, line),
         now=uow.now(),
+        appeals=tuple(
+            f.AppealFact(
+                x.appeal_id,
+                x.restriction_id,
+                x.cause,
+                x.status,
+                from_stored(x.created_at),
+                from_stored(x.decided_at) if x.decided_at else None,
+                x.outcome,
+            )
+            for x in reversed(uow.appeals.listing(account_id=line.account_id))
+        ),
         profile_changes=tuple(
             f.ProfileChangeFact(c.change_id, c.field, c.business_date)
             for c in uow.users.profile_changes(line.user_id, _evidence_ids(restrictions, "profile_changes"))
