@@ -42,19 +42,8 @@ from decimal import Decimal
 from typing import Any
 
 from huabei.config import ProductTerms
-from huabei.diagnosis.findings import (
-    Code,
-    Fen,
-    PurchaseFact,
-    RestrictionFact,
-    Sentence,
-    Term,
-    TermList,
-    flagged_purchases,
-    purchase_sentences,
-    say,
-    say_n,
-)
+from huabei.diagnosis.explainers import flagged_purchases, purchase_sentences
+from huabei.diagnosis.vocabulary import Code, Fen, PurchaseFact, RestrictionFact, Sentence, Term, TermList, say, say_n
 from huabei.i18n import N_
 from huabei.limits import policy as lp
 from huabei.scoring.facts import EDUCATION_LEVELS, OCCUPATIONS

@@ -15,7 +15,7 @@ from babel.lists import format_list
 from babel.numbers import format_decimal
 
 from huabei import reasons
-from huabei.diagnosis.findings import Code, Fen, Param, Period, Sentence, Term, TermList
+from huabei.diagnosis.vocabulary import Code, Fen, Param, Period, Sentence, Term, TermList
 from huabei.i18n import N_, normalise_locale, translate
 from huabei.money import format_yuan
 

@@ -15,8 +15,10 @@ from huabei import errors, reasons
 from huabei.clock import from_stored, to_stored
 from huabei.config import ProductTerms
 from huabei.diagnosis import advice as a
+from huabei.diagnosis import explainers as ex
 from huabei.diagnosis import findings as f
 from huabei.diagnosis import render as r
+from huabei.diagnosis import vocabulary as v
 from huabei.limits import policy as lp
 from huabei.limits import service as limits
 from huabei.lines.rules import BLOCK_OVERDUE, AccountState
@@ -33,11 +35,11 @@ RECENT_REPAYMENTS = 10
 
 
 def _evidence_ids(restrictions: list[Any], kind: str) -> list[int]:
-    return sorted({i for row in restrictions for i in f.evidence_ids(row.evidence or {}, kind)})
+    return sorted({i for row in restrictions for i in ex.evidence_ids(row.evidence or {}, kind)})
 
 
-def _purchase(p: Any) -> f.PurchaseFact:
-    return f.PurchaseFact(
+def _purchase(p: Any) -> v.PurchaseFact:
+    return v.PurchaseFact(
         purchase_id=p.purchase_id,
         amount=p.amount,
         refunded=p.refunded,
@@ -49,8 +51,8 @@ def _purchase(p: Any) -> f.PurchaseFact:
     )
 
 
-def _restriction(x: Any, projected: dict[int, dt.date] | None = None) -> f.RestrictionFact:
-    return f.RestrictionFact(
+def _restriction(x: Any, projected: dict[int, dt.date] | None = None) -> v.RestrictionFact:
+    return v.RestrictionFact(
         restriction_id=x.restriction_id,
         cause=x.cause,
         evidence=dict(x.evidence or {}),
@@ -106,7 +108,7 @@ def projected_lifts(uow: UnitOfWork, account_id: int, today: dt.date, rows: list
     return out
 
 
-def read_facts(uow: UnitOfWork, account_id: int) -> f.AccountFacts:
+def read_facts(uow: UnitOfWork, account_id: int) -> v.AccountFacts:
     """Everything a diagnosis reads about line ``account_id``, as of the unit of work's date."""
     line = uow.accounts.get(account_id)
     if line is None:
@@ -124,7 +126,7 @@ def read_facts(uow: UnitOfWork, account_id: int) -> f.AccountFacts:
     score_rows = uow.scores.history(line.user_id, 1)
     change = uow.limit_changes.latest(account_id)
     bureau = uow.bureau.latest_record(account_id)
-    return f.AccountFacts(
+    return v.AccountFacts(
         account_id=line.account_id,
         user_id=line.user_id,
         today=today,
@@ -140,7 +142,7 @@ def read_facts(uow: UnitOfWork, account_id: int) -> f.AccountFacts:
         score_threshold=uow.terms.scoring.opening_threshold,
         restrictions=tuple(_restriction(x, projected) for x in restrictions),
         bills=tuple(
-            f.BillFact(
+            v.BillFact(
                 bill_id=b.bill_id,
                 period=b.period,
                 statement_date=b.statement_date,
@@ -156,11 +158,11 @@ def read_facts(uow: UnitOfWork, account_id: int) -> f.AccountFacts:
         ),
         purchases=tuple(_purchase(p) for p in sorted(purchases.values(), key=lambda p: -p.purchase_id)),
         repayments=tuple(
-            f.RepaymentFact(repayment_id=x.repayment_id, amount=x.amount, business_date=x.business_date)
+            v.RepaymentFact(repayment_id=x.repayment_id, amount=x.amount, business_date=x.business_date)
             for x in uow.repayments.recent(account_id, RECENT_REPAYMENTS)
         ),
         score=(
-            f.ScoreFact(
+            v.ScoreFact(
                 score=s.score,
                 band=s.band,
                 previous_score=s.previous_score,
@@ -171,7 +173,7 @@ def read_facts(uow: UnitOfWork, account_id: int) -> f.AccountFacts:
             else None
         ),
         last_limit_change=(
-            f.LimitChangeFact(
+            v.LimitChangeFact(
                 change_id=change.change_id,
                 limit_kind=change.limit_kind,
                 old_value=change.old_value,
@@ -184,7 +186,7 @@ def read_facts(uow: UnitOfWork, account_id: int) -> f.AccountFacts:
             else None
         ),
         bureau=(
-            f.BureauFact(
+            v.BureauFact(
                 month=bureau.month,
                 days_past_due=bureau.days_past_due,
                 amount_overdue=bureau.amount_overdue,
@@ -200,7 +202,7 @@ def read_facts(uow: UnitOfWork, account_id: int) -> f.AccountFacts:
         maintenance=_maintenance(uow, line),
         now=uow.now(),
         appeals=tuple(
-            f.AppealFact(
+            v.AppealFact(
                 x.appeal_id,
                 x.restriction_id,
                 x.cause,
@@ -212,42 +214,42 @@ def read_facts(uow: UnitOfWork, account_id: int) -> f.AccountFacts:
             for x in reversed(uow.appeals.listing(account_id=line.account_id))
         ),
         profile_changes=tuple(
-            f.ProfileChangeFact(c.change_id, c.field, c.business_date)
+            v.ProfileChangeFact(c.change_id, c.field, c.business_date)
             for c in uow.users.profile_changes(line.user_id, _evidence_ids(restrictions, "profile_changes"))
         ),
     )
 
 
-def _maintenance(uow: UnitOfWork, line: Any) -> tuple[f.MaintenanceFact, ...]:
+def _maintenance(uow: UnitOfWork, line: Any) -> tuple[v.MaintenanceFact, ...]:
     """Windows not ended yet that cover this line (everyone, its funding partner, or a channel)."""
     out = []
     for w in uow.maintenance.listing(not_ended_at=to_stored(uow.now())):
         if w.scope == "funding" and w.target != line.funding_source:
             continue
-        out.append(f.MaintenanceFact(w.window_id, from_stored(w.starts_at), from_stored(w.ends_at), w.scope, w.target))
+        out.append(v.MaintenanceFact(w.window_id, from_stored(w.starts_at), from_stored(w.ends_at), w.scope, w.target))
     return tuple(out)
 
 
-def _password(uow: UnitOfWork, user_id: str) -> f.PasswordFact | None:
+def _password(uow: UnitOfWork, user_id: str) -> v.PasswordFact | None:
     status = passwords.status_in(uow, user_id)
     if not status["has_password"]:
         return None
     until = status["locked_until"]
-    return f.PasswordFact(
+    return v.PasswordFact(
         failed_attempts=status["failed_attempts"],
         attempts_left=status["attempts_left"],
         locked_until=dt.datetime.fromisoformat(until) if until else None,
     )
 
 
-def diagnose(system: Huabei, account_id: int) -> f.Diagnosis:
+def diagnose(system: Huabei, account_id: int) -> v.Diagnosis:
     """The diagnosis of a line from one consistent read (never writes)."""
     with system.uow(readonly=True) as uow:
         facts = read_facts(uow, account_id)
     return f.diagnose(facts)
 
 
-def finding_view(x: f.Finding, locale: str) -> dict[str, Any]:
+def finding_view(x: v.Finding, locale: str) -> dict[str, Any]:
     rule = f.lift_rule(x.code) if x.kind == "restriction" else None
     return {
         "code": x.code,
@@ -265,11 +267,11 @@ def finding_view(x: f.Finding, locale: str) -> dict[str, Any]:
     }
 
 
-def check_view(c: f.Check, locale: str) -> dict[str, Any]:
+def check_view(c: v.Check, locale: str) -> dict[str, Any]:
     return {"code": c.code, "data": r.plain(dict(c.data)), "text": r.text(c.says, locale)}
 
 
-def diagnosis_view(d: f.Diagnosis, locale: str) -> dict[str, Any]:
+def diagnosis_view(d: v.Diagnosis, locale: str) -> dict[str, Any]:
     """The diagnosis as structured data with its texts in ``locale``."""
     return {
         "account_id": d.account_id,
@@ -332,7 +334,7 @@ def read_advice_facts(uow: UnitOfWork, account_id: int) -> a.AdviceFacts:
         for x in uow.restrictions.since(account_id, today - dt.timedelta(days=FLAGGED_WITHIN_DAYS))
         if x.cause in terms.limits.cut_on_restriction_causes
     ]
-    wanted = sorted({p for x in flagged for p in f.evidence_purchase_ids(x.evidence)})
+    wanted = sorted({p for x in flagged for p in ex.evidence_purchase_ids(x.evidence)})
     return a.AdviceFacts(
         account_id=account_id,
         user_id=line.user_id,
