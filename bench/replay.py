@@ -50,8 +50,8 @@ from huabei.platform.unit_of_work import ClockMode, Huabei
 from huabei.risk import features
 from huabei.scoring import service as scoring
 from huabei.scoring.default_card import DEFAULT_SCORECARD
+from huabei.scoring.dimensions import DIMENSIONS
 from huabei.scoring.facts import BEHAVIOUR_FACT_SPECS
-from huabei.scoring.scorecard import DIMENSIONS
 
 DATA = Path("/work/shared/data/taiwan-credit-default/clients-even-ids.csv")
 START = dt.date(2025, 4, 2)

@@ -436,7 +436,7 @@ register("overdue_repaid", S, N_("Everything overdue was repaid."))
 register("fee_waived", S, N_("The installment fee is waived by an interest-free promotion."))
 
 # --- credit score reasons (信用分): what held a score down, and what to do ---------
-# (the scorecard's reason codes; huabei.scoring.scorecard.REASON_TEXT reads the remedies)
+# (the scorecard's reason codes; huabei.scoring.dimensions.REASON_TEXT reads the remedies)
 C = ReasonKind.SCORE
 register(
     "late_repayments",

@@ -24,7 +24,7 @@ from huabei.platform import admin
 from huabei.platform.schema import metadata
 from huabei.restrictions import service as restrictions
 from huabei.scoring import service as scoring
-from huabei.scoring.scorecard import BAND_NAMES
+from huabei.scoring.dimensions import BAND_NAMES
 
 D = dt.date
 

@@ -11,7 +11,8 @@ import pytest
 
 from huabei.scoring import training
 from huabei.scoring.default_card import DEFAULT_SCORECARD
-from huabei.scoring.scorecard import DIMENSIONS, Scorecard
+from huabei.scoring.dimensions import DIMENSIONS
+from huabei.scoring.scorecard import Scorecard
 from huabei.scoring.training import (
     GERMAN_CREDIT_DIMENSIONS,
     GERMAN_TARGET,

@@ -15,20 +15,9 @@ from hypothesis import strategies as st
 
 from huabei.config import ScoringTerms
 from huabei.scoring.default_card import DEFAULT_SCORECARD, default_scorecard, scorecard_markdown
+from huabei.scoring.dimensions import BAND_ZH, BANDS, DIMENSIONS, MAX_REASONS, REASON_TEXT, REASON_TEXT_ZH, band_of
 from huabei.scoring.facts import FACT_SPECS, FACTS, FactError, check_facts
-from huabei.scoring.scorecard import (
-    BAND_ZH,
-    BANDS,
-    DIMENSIONS,
-    MAX_REASONS,
-    REASON_TEXT,
-    REASON_TEXT_ZH,
-    Bin,
-    Feature,
-    Scorecard,
-    ScorecardError,
-    band_of,
-)
+from huabei.scoring.scorecard import Bin, Feature, Scorecard, ScorecardError
 from huabei.scoring.stability import population_stability_index, psi_interpretation
 
 CARD = DEFAULT_SCORECARD
@@ -523,7 +512,7 @@ def test_band_boundaries(s, band):
 
 
 def test_bands_of_an_array_are_band_of_each_score():
-    from huabei.scoring.scorecard import bands_of
+    from huabei.scoring.dimensions import bands_of
 
     scores = np.arange(300, 1000)
     assert bands_of(scores).tolist() == [band_of(int(s)) for s in scores]

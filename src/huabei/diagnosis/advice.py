@@ -46,8 +46,9 @@ from huabei.diagnosis.explainers import flagged_purchases, purchase_sentences
 from huabei.diagnosis.vocabulary import Code, Fen, PurchaseFact, RestrictionFact, Sentence, Term, TermList, say, say_n
 from huabei.i18n import N_
 from huabei.limits import policy as lp
+from huabei.scoring.dimensions import BAND_NAMES, band_of
 from huabei.scoring.facts import EDUCATION_LEVELS, OCCUPATIONS
-from huabei.scoring.scorecard import BAND_NAMES, FactValue, Scorecard, band_of
+from huabei.scoring.scorecard import FactValue, Scorecard
 
 #: The profile items, in words (the completeness items of the limit policy).
 PROFILE_ITEMS: dict[str, str] = {

@@ -70,8 +70,9 @@ import numpy as np
 
 from huabei.config import LimitTerms, ScoringTerms
 from huabei.lines.rules import frozen_cause, is_frozen, temporary_limit_on
+from huabei.scoring.dimensions import BANDS, band_indices
 from huabei.scoring.facts import FactError, FactSpec
-from huabei.scoring.scorecard import BANDS, FactValue, band_indices, split_missing
+from huabei.scoring.scorecard import FactValue, split_missing
 
 POLICY_FORMAT = "limit-v1"
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from huabei.config import ScoringTerms
+from huabei.scoring.dimensions import DIMENSIONS, REASON_TEXT, REASON_TEXT_ZH
 from huabei.scoring.facts import EDUCATION_LEVELS, FACT_SPECS, OCCUPATIONS
-from huabei.scoring.scorecard import DIMENSIONS, REASON_TEXT, REASON_TEXT_ZH, Bin, Feature, Scorecard, ScorecardError
+from huabei.scoring.scorecard import Bin, Feature, Scorecard, ScorecardError
 
 # ---------------------------------------------------------------------------------------
 # The default, hand-set scorecard

@@ -51,6 +51,7 @@ from huabei.lines.rules import temporary_limits_on
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.risk import features as risk_features
 from huabei.scoring.default_card import default_scorecard
+from huabei.scoring.dimensions import BAND_ZH, BANDS, DIMENSION_ZH, DIMENSIONS, bands_of
 from huabei.scoring.facts import (
     BEHAVIOUR_FACT_SPECS,
     EDUCATION_LEVELS,
@@ -61,7 +62,7 @@ from huabei.scoring.facts import (
     FactSpec,
     check_facts,
 )
-from huabei.scoring.scorecard import BAND_ZH, BANDS, DIMENSION_ZH, DIMENSIONS, FactValue, Scorecard, bands_of
+from huabei.scoring.scorecard import FactValue, Scorecard
 from huabei.scoring.stability import population_stability_index, psi_interpretation
 
 # ---------------------------------------------------------------------------------------

@@ -57,8 +57,9 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
 
 from huabei.scoring.default_card import DEFAULT_SCORECARD
+from huabei.scoring.dimensions import DIMENSIONS
 from huabei.scoring.facts import BEHAVIOUR_FACT_SPECS, BEHAVIOUR_REASONS, FACT_SPECS
-from huabei.scoring.scorecard import DIMENSIONS, Bin, Feature, Scorecard
+from huabei.scoring.scorecard import Bin, Feature, Scorecard
 
 #: Unmapped features go to this dimension (see the module docstring).
 DEFAULT_DIMENSION = "behaviour"
@@ -589,7 +590,7 @@ def behaviour_frame(df: pd.DataFrame) -> pd.DataFrame:
 def calibration_by_band(scores: np.ndarray, y_bad: np.ndarray) -> list[dict[str, Any]]:
     """Per score band: how many rows, how many bad, the bad rate (a calibrated card's bad rate falls
     band by band)."""
-    from huabei.scoring.scorecard import BANDS, bands_of
+    from huabei.scoring.dimensions import BANDS, bands_of
 
     bands = bands_of(scores)
     out = []
