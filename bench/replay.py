@@ -48,6 +48,7 @@ from huabei.platform import admin, migrate
 from huabei.platform.db import make_engine
 from huabei.platform.unit_of_work import ClockMode, Huabei
 from huabei.risk import features
+from huabei.scoring import collect
 from huabei.scoring import service as scoring
 from huabei.scoring.default_card import DEFAULT_SCORECARD
 from huabei.scoring.dimensions import DIMENSIONS
@@ -148,7 +149,7 @@ def replay(clients: pd.DataFrame, db: str = "sqlite") -> tuple[pd.DataFrame, flo
     with system.engine.connect() as conn:
         values = features.compute(conn, FEATURES, AS_OF, ids)
     with system.uow(readonly=True) as uow:
-        pop = scoring.collect_facts(uow, as_of=AS_OF)
+        pop = collect.collect_facts(uow, as_of=AS_OF)
     out = scoring.score_population(pop, DEFAULT_SCORECARD)
     by_user = {u: i for i, u in enumerate(pop.user_ids.tolist())}
     records = []

@@ -70,6 +70,7 @@ from huabei.platform import (
 )
 from huabei.platform.db import make_engine
 from huabei.platform.unit_of_work import ClockMode, Huabei
+from huabei.scoring import collect
 from huabei.scoring import service as scoring
 from huabei.simulation import load_book
 from huabei.simulation.clone import LEDGER_DETAIL, clone_book
@@ -164,10 +165,10 @@ def rescore(system: Huabei) -> dict[str, float]:
     t: dict[str, float] = {}
     t0 = time.perf_counter()
     with system.uow() as uow:
-        pop = scoring.collect_facts(uow)
+        pop = collect.collect_facts(uow)
         t["collect_facts"] = time.perf_counter() - t0
         t1 = time.perf_counter()
-        scored = scoring.score_population(pop, scoring.scorecard_for(uow.terms.scoring))
+        scored = scoring.score_population(pop, collect.scorecard_for(uow.terms.scoring))
         t["score"] = time.perf_counter() - t1
         t1 = time.perf_counter()
         scoring.store_scores(uow, pop, scored, "scheduled")

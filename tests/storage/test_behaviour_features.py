@@ -17,8 +17,8 @@ from huabei.payments import service as payments
 from huabei.platform import schema as s
 from huabei.risk import features
 from huabei.risk.catalog import FEATURES, NEVER_DAYS
+from huabei.scoring.collect import behaviour_columns
 from huabei.scoring.facts import BEHAVIOUR_FACT_SPECS
-from huabei.scoring.service import behaviour_columns
 
 BEHAVIOUR = [
     "bills_due_6m",
@@ -142,7 +142,7 @@ def test_a_line_without_bills_has_the_catalogue_defaults(system) -> None:
 
 def test_the_book_is_a_training_table_with_its_own_outcomes(system) -> None:
     from huabei.errors import HuabeiError
-    from huabei.scoring.service import book_frame
+    from huabei.scoring.collect import book_frame
 
     lines, plan = _book(system)
     _live(system, dt.date(2027, 1, 20), plan)

@@ -23,6 +23,7 @@ from huabei.money import yuan
 from huabei.platform import admin
 from huabei.platform.schema import metadata
 from huabei.restrictions import service as restrictions
+from huabei.scoring import collect
 from huabei.scoring import service as scoring
 from huabei.scoring.dimensions import BAND_NAMES
 
@@ -57,9 +58,9 @@ def rerun(system, account_id: int, changes: dict, used: int) -> tuple[int, int, 
     """(score, policy limit, base limit after review) computed here, from the facts read afresh."""
     with system.uow(readonly=True) as uow:
         line = uow.accounts.get(account_id)
-        facts = scoring.collect_facts(uow, user_ids=[line.user_id]).facts_of(0)
+        facts = collect.collect_facts(uow, user_ids=[line.user_id]).facts_of(0)
     facts = {**facts, **changes}
-    score = scoring.scorecard_for(system.terms.scoring).score(facts).score
+    score = collect.scorecard_for(system.terms.scoring).score(facts).score
     proposal = lp.propose_base_limit(score, facts, system.terms.limits)
     review = lp.review(line.base_limit, used, proposal, line.block_code, system.terms.limits)
     return score, proposal.limit, review.new_limit

@@ -22,6 +22,7 @@ from huabei.lines.purchase_rules import Channel, PurchaseRequest
 from huabei.payments import service as purchases
 from huabei.platform import admin
 from huabei.platform import schema as t
+from huabei.scoring import collect
 from huabei.scoring import service as scoring
 from huabei.scoring import tables as ts
 
@@ -519,17 +520,17 @@ def test_the_batch_collects_exactly_what_the_single_user_path_does(system):
     activity(system, "c", on(D0, "payment", channel="offline", category="dining"), on(D0, "credit_task"))
     scoring.replace_contacts(system, "a", [("d", True), ("c", False)])
     with system.uow() as uow:
-        pop = scoring.collect_facts(uow)
+        pop = collect.collect_facts(uow)
         assert list(pop.user_ids) == ["a", "b", "c", "d"]
         for i, uid in enumerate(pop.user_ids):
-            one = scoring.collect_facts(uow, user_ids=[uid])
+            one = collect.collect_facts(uow, user_ids=[uid])
             assert one.facts_of(0) == pop.facts_of(i), uid
             assert bool(one.overdue_now[0]) == bool(pop.overdue_now[i]) and one.account_id[0] == pop.account_id[i]
         assert scoring.refresh_scores(uow) == 4
         uow.commit()
     with system.uow(readonly=True) as uow:
         stored = {r.user_id: r for r in uow.scores.latest_by_user(None)}
-    card = scoring.scorecard_for(system.terms.scoring)
+    card = collect.scorecard_for(system.terms.scoring)
     for i, uid in enumerate(pop.user_ids):
         expected = card.score(pop.facts_of(i))
         r = stored[uid]

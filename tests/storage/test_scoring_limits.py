@@ -25,6 +25,7 @@ from huabei.lines.purchase_rules import Channel
 from huabei.platform import admin
 from huabei.platform import schema as t
 from huabei.restrictions import service as restrictions
+from huabei.scoring import collect
 from huabei.scoring import service as scoring
 
 D0 = START_DATE  # 2026-11-02: the 2nd, the default refresh and review day
@@ -151,7 +152,7 @@ def test_opening_gives_the_policy_limit_and_more_capacity_gives_more(system):
     assert a["base_limit"] < b["base_limit"] <= system.terms.limits.max_base_limit
     assert b["base_limit"] % system.terms.limits.limit_step == 0
     with system.uow(readonly=True) as uow:
-        pop = scoring.collect_facts(uow, user_ids=["rich"])
+        pop = collect.collect_facts(uow, user_ids=["rich"])
         score = uow.scores.latest_points(["rich"])[0][1]
     assert b["base_limit"] == lp.propose_base_limit(score, pop.facts_of(0), system.terms.limits).limit
     assert "strong_income" in codes(changes(system, b["account_id"])[0]["reasons"])
@@ -262,7 +263,7 @@ def test_a_review_skips_a_line_that_changed_meanwhile(unseasoned):
     system = unseasoned
     acct = accounts.open_account(system, user_id=good_user(system, "u"), base_limit=100_000)["account_id"]
     with system.uow() as uow:
-        pop = scoring.collect_facts(uow)
+        pop = collect.collect_facts(uow)
     accounts.set_base_limit(system, acct, base_limit=120_000)
     with system.uow() as uow:
         assert limits.reevaluate_limits(uow, population=pop) == 0

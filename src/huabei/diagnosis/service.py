@@ -27,7 +27,7 @@ from huabei.passwords import service as passwords
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.risk import catalog, evaluation, features
 from huabei.risk import service as risk
-from huabei.scoring import service as scoring
+from huabei.scoring import collect
 
 #: At most this many recent purchases are read (the check counts them; explainers look ids up).
 RECENT_PURCHASES = 50
@@ -320,7 +320,7 @@ def read_advice_facts(uow: UnitOfWork, account_id: int) -> a.AdviceFacts:
     if line is None:
         raise errors.not_found("account_not_found", account_id=account_id)
     today, terms = uow.today(), uow.terms
-    pop = scoring.collect_facts(uow, user_ids=[line.user_id])
+    pop = collect.collect_facts(uow, user_ids=[line.user_id])
     facts = pop.facts_of(0)
     overdue_now = bool(pop.overdue_now[0])
     block = line.block_code or (BLOCK_OVERDUE if overdue_now else None)
@@ -363,7 +363,7 @@ def advise(system: Huabei, account_id: int) -> a.Advice:
     """The limit advice of a line from one consistent read; never writes."""
     with system.uow(readonly=True) as uow:
         facts = read_advice_facts(uow, account_id)
-    return a.advise(facts, scoring.scorecard_for(system.terms.scoring), system.terms)
+    return a.advise(facts, collect.scorecard_for(system.terms.scoring), system.terms)
 
 
 def action_view(x: a.Action, advice: a.Advice, locale: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from huabei.limits import policy as lp
 from huabei.limits.service import ACTOR_SYSTEM, grant_temporary
 from huabei.lines.service import record_limit_change
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
+from huabei.scoring import collect
 from huabei.scoring import service as scoring
 
 
@@ -87,8 +88,8 @@ def enrol(system: Huabei, account_id: int, code: str) -> dict[str, Any]:
             if latest:
                 score = latest[0][1]  # (user_id, score, band, ...)
             else:
-                pop = scoring.collect_facts(uow, user_ids=[line.user_id])
-                score = int(scoring.score_population(pop, scoring.scorecard_for(uow.terms.scoring)).scores[0])
+                pop = collect.collect_facts(uow, user_ids=[line.user_id])
+                score = int(scoring.score_population(pop, collect.scorecard_for(uow.terms.scoring)).scores[0])
         refusal = dc.enrolment_refusal(campaign, today, score, uow.enrolments.joined(account_id, code))
         if refusal is not None:
             code_, params = refusal

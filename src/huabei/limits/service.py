@@ -25,6 +25,7 @@ from huabei.lines.rules import BLOCK_OVERDUE, LimitChange
 from huabei.lines.service import record_limit_change
 from huabei.money import format_yuan
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
+from huabei.scoring import collect
 from huabei.scoring import service as scoring
 
 ACTOR_SYSTEM = "system"
@@ -82,26 +83,26 @@ def decide_opening(uow: UnitOfWork, user_id: str) -> OpeningDecision:
 # ---------------------------------------------------------------------------------------
 
 
-def _block(line: Any, pop: scoring.Population) -> str | None:
+def _block(line: Any, pop: collect.Population) -> str | None:
     """The line's block code, or ``account_overdue`` when the user is overdue right now."""
     return line.block_code or (BLOCK_OVERDUE if bool(pop.overdue_now[0]) else None)
 
 
-def _latest_scores(uow: UnitOfWork, pop: scoring.Population, user_ids: list[str] | None) -> np.ndarray:
+def _latest_scores(uow: UnitOfWork, pop: collect.Population, user_ids: list[str] | None) -> np.ndarray:
     """Each user's latest stored score; a user never scored is scored now (not stored)."""
-    latest = scoring.Aligner(pop.user_ids)(
+    latest = collect.Aligner(pop.user_ids)(
         uow.scores.latest_points(user_ids),
         ["score", "band", "credit_history", "behaviour", "capacity", "identity", "connections"],
     )["score"]
     missing = np.equal(latest, None)
     scores = np.where(missing, 0, latest).astype(np.int64)
     if missing.any():
-        fresh = scoring.score_population(pop.subset(missing), scoring.scorecard_for(uow.terms.scoring))
+        fresh = scoring.score_population(pop.subset(missing), collect.scorecard_for(uow.terms.scoring))
         scores[missing] = fresh.scores
     return scores
 
 
-def _ages(uow: UnitOfWork, sub: scoring.Population, account_ids: list[int] | None) -> tuple[np.ndarray, np.ndarray]:
+def _ages(uow: UnitOfWork, sub: collect.Population, account_ids: list[int] | None) -> tuple[np.ndarray, np.ndarray]:
     """Days each line has been open, and days since its last base-limit change (−1: none)."""
     today = np.datetime64(uow.today(), "D")
     days_open = np.where(np.isnat(sub.opened_on), 0, (today - sub.opened_on).astype(np.int64))
@@ -110,7 +111,7 @@ def _ages(uow: UnitOfWork, sub: scoring.Population, account_ids: list[int] | Non
     if changes:
         index = pd.Index(sub.account_id)
         pos = index.get_indexer(np.array([r[0] for r in changes], dtype=np.int64))
-        last = scoring._dates([r[1] for r in changes])
+        last = collect.dates_of([r[1] for r in changes])
         keep = pos >= 0
         since[pos[keep]] = (today - last[keep]).astype(np.int64)
     return days_open, since
@@ -122,7 +123,7 @@ class ReviewSnapshot:
     population of users with an open line), each owner's latest score, the days each line has
     been open and the days since its last base-limit change (-1: none)."""
 
-    lines: scoring.Population
+    lines: collect.Population
     scores: np.ndarray
     days_open: np.ndarray
     since_change: np.ndarray
@@ -150,12 +151,12 @@ def read_review(
     uow: UnitOfWork,
     day: dt.date,
     *,
-    population: scoring.Population | None = None,
+    population: collect.Population | None = None,
     user_ids: list[str] | None = None,
     scores: np.ndarray | None = None,
 ) -> ReviewSnapshot:
     """The snapshot of a limit review as of ``day`` (the unit of work's business date), set-based."""
-    pop = population if population is not None else scoring.collect_facts(uow, as_of=day, user_ids=user_ids)
+    pop = population if population is not None else collect.collect_facts(uow, as_of=day, user_ids=user_ids)
     all_scores = scores if scores is not None else _latest_scores(uow, pop, user_ids)
     mask = pop.account_id > 0
     sub = pop.subset(mask)
@@ -249,7 +250,7 @@ def write_review(uow: UnitOfWork, decisions: ReviewDecisions) -> int:
 def reevaluate_limits(
     uow: UnitOfWork,
     *,
-    population: scoring.Population | None = None,
+    population: collect.Population | None = None,
     user_ids: list[str] | None = None,
     scores: np.ndarray | None = None,
 ) -> int:
@@ -282,7 +283,7 @@ def evaluate_account(system: Huabei, account_id: int) -> dict[str, Any]:
         if line is None:
             raise errors.not_found("account_not_found", account_id=account_id)
         lt = uow.terms.limits
-        pop = scoring.collect_facts(uow, user_ids=[line.user_id])
+        pop = collect.collect_facts(uow, user_ids=[line.user_id])
         score = int(_latest_scores(uow, pop, [line.user_id])[0])
         proposal = lp.propose_base_limit(score, pop.facts_of(0), lt)
         block = _block(line, pop)
@@ -357,7 +358,7 @@ def apply_for_raise(system: Huabei, account_id: int, *, requested_limit: int | N
             codes: list[str] = ["too_frequent", "too_many_raise_applications"]
         else:
 
-            def count_this_application(pop: scoring.Population) -> None:
+            def count_this_application(pop: collect.Population) -> None:
                 col = pop.columns["raise_applications_90d"]
                 pop.columns["raise_applications_90d"] = np.ma.masked_array(col.data + 1, mask=np.zeros(len(col), bool))
 

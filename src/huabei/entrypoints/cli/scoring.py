@@ -64,7 +64,7 @@ def score_train(
 
     try:
         if from_book:
-            from huabei.scoring.service import book_frame
+            from huabei.scoring.collect import book_frame
 
             if as_of is None:
                 raise ValueError("--from-book needs --as-of")
@@ -193,6 +193,7 @@ def score_set_facts(
     as_json: JsonOpt = False,
 ) -> None:
     """Record facts as an operator (source ``operator``)."""
+    from huabei.scoring import collect
     from huabei.scoring import service as scoring
 
     parsed: dict[str, Any] = {}
@@ -200,7 +201,7 @@ def score_set_facts(
         name, sep, text = item.partition("=")
         if not sep:
             _fail(HuabeiError("invalid_request", ErrorKind.INVALID_REQUEST, detail=f"{item}: expected name=value"))
-        spec = scoring.ALL_FACT_SPECS.get(name)
+        spec = collect.ALL_FACT_SPECS.get(name)
         if spec is None:
             _fail(HuabeiError("unknown_fact", ErrorKind.INVALID_REQUEST, field=name))
             raise AssertionError

@@ -30,6 +30,7 @@ from huabei.limits import campaign_service as campaigns
 from huabei.limits import service as limits
 from huabei.money import AmountError, format_yuan, parse_yuan
 from huabei.platform.unit_of_work import Huabei
+from huabei.scoring import collect
 from huabei.scoring import service as scoring
 
 UserId = Annotated[str, Field(min_length=1, max_length=64)]
@@ -246,7 +247,7 @@ class EnrolmentOut(_Out):
 
 
 def _money_fact(name: str) -> bool:
-    spec = scoring.ALL_FACT_SPECS.get(name)
+    spec = collect.ALL_FACT_SPECS.get(name)
     return spec is not None and spec.unit == "fen"
 
 
