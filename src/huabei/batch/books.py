@@ -15,5 +15,5 @@ def ledger_check(system: Huabei) -> LedgerReport:
     """Every invariant of the books, from one read transaction: a consistent snapshot on
     PostgreSQL and SQLite (WAL)."""
     with system.uow(readonly=True) as uow:
-        billing = validate_billing(**uow.billing.check(uow.eod.last_close()))
+        billing = validate_billing(**uow.billing_check.check(uow.eod.last_close()))
         return uow.ledger.check(billing)

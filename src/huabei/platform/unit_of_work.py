@@ -21,6 +21,9 @@ from huabei.access.repository import AuditRepository, KeyRepository
 from huabei.appeals.repository import AppealRepository
 from huabei.batch.repository import EodRepository
 from huabei.billing import repository as rb
+from huabei.billing.bureau_repository import BureauRepository
+from huabei.billing.check_repository import BillingCheckRepository
+from huabei.billing.installment_repository import InstallmentRepository
 from huabei.clock import DEFAULT_TZ, WallClock, at_business_date, wall_now
 from huabei.config import ProductTerms, default_terms
 from huabei.ledger.repository import LedgerRepository
@@ -74,9 +77,10 @@ class UnitOfWork:
         self.enrolments = lim.EnrolmentRepository(conn)
         self.limit_batch = lim.LimitBatchRepository(conn)
         self.billing = rb.BillingRepository(conn)
-        self.installments = rb.InstallmentRepository(conn)
+        self.installments = InstallmentRepository(conn)
         self.eod = EodRepository(conn)
-        self.bureau = rb.BureauRepository(conn)
+        self.bureau = BureauRepository(conn)
+        self.billing_check = BillingCheckRepository(conn)
         self.risk_policies = PolicyRepository(conn)
         self.risk_decisions = DecisionRepository(conn)
         self.external_credit = ExternalCreditRepository(conn)

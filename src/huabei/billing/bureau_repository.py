@@ -1,0 +1,159 @@
+"""The repository of the monthly credit-bureau (征信) records: reading, correcting and writing a
+month's file set-based."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+
+from huabei.billing import tables as tb
+from huabei.billing.repository import UNPAID, is_reportable_sql
+from huabei.lines.repository import is_frozen_sql, temporary_limit_in_force
+from huabei.platform import schema as t
+from huabei.platform.sql import isum
+
+
+class BureauRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def records(self, month: str, *, current_only: bool = True) -> list[Any]:
+        r = tb.bureau_records.c
+        q = select(tb.bureau_records).where(r.month == month)
+        if current_only:
+            q = q.where(r.superseded.is_(False))
+        return list(self.conn.execute(q.order_by(r.account_id, r.seq)))
+
+    def record(self, account_id: int, month: str) -> Any:
+        r = tb.bureau_records.c
+        return self.conn.execute(
+            select(tb.bureau_records).where(r.account_id == account_id, r.month == month, r.superseded.is_(False))
+        ).first()
+
+    def latest_record(self, account_id: int) -> Any:
+        """The line's latest current (not superseded) credit-bureau record, if any."""
+        r = tb.bureau_records.c
+        return self.conn.execute(
+            select(tb.bureau_records)
+            .where(r.account_id == account_id, r.superseded.is_(False))
+            .order_by(r.month.desc(), r.seq.desc())
+            .limit(1)
+        ).first()
+
+    def month_written(self, month: str) -> bool:
+        r = tb.bureau_records.c
+        return self.conn.execute(select(literal(1)).where(r.month == month).limit(1)).first() is not None
+
+    def add(self, **values: Any) -> None:
+        self.conn.execute(insert(tb.bureau_records).values(**values))
+
+    def supersede(self, account_id: int, month: str, seq: int) -> None:
+        r = tb.bureau_records.c
+        self.conn.execute(
+            update(tb.bureau_records)
+            .where(r.account_id == account_id, r.month == month, r.seq == seq)
+            .values(superseded=True)
+        )
+
+    def write_month(
+        self,
+        *,
+        month: str,
+        as_of: dt.date,
+        since: dt.date | None,
+        format_version: str,
+        now: dt.datetime,
+        grace_days: int = 0,
+    ) -> int:
+        """The month's records for every line that is open or still owes or holds money:
+        one ``INSERT … SELECT`` (set-based)."""
+        a, b, c = t.credit_accounts.c, tb.bills.c, tb.bill_accruals.c
+        d, m = tb.account_delinquency.c, tb.delinquency_months.c
+        billed = (
+            select(
+                b.account_id,
+                isum(b.unpaid_fee + b.unpaid_interest + b.unpaid_penalty).label("charges"),
+                isum(case((b.status == "overdue", UNPAID), else_=0)).label("overdue"),
+            )
+            .where(b.status != "paid")
+            .group_by(b.account_id)
+            .subquery()
+        )
+        accrued = (
+            select(c.account_id, isum(c.amount).label("accrued"))
+            .where(c.business_date >= (since or dt.date.min))
+            .group_by(c.account_id)
+            .subquery()
+        )
+        month_rows = select(m.account_id, m.worst_bucket).where(m.month == month).subquery()
+        temp = temporary_limit_in_force(as_of)
+        # a delinquency is reported once past the grace days (宽限期)
+        reported = is_reportable_sql(func.coalesce(d.days_past_due, 0), grace_days)
+        bucket = case((reported, func.coalesce(d.bucket, "current")), else_="current")
+        status = case(
+            (a.state == "closed", "closed"),
+            (bucket != "current", "overdue"),
+            (is_frozen_sql(a.block_code), "frozen"),
+            else_="normal",
+        )
+        q = (
+            select(
+                a.account_id,
+                literal(month),
+                literal(1),
+                literal(format_version),
+                literal(as_of),
+                a.user_id,
+                a.base_limit + temp,
+                a.used + func.coalesce(billed.c.charges, 0) + func.coalesce(accrued.c.accrued, 0) - a.credit_balance,
+                case((reported, func.coalesce(billed.c.overdue, 0)), else_=0),
+                case((reported, func.coalesce(d.days_past_due, 0)), else_=0),
+                bucket,
+                func.coalesce(month_rows.c.worst_bucket, bucket),
+                status,
+                literal(False),
+                literal(None),
+                literal(as_of),
+                literal(now),
+            )
+            .select_from(
+                t.credit_accounts.outerjoin(billed, billed.c.account_id == a.account_id)
+                .outerjoin(accrued, accrued.c.account_id == a.account_id)
+                .outerjoin(tb.account_delinquency, d.account_id == a.account_id)
+                .outerjoin(month_rows, month_rows.c.account_id == a.account_id)
+            )
+            .where(or_(a.state == "open", a.used > 0, a.credit_balance > 0, billed.c.account_id.is_not(None)))
+        )
+        cols = [
+            "account_id",
+            "month",
+            "seq",
+            "format_version",
+            "as_of",
+            "user_id",
+            "credit_limit",
+            "balance",
+            "amount_overdue",
+            "days_past_due",
+            "bucket",
+            "worst_bucket",
+            "account_status",
+            "superseded",
+            "reason",
+            "created_on",
+            "created_at",
+        ]
+        self.conn.execute(insert(tb.bureau_records).from_select(cols, q))
+        r = tb.bureau_records.c
+        return int(self.conn.execute(select(func.count()).where(r.month == month, r.seq == 1)).scalar_one())
