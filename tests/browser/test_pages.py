@@ -18,6 +18,8 @@ from tests.conftest import make_system
 from huabei.batch import eod
 from huabei.entrypoints.demo import load_demo
 from huabei.entrypoints.http.app import create_app
+from huabei.lines import service as accounts
+from huabei.restrictions import service as restrictions
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parents[1] / "artifacts" / "browser"
@@ -31,6 +33,10 @@ def site(db_url: str, backend: str) -> Iterator[tuple[str, dict[str, str], Path]
     keys = {
         r: key_for(system, r, user_id="demo-lihua" if r == "customer" else None) for r in ("customer", "agent", "risk")
     }
+    # 王芳's line is frozen on a suspicion of cash-out: she appeals, an agent decides
+    wangfang = accounts.get_user(system, "demo-wangfang")["account_id"]
+    restrictions.place_restriction(system, wangfang, cause="cash_out_suspected", actor="test")
+    keys["appellant"] = key_for(system, "customer", user_id="demo-wangfang")
     server, _thread, port = _start(create_app(system))
     shots = ARTIFACTS / backend
     shots.mkdir(parents=True, exist_ok=True)
@@ -75,6 +81,17 @@ def test_each_role_does_its_main_task_in_the_browser(site: tuple[str, dict[str, 
             page.click("header form button")  # log out
             expect(page).to_have_url(re.compile(r"/login"))
 
+            # a frozen customer: why, what to do, how to raise the limit; she appeals
+            login(page, base, keys["appellant"])
+            expect(page.locator("#diagnosis")).to_contain_text("套现")
+            expect(page.locator("#advice li").first).to_be_visible()
+            page.fill(".appeal-form textarea", "这些都是给家人买的日用品，没有套现。")
+            page.click(".appeal-form button")
+            expect(page.locator("#notice")).to_contain_text("已提交")
+            expect(page.locator("#appeals")).to_contain_text("处理中")
+            page.screenshot(path=str(shots / "customer-appeal.png"), full_page=True)
+            page.click("header form button")
+
             # the agent: search a user, open the line, see why it is frozen
             login(page, base, keys["agent"])
             expect(page).to_have_url(re.compile(r"/console"))
@@ -83,6 +100,20 @@ def test_each_role_does_its_main_task_in_the_browser(site: tuple[str, dict[str, 
             page.locator("#results a").first.click()
             expect(page.locator("main")).to_contain_text("冻结")
             page.screenshot(path=str(shots / "agent-line.png"), full_page=True)
+            # the appeals queue: lift 王芳's restriction, the rule was wrong
+            page.click("header a[href^='/console/appeals']")
+            expect(page.locator("#queue")).to_contain_text("没有套现")
+            page.select_option(".decide-form select", "lift:false_positive")
+            page.fill(".decide-form textarea", "核实为家庭日常消费")
+            page.click(".decide-form button")
+            expect(page.locator("#notice")).to_contain_text("已解除")
+            expect(page.locator("#queue-empty")).to_be_visible()
+            page.screenshot(path=str(shots / "agent-appeals.png"), full_page=True)
+            page.click("header form button")
+
+            # she sees the outcome
+            login(page, base, keys["appellant"])
+            expect(page.locator("#appeals")).to_contain_text("申诉成功")
             page.click("header form button")
 
             # the risk analyst: the portfolio dashboard, its charts drawn; then in English

@@ -47,6 +47,11 @@ class AppealRepository:
             q = q.where(_c.appeal_id > starting_after)
         return list(self.conn.execute(q.order_by(_c.appeal_id).limit(limit)))
 
+    def recently_decided(self, limit: int) -> list[Any]:
+        """The last ``limit`` decided appeals, newest decision first."""
+        q = select(t.appeals).where(_c.status != "open").order_by(_c.decided_at.desc(), _c.appeal_id.desc())
+        return list(self.conn.execute(q.limit(limit)))
+
     def decide(
         self, appeal_id: int, *, status: str, decision: str, outcome: str, reason: str, by: str, now: dt.datetime
     ) -> bool:

@@ -36,6 +36,16 @@ FALSE_POSITIVE = "false_positive"
 TRUE_POSITIVE = "confirmed"
 
 MAX_EVIDENCE = 50
+#: An appeal's statement and a decision's reason: written by a person, at most this many characters.
+MAX_STATEMENT = 2000
+
+
+def check_text(field: str, value: str) -> str:
+    """A statement or a reason: 1 to :data:`MAX_STATEMENT` characters (400 otherwise; the API's
+    schema states the same bounds)."""
+    if not value or len(value) > MAX_STATEMENT:
+        raise errors.invalid("invalid_request", detail=f"{field}: 1 to {MAX_STATEMENT} characters")
+    return value
 
 
 def check_decision(decision: str, outcome: str) -> Decision:

@@ -38,6 +38,7 @@ def file_appeal(
     purchase_ids: list[int] | None = None,
     actor: str = "user",
 ) -> dict[str, Any]:
+    statement = rules.check_text("statement", statement)
     purchase_ids = sorted(set(purchase_ids or []))
     if len(purchase_ids) > rules.MAX_EVIDENCE:
         raise errors.invalid("invalid_evidence", detail=f"at most {rules.MAX_EVIDENCE} purchases")
@@ -87,6 +88,7 @@ def decide(
     system: Huabei, appeal_id: int, *, decision: str, reason: str, outcome: str, actor: str = "agent"
 ) -> dict[str, Any]:
     d = rules.check_decision(decision, outcome)
+    reason = rules.check_text("reason", reason)
     with system.uow() as uow:
         a = uow.appeals.get(appeal_id)
         if a is None:
@@ -156,6 +158,12 @@ def listing(
             raise errors.not_found("account_not_found", account_id=account_id)
         rows = uow.appeals.listing(status=status, account_id=account_id, limit=limit, starting_after=starting_after)
         return [_view(a) for a in rows]
+
+
+def recently_decided(system: Huabei, limit: int = 20) -> list[dict[str, Any]]:
+    """The agents' page: the last decisions, newest first."""
+    with system.uow(readonly=True) as uow:
+        return [_view(a) for a in uow.appeals.recently_decided(limit)]
 
 
 def appeals_in(uow: UnitOfWork, account_id: int) -> list[dict[str, Any]]:

@@ -432,12 +432,14 @@ def create_app(system: Huabei | None = None) -> FastAPI:
 
     app.include_router(web_docs.router(app.title))
     app.mount("/static", web_docs.static_files(), name="static")
+    from huabei.entrypoints.web import appeals as web_appeals
     from huabei.entrypoints.web import customer as web_customer
     from huabei.entrypoints.web import staff as web_staff
 
     app.include_router(web_session.router(system))
     app.include_router(web_customer.router(system))
     app.include_router(web_staff.router(system))
+    app.include_router(web_appeals.router(system))
     app.include_router(web_router(system))
     auth.document(app)
     app.add_middleware(auth.AuditMiddleware, system=system)

@@ -10,12 +10,14 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from huabei import errors
 from huabei.appeals import service as appeals
+from huabei.appeals.rules import MAX_STATEMENT
 from huabei.closures import service as closures
+from huabei.entrypoints import auth
 from huabei.entrypoints.auth import allow
 from huabei.entrypoints.http.common import MAX_ID, AccountId, WindowId
 from huabei.entrypoints.http.schemas import AccountOut, ErrorOut
@@ -102,13 +104,13 @@ class AppealIn(_In):
     """申诉: the restriction contested, the user's statement and the purchases that back it."""
 
     restriction_id: int = Field(ge=1, le=MAX_ID)
-    statement: str = Field(min_length=1, max_length=2000)
+    statement: str = Field(min_length=1, max_length=MAX_STATEMENT)
     purchase_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default_factory=list, max_length=50)
 
 
 class DecisionIn(_In):
     decision: Literal["lift", "uphold"]
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=MAX_STATEMENT)
     outcome: str = Field(min_length=1, max_length=32, examples=["false_positive", "confirmed"])
 
 
@@ -232,7 +234,9 @@ def router(system: Huabei, *, account_texts: Callable[[dict[str, Any]], dict[str
         response_model=AppealOut,
         tags=["appeals"],
     )
-    def file_appeal(account_id: AccountId, body: AppealIn) -> Any:
+    def file_appeal(
+        account_id: AccountId, body: AppealIn, principal: auth.Principal = Depends(auth.current_principal)
+    ) -> Any:
         """申诉 against one active restriction of an appealable cause (422 ``not_appealable`` with
         the cause's remedy otherwise); one open appeal per restriction (409 ``appeal_exists``)."""
         return appeals.file_appeal(
@@ -241,6 +245,7 @@ def router(system: Huabei, *, account_texts: Callable[[dict[str, Any]], dict[str
             restriction_id=body.restriction_id,
             statement=body.statement,
             purchase_ids=body.purchase_ids,
+            actor=principal.actor,
         )
 
     @r.get(
@@ -267,12 +272,16 @@ def router(system: Huabei, *, account_texts: Callable[[dict[str, Any]], dict[str
         return appeals.get_appeal(system, appeal_id)
 
     @r.post("/appeals/{appeal_id}/decision", dependencies=[allow("agent")], response_model=AppealOut, tags=["appeals"])
-    def decide_appeal(appeal_id: AppealId, body: DecisionIn) -> Any:
+    def decide_appeal(
+        appeal_id: AppealId, body: DecisionIn, principal: auth.Principal = Depends(auth.current_principal)
+    ) -> Any:
         """``lift`` or ``uphold`` with a reason and an outcome label (lift: false_positive,
         resolved_by_user, goodwill; uphold: confirmed, insufficient_evidence). 409 ``appeal_closed``
         once decided; a hard restriction (409 ``restriction_hard``) or a suspected takeover (409
         ``verification_required``) is not lifted by an agent."""
-        return appeals.decide(system, appeal_id, decision=body.decision, reason=body.reason, outcome=body.outcome)
+        return appeals.decide(
+            system, appeal_id, decision=body.decision, reason=body.reason, outcome=body.outcome, actor=principal.actor
+        )
 
     @r.post(
         "/accounts/{account_id}/close",

@@ -1,7 +1,9 @@
 """我的花呗: the customer's page — the limit as a ring, the bills with a repay action, the bill's
-installment offers with a convert action, the score with its dimensions and history, and the
-restrictions with the diagnosis. Actions are HTML forms (CSRF-checked) calling the same use cases
-as the API, with an idempotency key made when the form was drawn (a double submit moves money once)."""
+installment offers with a convert action, the score with its dimensions and history, the
+restrictions with the diagnosis (why, what to do, when it lifts) and an appeal form on each
+appealable one, the appeals with their status, and the limit advice (提额建议, ranked). Actions are
+HTML forms (CSRF-checked) calling the same use cases as the API, with an idempotency key made when
+the form was drawn (a double submit moves money once)."""
 
 from __future__ import annotations
 
@@ -9,12 +11,15 @@ import json
 import uuid
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from huabei import reasons
+from huabei.appeals import rules as appeal_rules
+from huabei.appeals import service as appeals
 from huabei.billing import service as billing
 from huabei.diagnosis import service as diagnosis
 from huabei.entrypoints import auth
@@ -51,6 +56,20 @@ T_SCORE_HISTORY = N_("Score history")
 T_RESTRICTIONS = N_("Why can't I use Huabei?")
 T_ALL_CLEAR = N_("No restriction: Huabei can be used.")
 T_STATUS = {"paid": N_("paid"), "open": N_("open"), "overdue": N_("overdue")}
+T_WHAT_TO_DO = N_("What you can do")
+T_APPEAL = N_("Appeal")
+T_APPEAL_HINT = N_("Tell us why this restriction is wrong (at most {n} characters).")
+T_APPEAL_PENDING = N_("Your appeal {appeal_id} is with our customer service.")
+T_APPEAL_FILED = N_("Appeal {appeal_id} filed. Customer service will look at it.")
+T_APPEALS = N_("My appeals")
+T_APPEAL_ROW = N_("Appeal {appeal_id}, filed on {date}")
+T_APPEAL_STATUS = {
+    "open": N_("being handled"),
+    "lifted": N_("accepted: the restriction is lifted"),
+    "upheld": N_("not accepted: the restriction stays"),
+}
+T_ADVICE = N_("How to raise my limit")
+T_WARNINGS = N_("What lowers your limit")
 
 
 def _account_of(system: Huabei, user_id: str | None) -> dict[str, Any] | None:
@@ -158,18 +177,77 @@ def _score(system: Huabei, user_id: str, loc: str) -> str:
     )
 
 
-def _diagnosis(system: Huabei, account_id: int, loc: str) -> str:
+def _diagnosis(request: Request, system: Huabei, account_id: int, open_appeals: dict[int, int], loc: str) -> str:
+    """Why the line cannot be used: each finding's reason, evidence, what to do and when it lifts;
+    an appealable restriction without an open appeal carries the appeal form."""
+    _ = lambda m, **k: escape(translate(m, loc, **k))  # noqa: E731
     try:
         d = diagnosis.diagnosis(system, account_id, loc)
     except HuabeiError:
         return ""
-    findings = "".join(
-        f"<li>{escape(str(f.get('text') or f.get('summary') or f.get('code')))}</li>" for f in d.get("findings", [])
-    )
+    cards = []
+    for f in d["findings"]:
+        evidence = "".join(f"<li>{escape(e)}</li>" for e in f["evidence"] if e)
+        parts = [f"<p><b>{escape(f['message'] or f['code'])}</b></p>"]
+        if evidence:
+            parts.append(f"<ul class='muted'>{evidence}</ul>")
+        if f["remedy"]:
+            parts.append(f"<p>{_(T_WHAT_TO_DO)}: {escape(f['remedy'])}</p>")
+        if f["lifts"]:
+            parts.append(f"<p class='muted'>{escape(f['lifts'])}</p>")
+        rid = f["restriction_id"]
+        if rid is not None and rid in open_appeals:
+            parts.append(f"<p class='muted'>{_(T_APPEAL_PENDING, appeal_id=open_appeals[rid])}</p>")
+        elif rid is not None and f["appealable"]:
+            parts.append(
+                f"<form method='post' action='/me/appeals?lang={loc}' class='appeal-form'>{csrf_field(request)}"
+                f"<input type='hidden' name='restriction_id' value='{rid}'>"
+                f"<label>{_(T_APPEAL_HINT, n=appeal_rules.MAX_STATEMENT)}<br>"
+                f"<textarea name='statement' rows='3' cols='60' required maxlength='{appeal_rules.MAX_STATEMENT}'>"
+                f"</textarea></label><br><button class='primary' type='submit'>{_(T_APPEAL)}</button></form>"
+            )
+        cards.append(f"<div class='finding' data-code='{escape(f['code'])}'>{''.join(parts)}</div>")
     return (
-        f"<div class='card' id='diagnosis'><h2>{escape(translate(T_RESTRICTIONS, loc))}</h2>"
-        f"<p>{escape(d['summary'])}</p><ul>{findings}</ul></div>"
+        f"<div class='card' id='diagnosis'><h2>{_(T_RESTRICTIONS)}</h2>"
+        f"<p>{escape(d['summary'])}</p>{''.join(cards)}</div>"
     )
+
+
+def _appeals(appeal_rows: list[dict[str, Any]], loc: str) -> str:
+    """申诉: every appeal of the line, newest first, with its status and the agent's reason."""
+    _ = lambda m, **k: escape(translate(m, loc, **k))  # noqa: E731
+    if not appeal_rows:
+        return ""
+    rows = "".join(
+        f"<tr data-appeal='{a['appeal_id']}'><td>{_(T_APPEAL_ROW, appeal_id=a['appeal_id'], date=a['created_at'][:10])}</td>"
+        f"<td>{escape(reasons.message(a['cause'], loc))}</td>"
+        f"<td class='appeal-status {a['status']}'>{_(T_APPEAL_STATUS[a['status']])}</td>"
+        f"<td>{escape(a['decision_reason'] or '')}</td></tr>"
+        for a in reversed(appeal_rows)
+    )
+    return f"<div class='card' id='appeals'><h2>{_(T_APPEALS)}</h2><table>{rows}</table></div>"
+
+
+def _advice(system: Huabei, account_id: int, loc: str) -> str:
+    """提额建议: the limit advice of ``huabei.diagnosis`` (the real policy on changed facts), ranked."""
+    _ = lambda m: escape(translate(m, loc))  # noqa: E731
+    try:
+        a = diagnosis.limit_advice(system, account_id, loc)
+    except HuabeiError:
+        return ""
+    summary = "".join(f"<p>{escape(x)}</p>" for x in a["summary"])
+    actions = "".join(
+        f"<li data-code='{escape(x['code'])}'>{escape(x['message'])}<br><span class='muted'>{escape(x['effect'])}</span></li>"
+        for x in a["actions"]
+    )
+    warnings = "".join(
+        f"<li>{escape(w['message'])}"
+        + (f"<br><span class='muted'>{escape(w['remedy'])}</span>" if w["remedy"] else "")
+        + "</li>"
+        for w in a["warnings"]
+    )
+    warned = f"<h3>{_(T_WARNINGS)}</h3><ul>{warnings}</ul>" if warnings else ""
+    return f"<div class='card' id='advice'><h2>{_(T_ADVICE)}</h2>{summary}<ol>{actions}</ol>{warned}</div>"
 
 
 def router(system: Huabei) -> APIRouter:
@@ -183,10 +261,13 @@ def router(system: Huabei) -> APIRouter:
             body = f"<h1>{escape(translate(T_ME, loc))}</h1><p>{escape(translate(T_NO_LINE, loc))}</p>"
             return layout(request, translate(T_ME, loc), body, loc, status)
         note = f"<p class='card' id='notice'>{escape(notice)}</p>" if notice else ""
+        aid = a["account_id"]
+        appeal_rows = appeals.listing(system, account_id=aid)
+        open_appeals = {x["restriction_id"]: x["appeal_id"] for x in appeal_rows if x["status"] == "open"}
         body = (
             f"<h1>{escape(translate(T_ME, loc))}</h1>{note}<div class='grid'>{_ring(a, loc)}"
-            f"{_diagnosis(system, a['account_id'], loc)}</div>{_bills(request, system, a, loc)}"
-            f"{_score(system, a['user_id'], loc)}"
+            f"{_diagnosis(request, system, aid, open_appeals, loc)}</div>{_appeals(appeal_rows, loc)}"
+            f"{_bills(request, system, a, loc)}{_score(system, a['user_id'], loc)}{_advice(system, aid, loc)}"
         )
         return layout(request, translate(T_ME, loc), body, loc, status)
 
@@ -209,7 +290,7 @@ def router(system: Huabei) -> APIRouter:
             return await run_in_threadpool(page, request, loc, reasons.message(e.code, loc, **e.params), e.http_status)
         except (AmountError, ValueError):
             return await run_in_threadpool(page, request, loc, reasons.message("invalid_amount", loc), 400)
-        return RedirectResponse(f"/me?lang={'en' if loc == 'en' else 'zh'}&done={notice}", status_code=303)
+        return RedirectResponse(f"/me?lang={'en' if loc == 'en' else 'zh'}&done={quote(notice)}", status_code=303)
 
     @r.post("/me/repay", dependencies=me)
     async def repay(request: Request, lang: str | None = Query(default=None)) -> Response:
@@ -232,6 +313,21 @@ def router(system: Huabei) -> APIRouter:
             if out.status >= 400:
                 raise HuabeiError(str(out.body.get("error", {}).get("code", "invalid_request")), _kind(out.status))
             return translate(T_CONVERTED, loc, period=period, term=term)
+
+        return await _act(request, lang, run)
+
+    @r.post("/me/appeals", dependencies=me)
+    async def appeal(request: Request, lang: str | None = Query(default=None)) -> Response:
+        actor = auth.current_principal(request).actor
+
+        def run(a: dict[str, Any], form: dict[str, str], _caller: str, loc: str) -> str:
+            rid = form.get("restriction_id", "")
+            if not rid.isdigit() or not 1 <= int(rid) < 2**63:
+                raise not_found("restriction_not_found", restriction_id=rid[:20])
+            out = appeals.file_appeal(
+                system, a["account_id"], restriction_id=int(rid), statement=form.get("statement", ""), actor=actor
+            )
+            return translate(T_APPEAL_FILED, loc, appeal_id=out["appeal_id"])
 
         return await _act(request, lang, run)
 

@@ -35,6 +35,7 @@ T_ROLE_NAMES = {
 T_NAV_ME = N_("My Huabei")
 T_NAV_CONSOLE = N_("Agent console")
 T_NAV_PORTFOLIO = N_("Portfolio")
+T_NAV_APPEALS = N_("Appeals")
 T_API = N_("API documentation")
 
 CSS = """
@@ -96,6 +97,7 @@ def layout(request: Request, title: str, body: str, loc: str, status: int = 200)
             links.append(("/me", T_NAV_ME))
         if p.role in (Role.AGENT, Role.ADMIN, Role.RISK):
             links.append(("/console", T_NAV_CONSOLE))
+            links.append(("/console/appeals", T_NAV_APPEALS))
         if p.role in (Role.RISK, Role.ADMIN):
             links.append(("/portfolio", T_NAV_PORTFOLIO))
         nav = "".join(f"<a href='{u}?lang={loc}'>{_(t)}</a>" for u, t in links)
