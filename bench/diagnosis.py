@@ -46,6 +46,7 @@ from huabei.errors import HuabeiError
 from huabei.limits import service as limits
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
+from huabei.onboarding import service as onboarding
 from huabei.payments import service as payments
 from huabei.platform import admin, migrate
 from huabei.platform.db import make_engine
@@ -77,12 +78,12 @@ def live_a_year(system: Huabei, others: int, seed: int) -> tuple[int, dict[str, 
     rng = random.Random(seed)
     admin.set_business_date(system, START, allow_backwards=True)
     accounts.register_user(system, user_id="measured", name="李华", phone="13800000001", real_name_verified=True)
-    acct = accounts.open_account(system, user_id="measured", base_limit=600_000)["account_id"]
+    acct = onboarding.open_account(system, user_id="measured", base_limit=600_000)["account_id"]
     other_ids = []
     for i in range(others):
         uid = f"other-{i}"
         accounts.register_user(system, user_id=uid, name="用户", phone="13800000002", real_name_verified=True)
-        other_ids.append(accounts.open_account(system, user_id=uid, base_limit=500_000)["account_id"])
+        other_ids.append(onboarding.open_account(system, user_id=uid, base_limit=500_000)["account_id"])
     counts = {"purchases": 0, "repayments": 0, "days": 0}
     day = START
     n = 0

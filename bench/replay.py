@@ -43,6 +43,7 @@ from huabei.config import ProductTerms
 from huabei.errors import HuabeiError
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
+from huabei.onboarding import service as onboarding
 from huabei.payments import service as payments
 from huabei.platform import admin, migrate
 from huabei.platform.db import make_engine
@@ -104,7 +105,7 @@ def replay(clients: pd.DataFrame, db: str = "sqlite") -> tuple[pd.DataFrame, flo
         uid = f"tw-{r.ID}"
         accounts.register_user(system, user_id=uid, name="客户", phone="13800000000", real_name_verified=True)
         limit = int(min(max(r.LIMIT_BAL * FEN_PER_NTD, terms.min_base_limit), terms.max_base_limit))
-        acct[r.ID] = accounts.open_account(system, user_id=uid, base_limit=limit)["account_id"]
+        acct[r.ID] = onboarding.open_account(system, user_id=uid, base_limit=limit)["account_id"]
     rows = list(clients.itertuples())
     day, n = START, 0
     refused: dict[str, int] = {}

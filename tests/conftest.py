@@ -160,11 +160,12 @@ _counter = {"n": 0}
 def new_account(system: Huabei, base_limit: int = 100_000, user_id: str | None = None) -> int:
     """Register a verified user and open a credit line; returns the account id."""
     from huabei.lines import service as accounts
+    from huabei.onboarding import service as onboarding
 
     _counter["n"] += 1
     uid = user_id or f"user-{_counter['n']}"
     accounts.register_user(system, user_id=uid, name="测试用户", phone="13800000000", real_name_verified=True)
-    return accounts.open_account(system, user_id=uid, base_limit=base_limit)["account_id"]
+    return onboarding.open_account(system, user_id=uid, base_limit=base_limit)["account_id"]
 
 
 def buy(

@@ -21,7 +21,7 @@ from tests.conftest import START_DATE, new_account
 from huabei.entrypoints.http import schemas
 from huabei.entrypoints.http import scoring as scoring_api
 from huabei.entrypoints.http.app import create_app
-from huabei.lines import service as accounts
+from huabei.onboarding import service as onboarding
 from huabei.scoring import service as scoring
 
 D0 = START_DATE
@@ -183,7 +183,7 @@ def test_raise_application_contract_and_limit_history(client):
     system = client.app.state.system
     register(client, "u1")
     strong_facts(client, "u1")
-    acct = accounts.open_account(system, user_id="u1", base_limit=100_000)["account_id"]
+    acct = onboarding.open_account(system, user_id="u1", base_limit=100_000)["account_id"]
     r = client.post(f"/v1/accounts/{acct}/limit-raise-applications", json={"requested_limit": "1200.00"})
     assert r.status_code == 201, r.text
     body = r.json()

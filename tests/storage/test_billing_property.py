@@ -24,6 +24,7 @@ from huabei.billing import tables as tb
 from huabei.errors import HuabeiError
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
+from huabei.onboarding import service as onboarding
 from huabei.payments import service as purchases
 from huabei.platform import admin
 from huabei.platform import schema as t
@@ -55,7 +56,7 @@ def _reset(system) -> None:
     admin.set_business_date(system, START, allow_backwards=True)
     for i in range(ACCOUNTS):
         accounts.register_user(system, user_id=f"p-{i}", name="x", phone="13800000000", real_name_verified=True)
-        accounts.open_account(system, user_id=f"p-{i}", base_limit=500_000)
+        onboarding.open_account(system, user_id=f"p-{i}", base_limit=500_000)
 
 
 def _apply(system, day_index: int, ops: list) -> list[str]:

@@ -15,6 +15,7 @@ from huabei.billing import views as billing_views
 from huabei.closures import service as closures
 from huabei.errors import HuabeiError
 from huabei.lines import service as accounts
+from huabei.onboarding import service as onboarding
 from huabei.payments import service as payments
 from huabei.platform import admin
 from huabei.platform import schema as t
@@ -47,10 +48,10 @@ def test_a_user_closes_a_line_owing_nothing_and_applies_again(system: Huabei) ->
     assert ev["by"] == "user" and ev["reason"] == "no longer needed" and closed_on == dt.date(2026, 11, 2)
     assert accounts.get_user(system, "closer")["account_id"] is None
     # applying again: an operator-given limit, and (after closing that one too) the automatic decision
-    again = accounts.open_account(system, user_id="closer", base_limit=200_000)
+    again = onboarding.open_account(system, user_id="closer", base_limit=200_000)
     assert again["account_id"] != aid and again["status"] == "active"
     assert accounts.get_user(system, "closer")["account_id"] == again["account_id"]
-    assert _code(accounts.open_account, system, user_id="closer", base_limit=200_000) == "account_exists"
+    assert _code(onboarding.open_account, system, user_id="closer", base_limit=200_000) == "account_exists"
     assert books.ledger_check(system).ok
 
 

@@ -10,6 +10,7 @@ from huabei.batch import books
 from huabei.errors import HuabeiError
 from huabei.lines import queries
 from huabei.lines import service as accounts
+from huabei.onboarding import service as onboarding
 from huabei.payments import service as purchases
 from huabei.platform import admin
 from huabei.platform import schema as t
@@ -29,10 +30,10 @@ def _code(fn, *a, **kw):
 
 def test_opening_requires_real_name_and_one_open_line_per_user(system):
     accounts.register_user(system, user_id="anon", name="x", phone="1380000", real_name_verified=False)
-    assert _code(accounts.open_account, system, user_id="anon", base_limit=100_000) == "real_name_required"
-    assert _code(accounts.open_account, system, user_id="ghost", base_limit=100_000) == "user_not_found"
+    assert _code(onboarding.open_account, system, user_id="anon", base_limit=100_000) == "real_name_required"
+    assert _code(onboarding.open_account, system, user_id="ghost", base_limit=100_000) == "user_not_found"
     aid = new_account(system, user_id="u-one")
-    assert _code(accounts.open_account, system, user_id="u-one", base_limit=100_000) == "account_exists"
+    assert _code(onboarding.open_account, system, user_id="u-one", base_limit=100_000) == "account_exists"
     assert (
         _code(accounts.register_user, system, user_id="u-one", name="x", phone="1", real_name_verified=True)
         == "user_exists"
@@ -44,8 +45,8 @@ def test_opening_requires_real_name_and_one_open_line_per_user(system):
 
 def test_base_limit_bounds_come_from_the_terms(system):
     accounts.register_user(system, user_id="b", name="x", phone="1380000", real_name_verified=True)
-    assert _code(accounts.open_account, system, user_id="b", base_limit=49_999) == "base_limit_out_of_range"
-    assert _code(accounts.open_account, system, user_id="b", base_limit=5_000_001) == "base_limit_out_of_range"
+    assert _code(onboarding.open_account, system, user_id="b", base_limit=49_999) == "base_limit_out_of_range"
+    assert _code(onboarding.open_account, system, user_id="b", base_limit=5_000_001) == "base_limit_out_of_range"
 
 
 @pytest.mark.smoke

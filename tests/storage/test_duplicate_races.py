@@ -9,6 +9,7 @@ from typing import Any
 
 from huabei.errors import HuabeiError
 from huabei.lines import service as accounts
+from huabei.onboarding import service as onboarding
 
 CLIENTS = 8
 ROUNDS = 4
@@ -44,7 +45,7 @@ def test_concurrent_registrations_of_one_user(system):
 def test_concurrent_openings_for_one_user(system):
     for r in range(ROUNDS):
         _register(system, f"open-{r}")
-        out = _race(lambda r=r: accounts.open_account(system, user_id=f"open-{r}", base_limit=100_000))
+        out = _race(lambda r=r: onboarding.open_account(system, user_id=f"open-{r}", base_limit=100_000))
         assert sorted(out) == ["409 account_exists"] * (CLIENTS - 1) + ["ok"], out
         with system.uow(readonly=True) as uow:
             assert uow.accounts.open_account_of(f"open-{r}") is not None

@@ -12,6 +12,7 @@ from tests.conftest import START_DATE, new_account
 
 from huabei.batch import eod
 from huabei.lines import service as accounts
+from huabei.onboarding import service as onboarding
 from huabei.platform.unit_of_work import Huabei
 
 POISON = "user-poison"
@@ -43,7 +44,7 @@ def _scored_on(system: Huabei, day: dt.date) -> set[str]:
 def test_a_failing_record_is_quarantined_and_the_rest_finishes(system, monkeypatch):
     ids = [new_account(system) for _ in range(6)]
     accounts.register_user(system, user_id=POISON, name="坏数据", phone="13800000000", real_name_verified=True)
-    accounts.open_account(system, user_id=POISON, base_limit=100_000)
+    onboarding.open_account(system, user_id=POISON, base_limit=100_000)
     _poison_step(monkeypatch, "refresh_scores")
 
     report = eod.run_eod(system, until=START_DATE)

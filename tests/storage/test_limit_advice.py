@@ -20,6 +20,7 @@ from huabei.limits import policy as lp
 from huabei.limits import service as limits
 from huabei.lines import service as accounts
 from huabei.money import yuan
+from huabei.onboarding import service as onboarding
 from huabei.platform import admin
 from huabei.platform.schema import metadata
 from huabei.restrictions import service as restrictions
@@ -69,7 +70,7 @@ def rerun(system, account_id: int, changes: dict, used: int) -> tuple[int, int, 
 @pytest.mark.smoke
 def test_each_action_is_the_real_policy_rerun_and_asking_writes_nothing(s):
     uid = thin_profile_user(s, "thin")
-    acct = accounts.open_account(s, user_id=uid, base_limit=yuan("1000.00"))["account_id"]
+    acct = onboarding.open_account(s, user_id=uid, base_limit=yuan("1000.00"))["account_id"]
     buy(s, acct, yuan("800.00"))
     before = book(s)
     advice = diagnosis.advise(s, acct)
@@ -111,7 +112,7 @@ def test_each_action_is_the_real_policy_rerun_and_asking_writes_nothing(s):
 
 def test_a_raise_shows_its_amount_and_review_date_and_nothing_useless_is_shown(s):
     uid = good_user(s, "good")
-    acct = accounts.open_account(s, user_id=uid, base_limit=yuan("1000.00"))["account_id"]
+    acct = onboarding.open_account(s, user_id=uid, base_limit=yuan("1000.00"))["account_id"]
     advice = diagnosis.limit_advice(s, acct, "en")
     assert "complete_profile" not in [a["code"] for a in advice["actions"]]  # already complete: no effect
     assert yuan(advice["policy_limit"]) > yuan("1000.00")
@@ -122,7 +123,7 @@ def test_a_raise_shows_its_amount_and_review_date_and_nothing_useless_is_shown(s
 
 def test_the_first_seeds_warnings_come_with_their_evidence(s):
     uid = good_user(s, "busy")
-    acct = accounts.open_account(s, user_id=uid, base_limit=yuan("1000.00"))["account_id"]
+    acct = onboarding.open_account(s, user_id=uid, base_limit=yuan("1000.00"))["account_id"]
     limits.apply_for_raise(s, acct)
     admin.set_business_date(s, D(2026, 11, 5))
     limits.apply_for_raise(s, acct)  # too frequent: declined, and it counts

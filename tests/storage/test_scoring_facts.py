@@ -19,6 +19,7 @@ from tests.conftest import START_DATE
 from huabei.errors import HuabeiError
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
+from huabei.onboarding import service as onboarding
 from huabei.payments import service as purchases
 from huabei.platform import admin
 from huabei.platform import schema as t
@@ -38,7 +39,7 @@ def user(system, uid: str, *, verified: bool = True, profile: dict | None = None
 
 
 def open_line(system, uid: str, base_limit: int = 100_000) -> int:
-    return accounts.open_account(system, user_id=uid, base_limit=base_limit)["account_id"]
+    return onboarding.open_account(system, user_id=uid, base_limit=base_limit)["account_id"]
 
 
 def pay(system, account_id: int, amount: int = 5_000, category: str = "retail", channel: Channel = Channel.ONLINE):

@@ -22,6 +22,7 @@ from huabei.limits import policy as lp
 from huabei.limits import service as limits
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel
+from huabei.onboarding import service as onboarding
 from huabei.platform import admin
 from huabei.platform import schema as t
 from huabei.restrictions import service as restrictions
@@ -104,7 +105,7 @@ def codes(items) -> list[str]:
 def test_a_new_user_with_a_thin_file_is_declined_with_reasons_then_opens(system):
     user(system, "thin")
     with pytest.raises(HuabeiError) as e:
-        accounts.open_account(system, user_id="thin")
+        onboarding.open_account(system, user_id="thin")
     err = e.value
     assert err.code == "not_eligible" and err.http_status == 422
     assert err.params["reasons"][0] == "score_below_threshold" and err.params["threshold"] == 600
@@ -138,7 +139,7 @@ def test_a_new_user_with_a_thin_file_is_declined_with_reasons_then_opens(system)
             for d in range(20)
         ],
     )
-    view = accounts.open_account(system, user_id="thin")
+    view = onboarding.open_account(system, user_id="thin")
     assert view["base_limit"] >= system.terms.limits.min_base_limit
     (opened,) = changes(system, view["account_id"])
     assert codes(opened["reasons"])[0] == "account_opened"
@@ -147,8 +148,8 @@ def test_a_new_user_with_a_thin_file_is_declined_with_reasons_then_opens(system)
 
 
 def test_opening_gives_the_policy_limit_and_more_capacity_gives_more(system):
-    a = accounts.open_account(system, user_id=good_user(system, "modest", income=400_000, assets=100_000))
-    b = accounts.open_account(system, user_id=good_user(system, "rich", income=2_500_000, assets=30_000_000))
+    a = onboarding.open_account(system, user_id=good_user(system, "modest", income=400_000, assets=100_000))
+    b = onboarding.open_account(system, user_id=good_user(system, "rich", income=2_500_000, assets=30_000_000))
     assert a["base_limit"] < b["base_limit"] <= system.terms.limits.max_base_limit
     assert b["base_limit"] % system.terms.limits.limit_step == 0
     with system.uow(readonly=True) as uow:
@@ -170,13 +171,13 @@ def test_disqualifying_records_refuse_an_opening(system, setup, reason):
     good_user(system, "u")
     setup(system)
     with pytest.raises(HuabeiError) as e:
-        accounts.open_account(system, user_id="u")
+        onboarding.open_account(system, user_id="u")
     assert e.value.code == "not_eligible" and reason in e.value.params["reasons"]
 
 
 def test_a_restriction_on_an_earlier_line_refuses_an_opening(system):
     good_user(system, "u")
-    old = accounts.open_account(system, user_id="u", base_limit=100_000)["account_id"]
+    old = onboarding.open_account(system, user_id="u", base_limit=100_000)["account_id"]
     restrictions.place_restriction(system, old, cause="cash_out_suspected")
     with system.uow() as uow:  # the old line was closed (there is no closing use case yet)
         uow.conn.execute(
@@ -184,7 +185,7 @@ def test_a_restriction_on_an_earlier_line_refuses_an_opening(system):
         )
         uow.commit()
     with pytest.raises(HuabeiError) as e:
-        accounts.open_account(system, user_id="u")
+        onboarding.open_account(system, user_id="u")
     assert "restricted_on_record" in e.value.params["reasons"]
 
 
@@ -193,12 +194,12 @@ def test_the_operator_path_still_works(system):
     assert accounts.account_view(system, acct)["base_limit"] == 123_400
     user(system, "unverified", verified=False)
     with pytest.raises(HuabeiError) as e:
-        accounts.open_account(system, user_id="unverified", base_limit=100_000)
+        onboarding.open_account(system, user_id="unverified", base_limit=100_000)
     assert e.value.code == "real_name_required"
     good_user(system, "g")
-    accounts.open_account(system, user_id="g")
+    onboarding.open_account(system, user_id="g")
     with pytest.raises(HuabeiError) as e:
-        accounts.open_account(system, user_id="g")
+        onboarding.open_account(system, user_id="g")
     assert e.value.code == "account_exists"
 
 
@@ -207,13 +208,13 @@ def test_the_operator_path_still_works(system):
 
 def test_the_periodic_review_raises_cuts_and_records_why(unseasoned):
     system = unseasoned
-    up = accounts.open_account(system, user_id=good_user(system, "up"), base_limit=100_000)["account_id"]
+    up = onboarding.open_account(system, user_id=good_user(system, "up"), base_limit=100_000)["account_id"]
     down = new_account(system, base_limit=3_000_000, user_id="down")
     used = new_account(system, base_limit=3_000_000, user_id="used")
     pay(system, used, 2_654_321)
-    frozen = accounts.open_account(system, user_id=good_user(system, "frozen"), base_limit=100_000)["account_id"]
+    frozen = onboarding.open_account(system, user_id=good_user(system, "frozen"), base_limit=100_000)["account_id"]
     restrictions.place_restriction(system, frozen, cause="operator_hold", note="检查")
-    steady = accounts.open_account(system, user_id=good_user(system, "steady"))
+    steady = onboarding.open_account(system, user_id=good_user(system, "steady"))
     names = [s.name for s in eod.STEPS if s.name in POLICY_STEPS]
     assert names == ["refresh_scores", "reevaluate_limits", "settle_campaigns"]
     steps = policy_steps()
@@ -245,7 +246,7 @@ def test_the_periodic_review_raises_cuts_and_records_why(unseasoned):
 
 def test_no_raise_while_overdue_and_steps_wait_for_their_day(unseasoned):
     system = unseasoned
-    acct = accounts.open_account(system, user_id=good_user(system, "late"), base_limit=100_000)["account_id"]
+    acct = onboarding.open_account(system, user_id=good_user(system, "late"), base_limit=100_000)["account_id"]
     event(system, acct, "BecameOverdue", D0, days_past_due=1)
     steps = policy_steps()
     with system.uow() as uow:
@@ -261,7 +262,7 @@ def test_no_raise_while_overdue_and_steps_wait_for_their_day(unseasoned):
 
 def test_a_review_skips_a_line_that_changed_meanwhile(unseasoned):
     system = unseasoned
-    acct = accounts.open_account(system, user_id=good_user(system, "u"), base_limit=100_000)["account_id"]
+    acct = onboarding.open_account(system, user_id=good_user(system, "u"), base_limit=100_000)["account_id"]
     with system.uow() as uow:
         pop = collect.collect_facts(uow)
     accounts.set_base_limit(system, acct, base_limit=120_000)
@@ -272,7 +273,7 @@ def test_a_review_skips_a_line_that_changed_meanwhile(unseasoned):
 
 
 def test_a_new_line_keeps_its_opening_limit_and_a_recent_change_is_not_undone(system):
-    acct = accounts.open_account(system, user_id=good_user(system, "new"), base_limit=100_000)["account_id"]
+    acct = onboarding.open_account(system, user_id=good_user(system, "new"), base_limit=100_000)["account_id"]
     thin = new_account(system, base_limit=3_000_000, user_id="thin")
     with system.uow() as uow:
         assert limits.reevaluate_limits(uow) == 0  # both opened today: too new to review
@@ -297,7 +298,7 @@ def test_a_new_line_keeps_its_opening_limit_and_a_recent_change_is_not_undone(sy
 
 
 def test_a_raise_application_is_decided_at_once(system):
-    acct = accounts.open_account(system, user_id=good_user(system, "u"), base_limit=100_000)["account_id"]
+    acct = onboarding.open_account(system, user_id=good_user(system, "u"), base_limit=100_000)["account_id"]
     out = limits.apply_for_raise(system, acct, requested_limit=120_050)
     assert out["decision"] == "approved" and (out["old_limit"], out["new_limit"]) == (100_000, 120_000)
     assert codes(out["reasons"])[0] == "raise_application_approved" and out["score"] >= 600
@@ -310,7 +311,7 @@ def test_a_raise_application_is_decided_at_once(system):
 
 
 def test_a_user_who_applies_every_week(system):
-    acct = accounts.open_account(system, user_id=good_user(system, "eager"), base_limit=100_000)["account_id"]
+    acct = onboarding.open_account(system, user_id=good_user(system, "eager"), base_limit=100_000)["account_id"]
     first = scoring.refresh_user(system, "eager")["score"]
     decisions = []
     for week in range(8):
@@ -331,7 +332,7 @@ def test_a_user_who_applies_every_week(system):
 
 
 def test_applications_are_refused_on_blocked_lines_and_low_scores(system):
-    acct = accounts.open_account(system, user_id=good_user(system, "u"), base_limit=100_000)["account_id"]
+    acct = onboarding.open_account(system, user_id=good_user(system, "u"), base_limit=100_000)["account_id"]
     restrictions.place_restriction(system, acct, cause="wrong_password_lockout")
     out = limits.apply_for_raise(system, acct)
     assert out["decision"] == "declined" and codes(out["reasons"]) == ["raise_blocked_frozen", "wrong_password_lockout"]
@@ -347,7 +348,7 @@ def test_applications_are_refused_on_blocked_lines_and_low_scores(system):
 
 
 def test_a_long_good_record_earns_raises(system):
-    acct = accounts.open_account(system, user_id=good_user(system, "loyal"), base_limit=100_000)["account_id"]
+    acct = onboarding.open_account(system, user_id=good_user(system, "loyal"), base_limit=100_000)["account_id"]
     start = scoring.refresh_user(system, "loyal")["score"]
     day = D0
     for month in range(26):  # two years of purchases, every bill repaid on time (no overdue event)
@@ -375,7 +376,7 @@ def test_a_long_good_record_earns_raises(system):
 
 def test_a_temporary_limit_that_expires_while_spent(unseasoned):
     system = unseasoned
-    acct = accounts.open_account(system, user_id=good_user(system, "spender"), base_limit=200_000)["account_id"]
+    acct = onboarding.open_account(system, user_id=good_user(system, "spender"), base_limit=200_000)["account_id"]
     accounts.grant_temporary_limit(system, acct, amount=100_000, expires_on=D0 + dt.timedelta(days=30))
     pay(system, acct, 280_000)  # the base limit and most of the temporary limit spent
     before = scoring.refresh_user(system, "spender")

@@ -15,7 +15,7 @@ from huabei.config import CampaignTerms, LimitTerms, ProductTerms
 from huabei.limits import campaigns as dc
 from huabei.limits import policy as lp
 from huabei.scoring.default_card import DEFAULT_SCORECARD
-from huabei.scoring.facts import FACTS
+from huabei.scoring.facts import FACTS, POLICY_FACTS
 
 LT = LimitTerms()
 
@@ -155,7 +155,7 @@ def test_multiplier_tables_are_validated(table):
 
 def _columns(rows):
     cols = {}
-    for spec in (*FACTS, *lp.POLICY_FACTS):
+    for spec in (*FACTS, *POLICY_FACTS):
         values = [r.get(spec.name) for r in rows]
         if spec.type is str:
             cols[spec.name] = np.array(values, dtype=object)

@@ -22,6 +22,7 @@ from huabei.errors import HuabeiError
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
 from huabei.money import format_yuan, yuan
+from huabei.onboarding import service as onboarding
 from huabei.payments import service as purchases
 from huabei.platform import admin
 from huabei.platform.unit_of_work import ClockMode, Huabei
@@ -122,7 +123,7 @@ def load_demo(system: Huabei) -> Iterator[str]:
             scoring.post_facts(system, user_id, facts)
             scoring.record_activity(system, user_id, _app_activity(user_id))
         try:
-            opened = accounts.open_account(
+            opened = onboarding.open_account(
                 system, user_id=user_id, base_limit=yuan(limit) if limit is not None else None
             )
         except HuabeiError as e:

@@ -71,23 +71,9 @@ import numpy as np
 from huabei.config import LimitTerms, ScoringTerms
 from huabei.lines.rules import frozen_cause, is_frozen, temporary_limit_on
 from huabei.scoring.dimensions import BANDS, band_indices
-from huabei.scoring.facts import FactError, FactSpec
 from huabei.scoring.scorecard import FactValue, split_missing
 
 POLICY_FORMAT = "limit-v1"
-
-#: Facts the policy (not the score) reads, accepted from the host app like the scorecard's.
-POLICY_FACTS: tuple[FactSpec, ...] = (
-    FactSpec(
-        "credit_authorised",
-        bool,
-        "identity",
-        "host",
-        "flag",
-        "The user authorised credit-report queries (芝麻信用授权); one of the profile completeness items.",
-    ),
-)
-POLICY_FACT_SPECS: dict[str, FactSpec] = {f.name: f for f in POLICY_FACTS}
 
 #: Profile completeness (个人资料完善度): an item counts when the flag is true or, for
 #: education and occupation, when anything is declared.
@@ -121,19 +107,6 @@ FACTORS: tuple[_Factor, ...] = (
 )
 _PER_MILLE = 1000
 _TOP_BAND = BANDS[-1][0]
-
-
-def check_policy_facts(facts: Mapping[str, Any]) -> dict[str, FactValue]:
-    """Validate facts of :data:`POLICY_FACTS` (same rules as :func:`~huabei.scoring.facts.check_facts`)."""
-    out: dict[str, FactValue] = {}
-    for name, value in facts.items():
-        spec = POLICY_FACT_SPECS.get(name)
-        if spec is None:
-            raise FactError("unknown_fact", name, "is not a known fact")
-        if value is not None and spec.type is bool and not isinstance(value, bool):
-            raise FactError("invalid_fact", name, "must be true or false")
-        out[name] = value
-    return out
 
 
 def per_mille(rate: Decimal) -> int:

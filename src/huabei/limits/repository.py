@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Date,
     and_,
+    bindparam,
     delete,
     distinct,
     func,
@@ -26,8 +29,38 @@ from huabei.platform.sql import (
     bulk_insert,
     bulk_rows,
     fetch_rows,
+    for_users,
     get_by_id,
+    user_params,
 )
+
+_START = bindparam("start", type_=Date)
+_AS_OF = bindparam("as_of", type_=Date)
+
+
+@cache
+def _applications_stmt(filtered: bool) -> Any:
+    a = tl.limit_raise_applications.c
+    return (
+        select(a.user_id, func.count().label("n"))
+        .where(a.applied_on >= _START, a.applied_on <= _AS_OF, for_users(a.user_id, filtered))
+        .group_by(a.user_id)
+    )
+
+
+@cache
+def _completions_stmt(filtered: bool) -> Any:
+    ce = tl.campaign_enrolments.c
+    return (
+        select(ce.user_id, func.count().label("n"))
+        .where(
+            ce.status == "completed",
+            ce.completed_on >= _START,
+            ce.completed_on <= _AS_OF,
+            for_users(ce.user_id, filtered),
+        )
+        .group_by(ce.user_id)
+    )
 
 
 class ApplicationRepository:
@@ -56,6 +89,12 @@ class ApplicationRepository:
                 .order_by(a.application_id.desc())
                 .limit(limit)
             )
+        )
+
+    def by_user(self, start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
+        """(user_id, number of raise applications over ``start ≤ day ≤ as_of``), set-based (the score reads it)."""
+        return fetch_rows(
+            self.conn, _applications_stmt(user_ids is not None), user_params(user_ids, start=start, as_of=as_of)
         )
 
 
@@ -162,6 +201,12 @@ class EnrolmentRepository:
                     rewarded_on=r["rewarded_on"],
                 )
             )
+
+    def completions_by_user(self, start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
+        """(user_id, number of campaigns completed over ``start ≤ day ≤ as_of``), set-based (the score reads it)."""
+        return fetch_rows(
+            self.conn, _completions_stmt(user_ids is not None), user_params(user_ids, start=start, as_of=as_of)
+        )
 
 
 class LimitBatchRepository:

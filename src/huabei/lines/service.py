@@ -1,4 +1,5 @@
-"""Use cases: register users, open credit lines (开通), set base and temporary limits."""
+"""Use cases: register users, set base and temporary limits; the line's own row written when it
+is opened (:func:`add_line`; the opening decision is :mod:`huabei.onboarding`)."""
 
 from __future__ import annotations
 
@@ -141,67 +142,49 @@ def _check_base_limit(uow: UnitOfWork, base_limit: int) -> None:
         )
 
 
-def open_account(
-    system: Huabei, *, user_id: str, base_limit: int | None = None, actor: str = POLICY_OPERATOR
-) -> dict[str, Any]:
-    """开通. With ``base_limit``: an operator-given limit. Without: the automatic decision
-    (:func:`huabei.limits.service.decide_opening`: verified real name, score ≥ the opening
-    threshold, no disqualifying record) grants the policy's base limit, or raises
-    ``HuabeiError("not_eligible", UNPROCESSABLE, reasons=[codes...], threshold=, score=)``
-    (the decision's score is kept in the score history either way)."""
-    with system.uow() as uow:
-        # the user's row locked first: concurrent openings for one user serialise, and every one
-        # but the first sees its line (account_exists) instead of failing on the unique index
-        user = uow.users.get(user_id, for_update=True)
-        if user is None:
-            raise errors.not_found("user_not_found", user_id=user_id)
-        reasons, policy_version = ["account_opened"], POLICY_OPERATOR
-        if base_limit is None:
-            from huabei.limits.service import ACTOR_SYSTEM, decide_opening
-
-            if uow.accounts.open_account_of(user_id) is not None:
-                raise errors.conflict("account_exists", user_id=user_id)
-            uow.facts.lock_user(user_id)
-            decision = decide_opening(uow, user_id)
-            if not decision.eligible:
-                uow.commit()  # keep the decision's score
-                raise errors.unprocessable("not_eligible", reasons=list(decision.reasons), **decision.params)
-            base_limit, policy_version = decision.base_limit, decision.policy_version
-            reasons += list(decision.reasons)
-            actor = ACTOR_SYSTEM if actor == POLICY_OPERATOR else actor
-        elif not user.real_name_verified:
-            raise errors.unprocessable("real_name_required")
-        if uow.accounts.open_account_of(user_id) is not None:
-            raise errors.conflict("account_exists", user_id=user_id)
-        _check_base_limit(uow, base_limit)
-        today, now = uow.today(), uow.now()
-        account_id = uow.accounts.add(
-            user_id=user_id,
-            state="open",
-            base_limit=base_limit,
-            temporary_limit=0,
-            used=0,
-            credit_balance=0,
-            due_day=uow.terms.billing.default_due_day,
-            opened_on=today,
-            created_at=now,
-        )
-        uow.limit_changes.record(
-            [LimitChange(account_id, "base", 0, base_limit, tuple(reasons), policy_version, actor)],
-            today,
-            now,
-            announce=False,  # the line's first limit is announced by AccountOpened
-        )
-        uow.events.add(
-            "AccountOpened",
-            account_id=account_id,
-            user_id=user_id,
-            payload={"base_limit": base_limit},
-            business_date=today,
-            now=now,
-        )
-        uow.commit()
-    return account_view(system, account_id)
+def add_line(
+    uow: UnitOfWork,
+    *,
+    user_id: str,
+    base_limit: int,
+    reasons: list[str],
+    policy_version: str,
+    actor: str,
+) -> int:
+    """Open the user's line inside ``uow`` (the caller holds the user's row lock and has decided
+    the limit: :func:`huabei.onboarding.service.open_account`). ``account_exists`` (409) when the
+    user already has an open line; ``base_limit_out_of_range`` (422) outside the product's bounds.
+    Records the first limit change and ``AccountOpened``; the caller commits."""
+    if uow.accounts.open_account_of(user_id) is not None:
+        raise errors.conflict("account_exists", user_id=user_id)
+    _check_base_limit(uow, base_limit)
+    today, now = uow.today(), uow.now()
+    account_id = uow.accounts.add(
+        user_id=user_id,
+        state="open",
+        base_limit=base_limit,
+        temporary_limit=0,
+        used=0,
+        credit_balance=0,
+        due_day=uow.terms.billing.default_due_day,
+        opened_on=today,
+        created_at=now,
+    )
+    uow.limit_changes.record(
+        [LimitChange(account_id, "base", 0, base_limit, tuple(reasons), policy_version, actor)],
+        today,
+        now,
+        announce=False,  # the line's first limit is announced by AccountOpened
+    )
+    uow.events.add(
+        "AccountOpened",
+        account_id=account_id,
+        user_id=user_id,
+        payload={"base_limit": base_limit},
+        business_date=today,
+        now=now,
+    )
+    return account_id
 
 
 def set_base_limit(

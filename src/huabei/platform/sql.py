@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Connection, Table, cast, func, insert, select
+from sqlalchemy import JSON, BigInteger, Connection, Table, bindparam, cast, func, insert, select, true
 from sqlalchemy.sql import Executable
 
 STREAM_CHUNK = 5_000
@@ -132,3 +132,18 @@ def bulk_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> Non
     if rows:
         keys = list(rows[0])
         bulk_insert(conn, table, {k: [r[k] for r in rows] for k in keys})
+
+
+def for_users(column: Any, filtered: bool) -> Any:
+    """The user filter of a cached batch statement: ``IN :user_ids`` (an expanding bind) or none.
+
+    Batch readers cache one statement per shape (``filtered`` or not) and bind the ids with
+    :func:`user_params`, so a whole-book read and a read for some users share their SQL."""
+    return column.in_(bindparam("user_ids", expanding=True)) if filtered else true()
+
+
+def user_params(user_ids: Sequence[str] | None, **values: Any) -> dict[str, Any]:
+    """The parameters of a statement filtered by :func:`for_users`: ``values`` plus the ids, if any."""
+    if user_ids is not None:
+        values["user_ids"] = list(user_ids)
+    return values

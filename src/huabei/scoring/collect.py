@@ -19,7 +19,6 @@ import yaml
 from huabei import errors
 from huabei.billing import calendar as cal
 from huabei.config import ProductTerms, ScoringTerms
-from huabei.limits.policy import POLICY_FACT_SPECS, POLICY_FACTS
 from huabei.lines.rules import temporary_limits_on
 from huabei.platform.unit_of_work import UnitOfWork
 from huabei.risk import features as risk_features
@@ -30,6 +29,8 @@ from huabei.scoring.facts import (
     FACT_SPECS,
     FACTS,
     OCCUPATIONS,
+    POLICY_FACT_SPECS,
+    POLICY_FACTS,
     FactSpec,
 )
 from huabei.scoring.scorecard import FactValue, Scorecard
@@ -522,7 +523,7 @@ def collect_facts(
     # -- counted activity, 12 months -------------------------------------------------------
     kinds = list(COUNTED_FACTS.values())
     counts = align(uow.facts.event_counts_by_user(kinds, d365, as_of, ids), kinds)
-    tasks = align(uow.facts.campaign_completions_by_user(d365, as_of, ids), ["n"])["n"]
+    tasks = align(uow.enrolments.completions_by_user(d365, as_of, ids), ["n"])["n"]
     for fact, kind in COUNTED_FACTS.items():
         counted = int_or_zero(counts[kind])
         if fact == "credit_tasks_12m":
@@ -530,7 +531,7 @@ def collect_facts(
         cols[fact] = _fmax(np.ma.masked_array(counted), host_int(fact))
 
     # -- raise applications, 90 days ------------------------------------------------------
-    apps = align(uow.credit_record.raise_applications_by_user(d90, as_of, ids), ["n"])["n"]
+    apps = align(uow.applications.by_user(d90, as_of, ids), ["n"])["n"]
     cols["raise_applications_90d"] = np.ma.masked_array(int_or_zero(apps))
 
     # -- repayment record: ours (events) combined with other credit products (host) ---------

@@ -287,6 +287,20 @@ FACTS: tuple[FactSpec, ...] = (
 FACT_SPECS: dict[str, FactSpec] = {f.name: f for f in FACTS}
 
 
+#: Facts the policy (not the score) reads, accepted from the host app like the scorecard's.
+POLICY_FACTS: tuple[FactSpec, ...] = (
+    FactSpec(
+        "credit_authorised",
+        bool,
+        "identity",
+        "host",
+        "flag",
+        "The user authorised credit-report queries (芝麻信用授权); one of the profile completeness items.",
+    ),
+)
+POLICY_FACT_SPECS: dict[str, FactSpec] = {f.name: f for f in POLICY_FACTS}
+
+
 def _behaviour(name: str, dimension: str, unit: str, **bounds: int) -> FactSpec:
     return FactSpec(name, int, dimension, "huabei", unit, f"Risk feature {name} (docs/risk.md).", **bounds)
 
@@ -366,5 +380,18 @@ def check_facts(facts: Mapping[str, Any], *, partial: bool = False) -> dict[str,
             else:
                 if not isinstance(value, str) or value not in spec.values:
                     raise FactError("invalid_fact", name, "must be one of " + ", ".join(spec.values))
+        out[name] = value
+    return out
+
+
+def check_policy_facts(facts: Mapping[str, Any]) -> dict[str, FactValue]:
+    """Validate facts of :data:`POLICY_FACTS` (same rules as :func:`~huabei.scoring.facts.check_facts`)."""
+    out: dict[str, FactValue] = {}
+    for name, value in facts.items():
+        spec = POLICY_FACT_SPECS.get(name)
+        if spec is None:
+            raise FactError("unknown_fact", name, "is not a known fact")
+        if value is not None and spec.type is bool and not isinstance(value, bool):
+            raise FactError("invalid_fact", name, "must be true or false")
         out[name] = value
     return out

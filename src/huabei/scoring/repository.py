@@ -1,4 +1,4 @@
-"""Repositories of the credit score and limit policy: every SQL statement of facts, scores, applications and campaigns.
+"""Repositories of the credit score: every SQL statement of facts, scores and the credit record.
 
 Batch readers (``*_by_user``) are set-based: one aggregate query for the whole population
 (or for the users of ``user_ids``), never one query per user. They return plain tuples
@@ -26,15 +26,13 @@ from sqlalchemy import (
     literal,
     null,
     select,
-    true,
     union_all,
     update,
 )
 
-from huabei.limits import tables as tl
 from huabei.lines.rules import BLOCK_OVERDUE
 from huabei.platform import schema as t
-from huabei.platform.sql import add_returning_id, bulk_insert, fetch_rows
+from huabei.platform.sql import add_returning_id, bulk_insert, fetch_rows, for_users, user_params
 from huabei.scoring import tables as ts
 
 #: Domain-event types of the delinquency record (written by the billing engine).
@@ -43,17 +41,6 @@ OVERDUE_EVENT_TYPES = ("BecameOverdue", "DelinquencyBucketChanged", "Delinquency
 
 def _in(column: Any, user_ids: Sequence[str] | None) -> Any:
     return literal(True) if user_ids is None else column.in_(list(user_ids))
-
-
-def _for_users(column: Any, filtered: bool) -> Any:
-    """The user filter of a cached batch statement: ``IN :user_ids`` (an expanding bind) or none."""
-    return column.in_(bindparam("user_ids", expanding=True)) if filtered else true()
-
-
-def _params(user_ids: Sequence[str] | None, **values: Any) -> dict[str, Any]:
-    if user_ids is not None:
-        values["user_ids"] = list(user_ids)
-    return values
 
 
 _START = bindparam("start", type_=Date)
@@ -77,7 +64,7 @@ def _users_stmt(filtered: bool) -> Any:
             prof["id_document_expires_on"].as_string().label("id_document_expires_on"),
             prof["bank_card_bound"].as_boolean().label("bank_card_bound"),
         )
-        .where(_for_users(u.user_id, filtered))
+        .where(for_users(u.user_id, filtered))
         .order_by(u.user_id)
     )
 
@@ -99,7 +86,7 @@ def _current_facts_stmt(names: tuple[tuple[str, str], ...], filtered: bool) -> A
             "credit_history_months__on"
         )
     )
-    return select(*cols).where(_for_users(c.user_id, filtered)).group_by(c.user_id)
+    return select(*cols).where(for_users(c.user_id, filtered)).group_by(c.user_id)
 
 
 @cache
@@ -115,7 +102,7 @@ def _activity_stmt(filtered: bool) -> Any:
         )
         .select_from(t.purchases.join(t.credit_accounts, a.account_id == p.account_id))
         .where(
-            p.business_date >= _START, p.business_date <= _AS_OF, p.refunded < p.amount, _for_users(a.user_id, filtered)
+            p.business_date >= _START, p.business_date <= _AS_OF, p.refunded < p.amount, for_users(a.user_id, filtered)
         )
     )
     is_payment = e.kind.in_(("payment", "utility_payment"))
@@ -125,7 +112,7 @@ def _activity_stmt(filtered: bool) -> Any:
         e.channel,
         case((e.kind == "utility_payment", literal("utilities")), (is_payment, e.category), else_=null()),
         e.occurred_on,
-    ).where(e.occurred_on >= _START, e.occurred_on <= _AS_OF, _for_users(e.user_id, filtered))
+    ).where(e.occurred_on >= _START, e.occurred_on <= _AS_OF, for_users(e.user_id, filtered))
     u = union_all(purchases, events).subquery()
     paying = u.c.is_payment == 1
     return select(
@@ -144,7 +131,7 @@ def _event_counts_stmt(kinds: tuple[str, ...], filtered: bool) -> Any:
     return (
         select(e.user_id, *cols)
         .where(
-            e.occurred_on >= _START, e.occurred_on <= _AS_OF, e.kind.in_(list(kinds)), _for_users(e.user_id, filtered)
+            e.occurred_on >= _START, e.occurred_on <= _AS_OF, e.kind.in_(list(kinds)), for_users(e.user_id, filtered)
         )
         .group_by(e.user_id)
     )
@@ -175,23 +162,8 @@ def _contacts_stmt(filtered: bool) -> Any:
                 overdue, overdue.c.user_id == uc.contact_user_id
             )
         )
-        .where(_for_users(uc.user_id, filtered))
+        .where(for_users(uc.user_id, filtered))
         .group_by(uc.user_id)
-    )
-
-
-@cache
-def _completions_stmt(filtered: bool) -> Any:
-    ce = tl.campaign_enrolments.c
-    return (
-        select(ce.user_id, func.count().label("n"))
-        .where(
-            ce.status == "completed",
-            ce.completed_on >= _START,
-            ce.completed_on <= _AS_OF,
-            _for_users(ce.user_id, filtered),
-        )
-        .group_by(ce.user_id)
     )
 
 
@@ -211,7 +183,7 @@ def _accounts_stmt(filtered: bool) -> Any:
             a.opened_on,
             a.due_day,
         )
-        .where(_for_users(a.user_id, filtered))
+        .where(for_users(a.user_id, filtered))
         .order_by(a.user_id, a.account_id)
     )
 
@@ -232,7 +204,7 @@ def _overdue_events_stmt(filtered: bool) -> Any:
             ev.event_id,
         )
         .select_from(t.domain_events.join(t.credit_accounts, a.account_id == ev.account_id))
-        .where(ev.event_type.in_(OVERDUE_EVENT_TYPES), ev.business_date <= _AS_OF, _for_users(a.user_id, filtered))
+        .where(ev.event_type.in_(OVERDUE_EVENT_TYPES), ev.business_date <= _AS_OF, for_users(a.user_id, filtered))
         .order_by(ev.event_id)
     )
 
@@ -250,17 +222,7 @@ def _due_periods_stmt(periods: tuple[tuple[int, dt.date, dt.date, tuple[int, ...
     return (
         select(a.user_id, func.count(distinct(bill)).label("n"))
         .select_from(t.purchases.join(t.credit_accounts, a.account_id == p.account_id))
-        .where(p.business_date >= lo, p.business_date <= hi, p.refunded < p.amount, _for_users(a.user_id, filtered))
-        .group_by(a.user_id)
-    )
-
-
-@cache
-def _applications_stmt(filtered: bool) -> Any:
-    a = tl.limit_raise_applications.c
-    return (
-        select(a.user_id, func.count().label("n"))
-        .where(a.applied_on >= _START, a.applied_on <= _AS_OF, _for_users(a.user_id, filtered))
+        .where(p.business_date >= lo, p.business_date <= hi, p.refunded < p.amount, for_users(a.user_id, filtered))
         .group_by(a.user_id)
     )
 
@@ -269,7 +231,7 @@ def _applications_stmt(filtered: bool) -> Any:
 def _latest_points_stmt(filtered: bool) -> Any:
     s = ts.credit_scores.c
     latest = (
-        select(func.max(s.score_id).label("sid")).where(_for_users(s.user_id, filtered)).group_by(s.user_id).subquery()
+        select(func.max(s.score_id).label("sid")).where(for_users(s.user_id, filtered)).group_by(s.user_id).subquery()
     )
     return select(
         s.user_id, s.score, s.band, s.credit_history, s.behaviour, s.capacity, s.identity, s.connections
@@ -426,19 +388,21 @@ class FactRepository:
 
     def users_by_user(self, user_ids: Sequence[str] | None) -> list[Any]:
         """user_id, real_name_verified, phone and the profile fields the facts read, by user."""
-        return fetch_rows(self.conn, _users_stmt(user_ids is not None), _params(user_ids))
+        return fetch_rows(self.conn, _users_stmt(user_ids is not None), user_params(user_ids))
 
     def current_facts_by_user(self, names: Sequence[tuple[str, str]], user_ids: Sequence[str] | None) -> list[Any]:
         """One row per user with a current fact: the value of every fact of ``names``
         (``(name, kind)`` with kind int / bool / str; booleans as 0/1) and, for
         ``credit_history_months``, the date it was effective on (``credit_history_months__on``)."""
-        return fetch_rows(self.conn, _current_facts_stmt(tuple(names), user_ids is not None), _params(user_ids))
+        return fetch_rows(self.conn, _current_facts_stmt(tuple(names), user_ids is not None), user_params(user_ids))
 
     def activity_by_user(self, start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
         """Over ``start ≤ day ≤ as_of``: payments (purchases not fully refunded, app payments,
         utility payments), offline payments, distinct categories paid, distinct active days
         (any purchase or activity event), by user."""
-        return fetch_rows(self.conn, _activity_stmt(user_ids is not None), _params(user_ids, start=start, as_of=as_of))
+        return fetch_rows(
+            self.conn, _activity_stmt(user_ids is not None), user_params(user_ids, start=start, as_of=as_of)
+        )
 
     def event_counts_by_user(
         self, kinds: Sequence[str], start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None
@@ -447,35 +411,24 @@ class FactRepository:
         return fetch_rows(
             self.conn,
             _event_counts_stmt(tuple(kinds), user_ids is not None),
-            _params(user_ids, start=start, as_of=as_of),
+            user_params(user_ids, start=start, as_of=as_of),
         )
 
     def contacts_by_user(self, threshold: int, user_ids: Sequence[str] | None) -> list[Any]:
         """Per user: verified contacts, those whose standing huabei knows (they have a score),
         and those in good standing (latest score ≥ ``threshold`` and no overdue open line)."""
-        return fetch_rows(self.conn, _contacts_stmt(user_ids is not None), _params(user_ids, threshold=threshold))
-
-    def campaign_completions_by_user(self, start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
-        return fetch_rows(
-            self.conn, _completions_stmt(user_ids is not None), _params(user_ids, start=start, as_of=as_of)
-        )
+        return fetch_rows(self.conn, _contacts_stmt(user_ids is not None), user_params(user_ids, threshold=threshold))
 
 
 class CreditRecordRepository:
-    """What the system knows of a user's credit lines: accounts, repayment record, raise applications."""
+    """What the system knows of a user's credit lines: accounts and repayment record (raise applications and campaigns: :mod:`huabei.limits.repository`)."""
 
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    def raise_applications_by_user(self, start: dt.date, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
-        """(user_id, number of raise applications over ``start ≤ day ≤ as_of``)."""
-        return fetch_rows(
-            self.conn, _applications_stmt(user_ids is not None), _params(user_ids, start=start, as_of=as_of)
-        )
-
     def accounts_by_user(self, user_ids: Sequence[str] | None) -> list[Any]:
         """Every credit line (open and closed) of the users, oldest first."""
-        return fetch_rows(self.conn, _accounts_stmt(user_ids is not None), _params(user_ids))
+        return fetch_rows(self.conn, _accounts_stmt(user_ids is not None), user_params(user_ids))
 
     def overdue_events_by_user(self, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
         """The delinquency record from the domain-event outbox (see docs/scoring.md, "Repayment record").
@@ -485,7 +438,7 @@ class CreditRecordRepository:
         ``period`` of the payload when present (None: the line's delinquency as a whole), its
         ``days_past_due`` (``days_past_due_before`` on a cure), the event's date and id.
         """
-        return fetch_rows(self.conn, _overdue_events_stmt(user_ids is not None), _params(user_ids, as_of=as_of))
+        return fetch_rows(self.conn, _overdue_events_stmt(user_ids is not None), user_params(user_ids, as_of=as_of))
 
     def due_periods_by_user(
         self, periods: Sequence[tuple[int, dt.date, dt.date, Sequence[int]]], user_ids: Sequence[str] | None
@@ -496,7 +449,7 @@ class CreditRecordRepository:
         key = tuple((k, lo, hi, tuple(days)) for k, lo, hi, days in periods if days)
         if not key:
             return []
-        return fetch_rows(self.conn, _due_periods_stmt(key, user_ids is not None), _params(user_ids))
+        return fetch_rows(self.conn, _due_periods_stmt(key, user_ids is not None), user_params(user_ids))
 
     def active_restriction_causes(self, user_id: str) -> list[str]:
         r, a = t.restrictions.c, t.credit_accounts.c
@@ -535,7 +488,7 @@ class ScoreRepository:
 
     def latest_points(self, user_ids: Sequence[str] | None) -> list[Any]:
         """(user_id, score, band and the five dimension points) of each user's latest score."""
-        return fetch_rows(self.conn, _latest_points_stmt(user_ids is not None), _params(user_ids))
+        return fetch_rows(self.conn, _latest_points_stmt(user_ids is not None), user_params(user_ids))
 
     def scores_on(self, day: dt.date) -> list[int]:
         """Each user's latest score with ``as_of <= day`` (the population of that date, for PSI)."""

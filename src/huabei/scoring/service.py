@@ -40,7 +40,6 @@ import numpy as np
 
 from huabei import errors, reasons
 from huabei.config import ProductTerms, ScoringTerms
-from huabei.limits.policy import POLICY_FACT_SPECS, check_policy_facts
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.scoring.collect import (
     ACTIVITY_KINDS,
@@ -57,8 +56,10 @@ from huabei.scoring.collect import (
 )
 from huabei.scoring.dimensions import BAND_ZH, BANDS, DIMENSION_ZH, DIMENSIONS, bands_of
 from huabei.scoring.facts import (
+    POLICY_FACT_SPECS,
     FactError,
     check_facts,
+    check_policy_facts,
 )
 from huabei.scoring.scorecard import FactValue, Scorecard
 from huabei.scoring.stability import population_stability_index, psi_interpretation

@@ -31,6 +31,7 @@ from huabei.limits import service as limits
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
 from huabei.money import apply_rate
+from huabei.onboarding import service as onboarding
 from huabei.payments import service as purchases
 from huabei.platform import admin
 from huabei.platform.idempotency import Outcome
@@ -180,8 +181,8 @@ class ServiceGateway:
         """开通: the automatic decision (score and limit policy) when available, else an
         operator opening with ``operator_limit``."""
         if self.capabilities.opening:
-            return attempt(_as_outcome(accounts.open_account), self.system, user_id=user_id)
-        return attempt(_as_outcome(accounts.open_account), self.system, user_id=user_id, base_limit=operator_limit)
+            return attempt(_as_outcome(onboarding.open_account), self.system, user_id=user_id)
+        return attempt(_as_outcome(onboarding.open_account), self.system, user_id=user_id, base_limit=operator_limit)
 
     def account(self, account_id: int) -> dict[str, Any]:
         return accounts.account_view(self.system, account_id)

@@ -141,10 +141,10 @@ def accounts_open(
     as_json: JsonOpt = False,
 ) -> None:
     """Open a credit line (开通) for a user."""
-    from huabei.lines import service as accounts
+    from huabei.onboarding import service as onboarding
 
     limit = _amount(base_limit) if base_limit is not None else None
-    _show(_run(accounts.open_account, _system(db), user_id=user_id, base_limit=limit), as_json)
+    _show(_run(onboarding.open_account, _system(db), user_id=user_id, base_limit=limit), as_json)
 
 
 PageLimit = Annotated[int, typer.Option("--limit", min=1, max=100, help="How many to list")]

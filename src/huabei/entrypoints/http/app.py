@@ -38,6 +38,7 @@ from huabei.lines import queries
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
 from huabei.money import MAX_AMOUNT_FEN, format_yuan
+from huabei.onboarding import service as onboarding
 from huabei.payments import service as purchases
 from huabei.platform import admin
 from huabei.platform.unit_of_work import Huabei
@@ -239,7 +240,7 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         auth.require_user(principal, body.user_id)
         if principal.role is auth.Role.CUSTOMER and body.base_limit is not None:  # the decision grants it
             raise HuabeiError("forbidden", ErrorKind.FORBIDDEN, role=principal.role.value)
-        return _account(accounts.open_account(system, user_id=body.user_id, base_limit=body.base_limit))
+        return _account(onboarding.open_account(system, user_id=body.user_id, base_limit=body.base_limit))
 
     @v1.get(
         "/accounts/{account_id}",
