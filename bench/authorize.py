@@ -82,6 +82,7 @@ AMOUNT_RANGE = (100, 999)  # fen: 1.00 .. 9.99 yuan per purchase
 CATEGORIES = ("retail", "dining", "groceries", "transport", "digital_goods")
 TARGET_INPROC = 0.6
 TARGET_HTTP = 0.3
+TARGET_BATCH = 1.0  # the gateway's batch route (purchases per second)
 TARGET_HOT = 0.15  # one hot account, either mode, against pgbench at the same client count
 TARGET_P99_MS = 20.0
 TARGET_P99_CLIENTS = 8
@@ -335,7 +336,8 @@ def make_cpu_probe(
 
 # --- load generation ----------------------------------------------------------------------
 
-Attempt = Callable[[int, int, str], str]  # (account_id, amount, key) -> "ok" | "declined" | error text
+#: (account_id, amount, key) -> "ok" | "declined" | error text, or one of those per purchase of a batch
+Attempt = Callable[[int, int, str], "str | list[str]"]
 
 
 def run_load(
@@ -370,21 +372,22 @@ def run_load(
                 if t0 >= deadline:
                     break
                 n += 1
-                result = attempt(pick_account(rng), rng.randint(*AMOUNT_RANGE), f"{tag}-{i}-{n}")
+                answer = attempt(pick_account(rng), rng.randint(*AMOUNT_RANGE), f"{tag}-{i}-{n}")
                 t1 = time.perf_counter()
-                if result == "ok":
-                    c[3] += 1
+                results = answer if isinstance(answer, list) else [answer]
+                c[3] += results.count("ok")
                 if t0 < start:
                     continue
-                mine.append(t1 - t0)
-                if result == "ok":
-                    c[0] += 1
-                elif result == "declined":
-                    c[1] += 1
-                else:
-                    c[2] += 1
-                    if not first_error:
-                        first_error.append(result)
+                mine.append(t1 - t0)  # per call: a batch's latency is its request's
+                for result in results:
+                    if result == "ok":
+                        c[0] += 1
+                    elif result == "declined":
+                        c[1] += 1
+                    else:
+                        c[2] += 1
+                        if not first_error:
+                            first_error.append(result)
         finally:
             close()
 
@@ -473,6 +476,53 @@ def http_factory(base_url: str, api_key: str) -> Callable[[], tuple[Attempt, Cal
             if r.status_code == 402:
                 return "declined"
             return f"HTTP {r.status_code}: {r.text[:200]}"
+
+        return attempt, client.close
+
+    return make
+
+
+def batch_factory(
+    base_url: str, api_key: str, size: int, pick_account: Callable[[random.Random], int]
+) -> Callable[[], tuple[Attempt, Callable[[], None]]]:
+    """The gateway's batch route: each call POSTs ``size`` purchases to ``/v1/purchases/batch``
+    (the first on the cell's account, the others picked the same way), each with its own key."""
+    import httpx
+
+    def make() -> tuple[Attempt, Callable[[], None]]:
+        client = httpx.Client(
+            base_url=base_url,
+            timeout=60.0,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            headers={"Authorization": f"Bearer {api_key}"},
+        )
+
+        def attempt(account_id: int, amount: int, key: str) -> str | list[str]:
+            rng = random.Random(key)
+            items = []
+            for j in range(size):
+                aid = account_id if j == 0 else pick_account(rng)
+                fen = amount if j == 0 else rng.randint(*AMOUNT_RANGE)
+                items.append(
+                    {
+                        "account_id": aid,
+                        "idempotency_key": f"{key}-{j}",
+                        "amount": f"{fen // 100}.{fen % 100:02d}",
+                        "merchant_id": "m-bench",
+                        "merchant_category": "retail",
+                        "channel": "online",
+                    }
+                )
+            try:
+                r = client.post("/v1/purchases/batch", json={"purchases": items})
+            except httpx.HTTPError as e:
+                return f"{type(e).__name__}: {e}".splitlines()[0]
+            if r.status_code != 200:
+                return f"HTTP {r.status_code}: {r.text[:200]}"
+            return [
+                "ok" if x["status"] == 201 else "declined" if x["status"] == 402 else f"status {x['status']}"
+                for x in r.json()["results"]
+            ]
 
         return attempt, client.close
 
@@ -729,16 +779,16 @@ def bench_backend(
             f"{probe['checkouts']:.1f} pool checkouts, {probe['ms_per_authorisation_1_client']:.2f} ms "
             f"({probe['cpu_ms_per_authorisation']:.2f} ms CPU) single-threaded"
         )
-        if "http" in modes:
+        if "http" in modes or "batch" in modes:
             server = Server(url).__enter__()
             log(f"[{backend}] uvicorn subprocess pid {server.proc.pid} serving create_app(system) on {server.base_url}")  # type: ignore[union-attr]
         factories = {"inproc": inproc_factory(system)}
+        gateway_key = ""
         if server is not None:
             from huabei.access import service as access
 
-            factories["http"] = http_factory(
-                server.base_url, access.create_key(system, "gateway", label="bench")["key"]
-            )
+            gateway_key = access.create_key(system, "gateway", label="bench")["key"]
+            factories["http"] = http_factory(server.base_url, gateway_key)
         cpu_probe = make_cpu_probe(
             server.proc.pid if server is not None and server.proc is not None else None,
             args.pg_admin_url if backend == "postgresql" else None,
@@ -758,7 +808,12 @@ def bench_backend(
             else:
                 picker = lambda rng: rng.choice(pool)  # noqa: E731
             tag = f"{backend}-{mode}-{workload}-{n}"
-            cell, all_ok = run_load(factories[mode], picker, n, args.seconds, args.warmup, tag, cpu_probe)
+            factory = (
+                batch_factory(server.base_url, gateway_key, args.batch_size, picker)
+                if mode == "batch" and server is not None
+                else factories[mode]
+            )
+            cell, all_ok = run_load(factory, picker, n, args.seconds, args.warmup, tag, cpu_probe)
             cell.backend, cell.mode, cell.workload = backend, mode, workload
             approvals += all_ok
             cells.append(cell)
@@ -794,12 +849,12 @@ def apply_targets(cells: list[Cell], pgb: list[PgbenchRun]) -> None:
         if c.workload == "hot":
             c.target_ratio = TARGET_HOT
         else:
-            c.target_ratio = TARGET_INPROC if c.mode == "inproc" else TARGET_HTTP
+            c.target_ratio = {"inproc": TARGET_INPROC, "http": TARGET_HTTP, "batch": TARGET_BATCH}[c.mode]
         if c.clients in by_c and by_c[c.clients] > 0:
             c.pgbench_tps = by_c[c.clients]
             c.ratio = c.tps / c.pgbench_tps
             c.ratio_ok = c.ratio >= c.target_ratio
-        if c.clients == TARGET_P99_CLIENTS and c.workload == "random":
+        if c.clients == TARGET_P99_CLIENTS and c.workload == "random" and c.mode != "batch":
             c.p99_ok = c.p99_ms < TARGET_P99_MS
 
 
@@ -945,9 +1000,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--modes",
         type=words,
         default=["inproc", "http"],
-        help="inproc (threads calling authorise_purchase) and/or http (uvicorn subprocess + httpx "
-        "clients); default both",
+        help="inproc (threads calling authorise_purchase), http (uvicorn subprocess + httpx "
+        "clients, one purchase per request) and/or batch (the gateway's POST /v1/purchases/batch, "
+        "--batch-size purchases per request); default inproc,http",
     )
+    ap.add_argument("--batch-size", type=int, default=100, help="purchases per batch request (default 100)")
     ap.add_argument("--accounts", type=int, default=1000, help="accounts in the random pool (default 1000)")
     ap.add_argument(
         "--hot-clients",
@@ -977,10 +1034,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if b not in ("sqlite", "postgresql"):
             ap.error(f"unknown backend {b!r}")
     for m in a.modes:
-        if m not in ("inproc", "http"):
+        if m not in ("inproc", "http", "batch"):
             ap.error(f"unknown mode {m!r}")
     if a.seconds <= 0 or a.seconds > 600 or a.warmup < 0 or a.warmup > 60:
         ap.error("--seconds must be in (0, 600] and --warmup in [0, 60]")
+    if not 1 <= a.batch_size <= 100:
+        ap.error("--batch-size must be between 1 and 100 (the batch route's maximum)")
     if any(c < 1 or c > 64 for c in a.clients):
         ap.error("--clients must be between 1 and 64")
     host = make_url(database_url(a.pg_admin_url)).host

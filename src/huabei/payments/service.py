@@ -5,6 +5,8 @@ Each runs in one transaction under an idempotency key (see ``idempotency.py``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from huabei import errors, reasons
 from huabei.billing import service as billing
 from huabei.errors import HuabeiError
@@ -18,7 +20,14 @@ from huabei.lines.rules import frozen_cause
 from huabei.maintenance import service as maintenance
 from huabei.money import format_yuan
 from huabei.passwords import service as passwords
-from huabei.platform.idempotency import PUBLIC_CALLER, Outcome, run_idempotent
+from huabei.platform.idempotency import (
+    PUBLIC_CALLER,
+    Job,
+    Outcome,
+    Result,
+    run_idempotent,
+    run_idempotent_batch,
+)
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.restrictions.service import refresh_block
 from huabei.risk import evaluation as risk
@@ -32,6 +41,37 @@ def authorise_purchase(
 
     Before the debit: maintenance windows (``huabei.maintenance.service``), the payment password (``huabei.passwords.service``: checked before the
     transaction, guarded inside it, a wrong one counted with the refusal)."""
+    job = _purchase_job(system, req, idempotency_key, caller)
+    return run_idempotent(
+        system, job.operation, job.key, job.request, job.work, on_refusal=job.on_refusal, caller=caller
+    )
+
+
+#: The most purchases one batch decides (``authorise_purchases``; the gateway's batch route).
+MAX_BATCH = 100
+
+
+def authorise_purchases(
+    system: Huabei, items: Sequence[tuple[PurchaseRequest, str | None]], *, caller: str = PUBLIC_CALLER
+) -> list[Result]:
+    """Authorise many purchases in **one transaction** (one commit): each ``(request, key)`` gets
+    the answer :func:`authorise_purchase` would give it, called one after another in the given
+    order — its ``Outcome``, or the ``HuabeiError`` (402 decline, 404, 409 …) it would raise. One
+    request's refusal or failure never fails the others; every line of the batch is locked first,
+    in account order (``huabei.platform.idempotency.run_idempotent_batch``)."""
+    jobs = [_purchase_job(system, req, key, caller) for req, key in items]
+    ids = [req.account_id for req, _ in items]
+
+    def lock_lines(uow: UnitOfWork) -> None:
+        uow.today()  # the clock row first, as a single purchase takes it (then its line)
+        uow.accounts.lock(ids)
+
+    return run_idempotent_batch(system, jobs, prepare=lock_lines)
+
+
+def _purchase_job(system: Huabei, req: PurchaseRequest, idempotency_key: str | None, caller: str) -> Job:
+    """A purchase as an idempotent job: the stored request, the work in the transaction and the
+    audit of a refusal. The password is checked here, before any transaction."""
     pc = passwords.check(system, req.account_id, req.password)
     request = {
         "account_id": req.account_id,
@@ -95,7 +135,7 @@ def authorise_purchase(
             created_at=uow.now(),
         )
 
-    return run_idempotent(system, "purchase", idempotency_key, request, work, on_refusal=audit, caller=caller)
+    return Job("purchase", idempotency_key, request, work, on_refusal=audit, caller=caller)
 
 
 def _explain_decline(uow: UnitOfWork, req: PurchaseRequest) -> HuabeiError:

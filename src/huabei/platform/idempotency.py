@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,3 +123,102 @@ def _replay(prior: Any, h: str) -> Outcome:
         e.replayed = True
         raise e
     return Outcome(prior.status, body, replayed=True)
+
+
+@dataclass
+class Job:
+    """One idempotent request of a batch (:func:`run_idempotent_batch`): what :func:`run_idempotent`
+    takes, for one request."""
+
+    operation: str
+    key: str | None
+    request: dict[str, Any]
+    work: Callable[[UnitOfWork], Outcome]
+    on_refusal: Callable[[UnitOfWork, HuabeiError], None] | None = None
+    caller: str = PUBLIC_CALLER
+
+
+#: A request's answer in a batch: its outcome, or the error it would have raised on its own.
+Result = Outcome | Exception
+
+
+def run_idempotent_batch(
+    system: Huabei, jobs: Sequence[Job], prepare: Callable[[UnitOfWork], None] | None = None
+) -> list[Result]:
+    """Run ``jobs`` in **one transaction**, in order, each under its own key, with the answers
+    :func:`run_idempotent` would give them one after another (group commit: one commit, one
+    fsync, for the whole batch).
+
+    Each job runs inside a savepoint. A business refusal (402/422) rolls its savepoint back and
+    stores the refusal with its audit record in a fresh savepoint, as the one-by-one path does
+    in a fresh transaction; an input error (400/404) or any other exception rolls back that job
+    only and is that job's answer. A later job sees what the earlier ones wrote: two purchases
+    of one line are decided in order, and a key repeated in the batch replays the first one's
+    answer (409 ``idempotency_conflict`` if the request differs). A key taken by a concurrent
+    transaction makes the job's insert fail; its savepoint rolls back and it replays the
+    winner's answer. ``prepare`` runs first (e.g. lock every line of the batch in account
+    order, so that two batches never deadlock). If the commit itself fails, it raises: no job
+    of the batch is answered as done."""
+    results: list[Result | None] = [None] * len(jobs)
+    with system.uow() as uow:
+        if prepare is not None:
+            prepare(uow)
+        for i, job in enumerate(jobs):
+            results[i] = _run_in_savepoint(uow, job)
+        uow.commit()
+    return [r if r is not None else errors.conflict("idempotency_in_progress") for r in results]
+
+
+def _run_in_savepoint(uow: UnitOfWork, job: Job) -> Result:
+    try:
+        key = check_key(job.key)
+    except HuabeiError as e:
+        return e
+    h = request_hash(job.operation, job.request)
+    scope = job.caller
+    for _attempt in range(5):
+        sp = uow.conn.begin_nested()
+        try:
+            prior = uow.idempotency.get(scope, key)
+            if prior is not None:
+                sp.commit()
+                return _replay_result(prior, h)
+            outcome = job.work(uow)
+            uow.idempotency.put(scope, key, h, outcome.status, outcome.body, uow.now())
+            sp.commit()
+            return outcome
+        except IntegrityError:
+            sp.rollback()
+            continue  # a concurrent duplicate won (and has committed): replay its answer
+        except HuabeiError as e:
+            sp.rollback()
+            if e.kind not in STORED_ERROR_KINDS:
+                return e
+            refusal = uow.conn.begin_nested()
+            try:
+                prior = uow.idempotency.get(scope, key)
+                if prior is not None:
+                    refusal.commit()
+                    return _replay_result(prior, h)
+                if job.on_refusal is not None:
+                    job.on_refusal(uow, e)
+                uow.idempotency.put(scope, key, h, e.http_status, error_body(e), uow.now())
+                refusal.commit()
+            except IntegrityError:
+                refusal.rollback()
+                continue
+            except Exception as exc:
+                refusal.rollback()
+                return exc
+            return e
+        except Exception as exc:
+            sp.rollback()
+            return exc
+    return errors.conflict("idempotency_in_progress")
+
+
+def _replay_result(prior: Any, h: str) -> Result:
+    try:
+        return _replay(prior, h)
+    except HuabeiError as e:
+        return e

@@ -49,6 +49,9 @@ class UnitOfWork:
         self.system = system
         self.readonly = readonly
         self._today: dt.date | None = None
+        #: what a use case may reuse for the rest of this transaction, by name (e.g. the risk
+        #: policies in force, read once for a batch of purchases: no purchase changes them)
+        self.cache: dict[str, object] = {}
 
     def __enter__(self) -> UnitOfWork:
         conn = self.system.engine.connect()

@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from huabei import errors
 from huabei.config import ProductTerms
@@ -307,9 +307,12 @@ def run_daily(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
 
 def check_purchase(uow: UnitOfWork, account_id: int) -> list[int]:
     """The inline rules of the active policy for this line, after its purchase is recorded;
-    returns the restrictions placed (the shadow policy's inline decisions are recorded only)."""
-    policy = active_policy(uow)
-    shadow = shadow_policy(uow)
+    returns the restrictions placed (the shadow policy's inline decisions are recorded only).
+    The policies in force are read once per transaction (a batch of purchases reads them once)."""
+    cached = uow.cache.get("risk.inline_policies")
+    if cached is None:
+        cached = uow.cache["risk.inline_policies"] = (active_policy(uow), shadow_policy(uow))
+    policy, shadow = cast(tuple[Policy, Policy | None], cached)
     policies = [(LIVE, policy)] + ([(SHADOW, shadow)] if shadow else [])
     rules = [(m, p, r) for m, p in policies for r in p.rules_in("inline")]
     if not rules:

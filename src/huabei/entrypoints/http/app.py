@@ -31,6 +31,7 @@ from huabei.entrypoints.http.common import (
     IdemKey,
     PurchaseId,
     RestrictionId,
+    error_detail,
     outcome_response,
 )
 from huabei.errors import ErrorKind, HuabeiError
@@ -57,20 +58,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-#: refusal params also given to machines, under these names (``ErrorDetail.details``)
-DETAIL_PARAMS = {"attempts_left": "attempts_left", "unlocks_at_iso": "unlocks_at", "ends_at_iso": "ends_at"}
-
-
 def error_response(status: int, code: str, params: dict[str, Any] | None = None) -> JSONResponse:
-    body: dict[str, Any] = {k: v for k, v in reasons.render(code, params).items() if v is not None}
-    details = {out: params[k] for k, out in DETAIL_PARAMS.items() if params and k in params}
-    if details:
-        body["details"] = details
-    if params and isinstance(params.get("reasons"), list):  # e.g. not_eligible: every reason, in words
-        from huabei.entrypoints.http.scoring import not_eligible_reasons
-
-        body["reasons"] = not_eligible_reasons(params)
-    return JSONResponse(status_code=status, content={"error": body})
+    return JSONResponse(status_code=status, content={"error": error_detail(code, params)})
 
 
 def _validation_error(exc: RequestValidationError) -> JSONResponse:
@@ -396,6 +385,10 @@ def create_app(system: Huabei | None = None) -> FastAPI:
 
     app.include_router(diagnosis_api.router(system))
     app.include_router(risk_api.router(system))
+
+    from huabei.entrypoints.http import purchase_batch as purchase_batch_api
+
+    app.include_router(purchase_batch_api.router(system))
 
     @app.get(
         "/healthz",
