@@ -31,9 +31,9 @@ from huabei.entrypoints.http.common import (
     IdemKey,
     PurchaseId,
     RestrictionId,
-    error_detail,
     outcome_response,
 )
+from huabei.entrypoints.http.error_detail import error_detail
 from huabei.errors import ErrorKind, HuabeiError
 from huabei.lines import queries
 from huabei.lines import service as accounts

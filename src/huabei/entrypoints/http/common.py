@@ -3,13 +3,12 @@ response of a money-moving use case."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from huabei import reasons
 from huabei.platform.idempotency import PUBLIC_CALLER, Outcome
 
 
@@ -57,21 +56,3 @@ def outcome_response(outcome: Outcome, model: type[BaseModel]) -> JSONResponse:
     body = model.model_validate(outcome.body).model_dump(mode="json")
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
     return JSONResponse(status_code=outcome.status, content=body, headers=headers)
-
-
-#: refusal params also given to machines, under these names (``ErrorDetail.details``)
-DETAIL_PARAMS = {"attempts_left": "attempts_left", "unlocks_at_iso": "unlocks_at", "ends_at_iso": "ends_at"}
-
-
-def error_detail(code: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The ``error`` object of an error answer (``ErrorDetail``): the code, its texts in both
-    languages, and the machine-readable details of some refusals."""
-    body: dict[str, Any] = {k: v for k, v in reasons.render(code, params).items() if v is not None}
-    details = {out: params[k] for k, out in DETAIL_PARAMS.items() if params and k in params}
-    if details:
-        body["details"] = details
-    if params and isinstance(params.get("reasons"), list):  # e.g. not_eligible: every reason, in words
-        from huabei.entrypoints.http.scoring import not_eligible_reasons
-
-        body["reasons"] = not_eligible_reasons(params)
-    return body

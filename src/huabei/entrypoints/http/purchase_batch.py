@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from huabei.entrypoints import auth
 from huabei.entrypoints.auth import allow
-from huabei.entrypoints.http.common import MAX_ID, Caller, error_detail
+from huabei.entrypoints.http.common import MAX_ID, Caller
+from huabei.entrypoints.http.error_detail import error_detail
 from huabei.entrypoints.http.schemas import ErrorDetail, ErrorOut, PurchaseIn, PurchaseOut
 from huabei.errors import HuabeiError
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
