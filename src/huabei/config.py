@@ -500,6 +500,8 @@ class FundingTerms(_Section):
     """Who funds the credit lines: the platform (``platform``) or a partner listed here."""
 
     partners: tuple[FundingPartner, ...] = ()
+    #: Lines paused, then moved, per transaction by ``huabei funding migrate``.
+    batch_size: int = Field(default=500, gt=0)
 
     @field_validator("partners")
     @classmethod

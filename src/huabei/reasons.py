@@ -150,6 +150,11 @@ register("purchase_not_found", S, N_("No purchase with id {purchase_id}."))
 register("restriction_not_found", S, N_("No active restriction with id {restriction_id}."))
 register("user_exists", S, N_("A user with id {user_id} already exists."))
 register("account_exists", S, N_("User {user_id} already has an open credit line."))
+register(
+    "xinyonggou_line_exists",
+    S,
+    N_("User {user_id} already has an open 信用购 line; a second partner's balances cannot join it."),
+)
 register("idempotency_conflict", S, N_("This Idempotency-Key was already used with a different request."))
 register(
     "idempotency_in_progress", S, N_("A request with this Idempotency-Key is still being processed; retry shortly.")
@@ -351,6 +356,11 @@ register(
 L = ReasonKind.LIMIT
 register("operator_set", L, N_("The limit was set by an operator."))
 register("account_opened", L, N_("The credit line was opened with this limit."))
+register(
+    "brand_isolation_split",
+    L,
+    N_("The limit was split between Huabei and the partner-funded 信用购 line that took over the partner's balance."),
+)
 register("temporary_limit_granted", L, N_("A temporary limit was granted until {expires_on}."))
 register("temporary_limit_expired", L, N_("The temporary limit expired."))
 

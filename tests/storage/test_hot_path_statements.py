@@ -78,7 +78,7 @@ def _old_try_debit(uow: UnitOfWork, account_id: int, amount: int, today: dt.date
             c.used + amount <= c.base_limit + temp,
         )
         .values(used=c.used + amount)
-        .returning(c.base_limit + temp - c.used, c.used, c.base_limit)
+        .returning(c.base_limit + temp - c.used, c.used, c.base_limit, c.funding_source)
     )
     return uow.conn.execute(stmt).first()
 
@@ -97,8 +97,8 @@ def test_try_debit_sends_the_same_conditional_update(system: Huabei, amount: int
     if old is None:
         assert new is None
     else:
-        available, used, base = old
-        assert new.available == available
+        available, used, base, funding = old
+        assert new.available == available and new.funding_source == funding
         assert new.on_temporary_limit == max(0, used - max(base, used - amount))
 
 

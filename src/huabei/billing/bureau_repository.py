@@ -19,7 +19,7 @@ from sqlalchemy import (
 
 from huabei.billing import tables as tb
 from huabei.billing.repository import UNPAID, is_reportable_sql
-from huabei.lines.repository import is_frozen_sql, temporary_limit_in_force
+from huabei.lines.repository import is_credit_freeze_sql, temporary_limit_in_force
 from huabei.platform import schema as t
 from huabei.platform.sql import isum
 
@@ -104,7 +104,8 @@ class BureauRepository:
         status = case(
             (a.state == "closed", "closed"),
             (bucket != "current", "overdue"),
-            (is_frozen_sql(a.block_code), "frozen"),
+            # a brand-isolation or maintenance pause is not a credit freeze
+            (is_credit_freeze_sql(a.block_code), "frozen"),
             else_="normal",
         )
         q = (

@@ -73,3 +73,31 @@ class InstallmentRepository:
         self.conn.execute(
             update(tb.installment_plans).where(ip.plan_id == plan_id).values(status="repaid_early", closed_on=day)
         )
+
+
+class LineMoveRepository:
+    """Billing's rows of a credit line moved to another line of the same user (brand isolation,
+    ``huabei.funding``): bills (their lines follow by ``bill_id``), what was allocated to them, the
+    accruals, installment plans and periods, and the delinquency record — so the bills, their
+    interest and overdue days, and the installments go on on the new line as they were."""
+
+    TABLES = (
+        tb.bills,
+        tb.bill_allocations,
+        tb.bill_accruals,
+        tb.installment_plans,
+        tb.installment_periods,
+        tb.account_delinquency,
+        tb.delinquency_months,
+    )
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def move(self, from_account_id: int, to_account_id: int) -> dict[str, int]:
+        moved = {}
+        for table in self.TABLES:
+            moved[table.name] = self.conn.execute(
+                update(table).where(table.c.account_id == from_account_id).values(account_id=to_account_id)
+            ).rowcount
+        return moved

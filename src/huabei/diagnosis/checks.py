@@ -266,8 +266,51 @@ def _appeals_check(a: AccountFacts) -> Check | None:
     )
 
 
+def _funding_check(a: AccountFacts) -> Check | None:
+    """Brand isolation (品牌隔离): where a partner's balances went, or came from (a line never
+    moved has no such check; a line still waiting is explained by its ``brand_isolation`` pause)."""
+    m = next((x for x in a.funding_moves if x.status == "moved"), None)
+    if m is None or m.moved_at is None:
+        return None
+    day = local_time(m.moved_at, a.timezone).date()
+    data: dict[str, Any] = {
+        "partner": m.partner,
+        "from_account_id": m.from_account_id,
+        "to_account_id": m.to_account_id,
+        "moved_on": day.isoformat(),
+        "amount": m.amount,
+    }
+    if m.to_account_id == a.account_id:
+        says = say(
+            N_(
+                "This 信用购 line holds what a partner institution funded on your Huabei line no. {line}, "
+                "moved on {date}: its bills, installments and repayments carry on here."
+            ),
+            line=m.from_account_id,
+            date=day,
+        )
+    elif m.to_account_id is not None:
+        says = say(
+            N_(
+                "On {date} the {amount} yuan your Huabei owed to a partner institution moved to your 信用购 "
+                "line no. {line}; repay it there. Huabei itself is now funded by the platform."
+            ),
+            amount=Fen(m.amount),
+            line=m.to_account_id,
+            date=day,
+        )
+    else:
+        says = say(
+            N_(
+                "On {date} Huabei passed from a partner institution's funding to the platform's; nothing you owed moved."
+            ),
+            date=day,
+        )
+    return Check("funding", data, says)
+
+
 def checks_of(a: AccountFacts) -> tuple[Check, ...]:
     out = [_limit_check(a), _last_change_check(a), _overdue_check(a)]
     out += [_purchases_check(a), _repayments_check(a), _score_check(a), _bureau_check(a), _password_check(a)]
-    out += [_maintenance_check(a), _appeals_check(a)]
+    out += [_maintenance_check(a), _appeals_check(a), _funding_check(a)]
     return tuple(c for c in out if c is not None)

@@ -213,6 +213,17 @@ def read_facts(uow: UnitOfWork, account_id: int) -> v.AccountFacts:
             )
             for x in reversed(uow.appeals.listing(account_id=line.account_id))
         ),
+        funding_moves=tuple(
+            v.FundingMoveFact(
+                m.partner,
+                m.account_id,
+                m.to_account_id,
+                m.status,
+                from_stored(m.moved_at) if m.moved_at else None,
+                sum(int(x) for k, x in (m.moved or {}).items() if k != "customer_credit"),
+            )
+            for m in uow.funding.involving(line.account_id)
+        ),
         profile_changes=tuple(
             v.ProfileChangeFact(c.change_id, c.field, c.business_date)
             for c in uow.users.profile_changes(line.user_id, _evidence_ids(restrictions, "profile_changes"))

@@ -137,6 +137,20 @@ class AppealFact:
 
 
 @dataclass(frozen=True)
+class FundingMoveFact:
+    """A brand-isolation move (品牌隔离) from or to this line: a partner's funded balances moved
+    from the 花呗 line ``from_account_id`` to the 信用购 line ``to_account_id`` (None: it owed
+    nothing, only its funder changed)."""
+
+    partner: str
+    from_account_id: int
+    to_account_id: int | None
+    status: str  # paused | moved
+    moved_at: dt.datetime | None
+    amount: int  # fen owed that moved (principal, fees, interest, penalty)
+
+
+@dataclass(frozen=True)
 class RepaymentFact:
     repayment_id: int
     amount: int
@@ -212,6 +226,7 @@ class AccountFacts:
     maintenance: tuple[MaintenanceFact, ...] = ()  # windows covering this line, not ended yet
     now: dt.datetime | None = None  # the real time of the read (for maintenance windows)
     appeals: tuple[AppealFact, ...] = ()  # the line's appeals, newest first
+    funding_moves: tuple[FundingMoveFact, ...] = ()  # brand-isolation moves from or to the line
 
     @property
     def total_limit(self) -> int:

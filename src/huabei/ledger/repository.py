@@ -10,8 +10,10 @@ from sqlalchemy import Connection, func, insert, select
 
 from huabei.ledger.rules import (
     BALANCE_COLUMNS,
+    CUSTOMER_ACCOUNTS,
     Entry,
     Finding,
+    LedgerAccount,
     LedgerReport,
     validate,
 )
@@ -55,6 +57,16 @@ class LedgerRepository:
             ],
         )
         return entry_id
+
+    def balances(self, account_id: int) -> dict[LedgerAccount, int]:
+        """The line's customer-account balances (sum of postings, debit positive), zeros left out."""
+        p = t.postings.c
+        rows = self.conn.execute(
+            select(p.ledger_account, func.sum(p.amount))
+            .where(p.account_id == account_id, p.ledger_account.in_([a.value for a in CUSTOMER_ACCOUNTS]))
+            .group_by(p.ledger_account)
+        ).all()
+        return {LedgerAccount(r[0]): int(r[1]) for r in rows if int(r[1]) != 0}
 
     def entries(self, account_id: int, limit: int, starting_after: int | None) -> list[Any]:
         c = t.journal_entries.c

@@ -63,6 +63,7 @@ class EntryKind(StrEnum):
     INTEREST = "interest"
     PENALTY = "penalty"
     CREDIT_APPLIED = "credit_applied"
+    FUNDING_TRANSFER = "funding_transfer"
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,32 @@ def credit_applied_entry(
         ref_id=ref_id,
         amount=total,
         memo=memo,
+    )
+
+
+def funding_transfer_entry(
+    from_account_id: int,
+    to_account_id: int,
+    balances: dict[LedgerAccount, int],
+    day: dt.date,
+    ref_id: int | None = None,
+) -> Entry:
+    """Brand isolation (品牌隔离): what a line owes and holds moves to another line of the same
+    user — each customer account's balance (debit positive: owed; ``customer_credit`` negative:
+    held for the user) leaves the first line and lands on the second. Nothing else changes."""
+    postings = [
+        p
+        for acct, amt in sorted(balances.items())
+        for p in (Posting(acct, -amt, from_account_id), Posting(acct, amt, to_account_id))
+    ]
+    return entry(
+        EntryKind.FUNDING_TRANSFER,
+        day,
+        postings,
+        credit_account_id=to_account_id,
+        ref_id=ref_id,
+        amount=sum(abs(v) for v in balances.values()),
+        memo=f"from line {from_account_id}",
     )
 
 

@@ -55,6 +55,8 @@ def explain_failed_debit(
         return errors.declined("account_closed")
     if block_code == BLOCK_OVERDUE:
         return errors.declined("account_overdue")
+    if block_cause == "brand_isolation":  # paused while a partner's balances move to 信用购
+        return errors.declined("brand_isolation")
     if block_code:
         return errors.declined("account_frozen", cause=block_cause or block_code)
     return errors.declined("insufficient_limit", amount=format_yuan(amount), available=format_yuan(available))

@@ -26,7 +26,15 @@ from sqlalchemy import (
 from sqlalchemy.exc import CompileError
 
 from huabei.lines import tables as t
-from huabei.lines.rules import BLOCK_FROZEN, AccountState, CreditLine, LimitChange
+from huabei.lines.rules import (
+    BLOCK_FROZEN,
+    OPERATIONAL_PAUSES,
+    AccountState,
+    CreditLine,
+    LimitChange,
+    Product,
+    frozen_block,
+)
 from huabei.platform.sql import bulk_rows
 from huabei.platform.tables import domain_events
 
@@ -37,6 +45,8 @@ class Debit:
 
     available: int
     on_temporary_limit: int
+    #: who funds the line, so the purchase (the receivable) carries its funder
+    funding_source: str = "platform"
 
 
 # --- hot-path statements (purchase authorisation) ---------------------------------------
@@ -61,6 +71,13 @@ def is_frozen_sql(block_code: Any) -> Any:
     return func.substr(block_code, 1, len(BLOCK_FROZEN)) == BLOCK_FROZEN
 
 
+def is_credit_freeze_sql(block_code: Any) -> Any:
+    """SQL: the line is frozen for a reason about the user's credit — a freeze whose leading cause
+    is not an operational pause (``OPERATIONAL_PAUSES``: brand isolation, maintenance). The
+    credit-bureau file reports only these as ``frozen``."""
+    return is_frozen_sql(block_code) & block_code.not_in([frozen_block(c) for c in OPERATIONAL_PAUSES])
+
+
 _debit_temp = temporary_limit_in_force(bindparam("debit_today", type_=Date))
 _debit_amount = bindparam("debit_amount", type_=BigInteger)
 _TRY_DEBIT = (
@@ -72,7 +89,7 @@ _TRY_DEBIT = (
         _ca.used + _debit_amount <= _ca.base_limit + _debit_temp,
     )
     .values(used=_ca.used + _debit_amount)
-    .returning(_ca.base_limit + _debit_temp - _ca.used, _ca.used, _ca.base_limit)
+    .returning(_ca.base_limit + _debit_temp - _ca.used, _ca.used, _ca.base_limit, _ca.funding_source)
 )
 _PURCHASE_ADD = insert(t.purchases).returning(t.purchases.c.purchase_id)
 _PURCHASE_COLUMNS = frozenset(t.purchases.c.keys())
@@ -93,6 +110,7 @@ def _row_to_line(r: Any) -> CreditLine:
         due_day=r.due_day,
         opened_on=r.opened_on,
         funding_source=r.funding_source,
+        product=r.product,
     )
 
 
@@ -219,9 +237,12 @@ class AccountRepository:
             q = q.with_for_update()
         return list(self.conn.execute(q).scalars())
 
-    def open_account_of(self, user_id: str) -> int | None:
+    def open_account_of(self, user_id: str, product: str = Product.HUABEI.value) -> int | None:
+        """The user's open line of ``product`` (花呗 unless said), if any."""
         c = t.credit_accounts.c
-        return self.conn.execute(select(c.account_id).where(c.user_id == user_id, c.state == "open")).scalar()
+        return self.conn.execute(
+            select(c.account_id).where(c.user_id == user_id, c.state == "open", c.product == product)
+        ).scalar()
 
     def try_debit(self, account_id: int, amount: int, today: dt.date) -> int | None:
         """Atomically add ``amount`` to ``used`` if the line is open, unblocked and has
@@ -238,9 +259,9 @@ class AccountRepository:
         ).first()
         if row is None:
             return None
-        available, used, base = row
+        available, used, base, funding = row
         before = used - amount
-        return Debit(available=available, on_temporary_limit=max(0, used - max(base, before)))
+        return Debit(available=available, on_temporary_limit=max(0, used - max(base, before)), funding_source=funding)
 
     def change_balances(self, account_id: int, *, used: int = 0, credit_balance: int = 0) -> None:
         c = t.credit_accounts.c
@@ -249,6 +270,33 @@ class AccountRepository:
             .where(c.account_id == account_id)
             .values(used=c.used + used, credit_balance=c.credit_balance + credit_balance)
         )
+
+    def set_funding_source(self, account_id: int, funding_source: str) -> None:
+        c = t.credit_accounts.c
+        self.conn.execute(
+            update(t.credit_accounts).where(c.account_id == account_id).values(funding_source=funding_source)
+        )
+
+    def lines_funded_by(self, funding_source: str, product: str = Product.HUABEI.value) -> list[CreditLine]:
+        """The open lines of ``product`` that ``funding_source`` funds, in id order."""
+        c = t.credit_accounts.c
+        q = (
+            select(t.credit_accounts)
+            .where(c.state == AccountState.OPEN.value, c.product == product, c.funding_source == funding_source)
+            .order_by(c.account_id)
+        )
+        return [_row_to_line(r) for r in self.conn.execute(q)]
+
+    def move_receivables(self, from_account_id: int, to_account_id: int) -> dict[str, int]:
+        """Brand isolation: the line's purchases (each a receivable with its funder), their refunds
+        and the repayments that paid its bills now belong to ``to_account_id``. Declines, limit
+        changes and the ledger's history stay where they happened. Returns rows moved per table."""
+        moved = {}
+        for table in (t.purchases, t.refunds, t.repayments):
+            moved[table.name] = self.conn.execute(
+                update(table).where(table.c.account_id == from_account_id).values(account_id=to_account_id)
+            ).rowcount
+        return moved
 
     def set_base_limit(self, account_id: int, base_limit: int) -> None:
         self.conn.execute(

@@ -26,6 +26,20 @@ class AccountState(StrEnum):
     CLOSED = "closed"
 
 
+class Product(StrEnum):
+    """What a line is sold as: 花呗, or 信用购 — the credit a partner institution funds, kept on a
+    line of its own under brand isolation (品牌隔离, ``huabei.funding``). One open line per user
+    and product."""
+
+    HUABEI = "huabei"
+    XINYONGGOU = "xinyonggou"
+
+
+#: Freeze causes that pause purchases for an operational reason, not the user's credit: the
+#: credit-bureau file reports such a line ``normal``, never ``frozen``.
+OPERATIONAL_PAUSES = ("brand_isolation", "maintenance_window")
+
+
 class AccountStatus(StrEnum):
     """What a user sees: derived from the state, restrictions and delinquency."""
 
@@ -50,6 +64,8 @@ class CreditLine:
     opened_on: dt.date
     #: who funds the line (资金方): ``platform`` or a partner code (``funding.partners``)
     funding_source: str = "platform"
+    #: ``huabei`` (花呗) or ``xinyonggou`` (信用购, a partner's balances moved by brand isolation)
+    product: str = "huabei"
 
     def temporary_limit_on(self, today: dt.date) -> int:
         return temporary_limit_on(self.temporary_limit, self.temporary_limit_expires_on, today)

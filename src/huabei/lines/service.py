@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from huabei import errors
-from huabei.lines.rules import LimitChange
+from huabei.lines.rules import LimitChange, Product
 from huabei.money import format_yuan
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 
@@ -92,6 +92,7 @@ def get_user(system: Huabei, user_id: str) -> dict[str, Any]:
             "profile": u.profile,
             "created_on": u.created_on.isoformat(),
             "account_id": uow.accounts.open_account_of(user_id),
+            "xinyonggou_account_id": uow.accounts.open_account_of(user_id, Product.XINYONGGOU.value),
         }
 
 
@@ -150,10 +151,12 @@ def add_line(
     reasons: list[str],
     policy_version: str,
     actor: str,
+    funding_source: str = "platform",
 ) -> int:
     """Open the user's line inside ``uow`` (the caller holds the user's row lock and has decided
     the limit: :func:`huabei.onboarding.service.open_account`). ``account_exists`` (409) when the
     user already has an open line; ``base_limit_out_of_range`` (422) outside the product's bounds.
+    ``funding_source``: who funds it (资金方), ``platform`` or a partner of ``funding.partners``.
     Records the first limit change and ``AccountOpened``; the caller commits."""
     if uow.accounts.open_account_of(user_id) is not None:
         raise errors.conflict("account_exists", user_id=user_id)
@@ -169,6 +172,7 @@ def add_line(
         due_day=uow.terms.billing.default_due_day,
         opened_on=today,
         created_at=now,
+        funding_source=funding_source,
     )
     uow.limit_changes.record(
         [LimitChange(account_id, "base", 0, base_limit, tuple(reasons), policy_version, actor)],
@@ -303,6 +307,8 @@ def account_snapshot(uow: UnitOfWork, account_id: int) -> dict[str, Any]:
         "credit_balance": line.credit_balance,
         "due_day": line.due_day,
         "opened_on": line.opened_on.isoformat(),
+        "product": line.product,
+        "funding_source": line.funding_source,
         "restrictions": restrictions,
         "as_of": today.isoformat(),
     }

@@ -52,6 +52,9 @@ credit_accounts = Table(
     Column("created_at", TS, nullable=False),
     # who funds the line (资金方): ``platform`` or a partner of ``funding.partners``
     Column("funding_source", String(32), nullable=False, server_default=text("'platform'")),
+    # the product (产品): ``huabei`` (花呗), or ``xinyonggou`` (信用购: a partner's funded balances
+    # moved off a 花呗 line by brand isolation, ``huabei.funding``); one open line per user and product
+    Column("product", String(16), nullable=False, server_default=text("'huabei'")),
     CheckConstraint("base_limit >= 0", name="base_limit_non_negative"),
     CheckConstraint("temporary_limit >= 0", name="temporary_limit_non_negative"),
     CheckConstraint("used >= 0", name="used_non_negative"),
@@ -59,8 +62,9 @@ credit_accounts = Table(
     CheckConstraint("state IN ('open', 'closed')", name="state_known"),
 )
 Index(
-    "uq_credit_accounts_one_open_per_user",
+    "uq_credit_accounts_one_open_per_user_product",
     credit_accounts.c.user_id,
+    credit_accounts.c.product,
     unique=True,
     sqlite_where=text("state = 'open'"),
     postgresql_where=text("state = 'open'"),
@@ -83,6 +87,9 @@ purchases = Table(
     Column("on_temporary_limit", Money, nullable=False, server_default=text("0")),
     # the payment device the host reports with the purchase (added by migration 0008_risk_inputs)
     Column("device_id", String(64), nullable=True),
+    # who funded it (资金方), the line's funding source when it was made; a brand-isolation move
+    # takes a partner's purchases to the user's 信用购 line with it (added by 0014_funding)
+    Column("funding_source", String(32), nullable=False, server_default=text("'platform'")),
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint("refunded >= 0 AND refunded <= amount", name="refund_within_amount"),
 )

@@ -18,12 +18,21 @@ from huabei.platform.unit_of_work import Huabei
 
 
 def open_account(
-    system: Huabei, *, user_id: str, base_limit: int | None = None, actor: str = POLICY_OPERATOR
+    system: Huabei,
+    *,
+    user_id: str,
+    base_limit: int | None = None,
+    actor: str = POLICY_OPERATOR,
+    funding_source: str = "platform",
 ) -> dict[str, Any]:
     """开通. With ``base_limit``: an operator-given limit. Without: the automatic decision grants
     the policy's base limit, or raises ``HuabeiError("not_eligible", UNPROCESSABLE,
     reasons=[codes...], threshold=, score=)`` (the decision's score is kept in the score history
-    either way)."""
+    either way). ``funding_source``: who funds the line (资金方), ``platform`` or a partner of
+    ``funding.partners`` (400 ``unknown_funding_partner`` otherwise)."""
+    codes = system.terms.funding.codes()
+    if funding_source not in codes:
+        raise errors.invalid("unknown_funding_partner", partner=funding_source, partners=", ".join(codes))
     with system.uow() as uow:
         user = uow.users.get(user_id, for_update=True)
         if user is None:
@@ -43,7 +52,13 @@ def open_account(
         elif not user.real_name_verified:
             raise errors.unprocessable("real_name_required")
         account_id = add_line(
-            uow, user_id=user_id, base_limit=base_limit, reasons=reasons, policy_version=policy_version, actor=actor
+            uow,
+            user_id=user_id,
+            base_limit=base_limit,
+            reasons=reasons,
+            policy_version=policy_version,
+            actor=actor,
+            funding_source=funding_source,
         )
         uow.commit()
     return account_view(system, account_id)

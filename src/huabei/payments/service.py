@@ -103,6 +103,7 @@ def _purchase_job(system: Huabei, req: PurchaseRequest, idempotency_key: str | N
             created_at=now,
             on_temporary_limit=debit.on_temporary_limit,
             device_id=req.device_id,
+            funding_source=debit.funding_source,
         )
         uow.ledger.post(ledger.purchase_entry(req.account_id, req.merchant_id, req.amount, today, purchase_id), now)
         # the risk policy's inline rules, in this transaction (a rule that fires freezes the line

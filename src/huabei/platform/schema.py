@@ -21,6 +21,7 @@ from huabei.billing.tables import (
     installment_periods,
     installment_plans,
 )
+from huabei.funding.tables import funding_migrations, funding_moves
 from huabei.ledger.tables import journal_entries, postings
 from huabei.limits.tables import campaign_enrolments, limit_raise_applications
 from huabei.lines.tables import (
@@ -75,6 +76,8 @@ __all__ = [
     "eod_quarantine",
     "eod_runs",
     "external_credit_reports",
+    "funding_migrations",
+    "funding_moves",
     "idempotency_keys",
     "installment_periods",
     "installment_plans",

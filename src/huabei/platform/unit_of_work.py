@@ -23,9 +23,10 @@ from huabei.batch.repository import EodRepository
 from huabei.billing import repository as rb
 from huabei.billing.bureau_repository import BureauRepository
 from huabei.billing.check_repository import BillingCheckRepository
-from huabei.billing.installment_repository import InstallmentRepository
+from huabei.billing.installment_repository import InstallmentRepository, LineMoveRepository
 from huabei.clock import DEFAULT_TZ, WallClock, at_business_date, wall_now
 from huabei.config import ProductTerms, default_terms
+from huabei.funding.repository import FundingRepository
 from huabei.ledger.repository import LedgerRepository
 from huabei.limits import repository as lim
 from huabei.lines import repository as lr
@@ -81,6 +82,7 @@ class UnitOfWork:
         self.limit_batch = lim.LimitBatchRepository(conn)
         self.billing = rb.BillingRepository(conn)
         self.installments = InstallmentRepository(conn)
+        self.line_moves = LineMoveRepository(conn)
         self.eod = EodRepository(conn)
         self.bureau = BureauRepository(conn)
         self.billing_check = BillingCheckRepository(conn)
@@ -93,6 +95,7 @@ class UnitOfWork:
         self.maintenance = MaintenanceRepository(conn)
         self.appeals = AppealRepository(conn)
         self.sweeps = SweepRepository(conn)
+        self.funding = FundingRepository(conn)
         return self
 
     def __exit__(

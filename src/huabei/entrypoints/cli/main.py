@@ -137,6 +137,9 @@ def accounts_open(
             "(real name, score, record) grants the policy's limit or refuses with its reasons"
         ),
     ] = None,
+    funding_source: Annotated[
+        str, typer.Option("--funding-source", help="who funds the line: platform or a partner of funding.partners")
+    ] = "platform",
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -144,7 +147,10 @@ def accounts_open(
     from huabei.onboarding import service as onboarding
 
     limit = _amount(base_limit) if base_limit is not None else None
-    _show(_run(onboarding.open_account, _system(db), user_id=user_id, base_limit=limit), as_json)
+    _show(
+        _run(onboarding.open_account, _system(db), user_id=user_id, base_limit=limit, funding_source=funding_source),
+        as_json,
+    )
 
 
 PageLimit = Annotated[int, typer.Option("--limit", min=1, max=100, help="How many to list")]
@@ -403,7 +409,7 @@ def _register_commands() -> None:
     app.add_typer(risk_app, name="risk")
     app.command("simulate")(simulate)
     cli_diagnosis.register(app)  # diagnose, advise
-    cli_flows.register(accounts_app, risk_app)  # accounts close, risk sweep
+    cli_flows.register(app, accounts_app, risk_app)  # accounts close, risk sweep, funding migrate
     app.add_typer(keys_app, name="keys")
     demo_app.command("keys")(demo_keys)
 

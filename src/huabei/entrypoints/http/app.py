@@ -227,9 +227,17 @@ def create_app(system: Huabei | None = None) -> FastAPI:
     )
     def open_account(body: s.AccountIn, principal: auth.Principal = Depends(auth.current_principal)) -> Any:
         auth.require_user(principal, body.user_id)
-        if principal.role is auth.Role.CUSTOMER and body.base_limit is not None:  # the decision grants it
+        # the decision grants the limit; the platform funds a line a user opens
+        if principal.role is auth.Role.CUSTOMER and (body.base_limit is not None or body.funding_source is not None):
             raise HuabeiError("forbidden", ErrorKind.FORBIDDEN, role=principal.role.value)
-        return _account(onboarding.open_account(system, user_id=body.user_id, base_limit=body.base_limit))
+        return _account(
+            onboarding.open_account(
+                system,
+                user_id=body.user_id,
+                base_limit=body.base_limit,
+                funding_source=body.funding_source or "platform",
+            )
+        )
 
     @v1.get(
         "/accounts/{account_id}",
@@ -264,7 +272,15 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         dependencies=[allow("gateway")],
         status_code=201,
         response_model=s.PurchaseOut,
-        responses={402: {"model": s.ErrorOut, "description": "Declined"}},
+        responses={
+            402: {
+                "model": s.ErrorOut,
+                "description": "Declined: category_not_allowed, amount_over_single_limit, maintenance, "
+                "password_locked, password_required, wrong_password, account_closed, account_overdue, "
+                "brand_isolation (paused while a partner's balances move to 信用购), account_frozen, "
+                "insufficient_limit",
+            }
+        },
         tags=["money"],
     )
     def purchase(

@@ -173,7 +173,10 @@ class UserOut(_Out):
     real_name_verified: bool
     profile: dict[str, Any]
     created_on: dt.date
+    #: the user's open 花呗 line
     account_id: int | None = None
+    #: the user's open 信用购 line (a partner's balances moved off 花呗 by brand isolation), if any
+    xinyonggou_account_id: int | None = None
 
 
 class AccountIn(_In):
@@ -182,6 +185,9 @@ class AccountIn(_In):
 
     user_id: str = Field(min_length=1, max_length=64)
     base_limit: YuanLimitIn | None = None
+    #: who funds the line (资金方): ``platform`` (the default) or a partner of ``funding.partners``
+    #: (400 ``unknown_funding_partner`` otherwise); an operator's choice, not a customer's
+    funding_source: str | None = Field(default=None, min_length=1, max_length=32)
 
 
 class RestrictionOut(_Out):
@@ -214,6 +220,10 @@ class AccountOut(_Out):
     credit_balance: Yuan
     due_day: int
     opened_on: dt.date
+    #: ``huabei`` (花呗) or ``xinyonggou`` (信用购: a funding partner's line under its own brand)
+    product: Literal["huabei", "xinyonggou"] = "huabei"
+    #: who funds the line (资金方): ``platform`` or a partner of ``funding.partners``
+    funding_source: str = "platform"
     restrictions: list[RestrictionOut]
     as_of: dt.date
 

@@ -1,0 +1,308 @@
+"""Brand isolation and 信用购 (品牌隔离): ``huabei funding migrate --partner P [--dry-run]``.
+
+The open 花呗 lines a partner funds are moved, in two steps of one transaction per batch of
+``funding.batch_size`` lines (the lines' rows locked first):
+
+1. **pause**: a ``brand_isolation`` restriction on each line (purchases answer 402
+   ``brand_isolation``; repaying and viewing bills go on) and a ``funding_moves`` row
+   (partner, line) in the same transaction — its primary key is the resume point: a rerun
+   pauses nothing twice.
+2. **move**, each paused line: when it owes something, a 信用购 line of the same user (product
+   ``xinyonggou``, funded by the partner, same due day) takes the line's purchases, refunds,
+   repayments, bills, allocations, accruals, installment plans and delinquency record, and one
+   balanced ``funding_transfer`` entry moves every customer-account balance across (``used``
+   and ``credit_balance`` with it); the limit is split (``rules.split_limit``: the total stays
+   the same), both changes recorded (reason ``brand_isolation``), the line's other active
+   restrictions are placed on the new line as well. The 花呗 line is then funded by the
+   platform, its pause lifted (``funding_moved``) and the move marked ``moved`` — all in one
+   transaction, so a crash leaves each line either paused-not-moved (the rerun moves it) or
+   moved (the rerun skips it).
+
+A line that cannot move (the user already has an open 信用购 line) is counted ``failed`` and stays
+paused, named in the report; the operator settles it and reruns. ``--dry-run`` reports the lines
+and the effect and changes nothing. The bureau file does not report the pause as a freeze
+(``huabei.lines.rules.OPERATIONAL_PAUSES``).
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from huabei import errors
+from huabei.clock import to_stored
+from huabei.errors import HuabeiError
+from huabei.funding import rules
+from huabei.ledger import rules as ledger
+from huabei.ledger.rules import LedgerAccount
+from huabei.lines.rules import CreditLine, LimitChange, Product
+from huabei.platform.unit_of_work import Huabei, UnitOfWork
+from huabei.restrictions import service as restrictions
+
+OWED = (
+    LedgerAccount.CUSTOMER_PRINCIPAL,
+    LedgerAccount.CUSTOMER_FEE,
+    LedgerAccount.CUSTOMER_INTEREST,
+    LedgerAccount.CUSTOMER_PENALTY,
+)
+
+
+def migrate(
+    system: Huabei,
+    *,
+    partner: str,
+    dry_run: bool = False,
+    operator: str = "operator",
+    reason: str = "brand isolation",
+    batch_size: int | None = None,
+) -> dict[str, Any]:
+    """Move ``partner``'s funded balances off its 花呗 lines (see the module's docstring)."""
+    rules.check_partner(partner, system.terms.funding.codes())
+    if not reason.strip():
+        raise errors.invalid("invalid_request", detail="a funding migration needs a reason")
+    size = batch_size or system.terms.funding.batch_size
+    with system.uow(readonly=True) as uow:
+        today = uow.today()
+        paused = {m.account_id for m in uow.funding.moves(partner, status="paused")}
+        lines = {line.account_id: line for line in uow.accounts.lines_funded_by(partner)}
+        for account_id in paused - set(lines):  # paused by an interrupted run (still the partner's)
+            line = uow.accounts.get(account_id)
+            if line is not None:
+                lines[account_id] = line
+        step = uow.terms.limits.limit_step
+        planned = [_effect(uow, line, step, line.account_id in paused) for line in sorted(lines.values(), key=_id)]
+    report: dict[str, Any] = {
+        "partner": partner,
+        "dry_run": dry_run,
+        "operator": operator,
+        "reason": reason,
+        "business_date": today.isoformat(),
+        "matched": len(planned),
+        "lines": planned,
+    }
+    if dry_run:
+        report.update(moved=0, failed=0)
+        return report
+    with system.uow() as uow:
+        migration_id = uow.funding.add_migration(
+            partner=partner,
+            operator=operator,
+            reason=reason,
+            business_date=uow.today(),
+            matched=len(planned),
+            moved=0,
+            failed=0,
+            status="running",
+            started_at=to_stored(uow.now()),
+        )
+        uow.commit()
+    to_pause = iter([p["account_id"] for p in planned if not p["paused"]])
+    while batch := list(islice(to_pause, size)):
+        _pause_batch(system, migration_id, partner, operator, batch)
+    moved = failed = 0
+    outcome: dict[int, dict[str, Any]] = {}
+    to_move = iter([p["account_id"] for p in planned])
+    while batch := list(islice(to_move, size)):
+        for account_id, result in _move_batch(system, migration_id, partner, operator, batch).items():
+            outcome[account_id] = result
+            moved += result.get("to_account_id", 0) is not None and "error" not in result
+            failed += "error" in result
+    with system.uow() as uow:
+        uow.funding.finish_migration(
+            migration_id, moved=moved, failed=failed, status="done", finished_at=to_stored(uow.now())
+        )
+        uow.events.add(
+            "FundingMigrated",
+            payload={
+                "migration_id": migration_id,
+                "partner": partner,
+                "operator": operator,
+                "reason": reason,
+                "matched": len(planned),
+                "moved": moved,
+                "failed": failed,
+            },
+            business_date=uow.today(),
+            now=uow.now(),
+        )
+        uow.commit()
+    for p in planned:
+        p.update(outcome.get(p["account_id"], {}))
+    report.update(migration_id=migration_id, moved=moved, failed=failed)
+    return report
+
+
+def _id(line: CreditLine) -> int:
+    return line.account_id
+
+
+def _effect(uow: UnitOfWork, line: CreditLine, step: int, paused: bool) -> dict[str, Any]:
+    balances = uow.ledger.balances(line.account_id)
+    owes = any(balances.get(a, 0) > 0 for a in OWED)
+    huabei_limit, xyg_limit = rules.split_limit(line.base_limit, line.used if owes else 0, step)
+    return {
+        "account_id": line.account_id,
+        "user_id": line.user_id,
+        "base_limit": line.base_limit,
+        "used": line.used,
+        "credit_balance": line.credit_balance,
+        "owed": sum(balances.get(a, 0) for a in OWED),
+        "effect": "move" if owes else "refund_to_platform",
+        "huabei_limit": huabei_limit,
+        "xinyonggou_limit": xyg_limit if owes else None,
+        "paused": paused,
+    }
+
+
+def _pause_batch(system: Huabei, migration_id: int, partner: str, operator: str, batch: list[int]) -> None:
+    with system.uow() as uow:
+        uow.accounts.lock(batch)
+        for account_id in batch:
+            savepoint = uow.conn.begin_nested()
+            try:
+                line = uow.accounts.get(account_id)
+                if line is None or line.state.value != "open" or line.funding_source != partner:
+                    savepoint.rollback()
+                    continue
+                rid = restrictions.place(
+                    uow,
+                    account_id,
+                    rules.PAUSE_CAUSE,
+                    {"partner": partner, "migration_id": migration_id},
+                    None,
+                    None,
+                    operator,
+                )
+                uow.funding.add_pause(
+                    partner=partner,
+                    account_id=account_id,
+                    migration_id=migration_id,
+                    status="paused",
+                    restriction_id=rid,
+                    paused_at=to_stored(uow.now()),
+                )
+                savepoint.commit()
+            except IntegrityError:  # paused by a concurrent run
+                savepoint.rollback()
+        uow.commit()
+
+
+def _move_batch(
+    system: Huabei, migration_id: int, partner: str, operator: str, batch: list[int]
+) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    with system.uow() as uow:
+        uow.accounts.lock(batch)
+        for account_id in batch:
+            move = uow.funding.get(partner, account_id)
+            if move is None or move.status != "paused":
+                continue
+            savepoint = uow.conn.begin_nested()
+            try:
+                out[account_id] = move_line(uow, move, migration_id, operator)
+                savepoint.commit()
+            except HuabeiError as e:
+                savepoint.rollback()
+                out[account_id] = {"error": e.code}
+        uow.commit()
+    return out
+
+
+def move_line(uow: UnitOfWork, move: Any, migration_id: int, operator: str) -> dict[str, Any]:
+    """Move one paused line (its row locked by the caller); see the module's docstring."""
+    partner, account_id = move.partner, move.account_id
+    line = uow.accounts.get(account_id, for_update=True)
+    if line is None:
+        raise errors.not_found("account_not_found", account_id=account_id)
+    today, now = uow.today(), uow.now()
+    balances = uow.ledger.balances(account_id)
+    to_account_id: int | None = None
+    if any(balances.get(a, 0) > 0 for a in OWED):
+        if uow.accounts.open_account_of(line.user_id, Product.XINYONGGOU.value) is not None:
+            raise errors.conflict("xinyonggou_line_exists", user_id=line.user_id)
+        principal = balances.get(LedgerAccount.CUSTOMER_PRINCIPAL, 0)
+        huabei_limit, xyg_limit = rules.split_limit(line.base_limit, principal, uow.terms.limits.limit_step)
+        to_account_id = uow.accounts.add(
+            user_id=line.user_id,
+            state="open",
+            product=Product.XINYONGGOU.value,
+            funding_source=partner,
+            base_limit=xyg_limit,
+            temporary_limit=0,
+            used=0,
+            credit_balance=0,
+            due_day=line.due_day,
+            opened_on=today,
+            created_at=now,
+        )
+        uow.accounts.move_receivables(account_id, to_account_id)
+        uow.line_moves.move(account_id, to_account_id)
+        uow.ledger.post(ledger.funding_transfer_entry(account_id, to_account_id, balances, today, account_id), now)
+        credit = -balances.get(LedgerAccount.CUSTOMER_CREDIT, 0)
+        uow.accounts.change_balances(account_id, used=-principal, credit_balance=-credit)
+        uow.accounts.change_balances(to_account_id, used=principal, credit_balance=credit)
+        version = f"funding-{migration_id}"
+        changes = [
+            LimitChange(to_account_id, "base", 0, xyg_limit, ("account_opened", rules.LIMIT_REASON), version, operator)
+        ]
+        if huabei_limit != line.base_limit:
+            uow.accounts.set_base_limit(account_id, huabei_limit)
+            changes.append(
+                LimitChange(account_id, "base", line.base_limit, huabei_limit, (rules.LIMIT_REASON,), version, operator)
+            )
+        uow.limit_changes.record(changes, today, now)
+        _carry_restrictions(uow, account_id, to_account_id, move.restriction_id)
+        restrictions.refresh_block(uow, to_account_id)  # an overdue bill moved with the line
+        uow.events.add(
+            "AccountOpened",
+            account_id=to_account_id,
+            user_id=line.user_id,
+            payload={
+                "base_limit": xyg_limit,
+                "product": Product.XINYONGGOU.value,
+                "funding_source": partner,
+                "moved_from": account_id,
+            },
+            business_date=today,
+            now=now,
+        )
+    uow.accounts.set_funding_source(account_id, "platform")
+    restrictions.lift(
+        uow, [(move.restriction_id, account_id, rules.PAUSE_CAUSE)], reason=rules.LIFT_REASON, actor=operator
+    )
+    moved = {str(k): v for k, v in sorted(balances.items())} if to_account_id is not None else {}
+    uow.funding.mark_moved(partner, account_id, to_account_id=to_account_id, moved=moved, moved_at=to_stored(now))
+    uow.events.add(
+        "FundingMoved",
+        account_id=account_id,
+        user_id=line.user_id,
+        payload={"partner": partner, "migration_id": migration_id, "to_account_id": to_account_id, "moved": moved},
+        business_date=today,
+        now=now,
+    )
+    return {"to_account_id": to_account_id, "moved": moved}
+
+
+def _carry_restrictions(uow: UnitOfWork, from_id: int, to_id: int, pause_id: int) -> None:
+    """The old line's active restrictions (a suspected cash-out, a password lock …) are about the
+    user, not the funder: the new line gets each of them too, with the same lifting."""
+    for r in uow.restrictions.active(from_id):
+        if r.restriction_id == pause_id or r.cause == rules.PAUSE_CAUSE:
+            continue
+        rule = (
+            {"rule_id": r.rule_id, "severity": r.severity, "last_signal_on": r.last_signal_on}
+            if r.rule_id is not None
+            else None
+        )
+        restrictions.place(
+            uow,
+            to_id,
+            r.cause,
+            {**r.evidence, "carried_from": r.restriction_id},
+            r.note,
+            r.lifts_on,
+            r.placed_by,
+            rule=rule,
+        )
