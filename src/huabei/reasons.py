@@ -718,6 +718,12 @@ register(
     N_("It lifts by itself when its lifting rule is met; its evidence says when."),
 )
 register(
+    "restriction_hard_for_agent",
+    S,
+    N_("This restriction is hard: customer service can place and lift only soft ones."),
+    N_("It lifts by its own rule, or a risk analyst places or lifts it."),
+)
+register(
     "lift_reason_required",
     I,
     N_("Lifting a restriction placed by a risk rule early needs a reason code: one of {codes}."),

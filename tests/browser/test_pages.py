@@ -99,6 +99,16 @@ def test_each_role_does_its_main_task_in_the_browser(site: tuple[str, dict[str, 
             page.click("form.card button")
             page.locator("#results a").first.click()
             expect(page.locator("main")).to_contain_text("冻结")
+            expect(page.locator("#line-history")).to_have_attribute("data-drawn", "yes")
+            expect(page.locator("#transactions")).to_contain_text("逾期费")
+            expect(page.locator("#audit")).to_be_visible()
+            # an agent's own hold (soft): placed with a reason, then lifted
+            page.select_option("#place-form select", "operator_hold")
+            page.fill("#place-form textarea", "用户来电要求暂停")
+            page.click("#place-form button")
+            expect(page.locator("#notice")).to_contain_text("已设置")
+            page.locator(".restriction[data-cause='operator_hold'] .lift-form button").click()
+            expect(page.locator("#notice")).to_contain_text("已解除")
             page.screenshot(path=str(shots / "agent-line.png"), full_page=True)
             # the appeals queue: lift 王芳's restriction, the rule was wrong
             page.click("header a[href^='/console/appeals']")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
 from huabei.access import tables as t
 
@@ -55,4 +55,13 @@ class AuditRepository:
             q = q.where(c.key_id == key_id)
         if path_prefix is not None:
             q = q.where(c.path.startswith(path_prefix, autoescape=True))
+        return list(self.conn.execute(q))
+
+    def about(self, paths: list[str], user_id: str | None, limit: int) -> list[Any]:
+        """The newest rows on these paths (the path itself or below it) or by this user."""
+        c = t.audit_log.c
+        conds = [or_(c.path == p, c.path.startswith(p + "/", autoescape=True)) for p in paths]
+        if user_id is not None:
+            conds.append(c.user_id == user_id)
+        q = select(t.audit_log).where(or_(*conds)).order_by(c.audit_id.desc()).limit(limit)
         return list(self.conn.execute(q))

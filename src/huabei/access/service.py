@@ -204,3 +204,17 @@ def audit_trail(
 ) -> list[dict[str, Any]]:  # fmt: skip
     with system.uow(readonly=True) as uow:
         return [dict(r._mapping) for r in uow.audit.recent(limit, starting_after, key_id, path_prefix)]
+
+
+def line_audit_trail(system: Huabei, account_id: int, limit: int = 50) -> list[dict[str, Any]]:
+    """The audit rows about one line, newest first: calls on the line, its user, its restrictions
+    and its appeals (their paths), and the user's own calls."""
+    with system.uow(readonly=True) as uow:
+        line = uow.accounts.get(account_id)
+        if line is None:
+            raise not_found("account_not_found", account_id=account_id)
+        paths = [f"/v1/accounts/{account_id}", f"/accounts/{account_id}", f"/v1/users/{line.user_id}"]
+        paths += [f"/v1/restrictions/{r.restriction_id}" for r in uow.restrictions.since(account_id, dt.date.min)]
+        for a in uow.appeals.listing(account_id=account_id, limit=1000):
+            paths += [f"/v1/appeals/{a.appeal_id}", f"/console/appeals/{a.appeal_id}"]
+        return [dict(r._mapping) for r in uow.audit.about(paths, line.user_id, limit)]

@@ -15,6 +15,7 @@ engine through ``place(uow, …)``) and lifts them by date at end of day.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -135,3 +136,20 @@ def block_code_for(active_causes: list[str]) -> tuple[str | None, str | None]:
 #: The reason codes an agent may give to lift a soft risk-rule restriction early (a fixed list, so
 #: lifts can be counted and audited; free text goes in an appeal's decision reason).
 AGENT_LIFT_REASONS = ("false_positive", "resolved_by_user", "goodwill", "appeal_lifted", "operator_error")
+
+
+def severity_for_agent(cause: str, rule_severity: str | None, policy_severities: Collection[str]) -> str:
+    """``soft`` if a customer-service agent may place and lift a restriction of ``cause``, else ``hard``.
+
+    One placed by a risk rule has its rule's severity (``rule_severity``). Otherwise: an operator
+    hold (lifted by an agent) is soft; a cause the risk policy in force has rules for takes their
+    severity (``policy_severities``: hard if any of them is hard); a cause no rule names is
+    governed by the system (overdue, maintenance, a password lock, regulation) and is hard."""
+    if rule_severity is not None:
+        return "hard" if rule_severity == "hard" else "soft"
+    c = CAUSES.get(cause)
+    if c is not None and c.lift_rule is LiftRule.BY_AGENT:
+        return "soft"
+    if policy_severities and "hard" not in policy_severities:
+        return "soft"
+    return "hard"

@@ -7,6 +7,7 @@ transaction, so the purchase path's atomic debit sees the freeze at once.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from huabei import errors, reasons
@@ -14,6 +15,11 @@ from huabei.lines.rules import BLOCK_OVERDUE
 from huabei.lines.service import restriction_view
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.restrictions.causes import AGENT_LIFT_REASONS, CAUSES, LiftRule, block_code_for, default_lift_date
+
+#: A check of who may place or lift a restriction, run in the use case's transaction with the line
+#: locked: ``check(uow, cause, rule_severity)`` raises to refuse (an agent on a hard restriction,
+#: ``huabei.risk.service.agent_check``).
+Check = Callable[[UnitOfWork, str, str | None], None]
 
 
 def place_restriction(
@@ -25,12 +31,15 @@ def place_restriction(
     note: str | None = None,
     lifts_on: dt.date | None = None,
     actor: str = "operator",
+    check: Check | None = None,
 ) -> dict[str, Any]:
     if cause not in CAUSES:
         raise errors.invalid("invalid_request", detail=f"unknown restriction cause {cause!r}; one of {sorted(CAUSES)}")
     with system.uow() as uow:
         if uow.accounts.get(account_id, for_update=True) is None:
             raise errors.not_found("account_not_found", account_id=account_id)
+        if check is not None:
+            check(uow, cause, None)
         today = uow.today()
         if lifts_on is not None and lifts_on <= today:
             raise errors.invalid("invalid_date")
@@ -90,7 +99,12 @@ def place(
 
 
 def lift_restriction(
-    system: Huabei, restriction_id: int, *, reason: str = "lifted_by_agent", actor: str = "operator"
+    system: Huabei,
+    restriction_id: int,
+    *,
+    reason: str = "lifted_by_agent",
+    actor: str = "operator",
+    check: Check | None = None,
 ) -> dict[str, Any]:
     with system.uow() as uow:
         r = uow.restrictions.get(restriction_id)
@@ -106,6 +120,8 @@ def lift_restriction(
                 raise errors.invalid("lift_reason_required", codes=", ".join(AGENT_LIFT_REASONS))
         if CAUSES[r.cause].lift_rule is LiftRule.ON_VERIFICATION:  # a suspected takeover
             raise errors.conflict("verification_required", cause=r.cause)
+        if check is not None:
+            check(uow, r.cause, r.severity if r.rule_id is not None else None)
         lift(uow, [(r.restriction_id, r.account_id, r.cause)], reason=reason, actor=actor)
         uow.commit()
         return restriction_view(uow.restrictions.get(restriction_id))

@@ -15,6 +15,7 @@ from typing import Any
 from huabei import errors
 from huabei.config import ProductTerms
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
+from huabei.restrictions.causes import CAUSES, severity_for_agent
 from huabei.risk import catalog
 from huabei.risk.policy import Policy, PolicyError, parse
 
@@ -51,6 +52,48 @@ def active_policy(uow: UnitOfWork) -> Policy:
     if row is None:
         return load_file(configured_policy_path(uow.terms), uow.terms)
     return compile_text(row.source, row.path, uow.terms)
+
+
+def agent_check(uow: UnitOfWork, cause: str, rule_severity: str | None) -> None:
+    """An agent places and lifts only soft restrictions (``restrictions.causes.severity_for_agent``
+    over the policy in force): a hard one is 409 ``restriction_hard_for_agent``."""
+    severities = {r.severity for r in active_policy(uow).rules if r.cause == cause}
+    if severity_for_agent(cause, rule_severity, severities) == "hard":
+        raise errors.conflict("restriction_hard_for_agent", cause=cause)
+
+
+def restrictions_for_agent(system: Huabei, account_id: int) -> list[dict[str, Any]]:
+    """A line's active restrictions with the rule that placed them and whether an agent may lift
+    them (``agent``: soft or hard), for the agents' line page."""
+    with system.uow(readonly=True) as uow:
+        rows = uow.restrictions.active(account_id)
+        rules = active_policy(uow).rules if rows else ()
+    return [
+        {
+            "restriction_id": x.restriction_id,
+            "cause": x.cause,
+            "rule_id": x.rule_id,
+            "severity": x.severity,
+            "evidence": dict(x.evidence or {}),
+            "note": x.note,
+            "placed_on": x.placed_on.isoformat(),
+            "placed_by": x.placed_by,
+            "lifts_on": x.lifts_on.isoformat() if x.lifts_on else None,
+            "agent": severity_for_agent(
+                x.cause,
+                x.severity if x.rule_id is not None else None,
+                {r.severity for r in rules if r.cause == x.cause},
+            ),
+        }
+        for x in rows
+    ]
+
+
+def causes_for_agent(system: Huabei) -> dict[str, str]:
+    """Every cause and whether an agent may place it (soft or hard) under the policy in force."""
+    with system.uow(readonly=True) as uow:
+        rules = active_policy(uow).rules
+    return {c: severity_for_agent(c, None, {r.severity for r in rules if r.cause == c}) for c in CAUSES}
 
 
 def shadow_policy(uow: UnitOfWork) -> Policy | None:

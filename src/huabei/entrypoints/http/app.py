@@ -44,6 +44,7 @@ from huabei.payments import service as purchases
 from huabei.platform import admin
 from huabei.platform.unit_of_work import Huabei
 from huabei.restrictions import service as restrictions
+from huabei.risk import service as risk
 
 log = logging.getLogger("huabei.entrypoints.http")
 
@@ -350,9 +351,19 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         tags=["restrictions"],
         dependencies=[allow("agent", "risk")],
     )
-    def place_restriction(account_id: AccountId, body: s.RestrictionIn) -> Any:
+    def place_restriction(
+        account_id: AccountId, body: s.RestrictionIn, principal: auth.Principal = Depends(auth.current_principal)
+    ) -> Any:
+        """An agent places only soft restrictions (409 ``restriction_hard_for_agent``, docs/access.md)."""
         r = restrictions.place_restriction(
-            system, account_id, cause=body.cause, evidence=body.evidence, note=body.note, lifts_on=body.lifts_on
+            system,
+            account_id,
+            cause=body.cause,
+            evidence=body.evidence,
+            note=body.note,
+            lifts_on=body.lifts_on,
+            actor=principal.actor,
+            check=risk.agent_check if principal.role is auth.Role.AGENT else None,
         )
         return {**r, **_restriction_texts(r)}
 
@@ -362,8 +373,19 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         response_model=s.RestrictionOut,
         tags=["restrictions"],
     )
-    def lift_restriction(restriction_id: RestrictionId, body: s.LiftIn | None = None) -> Any:
-        r = restrictions.lift_restriction(system, restriction_id, reason=(body or s.LiftIn()).reason)
+    def lift_restriction(
+        restriction_id: RestrictionId,
+        body: s.LiftIn | None = None,
+        principal: auth.Principal = Depends(auth.current_principal),
+    ) -> Any:
+        """An agent lifts only soft restrictions (409 ``restriction_hard_for_agent``, docs/access.md)."""
+        r = restrictions.lift_restriction(
+            system,
+            restriction_id,
+            reason=(body or s.LiftIn()).reason,
+            actor=principal.actor,
+            check=risk.agent_check if principal.role is auth.Role.AGENT else None,
+        )
         return {**r, **_restriction_texts(r)}
 
     # --- admin ----------------------------------------------------------------

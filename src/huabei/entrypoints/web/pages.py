@@ -1,19 +1,24 @@
-"""Server-rendered web pages: an overview of credit lines and one line's page.
-
-Read-only pages. Text comes from the same catalogs as the API (``?lang=zh``).
+"""Server-rendered web pages: an overview of credit lines and one line's page — the customer's
+read-only view, or the staff's (``web.line``: restrictions with evidence and the place and lift
+forms, history charts, transactions, the audit trail). Text comes from the same catalogs as the API.
 """
 
 from __future__ import annotations
 
 from html import escape
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from huabei import reasons
+from huabei import errors, reasons
+from huabei.access.roles import Principal, Role
 from huabei.billing import service as billing
+from huabei.entrypoints import auth
 from huabei.entrypoints.auth import allow
+from huabei.entrypoints.web import line
 from huabei.entrypoints.web.session import layout, page_locale
 from huabei.errors import HuabeiError
 from huabei.i18n import N_, translate
@@ -22,7 +27,12 @@ from huabei.lines import service as accounts
 from huabei.money import format_yuan
 from huabei.platform import admin
 from huabei.platform.unit_of_work import Huabei
+from huabei.restrictions import service as restrictions
+from huabei.risk import service as risk
 from huabei.scoring import service as scoring
+
+#: An agent's note on a restriction placed from the page.
+MAX_NOTE = 2000
 
 T_TITLE = N_("Huabei credit lines")
 T_BUSINESS_DATE = N_("Business date")
@@ -38,6 +48,8 @@ T_UNTIL = N_("until")
 T_RESTRICTIONS = N_("Restrictions")
 T_NONE = N_("None")
 T_WHAT_TO_DO = N_("What you can do")
+T_PLACED = N_("Restriction {restriction_id} placed.")
+T_LIFTED = N_("Restriction {restriction_id} lifted.")
 T_STATUS_NAMES = {"active": N_("active"), "frozen": N_("frozen"), "overdue": N_("overdue"), "closed": N_("closed")}
 T_SCORE = N_("Credit score")
 T_SCORE_AS_OF = N_("as of")
@@ -82,38 +94,105 @@ def router(system: Huabei) -> APIRouter:
         )
         return layout(request, translate(T_TITLE, loc), body, loc)
 
-    @r.get(
-        "/accounts/{account_id}",
-        response_class=HTMLResponse,
-        dependencies=[allow("customer", "agent", "risk", own="account_id")],
-    )
     def account_page(
-        request: Request, account_id: Annotated[int, Path(ge=1, le=2**63 - 1)], lang: str | None = Query(default=None)
+        request: Request, account_id: int, loc: str, notice: str = "", error: str = "", status: int = 200
     ) -> HTMLResponse:
-        loc = page_locale(lang)
         _ = lambda m: escape(translate(m, loc))  # noqa: E731
         try:
             a = accounts.account_view(system, account_id)
         except HuabeiError as e:
             msg = f"<p>{escape(reasons.message(e.code, loc, **e.params))}</p>"
             return layout(request, translate(T_ACCOUNT, loc), msg, loc, e.http_status)
-        restr = "".join(_restriction_card(x, loc) for x in a["restrictions"]) or f"<p>{_(T_NONE)}</p>"
+        principal = auth.current_principal(request)
         temp = ""
         if a["temporary_limit"]:
             temp = f" ({_(T_UNTIL)} {a['temporary_limit_expires_on']})"
+        if principal.role is Role.CUSTOMER:
+            restr = "".join(_restriction_card(x, loc) for x in a["restrictions"]) or f"<p>{_(T_NONE)}</p>"
+            restr = f"<h2>{_(T_RESTRICTIONS)}</h2>{restr}"
+            staff = ""
+        else:
+            restr, staff = "", line.staff_sections(request, system, a, principal, loc)
+        shown = f"<p class='card' id='notice'>{escape(notice)}</p>" if notice else ""
+        if error:
+            shown += f"<p class='card error' id='error'>{escape(error)}</p>"
         body = (
-            f"<h1>{_(T_ACCOUNT)} {a['account_id']}</h1>"
+            f"<h1>{_(T_ACCOUNT)} {a['account_id']}</h1>{shown}"
             f"<p>{_(T_USER)}: {escape(a['user_id'])} · {_(T_STATUS)}: "
-            f"<span class='{a['status']}'>{_(T_STATUS_NAMES[a['status']])}</span></p>"
+            f"<span class='{a['status']}' id='line-status'>{_(T_STATUS_NAMES[a['status']])}</span></p>"
             f"<table><tr><td>{_(T_BASE)}</td><td class='num'>{format_yuan(a['base_limit'])}</td></tr>"
             f"<tr><td>{_(T_TEMP)}{temp}</td><td class='num'>{format_yuan(a['temporary_limit'])}</td></tr>"
             f"<tr><td>{_(T_TOTAL)}</td><td class='num'>{format_yuan(a['total_limit'])}</td></tr>"
             f"<tr><td>{_(T_USED)}</td><td class='num'>{format_yuan(a['used'])}</td></tr>"
             f"<tr><td><b>{_(T_AVAILABLE)}</b></td><td class='num'><b>{format_yuan(a['available'])}</b></td></tr>"
-            f"</table><h2>{_(T_RESTRICTIONS)}</h2>{restr}"
+            f"</table>{restr}{staff}"
             f"{_score_section(system, a['user_id'], loc)}{_bills_section(system, account_id, loc)}"
         )
-        return layout(request, f"{translate(T_ACCOUNT, loc)} {account_id}", body, loc)
+        return layout(request, f"{translate(T_ACCOUNT, loc)} {account_id}", body, loc, status)
+
+    @r.get(
+        "/accounts/{account_id}",
+        response_class=HTMLResponse,
+        dependencies=[allow("customer", "agent", "risk", own="account_id")],
+    )
+    def account(
+        request: Request,
+        account_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+        lang: str | None = Query(default=None),
+        done: str | None = None,
+    ) -> HTMLResponse:
+        return account_page(request, account_id, page_locale(lang), (done or "")[:200])
+
+    async def act(request: Request, account_id: int, lang: str | None, run: Any) -> Response:
+        """A staff form on the line: run it; on a refusal the page again with its message."""
+        loc = page_locale(lang)
+        principal = auth.current_principal(request)
+        form = await auth.form_data(request)
+        try:
+            said = await run_in_threadpool(run, form, principal, loc)
+        except HuabeiError as e:
+            request.state.error_code = e.code
+            message = reasons.message(e.code, loc, **e.params)
+            return await run_in_threadpool(account_page, request, account_id, loc, "", message, e.http_status)
+        where = f"/accounts/{account_id}?lang={'en' if loc == 'en' else 'zh'}&done={quote(said)}"
+        return RedirectResponse(where, status_code=303)
+
+    def _check(principal: Principal) -> Any:
+        return risk.agent_check if principal.role is Role.AGENT else None
+
+    @r.post("/accounts/{account_id}/restrictions", dependencies=[allow("agent", "risk")])
+    async def place(
+        request: Request, account_id: Annotated[int, Path(ge=1, le=2**63 - 1)], lang: str | None = Query(default=None)
+    ) -> Response:
+        def run(form: dict[str, str], principal: Principal, loc: str) -> str:
+            note = form.get("note", "").strip()
+            if not note or len(note) > MAX_NOTE:
+                raise errors.invalid("invalid_request", detail=f"note: 1 to {MAX_NOTE} characters")
+            out = restrictions.place_restriction(
+                system, account_id, cause=form.get("cause", ""), note=note, actor=principal.actor,
+                check=_check(principal),
+            )  # fmt: skip
+            return translate(T_PLACED, loc, restriction_id=out["restriction_id"])
+
+        return await act(request, account_id, lang, run)
+
+    @r.post("/accounts/{account_id}/restrictions/{restriction_id}/lift", dependencies=[allow("agent", "risk")])
+    async def lift(
+        request: Request,
+        account_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+        restriction_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+        lang: str | None = Query(default=None),
+    ) -> Response:
+        def run(form: dict[str, str], principal: Principal, loc: str) -> str:
+            if restriction_id not in {x["restriction_id"] for x in risk.restrictions_for_agent(system, account_id)}:
+                raise errors.not_found("restriction_not_found", restriction_id=restriction_id)
+            restrictions.lift_restriction(
+                system, restriction_id, reason=form.get("reason", ""), actor=principal.actor,
+                check=_check(principal),
+            )  # fmt: skip
+            return translate(T_LIFTED, loc, restriction_id=restriction_id)
+
+        return await act(request, account_id, lang, run)
 
     return r
 
