@@ -105,7 +105,12 @@ def _restrictions(request: Request, system: Huabei, account_id: int, p: Principa
         )
     causes = risk.causes_for_agent(system)
     allowed = [c for c, sev in causes.items() if not agent or sev == "soft"]
-    options = "".join(f"<option value='{c}'>{escape(reasons.message(c, loc))}</option>" for c in allowed)
+    known = {"threshold": system.terms.scoring.opening_threshold}
+    options = "".join(
+        f"<option value='{c}'>{escape(reasons.message(c, loc, **{k: known.get(k, '…') for k in reasons.placeholders(c)}))}"
+        "</option>"
+        for c in allowed
+    )
     place = (
         f"<form method='post' action='/accounts/{account_id}/restrictions?lang={loc}' id='place-form' class='card'>"
         f"<h3>{_(T_PLACE)}</h3>{csrf_field(request)}<label>{_(T_CAUSE)} <select name='cause'>{options}</select>"
