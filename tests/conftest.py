@@ -201,3 +201,18 @@ def plain_consoles(monkeypatch: pytest.MonkeyPatch, *modules: Any) -> None:
         for name, console in (("console", out), ("err_console", err)):
             if hasattr(module, name):
                 monkeypatch.setattr(module, name, console)
+
+
+# --- Apache Spark (the batch engine), one local session for the whole run -----------------------
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """A local Spark session (two cores, two shuffle partitions, no UI, quiet), started once:
+    starting one costs tens of seconds on a shared machine."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from huabei.batch.engines import spark_session
+
+    session = spark_session("local[2]", partitions=2, conf={"spark.default.parallelism": "2"})
+    yield session
+    session.stop()

@@ -437,6 +437,12 @@ class OperationsTerms(_Section):
     #: An end-of-day request over more days than this runs as a job the request starts
     #: (``GET /v1/admin/eod/{run}`` follows it) instead of inside the request.
     eod_inline_days: int = Field(default=31, gt=0)
+    #: ``snapshot export`` reads the book this many users (or lines) at a time and writes each
+    #: page as one Parquet file: the memory it holds is bounded by one page (docs/scaling.md).
+    batch_page_rows: int = Field(default=20_000, gt=0)
+    #: ``batch run`` applies the staged decisions of this many lines (or users) per transaction;
+    #: a line's decisions are never split across transactions (docs/scaling.md).
+    batch_apply_units: int = Field(default=500, gt=0)
 
 
 class PasswordTerms(_Section):

@@ -1,13 +1,15 @@
-"""The end-of-day job's repository: completion markers of steps and days."""
+"""The batch jobs' repository: the end-of-day job's completion markers of steps and days, and the
+staged decisions of `batch run`."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from huabei.batch import tables as tb
+from huabei.platform.sql import bulk_insert
 
 
 class EodRepository:
@@ -79,3 +81,71 @@ class EodRepository:
             if counts and "period" in counts:
                 return day
         return None
+
+
+class BatchRepository:
+    """Batch runs and their staged decisions (``huabei.batch.writer``)."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def run(self, as_of: dt.date, step: str, *, for_update: bool = False) -> Any:
+        r = tb.batch_runs.c
+        q = select(tb.batch_runs).where(r.as_of == as_of, r.step == step)
+        if for_update:
+            q = q.with_for_update()
+        return self.conn.execute(q).first()
+
+    def begin(self, as_of: dt.date, step: str, engine: str, meta: dict[str, Any], now: dt.datetime) -> None:
+        """Start staging a run: whatever an earlier, unfinished staging left is dropped."""
+        d, r = tb.batch_decisions.c, tb.batch_runs.c
+        self.conn.execute(delete(tb.batch_decisions).where(d.as_of == as_of, d.step == step))
+        self.conn.execute(delete(tb.batch_runs).where(r.as_of == as_of, r.step == step))
+        self.conn.execute(
+            insert(tb.batch_runs).values(
+                as_of=as_of, step=step, status="staging", engine=engine, decisions=0, units=0, meta=meta, staged_at=now
+            )
+        )
+
+    def stage(self, rows: dict[str, list[Any]]) -> int:
+        """Bulk-load staged decisions given column by column (COPY on PostgreSQL)."""
+        return bulk_insert(self.conn, tb.batch_decisions, rows)
+
+    def staged(self, as_of: dt.date, step: str, decisions: int, units: int) -> None:
+        r = tb.batch_runs.c
+        self.conn.execute(
+            update(tb.batch_runs)
+            .where(r.as_of == as_of, r.step == step)
+            .values(status="staged", decisions=decisions, units=units)
+        )
+
+    def first_pending_unit(self, as_of: dt.date, step: str) -> int | None:
+        d = tb.batch_decisions.c
+        return self.conn.execute(
+            select(func.min(d.unit)).where(d.as_of == as_of, d.step == step, d.applied.is_(False))
+        ).scalar()
+
+    def pending(self, as_of: dt.date, step: str, first: int, last: int) -> list[Any]:
+        """The decisions not applied yet of units ``first`` … ``last``, in order."""
+        d = tb.batch_decisions.c
+        return list(
+            self.conn.execute(
+                select(d.seq, d.unit, d.account_id, d.user_id, d.kind, d.key, d.payload)
+                .where(d.as_of == as_of, d.step == step, d.unit.between(first, last), d.applied.is_(False))
+                .order_by(d.seq)
+            )
+        )
+
+    def mark_applied(self, as_of: dt.date, step: str, first: int, last: int) -> None:
+        d = tb.batch_decisions.c
+        self.conn.execute(
+            update(tb.batch_decisions)
+            .where(d.as_of == as_of, d.step == step, d.unit.between(first, last))
+            .values(applied=True)
+        )
+
+    def finish(self, as_of: dt.date, step: str, now: dt.datetime) -> None:
+        r = tb.batch_runs.c
+        self.conn.execute(
+            update(tb.batch_runs).where(r.as_of == as_of, r.step == step).values(status="applied", applied_at=now)
+        )

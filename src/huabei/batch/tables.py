@@ -4,7 +4,7 @@ finish."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Date, Index, String, Table, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, Index, String, Table, Text
 
 from huabei.platform.tables import TS, Id, metadata
 
@@ -36,4 +36,40 @@ eod_quarantine = Table(
     Column("error", Text, nullable=False),
     Column("created_at", TS, nullable=False),
     Index("ix_eod_quarantine_day", "business_date", "step"),
+)
+
+#: A ``batch run`` of a step for an as-of date (``huabei.batch.writer``): its decisions were
+#: staged (``staged``) and then all applied (``applied``); ``meta`` holds what applying needs
+#: besides the decisions (the risk policies' texts).
+batch_runs = Table(
+    "batch_runs",
+    metadata,
+    Column("as_of", Date, primary_key=True),
+    Column("step", String(32), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("engine", String(16), nullable=False),
+    Column("decisions", BigInteger, nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Column("meta", JSON, nullable=False),
+    Column("staged_at", TS, nullable=False),
+    Column("applied_at", TS, nullable=True),
+)
+
+#: The staged decisions of a batch run, in account order (``seq``); ``unit`` numbers the lines
+#: (or users without a line) in that order: a transaction applies whole units. ``applied`` is
+#: set in the transaction that applies the row, so a rerun after a crash skips it.
+batch_decisions = Table(
+    "batch_decisions",
+    metadata,
+    Column("as_of", Date, primary_key=True),
+    Column("step", String(32), primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+    Column("unit", BigInteger, nullable=False),
+    Column("account_id", BigInteger, nullable=False),
+    Column("user_id", String(64), nullable=True),
+    Column("kind", String(16), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("applied", Boolean, nullable=False),
+    Index("ix_batch_decisions_unit", "as_of", "step", "unit"),
 )

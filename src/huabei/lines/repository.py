@@ -209,6 +209,15 @@ class AccountRepository:
                 select(c.account_id).where(c.account_id.in_(ids)).order_by(c.account_id).with_for_update()
             ).all()
 
+    def ids_from(self, limit: int, starting_after: int | None = None) -> list[int]:
+        """Up to ``limit`` line ids in ascending order, after ``starting_after`` (a keyset page:
+        the batch export walks the whole book this way in bounded memory)."""
+        c = t.credit_accounts.c
+        q = select(c.account_id).order_by(c.account_id).limit(limit)
+        if starting_after is not None:
+            q = q.where(c.account_id > starting_after)
+        return list(self.conn.execute(q).scalars())
+
     def ids(self, limit: int, starting_after: int | None = None) -> list[int]:
         c = t.credit_accounts.c
         q = select(c.account_id)

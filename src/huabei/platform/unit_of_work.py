@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from huabei.access.repository import AuditRepository, KeyRepository
 from huabei.appeals.repository import AppealRepository
-from huabei.batch.repository import EodRepository
+from huabei.batch.repository import BatchRepository, EodRepository
 from huabei.billing import repository as rb
 from huabei.billing.bureau_repository import BureauRepository
 from huabei.billing.check_repository import BillingCheckRepository
@@ -84,6 +84,7 @@ class UnitOfWork:
         self.installments = InstallmentRepository(conn)
         self.line_moves = LineMoveRepository(conn)
         self.eod = EodRepository(conn)
+        self.batch = BatchRepository(conn)
         self.bureau = BureauRepository(conn)
         self.billing_check = BillingCheckRepository(conn)
         self.risk_policies = PolicyRepository(conn)

@@ -92,21 +92,24 @@ class Decisions:
 # --- end of day --------------------------------------------------------------------------------
 
 
-def read(uow: UnitOfWork, day: dt.date) -> Snapshot:
+def read(uow: UnitOfWork, day: dt.date, accounts: Sequence[int] | None = None) -> Snapshot:
+    """The snapshot of the daily rules for ``day``: every open line, or those of ``accounts``
+    (the batch export reads the book a page of lines at a time)."""
     live = active_policy(uow)
     shadow = shadow_policy(uow)
     policies: list[tuple[str, Policy]] = [(LIVE, live)] + ([(SHADOW, shadow)] if shadow else [])
     names = sorted({f for _m, p in policies for f in p.features()})
-    values = features.compute(uow.conn, names, as_of(day))
+    values = features.compute(uow.conn, names, as_of(day), accounts)
     opened = {
         LIVE: tuple(
             Open(r.account_id, r.rule_id, r.placed_on, r.last_signal_on or r.placed_on, r.restriction_id)
-            for r in uow.restrictions.placed_by_rules()
+            for r in uow.restrictions.placed_by_rules(accounts)
         )
     }
     if shadow is not None:
         opened[SHADOW] = tuple(
-            Open(a, rule, placed, last) for a, rule, placed, last in uow.risk_decisions.shadow_open(shadow.version)
+            Open(a, rule, placed, last)
+            for a, rule, placed, last in uow.risk_decisions.shadow_open(shadow.version, accounts)
         )
     return Snapshot(day, tuple(policies), values, opened, catalog.config_values(uow.terms))
 

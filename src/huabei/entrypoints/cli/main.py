@@ -398,6 +398,7 @@ def _register_commands() -> None:
     from huabei.entrypoints.cli import diagnosis as cli_diagnosis
     from huabei.entrypoints.cli import flows as cli_flows
     from huabei.entrypoints.cli.access import demo_keys, keys_app
+    from huabei.entrypoints.cli.batch import batch_app, snapshot_app
     from huabei.entrypoints.cli.risk import risk_app
     from huabei.entrypoints.cli.scoring import campaigns_app, limits_app, score_app
     from huabei.entrypoints.cli.simulate import simulate
@@ -411,6 +412,8 @@ def _register_commands() -> None:
     cli_diagnosis.register(app)  # diagnose, advise
     cli_flows.register(app, accounts_app, risk_app)  # accounts close, risk sweep, funding migrate
     app.add_typer(keys_app, name="keys")
+    app.add_typer(snapshot_app, name="snapshot")
+    app.add_typer(batch_app, name="batch")
     demo_app.command("keys")(demo_keys)
 
 
