@@ -5,12 +5,13 @@ the in-process engine decides, row for row, for every batch step, on both databa
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from tests.conftest import make_system
 from tests.storage.test_batch_runs import TERMS, _policy
 
-from huabei.batch import partition, runs, snapshot
+from huabei.batch import engines, runs, snapshot
 from huabei.risk import service as risk_service
 from huabei.simulation import RunSpec, Simulator
 from huabei.simulation.profiles import PopulationConfig
@@ -28,7 +29,11 @@ def test_spark_decides_what_the_local_engine_decides_row_for_row(db_url, tmp_pat
         with system.uow(readonly=True) as uow:
             day = uow.today()
         snapshot.export(system, as_of=day, out=tmp_path / "snap")
-        for step in partition.STEPS:
+        # the bureau step runs on a month's first day only: its engines compared directly
+        local = engines.decide_local(tmp_path / "snap", "bureau", system.terms)
+        assert list(engines.decide_spark(spark, tmp_path / "snap", "bureau", system.terms, 3)) == local
+        assert len(local) >= 10 and {json.loads(r[4])["month"] for r in local} == {"2026-10"}
+        for step in ("rescore", "risk"):
             out = {}
             for engine in ("local", "spark"):
                 out[engine] = tmp_path / f"{step}.{engine}.jsonl"

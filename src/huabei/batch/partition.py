@@ -35,8 +35,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from huabei.billing import calendar as cal
 from huabei.config import ProductTerms
 from huabei.limits import service as limits
+from huabei.lines.rules import is_frozen
 from huabei.risk import catalog
 from huabei.risk import evaluation as risk
 from huabei.risk.policy import Policy, parse
@@ -44,10 +46,10 @@ from huabei.scoring import collect
 from huabei.scoring import service as scoring
 from huabei.scoring.dimensions import DIMENSIONS
 
-STEPS = ("rescore", "risk")
+STEPS = ("rescore", "risk", "bureau")
 #: The column each step's snapshot is partitioned by (a user owns their lines: partitioning the
 #: rescoring by user is partitioning it by account, without the skew of users with no line).
-PARTITION_KEY = {"rescore": "user_id", "risk": "account_id"}
+PARTITION_KEY = {"rescore": "user_id", "risk": "account_id", "bureau": "account_id"}
 FACT = "fact__"
 FEATURE = "feature__"
 
@@ -326,6 +328,81 @@ def risk_rows(decisions: risk.Decisions) -> list[Row]:
     ]
 
 
+# --- bureau: the monthly credit-bureau records ---------------------------------------------------
+
+BUREAU_COLUMNS = (
+    ("account_id", pa.int64()),
+    ("user_id", pa.string()),
+    ("state", pa.string()),
+    ("block_code", pa.string()),
+    ("credit_limit", pa.int64()),
+    ("balance", pa.int64()),
+    ("overdue", pa.int64()),
+    ("dpd", pa.int64()),
+    ("bucket", pa.string()),
+    ("month_worst", pa.string()),
+)
+
+
+def bureau_table(rows: Sequence[Any]) -> pa.Table:
+    """One row per reported line: the raw inputs of its record (``BureauRepository.month_inputs``)."""
+    return pa.table(
+        {
+            name: pa.array([int(r[k]) if kind == pa.int64() and r[k] is not None else r[k] for r in rows], type=kind)
+            for k, (name, kind) in enumerate(BUREAU_COLUMNS)
+        }
+    )
+
+
+def decide_bureau(batch: pa.Table, manifest: Mapping[str, Any], terms: ProductTerms) -> list[Row]:
+    """Each line's record of the month (:func:`huabei.billing.calendar.bureau_figures`)."""
+    rows: list[Row] = []
+    for r in batch.to_pylist():
+        fig = cal.bureau_figures(
+            closed=r["state"] == "closed",
+            frozen=is_frozen(r["block_code"]),
+            overdue=int(r["overdue"]),
+            dpd=int(r["dpd"]),
+            bucket=r["bucket"],
+            month_worst=r["month_worst"],
+            terms=terms.billing,
+        )
+        payload = {
+            "month": manifest["month"],
+            "format_version": manifest["format_version"],
+            "credit_limit": int(r["credit_limit"]),
+            "balance": int(r["balance"]),
+            "amount_overdue": fig.amount_overdue,
+            "days_past_due": fig.days_past_due,
+            "bucket": fig.bucket,
+            "worst_bucket": fig.worst_bucket,
+            "account_status": fig.account_status,
+        }
+        rows.append((int(r["account_id"]), r["user_id"], "bureau", "", dumps(payload)))
+    return rows
+
+
+def bureau_of(rows: Sequence[Row], day: dt.date, now: dt.datetime) -> list[dict[str, Any]]:
+    """``bureau_records`` rows (the original, ``seq`` 1) of ``bureau`` decision rows."""
+    out = []
+    for account_id, user_id, _kind, _key, payload in rows:
+        p = json.loads(payload)
+        out.append(
+            {
+                **p,
+                "account_id": account_id,
+                "user_id": user_id,
+                "seq": 1,
+                "as_of": day,
+                "superseded": False,
+                "reason": None,
+                "created_on": day,
+                "created_at": now,
+            }
+        )
+    return out
+
+
 # --- one entry point for both engines -----------------------------------------------------------
 
 
@@ -341,6 +418,8 @@ def decide_batch(
         return decide_rescore(table, terms, day)
     if step == "risk":
         return decide_risk(table, manifest["risk"], terms, day)
+    if step == "bureau":
+        return decide_bureau(table, manifest["bureau"], terms)
     raise ValueError(f"unknown batch step {step!r}")
 
 

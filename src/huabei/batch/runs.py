@@ -22,7 +22,9 @@ one clean run ends.
 
 Steps: ``rescore`` (the rescoring, then the limit review of every open line with the new scores:
 the end-of-day job's ``refresh_scores`` and ``reevaluate_limits`` on a day both are due) and
-``risk`` (the daily rules: ``risk_rules``). Counts are those of the end-of-day steps.
+``risk`` (the daily rules: ``risk_rules``) and ``bureau`` (on the first day of a month, every
+reported line's credit-bureau record of the month before: ``bureau_records``; a line whose record
+the end-of-day step already wrote keeps it). Counts are those of the end-of-day steps.
 """
 
 from __future__ import annotations
@@ -119,6 +121,10 @@ def run(
     check(step, engine)
     if dry_run and out is None:
         raise errors.invalid("invalid_request", detail="--dry-run needs --out FILE")
+    if step == "bureau" and as_of.day != 1:
+        raise errors.invalid(
+            "invalid_request", detail="the bureau records of a month are made on the first day of the next month"
+        )
     t0 = time.perf_counter()
     report: dict[str, Any] = {"step": step, "as_of": as_of.isoformat(), "engine": engine}
     if not dry_run:
@@ -142,7 +148,7 @@ def run(
             with open(out, "w", encoding="utf-8") as fh:
                 n = write_jsonl(rows, fh, step=step, as_of=as_of)
             return {**report, "status": "dry_run", "decisions": n, "out": str(out), "seconds": _since(t0)}
-        n = stage(system, step, as_of, engine, rows, {"risk": manifest["risk"]})
+        n = stage(system, step, as_of, engine, rows, {"risk": manifest["risk"], "bureau": manifest["bureau"]})
     counts = apply(system, step, as_of, after_batch=after_batch)
     return {**report, "status": "applied", "decisions": n, "counts": counts, "seconds": _since(t0)}
 
@@ -237,5 +243,12 @@ def _apply_rows(
     if step == "rescore":
         rescore, review = partition.rescore_of(rows, as_of)
         return {"scored": scoring.write_rescore(uow, rescore, "scheduled"), "changed": limits.write_review(uow, review)}
+    if step == "bureau":  # a line whose record of the month exists (the end-of-day step wrote it) keeps it
+        records = partition.bureau_of(rows, as_of, uow.now())
+        month = meta["bureau"]["month"]
+        done = uow.bureau.written_for(month, [r["account_id"] for r in records])
+        todo = [r for r in records if r["account_id"] not in done]
+        uow.bureau.add_many(todo)
+        return {"records": len(todo)}
     decisions = partition.risk_of(rows, meta["risk"], as_of)
     return {k: int(v) for k, v in risk.write(uow, decisions).items()}

@@ -10,9 +10,14 @@
 ``DIR/risk/part-NNNNN.parquet``
     one row per open line: :func:`huabei.risk.evaluation.read` (the features the policies
     read, what their rules hold open), a page of lines at a time (line-id order);
+``DIR/bureau/part-NNNNN.parquet``
+    one row per line reported to the credit bureau for the month before the as-of date's:
+    ``BureauRepository.month_inputs`` (the same joins as the end-of-day step's
+    ``INSERT … SELECT``), a page of lines at a time;
 ``DIR/manifest.json``
     the as-of date, the row and file counts, and what every partition shares: the risk
-    policies' texts (live, then shadow) and the configuration values their conditions read.
+    policies' texts (live, then shadow) and the configuration values their conditions read; the
+    bureau month and the last bill closing its accruals count from.
 
 Everything is read in one read-only transaction (a consistent snapshot on PostgreSQL and on
 SQLite in WAL mode) and each page is written and dropped before the next is read, so memory is
@@ -38,6 +43,8 @@ import pyarrow.parquet as pq
 
 from huabei import errors
 from huabei.batch import partition
+from huabei.billing import bureau
+from huabei.billing.positions import last_close_date
 from huabei.limits import service as limits
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.risk import catalog
@@ -79,6 +86,18 @@ def _risk_pages(uow: UnitOfWork, day: dt.date, size: int, names: Sequence[str]) 
             yield partition.risk_table(snap, names)
 
 
+def _bureau_pages(uow: UnitOfWork, month: str, day: dt.date, since: dt.date | None, size: int) -> Iterator[Any]:
+    for ids in _pages(uow.accounts.ids_from, size):
+        rows = uow.bureau.month_inputs(month=month, as_of=day, since=since, accounts=ids)
+        if rows:
+            yield partition.bureau_table(rows)
+
+
+def bureau_month(day: dt.date) -> str:
+    """The month whose records the bureau step makes on ``day``: the month before ``day``'s."""
+    return (day.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
 def risk_manifest(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
     """What every partition of the risk step shares: the policies' texts and the configuration."""
     live, shadow = active_policy(uow), shadow_policy(uow)
@@ -110,12 +129,20 @@ def export(system: Huabei, *, as_of: dt.date, out: Path, steps: Sequence[str] = 
         uow.as_of(as_of)
         shared = risk_manifest(uow, as_of)
         manifest["risk"] = {k: v for k, v in shared.items() if k != "features"}
+        since = last_close_date(uow)
+        month = bureau_month(as_of)
+        manifest["bureau"] = {
+            "month": month,
+            "since": since.isoformat() if since else None,
+            "format_version": bureau.FORMAT_VERSION,
+        }
         for step in steps:
-            pages = (
-                _rescore_pages(uow, as_of, size)
-                if step == "rescore"
-                else _risk_pages(uow, as_of, size, shared["features"])
-            )
+            if step == "rescore":
+                pages = _rescore_pages(uow, as_of, size)
+            elif step == "risk":
+                pages = _risk_pages(uow, as_of, size, shared["features"])
+            else:
+                pages = _bureau_pages(uow, month, as_of, since, size)
             manifest["tables"][step] = _write(out / step, pages)
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
     return manifest

@@ -322,3 +322,37 @@ def delinquency(due_date: dt.date, on_date: dt.date, terms: BillingTerms) -> Del
     """
     dpd = days_past_due(due_date, on_date)
     return Delinquency(days_past_due=dpd, bucket=dpd_bucket(dpd), reportable=is_reportable(dpd, terms))
+
+
+@dataclass(frozen=True)
+class BureauFigures:
+    """The figures of a line's monthly credit-bureau record (征信) that depend on the rules."""
+
+    amount_overdue: int
+    days_past_due: int
+    bucket: str
+    worst_bucket: str
+    account_status: str  # normal | overdue | frozen | closed
+
+
+def bureau_figures(
+    *,
+    closed: bool,
+    frozen: bool,
+    overdue: int,
+    dpd: int,
+    bucket: str | None,
+    month_worst: str | None,
+    terms: BillingTerms,
+) -> BureauFigures:
+    """A line's bureau figures for a month: a delinquency is reported only past the grace days
+    (:func:`is_reportable`; before that the line is ``current`` with nothing overdue), the worst
+    bucket of the month falls back to the line's own, and the status is ``closed``, else
+    ``overdue`` (a reported delinquency), else ``frozen``, else ``normal``. ``overdue`` is what
+    its overdue bills still owe, ``bucket`` the line's delinquency bucket (None: never
+    delinquent). SQL twin: ``huabei.billing.bureau_repository.BureauRepository.write_month``
+    (the same book gives the same records: tests/storage/test_batch_bureau.py)."""
+    reported = is_reportable(dpd, terms)
+    own = (bucket or DPD_BUCKETS[0]) if reported else DPD_BUCKETS[0]
+    status = "closed" if closed else "overdue" if own != DPD_BUCKETS[0] else "frozen" if frozen else "normal"
+    return BureauFigures(overdue if reported else 0, dpd if reported else 0, own, month_worst or own, status)
