@@ -1,15 +1,15 @@
 """batch runs and their staged decisions (huabei batch run: staged, then applied per line)
 
-Revision ID: 0014_batch_decisions
-Revises: 0013_sweeps
+Revision ID: 0015_batch_decisions
+Revises: 0014_funding
 Create Date: 2026-11-29
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_batch_decisions"
-down_revision = "0013_sweeps"
+revision = "0015_batch_decisions"
+down_revision = "0014_funding"
 branch_labels = None
 depends_on = None
 
