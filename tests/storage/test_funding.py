@@ -245,3 +245,21 @@ def test_the_diagnosis_tells_the_user_where_the_balance_went(at: Any) -> None:
     new_zh = funding_check(n, "zh_CN")
     assert new_zh["data"]["from_account_id"] == a and f"编号 {a}" in new_zh["text"] and "账单" in new_zh["text"]
     assert "nothing you owed moved" in funding_check(b, "en")["text"]
+
+
+def test_purchases_moved_to_xinyonggou_still_count_as_the_huabei_lines_use(at: Any) -> None:
+    from huabei.risk import features
+
+    s = at(D(2026, 11, 2))
+    a = open_line(s, "gus")
+    eod.run_eod(s, until=D(2026, 11, 20))
+    buy(s, a, 8_000)
+    funding.migrate(s, partner="bank_a")
+    n = accounts.get_user(s, "gus")["xinyonggou_account_id"]
+    eod.run_eod(s, until=D(2026, 11, 25))
+    with s.engine.connect() as conn:
+        v = features.compute(conn, ["days_since_last_purchase", "account_age_days"], D(2026, 11, 25), [a, n])
+    # the 花呗 line opened 23 days ago; its last purchase (now on 信用购) was 5 days ago
+    assert v[a]["account_age_days"] == 23 and v[a]["days_since_last_purchase"] == 5
+    assert v[n]["days_since_last_purchase"] == 5
+    assert [r["cause"] for r in accounts.account_view(s, a)["restrictions"]] == []

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from tests.conftest import buy, make_system, new_account
 
 from huabei.batch import books
+from huabei.billing import plans
 from huabei.clock import ManualWallClock
 from huabei.config import FundingPartner, FundingTerms, ProductTerms
 from huabei.errors import HuabeiError
@@ -64,6 +65,7 @@ def code(fn, *a, **kw) -> str:  # type: ignore[no-untyped-def]
 def test_a_purchase_inside_a_window_is_declined_with_its_end_and_repayments_work(msystem: Huabei) -> None:
     aid = new_account(msystem)
     buy(msystem, aid, 5_000)
+    plan = plans.create_purchase_installments(msystem, buy(msystem, aid, 30_000).body["purchase_id"], 3, "i-1").body
     w = maintenance.schedule(msystem, starts_at=at(2), ends_at=at(4), reason="database upgrade", scope="everyone")
     assert w["status"] == "upcoming" and w["ends_at"] == "2026-11-02T04:00:00+08:00"
     assert attempt(msystem, aid) is None  # 01:00: before it
@@ -73,6 +75,8 @@ def test_a_purchase_inside_a_window_is_declined_with_its_end_and_repayments_work
     assert e.params["ends_at"] == "2026-11-02 04:00"
     assert dt.datetime.fromisoformat(e.params["ends_at_iso"]) == at(4)
     assert payments.repay(msystem, aid, 1_000, "repay-in-window").status == 201
+    # repaying an installment plan early is a repayment too: it works inside the window
+    assert plans.repay_installments_early(msystem, plan["plan_id"], "early-in-window").status == 201
     assert maintenance.listing(msystem)[0]["status"] == "active"
     msystem.wall_clock.set(at(3, 59))  # type: ignore[attr-defined]
     assert attempt(msystem, aid, Channel.OFFLINE) is not None

@@ -273,7 +273,9 @@ def move_line(uow: UnitOfWork, move: Any, migration_id: int, operator: str) -> d
         uow, [(move.restriction_id, account_id, rules.PAUSE_CAUSE)], reason=rules.LIFT_REASON, actor=operator
     )
     moved = {str(k): v for k, v in sorted(balances.items())} if to_account_id is not None else {}
-    uow.funding.mark_moved(partner, account_id, to_account_id=to_account_id, moved=moved, moved_at=to_stored(now))
+    uow.funding.mark_moved(
+        partner, account_id, to_account_id=to_account_id, moved=moved, moved_at=to_stored(now), moved_on=today
+    )
     uow.events.add(
         "FundingMoved",
         account_id=account_id,

@@ -39,5 +39,7 @@ funding_moves = Table(
     Column("moved", JSON, nullable=True),
     Column("paused_at", TS, nullable=False),
     Column("moved_at", TS, nullable=True),
+    # the business date of the move (added by 0015_funding_moved_on)
+    Column("moved_on", Date, nullable=True),
     PrimaryKeyConstraint("partner", "account_id"),
 )

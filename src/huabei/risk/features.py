@@ -35,6 +35,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement, Select
@@ -334,14 +335,22 @@ def overdue_elsewhere_days(w: Window) -> Select[Any]:
 
 
 def days_since_last_purchase(w: Window) -> Select[Any]:
-    p = s.purchases.c
+    """Days since the line's last purchase (since it opened: none yet). A purchase a brand-isolation
+    move took to the user's 信用购 line (``funding_moves``) still counts for the 花呗 line it was
+    made on: the move is not the user going quiet (purchases on the 信用购 line up to the day of
+    the move; that day's later ones too — business dates do not order within a day)."""
+    p, m = s.purchases.c, s.funding_moves.c
     lines = _lines(w).subquery()
-    last = (
-        select(p.account_id, func.max(p.business_date).label("last"))
-        .where(w.only(p.account_id), p.business_date <= w.day)
-        .group_by(p.account_id)
-        .subquery()
+    own = select(p.account_id.label("account_id"), p.business_date.label("day")).where(
+        w.only(p.account_id), p.business_date <= w.day
     )
+    moved = (
+        select(m.account_id.label("account_id"), p.business_date.label("day"))
+        .select_from(s.funding_moves.join(s.purchases, p.account_id == m.to_account_id))
+        .where(w.only(m.account_id), p.business_date <= w.day, p.business_date <= m.moved_on)
+    )
+    both = union_all(own, moved).subquery()
+    last = select(both.c.account_id, func.max(both.c.day).label("last")).group_by(both.c.account_id).subquery()
     return select(lines.c.account_id, days_between(w.d(), func.coalesce(last.c.last, lines.c.opened_on))).outerjoin(
         last, last.c.account_id == lines.c.account_id
     )

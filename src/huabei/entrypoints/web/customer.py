@@ -68,15 +68,39 @@ T_APPEAL_STATUS = {
     "lifted": N_("accepted: the restriction is lifted"),
     "upheld": N_("not accepted: the restriction stays"),
 }
+T_XINYONGGOU = N_("信用购, funded by {partner}")
+T_XINYONGGOU_NOTE = N_(
+    "Under brand isolation the part of Huabei this partner funded moved here: its bills, installments "
+    "and repayments carry on on this line."
+)
 T_ADVICE = N_("How to raise my limit")
 T_WARNINGS = N_("What lowers your limit")
 
 
-def _account_of(system: Huabei, user_id: str | None) -> dict[str, Any] | None:
-    if user_id is None:
+PRODUCTS = {"huabei": "account_id", "xinyonggou": "xinyonggou_account_id"}
+
+
+def _account_of(system: Huabei, user_id: str | None, product: str = "huabei") -> dict[str, Any] | None:
+    """The user's open line of ``product``: 花呗, or the 信用购 line brand isolation opened."""
+    if user_id is None or product not in PRODUCTS:
         return None
     user = accounts.get_user(system, user_id)
-    return accounts.account_view(system, user["account_id"]) if user.get("account_id") else None
+    aid = user.get(PRODUCTS[product])
+    return accounts.account_view(system, aid) if aid else None
+
+
+def _xinyonggou(request: Request, system: Huabei, x: dict[str, Any], loc: str) -> str:
+    """The 信用购 line: who funds it, its limit, and its bills with the repay form (a second card)."""
+    _ = lambda m, **k: escape(translate(m, loc, **k))  # noqa: E731
+    partner = next((p for p in system.terms.funding.partners if p.code == x["funding_source"]), None)
+    name = (partner.name_zh if loc == "zh_CN" else partner.name) if partner else x["funding_source"]
+    return (
+        f"<div class='card' id='xinyonggou'><h2>{_(T_XINYONGGOU, partner=name)}</h2>"
+        f"<p class='muted'>{_(T_XINYONGGOU_NOTE)}</p>"
+        f"<p>{_(T_TOTAL)} {format_yuan(x['total_limit'])} · {_(T_USED)} {format_yuan(x['used'])} · "
+        f"{_(T_AVAILABLE)} {format_yuan(x['available'])}</p></div>"
+        f"{_bills(request, system, x, loc, product='xinyonggou')}"
+    )
 
 
 def _ring(a: dict[str, Any], loc: str) -> str:
@@ -102,9 +126,12 @@ def _ring(a: dict[str, Any], loc: str) -> str:
     )
 
 
-def _bills(request: Request, system: Huabei, a: dict[str, Any], loc: str) -> str:
+def _bills(request: Request, system: Huabei, a: dict[str, Any], loc: str, product: str = "huabei") -> str:
     _ = lambda m, **k: escape(translate(m, loc, **k))  # noqa: E731
     aid = a["account_id"]
+    # the 信用购 line's forms say which line they act on; its element ids are its own
+    which = f"<input type='hidden' name='product' value='{product}'>" if product != "huabei" else ""
+    sfx = "" if product == "huabei" else f"-{product}"
     bills = billing.list_bills(system, aid)[:3]
     status = billing.billing_status(system, aid)
     rows = "".join(
@@ -117,7 +144,7 @@ def _bills(request: Request, system: Huabei, a: dict[str, Any], loc: str) -> str
     repay = ""
     if owed > 0:
         repay = (
-            f"<form method='post' action='/me/repay?lang={loc}' id='repay-form'>{csrf_field(request)}"
+            f"<form method='post' action='/me/repay?lang={loc}' id='repay-form{sfx}'>{csrf_field(request)}{which}"
             f"<input type='hidden' name='key' value='{uuid.uuid4()}'>"
             f"<label>{_(T_AMOUNT)} <input name='amount' value='{format_yuan(owed)}' size='10'></label> "
             f"<button class='primary' type='submit'>{_(T_REPAY)}</button></form>"
@@ -137,14 +164,15 @@ def _bills(request: Request, system: Huabei, a: dict[str, Any], loc: str) -> str
         if options:
             offers = (
                 f"<h3>{_(T_INSTALLMENTS)}</h3><form method='post' action='/me/installments?lang={loc}' "
-                f"id='installments-form'>{csrf_field(request)}<input type='hidden' name='key' value='{uuid.uuid4()}'>"
+                f"id='installments-form{sfx}'>{csrf_field(request)}{which}"
+                f"<input type='hidden' name='key' value='{uuid.uuid4()}'>"
                 f"<input type='hidden' name='period' value='{escape(open_bill['period'])}'>"
                 f"<select name='term'>{''.join(options)}</select> "
                 f"<button class='primary' type='submit'>{_(T_CONVERT)}</button></form>"
             )
     return (
-        f"<div class='card' id='bills'><h2>{_(T_BILLS)}</h2><table>{rows}</table>"
-        f"<p>{_(T_OWED)}: <b id='owed'>{format_yuan(owed)}</b></p>{repay}{offers}</div>"
+        f"<div class='card' id='bills{sfx}'><h2>{_(T_BILLS)}</h2><table>{rows}</table>"
+        f"<p>{_(T_OWED)}: <b id='owed{sfx}'>{format_yuan(owed)}</b></p>{repay}{offers}</div>"
     )
 
 
@@ -254,6 +282,10 @@ def router(system: Huabei) -> APIRouter:
     r = APIRouter(include_in_schema=False)
     me = [allow("customer", own_in_body=True)]
 
+    def _xinyonggou_of(request: Request, user_id: str, loc: str) -> str:
+        x = _account_of(system, user_id, "xinyonggou")
+        return _xinyonggou(request, system, x, loc) if x is not None else ""
+
     def page(request: Request, loc: str, notice: str = "", status: int = 200) -> HTMLResponse:
         principal = auth.current_principal(request)
         a = _account_of(system, principal.user_id)
@@ -267,7 +299,8 @@ def router(system: Huabei) -> APIRouter:
         body = (
             f"<h1>{escape(translate(T_ME, loc))}</h1>{note}<div class='grid'>{_ring(a, loc)}"
             f"{_diagnosis(request, system, aid, open_appeals, loc)}</div>{_appeals(appeal_rows, loc)}"
-            f"{_bills(request, system, a, loc)}{_score(system, a['user_id'], loc)}{_advice(system, aid, loc)}"
+            f"{_bills(request, system, a, loc)}{_xinyonggou_of(request, a['user_id'], loc)}"
+            f"{_score(system, a['user_id'], loc)}{_advice(system, aid, loc)}"
         )
         return layout(request, translate(T_ME, loc), body, loc, status)
 
@@ -281,7 +314,7 @@ def router(system: Huabei) -> APIRouter:
         principal = auth.current_principal(request)
         form = await auth.form_data(request)
         try:
-            a = await run_in_threadpool(_account_of, system, principal.user_id)
+            a = await run_in_threadpool(_account_of, system, principal.user_id, form.get("product") or "huabei")
             if a is None:
                 raise not_found("account_not_found", account_id="-")
             notice = await run_in_threadpool(run, a, form, f"key:{principal.key_id}", loc)
