@@ -64,6 +64,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.engine import make_url
 
 from huabei.batch import books
+from huabei.config import ProductTerms, default_terms
 from huabei.errors import ErrorKind, HuabeiError
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
 from huabei.lines.rules import LimitChange
@@ -529,6 +530,16 @@ def batch_factory(
     return make
 
 
+def bench_terms() -> ProductTerms:
+    """The default terms, with group commit of purchases off if ``--no-group-commit`` (passed to
+    the server subprocess in ``HUABEI_BENCH_GROUP_COMMIT``)."""
+    terms = default_terms()
+    if os.environ.get("HUABEI_BENCH_GROUP_COMMIT") == "0":
+        ops = terms.operations.model_copy(update={"group_commit": False})
+        terms = terms.model_copy(update={"operations": ops})
+    return terms
+
+
 # --- the HTTP server (subprocess) -------------------------------------------------------
 
 
@@ -538,7 +549,7 @@ def serve(url: str, port: int) -> None:
 
     from huabei.entrypoints.http.app import create_app
 
-    system = Huabei(engine=make_engine(url))
+    system = Huabei(engine=make_engine(url), terms=bench_terms())
     uvicorn.run(create_app(system), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
@@ -763,7 +774,7 @@ def bench_backend(
     mode; the single-hot-account runs come last."""
     log(f"[{backend}] migrating {make_url(url).render_as_string(hide_password=True)}")
     migrate.upgrade(url)
-    system = Huabei(engine=make_engine(url))
+    system = Huabei(engine=make_engine(url), terms=bench_terms())
     modes = args.modes
     hot_clients = [c for c in args.hot_clients if c > 0]
     pool, hot_ids, race_id = seed(system, args.accounts, n_reserved=len(modes) * len(hot_clients) + 1)
@@ -813,7 +824,12 @@ def bench_backend(
                 if mode == "batch" and server is not None
                 else factories[mode]
             )
+            gc = system.services.get("payments.group_commit")
+            gc0 = (gc.batches, gc.decided) if gc is not None else (0, 0)  # type: ignore[attr-defined]
             cell, all_ok = run_load(factory, picker, n, args.seconds, args.warmup, tag, cpu_probe)
+            if gc is not None and mode == "inproc":
+                nb, nd = gc.batches - gc0[0], gc.decided - gc0[1]  # type: ignore[attr-defined]
+                log(f"[{backend}] group commit: {nd} purchases in {nb} transactions ({nd / max(nb, 1):.1f} a batch)")
             cell.backend, cell.mode, cell.workload = backend, mode, workload
             approvals += all_ok
             cells.append(cell)
@@ -867,6 +883,7 @@ def print_report(
     con = Console(width=None if sys.stdout.isatty() else 160)
     con.print(
         f"[bold]Machine:[/] {info.get('nproc')} CPUs ({info.get('cpu', '?')}), {info.get('memory_gib', '?')} GiB, "
+        f"group commit {'off' if os.environ.get('HUABEI_BENCH_GROUP_COMMIT') == '0' else 'on'}, "
         f"Python {info['python']}, PostgreSQL {info.get('postgresql', '-')}, SQLite {info['versions']['sqlite']}, "
         f"uvicorn {info['versions']['uvicorn']} ({info['uvicorn_http']}, {info['uvicorn_loop']})"
     )
@@ -1020,6 +1037,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--no-pgbench", action="store_true", help="skip the pgbench baseline")
     ap.add_argument(
+        "--no-group-commit",
+        action="store_true",
+        help="decide each purchase in its own transaction (operations.group_commit off), to compare",
+    )
+    ap.add_argument(
         "--pgbench-scale",
         type=int,
         default=0,
@@ -1053,6 +1075,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve:
         serve(args.serve, args.port)
         return 0
+    os.environ["HUABEI_BENCH_GROUP_COMMIT"] = "0" if args.no_group_commit else "1"
     from rich.console import Console
 
     con = Console(stderr=True, width=None if sys.stderr.isatty() else 160)

@@ -443,6 +443,16 @@ class OperationsTerms(_Section):
     #: ``batch run`` applies the staged decisions of this many lines (or users) per transaction;
     #: a line's decisions are never split across transactions (docs/scaling.md).
     batch_apply_units: int = Field(default=500, gt=0)
+    #: Group commit of purchases (``huabei.payments.group_commit``): concurrent purchases of one
+    #: process are decided together in one transaction. Off: each in its own transaction.
+    group_commit: bool = True
+    #: The most purchases one group-commit batch decides.
+    group_commit_max_batch: int = Field(default=100, gt=0, le=1000)
+    #: How long a batch waits for purchases still arriving (only while some are: a lone
+    #: purchase never waits), in milliseconds.
+    group_commit_max_wait_ms: float = Field(default=0.5, ge=0, le=50)
+    #: Batches decided at the same time by one process (each on its own connection).
+    group_commit_batches: int = Field(default=1, gt=0, le=64)
 
 
 class PasswordTerms(_Section):

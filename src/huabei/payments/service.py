@@ -5,7 +5,9 @@ Each runs in one transaction under an idempotency key (see ``idempotency.py``).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from typing import cast
 
 from huabei import errors, reasons
 from huabei.billing import service as billing
@@ -20,6 +22,7 @@ from huabei.lines.rules import frozen_cause
 from huabei.maintenance import service as maintenance
 from huabei.money import format_yuan
 from huabei.passwords import service as passwords
+from huabei.payments.group_commit import GroupCommit
 from huabei.platform.idempotency import (
     PUBLIC_CALLER,
     Job,
@@ -40,10 +43,50 @@ def authorise_purchase(
     limit, or a 402 decline with a stable code. A decline writes only its audit record.
 
     Before the debit: maintenance windows (``huabei.maintenance.service``), the payment password (``huabei.passwords.service``: checked before the
-    transaction, guarded inside it, a wrong one counted with the refusal)."""
-    job = _purchase_job(system, req, idempotency_key, caller)
+    transaction, guarded inside it, a wrong one counted with the refusal).
+
+    Concurrent purchases of one process are decided together, one transaction for many
+    (``huabei.payments.group_commit``; ``operations.group_commit``), each with the answer it
+    would get alone."""
+    gc = _group_commit(system)
+    if gc is None:
+        return _run_alone(system, (req.account_id, _purchase_job(system, req, idempotency_key, caller)))
+    gc.arrive()  # a leader may wait for this purchase while its password is checked
+    try:
+        job = _purchase_job(system, req, idempotency_key, caller)
+    except BaseException:
+        gc.leave()
+        raise
+    return cast(Outcome, gc.submit((req.account_id, job)))
+
+
+_GROUP_COMMIT_LOCK = threading.Lock()
+
+
+def _group_commit(system: Huabei) -> GroupCommit | None:
+    """The system's group commit of purchases (made on first use), or None when it is off."""
+    ops = system.terms.operations
+    if not ops.group_commit:
+        return None
+    gc = system.services.get("payments.group_commit")
+    if gc is None:
+        with _GROUP_COMMIT_LOCK:
+            gc = system.services.get("payments.group_commit")
+            if gc is None:
+                gc = system.services["payments.group_commit"] = GroupCommit(
+                    lambda items: _decide_batch(system, items),
+                    lambda item: _run_alone(system, item),
+                    max_batch=ops.group_commit_max_batch,
+                    max_wait_seconds=ops.group_commit_max_wait_ms / 1000,
+                    batches=ops.group_commit_batches,
+                )
+    return cast(GroupCommit, gc)
+
+
+def _run_alone(system: Huabei, item: tuple[int, Job]) -> Outcome:
+    job = item[1]
     return run_idempotent(
-        system, job.operation, job.key, job.request, job.work, on_refusal=job.on_refusal, caller=caller
+        system, job.operation, job.key, job.request, job.work, on_refusal=job.on_refusal, caller=job.caller
     )
 
 
@@ -59,14 +102,18 @@ def authorise_purchases(
     order — its ``Outcome``, or the ``HuabeiError`` (402 decline, 404, 409 …) it would raise. One
     request's refusal or failure never fails the others; every line of the batch is locked first,
     in account order (``huabei.platform.idempotency.run_idempotent_batch``)."""
-    jobs = [_purchase_job(system, req, key, caller) for req, key in items]
-    ids = [req.account_id for req, _ in items]
+    return _decide_batch(system, [(req.account_id, _purchase_job(system, req, key, caller)) for req, key in items])
+
+
+def _decide_batch(system: Huabei, items: Sequence[tuple[int, Job]]) -> list[Result]:
+    """Decide prepared purchases (line, job) in one transaction, every line locked first."""
+    ids = [account_id for account_id, _ in items]
 
     def lock_lines(uow: UnitOfWork) -> None:
         uow.today()  # the clock row first, as a single purchase takes it (then its line)
         uow.accounts.lock(ids)
 
-    return run_idempotent_batch(system, jobs, prepare=lock_lines)
+    return run_idempotent_batch(system, [job for _, job in items], prepare=lock_lines)
 
 
 def _purchase_job(system: Huabei, req: PurchaseRequest, idempotency_key: str | None, caller: str) -> Job:

@@ -158,6 +158,9 @@ class Huabei:
     tz: str = DEFAULT_TZ
     #: Where real time comes from (``huabei.clock.wall_now``; tests inject a ``ManualWallClock``).
     wall_clock: WallClock = wall_now
+    #: Long-lived helpers of the running system, by name, made on first use (the purchases'
+    #: group commit, ``huabei.payments.group_commit``).
+    services: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     def uow(self, readonly: bool = False) -> UnitOfWork:
         return UnitOfWork(self, readonly=readonly)
