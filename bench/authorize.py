@@ -68,7 +68,7 @@ from huabei.config import ProductTerms, default_terms
 from huabei.errors import ErrorKind, HuabeiError
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
 from huabei.lines.rules import LimitChange
-from huabei.payments.service import authorise_purchase
+from huabei.payments.service import authorise_purchase, authorise_purchases
 from huabei.platform import admin, migrate
 from huabei.platform import schema as t
 from huabei.platform.db import database_url, make_engine
@@ -597,7 +597,7 @@ class Server:
 # --- statements per authorisation (a short instrumented probe) --------------------------
 
 
-def statement_probe(system: Huabei, account_id: int, n: int = PROBE_N) -> dict[str, float]:
+def statement_probe(system: Huabei, account_id: int, n: int = PROBE_N) -> dict[str, Any]:
     counts = {"statements": 0, "checkouts": 0, "commits": 0}
 
     def on_exec(*_a: Any) -> None:
@@ -619,11 +619,23 @@ def statement_probe(system: Huabei, account_id: int, n: int = PROBE_N) -> dict[s
                 system, PurchaseRequest(account_id, 100, "m-bench", "retail", Channel.ONLINE), f"probe-{i}"
             )
         elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        single = dict(counts)
+        t1, c1 = time.perf_counter(), time.process_time()
+        batch = [
+            (PurchaseRequest(account_id, 100, "m-bench", "retail", Channel.ONLINE), f"probe-b{i}") for i in range(n)
+        ]
+        for k in range(0, n, 100):  # the batch route's largest batches
+            authorise_purchases(system, batch[k : k + 100])
+        b_elapsed, b_cpu = time.perf_counter() - t1, time.process_time() - c1
     finally:
         event.remove(system.engine, "before_cursor_execute", on_exec)
         event.remove(system.engine.pool, "checkout", on_checkout)
         event.remove(system.engine, "commit", on_commit)
-    out = {k: v / n for k, v in counts.items()}
+    out: dict[str, Any] = {k: v / n for k, v in single.items()}
+    out["batch_statements"] = (counts["statements"] - single["statements"]) / n
+    out["batch_commits"] = (counts["commits"] - single["commits"]) / n
+    out["batch_ms_per_authorisation"] = b_elapsed / n * 1000
+    out["batch_cpu_ms_per_authorisation"] = b_cpu / n * 1000
     out["pre_ping"] = bool(getattr(system.engine.pool, "_pre_ping", False))
     out["ms_per_authorisation_1_client"] = elapsed / n * 1000
     out["cpu_ms_per_authorisation"] = cpu / n * 1000
@@ -784,11 +796,13 @@ def bench_backend(
     server: Server | None = None
     try:
         probe = statement_probe(system, hot_ids[-1])
-        approvals += PROBE_N
+        approvals += 2 * PROBE_N  # one by one, then in batches
         log(
             f"[{backend}] per authorisation: {probe['statements']:.1f} statements, {probe['commits']:.1f} commits, "
             f"{probe['checkouts']:.1f} pool checkouts, {probe['ms_per_authorisation_1_client']:.2f} ms "
-            f"({probe['cpu_ms_per_authorisation']:.2f} ms CPU) single-threaded"
+            f"({probe['cpu_ms_per_authorisation']:.2f} ms CPU) single-threaded; in batches of 100: "
+            f"{probe['batch_statements']:.2f} statements, {probe['batch_commits']:.2f} commits, "
+            f"{probe['batch_ms_per_authorisation']:.2f} ms ({probe['batch_cpu_ms_per_authorisation']:.2f} ms CPU) each"
         )
         if "http" in modes or "batch" in modes:
             server = Server(url).__enter__()

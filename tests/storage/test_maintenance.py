@@ -133,3 +133,24 @@ def test_bad_windows_are_refused_and_change_nothing(msystem: Huabei) -> None:
         maintenance.schedule(msystem, starts_at=at(0), ends_at=at(2), reason="r", scope="everyone")["status"]
         == "active"
     )
+
+
+def test_a_batch_of_purchases_reads_the_windows_once_with_the_same_answers(msystem: Huabei) -> None:
+    """``authorise_purchases`` reads the windows in force once for the batch (set-based); each
+    purchase gets the answer it would get alone: offline ones are declined inside an offline
+    window, online ones pass."""
+    aid, other = new_account(msystem), new_account(msystem)
+    maintenance.schedule(
+        msystem, starts_at=at(2), ends_at=at(4), reason="offline upgrade", scope="channel", target="offline"
+    )
+    msystem.wall_clock.set(at(3))  # type: ignore[attr-defined]
+    reqs = [
+        (PurchaseRequest(aid, 1_000, "m-1", "retail", Channel.OFFLINE), "bw-1"),
+        (PurchaseRequest(other, 1_000, "m-1", "retail", Channel.ONLINE), "bw-2"),
+        (PurchaseRequest(aid, 1_000, "m-1", "retail", Channel.ONLINE), "bw-3"),
+    ]
+    out = payments.authorise_purchases(msystem, reqs)
+    alone = [attempt(msystem, aid, Channel.OFFLINE), attempt(msystem, other), attempt(msystem, aid)]
+    assert [getattr(r, "code", None) for r in out] == ["maintenance", None, None]
+    assert [getattr(r, "code", None) for r in alone] == ["maintenance", None, None]
+    assert isinstance(out[0], HuabeiError) and out[0].params["ends_at"] == "2026-11-02 04:00"

@@ -231,6 +231,14 @@ class AccountRepository:
         q = select(t.credit_accounts).where(c.state == AccountState.OPEN.value).order_by(c.account_id)
         return [_row_to_line(r) for r in self.conn.execute(q)]
 
+    def users_of(self, account_ids: Sequence[int]) -> dict[int, str]:
+        """The users of these lines (one query)."""
+        if not account_ids:
+            return {}
+        c = t.credit_accounts.c
+        rows = self.conn.execute(select(c.account_id, c.user_id).where(c.account_id.in_(sorted(set(account_ids)))))
+        return {r[0]: r[1] for r in rows}
+
     def user_of(self, account_id: int) -> str | None:
         c = t.credit_accounts.c
         return self.conn.execute(select(c.user_id).where(c.account_id == account_id)).scalar()

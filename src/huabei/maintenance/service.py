@@ -9,7 +9,7 @@ affected. Scheduling and cancelling are recorded (who, when, why) on the window 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from huabei import errors
@@ -90,10 +90,21 @@ def windows_in_force(uow: UnitOfWork, channel: str | None = None, funding_source
     return out
 
 
+_BATCH_WINDOWS = "maintenance.windows_of_batch"
+
+
+def read_for_batch(uow: UnitOfWork) -> None:
+    """For a batch of purchases decided at one instant (``payments.service.authorise_purchases``):
+    read the windows in force once, for every :func:`guard` of the transaction."""
+    uow.cache[_BATCH_WINDOWS] = uow.maintenance.active_at(to_stored(uow.now()))
+
+
 def guard(uow: UnitOfWork, account_id: int, channel: str) -> None:
     """Inside the purchase's transaction, before the debit: 402 ``maintenance`` inside a window
-    in the purchase's scope. No window in force: one indexed query, nothing else read."""
-    rows = uow.maintenance.active_at(to_stored(uow.now()))
+    in the purchase's scope. No window in force: one indexed query (none in a batch that read
+    them already), nothing else read."""
+    cached = uow.cache.get(_BATCH_WINDOWS)
+    rows = cast(list[Any], cached) if cached is not None else uow.maintenance.active_at(to_stored(uow.now()))
     if not rows:
         return
     line = uow.accounts.get(account_id) if any(r.scope == Scope.FUNDING for r in rows) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, case, insert, or_, select, update
@@ -18,6 +19,12 @@ class PasswordRepository:
 
     def get(self, user_id: str) -> Any:
         return self.conn.execute(select(t.payment_passwords).where(_c.user_id == user_id)).first()
+
+    def with_password(self, user_ids: Sequence[str]) -> set[str]:
+        """Which of these users have a payment password (one query)."""
+        if not user_ids:
+            return set()
+        return set(self.conn.execute(select(_c.user_id).where(_c.user_id.in_(sorted(set(user_ids))))).scalars())
 
     def add(self, user_id: str, password_hash: str, now: dt.datetime) -> None:
         self.conn.execute(

@@ -26,8 +26,9 @@ Replays of an Idempotency-Key count nothing (the stored answer is returned first
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from huabei import errors
@@ -163,11 +164,29 @@ def check(system: Huabei, account_id: int, password: str | None) -> PasswordChec
     return PasswordCheck(rules.Verdict(user_id, stored, given=True, correct=correct))
 
 
+_BATCH_USERS = "passwords.users_of_batch"
+
+
+def read_for_batch(uow: UnitOfWork, account_ids: Sequence[int]) -> None:
+    """For a batch of purchases in one transaction: read the lines' users, and which of them have
+    no payment password, in one query for every :func:`guard` of the transaction. A purchase
+    never sets a password, so a user without one has none for the rest of the batch; a user
+    with one is read again by each guard (a wrong attempt changes the row)."""
+    users = uow.accounts.users_of(account_ids)
+    having = uow.passwords.with_password(list(users.values()))
+    uow.cache[_BATCH_USERS] = {aid: (uid, uid in having) for aid, uid in users.items()}
+
+
 def guard(uow: UnitOfWork, pc: PasswordCheck, account_id: int) -> None:
     """Step 2, inside the purchase's transaction, before the debit."""
     v = pc.verdict
-    user_id = v.user_id or uow.accounts.user_of(account_id)
-    pw = uow.passwords.get(user_id) if user_id is not None else None
+    batch = cast(dict[int, tuple[str, bool]] | None, uow.cache.get(_BATCH_USERS))
+    if batch is not None and account_id in batch and not batch[account_id][1]:
+        user_id: str | None = batch[account_id][0]
+        pw = None
+    else:
+        user_id = v.user_id or uow.accounts.user_of(account_id)
+        pw = uow.passwords.get(user_id) if user_id is not None else None
     if user_id is None or pw is None:  # no such line (the debit explains), or no password set
         pc.passed = True
         return

@@ -112,6 +112,9 @@ def _decide_batch(system: Huabei, items: Sequence[tuple[int, Job]]) -> list[Resu
     def lock_lines(uow: UnitOfWork) -> None:
         uow.today()  # the clock row first, as a single purchase takes it (then its line)
         uow.accounts.lock(ids)
+        # what every purchase of the batch would read alike, read once (set-based)
+        maintenance.read_for_batch(uow)
+        passwords.read_for_batch(uow, ids)
 
     return run_idempotent_batch(system, [job for _, job in items], prepare=lock_lines)
 

@@ -163,23 +163,37 @@ def run_idempotent_batch(
     with system.uow() as uow:
         if prepare is not None:
             prepare(uow)
+        # every key of the batch read in one query; a key not stored then, and not used by an
+        # earlier job of the batch, is not read again (a concurrent writer of it makes the insert
+        # fail, and the retry reads it)
+        stored = uow.idempotency.get_many([(j.caller, j.key) for j in jobs if isinstance(j.key, str)])
+        seen: set[tuple[str, str]] = set()
         for i, job in enumerate(jobs):
-            results[i] = _run_in_savepoint(uow, job)
+            results[i] = _run_in_savepoint(uow, job, stored, seen)
         uow.commit()
     return [r if r is not None else errors.conflict("idempotency_in_progress") for r in results]
 
 
-def _run_in_savepoint(uow: UnitOfWork, job: Job) -> Result:
+def _run_in_savepoint(
+    uow: UnitOfWork, job: Job, stored: dict[tuple[str, str], Any], seen: set[tuple[str, str]]
+) -> Result:
     try:
         key = check_key(job.key)
     except HuabeiError as e:
         return e
     h = request_hash(job.operation, job.request)
     scope = job.caller
-    for _attempt in range(5):
+    known_absent = (scope, key) not in stored and (scope, key) not in seen
+    seen.add((scope, key))
+    for attempt in range(5):
         sp = uow.conn.begin_nested()
         try:
-            prior = uow.idempotency.get(scope, key)
+            if attempt == 0 and (scope, key) in stored:
+                prior = stored[(scope, key)]
+            elif attempt == 0 and known_absent:
+                prior = None
+            else:
+                prior = uow.idempotency.get(scope, key)
             if prior is not None:
                 sp.commit()
                 return _replay_result(prior, h)

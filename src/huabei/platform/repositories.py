@@ -6,9 +6,10 @@ Each works on the unit of work's connection; statements on a hot path are built 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, tuple_, update
 
 from huabei.platform import tables as t
 
@@ -67,6 +68,18 @@ class IdempotencyRepository:
 
     def get(self, scope: str, key: str) -> Any:
         return self.conn.execute(_IDEMPOTENCY_GET, {"idem_scope": scope, "idem_key": key}).first()
+
+    def get_many(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+        """The stored answers of these (scope, key) pairs, in one query (a batch reads its keys)."""
+        if not pairs:
+            return {}
+        c = t.idempotency_keys.c
+        rows = self.conn.execute(
+            select(c.scope, c.key, c.request_hash, c.status, c.response).where(
+                tuple_(c.scope, c.key).in_(sorted(set(pairs)))
+            )
+        )
+        return {(r.scope, r.key): r for r in rows}
 
     def put(
         self, scope: str, key: str, request_hash: str, status: int, response: dict[str, Any], now: dt.datetime
