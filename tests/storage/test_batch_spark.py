@@ -29,10 +29,14 @@ def test_spark_decides_what_the_local_engine_decides_row_for_row(db_url, tmp_pat
         with system.uow(readonly=True) as uow:
             day = uow.today()
         snapshot.export(system, as_of=day, out=tmp_path / "snap")
-        # the bureau step runs on a month's first day only: its engines compared directly
+        # the bureau step runs on a month's first day only, the portfolio applies nothing: their
+        # engines compared directly
         local = engines.decide_local(tmp_path / "snap", "bureau", system.terms)
         assert list(engines.decide_spark(spark, tmp_path / "snap", "bureau", system.terms, 3)) == local
         assert len(local) >= 10 and {json.loads(r[4])["month"] for r in local} == {"2026-10"}
+        local = engines.decide_local(tmp_path / "snap", "portfolio", system.terms)
+        assert list(engines.decide_spark(spark, tmp_path / "snap", "portfolio", system.terms, 3)) == local
+        assert {r[2] for r in local} == {"line", "score"}
         for step in ("rescore", "risk"):
             out = {}
             for engine in ("local", "spark"):

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -39,6 +39,7 @@ from huabei.billing import calendar as cal
 from huabei.config import ProductTerms
 from huabei.limits import service as limits
 from huabei.lines.rules import is_frozen
+from huabei.portfolio import figures as pf
 from huabei.risk import catalog
 from huabei.risk import evaluation as risk
 from huabei.risk.policy import Policy, parse
@@ -46,10 +47,10 @@ from huabei.scoring import collect
 from huabei.scoring import service as scoring
 from huabei.scoring.dimensions import DIMENSIONS
 
-STEPS = ("rescore", "risk", "bureau")
+STEPS = ("rescore", "risk", "bureau", "portfolio")
 #: The column each step's snapshot is partitioned by (a user owns their lines: partitioning the
 #: rescoring by user is partitioning it by account, without the skew of users with no line).
-PARTITION_KEY = {"rescore": "user_id", "risk": "account_id", "bureau": "account_id"}
+PARTITION_KEY = {"rescore": "user_id", "risk": "account_id", "bureau": "account_id", "portfolio": "user_id"}
 FACT = "fact__"
 FEATURE = "feature__"
 
@@ -403,6 +404,74 @@ def bureau_of(rows: Sequence[Row], day: dt.date, now: dt.datetime) -> list[dict[
     return out
 
 
+# --- portfolio: the risk dashboard's figures -----------------------------------------------------
+
+
+def portfolio_table(
+    user_ids: Sequence[str], scores: Mapping[str, int], lines: Sequence[Any], causes: Sequence[Any]
+) -> pa.Table:
+    """One row per user: the latest score (null: never scored) and the user's lines as JSON
+    (``[account_id, closed, block_code, base_limit, used, bucket, [causes]]``)."""
+    held: dict[int, list[str]] = {}
+    for account_id, cause in causes:
+        held.setdefault(int(account_id), []).append(cause)
+    owned: dict[str, list[list[Any]]] = {}
+    for account_id, user_id, closed, block_code, base_limit, used, bucket in lines:
+        owned.setdefault(user_id, []).append(
+            [
+                int(account_id),
+                bool(closed),
+                block_code,
+                int(base_limit),
+                int(used),
+                bucket,
+                held.get(int(account_id), []),
+            ]
+        )
+    return pa.table(
+        {
+            "user_id": pa.array(list(user_ids), type=pa.string()),
+            "score": pa.array([scores.get(u) for u in user_ids], type=pa.int64()),
+            "lines": pa.array([dumps(owned.get(u, [])) for u in user_ids], type=pa.string()),
+        }
+    )
+
+
+def decide_portfolio(batch: pa.Table) -> list[Row]:
+    """Each line's part of the figures (its status: :func:`huabei.portfolio.figures.line_status`)
+    and each scored user's band (:func:`~huabei.portfolio.figures.score_band`)."""
+    rows: list[Row] = []
+    for user_id, score, text in zip(
+        batch.column("user_id").to_pylist(), batch.column("score").to_pylist(), batch.column("lines").to_pylist()
+    ):
+        if score is not None:
+            rows.append((0, user_id, "score", "", dumps({"band": pf.score_band(int(score))})))
+        for account_id, closed, block_code, base_limit, used, bucket, held in json.loads(text):
+            payload = {
+                "status": pf.line_status(closed, block_code),
+                "open": not closed,
+                "base_limit": base_limit,
+                "used": used,
+                "bucket": bucket,
+                "causes": held,
+            }
+            rows.append((account_id, user_id, "line", "", dumps(payload)))
+    return rows
+
+
+def portfolio_of(rows: Iterable[Row]) -> dict[str, Any]:
+    """The figures folded from ``portfolio`` decision rows (:func:`huabei.portfolio.figures.fold`)."""
+    lines: list[dict[str, Any]] = []
+    bands: list[int] = []
+    for _a, _u, kind, _k, payload in rows:
+        p = json.loads(payload)
+        if kind == "score":
+            bands.append(int(p["band"]))
+        else:
+            lines.append(p)
+    return pf.fold(lines, bands)
+
+
 # --- one entry point for both engines -----------------------------------------------------------
 
 
@@ -420,6 +489,8 @@ def decide_batch(
         return decide_risk(table, manifest["risk"], terms, day)
     if step == "bureau":
         return decide_bureau(table, manifest["bureau"], terms)
+    if step == "portfolio":
+        return decide_portfolio(table)
     raise ValueError(f"unknown batch step {step!r}")
 
 

@@ -25,6 +25,8 @@ the end-of-day job's ``refresh_scores`` and ``reevaluate_limits`` on a day both 
 ``risk`` (the daily rules: ``risk_rules``) and ``bureau`` (on the first day of a month, every
 reported line's credit-bureau record of the month before: ``bureau_records``; a line whose record
 the end-of-day step already wrote keeps it). Counts are those of the end-of-day steps.
+``portfolio`` (the risk dashboard's figures, folded from each line's and each user's part:
+``huabei.portfolio.figures``) changes nothing: without ``--dry-run`` the report holds the figures.
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ def run(
         )
     t0 = time.perf_counter()
     report: dict[str, Any] = {"step": step, "as_of": as_of.isoformat(), "engine": engine}
-    if not dry_run:
+    if not dry_run and step != "portfolio":
         with system.uow(readonly=True) as uow:
             previous = uow.batch.run(as_of, step)
         if previous is not None and previous.status == "applied":
@@ -143,6 +145,16 @@ def run(
         manifest, rows = decide(
             system, step, engine=engine, as_of=as_of, directory=directory, spark=spark, partitions=partitions
         )
+        if step == "portfolio" and not dry_run:  # figures to read, nothing to apply
+            decided = list(rows)
+            figures = partition.portfolio_of(decided)
+            return {
+                **report,
+                "status": "reported",
+                "decisions": len(decided),
+                "figures": figures,
+                "seconds": _since(t0),
+            }
         if dry_run:
             assert out is not None
             with open(out, "w", encoding="utf-8") as fh:

@@ -14,6 +14,9 @@
     one row per line reported to the credit bureau for the month before the as-of date's:
     ``BureauRepository.month_inputs`` (the same joins as the end-of-day step's
     ``INSERT … SELECT``), a page of lines at a time;
+``DIR/portfolio/part-NNNNN.parquet``
+    one row per user: the latest score and the user's lines (status inputs, limit, use,
+    delinquency bucket, active restrictions' causes): ``portfolio.queries.book_rows``;
 ``DIR/manifest.json``
     the as-of date, the row and file counts, and what every partition shares: the risk
     policies' texts (live, then shadow) and the configuration values their conditions read; the
@@ -47,6 +50,7 @@ from huabei.billing import bureau
 from huabei.billing.positions import last_close_date
 from huabei.limits import service as limits
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
+from huabei.portfolio import queries as portfolio
 from huabei.risk import catalog
 from huabei.risk import evaluation as risk
 from huabei.risk.service import active_policy, shadow_policy
@@ -91,6 +95,13 @@ def _bureau_pages(uow: UnitOfWork, month: str, day: dt.date, since: dt.date | No
         rows = uow.bureau.month_inputs(month=month, as_of=day, since=since, accounts=ids)
         if rows:
             yield partition.bureau_table(rows)
+
+
+def _portfolio_pages(uow: UnitOfWork, size: int) -> Iterator[Any]:
+    for ids in _pages(_user_ids(uow), size):
+        lines, causes = portfolio.book_rows(uow, ids)
+        scores = {r[0]: int(r[1]) for r in uow.scores.latest_points(ids) if r[1] is not None}
+        yield partition.portfolio_table(ids, scores, lines, causes)
 
 
 def bureau_month(day: dt.date) -> str:
@@ -141,8 +152,10 @@ def export(system: Huabei, *, as_of: dt.date, out: Path, steps: Sequence[str] = 
                 pages = _rescore_pages(uow, as_of, size)
             elif step == "risk":
                 pages = _risk_pages(uow, as_of, size, shared["features"])
-            else:
+            elif step == "bureau":
                 pages = _bureau_pages(uow, month, as_of, since, size)
+            else:
+                pages = _portfolio_pages(uow, size)
             manifest["tables"][step] = _write(out / step, pages)
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
     return manifest

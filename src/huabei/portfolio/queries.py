@@ -1,5 +1,6 @@
 """The risk dashboard's figures over the whole book, each one aggregate query (GROUP BY in the
 database: a fixed number of statements whatever the size of the book, read in one snapshot).
+Their Python twin, folded from per-line rows by the batch engines: :mod:`huabei.portfolio.figures`.
 
 A whole-book reader like the simulation's report: it reads every capability's table through
 ``platform.schema``. Money in fen.
@@ -7,15 +8,43 @@ A whole-book reader like the simulation's report: it reads every capability's ta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
 from huabei.platform import schema as t
-from huabei.platform.unit_of_work import Huabei
+from huabei.platform.unit_of_work import Huabei, UnitOfWork
+from huabei.portfolio.figures import SCORE_BANDS
 
-SCORE_BANDS = (350, 550, 600, 650, 700, 750, 800, 950)
+
+def book_rows(uow: UnitOfWork, user_ids: Sequence[str]) -> tuple[list[Any], list[Any]]:
+    """What the figures are folded from, for ``user_ids`` (``huabei batch run portfolio``): their
+    lines ``(account_id, user_id, closed, block_code, base_limit, used, bucket)`` and the active
+    restrictions' causes ``(account_id, cause)`` of those lines, in line order."""
+    a, d, r = t.credit_accounts.c, t.account_delinquency.c, t.restrictions.c
+    lines = list(
+        uow.conn.execute(
+            select(a.account_id, a.user_id, a.closed_on.is_not(None), a.block_code, a.base_limit, a.used, d.bucket)
+            .select_from(t.credit_accounts.outerjoin(t.account_delinquency, d.account_id == a.account_id))
+            .where(a.user_id.in_(list(user_ids)))
+            .order_by(a.account_id)
+        )
+    )
+    accounts = [row[0] for row in lines]
+    causes = (
+        list(
+            uow.conn.execute(
+                select(r.account_id, r.cause)
+                .where(r.active.is_(True), r.account_id.in_(accounts))
+                .order_by(r.account_id, r.cause)
+            )
+        )
+        if accounts
+        else []
+    )
+    return lines, causes
 
 
 def figures(system: Huabei) -> dict[str, Any]:

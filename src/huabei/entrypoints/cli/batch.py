@@ -22,7 +22,7 @@ snapshot_app = typer.Typer(
 batch_app = typer.Typer(help="Batch steps on the local or the Spark engine.", no_args_is_help=True)
 
 AsOfOpt = Annotated[str, typer.Option("--as-of", help="Business date YYYY-MM-DD the snapshot is read as of")]
-STEP_NAMES = ("rescore", "risk", "bureau")
+STEP_NAMES = ("rescore", "risk", "bureau", "portfolio")
 
 
 @snapshot_app.command("export")
@@ -46,7 +46,7 @@ def snapshot_export(
 
 @batch_app.command("run")
 def batch_run(
-    step: Annotated[str, typer.Argument(help="rescore | risk | bureau")],
+    step: Annotated[str, typer.Argument(help="rescore | risk | bureau | portfolio")],
     as_of: AsOfOpt,
     engine: Annotated[str, typer.Option("--engine", help="local | spark")] = "local",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write the decisions to --out; apply nothing")] = False,
