@@ -8,13 +8,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import update
 from tests.conftest import buy, make_system, new_account
 
+from huabei.appeals import service as appeals
 from huabei.batch import eod
 from huabei.billing import service as billing
 from huabei.config import default_terms
 from huabei.lines import service as accounts
 from huabei.payments import service as payments
+from huabei.platform import schema as t
 from huabei.risk import backtest
 from huabei.risk import service as risk
 from huabei.risk.service import DEFAULT_POLICY
@@ -75,7 +78,7 @@ def test_a_candidate_in_backtest_and_in_shadow_is_never_acted_on(s, tmp_path) ->
     bt = backtest.backtest(s, START + dt.timedelta(days=1), end, candidate)
     row = bt["rules"]["cash_out_round_amounts"]
     assert (row["would_restrict"], row["live_restrict"], row["overlap_restrict"]) == (2, 1, 1)
-    assert not bt["identical"] and row["precision"] is None  # no labels stored
+    assert not bt["identical"] and row["precision"] is None and bt["labels"] is None  # no labels yet
     # in shadow beside the active policy: its decisions are recorded, never acted on
     risk.activate(s, _candidate(tmp_path), actor="alice", role="shadow")
     for _ in range(3):
@@ -87,6 +90,26 @@ def test_a_candidate_in_backtest_and_in_shadow_is_never_acted_on(s, tmp_path) ->
     assert report["shadow"] == "candidate-3"
     assert report["rules"]["cash_out_round_amounts"]["would_restrict"] == 1
     assert report["rules"]["cash_out_round_amounts"]["live_restrict"] == 1  # the ring, long ago
+
+
+def test_precision_and_recall_against_appeal_outcomes(s, tmp_path) -> None:
+    book = _book(s)
+    end = START + dt.timedelta(days=45)
+    (ring,) = [r for r in accounts.account_view(s, book["ring"])["restrictions"] if r["cause"] == "cash_out_suspected"]
+    filed = appeals.file_appeal(s, book["ring"], restriction_id=ring["restriction_id"], statement="不是套现")
+    appeals.decide(s, filed["appeal_id"], decision="uphold", reason="同一商户整额循环", outcome="confirmed")
+    candidate = risk.load_file(_candidate(tmp_path), default_terms())
+    row = backtest.backtest(s, START + dt.timedelta(days=1), end, candidate)["rules"]["cash_out_round_amounts"]
+    # it would restrict the ring (confirmed) and "three" (no label): 1 of 1 labelled is right
+    assert (row["would_restrict"], row["labelled"], row["precision"], row["recall"]) == (2, 1, 1.0, 1.0)
+    # the same restriction judged wrong instead: precision 0, and no confirmed one to recall
+    with s.engine.begin() as c:
+        c.execute(update(t.appeals).values(outcome="false_positive"))
+    bt = backtest.backtest(s, START + dt.timedelta(days=1), end, candidate)
+    row = bt["rules"]["cash_out_round_amounts"]
+    assert (row["labelled"], row["precision"], row["recall"]) == (1, 0.0, None)
+    assert bt["labels"] == {"false_positive": 1}
+    assert bt["rules"]["overdue_this_line"]["precision"] is None  # no label on that rule
 
 
 def test_the_cli_backtest_and_shadow_report(s, tmp_path, monkeypatch) -> None:

@@ -8,8 +8,11 @@ reads them — starting from what the live rules held open before ``start``. It 
 and cause, the accounts it would have restricted and lifted, the overlap with what the live
 policy did on the same days, and whether its decisions equal the live ones exactly (they do
 for the active policy over days the live run decided: tests/storage/test_risk_backtest.py).
-Precision and recall need labels (appeal outcomes, simulated ground truth); none are stored
-yet, so they are reported as null.
+Precision and recall are measured against the appeal outcomes (申诉结论, ``huabei.appeals``) of the
+live restrictions the rules placed in the window: ``confirmed`` is a right restriction,
+``false_positive`` a wrong one (``appeals.rules.TRUE_POSITIVE`` / ``FALSE_POSITIVE``; the other
+labels say neither). Per rule, precision = confirmed among the accounts it would restrict that
+carry one of the two labels; recall = the confirmed accounts it would restrict. Null without labels.
 """
 
 from __future__ import annotations
@@ -18,13 +21,26 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from huabei.platform.unit_of_work import Huabei
+from huabei.appeals.rules import FALSE_POSITIVE, TRUE_POSITIVE
+from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.risk import catalog, features
 from huabei.risk.evaluation import LIVE, SHADOW, Open, Snapshot, as_of, decide
 from huabei.risk.policy import Policy
 from huabei.risk.service import active_policy, shadow_policy
 
 Key = tuple[str, int, str, str]  # (day, account, rule, action)
+Labels = dict[str, dict[int, str]]  # rule -> account -> appeal outcome label
+
+
+def labels_in(uow: UnitOfWork, start: dt.date, end: dt.date) -> Labels:
+    """The appeal outcomes of the restrictions the rules placed from ``start`` to ``end``: per
+    rule, each account's latest label."""
+    out: Labels = defaultdict(dict)
+    for restriction_id, _cause, outcome in uow.appeals.outcomes():
+        r = uow.restrictions.get(restriction_id)
+        if r is not None and r.rule_id is not None and start <= r.placed_on <= end:
+            out[r.rule_id][r.account_id] = outcome
+    return dict(out)
 
 
 def backtest(system: Huabei, start: dt.date, end: dt.date, policy: Policy | None = None) -> dict[str, Any]:
@@ -65,6 +81,7 @@ def backtest(system: Huabei, start: dt.date, end: dt.date, policy: Policy | None
                     state.pop(key, None)
                 ours.add((day.isoformat(), d.account_id, d.rule_id, d.action))
             day += dt.timedelta(days=1)
+        labels = labels_in(uow, start, end)
         live = {
             (r.business_date.isoformat(), r.account_id, r.rule_id, r.action)
             for r in uow.risk_decisions.listing(mode=LIVE, start=start, end=end)
@@ -74,13 +91,15 @@ def backtest(system: Huabei, start: dt.date, end: dt.date, policy: Policy | None
         "policy": policy.version,
         "from": start.isoformat(),
         "to": end.isoformat(),
-        **compare(policy, ours, live),
+        **compare(policy, ours, live, labels),
     }
 
 
-def compare(policy: Policy, ours: set[Key], theirs: set[Key]) -> dict[str, Any]:
+def compare(policy: Policy, ours: set[Key], theirs: set[Key], labels: Labels | None = None) -> dict[str, Any]:
     """Per rule: accounts restricted and lifted by ``ours`` and by ``theirs`` (the live policy),
-    their overlap, and whether the decisions are exactly the same."""
+    their overlap, whether the decisions are exactly the same, and precision and recall against
+    the appeal outcomes in ``labels`` (see the module's docstring)."""
+    labels = labels or {}
     by_rule: dict[str, dict[str, Any]] = {}
     causes = {r.id: r.cause for r in policy.rules}
     for rule_id in sorted({k[2] for k in ours | theirs} | set(causes)):
@@ -99,8 +118,7 @@ def compare(policy: Policy, ours: set[Key], theirs: set[Key]) -> dict[str, Any]:
             "live_lift": len(acc["live_lift"]),
             "overlap_restrict": len(acc["would_restrict"] & acc["live_restrict"]),
             "same_decisions": mine == live,
-            "precision": None,
-            "recall": None,
+            **_scores(acc["would_restrict"], labels.get(rule_id, {})),
         }
     by_cause: dict[str, dict[str, int]] = defaultdict(lambda: {"would_restrict": 0, "live_restrict": 0})
     for row in by_rule.values():
@@ -113,8 +131,27 @@ def compare(policy: Policy, ours: set[Key], theirs: set[Key]) -> dict[str, Any]:
         "identical": ours == theirs,
         "rules": by_rule,
         "causes": dict(by_cause),
-        "labels": None,
+        "labels": _label_counts(labels) if labels else None,
     }
+
+
+def _scores(would: set[int], labelled: dict[int, str]) -> dict[str, Any]:
+    right = {a for a, o in labelled.items() if o == TRUE_POSITIVE}
+    wrong = {a for a, o in labelled.items() if o == FALSE_POSITIVE}
+    judged = len(would & (right | wrong))
+    return {
+        "labelled": judged,
+        "precision": round(len(would & right) / judged, 4) if judged else None,
+        "recall": round(len(would & right) / len(right), 4) if right else None,
+    }
+
+
+def _label_counts(labels: Labels) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for per_account in labels.values():
+        for outcome in per_account.values():
+            counts[outcome] += 1
+    return dict(sorted(counts.items()))
 
 
 def shadow_report(system: Huabei, start: dt.date | None = None, end: dt.date | None = None) -> dict[str, Any]:
@@ -138,4 +175,5 @@ def shadow_report(system: Huabei, start: dt.date | None = None, end: dt.date | N
     live = {(r.business_date.isoformat(), r.account_id, r.rule_id, r.action) for r in rows if r.mode == LIVE}
     with system.uow(readonly=True) as uow:
         policy = shadow or active_policy(uow)
-    return {"shadow": shadow_version, **compare(policy, ours, live)}
+        labels = labels_in(uow, start or dt.date.min, end or dt.date.max)
+    return {"shadow": shadow_version, **compare(policy, ours, live, labels)}
