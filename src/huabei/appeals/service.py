@@ -24,6 +24,7 @@ from huabei import errors, reasons
 from huabei.appeals import rules
 from huabei.appeals.rules import Status
 from huabei.clock import from_stored, to_stored
+from huabei.events import AppealDecided, AppealFiled
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.restrictions import service as restrictions
 from huabei.restrictions.causes import CAUSES, LiftRule
@@ -71,10 +72,8 @@ def file_appeal(
                 created_by=actor,
                 created_at=to_stored(now),
             )
-            uow.events.add(
-                "AppealFiled",
-                account_id=account_id,
-                payload={"appeal_id": appeal_id, "restriction_id": restriction_id, "cause": r.cause},
+            uow.events.record(
+                AppealFiled(account_id=account_id, appeal_id=appeal_id, restriction_id=restriction_id, cause=r.cause),
                 business_date=uow.today(),
                 now=now,
             )
@@ -116,18 +115,17 @@ def decide(
             by=actor,
             now=to_stored(now),
         )
-        uow.events.add(
-            "AppealDecided",
-            account_id=a.account_id,
-            payload={
-                "appeal_id": appeal_id,
-                "restriction_id": a.restriction_id,
-                "cause": a.cause,
-                "decision": d.value,
-                "outcome": outcome,
-                "reason": reason,
-                "restriction_lifted": lifted,
-            },
+        uow.events.record(
+            AppealDecided(
+                account_id=a.account_id,
+                appeal_id=appeal_id,
+                restriction_id=a.restriction_id,
+                cause=a.cause,
+                decision=d.value,
+                outcome=outcome,
+                reason=reason,
+                restriction_lifted=lifted,
+            ),
             business_date=uow.today(),
             now=now,
         )

@@ -18,6 +18,7 @@ from typing import Any
 
 from huabei import errors
 from huabei.billing import calendar as cal
+from huabei.events import BureauRecordCorrected
 from huabei.money import format_yuan
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 
@@ -159,10 +160,10 @@ def correct_record(
         )
         uow.bureau.supersede(account_id, month, current.seq)
         uow.bureau.add(**values)
-        uow.events.add(
-            "BureauRecordCorrected",
-            account_id=account_id,
-            payload={"month": month, "seq": values["seq"], "reason": reason, "changes": changes},
+        uow.events.record(
+            BureauRecordCorrected(
+                account_id=account_id, month=month, seq=values["seq"], reason=reason, changes=changes
+            ),
             business_date=uow.today(),
             now=uow.now(),
         )

@@ -17,6 +17,7 @@ from huabei.billing.rules import (
     accrual_basis,
     accrue,
 )
+from huabei.events import BecameOverdue, DelinquencyBucketChanged, DelinquencyCured, DomainEvent
 from huabei.ledger import rules as ledger
 from huabei.ledger.rules import EntryKind
 from huabei.lines.rules import LimitChange
@@ -158,45 +159,39 @@ def delinquency_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
                         "max_days_past_due": max(m.max_days_past_due, dpd),
                     }
                 )
-        payload: dict[str, Any] | None = None
+        event: DomainEvent | None = None
         if old_bucket == "current" and bucket != "current":
-            kind, counts["became_overdue"] = "BecameOverdue", counts["became_overdue"] + 1
-            payload = {
-                "reasons": ["minimum_not_repaid"],
-                "days_past_due": dpd,
-                "bucket": bucket,
-                "amount_overdue": amount,
-                "overdue_since": since.isoformat() if since else None,
-                "reportable": cal.is_reportable(dpd, terms),
-            }
-        elif old_bucket != "current" and bucket == "current":
-            kind, counts["cured"] = "DelinquencyCured", counts["cured"] + 1
-            payload = {
-                "reasons": ["overdue_repaid"],
-                "from_bucket": old_bucket,
-                "days_past_due_before": old.days_past_due if old else 0,
-            }
-        elif old_bucket != bucket:
-            kind, counts["bucket_changed"] = "DelinquencyBucketChanged", counts["bucket_changed"] + 1
-            payload = {
-                "reasons": ["delinquency_bucket_changed"],
-                "from_bucket": old_bucket,
-                "to_bucket": bucket,
-                "days_past_due": dpd,
-                "amount_overdue": amount,
-                "reportable": cal.is_reportable(dpd, terms),
-            }
-        if payload is not None:
-            events.append(
-                {
-                    "event_type": kind,
-                    "account_id": account_id,
-                    "user_id": None,
-                    "payload": payload,
-                    "business_date": day,
-                    "created_at": now,
-                }
+            counts["became_overdue"] += 1
+            event = BecameOverdue(
+                account_id=account_id,
+                reasons=["minimum_not_repaid"],
+                days_past_due=dpd,
+                bucket=bucket,
+                amount_overdue=amount,
+                overdue_since=since.isoformat() if since else None,
+                reportable=cal.is_reportable(dpd, terms),
             )
+        elif old_bucket != "current" and bucket == "current":
+            counts["cured"] += 1
+            event = DelinquencyCured(
+                account_id=account_id,
+                reasons=["overdue_repaid"],
+                from_bucket=old_bucket,
+                days_past_due_before=old.days_past_due if old else 0,
+            )
+        elif old_bucket != bucket:
+            counts["bucket_changed"] += 1
+            event = DelinquencyBucketChanged(
+                account_id=account_id,
+                reasons=["delinquency_bucket_changed"],
+                from_bucket=old_bucket,
+                to_bucket=bucket,
+                days_past_due=dpd,
+                amount_overdue=amount,
+                reportable=cal.is_reportable(dpd, terms),
+            )
+        if event is not None:
+            events.append(event.row(day, now))
     repo.upsert_delinquency(inserts, updates)
     repo.upsert_delinquency_months(m_inserts, m_updates)
     repo.add_events(events)

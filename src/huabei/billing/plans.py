@@ -16,6 +16,7 @@ from huabei.billing.rules import (
     minimum_from_parts,
 )
 from huabei.config import FeeWaiverCampaign, ProductTerms
+from huabei.events import InstallmentPlanCreated, InstallmentRepaidEarly
 from huabei.ledger import rules as ledger
 from huabei.ledger.rules import LedgerAccount
 from huabei.platform.idempotency import PUBLIC_CALLER, Outcome, run_idempotent
@@ -297,18 +298,17 @@ def _create_plan(uow: UnitOfWork, c: _Conversion) -> dict[str, Any]:
     )
     if c.bill is not None:
         _reduce_bill_by_conversion(uow, c.bill, s.principal, plan_id, today)
-    uow.events.add(
-        "InstallmentPlanCreated",
-        account_id=c.account_id,
-        payload={
-            "plan_id": plan_id,
-            "kind": c.kind,
-            "principal": s.principal,
-            "term": s.term,
-            "total_fee": s.total_fee,
-            "campaign": c.campaign,
-            "reasons": ["fee_waived"] if s.fee_waived else [],
-        },
+    uow.events.record(
+        InstallmentPlanCreated(
+            account_id=c.account_id,
+            plan_id=plan_id,
+            kind=c.kind,
+            principal=s.principal,
+            term=s.term,
+            total_fee=s.total_fee,
+            campaign=c.campaign,
+            reasons=["fee_waived"] if s.fee_waived else [],
+        ),
         business_date=today,
         now=now,
     )
@@ -482,16 +482,15 @@ def repay_installments_early(
         uow.ledger.post(ledger.repayment_entry(plan.account_id, allocation, today, repayment_id), now)
         uow.accounts.change_balances(plan.account_id, used=-e.principal)
         uow.installments.settle_early(plan_id, today)
-        uow.events.add(
-            "InstallmentRepaidEarly",
-            account_id=plan.account_id,
-            payload={
-                "plan_id": plan_id,
-                "repayment_id": repayment_id,
-                "principal": e.principal,
-                "fee_charged": e.fee_charged,
-                "fee_waived": e.fee_waived,
-            },
+        uow.events.record(
+            InstallmentRepaidEarly(
+                account_id=plan.account_id,
+                plan_id=plan_id,
+                repayment_id=repayment_id,
+                principal=e.principal,
+                fee_charged=e.fee_charged,
+                fee_waived=e.fee_waived,
+            ),
             business_date=today,
             now=now,
         )

@@ -19,6 +19,7 @@ from huabei.billing.rules import (
     minimum_unpaid,
 )
 from huabei.config import BillingTerms
+from huabei.events import DueDayChanged
 from huabei.platform.unit_of_work import Huabei
 
 # =========================================================================== views
@@ -217,10 +218,8 @@ def change_due_day(system: Huabei, account_id: int, due_day: int) -> dict[str, A
             uow.billing.add_due_day_change(
                 account_id=account_id, old_day=line.due_day, new_day=due_day, business_date=today, created_at=uow.now()
             )
-            uow.events.add(
-                "DueDayChanged",
-                account_id=account_id,
-                payload={"old_day": line.due_day, "new_day": due_day},
+            uow.events.record(
+                DueDayChanged(account_id=account_id, old_day=line.due_day, new_day=due_day),
                 business_date=today,
                 now=uow.now(),
             )

@@ -21,6 +21,7 @@ from typing import Any
 
 from huabei import errors
 from huabei.billing import positions
+from huabei.events import AccountClosed
 from huabei.lines.service import account_snapshot
 from huabei.money import format_yuan
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
@@ -72,17 +73,16 @@ def close(
             today + dt.timedelta(days=days),
             actor,
         )
-    uow.events.add(
-        "AccountClosed",
-        account_id=account_id,
-        user_id=line.user_id,
-        payload={
-            "by": by,
-            "actor": actor,
-            "reason": reason,
-            "used": line.used,
-            **({"evidence": evidence} if evidence else {}),
-        },
+    uow.events.record(
+        AccountClosed(
+            account_id=account_id,
+            user_id=line.user_id,
+            by=by,
+            actor=actor,
+            reason=reason,
+            used=line.used,
+            evidence=evidence or None,
+        ),
         business_date=today,
         now=uow.now(),
     )

@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from huabei import errors
 from huabei.clock import to_stored
 from huabei.errors import HuabeiError
+from huabei.events import AccountOpened, FundingMigrated, FundingMoved
 from huabei.funding import rules
 from huabei.ledger import rules as ledger
 from huabei.ledger.rules import LedgerAccount
@@ -113,17 +114,16 @@ def migrate(
         uow.funding.finish_migration(
             migration_id, moved=moved, failed=failed, status="done", finished_at=to_stored(uow.now())
         )
-        uow.events.add(
-            "FundingMigrated",
-            payload={
-                "migration_id": migration_id,
-                "partner": partner,
-                "operator": operator,
-                "reason": reason,
-                "matched": len(planned),
-                "moved": moved,
-                "failed": failed,
-            },
+        uow.events.record(
+            FundingMigrated(
+                migration_id=migration_id,
+                partner=partner,
+                operator=operator,
+                reason=reason,
+                matched=len(planned),
+                moved=moved,
+                failed=failed,
+            ),
             business_date=uow.today(),
             now=uow.now(),
         )
@@ -255,16 +255,15 @@ def move_line(uow: UnitOfWork, move: Any, migration_id: int, operator: str) -> d
         uow.limit_changes.record(changes, today, now)
         _carry_restrictions(uow, account_id, to_account_id, move.restriction_id)
         restrictions.refresh_block(uow, to_account_id)  # an overdue bill moved with the line
-        uow.events.add(
-            "AccountOpened",
-            account_id=to_account_id,
-            user_id=line.user_id,
-            payload={
-                "base_limit": xyg_limit,
-                "product": Product.XINYONGGOU.value,
-                "funding_source": partner,
-                "moved_from": account_id,
-            },
+        uow.events.record(
+            AccountOpened(
+                account_id=to_account_id,
+                user_id=line.user_id,
+                base_limit=xyg_limit,
+                product=Product.XINYONGGOU.value,
+                funding_source=partner,
+                moved_from=account_id,
+            ),
             business_date=today,
             now=now,
         )
@@ -276,11 +275,15 @@ def move_line(uow: UnitOfWork, move: Any, migration_id: int, operator: str) -> d
     uow.funding.mark_moved(
         partner, account_id, to_account_id=to_account_id, moved=moved, moved_at=to_stored(now), moved_on=today
     )
-    uow.events.add(
-        "FundingMoved",
-        account_id=account_id,
-        user_id=line.user_id,
-        payload={"partner": partner, "migration_id": migration_id, "to_account_id": to_account_id, "moved": moved},
+    uow.events.record(
+        FundingMoved(
+            account_id=account_id,
+            user_id=line.user_id,
+            partner=partner,
+            migration_id=migration_id,
+            to_account_id=to_account_id,
+            moved=moved,
+        ),
         business_date=today,
         now=now,
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 from huabei import errors
 from huabei.config import CampaignTerms
+from huabei.events import CampaignCompleted, CampaignJoined
 from huabei.limits import campaigns as dc
 from huabei.limits import policy as lp
 from huabei.limits.service import ACTOR_SYSTEM, grant_temporary
@@ -113,11 +114,8 @@ def enrol(system: Huabei, account_id: int, code: str) -> dict[str, Any]:
             status=dc.EnrolmentStatus.IN_PROGRESS.value,
             created_at=uow.now(),
         )
-        uow.events.add(
-            "CampaignJoined",
-            account_id=account_id,
-            user_id=line.user_id,
-            payload={"enrolment_id": enrolment_id, "campaign": code},
+        uow.events.record(
+            CampaignJoined(account_id=account_id, user_id=line.user_id, enrolment_id=enrolment_id, campaign=code),
             business_date=today,
             now=uow.now(),
         )
@@ -217,16 +215,15 @@ def _reward(uow: UnitOfWork, row: Any, line: Any) -> None:
                 actor=ACTOR_SYSTEM,
                 policy_version=lp.policy_version(lt),
             )
-    uow.events.add(
-        "CampaignCompleted",
-        account_id=row.account_id,
-        user_id=row.user_id,
-        payload={
-            "enrolment_id": row.enrolment_id,
-            "campaign": row.campaign_code,
-            "reward_kind": row.reward_kind,
-            "reward_amount": row.reward_amount,
-        },
+    uow.events.record(
+        CampaignCompleted(
+            account_id=row.account_id,
+            user_id=row.user_id,
+            enrolment_id=row.enrolment_id,
+            campaign=row.campaign_code,
+            reward_kind=row.reward_kind,
+            reward_amount=row.reward_amount,
+        ),
         business_date=uow.today(),
         now=uow.now(),
     )

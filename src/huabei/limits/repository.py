@@ -27,7 +27,6 @@ from huabei.platform import schema as t
 from huabei.platform.sql import (
     add_returning_id,
     bulk_insert,
-    bulk_rows,
     fetch_rows,
     for_users,
     get_by_id,
@@ -260,9 +259,6 @@ class LimitBatchRepository:
             changed += list(self.conn.execute(stmt).scalars())
         stage.drop(self.conn)
         return changed
-
-    def add_events(self, rows: list[dict[str, Any]]) -> None:
-        bulk_rows(self.conn, t.domain_events, rows)
 
     def last_base_changes(self, account_ids: Sequence[int] | None = None) -> list[Any]:
         """(account_id, date of the latest base-limit change) of every line (or of ``account_ids``)."""

@@ -20,6 +20,7 @@ import pandas as pd
 
 from huabei import errors
 from huabei.config import ProductTerms
+from huabei.events import LimitRaiseApplied
 from huabei.limits import policy as lp
 from huabei.lines.rules import BLOCK_OVERDUE, LimitChange
 from huabei.lines.service import record_limit_change
@@ -398,17 +399,16 @@ def apply_for_raise(system: Huabei, account_id: int, *, requested_limit: int | N
             policy_version=version,
             created_at=uow.now(),
         )
-        uow.events.add(
-            "LimitRaiseApplied",
-            account_id=account_id,
-            user_id=line.user_id,
-            payload={
-                "application_id": application_id,
-                "decision": decision,
-                "old_limit": old,
-                "new_limit": new,
-                "reasons": codes,
-            },
+        uow.events.record(
+            LimitRaiseApplied(
+                account_id=account_id,
+                user_id=line.user_id,
+                application_id=application_id,
+                decision=decision,
+                old_limit=old,
+                new_limit=new,
+                reasons=codes,
+            ),
             business_date=today,
             now=uow.now(),
         )

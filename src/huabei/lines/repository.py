@@ -437,21 +437,7 @@ class LimitChangeRepository:
             return
         bulk_rows(self.conn, t.limit_changes, [c.row(business_date, created_at) for c in changes])
         if announce:
-            bulk_rows(
-                self.conn,
-                domain_events,
-                [
-                    {
-                        "event_type": "LimitChanged",
-                        "account_id": c.account_id,
-                        "user_id": None,
-                        "payload": c.event_payload(),
-                        "business_date": business_date,
-                        "created_at": created_at,
-                    }
-                    for c in changes
-                ],
-            )
+            bulk_rows(self.conn, domain_events, [c.event().row(business_date, created_at) for c in changes])
 
     def for_account(self, account_id: int) -> list[Any]:
         c = t.limit_changes.c

@@ -20,6 +20,8 @@ from enum import StrEnum
 
 import numpy as np
 
+from huabei.events import LimitChanged
+
 
 class AccountState(StrEnum):
     OPEN = "open"
@@ -167,12 +169,13 @@ class LimitChange:
             "created_at": created_at,
         }
 
-    def event_payload(self) -> dict[str, object]:
-        """The ``LimitChanged`` event's payload."""
-        return {
-            "limit_kind": self.limit_kind,
-            "old_value": self.old_value,
-            "new_value": self.new_value,
-            "reasons": list(self.reasons),
-            "expires_on": self.expires_on.isoformat() if self.expires_on else None,
-        }
+    def event(self) -> LimitChanged:
+        """The ``LimitChanged`` event announcing it."""
+        return LimitChanged(
+            account_id=self.account_id,
+            limit_kind=self.limit_kind,
+            old_value=self.old_value,
+            new_value=self.new_value,
+            reasons=list(self.reasons),
+            expires_on=self.expires_on.isoformat() if self.expires_on else None,
+        )

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from huabei import errors
+from huabei.events import AccountOpened, UserContactChanged, UserRegistered
 from huabei.lines.rules import LimitChange, Product
 from huabei.money import format_yuan
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
@@ -61,10 +62,8 @@ def _register_user(
             created_on=uow.today(),
             created_at=uow.now(),
         )
-        uow.events.add(
-            "UserRegistered",
-            user_id=user_id,
-            payload={"real_name_verified": real_name_verified},
+        uow.events.record(
+            UserRegistered(user_id=user_id, real_name_verified=real_name_verified),
             business_date=uow.today(),
             now=uow.now(),
         )
@@ -123,14 +122,7 @@ def update_contact(
                 uow.users.set_phone(user_id, new)
             changed.append(field)
         if changed:
-            uow.events.add(
-                "UserContactChanged",
-                account_id=None,
-                user_id=user_id,
-                payload={"fields": changed},
-                business_date=today,
-                now=now,
-            )
+            uow.events.record(UserContactChanged(user_id=user_id, fields=changed), business_date=today, now=now)
         uow.commit()
     return {**get_user(system, user_id), "changed": changed}
 
@@ -180,13 +172,8 @@ def add_line(
         now,
         announce=False,  # the line's first limit is announced by AccountOpened
     )
-    uow.events.add(
-        "AccountOpened",
-        account_id=account_id,
-        user_id=user_id,
-        payload={"base_limit": base_limit},
-        business_date=today,
-        now=now,
+    uow.events.record(
+        AccountOpened(account_id=account_id, user_id=user_id, base_limit=base_limit), business_date=today, now=now
     )
     return account_id
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from huabei import errors
 from huabei.clock import from_stored, local_text, to_stored
+from huabei.events import MaintenanceCancelled, MaintenanceScheduled
 from huabei.maintenance import rules
 from huabei.maintenance.rules import Scope, Window
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
@@ -44,12 +45,7 @@ def schedule(
             created_at=to_stored(now),
         )
         row = uow.maintenance.get(window_id)
-        uow.events.add(
-            "MaintenanceScheduled",
-            payload=_view(uow, row),
-            business_date=uow.today(),
-            now=now,
-        )
+        uow.events.record(MaintenanceScheduled(window=_view(uow, row)), business_date=uow.today(), now=now)
         uow.commit()
         return _view(uow, row)
 
@@ -63,7 +59,7 @@ def cancel(system: Huabei, window_id: int, *, reason: str | None = None, actor: 
         if not uow.maintenance.cancel(window_id, now=to_stored(now), by=actor, reason=reason):
             raise errors.conflict("maintenance_window_closed", window_id=window_id)
         row = uow.maintenance.get(window_id)
-        uow.events.add("MaintenanceCancelled", payload=_view(uow, row), business_date=uow.today(), now=now)
+        uow.events.record(MaintenanceCancelled(window=_view(uow, row)), business_date=uow.today(), now=now)
         uow.commit()
         return _view(uow, row)
 

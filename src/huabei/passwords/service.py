@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 from huabei import errors
 from huabei.clock import from_stored, local_text, to_stored
 from huabei.errors import HuabeiError
+from huabei.events import PaymentPasswordLocked, PaymentPasswordReset, PaymentPasswordSet
 from huabei.lines.rules import AccountState
 from huabei.passwords import rules
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
@@ -58,9 +59,7 @@ def set_password(system: Huabei, user_id: str, password: str, *, actor: str = "h
             raise errors.conflict("payment_password_exists", user_id=user_id)
         now = to_stored(uow.now())
         uow.passwords.add(user_id, hashed, now)
-        uow.events.add(
-            "PaymentPasswordSet", user_id=user_id, payload={"actor": actor}, business_date=uow.today(), now=uow.now()
-        )
+        uow.events.record(PaymentPasswordSet(user_id=user_id, actor=actor), business_date=uow.today(), now=uow.now())
         uow.commit()
         return _status(uow, user_id)
 
@@ -81,15 +80,14 @@ def reset_password(system: Huabei, user_id: str, password: str, *, actor: str = 
         else:
             uow.passwords.replace(user_id, hashed, now)
         lifted = _lift_lockouts(uow, lines, reason="password_reset", actor=actor)
-        uow.events.add(
-            "PaymentPasswordReset",
-            user_id=user_id,
-            payload={
-                "actor": actor,
-                "was_locked": bool(prior is not None and rules.is_locked(prior.locked_until, now)),
-                "failed_attempts": prior.failed_attempts if prior is not None else 0,
-                "lifted_restrictions": lifted,
-            },
+        uow.events.record(
+            PaymentPasswordReset(
+                user_id=user_id,
+                actor=actor,
+                was_locked=bool(prior is not None and rules.is_locked(prior.locked_until, now)),
+                failed_attempts=prior.failed_attempts if prior is not None else 0,
+                lifted_restrictions=lifted,
+            ),
             business_date=uow.today(),
             now=uow.now(),
         )
@@ -247,7 +245,9 @@ def _count_wrong(uow: UnitOfWork, user_id: str, checked_hash: str, e: HuabeiErro
     lifts_on = until.astimezone(ZoneInfo(uow.terms.timezone)).date()
     for account_id in lines:
         restrictions.place(uow, account_id, LOCKOUT_CAUSE, evidence, None, lifts_on, "system")
-    uow.events.add("PaymentPasswordLocked", user_id=user_id, payload=evidence, business_date=uow.today(), now=uow.now())
+    uow.events.record(
+        PaymentPasswordLocked(user_id=user_id, evidence=evidence), business_date=uow.today(), now=uow.now()
+    )
 
 
 def _after_correct(uow: UnitOfWork, user_id: str, pw: Any, now: dt.datetime) -> None:

@@ -12,6 +12,7 @@ from typing import cast
 from huabei import errors, reasons
 from huabei.billing import service as billing
 from huabei.errors import HuabeiError
+from huabei.events import RefundIssued, RepaymentReceived
 from huabei.ledger import rules as ledger
 from huabei.lines.purchase_rules import (
     PurchaseRequest,
@@ -244,10 +245,14 @@ def refund_purchase(
         )
         billing.apply_application(uow, pos, app, "refund", refund_id, refund_id)
         refresh_block(uow, p.account_id)
-        uow.events.add(
-            "RefundIssued",
-            account_id=p.account_id,
-            payload={"purchase_id": purchase_id, "refund_id": refund_id, "amount": amount, "to_credit": to_credit},
+        uow.events.record(
+            RefundIssued(
+                account_id=p.account_id,
+                purchase_id=purchase_id,
+                refund_id=refund_id,
+                amount=amount,
+                to_credit=to_credit,
+            ),
             business_date=today,
             now=now,
         )
@@ -301,10 +306,10 @@ def repay(
         uow.ledger.post(ledger.repayment_entry(account_id, allocation, today, repayment_id), now)
         billing.apply_application(uow, pos, app, "repayment", repayment_id, repayment_id)
         refresh_block(uow, account_id)
-        uow.events.add(
-            "RepaymentReceived",
-            account_id=account_id,
-            payload={"repayment_id": repayment_id, "amount": amount, "bills": billing.allocation_view(app)},
+        uow.events.record(
+            RepaymentReceived(
+                account_id=account_id, repayment_id=repayment_id, amount=amount, bills=billing.allocation_view(app)
+            ),
             business_date=today,
             now=now,
         )

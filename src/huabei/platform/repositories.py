@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, tuple_, update
 
+from huabei.events import DomainEvent
 from huabei.platform import tables as t
 
 _CLOCK_GET = select(t.business_clock.c.business_date).where(t.business_clock.c.id == 1)
@@ -101,6 +102,15 @@ class EventRepository:
     def __init__(self, conn: Connection):
         self.conn = conn
 
+    def record(self, event: DomainEvent, *, business_date: dt.date, now: dt.datetime) -> None:
+        """Write one typed event (:mod:`huabei.events`) to the outbox."""
+        self.conn.execute(insert(t.domain_events).values(**event.row(business_date, now)))
+
+    def record_many(self, events: Sequence[DomainEvent], *, business_date: dt.date, now: dt.datetime) -> None:
+        """Write typed events in one batched insert."""
+        if events:
+            self.conn.execute(insert(t.domain_events), [e.row(business_date, now) for e in events])
+
     def add(
         self,
         event_type: str,
@@ -111,6 +121,7 @@ class EventRepository:
         account_id: int | None = None,
         user_id: str | None = None,
     ) -> None:
+        """Write an event by name: only for types not yet in :mod:`huabei.events` (use :meth:`record`)."""
         self.conn.execute(
             insert(t.domain_events).values(
                 event_type=event_type,

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from huabei import errors, reasons
+from huabei.events import RestrictionLifted, RestrictionPlaced
 from huabei.lines.rules import BLOCK_OVERDUE
 from huabei.lines.service import restriction_view
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
@@ -83,15 +84,14 @@ def place(
         created_at=now,
     )
     refresh_block(uow, account_id)
-    uow.events.add(
-        "RestrictionPlaced",
-        account_id=account_id,
-        payload={
-            "restriction_id": rid,
-            "cause": cause,
-            "evidence": evidence,
-            "lifts_on": lifts_on.isoformat() if lifts_on else None,
-        },
+    uow.events.record(
+        RestrictionPlaced(
+            account_id=account_id,
+            restriction_id=rid,
+            cause=cause,
+            evidence=evidence,
+            lifts_on=lifts_on.isoformat() if lifts_on else None,
+        ),
         business_date=today,
         now=now,
     )
@@ -138,10 +138,8 @@ def lift(uow: UnitOfWork, rows: list[tuple[int, int, str]], *, reason: str, acto
     for account_id in sorted({r[1] for r in rows}):
         refresh_block(uow, account_id)
     for rid, account_id, cause in rows:
-        uow.events.add(
-            "RestrictionLifted",
-            account_id=account_id,
-            payload={"restriction_id": rid, "cause": cause, "reason": reason},
+        uow.events.record(
+            RestrictionLifted(account_id=account_id, restriction_id=rid, cause=cause, reason=reason),
             business_date=today,
             now=now,
         )

@@ -14,6 +14,7 @@ from typing import Any
 
 from huabei import errors
 from huabei.config import ProductTerms
+from huabei.events import ExternalCreditReported
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.restrictions.causes import CAUSES, severity_for_agent
 from huabei.risk import catalog
@@ -169,10 +170,8 @@ def report_external_credit(
             reported_on=today,
             created_at=now,
         )
-        uow.events.add(
-            "ExternalCreditReported",
-            user_id=user_id,
-            payload={"report_id": report_id, "product": product, "days_past_due": days_past_due},
+        uow.events.record(
+            ExternalCreditReported(user_id=user_id, report_id=report_id, product=product, days_past_due=days_past_due),
             business_date=today,
             now=now,
         )

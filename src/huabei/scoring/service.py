@@ -40,6 +40,7 @@ import numpy as np
 
 from huabei import errors, reasons
 from huabei.config import ProductTerms, ScoringTerms
+from huabei.events import ScoreChanged
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.scoring.collect import (
     ACTIVITY_KINDS,
@@ -180,26 +181,23 @@ def write_rescore(uow: UnitOfWork, rescore: Rescore, trigger: str) -> int:
         "created_at": [now] * n,
     }
     uow.scores.add_columns(columns)
-    uow.limit_batch.add_events(
+    uow.events.record_many(
         [
-            {
-                "event_type": "ScoreChanged",
-                "account_id": c.account_id,
-                "user_id": c.user_id,
-                "payload": {
-                    "old_score": c.old_score,
-                    "new_score": c.new_score,
-                    "old_band": c.old_band,
-                    "new_band": c.new_band,
-                    "dimension_changes": c.dimension_changes,
-                    "reasons": c.reasons,
-                    "trigger": trigger,
-                },
-                "business_date": today,
-                "created_at": now,
-            }
+            ScoreChanged(
+                account_id=c.account_id,
+                user_id=c.user_id,
+                old_score=c.old_score,
+                new_score=c.new_score,
+                old_band=c.old_band,
+                new_band=c.new_band,
+                dimension_changes=c.dimension_changes,
+                reasons=c.reasons,
+                trigger=trigger,
+            )
             for c in rescore.changes
-        ]
+        ],
+        business_date=today,
+        now=now,
     )
     return n
 

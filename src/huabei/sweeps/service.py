@@ -28,6 +28,7 @@ from huabei import errors
 from huabei.clock import to_stored
 from huabei.closures import service as closures
 from huabei.errors import HuabeiError
+from huabei.events import SweepApplied
 from huabei.lines.rules import BLOCK_OVERDUE, CreditLine, is_frozen
 from huabei.lines.service import record_limit_change
 from huabei.platform.unit_of_work import Huabei
@@ -106,18 +107,17 @@ def sweep(
         applied, failed = applied + a, failed + f
     with system.uow() as uow:
         uow.sweeps.finish(sweep_id, applied=applied, failed=failed, status="done", finished_at=to_stored(uow.now()))
-        uow.events.add(
-            "SweepApplied",
-            payload={
-                "sweep_id": sweep_id,
-                "rule": rule,
-                "action": str(act),
-                "reason": reason,
-                "operator": operator,
-                "matched": len(matched),
-                "applied": applied,
-                "failed": failed,
-            },
+        uow.events.record(
+            SweepApplied(
+                sweep_id=sweep_id,
+                rule=rule,
+                action=str(act),
+                reason=reason,
+                operator=operator,
+                matched=len(matched),
+                applied=applied,
+                failed=failed,
+            ),
             business_date=uow.today(),
             now=uow.now(),
         )
