@@ -64,7 +64,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
@@ -123,11 +123,17 @@ def policy_version(terms: LimitTerms) -> str:
     return f"{POLICY_FORMAT}-{hashlib.sha256(blob.encode()).hexdigest()[:10]}"
 
 
-def floor_to_step(amount: int, step: int) -> int:
+#: An amount in fen: one line's (``int``) or a whole book's (an ``np.int64`` array).
+Amounts = TypeVar("Amounts", int, np.ndarray)
+
+
+def floor_to_step(amount: Amounts, step: int) -> Amounts:
+    """``amount`` rounded down to a multiple of ``step`` (limits are granted in steps)."""
     return amount // step * step
 
 
-def ceil_to_step(amount: int, step: int) -> int:
+def ceil_to_step(amount: Amounts, step: int) -> Amounts:
+    """``amount`` rounded up to a multiple of ``step``."""
     return -(-amount // step) * step
 
 
@@ -245,7 +251,8 @@ def _flag_column(column: Any, n: int, name: str) -> np.ndarray:
         truth = np.equal(data, True)
     else:
         truth = data.astype(bool)
-    return truth & ~missing
+    flags: np.ndarray = truth & ~missing
+    return flags
 
 
 def _declared_column(column: Any, n: int, name: str) -> np.ndarray:
@@ -388,7 +395,8 @@ def _raise_caps(current: np.ndarray, terms: LimitTerms) -> np.ndarray:
     """:func:`raise_cap` over an array of current limits."""
     step = terms.limit_step
     cap = floor_to_step(current * (_PER_MILLE + per_mille(terms.max_raise_ratio)) // _PER_MILLE, step)
-    return np.minimum(np.maximum(cap, current + step), _bounds(terms)[1])
+    caps: np.ndarray = np.minimum(np.maximum(cap, current + step), _bounds(terms)[1])
+    return caps
 
 
 def review(
@@ -418,7 +426,7 @@ def review(
     )
     if action == NONE and proposal.limit > current:
         codes = blocked_raise_reasons(block_code, used > current)
-    name: Action = ("none", "raise", "cut")[action]  # type: ignore[assignment]
+    name: Action = ("none", "raise", "cut")[action]
     return Review(action=name, new_limit=int(out.new_limit[0]), reasons=codes)
 
 
@@ -470,7 +478,7 @@ NONE, RAISE, CUT = 0, 1, 2
 NOT_DUE_REASONS: tuple[str | None, ...] = (None, "line_too_new", "limit_recently_changed")
 
 
-def not_due_codes(days_open: np.ndarray, days_since_change: np.ndarray, terms: LimitTerms) -> np.ndarray:
+def not_due_codes(days_open: np.ndarray | int, days_since_change: np.ndarray | int, terms: LimitTerms) -> np.ndarray:
     """The seasoning and cool-off rule, stated once: per line, 1 (``line_too_new``) while open
     less than ``review_seasoning_days``, else 2 (``limit_recently_changed``) when its base limit
     changed in the last ``review_cooldown_days`` (``days_since_change`` < 0: never changed
@@ -479,12 +487,14 @@ def not_due_codes(days_open: np.ndarray, days_since_change: np.ndarray, terms: L
     since = np.asarray(days_since_change)
     too_new = days_open < terms.review_seasoning_days
     recent = (since >= 0) & (since < terms.review_cooldown_days)
-    return np.where(too_new, 1, np.where(recent, 2, 0)).astype(np.int8)
+    codes: np.ndarray = np.where(too_new, 1, np.where(recent, 2, 0)).astype(np.int8)
+    return codes
 
 
 def review_due(days_open: np.ndarray, days_since_change: np.ndarray, terms: LimitTerms) -> np.ndarray:
     """Which lines a review may change (:func:`not_due_codes` is 0)."""
-    return not_due_codes(days_open, days_since_change, terms) == 0
+    due: np.ndarray = not_due_codes(days_open, days_since_change, terms) == 0
+    return due
 
 
 def not_due_reason(days_open: int, days_since_change: int, terms: LimitTerms) -> str | None:

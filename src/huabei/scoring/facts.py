@@ -59,7 +59,8 @@ OCCUPATIONS: tuple[str, ...] = (
     "other",
 )
 
-_PER_MILLE = dict(minimum=0, maximum=1000)
+#: The bounds of a per-mille fact (a share, 0–1000).
+_PER_MILLE_MIN, _PER_MILLE_MAX = 0, 1000
 
 #: Every fact the default scorecard reads, with its type. The storage layer builds these
 #: from its tables (``source="huabei"``) and from host-app facts (``source="host"``).
@@ -73,7 +74,8 @@ FACTS: tuple[FactSpec, ...] = (
         "per mille",
         "Share of the bills that fell due in the last 12 months that did not become overdue, per mille (the "
         "host may report other credit products' ratio: the worse counts); None when nothing has fallen due yet.",
-        **_PER_MILLE,
+        minimum=_PER_MILLE_MIN,
+        maximum=_PER_MILLE_MAX,
     ),
     FactSpec(
         "max_days_overdue_12m",
@@ -139,7 +141,8 @@ FACTS: tuple[FactSpec, ...] = (
         "huabei",
         "per mille",
         "Share of the last 90 days' payments made in physical stores (scan-to-pay), per mille; None without payments.",
-        **_PER_MILLE,
+        minimum=_PER_MILLE_MIN,
+        maximum=_PER_MILLE_MAX,
     ),
     FactSpec(
         "merchant_categories_90d",
@@ -280,7 +283,8 @@ FACTS: tuple[FactSpec, ...] = (
         "per mille",
         "Share of those contacts in good standing (score at or above the opening threshold, nothing overdue), "
         "per mille; None without contacts.",
-        **_PER_MILLE,
+        minimum=_PER_MILLE_MIN,
+        maximum=_PER_MILLE_MAX,
     ),
 )
 
@@ -301,8 +305,8 @@ POLICY_FACTS: tuple[FactSpec, ...] = (
 POLICY_FACT_SPECS: dict[str, FactSpec] = {f.name: f for f in POLICY_FACTS}
 
 
-def _behaviour(name: str, dimension: str, unit: str, **bounds: int) -> FactSpec:
-    return FactSpec(name, int, dimension, "huabei", unit, f"Risk feature {name} (docs/risk.md).", **bounds)
+def _behaviour(name: str, dimension: str, unit: str, minimum: int | None = None) -> FactSpec:
+    return FactSpec(name, int, dimension, "huabei", unit, f"Risk feature {name} (docs/risk.md).", minimum=minimum)
 
 
 #: Behavioural facts: how the line is used and repaid, point in time. Each is a feature of the

@@ -170,7 +170,7 @@ class Feature:
     _missing_idx: int = field(init=False, repr=False, compare=False, default=-1)
     _other_idx: int | None = field(init=False, repr=False, compare=False, default=None)
     _kind: str = field(init=False, repr=False, compare=False, default="")
-    _value_type: type | None = field(init=False, repr=False, compare=False, default=None)
+    _value_type: type = field(init=False, repr=False, compare=False, default=str)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bins", tuple(self.bins))
@@ -203,7 +203,7 @@ class Feature:
             raise ScorecardError(f"{where}: needs at least one bin besides the missing bin")
         object.__setattr__(self, "_missing_idx", missing_idx)
         if intervals:
-            order = sorted(intervals, key=lambda i: -math.inf if self.bins[i].lo is None else self.bins[i].lo)
+            order = sorted(intervals, key=lambda i: _lower_end(self.bins[i]))
             first, last = self.bins[order[0]], self.bins[order[-1]]
             if first.lo is not None:
                 raise ScorecardError(f"{where}: the first interval must start at -infinity (lo: null)")
@@ -216,7 +216,7 @@ class Feature:
                         f"{where}: intervals {self.bins[a].label()} and {self.bins[b].label()} "
                         + ("overlap" if hi is None or lo is None or hi > lo else "leave a gap")
                     )
-            object.__setattr__(self, "_cuts", tuple(self.bins[i].lo for i in order[1:]))  # type: ignore[misc]
+            object.__setattr__(self, "_cuts", tuple(self.bins[i].lo for i in order[1:]))
             object.__setattr__(self, "_interval_idx", tuple(order))
             object.__setattr__(self, "_kind", "numeric")
         else:
@@ -280,7 +280,7 @@ class Feature:
             return self._interval_idx[bisect.bisect_right(self._cuts, value)]
         if not isinstance(value, self._value_type) or (self._value_type is str and isinstance(value, bool)):
             raise TypeError(f"{self.name}: expected {self._value_type.__name__} or None, got {type(value).__name__}")
-        idx = self._value_idx.get(value)
+        idx = self._value_idx.get(value) if isinstance(value, (str, bool)) else None
         if idx is None:
             if self._other_idx is None:
                 raise ValueError(f"{self.name}: unknown value {value!r}")
@@ -401,7 +401,7 @@ class Feature:
                 _expect_keys(raw, required={key, "points"}, optional=set(), where=where)
                 if raw[key] is not True:
                     raise ScorecardError(f"{where}: {key} must be true")
-                bins.append(Bin(key))
+                bins.append(Bin("missing" if key == "missing" else "other"))
             else:
                 _expect_keys(raw, required={"lo", "hi", "points"}, optional=set(), where=where)
                 bins.append(Bin.interval(raw["lo"], raw["hi"]))
@@ -415,6 +415,15 @@ class Feature:
             description=data.get("description", ""),
             missing_reason=data.get("missing_reason", ""),
         )
+
+
+#: ``None`` as a 0-d object array: compared element-wise with an object column, vectorised.
+_NONE = np.array(None, dtype=object)
+
+
+def _lower_end(b: Bin) -> float:
+    """An interval bin's lower end for ordering (-infinity when open)."""
+    return -math.inf if b.lo is None else b.lo
 
 
 def split_missing(column: Any, n: int, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -431,7 +440,7 @@ def split_missing(column: Any, n: int, name: str) -> tuple[np.ndarray, np.ndarra
     if data.dtype.kind == "f":
         missing |= np.isnan(data)
     elif data.dtype.kind == "O":
-        missing |= np.equal(data, None)
+        missing |= np.equal(data, _NONE)
         # NaN float objects (as pandas leaves them) also mean missing: NaN != NaN.
         missing |= np.not_equal(data, data)
     return data, missing

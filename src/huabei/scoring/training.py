@@ -134,7 +134,7 @@ def _target(series: pd.Series) -> np.ndarray:
     if series.isna().any():
         raise ValueError(f"target {series.name!r} has missing values")
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_integer_dtype(series):
-        y = series.to_numpy(dtype=np.int64)
+        y: np.ndarray = series.to_numpy(dtype=np.int64)
     else:
         raise ValueError(f"target {series.name!r} must be 0/1 integers or booleans with 1 = bad")
     if not set(np.unique(y)) <= {0, 1}:
@@ -192,8 +192,9 @@ def _column(feature: Feature, s: pd.Series) -> Any:
 def _strings(s: pd.Series) -> np.ndarray:
     """A column as an object array of ``str`` with ``None`` where missing."""
     missing = s.isna().to_numpy()
-    text = s.astype(object).astype(str).to_numpy(dtype=object)
-    return np.where(missing, None, text)
+    text: np.ndarray = s.astype(object).astype(str).to_numpy(dtype=object, copy=True)
+    text[missing] = None
+    return text
 
 
 def frame_columns(scorecard: Scorecard, df: pd.DataFrame) -> dict[str, Any]:
@@ -231,7 +232,7 @@ class _DropSolverImportNoise(logging.Filter):
         return not str(record.msg).startswith("Encountered unexpected exception importing solver")
 
 
-def _quiet_optbinning():
+def _quiet_optbinning() -> Any:
     logger = logging.getLogger("__cvxpy__")
     if not any(isinstance(f, _DropSolverImportNoise) for f in logger.filters):
         logger.addFilter(_DropSolverImportNoise())
@@ -297,6 +298,7 @@ def _bin_feature(name: str, s: pd.Series, y: np.ndarray) -> _Binned:
         groups = [[str(v) for v in group] for group in ob.splits]
         value_bin = {}
         for k, (group, w) in enumerate(zip(groups, woe_bins)):
+            values: tuple[str | bool, ...]
             if kind == "bool":
                 values = tuple(sorted({v == "True" for v in group}))
             else:
