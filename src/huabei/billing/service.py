@@ -40,6 +40,7 @@ Repayments, refunds and installment conversions dated ``D`` wait until it has fi
 
 from __future__ import annotations
 
+from huabei.billing.allocation import allocation_view, plan_refund, plan_repayment
 from huabei.billing.closing import close_bills_step
 from huabei.billing.daily import (
     accrue_interest_step,
@@ -58,14 +59,7 @@ from huabei.billing.plans import (
     quote_purchase_installments,
     repay_installments_early,
 )
-from huabei.billing.positions import (
-    allocation_view,
-    apply_application,
-    plan_refund,
-    plan_repayment,
-    position,
-    require_eod_current,
-)
+from huabei.billing.positions import apply_application, position, require_eod_current
 from huabei.billing.views import billing_status, change_due_day, get_bill, list_bills, unbilled_view
 
 __all__ = [

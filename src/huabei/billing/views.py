@@ -9,9 +9,10 @@ from typing import Any
 
 from huabei import errors
 from huabei.billing import calendar as cal
-from huabei.billing.closing import compute_close, cycle_from_items
+from huabei.billing.allocation import unpaid_total
+from huabei.billing.closing_rules import compute_close, cycle_from_items
 from huabei.billing.daily import bill_state
-from huabei.billing.positions import as_huabei_error, last_close_date, parse_period, position, unpaid_total
+from huabei.billing.positions import as_huabei_error, bill_row, last_close_date, parse_period, position
 from huabei.billing.rules import (
     BillingError,
     Regime,
@@ -146,7 +147,7 @@ def unbilled_view(system: Huabei, account_id: int) -> dict[str, Any]:
             credit_balance=line.credit_balance,
             terms=terms,
             cycle=cycle,
-            unpaid_bills=repo.unpaid_bills(account_id),
+            unpaid_bills=[bill_row(b) for b in repo.unpaid_bills(account_id)],
             preview=True,
         )
         closes = cal.statement_date(period, terms)
