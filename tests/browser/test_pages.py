@@ -129,7 +129,16 @@ def test_each_role_does_its_main_task_in_the_browser(site: tuple[str, dict[str, 
             # the risk analyst: the portfolio dashboard, its charts drawn; then in English
             login(page, base, keys["risk"])
             expect(page).to_have_url(re.compile(r"/portfolio"))
-            for chart in ("#chart-status", "#chart-buckets", "#chart-causes", "#chart-scores"):
+            for chart in (
+                "#chart-status",
+                "#chart-buckets",
+                "#chart-causes",
+                "#chart-scores",
+                "#chart-overdue-time",
+                "#chart-utilisation-time",
+                "#chart-psi",
+                "#chart-bands",
+            ):
                 expect(page.locator(chart)).to_have_attribute("data-drawn", "yes")
             expect(page.locator("#headline")).to_contain_text("花呗账户")
             page.click("#lang-switch")

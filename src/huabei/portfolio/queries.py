@@ -8,6 +8,7 @@ A whole-book reader like the simulation's report: it reads every capability's ta
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
@@ -121,6 +122,50 @@ def figures(system: Huabei) -> dict[str, Any]:
         "score_bands": {f"{lo}-{hi - 1}": scores.get(lo, 0) for lo, hi in pairwise(SCORE_BANDS)},
         "last_eod": {"business_date": last_eod.isoformat() if last_eod else None, "steps": steps},
     }
+
+
+def monthly(system: Huabei, months: int = 12) -> list[dict[str, Any]]:
+    """The book month by month, from the credit-bureau records the end-of-day job writes on each
+    month's first day (the line's state at the month's end; corrections supersede): lines
+    reported, utilisation (balance over limits), overdue rate (lines whose worst bucket in the month
+    was past due) and amount overdue. One GROUP BY over ``ix_bureau_records_month``."""
+    b = t.bureau_records.c
+    overdue = case((b.worst_bucket != "current", 1), else_=0)
+    with system.uow(readonly=True) as uow:
+        rows = uow.conn.execute(
+            select(
+                b.month,
+                func.count(),
+                func.coalesce(func.sum(b.credit_limit), 0),
+                func.coalesce(func.sum(b.balance), 0),
+                func.coalesce(func.sum(overdue), 0),
+                func.coalesce(func.sum(b.amount_overdue), 0),
+            )
+            .where(b.superseded.is_(False))
+            .group_by(b.month)
+            .order_by(b.month.desc())
+            .limit(months)
+        ).all()
+    return [
+        {
+            "month": month,
+            "lines": int(n),
+            "utilisation": (int(bal) / int(lim)) if int(lim) else 0.0,
+            "overdue_rate": (int(od) / int(n)) if n else 0.0,
+            "amount_overdue": int(amt),
+        }
+        for month, n, lim, bal, od, amt in reversed(rows)
+    ]
+
+
+def month_ends(today: dt.date, months: int) -> list[dt.date]:
+    """The last ``months`` month ends before ``today``, oldest first, then ``today``."""
+    out = [today]
+    day = today.replace(day=1) - dt.timedelta(days=1)
+    for _ in range(months):
+        out.append(day)
+        day = day.replace(day=1) - dt.timedelta(days=1)
+    return list(reversed(out))
 
 
 def find_lines(system: Huabei, q: str, limit: int = 20) -> list[dict[str, Any]]:

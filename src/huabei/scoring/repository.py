@@ -500,6 +500,22 @@ class ScoreRepository:
             ).scalars()
         )
 
+    def band_counts_on(self, day: dt.date, cuts: Sequence[int]) -> list[int]:
+        """How many users' latest score with ``as_of <= day`` falls in each bin of ``cuts`` (bin i:
+        ``cuts[i-1] <= score < cuts[i]``, open at both ends) — one GROUP BY, whatever the book."""
+        latest = self._latest_ids(None, day)
+        s = ts.credit_scores.c
+        band = case(*((s.score < c, i) for i, c in enumerate(cuts)), else_=len(cuts))
+        counts = [0] * (len(cuts) + 1)
+        rows = self.conn.execute(
+            select(band, func.count())
+            .select_from(ts.credit_scores.join(latest, latest.c.sid == s.score_id))
+            .group_by(band)
+        )
+        for i, n in rows:
+            counts[int(i)] = int(n)
+        return counts
+
     def history(self, user_id: str, limit: int, starting_after: int | None = None) -> list[Any]:
         s = ts.credit_scores.c
         q = select(ts.credit_scores).where(s.user_id == user_id)

@@ -63,7 +63,7 @@ from huabei.scoring.facts import (
     check_policy_facts,
 )
 from huabei.scoring.scorecard import FactValue, Scorecard
-from huabei.scoring.stability import population_stability_index, psi_interpretation
+from huabei.scoring.stability import population_stability_index, psi_from_counts, psi_interpretation
 
 # ---------------------------------------------------------------------------------------
 # Scoring and storing
@@ -382,6 +382,29 @@ def psi(system: Huabei, date_from: dt.date, date_to: dt.date, bins: int | Sequen
         "expected_mean": round(float(np.mean(expected)), 1),
         "actual_mean": round(float(np.mean(actual)), 1),
     }
+
+
+def band_stability(system: Huabei, days: Sequence[dt.date]) -> list[dict[str, Any]]:
+    """The score bands' population on each of ``days`` (each user's latest score on or before it,
+    counted in the database) and its PSI against the day before it in the list: the ``band_psi``
+    of :func:`psi` for each pair, from one GROUP BY per day (the risk dashboard)."""
+    cuts = [lo for _, lo in BANDS[1:]]
+    with system.uow(readonly=True) as uow:
+        counts = [uow.scores.band_counts_on(d, cuts) for d in days]
+    out: list[dict[str, Any]] = []
+    for i, (day, c) in enumerate(zip(days, counts, strict=True)):
+        value = None
+        if i and sum(c) and sum(counts[i - 1]):
+            value = psi_from_counts(counts[i - 1], c)
+        out.append(
+            {
+                "date": day.isoformat(),
+                "bands": {name: n for (name, _lo), n in zip(BANDS, c, strict=True)},
+                "psi": str(value) if value is not None else None,
+                "interpretation": psi_interpretation(value) if value is not None else None,
+            }
+        )
+    return out
 
 
 # ---------------------------------------------------------------------------------------

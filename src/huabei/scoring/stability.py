@@ -41,8 +41,22 @@ def population_stability_index(expected_scores: Any, actual_scores: Any, bins: i
         if cuts.size == 0 or np.any(np.diff(cuts) <= 0):
             raise ValueError("cut points must be strictly increasing")
     k = cuts.size + 1
-    e_share = np.bincount(np.searchsorted(cuts, e, side="right"), minlength=k) / e.size
-    a_share = np.bincount(np.searchsorted(cuts, a, side="right"), minlength=k) / a.size
+    expected = np.bincount(np.searchsorted(cuts, e, side="right"), minlength=k)
+    actual = np.bincount(np.searchsorted(cuts, a, side="right"), minlength=k)
+    return psi_from_counts(expected, actual)
+
+
+def psi_from_counts(expected_counts: Sequence[int] | Any, actual_counts: Sequence[int] | Any) -> Decimal:
+    """PSI of two populations already counted in the same bins (e.g. a GROUP BY in the database):
+    the formula of :func:`population_stability_index`, which counts its scores and calls this."""
+    e = np.asarray(expected_counts, dtype=np.float64).reshape(-1)
+    a = np.asarray(actual_counts, dtype=np.float64).reshape(-1)
+    if e.size != a.size or e.size < 2:
+        raise ValueError("two counts over the same bins (at least two)")
+    if e.sum() <= 0 or a.sum() <= 0:
+        raise ValueError("both score distributions must be non-empty")
+    e_share = e / e.sum()
+    a_share = a / a.sum()
     e_share = np.where(e_share == 0, PSI_EPSILON, e_share)
     a_share = np.where(a_share == 0, PSI_EPSILON, a_share)
     psi = float(np.sum((a_share - e_share) * np.log(a_share / e_share)))
