@@ -502,6 +502,8 @@ class AccessTerms(_Section):
     password_window_seconds: int = Field(default=60, gt=0)
     #: a web session lasts this long after login
     session_hours: int = Field(default=8, gt=0)
+    #: a staff user's password (web login): at least this many characters, not only digits or letters
+    staff_password_min_length: int = Field(default=12, ge=8, le=128)
 
 
 class FundingPartner(_Section):

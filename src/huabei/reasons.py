@@ -718,6 +718,20 @@ register(
     N_("It lifts by itself when its lifting rule is met; its evidence says when."),
 )
 register(
+    "invalid_staff_name",
+    I,
+    N_(
+        "A staff name is 2 to 64 lower-case letters, digits, dots, dashes or underscores, starting with a letter: {name} is not."
+    ),
+)
+register(
+    "weak_staff_password",
+    I,
+    N_("A staff password has at least {min} characters and is not only digits or only letters."),
+)
+register("staff_user_exists", S, N_("There is already a staff user named {name}."))
+register("staff_user_not_found", S, N_("No staff user named {name}."))
+register(
     "restriction_hard_for_agent",
     S,
     N_("This restriction is hard: customer service can place and lift only soft ones."),

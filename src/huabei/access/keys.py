@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 
 KEY_PREFIX = "hb_"
@@ -38,3 +39,23 @@ def looks_like_key(value: str) -> bool:
 
 def shown(key: str) -> str:
     return key[:SHOWN_PREFIX]
+
+
+#: Staff users (the web login with a password): a name and the roles a person may hold.
+STAFF_NAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+STAFF_ROLES = ("agent", "risk", "admin")
+
+
+def staff_name_ok(name: str) -> bool:
+    return bool(STAFF_NAME.match(name))
+
+
+def password_ok(password: str, min_length: int) -> bool:
+    """A staff password: at least ``min_length`` characters, printable, not only digits or letters."""
+    return (
+        len(password) >= min_length
+        and len(password) <= 256
+        and password.isprintable()
+        and not password.isdigit()
+        and not password.isalpha()
+    )

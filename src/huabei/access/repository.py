@@ -1,4 +1,4 @@
-"""Access control's queries: keys by digest, the audit log."""
+"""Access control's queries: keys by digest, staff users by name, the audit log."""
 
 from __future__ import annotations
 
@@ -37,12 +37,48 @@ class KeyRepository:
         return res.rowcount == 1
 
 
+class StaffRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add(self, **values: Any) -> int:
+        return self.conn.execute(
+            insert(t.staff_users).values(**values).returning(t.staff_users.c.staff_id)
+        ).scalar_one()
+
+    def by_name(self, name: str) -> Any:
+        return self.conn.execute(select(t.staff_users).where(t.staff_users.c.name == name)).first()
+
+    def all(self) -> list[Any]:
+        s, k = t.staff_users.c, t.api_keys.c
+        q = (
+            select(s.staff_id, s.name, s.key_id, k.role, s.created_at, s.password_changed_at, k.revoked_at)
+            .select_from(t.staff_users.join(t.api_keys, k.key_id == s.key_id))
+            .order_by(s.name)
+        )
+        return list(self.conn.execute(q))
+
+    def set_password(self, staff_id: int, password_hash: str, at: dt.datetime) -> None:
+        self.conn.execute(
+            update(t.staff_users)
+            .where(t.staff_users.c.staff_id == staff_id)
+            .values(password_hash=password_hash, password_changed_at=at)
+        )
+
+
 class AuditRepository:
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    def add(self, **values: Any) -> None:
-        self.conn.execute(insert(t.audit_log).values(**values))
+    def add(self, **values: Any) -> int:
+        return self.conn.execute(insert(t.audit_log).values(**values).returning(t.audit_log.c.audit_id)).scalar_one()
+
+    def complete(self, audit_id: int, *, status: int, outcome: str, code: str | None) -> None:
+        """The answer of a request whose row was written with its state change."""
+        c = t.audit_log.c
+        self.conn.execute(
+            update(t.audit_log).where(c.audit_id == audit_id).values(status=status, outcome=outcome, code=code)
+        )
 
     def recent(
         self, limit: int, starting_after: int | None = None, key_id: int | None = None, path_prefix: str | None = None

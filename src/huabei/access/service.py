@@ -14,9 +14,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from huabei import errors
 from huabei.access import keys as k
 from huabei.access.roles import Principal, Role
 from huabei.errors import ErrorKind, HuabeiError, invalid, not_found
+from huabei.passwords import rules as password_rules
 from huabei.platform.unit_of_work import Huabei
 
 DEFAULT_SECRET_FILE = "huabei.secret"
@@ -198,6 +200,13 @@ def record(system: Huabei, rows: list[dict[str, Any]]) -> None:
         uow.commit()
 
 
+def complete(system: Huabei, audit_id: int, status: int, outcome: str, code: str | None) -> None:
+    """Fill in the answer of a request whose audit row was written with its state change."""
+    with system.uow() as uow:
+        uow.audit.complete(audit_id, status=status, outcome=outcome, code=code)
+        uow.commit()
+
+
 def audit_trail(
     system: Huabei, limit: int = 50, starting_after: int | None = None, key_id: int | None = None,
     path_prefix: str | None = None,
@@ -218,3 +227,107 @@ def line_audit_trail(system: Huabei, account_id: int, limit: int = 50) -> list[d
         for a in uow.appeals.listing(account_id=account_id, limit=1000):
             paths += [f"/v1/appeals/{a.appeal_id}", f"/console/appeals/{a.appeal_id}"]
         return [dict(r._mapping) for r in uow.audit.about(paths, line.user_id, limit)]
+
+
+# --- staff users: a name and a password for the web login ------------------------------
+
+
+def _staff_view(row: Any) -> dict[str, Any]:
+    return {
+        "staff_id": row.staff_id,
+        "name": row.name,
+        "key_id": row.key_id,
+        "role": row.role,
+        "created_at": row.created_at,
+        "password_changed_at": row.password_changed_at,
+        "disabled_at": row.revoked_at,
+    }
+
+
+def _check_password(system: Huabei, password: str) -> str:
+    n = system.terms.access.staff_password_min_length
+    if not k.password_ok(password, n):
+        raise invalid("weak_staff_password", min=n)
+    return password_rules.hash_password(password, system.terms.passwords)
+
+
+def create_staff(system: Huabei, name: str, role: str, password: str) -> dict[str, Any]:
+    """A staff user who logs in with ``name`` and ``password``: bound to a new key of ``role``
+    (agent, risk or admin) whose plain text nobody sees; the password is stored as argon2id."""
+    if not k.staff_name_ok(name):
+        raise invalid("invalid_staff_name", name=name[:64])
+    if role not in k.STAFF_ROLES:
+        raise invalid("invalid_role", role=role)
+    digest = _check_password(system, password)  # slow: outside the transaction
+    secret = server_secret()
+    key = k.new_key()
+    with system.uow() as uow:
+        if uow.staff.by_name(name) is not None:
+            raise errors.conflict("staff_user_exists", name=name)
+        now = uow.now()
+        key_id = uow.keys.add(
+            digest=k.digest(secret, key), prefix=k.shown(key), role=role, user_id=None,
+            label=f"staff:{name}", created_at=now, expires_at=None,
+        )  # fmt: skip
+        uow.staff.add(name=name, key_id=key_id, password_hash=digest, created_at=now, password_changed_at=now)
+        uow.audit.add(
+            at=now, key_id=None, role="operator", user_id=None, method="CLI", route="staff create",
+            path=f"staff/{name}", status=201, outcome="ok", code=None,
+        )  # fmt: skip
+        uow.commit()
+        return _staff_view(next(r for r in uow.staff.all() if r.name == name))
+
+
+def list_staff(system: Huabei) -> list[dict[str, Any]]:
+    with system.uow(readonly=True) as uow:
+        return [_staff_view(r) for r in uow.staff.all()]
+
+
+def set_staff_password(system: Huabei, name: str, password: str) -> dict[str, Any]:
+    digest = _check_password(system, password)
+    with system.uow() as uow:
+        row = uow.staff.by_name(name)
+        if row is None:
+            raise not_found("staff_user_not_found", name=name[:64])
+        now = uow.now()
+        uow.staff.set_password(row.staff_id, digest, now)
+        uow.audit.add(
+            at=now, key_id=None, role="operator", user_id=None, method="CLI", route="staff password",
+            path=f"staff/{name}", status=200, outcome="ok", code=None,
+        )  # fmt: skip
+        uow.commit()
+        return _staff_view(next(r for r in uow.staff.all() if r.name == name))
+
+
+def disable_staff(system: Huabei, name: str) -> dict[str, Any]:
+    """Revoke the staff user's key: their sessions end and they can no longer log in."""
+    with system.uow(readonly=True) as uow:
+        row = uow.staff.by_name(name)
+        if row is None:
+            raise not_found("staff_user_not_found", name=name[:64])
+    revoke_key(system, row.key_id)
+    return next(x for x in list_staff(system) if x["name"] == name)
+
+
+def staff_login(system: Huabei, name: str, password: str) -> Principal:
+    """The principal of a staff user's name and password, or 401 ``invalid_api_key`` — an unknown
+    name, a wrong password and a disabled user answer alike (the check costs the same: a dummy
+    hash is verified for an unknown name)."""
+    with system.uow(readonly=True) as uow:
+        row = uow.staff.by_name(name) if k.staff_name_ok(name) else None
+    stored = row.password_hash if row is not None else _dummy_hash(system)
+    if not password_rules.matches(stored, password[:256]) or row is None:
+        raise unauthenticated("invalid_api_key")
+    p = principal_of_key(system, row.key_id)
+    if p is None:
+        raise unauthenticated("invalid_api_key")
+    return p
+
+
+_dummy: dict[str, str] = {}
+
+
+def _dummy_hash(system: Huabei) -> str:
+    if "h" not in _dummy:
+        _dummy["h"] = password_rules.hash_password(k.new_key(), system.terms.passwords)
+    return _dummy["h"]

@@ -1,8 +1,8 @@
-"""Access control's tables: the API keys (only their HMAC) and the audit log."""
+"""Access control's tables: the API keys (only their HMAC), the audit log and the staff users."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table
 
 from huabei.platform.tables import TS, Id, metadata
 
@@ -36,4 +36,17 @@ audit_log = Table(
     Column("code", String(64), nullable=True),  # the error code of a refusal or denial
 )
 Index("ix_audit_log_key", audit_log.c.key_id, audit_log.c.audit_id)
+
+#: Staff who log in to the web pages with a name and a password. Each is bound to a key of their role
+#: (``api_keys``, its plain text never shown): sessions, the audit log and revocation go through it.
+staff_users = Table(
+    "staff_users",
+    metadata,
+    Column("staff_id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("key_id", BigInteger, ForeignKey("api_keys.key_id"), nullable=False),
+    Column("password_hash", String(255), nullable=False),  # argon2id (huabei.passwords.rules)
+    Column("created_at", TS, nullable=False),
+    Column("password_changed_at", TS, nullable=False),
+)
 Index("ix_audit_log_at", audit_log.c.at)

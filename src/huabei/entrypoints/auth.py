@@ -31,6 +31,7 @@ from huabei.access.roles import PUBLIC, Decision, Policy, Principal, Role, decid
 from huabei.clock import wall_now
 from huabei.config import AccessTerms
 from huabei.errors import ErrorKind, HuabeiError
+from huabei.platform import request_audit
 
 log = logging.getLogger("huabei.entrypoints.auth")
 
@@ -322,36 +323,55 @@ class AuditMiddleware:
                 status["code"] = message["status"]
             await send(message)
 
+        changes = scope["method"] not in _READS
+        audit = request_audit.RequestAudit(fields=lambda: _fields(scope, _route_status(scope), None))
+        token = request_audit.current.set(audit) if changes else None
         try:
             await self.app(scope, receive, _send)
         finally:
+            audit.closed = True
+            if token is not None:
+                request_audit.current.reset(token)
             code = status["code"]
-            if scope["method"] not in _READS or code in _DENIALS:
-                await anyio.to_thread.run_sync(self._record, scope, code)
+            if changes or code in _DENIALS:
+                await anyio.to_thread.run_sync(self._record, scope, code, audit.audit_id)
 
-    def _record(self, scope: Scope, status: int) -> None:
-        state = scope.get("state") or {}
-        principal: Principal | None = state.get("principal")
-        route = scope.get("route")
-        template = getattr(route, "path", None) or scope["path"]
-        if status in _DENIALS:
-            outcome = "denied"
-        elif status < 400:
-            outcome = "ok"
-        else:
-            outcome = "refused"
-        row = {
-            "key_id": principal.key_id if principal else None,
-            "role": principal.role.value if principal else None,
-            "user_id": principal.user_id if principal else None,
-            "method": scope["method"][:8],
-            "route": _printable(str(template))[:200],
-            "path": _printable(scope["path"])[:500],
-            "status": status,
-            "outcome": outcome,
-            "code": state.get("error_code"),
-        }
+    def _record(self, scope: Scope, status: int, audit_id: int | None) -> None:
+        row = _fields(scope, status, (scope.get("state") or {}).get("error_code"))
         try:
-            access.record(self.system, [row])
+            if audit_id is not None:  # written with the state change: the answer completes it
+                access.complete(self.system, audit_id, row["status"], row["outcome"], row["code"])
+            else:
+                access.record(self.system, [row])
         except Exception:  # the answer is already sent; a lost audit row is logged loudly
             log.exception("audit row not written: %s", row)
+
+
+def _route_status(scope: Scope) -> int:
+    """The route's success status (201 for a creation), until the answer says otherwise."""
+    return int(getattr(scope.get("route"), "status_code", None) or 200)
+
+
+def _fields(scope: Scope, status: int, code: str | None) -> dict[str, Any]:
+    """An audit row of this request: who (the key the guard accepted), what, and the answer."""
+    state = scope.get("state") or {}
+    principal: Principal | None = state.get("principal")
+    route = scope.get("route")
+    template = getattr(route, "path", None) or scope["path"]
+    if status in _DENIALS:
+        outcome = "denied"
+    elif status < 400:
+        outcome = "ok"
+    else:
+        outcome = "refused"
+    return {
+        "key_id": principal.key_id if principal else None,
+        "role": principal.role.value if principal else None,
+        "user_id": principal.user_id if principal else None,
+        "method": scope["method"][:8],
+        "route": _printable(str(template))[:200],
+        "path": _printable(scope["path"])[:500],
+        "status": status,
+        "outcome": outcome,
+        "code": code,
+    }

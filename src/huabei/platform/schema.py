@@ -6,7 +6,7 @@ the benchmarks) use it; a capability uses its own ``tables`` module.
 
 from __future__ import annotations
 
-from huabei.access.tables import api_keys, audit_log
+from huabei.access.tables import api_keys, audit_log, staff_users
 from huabei.appeals.tables import appeals
 from huabei.batch.tables import eod_days, eod_quarantine, eod_runs
 from huabei.billing.tables import (
@@ -96,6 +96,7 @@ __all__ = [
     "risk_decisions",
     "risk_policies",
     "risk_policy_activations",
+    "staff_users",
     "sweep_actions",
     "sweeps",
     "user_contacts",

@@ -17,7 +17,7 @@ from types import TracebackType
 
 from sqlalchemy import Engine
 
-from huabei.access.repository import AuditRepository, KeyRepository
+from huabei.access.repository import AuditRepository, KeyRepository, StaffRepository
 from huabei.appeals.repository import AppealRepository
 from huabei.batch.repository import BatchRepository, EodRepository
 from huabei.billing import repository as rb
@@ -33,6 +33,7 @@ from huabei.lines import repository as lr
 from huabei.maintenance.repository import MaintenanceRepository
 from huabei.passwords.repository import PasswordRepository
 from huabei.platform import repositories as r
+from huabei.platform import request_audit
 from huabei.platform.db import READONLY, make_engine
 from huabei.restrictions.repository import RestrictionRepository
 from huabei.risk.repository import DecisionRepository, ExternalCreditRepository, PolicyRepository
@@ -92,6 +93,7 @@ class UnitOfWork:
         self.external_credit = ExternalCreditRepository(conn)
         self.passwords = PasswordRepository(conn)
         self.keys = KeyRepository(conn)
+        self.staff = StaffRepository(conn)
         self.audit = AuditRepository(conn)
         self.maintenance = MaintenanceRepository(conn)
         self.appeals = AppealRepository(conn)
@@ -109,6 +111,17 @@ class UnitOfWork:
             self.conn.close()
 
     def commit(self) -> None:
+        """Commit; the first writing commit of an HTTP request that may change state writes the
+        request's audit row in this same transaction (``huabei.platform.request_audit``)."""
+        audit = None if self.readonly else request_audit.current.get()
+        if audit is not None and not audit.closed and audit.audit_id is None:
+            audit.audit_id = self.audit.add(at=self.now(), **audit.fields())
+            try:
+                self._tx.commit()
+            except BaseException:
+                audit.audit_id = None  # rolled back with the change: the middleware writes it
+                raise
+            return
         self._tx.commit()
 
     @property

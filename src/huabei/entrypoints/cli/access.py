@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Annotated
 
 import typer
@@ -66,6 +67,60 @@ def keys_revoke(key_id: int, db: DbOpt = None) -> None:
     _id(key_id, "api_key_not_found", "key_id")
     out = _run(access.revoke_key, _system(db), key_id)
     console.print(f"key {out['key_id']} ({out['role']}) revoked")
+
+
+staff_app = typer.Typer(help="Staff users: a name and a password for the web login.", no_args_is_help=True)
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input")]
+
+
+@staff_app.command("create")
+def staff_create(
+    name: Annotated[str, typer.Argument(help="The login name (lower case)")],
+    role: Annotated[str, typer.Option("--role", help="agent | risk | admin")],
+    password_stdin: PasswordStdin = False,
+    db: DbOpt = None,
+) -> None:
+    """Create a staff user who logs in to the web pages with a name and a password (asked twice)."""
+    out = _run(access.create_staff, _system(db), name, role, _password(password_stdin))
+    console.print(f"staff user {out['name']} ({out['role']}, key {out['key_id']}) created")
+
+
+@staff_app.command("password")
+def staff_password(name: str, password_stdin: PasswordStdin = False, db: DbOpt = None) -> None:
+    """Set a staff user's password."""
+    out = _run(access.set_staff_password, _system(db), name, _password(password_stdin))
+    console.print(f"staff user {out['name']}: password changed")
+
+
+@staff_app.command("list")
+def staff_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """The staff users: name, role, key, created, password changed, disabled."""
+    rows = _run(access.list_staff, _system(db))
+    if as_json:
+        print(json.dumps(rows, default=str, ensure_ascii=False, indent=2))
+        return
+    t = Table("name", "role", "key", "created", "password changed", "disabled")
+    for r in rows:
+        t.add_row(
+            r["name"], r["role"], str(r["key_id"]), str(r["created_at"])[:19],
+            str(r["password_changed_at"])[:19], str(r["disabled_at"] or "")[:19],
+        )  # fmt: skip
+    console.print(t)
+
+
+@staff_app.command("disable")
+def staff_disable(name: str, db: DbOpt = None) -> None:
+    """Disable a staff user (their key is revoked: sessions end, no more logins)."""
+    out = _run(access.disable_staff, _system(db), name)
+    console.print(f"staff user {out['name']} disabled")
 
 
 #: The demo's customer key is bound to this demo user (entrypoints/demo.py).

@@ -397,7 +397,7 @@ def _register_commands() -> None:
     from huabei.entrypoints.cli import billing as cli_billing
     from huabei.entrypoints.cli import diagnosis as cli_diagnosis
     from huabei.entrypoints.cli import flows as cli_flows
-    from huabei.entrypoints.cli.access import demo_keys, keys_app
+    from huabei.entrypoints.cli.access import demo_keys, keys_app, staff_app
     from huabei.entrypoints.cli.batch import batch_app, snapshot_app
     from huabei.entrypoints.cli.risk import risk_app
     from huabei.entrypoints.cli.scoring import campaigns_app, limits_app, score_app
@@ -414,6 +414,7 @@ def _register_commands() -> None:
     app.add_typer(keys_app, name="keys")
     app.add_typer(snapshot_app, name="snapshot")
     app.add_typer(batch_app, name="batch")
+    app.add_typer(staff_app, name="staff")
     demo_app.command("keys")(demo_keys)
 
 

@@ -24,6 +24,10 @@ T_LOGIN = N_("Log in")
 T_LOGOUT = N_("Log out")
 T_KEY = N_("Key")
 T_KEY_HINT = N_("Paste the key you were given (huabei keys create).")
+T_STAFF_LOGIN = N_("Staff: name and password")
+T_NAME = N_("Name")
+T_PASSWORD = N_("Password")
+T_WITH_KEY = N_("With a key")
 T_SIGNED_IN = N_("Signed in as {role}")
 T_ROLE_NAMES = {
     "customer": N_("customer"),
@@ -128,10 +132,18 @@ def router(system: Huabei) -> APIRouter:
         _ = lambda m: escape(translate(m, loc))  # noqa: E731
         err = f"<p class='error' id='login-error'>{escape(error)}</p>" if error else ""
         body = (
-            f"<h1>{_(T_LOGIN)}</h1>{err}<form method='post' action='/login?lang={loc}' class='card'>"
-            f"{csrf_field(request)}<p><label>{_(T_KEY)}<br><input name='key' type='password' size='50' "
+            f"<h1>{_(T_LOGIN)}</h1>{err}<div class='grid'>"
+            f"<form method='post' action='/login?lang={loc}' class='card' id='key-login'>"
+            f"<h2>{_(T_WITH_KEY)}</h2>"
+            f"{csrf_field(request)}<p><label>{_(T_KEY)}<br><input name='key' type='password' size='40' "
             f"autocomplete='off' required></label></p><p class='muted'>{_(T_KEY_HINT)}</p>"
             f"<button class='primary' type='submit'>{_(T_LOGIN)}</button></form>"
+            f"<form method='post' action='/login?lang={loc}' class='card' id='staff-login'>"
+            f"<h2>{_(T_STAFF_LOGIN)}</h2>{csrf_field(request)}"
+            f"<p><label>{_(T_NAME)}<br><input name='name' autocomplete='username' required maxlength='64'></label></p>"
+            f"<p><label>{_(T_PASSWORD)}<br><input name='password' type='password' autocomplete='current-password' "
+            f"required maxlength='256'></label></p>"
+            f"<button class='primary' type='submit'>{_(T_LOGIN)}</button></form></div>"
         )
         return layout(request, translate(T_LOGIN, loc), body, loc, status)
 
@@ -143,10 +155,14 @@ def router(system: Huabei) -> APIRouter:
     async def login(request: Request, lang: str | None = Query(default=None)) -> Response:
         loc = page_locale(lang)
         client = request.client.host if request.client else "unknown"
-        auth.hit(request, "login", client)
-        key = (await auth.form_data(request)).get("key", "").strip()
+        form = await auth.form_data(request)
+        name = form.get("name", "").strip()[:64]
+        auth.hit(request, "login", f"{client}/{name}" if name else client)
         try:
-            principal = await run_in_threadpool(access.authenticate, system, key)
+            if name:  # a staff user's name and password
+                principal = await run_in_threadpool(access.staff_login, system, name, form.get("password", ""))
+            else:
+                principal = await run_in_threadpool(access.authenticate, system, form.get("key", "").strip())
         except HuabeiError as e:
             if e.kind is not ErrorKind.UNAUTHENTICATED:
                 raise

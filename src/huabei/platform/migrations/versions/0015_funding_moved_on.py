@@ -1,7 +1,7 @@
 """the business date of a brand-isolation move (funding_moves.moved_on)
 
 Revision ID: 0015_funding_moved_on
-Revises: 0014_funding
+Revises: 0015_batch_decisions
 Create Date: 2026-11-29
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_funding_moved_on"
-down_revision = "0014_funding"
+down_revision = "0015_batch_decisions"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,31 @@
+"""The audit row of the HTTP request being served, written in the same transaction as the first
+state change the request commits.
+
+The access middleware (``huabei.entrypoints.auth.AuditMiddleware``) opens a :class:`RequestAudit`
+for each call that may change state; :meth:`huabei.platform.unit_of_work.UnitOfWork.commit` of a
+writing unit of work inserts the request's row (actor, route, path, the route's success status)
+just before it commits, once per request. A change therefore never commits without the row that
+names its actor; a later transaction of the same request commits after it. When the answer is
+sent, the middleware completes the row with the status, outcome and error code the client got
+(or writes the row then, for a request that changed nothing: a refusal or a denial).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class RequestAudit:
+    #: the row's fields as known before the answer (called at the first commit)
+    fields: Callable[[], dict[str, Any]]
+    #: the row written in a state change's transaction, if any
+    audit_id: int | None = None
+    #: the answer was sent: later commits (a background job) are not this request's
+    closed: bool = False
+
+
+current: ContextVar[RequestAudit | None] = ContextVar("huabei_request_audit", default=None)

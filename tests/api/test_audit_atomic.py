@@ -1,0 +1,86 @@
+"""The audit row and the state change it records commit together, on SQLite and PostgreSQL: a
+change whose row cannot be written is not made; a change is audited once, with its actor and the
+answer the client got; a refusal that changed nothing still has its row."""
+
+from __future__ import annotations
+
+import warnings
+
+from sqlalchemy import func, select
+from tests.api.conftest import auth_headers, key_for
+from tests.conftest import new_account
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from huabei.access import tables as at
+from huabei.access.repository import AuditRepository
+from huabei.entrypoints.http.app import create_app
+from huabei.platform.unit_of_work import Huabei
+from huabei.restrictions import tables as rt
+
+
+def _rows(system: Huabei) -> list[object]:
+    with system.uow(readonly=True) as uow:
+        return list(uow.conn.execute(select(at.audit_log).order_by(at.audit_log.c.audit_id)))
+
+
+def _restrictions(system: Huabei) -> int:
+    with system.uow(readonly=True) as uow:
+        return int(uow.conn.execute(select(func.count()).select_from(rt.restrictions)).scalar_one())
+
+
+def test_a_change_commits_with_its_audit_row(system: Huabei, monkeypatch) -> None:
+    aid = new_account(system, user_id="u1")
+    agent = key_for(system, "agent")
+    before = len(_rows(system))
+    with TestClient(create_app(system), raise_server_exceptions=False) as c:
+        r = c.post(
+            f"/v1/accounts/{aid}/restrictions",
+            json={"cause": "operator_hold", "note": "x"},
+            headers=auth_headers(agent),
+        )
+        assert r.status_code == 201
+        rows = _rows(system)[before:]
+        assert len(rows) == 1  # one row per request, written with the change, completed by the answer
+        row = rows[0]
+        assert (row.route, row.status, row.outcome, row.role) == (
+            "/v1/accounts/{account_id}/restrictions",
+            201,
+            "ok",
+            "agent",
+        )
+        assert row.key_id is not None and row.code is None
+
+        # a refusal that changed nothing: its row, with the code
+        r = c.post(f"/v1/accounts/{aid}/restrictions", json={"cause": "overdue_reported"}, headers=auth_headers(agent))
+        assert r.status_code == 409
+        row = _rows(system)[-1]
+        assert (row.status, row.outcome, row.code) == (409, "refused", "restriction_hard_for_agent")
+
+        # the row cannot be written: the change is not made either
+        placed = _restrictions(system)
+        real_add = AuditRepository.add
+
+        def failing_add(self: AuditRepository, **values: object) -> int:
+            if values.get("route") == "/v1/accounts/{account_id}/restrictions" and values.get("outcome") == "ok":
+                raise RuntimeError("audit log unavailable")
+            return real_add(self, **values)
+
+        monkeypatch.setattr(AuditRepository, "add", failing_add)
+        r = c.post(
+            f"/v1/accounts/{aid}/restrictions",
+            json={"cause": "operator_hold", "note": "y"},
+            headers=auth_headers(agent),
+        )
+        assert r.status_code == 500
+        assert _restrictions(system) == placed
+        monkeypatch.setattr(AuditRepository, "add", real_add)
+
+    # a state change from the command line is not an HTTP request: no request row is added to it
+    n = len(_rows(system))
+    from huabei.restrictions import service as restrictions
+
+    restrictions.place_restriction(system, aid, cause="operator_hold", note="cli", actor="operator")
+    assert len(_rows(system)) == n
