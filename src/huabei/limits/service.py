@@ -58,25 +58,48 @@ def decide_opening(uow: UnitOfWork, user_id: str) -> OpeningDecision:
     valid identity document when one is known, score ≥ ``scoring.opening_threshold``,
     nothing overdue now, no days overdue beyond ``scoring.opening_max_days_overdue_12m`` in
     12 months, and no active restriction of a cause in ``scoring.opening_disqualifying_causes``
-    on any of the user's lines."""
+    on any of the user's lines. One user is :func:`decide_openings` of one."""
+    pop = collect.collect_facts(uow, user_ids=[user_id])
+    if len(pop) == 0:
+        raise errors.not_found("user_not_found", user_id=user_id)
+    return decide_openings(uow, [user_id], pop)[user_id]
+
+
+def decide_openings(
+    uow: UnitOfWork, user_ids: list[str], pop: collect.Population | None = None
+) -> dict[str, OpeningDecision]:
+    """The opening decisions of many (existing) users at once, set-based: their facts collected
+    together (``pop``, or read here), scored as a batch and stored (trigger ``opening``), then
+    the same rules as one by one for each."""
     terms = uow.terms
-    pop, view = scoring.score_user(uow, user_id, "opening")
-    facts = pop.facts_of(0)
-    score = view["score"]
-    declines = lp.opening_declines(
-        score,
-        [r["code"] for r in view["reasons"]],
-        facts,
-        bool(pop.overdue_now[0]),
-        uow.credit_record.active_restriction_causes(user_id),
-        terms.scoring,
-    )
+    if pop is None:
+        pop = collect.collect_facts(uow, user_ids=user_ids)
+    scoring.refresh_scores(uow, trigger="opening", user_ids=user_ids, population=pop)
+    views = {r.user_id: scoring.score_view(r, terms.scoring) for r in uow.scores.latest_by_user(user_ids)}
+    causes = uow.credit_record.active_restriction_causes_of(user_ids)
     version = lp.policy_version(terms.limits)
-    params = {"threshold": terms.scoring.opening_threshold, "score": score}
-    if declines:
-        return OpeningDecision(False, 0, declines, score, version, params)
-    proposal = lp.propose_base_limit(score, facts, terms.limits)
-    return OpeningDecision(True, proposal.limit, proposal.held_down + proposal.pushed_up, score, version, params)
+    out: dict[str, OpeningDecision] = {}
+    for user_id in user_ids:
+        i = pop.index(user_id)
+        facts, view = pop.facts_of(i), views[user_id]
+        score = view["score"]
+        declines = lp.opening_declines(
+            score,
+            [r["code"] for r in view["reasons"]],
+            facts,
+            bool(pop.overdue_now[i]),
+            causes.get(user_id, []),
+            terms.scoring,
+        )
+        params = {"threshold": terms.scoring.opening_threshold, "score": score}
+        if declines:
+            out[user_id] = OpeningDecision(False, 0, declines, score, version, params)
+            continue
+        proposal = lp.propose_base_limit(score, facts, terms.limits)
+        out[user_id] = OpeningDecision(
+            True, proposal.limit, proposal.held_down + proposal.pushed_up, score, version, params
+        )
+    return out
 
 
 # ---------------------------------------------------------------------------------------

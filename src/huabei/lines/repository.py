@@ -173,6 +173,15 @@ class UserRepository:
             )
         )
 
+    def lock_many(self, user_ids: Sequence[str]) -> set[str]:
+        """Lock these users' rows (in user order, so two lockers never deadlock) until the
+        transaction ends; returns the ids that exist."""
+        if not user_ids:
+            return set()
+        c = t.users.c
+        q = select(c.user_id).where(c.user_id.in_(sorted(set(user_ids)))).order_by(c.user_id).with_for_update()
+        return set(self.conn.execute(q).scalars())
+
     def get(self, user_id: str, *, for_update: bool = False) -> Any:
         """The user's row; ``for_update`` locks it until the transaction ends (opening a line
         serialises on its user)."""
@@ -253,6 +262,14 @@ class AccountRepository:
         if for_update:
             q = q.with_for_update()
         return list(self.conn.execute(q).scalars())
+
+    def users_with_open_line(self, user_ids: Sequence[str], product: str = Product.HUABEI.value) -> set[str]:
+        """Which of these users have an open line of ``product`` (one query)."""
+        if not user_ids:
+            return set()
+        c = t.credit_accounts.c
+        q = select(c.user_id).where(c.user_id.in_(sorted(set(user_ids))), c.state == "open", c.product == product)
+        return set(self.conn.execute(q).scalars())
 
     def open_account_of(self, user_id: str, product: str = Product.HUABEI.value) -> int | None:
         """The user's open line of ``product`` (花呗 unless said), if any."""

@@ -9,11 +9,13 @@ one user serialise and every one but the first answers ``account_exists``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from huabei import errors
-from huabei.limits.service import ACTOR_SYSTEM, decide_opening
-from huabei.lines.service import POLICY_OPERATOR, account_view, add_line
+from huabei.errors import HuabeiError
+from huabei.limits.service import ACTOR_SYSTEM, decide_opening, decide_openings
+from huabei.lines.service import POLICY_OPERATOR, account_snapshot, account_view, add_line
 from huabei.platform.unit_of_work import Huabei
 
 
@@ -62,3 +64,64 @@ def open_account(
         )
         uow.commit()
     return account_view(system, account_id)
+
+
+def open_accounts(
+    system: Huabei, user_ids: Sequence[str], *, funding_source: str = "platform"
+) -> list[dict[str, Any] | HuabeiError]:
+    """开通 for many users at once, by the automatic decision, in **one transaction**: each user
+    gets what :func:`open_account` without ``base_limit`` would answer, called for them one after
+    another — the line's view, or the error it would raise (``user_not_found``,
+    ``account_exists``, ``not_eligible`` with its reasons). Set-based: the users' rows are locked
+    in one statement (in user order), their facts collected together, scored as one batch
+    (every score stored, trigger ``opening``) and decided by the same rules
+    (:func:`huabei.limits.service.decide_openings`). A user listed twice is decided once: the
+    later entries answer ``account_exists`` if the line opened, or the same refusal."""
+    codes = system.terms.funding.codes()
+    if funding_source not in codes:
+        raise errors.invalid("unknown_funding_partner", partner=funding_source, partners=", ".join(codes))
+    answers: dict[str, HuabeiError | int] = {}
+    order: list[str] = []
+    with system.uow() as uow:
+        known = uow.users.lock_many(user_ids)
+        opened = uow.accounts.users_with_open_line(list(known))
+        for user_id in user_ids:
+            if user_id in answers:
+                continue
+            if user_id not in known:
+                answers[user_id] = errors.not_found("user_not_found", user_id=user_id)
+            elif user_id in opened:
+                answers[user_id] = errors.conflict("account_exists", user_id=user_id)
+            else:
+                order.append(user_id)
+                answers[user_id] = 0
+        decisions = decide_openings(uow, order) if order else {}
+        for user_id in order:
+            d = decisions[user_id]
+            if not d.eligible:
+                answers[user_id] = errors.unprocessable("not_eligible", reasons=list(d.reasons), **d.params)
+                continue
+            try:
+                answers[user_id] = add_line(
+                    uow,
+                    user_id=user_id,
+                    base_limit=d.base_limit,
+                    reasons=["account_opened", *d.reasons],
+                    policy_version=d.policy_version,
+                    actor=ACTOR_SYSTEM,
+                    funding_source=funding_source,
+                )
+            except HuabeiError as e:  # e.g. a proposed limit outside the product's bounds
+                answers[user_id] = e
+        uow.commit()
+    out: list[dict[str, Any] | HuabeiError] = []
+    seen: set[str] = set()
+    with system.uow(readonly=True) as uow:
+        for user_id in user_ids:
+            a = answers[user_id]
+            if user_id in seen and isinstance(a, int):
+                out.append(errors.conflict("account_exists", user_id=user_id))
+            else:
+                out.append(a if isinstance(a, HuabeiError) else account_snapshot(uow, a))
+            seen.add(user_id)
+    return out

@@ -451,6 +451,22 @@ class CreditRecordRepository:
             return []
         return fetch_rows(self.conn, _due_periods_stmt(key, user_ids is not None), user_params(user_ids))
 
+    def active_restriction_causes_of(self, user_ids: Sequence[str]) -> dict[str, list[str]]:
+        """:meth:`active_restriction_causes` of many users, in one query."""
+        r, a = t.restrictions.c, t.credit_accounts.c
+        out: dict[str, list[str]] = {}
+        if not user_ids:
+            return out
+        rows = self.conn.execute(
+            select(a.user_id, r.cause)
+            .select_from(t.restrictions.join(t.credit_accounts, a.account_id == r.account_id))
+            .where(a.user_id.in_(sorted(set(user_ids))), r.active.is_(True))
+            .order_by(r.restriction_id)
+        )
+        for uid, cause in rows:
+            out.setdefault(uid, []).append(cause)
+        return out
+
     def active_restriction_causes(self, user_id: str) -> list[str]:
         r, a = t.restrictions.c, t.credit_accounts.c
         return list(

@@ -57,6 +57,8 @@ from huabei.simulation.rng import (
 
 DEFAULT_START = dt.date(2026, 1, 1)
 STORED_REFUSALS = (ErrorKind.DECLINED, ErrorKind.UNPROCESSABLE)
+#: Opening decisions per bulk request (``gateway.open_lines``: one transaction each).
+ONBOARDING_BATCH = 200
 
 
 class SimulationError(RuntimeError):
@@ -366,6 +368,7 @@ class Simulator:
     def _users_day(self, day: dt.date, day_no: int) -> DayTally:
         active = [st for st in self.states if st.user.arrival_day <= day_no]
         total = DayTally()
+        self._applications(active, day, day_no, total)
         if self._pool is None or len(active) < 2:
             for st in active:
                 total.merge(self._user_day(st, day, day_no))
@@ -385,10 +388,21 @@ class Simulator:
     def _key(self, day: dt.date, st: UserState, action: str) -> str:
         return f"sim{self.seed}:{day.isoformat()}:{st.user.user_id}:{action}"
 
+    def _applications(self, active: list[UserState], day: dt.date, day_no: int, t: DayTally) -> None:
+        """The day's applicants: registered and their facts posted one by one (each user's own
+        requests), then the opening decisions in bulk, ``ONBOARDING_BATCH`` at a time
+        (``gateway.open_lines``: one transaction each, the same answers as one by one)."""
+        due = [st for st in active if st.status in ("new", "declined") and day_no >= st.next_application_day]
+        for st in due:
+            self._register(st, t)
+        for k in range(0, len(due), ONBOARDING_BATCH):
+            part = due[k : k + ONBOARDING_BATCH]
+            results = self.gateway.open_lines([(st.user.user_id, st.user.operator_limit) for st in part])
+            for st, res in zip(part, results, strict=True):
+                self._opened(st, day_no, res, t)
+
     def _user_day(self, st: UserState, day: dt.date, day_no: int) -> DayTally:
         t = DayTally()
-        if st.status in ("new", "declined") and day_no >= st.next_application_day:
-            self._apply(st, day, day_no, t)
         if st.status != "open" or st.account_id is None:
             return t
         self._month_plan(st, day, t)
@@ -399,7 +413,7 @@ class Simulator:
         self._burst(st, day, t)
         return t
 
-    def _apply(self, st: UserState, day: dt.date, day_no: int, t: DayTally) -> None:
+    def _register(self, st: UserState, t: DayTally) -> None:
         u = st.user
         if not st.registered:
             res = self.gateway.register(
@@ -412,7 +426,9 @@ class Simulator:
             facts = self.gateway.post_facts(u.user_id, {k: v for k, v in u.facts.items() if v is not None})
             if facts.error is not None:
                 t.counts[f"facts_refused:{facts.code}"] += 1
-        res = self.gateway.open_line(u.user_id, operator_limit=u.operator_limit, key=self._key(day, st, "open"))
+
+    def _opened(self, st: UserState, day_no: int, res: Result, t: DayTally) -> None:
+        u = st.user
         t.counts["applications"] += 1
         account_id = res.body.get("account_id") if res.error is None else None
         if account_id is not None and res.body.get("decision", "approved") == "approved":

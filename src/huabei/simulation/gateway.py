@@ -184,6 +184,15 @@ class ServiceGateway:
             return attempt(_as_outcome(onboarding.open_account), self.system, user_id=user_id)
         return attempt(_as_outcome(onboarding.open_account), self.system, user_id=user_id, base_limit=operator_limit)
 
+    def open_lines(self, applicants: list[tuple[str, int]]) -> list[Result]:
+        """开通 for many applicants (user id, operator limit) at once: the automatic decisions in
+        one transaction (``onboarding.open_accounts``: the same answers as :meth:`open_line` one
+        by one), or operator openings one by one when the automatic decision is not there."""
+        if not self.capabilities.opening:
+            return [self.open_line(uid, operator_limit=limit, key="") for uid, limit in applicants]
+        answers = onboarding.open_accounts(self.system, [uid for uid, _ in applicants])
+        return [Result(error=a) if isinstance(a, HuabeiError) else Result(outcome=Outcome(200, a)) for a in answers]
+
     def account(self, account_id: int) -> dict[str, Any]:
         return accounts.account_view(self.system, account_id)
 
