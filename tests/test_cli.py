@@ -97,7 +97,7 @@ def test_clock_set_and_show(db_url, monkeypatch):
     run(db_url, "clock", "set", "2026-11-05")
     assert run(db_url, "clock", "show").stdout.strip() == "2026-11-05 (simulated)"
     assert run(db_url, "clock", "set", "2026-12-01").stdout.strip() == "business date is now 2026-12-01"
-    assert "2026-11-30" in refused(db_url, "clock", "set", "2026-11-30", code=2, reason="clock_backwards")
+    assert "2026-11-30" in refused(db_url, "clock", "set", "2026-11-30", code=5, reason="clock_backwards")
     refused(db_url, "clock", "set", "1st of December", code=2, reason="invalid_date")
     refused(db_url, "clock", "set", "2026-02-30", code=2, reason="invalid_date")
     assert run(db_url, "clock", "show").stdout.strip() == "2026-12-01 (simulated)"

@@ -145,6 +145,11 @@ register(
 # --- state: not found and conflicts ---------------------------------------------
 S = ReasonKind.STATE
 register("user_not_found", S, N_("No user with id {user_id}."))
+register(
+    "lifts_on_not_future",
+    S,
+    N_("A restriction lifts on a day after today ({today}); {lifts_on} has already come."),
+)
 register("account_not_found", S, N_("No credit line with id {account_id}."))
 register("purchase_not_found", S, N_("No purchase with id {purchase_id}."))
 register("restriction_not_found", S, N_("No active restriction with id {restriction_id}."))

@@ -37,5 +37,7 @@ def test_a_long_run_is_a_job_that_can_be_followed(api: httpx.Client, system) -> 
         while api.get(second.json()["url"]).json()["status"] == "running" and time.monotonic() < deadline:
             time.sleep(0.2)
     assert eod.status(system)["last_completed"] in ("2027-01-10", "2027-02-20")
-    missing = api.get("/v1/admin/eod/nosuchrun")
+    missing = api.get("/v1/admin/eod/0123456789ab")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "eod_run_not_found"
+    malformed = api.get("/v1/admin/eod/nosuchrun")  # not a run id as the server makes them
+    assert malformed.status_code == 400 and malformed.json()["error"]["code"] == "invalid_request"

@@ -114,9 +114,9 @@ def test_maintenance_windows_over_http(api: httpx.Client) -> None:
     aid = open_line(api)
     # the wall clock says 10:00 on the business date 2026-11-02 (Asia/Shanghai)
     bad = {"start": "2026-11-02T12:00:00+08:00", "end": "2026-11-02T11:00:00+08:00", "reason": "upgrade"}
-    err(api.post("/v1/admin/maintenance-windows", json=bad), 400, "invalid_window")
+    err(api.post("/v1/admin/maintenance-windows", json=bad), 422, "invalid_window")
     bad = {"start": "2026-11-02T08:00:00+08:00", "end": "2026-11-02T09:00:00+08:00", "reason": "upgrade"}
-    err(api.post("/v1/admin/maintenance-windows", json=bad), 400, "window_already_ended")
+    err(api.post("/v1/admin/maintenance-windows", json=bad), 422, "window_already_ended")
     for ts in ("tomorrow", "2026-11-02", "2026-13-02T10:00"):
         bad = {"start": ts, "end": "2026-11-02T12:00", "reason": "upgrade"}
         err(api.post("/v1/admin/maintenance-windows", json=bad), 400, "invalid_timestamp")

@@ -120,7 +120,7 @@ BAD_REQUESTS = [
     ("post", "/v1/users/u1/facts", {"facts": {"verified_contacts": "3"}}, 400, "invalid_fact"),
     ("post", "/v1/users/u1/facts", {"facts": {"payments_90d": 3}}, 400, "fact_not_accepted"),
     ("post", "/v1/users/u1/facts", {"facts": {}}, 400, "invalid_request"),
-    ("post", "/v1/users/u1/facts", {"facts": {"assets": "1"}, "effective_on": "2026-12-31"}, 400, "date_in_future"),
+    ("post", "/v1/users/u1/facts", {"facts": {"assets": "1"}, "effective_on": "2026-12-31"}, 422, "date_in_future"),
     ("post", "/v1/users/u1/facts", {"facts": {"assets": "1"}, "effective_on": "31/12/2026"}, 400, "invalid_date"),
     ("post", "/v1/users/nobody/facts", {"facts": {"assets": "1"}}, 404, "user_not_found"),
     (
@@ -135,7 +135,7 @@ BAD_REQUESTS = [
         "post",
         "/v1/users/u1/activity-events",
         {"events": [{"kind": "transfer", "occurred_on": "2026-11-03"}]},
-        400,
+        422,
         "date_in_future",
     ),
     (

@@ -262,7 +262,7 @@ def run_eod(
     target = date or until
     assert target is not None
     if system.clock_mode is not ClockMode.SIMULATED and target > today:
-        raise errors.invalid("eod_date_in_future", date=target.isoformat(), today=today.isoformat())
+        raise errors.unprocessable("eod_date_in_future", date=target.isoformat(), today=today.isoformat())
     if date is not None:
         if last is not None and date <= last:
             return EodReport([_replayed(system, date)], last, today)
@@ -277,7 +277,7 @@ def run_eod(
         n = (until - start).days + 1
         most = system.terms.operations.eod_max_days_per_run
         if n > most:
-            raise errors.invalid(
+            raise errors.unprocessable(
                 "eod_range_too_long",
                 first=start.isoformat(),
                 until=until.isoformat(),

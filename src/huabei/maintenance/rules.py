@@ -42,12 +42,13 @@ def check_new(
     target: str | None,
     funding_sources: tuple[str, ...],
 ) -> None:
-    """Refuse (400) a window that ends at or before it starts, one that has already ended, and a
-    scope without its target (or a target that does not exist)."""
+    """Refuse a window that ends at or before it starts or has already ended (422: well formed,
+    refused by a rule), and a scope without its target or a partner the product does not have
+    (400: the OpenAPI document states which scope names what, and the partners)."""
     if ends_at <= starts_at:
-        raise errors.invalid("invalid_window")
+        raise errors.unprocessable("invalid_window")
     if ends_at <= now:
-        raise errors.invalid("window_already_ended")
+        raise errors.unprocessable("window_already_ended")
     if scope is Scope.EVERYONE and target is not None:
         raise errors.invalid("invalid_request", detail="a window for everyone names no channel or partner")
     if scope is Scope.CHANNEL and target not in CHANNELS:

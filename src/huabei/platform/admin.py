@@ -32,10 +32,10 @@ def set_business_date(system: Huabei, day: dt.date, *, allow_backwards: bool = F
     with system.uow() as uow:
         current = uow.clock.get()
         if current is not None and day < current and not allow_backwards:
-            raise errors.invalid("clock_backwards", current=current.isoformat(), requested=day.isoformat())
+            raise errors.conflict("clock_backwards", current=current.isoformat(), requested=day.isoformat())
         base = current or system.wall_clock(system.tz).date()
         if (day - base).days > ops.max_clock_jump_days and not allow_backwards:
-            raise errors.invalid(
+            raise errors.conflict(
                 "clock_jump_too_far",
                 requested=day.isoformat(),
                 latest=(base + dt.timedelta(days=ops.max_clock_jump_days)).isoformat(),

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,9 @@ from huabei.errors import ErrorKind, HuabeiError
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 
 MAX_KEY_LENGTH = 255
+#: An idempotency key: printable ASCII (it travels in an HTTP header), no space at either end.
+KEY_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
+_KEY = re.compile(KEY_PATTERN)
 #: The caller of every request until callers are told apart (API keys): one key space for all.
 PUBLIC_CALLER = "public"
 STORED_ERROR_KINDS = (ErrorKind.DECLINED, ErrorKind.UNPROCESSABLE)
@@ -53,7 +57,7 @@ def request_hash(scope: str, request: dict[str, Any]) -> str:
 def check_key(key: str | None) -> str:
     if key is None or key == "":
         raise errors.invalid("idempotency_key_required")
-    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if len(key) > MAX_KEY_LENGTH or not _KEY.fullmatch(key):
         raise errors.invalid("invalid_idempotency_key")
     return key
 

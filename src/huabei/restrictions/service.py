@@ -43,7 +43,7 @@ def place_restriction(
             check(uow, cause, None)
         today = uow.today()
         if lifts_on is not None and lifts_on <= today:
-            raise errors.invalid("invalid_date")
+            raise errors.unprocessable("lifts_on_not_future", lifts_on=lifts_on.isoformat(), today=today.isoformat())
         restriction_id = place(uow, account_id, cause, evidence or {}, note, lifts_on, actor)
         uow.commit()
         return restriction_view(uow.restrictions.get(restriction_id))

@@ -358,6 +358,16 @@ class FactError(ValueError):
         self.detail = detail
 
 
+#: The largest whole-number fact without a maximum of its own (stored as BIGINT; 2^53-1 is what
+#: every JSON reader holds exactly).
+FACT_INT_MAX = 2**53 - 1
+
+
+def fact_maximum(spec: FactSpec) -> int:
+    """The largest value an integer fact accepts."""
+    return spec.maximum if spec.maximum is not None else FACT_INT_MAX
+
+
 def check_facts(facts: Mapping[str, Any], *, partial: bool = False) -> dict[str, FactValue]:
     """Validate facts against :data:`FACTS` and return them as a plain dict.
 
@@ -376,8 +386,8 @@ def check_facts(facts: Mapping[str, Any], *, partial: bool = False) -> dict[str,
                     raise FactError("invalid_fact", name, "must be an integer")
                 if spec.minimum is not None and value < spec.minimum:
                     raise FactError("invalid_fact", name, f"must be at least {spec.minimum}")
-                if spec.maximum is not None and value > spec.maximum:
-                    raise FactError("invalid_fact", name, f"must be at most {spec.maximum}")
+                if value > fact_maximum(spec):
+                    raise FactError("invalid_fact", name, f"must be at most {fact_maximum(spec)}")
             elif spec.type is bool:
                 if not isinstance(value, bool):
                     raise FactError("invalid_fact", name, "must be true or false")

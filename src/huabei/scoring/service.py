@@ -460,7 +460,7 @@ def post_facts(
         today, now = uow.today(), uow.now()
         day = effective_on or today
         if day > today:
-            raise errors.invalid("date_in_future", date=day.isoformat(), today=today.isoformat())
+            raise errors.unprocessable("date_in_future", date=day.isoformat(), today=today.isoformat())
         names = sorted(checked)
         stored = uow.facts.record_many(
             user_id, {name: _values(name, checked[name]) for name in names}, day, source, now
@@ -505,7 +505,7 @@ def record_activity(system: Huabei, user_id: str, events: Sequence[Mapping[str, 
             if not isinstance(day, dt.date):
                 raise errors.invalid("invalid_date")
             if day > today:
-                raise errors.invalid("date_in_future", date=day.isoformat(), today=today.isoformat())
+                raise errors.unprocessable("date_in_future", date=day.isoformat(), today=today.isoformat())
             category = e.get("category")
             if category is not None and category not in allowed:
                 raise errors.invalid("invalid_category", category=category)

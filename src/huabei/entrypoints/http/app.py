@@ -21,9 +21,10 @@ from huabei import __version__, reasons
 from huabei.batch import books
 from huabei.entrypoints import auth
 from huabei.entrypoints.auth import allow, allow_public
-from huabei.entrypoints.http import edge, validation
+from huabei.entrypoints.http import contract, edge, validation
 from huabei.entrypoints.http import schemas as s
 from huabei.entrypoints.http.common import (
+    ERRORS,
     MAX_ID,
     NOT_FOUND_BY_PATH_PARAM,
     AccountId,
@@ -31,6 +32,7 @@ from huabei.entrypoints.http.common import (
     IdemKey,
     PurchaseId,
     RestrictionId,
+    UserId,
     outcome_response,
 )
 from huabei.entrypoints.http.error_detail import error_detail
@@ -51,12 +53,6 @@ log = logging.getLogger("huabei.entrypoints.http")
 Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE, description="Page size")]
 #: Ids are BIGINT in the database: a larger integer cannot name a row (and SQLite cannot even bind it).
 Cursor = Annotated[int | None, Query(ge=0, le=MAX_ID, description="next_cursor of the previous page")]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": s.ErrorOut, "description": "Invalid request"},
-    404: {"model": s.ErrorOut, "description": "Not found"},
-    409: {"model": s.ErrorOut, "description": "Conflict"},
-    422: {"model": s.ErrorOut, "description": "Refused by a product rule"},
-}
 
 
 def error_response(status: int, code: str, params: dict[str, Any] | None = None) -> JSONResponse:
@@ -67,11 +63,13 @@ def _validation_error(exc: RequestValidationError) -> JSONResponse:
     errs = exc.errors()
     for e in errs:
         loc = tuple(e.get("loc", ()))
-        if len(loc) == 2 and loc[0] == "path" and loc[1] in NOT_FOUND_BY_PATH_PARAM:
-            if e.get("type") == "less_than_equal":  # a whole number past BIGINT: names no row
+        if len(loc) == 2 and loc[0] == "path" and loc[1] in NOT_FOUND_BY_PATH_PARAM and loc[1] != "user_id":
+            if e.get("type") == "less_than_equal":  # a whole number past MAX_ID: names no row
                 return error_response(404, NOT_FOUND_BY_PATH_PARAM[str(loc[1])], {str(loc[1]): e.get("input")})
             # not a whole number, or not positive ("abc", "-1", "0"): a malformed id
             return error_response(400, "invalid_id", {"field": str(loc[1]), "value": str(e.get("input"))[:40]})
+        if loc in (("path", "period"), ("path", "month")):  # not YYYY-MM
+            return error_response(400, "invalid_period" if loc[1] == "period" else "invalid_month")
     for e in errs:
         if e.get("type") == "json_invalid":
             return error_response(400, "malformed_json")
@@ -97,6 +95,11 @@ def _validation_error(exc: RequestValidationError) -> JSONResponse:
     for e in errs:
         if tuple(e.get("loc", ()))[:2] == ("query", "starting_after"):
             return error_response(400, "invalid_cursor")
+    for e in errs:
+        if tuple(e.get("loc", ()))[:2] == ("header", "Idempotency-Key"):
+            absent = e.get("type") == "missing" or e.get("input") == ""
+            code = "idempotency_key_required" if absent else "invalid_idempotency_key"
+            return error_response(400, code)
     first = errs[0] if errs else {}
     where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
     detail = f"{where}: {first.get('msg', 'invalid value')}"
@@ -216,7 +219,7 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         response_model=s.UserOut,
         tags=["users"],
     )
-    def get_user(user_id: str) -> Any:
+    def get_user(user_id: UserId) -> Any:
         return accounts.get_user(system, user_id)
 
     @v1.post(
@@ -285,7 +288,7 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         tags=["money"],
     )
     def purchase(
-        request: Request, account_id: AccountId, body: s.PurchaseIn, caller: Caller, idempotency_key: IdemKey = None
+        request: Request, account_id: AccountId, body: s.PurchaseIn, caller: Caller, idempotency_key: IdemKey
     ) -> Any:
         if body.password is not None:  # the burst guard in front of the 24-hour lock (access.password_attempts)
             auth.hit(request, "password", str(account_id))
@@ -307,7 +310,7 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         response_model=s.RefundOut,
         tags=["money"],
     )
-    def refund(purchase_id: PurchaseId, body: s.AmountIn, caller: Caller, idempotency_key: IdemKey = None) -> Any:
+    def refund(purchase_id: PurchaseId, body: s.AmountIn, caller: Caller, idempotency_key: IdemKey) -> Any:
         return _outcome(
             purchases.refund_purchase(system, purchase_id, body.amount, idempotency_key, caller=caller), s.RefundOut
         )
@@ -319,7 +322,7 @@ def create_app(system: Huabei | None = None) -> FastAPI:
         response_model=s.RepaymentOut,
         tags=["money"],
     )
-    def repay(account_id: AccountId, body: s.AmountIn, caller: Caller, idempotency_key: IdemKey = None) -> Any:
+    def repay(account_id: AccountId, body: s.AmountIn, caller: Caller, idempotency_key: IdemKey) -> Any:
         return _outcome(
             purchases.repay(system, account_id, body.amount, idempotency_key, caller=caller), s.RepaymentOut
         )
@@ -474,6 +477,7 @@ def create_app(system: Huabei | None = None) -> FastAPI:
     app.include_router(web_appeals.router(system))
     app.include_router(web_router(system))
     auth.document(app)
+    contract.document(app, system.terms)
     app.add_middleware(auth.AuditMiddleware, system=system)
     return app
 

@@ -18,41 +18,28 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
-    StrictInt,
-    WithJsonSchema,
 )
 
 from huabei.batch import eod
 from huabei.billing import bureau
 from huabei.billing import service as billing
+from huabei.billing.calendar import DPD_BUCKETS
 from huabei.entrypoints.auth import allow
 from huabei.entrypoints.http.common import (
+    ERRORS,
     MAX_ID,
     AccountId,
     Caller,
     IdemKey,
+    Month,
+    Period,
     PlanId,
     PurchaseId,
     outcome_response,
 )
 from huabei.entrypoints.http.eod_jobs import EodJobs
-from huabei.entrypoints.http.schemas import ErrorOut, IsoDate, Yuan, YuanIn, YuanLimitIn, _In
-from huabei.money import format_yuan
+from huabei.entrypoints.http.schemas import IsoDate, SignedYuan, WholeNumber, Yuan, YuanIn, YuanLimitIn, _In
 from huabei.platform.unit_of_work import Huabei
-
-#: A signed amount (a balance may be a credit): "-13.05".
-SignedYuan = Annotated[
-    int,
-    PlainSerializer(format_yuan, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^-?(0|[1-9][0-9]*)\.[0-9]{2}$", "examples": ["-13.05"]}),
-]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut, "description": "Invalid request"},
-    404: {"model": ErrorOut, "description": "Not found"},
-    409: {"model": ErrorOut, "description": "Conflict (end-of-day run pending, idempotency)"},
-    422: {"model": ErrorOut, "description": "Refused by a product rule"},
-}
 
 
 class _Out(BaseModel):
@@ -137,7 +124,7 @@ class BillingStatusOut(_Out):
 
 
 class DueDayIn(_In):
-    due_day: StrictInt
+    due_day: WholeNumber
 
 
 class DueDayOut(_Out):
@@ -152,7 +139,7 @@ class DueDayOut(_Out):
 
 
 class InstallmentIn(_In):
-    term: StrictInt = Field(ge=1, le=120, description="number of periods: 3, 6, 9 or 12 by default")
+    term: WholeNumber = Field(ge=1, le=120, description="number of periods: 3, 6, 9 or 12 by default")
     amount: YuanIn | None = Field(default=None, description="part to convert (default: all that can be)")
 
 
@@ -218,6 +205,17 @@ class EarlyRepaymentOut(_Out):
 
 
 class EodIn(_In):
+    """Exactly one of ``date`` (that day's run) and ``until`` (every day not run yet up to it)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["date"], "properties": {"date": {"type": "string"}}},
+                {"required": ["until"], "properties": {"until": {"type": "string"}}},
+            ]
+        }
+    )
+
     until: IsoDate | None = None
     date: IsoDate | None = None
 
@@ -288,17 +286,25 @@ class BureauRecordOut(_Out):
 
 
 class BureauChangesIn(_In):
+    """The fields corrected: at least one, not null (400 invalid_request otherwise)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [{"required": [k], "properties": {k: {"not": {"type": "null"}}}} for k in bureau.CORRECTABLE]
+        }
+    )
+
     credit_limit: YuanLimitIn | None = None
     balance: YuanLimitIn | None = None
     amount_overdue: YuanLimitIn | None = None
-    days_past_due: StrictInt | None = Field(default=None, ge=0)
-    bucket: str | None = Field(default=None, max_length=32)
-    worst_bucket: str | None = Field(default=None, max_length=32)
-    account_status: str | None = Field(default=None, max_length=32)
+    days_past_due: WholeNumber | None = Field(default=None, ge=0, le=MAX_ID)
+    bucket: Literal[DPD_BUCKETS] | None = None  # type: ignore[valid-type]
+    worst_bucket: Literal[DPD_BUCKETS] | None = None  # type: ignore[valid-type]
+    account_status: Literal[bureau.ACCOUNT_STATUSES] | None = None  # type: ignore[valid-type]
 
 
 class BureauCorrectionIn(_In):
-    account_id: StrictInt = Field(ge=1, le=MAX_ID)
+    account_id: WholeNumber = Field(ge=1, le=MAX_ID)
     reason: str = Field(min_length=1, max_length=64)
     changes: BureauChangesIn
 
@@ -336,7 +342,7 @@ def router(system: Huabei) -> APIRouter:
         response_model=BillOut,
         tags=["bills"],
     )
-    def get_bill(account_id: AccountId, period: str) -> Any:
+    def get_bill(account_id: AccountId, period: Period) -> Any:
         return billing.get_bill(system, account_id, period)
 
     @r.get(
@@ -366,7 +372,7 @@ def router(system: Huabei) -> APIRouter:
         tags=["installments"],
         dependencies=[allow("customer", "agent", own="account_id")],
     )
-    def quote_bill(account_id: AccountId, period: str, body: InstallmentIn) -> Any:
+    def quote_bill(account_id: AccountId, period: Period, body: InstallmentIn) -> Any:
         """账单分期 quote: the schedule, nothing changed."""
         return billing.quote_bill_installments(system, account_id, period, body.term, body.amount)
 
@@ -378,7 +384,7 @@ def router(system: Huabei) -> APIRouter:
         tags=["installments"],
     )
     def convert_bill(
-        account_id: AccountId, period: str, body: InstallmentIn, caller: Caller, idempotency_key: IdemKey = None
+        account_id: AccountId, period: Period, body: InstallmentIn, caller: Caller, idempotency_key: IdemKey
     ) -> Any:
         return _outcome(
             billing.create_bill_installments(
@@ -404,9 +410,7 @@ def router(system: Huabei) -> APIRouter:
         response_model=PlanOut,
         tags=["installments"],
     )
-    def convert_purchase(
-        purchase_id: PurchaseId, body: InstallmentIn, caller: Caller, idempotency_key: IdemKey = None
-    ) -> Any:
+    def convert_purchase(purchase_id: PurchaseId, body: InstallmentIn, caller: Caller, idempotency_key: IdemKey) -> Any:
         return _outcome(
             billing.create_purchase_installments(
                 system, purchase_id, body.term, idempotency_key, body.amount, caller=caller
@@ -449,7 +453,7 @@ def router(system: Huabei) -> APIRouter:
         response_model=EarlyRepaymentOut,
         tags=["installments"],
     )
-    def repay_early(plan_id: PlanId, caller: Caller, idempotency_key: IdemKey = None) -> Any:
+    def repay_early(plan_id: PlanId, caller: Caller, idempotency_key: IdemKey) -> Any:
         return _outcome(
             billing.repay_installments_early(system, plan_id, idempotency_key, caller=caller), EarlyRepaymentOut
         )
@@ -478,7 +482,7 @@ def router(system: Huabei) -> APIRouter:
         return eod.run_eod(system, date=body.date, until=body.until).as_dict()
 
     @r.get("/admin/eod/{run}", dependencies=[allow("risk", "agent")], response_model=EodJobOut, tags=["admin"])
-    def eod_job(run: Annotated[str, Path(max_length=40)]) -> Any:
+    def eod_job(run: Annotated[str, Path(pattern=EodJobs.RUN_PATTERN)]) -> Any:
         """A long end-of-day run started by ``POST /v1/admin/eod``: days done of days to run."""
         return {**jobs.get(run), "url": f"/v1/admin/eod/{run}"}
 
@@ -487,7 +491,7 @@ def router(system: Huabei) -> APIRouter:
         return eod.status(system)
 
     @r.get("/admin/bureau/{month}", dependencies=[allow("risk")], response_class=PlainTextResponse, tags=["admin"])
-    def bureau_file(month: str) -> Any:
+    def bureau_file(month: Month) -> Any:
         """The month's credit-bureau file (format version 1, see docs/billing.md)."""
         return PlainTextResponse(bureau.export(system, month), media_type="text/plain; charset=utf-8")
 
@@ -497,7 +501,7 @@ def router(system: Huabei) -> APIRouter:
         response_model=list[BureauRecordOut],
         tags=["admin"],
     )
-    def bureau_records(month: str) -> Any:
+    def bureau_records(month: Month) -> Any:
         return bureau.records(system, month)
 
     @r.post(
@@ -507,7 +511,7 @@ def router(system: Huabei) -> APIRouter:
         response_model=BureauRecordOut,
         tags=["admin"],
     )
-    def bureau_correct(month: str, body: BureauCorrectionIn) -> Any:
+    def bureau_correct(month: Month, body: BureauCorrectionIn) -> Any:
         """A corrected record: it supersedes the line's current record of the month."""
         changes = body.changes.model_dump(exclude_none=True)
         return bureau.correct_record(system, body.account_id, month, reason=body.reason, changes=changes)

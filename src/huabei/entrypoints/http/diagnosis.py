@@ -14,8 +14,8 @@ from fastapi import APIRouter, Header, Query
 from huabei.diagnosis import render
 from huabei.diagnosis import service as diagnosis
 from huabei.entrypoints.auth import allow
-from huabei.entrypoints.http.common import AccountId
-from huabei.entrypoints.http.schemas import ErrorOut, _Out
+from huabei.entrypoints.http.common import ERRORS, AccountId
+from huabei.entrypoints.http.schemas import _Out
 from huabei.platform.unit_of_work import Huabei
 
 Lang = Annotated[
@@ -23,10 +23,6 @@ Lang = Annotated[
     Query(pattern=r"^(zh|zh-CN|zh_CN|zh-Hans|en|en-US|en-GB)$", description="zh-CN or en (else Accept-Language)"),
 ]
 AcceptLanguage = Annotated[str | None, Header(alias="Accept-Language")]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut, "description": "Invalid request"},
-    404: {"model": ErrorOut, "description": "No such credit line"},
-}
 
 
 class FindingOut(_Out):

@@ -18,6 +18,9 @@ from huabei.platform.unit_of_work import Huabei
 
 
 class EodJobs:
+    #: A run's id, as :meth:`start` makes it (12 hex digits).
+    RUN_PATTERN = r"^[0-9a-f]{12}$"
+
     def __init__(self, system: Huabei):
         self.system = system
         self._lock = threading.Lock()

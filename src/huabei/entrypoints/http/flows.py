@@ -11,31 +11,19 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from huabei import errors
 from huabei.appeals import service as appeals
-from huabei.appeals.rules import MAX_STATEMENT
+from huabei.appeals.rules import MAX_STATEMENT, OUTCOMES
 from huabei.closures import service as closures
 from huabei.entrypoints import auth
 from huabei.entrypoints.auth import allow
-from huabei.entrypoints.http.common import MAX_ID, AccountId, WindowId
-from huabei.entrypoints.http.schemas import AccountOut, ErrorOut
+from huabei.entrypoints.http.common import ERRORS, MAX_ID, AccountId, UserId, WindowId
+from huabei.entrypoints.http.schemas import AccountOut, WholeNumber, _In, whole_number
 from huabei.maintenance import service as maintenance
 from huabei.passwords import service as passwords
 from huabei.platform.unit_of_work import Huabei
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut, "description": "Invalid request"},
-    404: {"model": ErrorOut, "description": "Not found"},
-    409: {"model": ErrorOut, "description": "Conflict"},
-    422: {"model": ErrorOut, "description": "Refused by a product rule"},
-}
-UserId = Annotated[str, Path(min_length=1, max_length=64)]
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class _Out(BaseModel):
@@ -43,14 +31,24 @@ class _Out(BaseModel):
 
 
 class PaymentPasswordIn(_In):
-    """The payment password, as the user typed it (six digits by default)."""
+    """The payment password, as the user typed it (``passwords.digits`` digits, stated in the
+    document by ``contract``; another is 400 invalid_payment_password)."""
 
     password: str = Field(max_length=64)
 
 
-_TIMESTAMP = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:?[0-9]{2})?"
+#: An ISO 8601 timestamp to the minute at least, with an optional UTC offset (the document states it).
+#: years 2-9998: a time in year 1 or 9999 with an offset may have no UTC equivalent (the store keeps UTC)
+_YEAR = r"(000[2-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
+_LEAP_YEAR = r"([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)"
+_DAY = r"((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))"
+#: An ISO 8601 timestamp to the minute at least, of a day the calendar has (years 2-9998), with an
+#: optional UTC offset.
+TIMESTAMP_PATTERN = (
+    rf"^({_YEAR}-{_DAY}|{_LEAP_YEAR}-02-29)"
+    r"[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?$"
 )
+_TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
 
 
 def parse_timestamp(text: str, tz: str) -> dt.datetime:
@@ -69,8 +67,35 @@ class WindowIn(_In):
     """系统维护: purchases pause from ``start`` to ``end`` (ISO 8601 timestamps) for everyone, one
     channel or the lines one funding source funds."""
 
-    start: str = Field(max_length=40, examples=["2026-11-05T02:00:00+08:00"])
-    end: str = Field(max_length=40, examples=["2026-11-05T04:00:00+08:00"])
+    #: everyone: names no channel or partner; channel: its channel; funding: its partner (400 otherwise)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "properties": {
+                        "scope": {"const": "everyone"},
+                        "channel": {"type": "null"},
+                        "partner": {"type": "null"},
+                    }
+                },
+                {
+                    "required": ["scope", "channel"],
+                    "properties": {"scope": {"const": "channel"}, "channel": {"enum": ["online", "offline"]}},
+                },
+                {
+                    "required": ["scope", "partner"],
+                    "properties": {"scope": {"const": "funding"}, "partner": {"type": "string"}},
+                },
+            ]
+        }
+    )
+
+    start: str = Field(
+        max_length=40, examples=["2026-11-05T02:00:00+08:00"], json_schema_extra={"pattern": TIMESTAMP_PATTERN}
+    )
+    end: str = Field(
+        max_length=40, examples=["2026-11-05T04:00:00+08:00"], json_schema_extra={"pattern": TIMESTAMP_PATTERN}
+    )
     reason: str = Field(min_length=1, max_length=500)
     scope: Literal["everyone", "channel", "funding"] = "everyone"
     channel: Literal["online", "offline"] | None = None
@@ -103,12 +128,26 @@ AppealId = Annotated[int, Path(ge=1, le=MAX_ID)]
 class AppealIn(_In):
     """申诉: the restriction contested, the user's statement and the purchases that back it."""
 
-    restriction_id: int = Field(ge=1, le=MAX_ID)
+    restriction_id: WholeNumber = Field(ge=1, le=MAX_ID)
     statement: str = Field(min_length=1, max_length=MAX_STATEMENT)
-    purchase_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default_factory=list, max_length=50)
+    # the bounds before the whole-number parser: after it, pydantic would not state them in the document
+    purchase_ids: list[Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(whole_number)]] = Field(
+        default_factory=list, max_length=50
+    )
 
 
 class DecisionIn(_In):
+    """The outcome labels of each decision (``appeals.rules.OUTCOMES``; another: 400 invalid_outcome)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"properties": {"decision": {"const": d.value}, "outcome": {"enum": list(outcomes)}}}
+                for d, outcomes in OUTCOMES.items()
+            ]
+        }
+    )
+
     decision: Literal["lift", "uphold"]
     reason: str = Field(min_length=1, max_length=MAX_STATEMENT)
     outcome: str = Field(min_length=1, max_length=32, examples=["false_positive", "confirmed"])

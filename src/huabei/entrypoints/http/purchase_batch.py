@@ -21,7 +21,7 @@ from huabei.entrypoints.http.schemas import ErrorDetail, ErrorOut, PurchaseIn, P
 from huabei.errors import HuabeiError
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
 from huabei.payments import service as purchases
-from huabei.platform.idempotency import MAX_KEY_LENGTH, Outcome, Result
+from huabei.platform.idempotency import KEY_PATTERN, MAX_KEY_LENGTH, Outcome, Result
 from huabei.platform.unit_of_work import Huabei
 
 log = logging.getLogger("huabei.entrypoints.http")
@@ -32,7 +32,8 @@ class BatchPurchaseIn(PurchaseIn):
 
     account_id: int = Field(ge=1, le=MAX_ID)
     #: what the single route takes in the ``Idempotency-Key`` header
-    idempotency_key: str = Field(min_length=1, max_length=MAX_KEY_LENGTH)
+    #: (another answers that purchase 400 invalid_idempotency_key, in its place in the results)
+    idempotency_key: str = Field(min_length=1, max_length=MAX_KEY_LENGTH, json_schema_extra={"pattern": KEY_PATTERN})
 
 
 class PurchaseBatchIn(BaseModel):

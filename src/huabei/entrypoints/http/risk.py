@@ -6,32 +6,32 @@ force and an account's risk decisions. ``router(system)`` is included by
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from huabei.entrypoints.auth import allow
-from huabei.entrypoints.http.common import AccountId
-from huabei.entrypoints.http.schemas import ErrorOut, YuanIn
+from huabei.entrypoints.http.common import ERRORS, AccountId, UserId
+from huabei.entrypoints.http.schemas import WholeNumber, YuanIn, _In
 from huabei.lines import service as lines
 from huabei.platform.unit_of_work import Huabei
 from huabei.risk import evaluation
 from huabei.risk import service as risk
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut, "description": "Invalid request"},
-    404: {"model": ErrorOut, "description": "Not found"},
-}
-UserId = Annotated[str, Path(min_length=1, max_length=64)]
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
 
 class ContactChangeIn(_In):
     """换绑: a new phone number and / or bank card (as the host masks it, e.g. ``6222****1234``)."""
+
+    #: at least one of the two (the service refuses neither: 400 invalid_request)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["phone"], "properties": {"phone": {"type": "string"}}},
+                {"required": ["bank_card"], "properties": {"bank_card": {"type": "string"}}},
+            ]
+        }
+    )
 
     phone: str | None = Field(default=None, min_length=1, max_length=32)
     bank_card: str | None = Field(default=None, min_length=1, max_length=64)
@@ -47,7 +47,7 @@ class ExternalCreditIn(_In):
     """The user's standing on another credit product, as the host reports it today."""
 
     product: str = Field(min_length=1, max_length=64)
-    days_past_due: int = Field(ge=0, le=100_000)
+    days_past_due: WholeNumber = Field(ge=0, le=100_000)
     amount_overdue: YuanIn = 0
 
 

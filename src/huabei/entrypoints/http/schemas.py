@@ -26,9 +26,31 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from huabei.money import AmountError, format_yuan, parse_yuan
+from huabei.money import FEN_PER_YUAN, MAX_AMOUNT_FEN, AmountError, format_yuan, parse_yuan
+from huabei.restrictions.causes import CAUSES
 
 _YUAN_SCHEMA = {"type": "string", "pattern": r"^(0|[1-9][0-9]*)(\.[0-9]{1,2})?$", "examples": ["88.80"]}
+
+
+def yuan_pattern(allow_zero: bool) -> str:
+    """The amounts :func:`huabei.money.parse_yuan` accepts, as a pattern: yuan with at most two
+    decimals, no leading zero, above zero (or zero too) and at most ``MAX_AMOUNT_FEN`` — a longer
+    or larger one is ``amount_too_large``, anything else ``invalid_amount`` (both 400)."""
+    whole, fen = divmod(MAX_AMOUNT_FEN, FEN_PER_YUAN)
+    digits = len(str(whole))
+    if fen or whole != 10 ** (digits - 1):  # the pattern below is written for a maximum of 10^n yuan
+        raise ValueError(f"MAX_AMOUNT_FEN {MAX_AMOUNT_FEN} is not a power of ten yuan")
+    under_one = r"0\.(0[1-9]|[1-9][0-9]?)"
+    below = rf"[1-9][0-9]{{0,{digits - 2}}}(\.[0-9]{{1,2}})?"
+    top = rf"{whole}(\.00?)?"
+    zero = r"|0(\.00?)?" if allow_zero else ""
+    return rf"^({under_one}|{below}|{top}{zero})$"
+
+
+_YUAN_IN_SCHEMA = {**_YUAN_SCHEMA, "pattern": yuan_pattern(allow_zero=False)}
+YUAN_LIMIT_IN_SCHEMA = {**_YUAN_SCHEMA, "pattern": yuan_pattern(allow_zero=True)}
+#: A signed amount (a balance may be a credit, a posting a debit): "-13.05".
+_SIGNED_YUAN_SCHEMA = {"type": "string", "pattern": r"^-?(0|[1-9][0-9]*)\.[0-9]{2}$", "examples": ["-13.05"]}
 
 
 def _parse_amount(v: object) -> int:
@@ -60,12 +82,25 @@ def _parse_date(v: object) -> dt.date:
         raise PydanticCustomError("invalid_date", "not a calendar date") from None
 
 
+def whole_number(v: object) -> object:
+    """A JSON integer: ``3`` or ``3.0`` (JSON has one kind of number), never ``true`` or ``"3"``."""
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return v
+
+
+#: A whole number of a request body, as JSON Schema's ``integer`` means it.
+WholeNumber = Annotated[int, BeforeValidator(whole_number)]
+
 #: A calendar date in the API: the JSON string ``"YYYY-MM-DD"``.
 IsoDate = Annotated[dt.date, BeforeValidator(_parse_date)]
 
-YuanIn = Annotated[int, BeforeValidator(_parse_amount), WithJsonSchema(_YUAN_SCHEMA)]
-YuanLimitIn = Annotated[int, BeforeValidator(_parse_limit), WithJsonSchema(_YUAN_SCHEMA)]
+YuanIn = Annotated[int, BeforeValidator(_parse_amount), WithJsonSchema(_YUAN_IN_SCHEMA)]
+YuanLimitIn = Annotated[int, BeforeValidator(_parse_limit), WithJsonSchema(YUAN_LIMIT_IN_SCHEMA)]
 Yuan = Annotated[int, PlainSerializer(format_yuan, return_type=str), WithJsonSchema(_YUAN_SCHEMA)]
+SignedYuan = Annotated[int, PlainSerializer(format_yuan, return_type=str), WithJsonSchema(_SIGNED_YUAN_SCHEMA)]
 
 
 #: Whitespace controls a free-form text may hold (a note over several lines).
@@ -302,7 +337,7 @@ class PostingOut(_Out):
     posting_id: int
     entry_id: int
     ledger_account: str
-    amount: Yuan
+    amount: SignedYuan = Field(description="a debit is negative, a credit positive")
     business_date: dt.date
 
 
@@ -321,8 +356,12 @@ class PostingPage(_Out):
 # --- restrictions and admin -------------------------------------------------------
 
 
+#: The causes a restriction may be placed for (``huabei.restrictions.causes``).
+CauseCode = Literal[tuple(sorted(CAUSES))]  # type: ignore[valid-type]
+
+
 class RestrictionIn(_In):
-    cause: str = Field(min_length=1, max_length=64)
+    cause: CauseCode
     evidence: FreeForm = Field(default_factory=dict, description="what was seen; at most 16 KB as JSON")
     note: str | None = Field(default=None, max_length=2000)
     lifts_on: IsoDate | None = None

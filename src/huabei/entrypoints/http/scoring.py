@@ -12,12 +12,13 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, WithJsonSchema
 
 from huabei import errors
 from huabei.entrypoints.auth import allow
-from huabei.entrypoints.http.common import MAX_ID, AccountId
+from huabei.entrypoints.http.common import ERRORS, MAX_ID, USER_ID_PATTERN, AccountId, UserId
 from huabei.entrypoints.http.schemas import (
+    YUAN_LIMIT_IN_SCHEMA,
     ErrorDetail,
     FreeForm,
     IsoDate,
@@ -32,8 +33,9 @@ from huabei.money import AmountError, format_yuan, parse_yuan
 from huabei.platform.unit_of_work import Huabei
 from huabei.scoring import collect
 from huabei.scoring import service as scoring
+from huabei.scoring.facts import fact_maximum
 
-UserId = Annotated[str, Field(min_length=1, max_length=64)]
+ContactUserId = Annotated[str, Field(min_length=1, max_length=64, pattern=USER_ID_PATTERN)]
 
 
 # --- models ------------------------------------------------------------------------------
@@ -43,12 +45,37 @@ class ReasonOut(ErrorDetail):
     """A reason code with its texts (the shape of an error's detail)."""
 
 
+def _fact_schema(spec: Any) -> dict[str, Any]:
+    if spec.unit == "fen":  # money: a yuan string
+        value: dict[str, Any] = dict(YUAN_LIMIT_IN_SCHEMA)
+    elif spec.type is bool:
+        value = {"type": "boolean"}
+    elif spec.type is int:
+        value = {"type": "integer", "maximum": fact_maximum(spec)}
+        if spec.minimum is not None:
+            value["minimum"] = spec.minimum
+    else:
+        value = {"type": "string", "enum": list(spec.values)}
+    return {"anyOf": [value, {"type": "null"}], "description": spec.description}
+
+
+#: The facts a host may post, each with its type and range (``scoring.collect.HOST_FACTS``); the
+#: service refuses any other (400 unknown_fact, fact_not_accepted, invalid_fact).
+FACTS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {name: _fact_schema(collect.ALL_FACT_SPECS[name]) for name in collect.HOST_FACTS},
+    "additionalProperties": False,
+    "minProperties": 1,
+    "maxProperties": 50,
+}
+
+
 class FactsIn(_In):
     """Facts the host app knows, all observed on ``effective_on`` (default: the business date).
     Money facts (``monthly_income``, ``assets``) are yuan strings; ``null`` withdraws a fact."""
 
     effective_on: IsoDate | None = None
-    facts: FreeForm = Field(min_length=1, max_length=50)
+    facts: Annotated[FreeForm, WithJsonSchema(FACTS_SCHEMA)] = Field(min_length=1, max_length=50)
 
 
 class RecordedFact(_Out):
@@ -72,6 +99,21 @@ class FactsOut(_Out):
 
 
 class ActivityEventIn(_In):
+    """A payment names its channel and category (400 invalid_request otherwise); the categories
+    are the product's (``categories.allowed``, stated in the document by ``contract``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"kind": {"not": {"const": "payment"}}}},
+                {
+                    "required": ["channel", "category"],
+                    "properties": {"channel": {"type": "string"}, "category": {"type": "string"}},
+                },
+            ]
+        }
+    )
+
     kind: Literal[
         "payment", "utility_payment", "credit_card_repayment", "credit_service", "credit_task", "transfer", "collection"
     ]
@@ -93,7 +135,7 @@ class ActivityOut(_Out):
 
 
 class ContactIn(_In):
-    user_id: UserId
+    user_id: ContactUserId
     verified: bool = False
 
 
@@ -260,6 +302,8 @@ def _facts_in(raw: dict[str, Any]) -> dict[str, Any]:
                 out[name] = parse_yuan(value, allow_zero=True)
             except AmountError:
                 raise errors.invalid("invalid_amount") from None
+        elif isinstance(value, float) and value.is_integer():  # 3.0 is the JSON integer 3
+            out[name] = int(value)
         else:
             out[name] = value
     return out
@@ -279,7 +323,7 @@ def _facts_out(facts: dict[str, Any]) -> dict[str, Any]:
 
 def router(system: Huabei) -> APIRouter:
     """The routes of the score and limit policy, under ``/v1``."""
-    r = APIRouter(prefix="/v1")
+    r = APIRouter(prefix="/v1", responses=ERRORS)
 
     # -- facts, activity, contacts --------------------------------------------------------
     @r.post(
@@ -289,7 +333,7 @@ def router(system: Huabei) -> APIRouter:
         response_model=FactsRecordedOut,
         tags=["score"],
     )
-    def post_facts(user_id: str, body: FactsIn) -> Any:
+    def post_facts(user_id: UserId, body: FactsIn) -> Any:
         out = scoring.post_facts(system, user_id, _facts_in(body.facts), effective_on=body.effective_on)
         for f in out["recorded"]:
             f["value"] = _fact_out(f["name"], f["value"])
@@ -301,7 +345,7 @@ def router(system: Huabei) -> APIRouter:
         response_model=FactsOut,
         tags=["score"],
     )
-    def get_facts(user_id: str) -> Any:
+    def get_facts(user_id: UserId) -> Any:
         out = scoring.current_facts(system, user_id)
         return {**out, "facts": _facts_out(out["facts"])}
 
@@ -312,7 +356,7 @@ def router(system: Huabei) -> APIRouter:
         response_model=ActivityOut,
         tags=["score"],
     )
-    def post_activity(user_id: str, body: ActivityIn) -> Any:
+    def post_activity(user_id: UserId, body: ActivityIn) -> Any:
         return scoring.record_activity(system, user_id, [e.model_dump() for e in body.events])
 
     @r.put(
@@ -321,7 +365,7 @@ def router(system: Huabei) -> APIRouter:
         response_model=ContactsOut,
         tags=["score"],
     )
-    def put_contacts(user_id: str, body: ContactsIn) -> Any:
+    def put_contacts(user_id: UserId, body: ContactsIn) -> Any:
         return scoring.replace_contacts(system, user_id, [(c.user_id, c.verified) for c in body.contacts])
 
     # -- scores ---------------------------------------------------------------------------
@@ -331,7 +375,7 @@ def router(system: Huabei) -> APIRouter:
         response_model=ScoreOut,
         tags=["score"],
     )
-    def get_score(user_id: str) -> Any:
+    def get_score(user_id: UserId) -> Any:
         return scoring.get_score(system, user_id)
 
     @r.get(
@@ -341,14 +385,14 @@ def router(system: Huabei) -> APIRouter:
         tags=["score"],
     )
     def score_history(
-        user_id: str,
+        user_id: UserId,
         limit: Annotated[int, Query(ge=1, le=100)] = 24,
         starting_after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
     ) -> Any:
         return scoring.score_history(system, user_id, limit=limit, starting_after=starting_after)
 
     @r.post("/users/{user_id}/score/refresh", dependencies=[allow("risk")], response_model=ScoreOut, tags=["score"])
-    def refresh_score(user_id: str) -> Any:
+    def refresh_score(user_id: UserId) -> Any:
         return scoring.refresh_user(system, user_id)
 
     @r.get("/scores/psi", dependencies=[allow("risk")], response_model=PsiOut, tags=["score"])
