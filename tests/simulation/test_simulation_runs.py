@@ -190,9 +190,16 @@ class _DropsAPosting(ServiceGateway):
     broken: list[int] = []
 
     def purchase(
-        self, account_id: int, amount: int, merchant_id: str, category: str, channel: Channel, key: str
+        self,
+        account_id: int,
+        amount: int,
+        merchant_id: str,
+        category: str,
+        channel: Channel,
+        key: str,
+        device_id: str | None = None,
     ) -> Result:
-        res = super().purchase(account_id, amount, merchant_id, category, channel, key)
+        res = super().purchase(account_id, amount, merchant_id, category, channel, key, device_id)
         if res.ok and f":2026-10-{BREAK_DAY:02d}:" in key and not self.broken:
             p = t.postings.c
             with self.system.engine.begin() as c:
@@ -212,9 +219,16 @@ class _CutsTheLimitSilently(ServiceGateway):
     broken: list[int] = []
 
     def purchase(
-        self, account_id: int, amount: int, merchant_id: str, category: str, channel: Channel, key: str
+        self,
+        account_id: int,
+        amount: int,
+        merchant_id: str,
+        category: str,
+        channel: Channel,
+        key: str,
+        device_id: str | None = None,
     ) -> Result:
-        res = super().purchase(account_id, amount, merchant_id, category, channel, key)
+        res = super().purchase(account_id, amount, merchant_id, category, channel, key, device_id)
         if res.ok and f":2026-10-{BREAK_DAY:02d}:" in key and not self.broken:
             a = t.credit_accounts.c
             with self.system.engine.begin() as c:

@@ -26,11 +26,27 @@ from huabei.simulation.report import BUCKETS
 FORMAT = "huabei.simulation.compare/1"
 
 
+def is_risk_policy(data: Any) -> bool:
+    """A risk policy file (``huabei/risk/default_policy.yaml``'s form) rather than product terms."""
+    return isinstance(data, dict) and "rules" in data and "format" in data
+
+
 def policy_terms(base: ProductTerms, path: str | Path | None) -> ProductTerms:
-    """``base`` with the YAML policy file at ``path`` deep-merged over it (unknown keys refused)."""
+    """``base`` with the YAML policy file at ``path`` deep-merged over it (unknown keys refused).
+    A risk policy file (``format`` and ``rules``: docs/risk.md) is run as the risk policy in force
+    (``restrictions.risk_policy``), validated first."""
     if path is None:
         return base
     over = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    if is_risk_policy(over):
+        from huabei.risk.catalog import config_values
+        from huabei.risk.policy import PolicyError, parse
+
+        try:
+            parse(Path(path).read_text(encoding="utf-8"), str(path), config_values(base))
+        except PolicyError as e:
+            raise ValueError("; ".join(e.errors)) from None
+        over = {"restrictions": {"risk_policy": str(Path(path).resolve())}}
     if not isinstance(over, dict):
         raise ValueError(f"{path}: a policy file is a mapping of product terms")
     return ProductTerms.model_validate(deep_merge(copy.deepcopy(base.model_dump(mode="json")), over))
@@ -118,8 +134,31 @@ def compare_reports(labels: list[str], reports: list[dict[str, Any]]) -> dict[st
         "policy_fingerprints": [r["run"]["policy_fingerprint"] for r in reports],
         "months": per_month,
         "run": whole,
+        "risk": compare_risk(reports),
         "reports": reports,
     }
+
+
+def compare_risk(reports: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Each risk rule (and cause) under every policy: restricted, precision and recall against
+    the same simulated truth (the same population, so the same truth)."""
+    risks = [r.get("risk") for r in reports]
+    if not all(risks):
+        return None
+    out: dict[str, Any] = {"policies": [r["policy"] for r in risks], "truth": risks[0]["truth"], "rules": {}}
+    for section in ("rules", "causes"):
+        names = sorted({n for r in risks for n in r[section]})
+        out[section] = {
+            n: {
+                "cause": next((r[section][n].get("cause", n) for r in risks if n in r[section]), n),
+                **{
+                    k: [r[section][n][k] if n in r[section] else None for r in risks]
+                    for k in ("restricted", "true_positives", "precision_percent", "recall_percent")
+                },
+            }
+            for n in names
+        }
+    return out
 
 
 def _show(kind: str, v: Any) -> str:
@@ -179,3 +218,21 @@ def render_comparison(comparison: dict[str, Any], console: Any) -> None:
                 "", f"Δ {label}", *[_show_diff(m["metrics"][n]["kind"], m["metrics"][n]["differences"][j]) for n in key]
             )
     console.print(mt)
+    risk = comparison.get("risk")
+    if risk:
+        rt = Table(title="risk rules against the simulated truth: restricted / precision % / recall %")
+        rt.add_column("rule")
+        rt.add_column("cause")
+        for label, version in zip(labels, risk["policies"]):
+            rt.add_column(f"{label} ({version})", justify="right")
+        for section in ("rules", "causes"):
+            for name, row in risk[section].items():
+                rt.add_row(
+                    name if section == "rules" else "[bold]all rules[/]",
+                    row["cause"],
+                    *[
+                        f"{n if n is not None else '-'} / {p or '-'} / {r or '-'}"
+                        for n, p, r in zip(row["restricted"], row["precision_percent"], row["recall_percent"])
+                    ],
+                )
+        console.print(rt)

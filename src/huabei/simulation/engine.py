@@ -36,6 +36,7 @@ from huabei.errors import ErrorKind
 from huabei.lines.purchase_rules import Channel
 from huabei.platform.unit_of_work import Huabei
 from huabei.simulation.faults import FaultPlan, InjectedCrash
+from huabei.simulation.fraud import FraudActor
 from huabei.simulation.gateway import BillView, Result, ServiceGateway
 from huabei.simulation.invariants import (
     Expected,
@@ -177,6 +178,8 @@ class Simulator:
         self.owners: dict[int, str] = {}
         self.checker = checker or InvariantChecker(system, mode=spec.checks)
         self.report = ReportBuilder(system, spec, self.population, self.users, self.gateway.capabilities)
+        self.fraud = FraudActor(self)
+        self.report.truth = self.fraud.truth
         self.progress = progress
         self.faults = spec.faults
         self.fault_counts: Counter[str] = Counter()
@@ -410,6 +413,7 @@ class Simulator:
         self._planned(st, day, t)
         self._refunds_due(st, day, t)
         self._spend(st, day, t)
+        self.fraud.act(st, day, t)
         self._burst(st, day, t)
         return t
 
@@ -610,6 +614,7 @@ class Simulator:
             * self.population.activity_percent
             // (365 * 100 * 100 * 100)
         )
+        device = f"d-{st.user.user_id}"  # the user's own phone
         for i in range(count_from_per_mille(r, lam)):
             amount = max(100, jitter(r, pick_weighted(r, sp.price_points), sp.jitter_percent))
             amount = min(amount, self.terms.authorisation.max_single_purchase)
@@ -619,7 +624,7 @@ class Simulator:
             key = self._key(day, st, f"buy{i + 1}")
             t.counts["purchase_attempts"] += 1
             res = self._money(
-                lambda: self.gateway.purchase(st.account_id, amount, merchant, category, channel, key),  # type: ignore[arg-type]
+                lambda: self.gateway.purchase(st.account_id, amount, merchant, category, channel, key, device),  # type: ignore[arg-type]
                 key,
                 t,
             )

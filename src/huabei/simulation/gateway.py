@@ -37,6 +37,8 @@ from huabei.platform import admin
 from huabei.platform.idempotency import Outcome
 from huabei.platform.unit_of_work import Huabei
 from huabei.restrictions import service as restrictions
+from huabei.risk import evaluation as risk_evaluation
+from huabei.risk import service as risk_service
 from huabei.scoring import service as scoring
 
 
@@ -221,9 +223,16 @@ class ServiceGateway:
     # --- money -------------------------------------------------------------------------------
 
     def purchase(
-        self, account_id: int, amount: int, merchant_id: str, category: str, channel: Channel, key: str
+        self,
+        account_id: int,
+        amount: int,
+        merchant_id: str,
+        category: str,
+        channel: Channel,
+        key: str,
+        device_id: str | None = None,
     ) -> Result:
-        req = PurchaseRequest(account_id, amount, merchant_id, category, channel)
+        req = PurchaseRequest(account_id, amount, merchant_id, category, channel, device_id=device_id)
         return attempt(purchases.authorise_purchase, self.system, req, key)
 
     def refund(self, purchase_id: int, amount: int, key: str) -> Result:
@@ -323,6 +332,27 @@ class ServiceGateway:
         if not self.capabilities.campaigns:
             return None
         return attempt(_as_outcome(self._campaigns.enrol), self.system, account_id, code)
+
+    # --- the host's risk inputs (the fraud schemes, simulation.fraud) ---------------------------
+
+    def change_contact(self, user_id: str, *, phone: str | None = None, bank_card: str | None = None) -> Result:
+        """换绑 (``PATCH /v1/users/{id}``)."""
+        return attempt(_as_outcome(accounts.update_contact), self.system, user_id, phone=phone, bank_card=bank_card)
+
+    def verify_identity(self, user_id: str) -> Result:
+        """身份核验 by the host (``POST /v1/users/{id}/verifications``)."""
+        return attempt(_as_outcome(risk_evaluation.verify_identity), self.system, user_id, method="face")
+
+    def report_external_credit(self, user_id: str, days_past_due: int, amount_overdue: int) -> Result:
+        """The host's report of the user's standing on another credit product."""
+        return attempt(
+            _as_outcome(risk_service.report_external_credit),
+            self.system,
+            user_id,
+            product="jiebei",
+            days_past_due=days_past_due,
+            amount_overdue=amount_overdue,
+        )
 
 
 def _as_outcome(fn: Callable[..., dict[str, Any]]) -> Callable[..., Outcome]:

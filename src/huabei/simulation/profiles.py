@@ -194,8 +194,48 @@ class ApplicantFacts(_Model):
         return _check_points(v)
 
 
+class FraudBehaviour(_Model):
+    """What a fraud profile does besides its ordinary spending (``BehaviourProfile.fraud``).
+    The scheme starts ``starts_after_days`` after the line opens (drawn per user); the run
+    records, as ground truth, every user whose scheme started (``simulation.fraud``)."""
+
+    kind: Literal["cash_out_ring", "score_brushing", "takeover", "overdue_elsewhere"]
+    starts_after_days: tuple[int, int] = (10, 90)
+    #: 套现 at colluding merchants: purchases of whole hundreds of yuan, each member at one of
+    #: ``ring_merchants`` merchants shared by the whole ring (``m-ring-<k>``).
+    ring_merchants: int = Field(default=3, ge=1)
+    ring_purchases_per_month: int = Field(default=6, ge=0)
+    ring_amounts: PricePoints = ((30_000, 25), (50_000, 30), (80_000, 25), (100_000, 20))
+    #: 刷分: bursts of tiny purchases (under 10 yuan) across scenarios, then a raise application.
+    bursts_per_month_per_mille: int = Field(default=600, ge=0, le=1000)
+    burst_purchases: tuple[int, int] = (5, 10)
+    tiny_amount: tuple[int, int] = (100, 900)
+    #: 盗用: on the takeover day the phone number and bank card are changed (each a number of
+    #: times in the range) and the taker buys from new devices over the next days; the owner
+    #: re-verifies their identity after ``reverify_after_days``.
+    detail_changes: tuple[int, int] = (1, 2)
+    taker_devices: tuple[int, int] = (2, 4)
+    taker_purchases: tuple[int, int] = (3, 6)
+    taker_amounts: PricePoints = ((20_000, 40), (60_000, 40), (150_000, 20))
+    reverify_after_days: tuple[int, int] = (3, 25)
+    #: Overdue on another credit product (reported by the host), cleared after a while.
+    days_past_due: tuple[int, int] = (31, 120)
+    amount_overdue: PricePoints = ((100_000, 40), (500_000, 40), (2_000_000, 20))
+    clears_after_days: tuple[int, int] = (20, 90)
+
+    @field_validator("ring_amounts", "taker_amounts", "amount_overdue")
+    @classmethod
+    def _points(cls, v: PricePoints) -> PricePoints:
+        return _check_points(v)
+
+
 class BehaviourProfile(_Model):
     description: str = ""
+    #: The freeze causes this profile truly deserves (the simulation's ground truth the report
+    #: measures each risk rule against): static for behaviour (a dormant user, a delinquent one),
+    #: from the scheme's first day for a fraud profile.
+    truth: tuple[str, ...] = ()
+    fraud: FraudBehaviour | None = None
     spend: SpendPattern = SpendPattern()
     repayment: RepaymentBehaviour = RepaymentBehaviour()
     installments: InstallmentBehaviour = InstallmentBehaviour()
@@ -216,12 +256,22 @@ class BehaviourProfile(_Model):
     def _limits(cls, v: PricePoints) -> PricePoints:
         return _check_points(v)
 
+    @field_validator("truth")
+    @classmethod
+    def _causes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        from huabei.restrictions.causes import CAUSES
+
+        unknown = sorted(set(v) - set(CAUSES))
+        if unknown:
+            raise ValueError(f"truth names unknown freeze causes: {unknown}")
+        return v
+
 
 def _p(**kw: Any) -> BehaviourProfile:
     return BehaviourProfile.model_validate(kw)
 
 
-#: The six default profiles. See docs/simulation.md for the reasoning behind each number.
+#: The default profiles (six behaviours, four fraud schemes). See docs/simulation.md for the reasoning behind each number.
 DEFAULT_PROFILES: dict[str, BehaviourProfile] = {
     "transactor": _p(
         description="Pays every bill in full before the due date.",
@@ -333,6 +383,7 @@ DEFAULT_PROFILES: dict[str, BehaviourProfile] = {
         raise_application_per_mille=250,
         campaign_enrol_per_mille=20,
         lockout_per_mille=30,
+        truth=("overdue_reported",),
     ),
     "dormant": _p(
         description="Opens the line and hardly uses it; repays in full when it does.",
@@ -341,6 +392,34 @@ DEFAULT_PROFILES: dict[str, BehaviourProfile] = {
         applicant={"active_days_per_90": (0, 10), "utility_payments_per_year": (0, 2)},
         operator_limit=((300_000, 50), (500_000, 50)),
         lockout_per_mille=2,
+        truth=("inactive_account",),
+    ),
+    "cash_out_ring": _p(
+        description="Shops normally, and cashes the line out at colluding merchants in whole hundreds of yuan.",
+        spend={"purchases_per_year": 60},
+        repayment={"mode": "minimum", "pay_offset_days": (-3, 0), "late_per_mille": 60, "late_days": (1, 5)},
+        raise_application_per_mille=200,
+        truth=("cash_out_suspected",),
+        fraud={"kind": "cash_out_ring"},
+    ),
+    "score_brusher": _p(
+        description="Brushes the score with bursts of tiny purchases in many scenarios before asking for a raise.",
+        spend={"purchases_per_year": 80},
+        truth=("score_brushing_suspected",),
+        fraud={"kind": "score_brushing"},
+    ),
+    "takeover_victim": _p(
+        description="An ordinary user whose account is taken over once: phone and card changed, buys from new devices.",
+        spend={"purchases_per_year": 110},
+        truth=("account_takeover_suspected",),
+        fraud={"kind": "takeover"},
+    ),
+    "overdue_elsewhere": _p(
+        description="Repays Huabei on time but falls 31–120 days behind on another credit product for a while.",
+        spend={"purchases_per_year": 100},
+        repayment={"mode": "full", "pay_offset_days": (-3, 0)},
+        truth=("overdue_reported",),
+        fraud={"kind": "overdue_elsewhere"},
     ),
 }
 
@@ -351,6 +430,10 @@ DEFAULT_MIX: dict[str, int] = {
     "occasionally_late": 15,
     "chronically_delinquent": 6,
     "dormant": 12,
+    "cash_out_ring": 2,
+    "score_brusher": 2,
+    "takeover_victim": 2,
+    "overdue_elsewhere": 2,
 }
 
 

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -79,6 +80,9 @@ class ReportBuilder:
         self.prev_buckets: dict[int, str] = {}
         #: account id → the profile of its user (the engine registers lines as they open)
         self.profile_of_account: dict[int, str] = {}
+        #: account id → its user; the run's ground truth (``FraudActor.truth``), set by the engine
+        self.user_of_account: dict[int, str] = {}
+        self.truth: Callable[[], dict[str, tuple[str, ...]]] | None = None
         self._profile_of_user = {u.user_id: u.profile for u in users}
         self._last_faults: Counter[str] = Counter()
 
@@ -87,6 +91,7 @@ class ReportBuilder:
     def add_owners(self, owners: dict[int, str]) -> None:
         for acct, uid in owners.items():
             self.profile_of_account[acct] = self._profile_of_user.get(uid, "")
+            self.user_of_account[acct] = uid
 
     def close_month(self, day: dt.date, counts: Counter[str], faults: Counter[str]) -> None:
         first = day.replace(day=1)
@@ -278,12 +283,78 @@ class ReportBuilder:
             "months": self.months,
             "totals": totals(self.months),
             "faults": dict(sorted((k, v) for k, v in faults.items() if v)),
+            "risk": self._risk(),
             "checks": {
                 "days_checked": days_checked,
                 "violations": 0 if violation is None else 1,
                 **({"violation": violation} if violation is not None else {}),
             },
         }
+
+    def _risk(self) -> dict[str, Any] | None:
+        """Each risk rule's restrictions against the run's ground truth (None without the
+        end-of-day job, where the rules run)."""
+        if not self.capabilities.eod:
+            return None
+        from huabei.risk.service import active_policy
+
+        rd = t.risk_decisions.c
+        with self.system.uow(readonly=True) as uow:
+            policy = active_policy(uow)
+            restricted = uow.conn.execute(
+                select(rd.account_id, rd.rule_id).where(rd.mode == "live", rd.action == "restrict").distinct()
+            ).all()
+        labelled = sorted({c for p in self.population.profiles.values() for c in p.truth})
+        return risk_section(
+            policy.version,
+            [(r.id, r.cause) for r in policy.rules],
+            [(int(a), str(r)) for a, r in restricted],
+            self.user_of_account,
+            self.truth() if self.truth is not None else {},
+            labelled,
+        )
+
+
+def risk_section(
+    version: str,
+    rules: list[tuple[str, str]],
+    restricted: list[tuple[int, str]],
+    user_of_account: dict[int, str],
+    truth: dict[str, tuple[str, ...]],
+    labelled: list[str],
+) -> dict[str, Any]:
+    """Per rule and per cause: the users it restricted during the run, how many of them truly
+    deserved the cause (``truth``), precision (of those restricted, the share that did) and recall
+    (of the users with a line who did, the share restricted), in per cent. ``None`` where the
+    population labels no user with the cause (``labelled``) or the denominator is 0."""
+    with_line = set(user_of_account.values())
+    positives = {c: {u for u, cs in truth.items() if c in cs and u in with_line} for c in labelled}
+    cause_of = dict(rules)
+    for _a, rule_id in restricted:
+        cause_of.setdefault(rule_id, "")
+    flagged: dict[str, set[str]] = {r: set() for r in cause_of}
+    for account_id, rule_id in restricted:
+        flagged[rule_id].add(user_of_account.get(account_id, f"account {account_id}"))
+
+    def measure(cause: str, users: set[str]) -> dict[str, Any]:
+        pos = positives.get(cause)
+        tp = len(users & pos) if pos is not None else None
+        return {
+            "restricted": len(users),
+            "true_positives": tp,
+            "precision_percent": percent(tp, len(users)) if tp is not None and users else None,
+            "recall_percent": percent(tp, len(pos)) if tp is not None and pos else None,
+        }
+
+    by_cause: dict[str, set[str]] = {}
+    for rule_id, users in flagged.items():
+        by_cause.setdefault(cause_of[rule_id], set()).update(users)
+    return {
+        "policy": version,
+        "truth": {c: len(positives[c]) for c in labelled},
+        "rules": {r: {"cause": cause_of[r], **measure(cause_of[r], flagged[r])} for r in sorted(flagged)},
+        "causes": {c: measure(c, users) for c, users in sorted(by_cause.items()) if c},
+    }
 
 
 def _label(path: str | None) -> str:
@@ -413,8 +484,34 @@ def render(report: dict[str, Any], console: Any) -> None:
         )
     if report.get("faults"):
         console.print("faults: " + ", ".join(f"{k} {v}" for k, v in report["faults"].items()))
+    if report.get("risk"):
+        render_risk(report["risk"], console)
     checks = report["checks"]
     if checks.get("violation"):
         console.print(f"[red]stopped by a violation on day {checks['violation']['day']}[/]")
     else:
         console.print(f"[green]invariants checked on {checks['days_checked']} day(s): no violation[/]")
+
+
+def render_risk(risk: dict[str, Any], console: Any) -> None:
+    """Each rule's restrictions against the simulated ground truth."""
+    from rich.table import Table
+
+    truth = ", ".join(f"{c} {n}" for c, n in risk["truth"].items()) or "none"
+    tb = Table(title=f"risk policy {risk['policy']}: rules against the simulated truth ({truth})", title_justify="left")
+    for col in ("rule", "cause", "restricted", "true", "precision %", "recall %"):
+        tb.add_column(col, justify="left" if col in ("rule", "cause") else "right")
+
+    def cells(m: dict[str, Any]) -> list[str]:
+        return [
+            str(m["restricted"]),
+            "-" if m["true_positives"] is None else str(m["true_positives"]),
+            m["precision_percent"] or "-",
+            m["recall_percent"] or "-",
+        ]
+
+    for rule_id, m in risk["rules"].items():
+        tb.add_row(rule_id, m["cause"], *cells(m))
+    for cause, m in risk["causes"].items():
+        tb.add_row("[bold]all rules[/]", cause, *cells(m))
+    console.print(tb)
