@@ -16,6 +16,7 @@ from enum import StrEnum
 from string import Formatter
 
 from huabei.i18n import N_, translate
+from huabei.reasons_scoring import SCORING_REASONS
 
 
 class ReasonKind(StrEnum):
@@ -694,16 +695,8 @@ register("unknown_fact", I, N_('Unknown fact "{field}".'))
 register("invalid_fact", I, N_("The fact {field} is not valid: {detail}"))
 register("fact_not_accepted", I, N_("{field} is computed by huabei from its own records and cannot be posted."))
 register("date_in_future", I, N_("The date {date} is after the business date {today}."))
-register("campaign_not_found", S, N_("No raise campaign {campaign}."))
-register("campaign_not_open", S, N_("The raise campaign {campaign} is not open for enrolment today."))
-register("campaign_already_joined", S, N_("This credit line has already joined the raise campaign {campaign}."))
-register(
-    "campaign_score_too_low",
-    S,
-    N_("The raise campaign {campaign} needs a credit score of at least {min_score}."),
-    N_("Raise your score first: repay on time, use the app regularly and complete your profile."),
-)
-register("no_scores", S, N_("No credit scores were stored on or before {date}."))
+for _code, _message, _remedy in SCORING_REASONS:  # campaigns, score history, card validation
+    register(_code, S, _message, _remedy)
 
 
 # --- the risk engine (风控策略) -----------------------------------------------------

@@ -17,13 +17,13 @@ from huabei.scoring.training import (
     GERMAN_CREDIT_DIMENSIONS,
     GERMAN_TARGET,
     Metrics,
-    _metrics,
     evaluate,
     fit_scorecard,
     frame_columns,
     german_credit,
     german_credit_split,
     plain_logistic_metrics,
+    ranking_metrics,
     train_from_table,
     validate_on_german_credit,
 )
@@ -112,7 +112,7 @@ def test_scaling_parameters_shift_and_stretch_the_points(german_split, german_ca
 
 
 def test_metrics_by_hand():
-    m = _metrics(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
+    m = ranking_metrics(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
     assert m == Metrics(auc=0.75, ks=0.5, n=4)
 
 

@@ -374,7 +374,8 @@ def advise(system: Huabei, account_id: int) -> a.Advice:
     """The limit advice of a line from one consistent read; never writes."""
     with system.uow(readonly=True) as uow:
         facts = read_advice_facts(uow, account_id)
-    return a.advise(facts, collect.scorecard_for(system.terms.scoring), system.terms)
+        card = collect.card_in_force(uow)
+    return a.advise(facts, card, system.terms)
 
 
 def action_view(x: a.Action, advice: a.Advice, locale: str) -> dict[str, Any]:

@@ -90,7 +90,7 @@ def enrol(system: Huabei, account_id: int, code: str) -> dict[str, Any]:
                 score = latest[0][1]  # (user_id, score, band, ...)
             else:
                 pop = collect.collect_facts(uow, user_ids=[line.user_id])
-                score = int(scoring.score_population(pop, collect.scorecard_for(uow.terms.scoring)).scores[0])
+                score = int(scoring.score_population(pop, collect.card_in_force(uow)).scores[0])
         refusal = dc.enrolment_refusal(campaign, today, score, uow.enrolments.joined(account_id, code))
         if refusal is not None:
             code_, params = refusal

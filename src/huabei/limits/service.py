@@ -121,7 +121,7 @@ def _latest_scores(uow: UnitOfWork, pop: collect.Population, user_ids: list[str]
     missing = np.equal(latest, None)
     scores = np.where(missing, 0, latest).astype(np.int64)
     if missing.any():
-        fresh = scoring.score_population(pop.subset(missing), collect.scorecard_for(uow.terms.scoring))
+        fresh = scoring.score_population(pop.subset(missing), collect.card_in_force(uow))
         scores[missing] = fresh.scores
     return scores
 

@@ -48,6 +48,7 @@ from huabei.risk.tables import external_credit_reports, risk_decisions, risk_pol
 from huabei.scoring.tables import (
     activity_events,
     credit_scores,
+    scorecard_activations,
     user_contacts,
     user_facts,
     user_facts_current,
@@ -96,6 +97,7 @@ __all__ = [
     "risk_decisions",
     "risk_policies",
     "risk_policy_activations",
+    "scorecard_activations",
     "staff_users",
     "sweep_actions",
     "sweeps",

@@ -105,6 +105,22 @@ def fact_kind(spec: FactSpec) -> str:
 _CARDS: dict[str, Scorecard] = {}
 
 
+def card_in_force(uow: UnitOfWork) -> Scorecard:
+    """The card in force: the latest one promoted (``huabei score challenge --promote``, recorded in
+    ``scorecard_activations``), else the configured one (:func:`scorecard_for`)."""
+    row = uow.scores.promoted_card()
+    if row is None:
+        return scorecard_for(uow.terms.scoring)
+    card = _PROMOTED.get(row.fingerprint + row.version)
+    if card is None:
+        card = Scorecard.from_dict(json.loads(row.card))
+        _PROMOTED[row.fingerprint + row.version] = card
+    return card
+
+
+_PROMOTED: dict[str, Scorecard] = {}
+
+
 def scorecard_for(terms: ScoringTerms) -> Scorecard:
     """The card in force: ``terms.scorecard_file`` if set, else the default card of ``terms``."""
     key = terms.model_dump_json()
@@ -551,7 +567,7 @@ def collect_facts(
     cols["contacts_good_standing_ratio"] = or_host_if_unknown(ours, host_int("contacts_good_standing_ratio"))
 
     ordered = {spec.name: cols[spec.name] for spec in (*FACTS, *POLICY_FACTS)}
-    card = scorecard_for(terms.scoring)
+    card = card_in_force(uow)
     wanted = [f.name for f in card.features if f.name in BEHAVIOUR_FACT_SPECS]
     if wanted:  # a card that scores behaviour (a fitted one): its facts from the risk features
         ordered.update(behaviour_columns(uow, as_of, account_id, wanted))
@@ -599,6 +615,20 @@ def book_frame(uow: UnitOfWork, as_of: dt.date, horizon_months: int, bad_dpd: in
     facts as of that day (NaN = unknown, as rescoring reads them) and ``bad`` = 1 when the line
     reached ``bad_dpd`` days past due in the ``horizon_months`` × 30 days that followed. The
     horizon must have passed (end on or before the business date)."""
+    outcome = book_outcomes(uow, as_of, horizon_months, bad_dpd)
+    lines = sorted(outcome)
+    names = list(BEHAVIOUR_FACT_SPECS)
+    cols = behaviour_columns(uow, as_of, np.array(lines, dtype=np.int64), names)
+    df = pd.DataFrame({n: cols[n].astype(np.float64).filled(np.nan) for n in names})
+    df.insert(0, "account_id", lines)
+    df["bad"] = [outcome[a] for a in lines]
+    return df
+
+
+def book_outcomes(uow: UnitOfWork, as_of: dt.date, horizon_months: int, bad_dpd: int = 60) -> dict[int, int]:
+    """Every line open on ``as_of`` → 1 when it reached ``bad_dpd`` days past due in the
+    ``horizon_months`` × 30 days that followed (the worst-dpd feature's own definition over that
+    window), else 0. The horizon must have passed (end on or before the business date)."""
     if horizon_months < 1 or bad_dpd < 1:
         raise errors.invalid(
             "invalid_request", detail="the horizon and the days past due of a bad line must be positive"
@@ -610,13 +640,8 @@ def book_frame(uow: UnitOfWork, as_of: dt.date, horizon_months: int, bad_dpd: in
             detail=f"the horizon ends on {until.isoformat()}, after the business date {uow.today().isoformat()}",
         )
     lines = risk_features.open_lines(uow.conn, as_of)
-    names = list(BEHAVIOUR_FACT_SPECS)
-    cols = behaviour_columns(uow, as_of, np.array(lines, dtype=np.int64), names)
-    df = pd.DataFrame({n: cols[n].astype(np.float64).filled(np.nan) for n in names})
-    outcome = risk_features.worst_dpd_between(uow.conn, as_of, until, lines)
-    df.insert(0, "account_id", lines)
-    df["bad"] = [int(outcome.get(a, 0) >= bad_dpd) for a in lines]
-    return df
+    worst = risk_features.worst_dpd_between(uow.conn, as_of, until, lines)
+    return {a: int(worst.get(a, 0) >= bad_dpd) for a in lines}
 
 
 def or_host_if_unknown(ours: np.ma.MaskedArray, host: np.ma.MaskedArray) -> np.ma.MaskedArray:

@@ -482,6 +482,50 @@ class ScoreRepository:
     def __init__(self, conn: Connection):
         self.conn = conn
 
+    def promoted_card(self) -> Any:
+        """The latest promoted card (``scorecard_activations``), or None: the configured one is in force."""
+        a = ts.scorecard_activations.c
+        return self.conn.execute(
+            select(a.activation_id, a.version, a.fingerprint, a.card).order_by(a.activation_id.desc()).limit(1)
+        ).first()
+
+    def promote_card(
+        self,
+        *,
+        version: str,
+        fingerprint: str,
+        card: str,
+        previous: str,
+        actor: str,
+        evidence: dict[str, Any],
+        day: dt.date,
+        now: dt.datetime,
+    ) -> int:
+        return add_returning_id(
+            self.conn,
+            ts.scorecard_activations,
+            {
+                "version": version,
+                "fingerprint": fingerprint,
+                "card": card,
+                "previous": previous,
+                "actor": actor,
+                "evidence": evidence,
+                "business_date": day,
+                "created_at": now,
+            },
+        )
+
+    def card_promotions(self) -> list[Any]:
+        a = ts.scorecard_activations.c
+        return list(
+            self.conn.execute(
+                select(a.activation_id, a.version, a.previous, a.actor, a.business_date, a.evidence).order_by(
+                    a.activation_id
+                )
+            )
+        )
+
     def add_columns(self, columns: dict[str, list[Any]]) -> int:
         """Score rows given column by column (the batch path: :func:`bulk_insert`)."""
         return bulk_insert(self.conn, ts.credit_scores, columns)

@@ -49,6 +49,7 @@ from huabei.scoring.collect import (
     SYSTEM_ONLY_FACTS,
     Aligner,
     Population,
+    card_in_force,
     collect_facts,
     fact_kind,
     int_or_zero,
@@ -93,6 +94,8 @@ class RescoreSnapshot:
 
     population: Population
     previous: dict[str, np.ndarray]
+    #: The card in force when the snapshot was read (a promoted one, else the configured one).
+    card: Scorecard | None = None
 
 
 @dataclass(frozen=True)
@@ -126,16 +129,17 @@ def read_rescore(
 ) -> RescoreSnapshot:
     """The snapshot of a rescoring as of ``day`` (the unit of work's business date), set-based."""
     pop = population if population is not None else collect_facts(uow, as_of=day, user_ids=user_ids)
+    card = card_in_force(uow)
     if len(pop) == 0:
-        return RescoreSnapshot(pop, {})
+        return RescoreSnapshot(pop, {}, card)
     previous = Aligner(pop.user_ids)(uow.scores.latest_points(user_ids), ["score", "band", *DIMENSIONS])
-    return RescoreSnapshot(pop, previous)
+    return RescoreSnapshot(pop, previous, card)
 
 
 def decide_rescore(snapshot: RescoreSnapshot, terms: ProductTerms, day: dt.date) -> Rescore:
     """Score the snapshot with the card in force (pure: the same snapshot and terms, the same scores)."""
     pop = snapshot.population
-    scored = score_population(pop, scorecard_for(terms.scoring))
+    scored = score_population(pop, snapshot.card or scorecard_for(terms.scoring))
     if len(pop) == 0:
         return Rescore(pop, scored, np.array([], dtype=object), [], [])
     prev = snapshot.previous
@@ -232,7 +236,7 @@ def score_user(
         adjust(pop)
     refresh_scores(uow, trigger=trigger, user_ids=[user_id], population=pop)
     row = uow.scores.latest_by_user([user_id])[0]
-    return pop, score_view(row, uow.terms.scoring)
+    return pop, score_view(row, uow.terms.scoring, card=card_in_force(uow))
 
 
 # ---------------------------------------------------------------------------------------
@@ -261,8 +265,10 @@ def reason_items(codes: Sequence[str], params: Mapping[str, Any] | None = None) 
     return out
 
 
-def score_view(row: Any, terms: ScoringTerms, *, provisional: bool = False) -> dict[str, Any]:
-    card = scorecard_for(terms)
+def score_view(
+    row: Any, terms: ScoringTerms, *, provisional: bool = False, card: Scorecard | None = None
+) -> dict[str, Any]:
+    card = card or scorecard_for(terms)
     spreads = card.dimension_spreads()
     return {
         "user_id": row.user_id,
@@ -309,9 +315,10 @@ def get_score(system: Huabei, user_id: str) -> dict[str, Any]:
             raise errors.not_found("user_not_found", user_id=user_id)
         rows = uow.scores.latest_by_user([user_id])
         if rows:
-            return score_view(rows[0], uow.terms.scoring)
+            return score_view(rows[0], uow.terms.scoring, card=card_in_force(uow))
         pop = collect_facts(uow, user_ids=[user_id])
-        scored = score_population(pop, scorecard_for(uow.terms.scoring))
+        card = card_in_force(uow)
+        scored = score_population(pop, card)
         s = int(scored.scores[0])
         row = _Row(
             user_id=user_id,
@@ -324,7 +331,7 @@ def get_score(system: Huabei, user_id: str) -> dict[str, Any]:
             scorecard_version=scored.version,
             trigger="provisional",
         )
-        return score_view(row, uow.terms.scoring, provisional=True)
+        return score_view(row, uow.terms.scoring, provisional=True, card=card)
 
 
 def score_history(
@@ -336,7 +343,7 @@ def score_history(
         rows = uow.scores.history(user_id, limit, starting_after)
         page = rows[:limit]
         return {
-            "data": [score_view(r, uow.terms.scoring) for r in page],
+            "data": [score_view(r, uow.terms.scoring, card=card_in_force(uow)) for r in page],
             "has_more": len(rows) > limit,
             "next_cursor": page[-1].score_id if len(rows) > limit else None,
         }

@@ -6,6 +6,7 @@
   repayments, credit services, credit tasks, transfers, app payments ...), counted over windows.
 * ``user_contacts`` — the user's contacts (friends in the app) and whether they are verified.
 * ``credit_scores`` — every score computed (history kept), with the points of each dimension.
+* ``scorecard_activations`` — every challenger card promoted into force (migration ``0015``).
 
 Imported at the bottom of :mod:`huabei.platform.tables` so they share its ``metadata``.
 """
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    Text,
 )
 
 from huabei.platform.tables import TS, Id, Money, metadata
@@ -103,4 +105,21 @@ credit_scores = Table(
     Column("created_at", TS, nullable=False),
 )
 Index("ix_credit_scores_user", credit_scores.c.user_id, credit_scores.c.score_id)
+
+#: Every challenger put in force (``huabei score challenge --promote``): the card itself, the one
+#: it replaced, who, when, and the comparison on the book it won (``evidence``). The latest row is
+#: the card in force; before any, the configured one (``scoring.scorecard_file`` or the default).
+scorecard_activations = Table(
+    "scorecard_activations",
+    metadata,
+    Column("activation_id", Id, primary_key=True, autoincrement=True),
+    Column("version", String(64), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("card", Text, nullable=False),
+    Column("previous", String(64), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
 Index("ix_credit_scores_as_of", credit_scores.c.as_of)

@@ -119,7 +119,7 @@ class Metrics:
         return f"AUC {self.auc:.4f}  KS {self.ks:.4f}  n={self.n}"
 
 
-def _metrics(y_bad: np.ndarray, risk: np.ndarray) -> Metrics:
+def ranking_metrics(y_bad: np.ndarray, risk: np.ndarray) -> Metrics:
     """Metrics of a risk score (higher = riskier) against a 1 = bad target."""
     fpr, tpr, _ = roc_curve(y_bad, risk)
     return Metrics(auc=float(roc_auc_score(y_bad, risk)), ks=float(np.max(np.abs(tpr - fpr))), n=len(y_bad))
@@ -458,7 +458,7 @@ def score_frame(scorecard: Scorecard, df: pd.DataFrame) -> np.ndarray:
 def evaluate(scorecard: Scorecard, df: pd.DataFrame, target: str) -> Metrics:
     """AUC and KS of ``scorecard`` on ``df`` (higher score = safer; ``target`` 1 = bad)."""
     y = _target(df[target])
-    return _metrics(y, -score_frame(scorecard, df).astype(np.float64))
+    return ranking_metrics(y, -score_frame(scorecard, df).astype(np.float64))
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -549,7 +549,7 @@ def plain_logistic_metrics(train: pd.DataFrame, test: pd.DataFrame, target: str)
 
     model.fit(prep(train), _target(train[target]))
     risk = model.predict_proba(prep(test))[:, 1]
-    return _metrics(_target(test[target]), risk)
+    return ranking_metrics(_target(test[target]), risk)
 
 
 def german_credit_split(seed: int = 42) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -609,9 +609,9 @@ def dimension_metrics(card: Scorecard, df: pd.DataFrame, target: str) -> dict[st
     AUC is above 0.5: more points, fewer bad)."""
     y = _target(df[target])
     _, dims = card.score_batch(frame_columns(card, df))
-    return {d: _metrics(y, -dims[d].astype(np.float64)) for d in DIMENSIONS if card.dimension_spreads()[d] > 0}
+    return {d: ranking_metrics(y, -dims[d].astype(np.float64)) for d in DIMENSIONS if card.dimension_spreads()[d] > 0}
 
 
 def worst_delay_metrics(df: pd.DataFrame, target: str, status_columns: Sequence[str]) -> Metrics:
     """The analyst's rule on the raw table: the worst repayment status over the months."""
-    return _metrics(_target(df[target]), df[list(status_columns)].max(axis=1).to_numpy(dtype=np.float64))
+    return ranking_metrics(_target(df[target]), df[list(status_columns)].max(axis=1).to_numpy(dtype=np.float64))

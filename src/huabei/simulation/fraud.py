@@ -29,14 +29,15 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from huabei.errors import ErrorKind
 from huabei.lines.purchase_rules import Channel
 from huabei.simulation.rng import between, chance, count_from_per_mille, derive, pick_weighted
 
-if TYPE_CHECKING:
-    from huabei.simulation.engine import DayTally, Simulator, UserState
+#: The engine's types (``Simulator``, ``UserState``, ``DayTally``): the engine imports this module,
+#: so they are not imported back (no cycle inside the package).
+Simulator = UserState = DayTally = Any
 
 STORED_REFUSALS = (ErrorKind.DECLINED, ErrorKind.UNPROCESSABLE)
 

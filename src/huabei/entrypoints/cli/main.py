@@ -399,6 +399,7 @@ def _register_commands() -> None:
     from huabei.entrypoints.cli import flows as cli_flows
     from huabei.entrypoints.cli.access import demo_keys, keys_app, staff_app
     from huabei.entrypoints.cli.batch import batch_app, snapshot_app
+    from huabei.entrypoints.cli.replay import replay_app
     from huabei.entrypoints.cli.risk import risk_app
     from huabei.entrypoints.cli.scoring import campaigns_app, limits_app, score_app
     from huabei.entrypoints.cli.simulate import simulate
@@ -409,6 +410,7 @@ def _register_commands() -> None:
     app.add_typer(campaigns_app, name="campaigns")
     app.add_typer(risk_app, name="risk")
     app.command("simulate")(simulate)
+    app.add_typer(replay_app, name="replay")
     cli_diagnosis.register(app)  # diagnose, advise
     cli_flows.register(app, accounts_app, risk_app)  # accounts close, risk sweep, funding migrate
     app.add_typer(keys_app, name="keys")

