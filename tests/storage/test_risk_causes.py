@@ -106,6 +106,21 @@ def test_cash_out_round_amounts_hold_and_lift_by_themselves(s) -> None:
     assert buy(s, acct, 12_345, merchant="m-1").status == 201
 
 
+def test_maxing_out_a_raise_is_a_cash_out_signal_but_spending_a_new_line_is_not(s) -> None:
+    acct = new_account(s, 100_000)
+    eod.run_eod(s, until=D(2026, 10, 25))
+    buy(s, acct, 95_000)  # a new line spent at once: the opening is no raise
+    payments.repay(s, acct, billing.billing_status(s, acct)["owed"], "new-line-repaid")
+    eod.run_eod(s, until=D(2026, 10, 26))
+    assert active(s, acct) == []
+    accounts.set_base_limit(s, acct, base_limit=200_000)
+    ids = [buy(s, acct, 95_000).body["purchase_id"], buy(s, acct, 90_000).body["purchase_id"]]
+    eod.run_eod(s, until=D(2026, 10, 27))
+    (r,) = active(s, acct)
+    assert r["cause"] == "cash_out_suspected" and r["evidence"]["rule_id"] == "cash_out_max_after_raise"
+    assert r["evidence"]["inputs"]["limit_spent_pct_7d_after_raise"] == 92 and r["evidence"]["purchase_ids"] == ids
+
+
 def test_inactivity_reclaims_the_limit_and_activity_restores_it(s) -> None:
     acct = new_account(s, 300_000)
     days = s.terms.restrictions.inactivity_days

@@ -80,9 +80,10 @@ FEATURES: dict[str, Feature] = {
         ),
         _f(
             "limit_spent_pct_7d_after_raise",
-            "spending within 7 days after the line's last base-limit raise (in the last 30 days), "
-            "as a whole percentage of the new limit",
+            "spending within 7 days after the line's last base-limit raise (in the last 30 days; "
+            "the opening is no raise), as a whole percentage of the new limit",
             ev="purchases",
+            version=2,
         ),
         _f(
             "refunded_within_3d_30d",

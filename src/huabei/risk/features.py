@@ -380,6 +380,7 @@ def _last_raise(w: Window) -> Any:
             w.only(c.account_id),
             c.limit_kind == "base",
             c.new_value > c.old_value,
+            c.old_value > 0,  # the opening (0 → the first limit) is no raise
             c.business_date >= w.since(30),
             c.business_date <= w.day,
         )
