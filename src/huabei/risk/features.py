@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Connection,
     Date,
     Integer,
@@ -188,7 +189,7 @@ def worst_dpd_6m(w: Window) -> Select[Any]:
 def months_since_overdue(w: Window) -> Select[Any]:
     b = s.bills.c
     return (
-        select(b.account_id, days_between(w.d(), func.max(b.overdue_since)) / 30)
+        select(b.account_id, days_between(w.d(), func.max(b.overdue_since)) // 30)
         .where(w.only(b.account_id), b.overdue_since.is_not(None), b.overdue_since <= w.day)
         .group_by(b.account_id)
     )
@@ -205,7 +206,7 @@ def _due_bills(w: Window, days: int) -> Any:
 
 
 def _per_mille(condition: Any) -> Any:
-    return cast(func.sum(case((condition, 1000), else_=0)) / func.count(), Integer)
+    return cast(func.sum(case((condition, 1000), else_=0)) // func.count(), Integer)
 
 
 _IN_FULL = s.bills.c.paid_by_due_date >= s.bills.c.total_due
@@ -241,7 +242,7 @@ def repaid_share_last_bill(w: Window) -> Select[Any]:
         .group_by(b.account_id)
     )
     share = case(
-        (b.paid_by_due_date >= b.total_due, 1000), else_=cast(b.paid_by_due_date * 1000 / b.total_due, Integer)
+        (b.paid_by_due_date >= b.total_due, 1000), else_=cast(b.paid_by_due_date * 1000 // b.total_due, Integer)
     )
     return select(b.account_id, share).where(b.bill_id.in_(last))
 
@@ -258,7 +259,7 @@ def _statements(w: Window) -> Any:
         .scalar_subquery()
     )
     balance = case((b.closing_balance > 0, b.closing_balance), else_=0)
-    util = case((limit_then > 0, cast(balance * 1000 / limit_then, Integer)), else_=0)
+    util = case((limit_then > 0, cast(balance * 1000 // limit_then, Integer)), else_=0)
     rank = func.row_number().over(partition_by=b.account_id, order_by=b.statement_date.desc())
     return (
         select(b.account_id, util.label("util"), rank.label("rank"))
@@ -394,7 +395,8 @@ def limit_spent_pct_7d_after_raise(w: Window) -> Select[Any]:
     r = _last_raise(w)
     spent = func.coalesce(func.sum(p.amount), 0)
     return (
-        select(r.c.account_id, cast(spent * 100 / func.max(r.c.new_value), Integer))
+        # PostgreSQL sums bigints into numeric: cast back, and // (integer division) on both databases
+        select(r.c.account_id, cast(cast(spent, BigInteger) * 100 // func.max(r.c.new_value), Integer))
         .select_from(r)
         .outerjoin(
             s.purchases,
