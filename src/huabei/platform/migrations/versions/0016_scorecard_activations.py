@@ -1,15 +1,15 @@
 """scorecard promotions: the challenger put in force, who, when, the comparison it won
 
-Revision ID: 0015_scorecard_activations
-Revises: 0014_funding
+Revision ID: 0016_scorecard_activations
+Revises: 0015_funding_moved_on
 Create Date: 2026-11-29
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_scorecard_activations"
-down_revision = "0014_funding"
+revision = "0016_scorecard_activations"
+down_revision = "0015_funding_moved_on"
 branch_labels = None
 depends_on = None
 
