@@ -6,7 +6,7 @@
   repayments, credit services, credit tasks, transfers, app payments ...), counted over windows.
 * ``user_contacts`` — the user's contacts (friends in the app) and whether they are verified.
 * ``credit_scores`` — every score computed (history kept), with the points of each dimension.
-* ``scorecard_activations`` — every challenger card promoted into force (migration ``0016``).
+* ``scorecard_activations`` — every challenger card promoted into force (migration ``0017``).
 
 Imported at the bottom of :mod:`huabei.platform.tables` so they share its ``metadata``.
 """

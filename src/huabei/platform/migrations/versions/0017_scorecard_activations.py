@@ -1,15 +1,15 @@
 """scorecard promotions: the challenger put in force, who, when, the comparison it won
 
-Revision ID: 0016_scorecard_activations
-Revises: 0015_funding_moved_on
+Revision ID: 0017_scorecard_activations
+Revises: 0016_staff_users
 Create Date: 2026-11-29
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_scorecard_activations"
-down_revision = "0015_funding_moved_on"
+revision = "0017_scorecard_activations"
+down_revision = "0016_staff_users"
 branch_labels = None
 depends_on = None
 
