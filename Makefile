@@ -9,18 +9,24 @@ export HUABEI_DATABASE_URL ?= sqlite:///huabei.db
 .PHONY: install demo test test-fast serve bench lint format clean
 
 $(BIN)/python:
+	@echo "creating the virtual environment $(VENV) ..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# pip prints each package as it installs (the first time takes a minute or two)
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@echo "installing huabei and its dependencies into $(VENV) ..."
+	$(BIN)/python -m pip install --progress-bar on -e '.[test]'
 	@touch $@
 
 install: $(VENV)/.installed
 
+# the keys are printed before the server starts; once it answers, serve prints the page, /docs and
+# ?lang=zh links
 demo: install
 	$(BIN)/huabei db upgrade
 	$(BIN)/huabei demo load
+	@echo "API keys of the demo, one per role (log in to the page with the customer's):"
 	$(BIN)/huabei demo keys
 	$(BIN)/huabei serve --host $(HOST) --port $(PORT)
 

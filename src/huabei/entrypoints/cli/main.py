@@ -7,13 +7,14 @@ strings as on the API ("88.80"). Exit codes: 0 ok, 1 ledger check failed,
 
 from __future__ import annotations
 
+import threading
 import uuid
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from huabei.entrypoints.cli.common import DbOpt, JsonOpt, KeyOpt, console, set_global_db
+from huabei.entrypoints.cli.common import DbOpt, JsonOpt, KeyOpt, console, err_console, set_global_db
 from huabei.entrypoints.cli.common import amount as _amount
 from huabei.entrypoints.cli.common import check_id as _id
 from huabei.entrypoints.cli.common import database as _db
@@ -104,7 +105,36 @@ def serve(db: DbOpt = None, host: str = "127.0.0.1", port: int = 8000, workers: 
 
     if _db(db):
         os.environ["HUABEI_DATABASE_URL"] = _db(db)  # type: ignore[assignment]
+    threading.Thread(target=_announce_when_ready, args=(host, port), daemon=True).start()
     uvicorn.run("huabei.entrypoints.http.main:app", host=host, port=port, workers=workers, log_level="info")
+
+
+def _announce_when_ready(host: str, port: int, wait_seconds: float = 120.0) -> None:
+    """Once the server answers ``/healthz``, print where to go: the page (Chinese and English)
+    and the API's documentation."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown}:{port}"
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2):
+                break
+        except urllib.error.HTTPError:  # an answer (an unmigrated database says so): it is up
+            break
+        except OSError:  # not listening yet
+            time.sleep(0.25)
+    else:
+        return
+    err_console.print(
+        f"\nhuabei is ready:\n  the page     {base}/?lang=zh  (English: {base}/?lang=en)\n"
+        f"  the API      {base}/docs\n  log in with a key (huabei demo keys prints one per role)\n",
+        highlight=False,
+        markup=False,
+    )
 
 
 # --- users and accounts --------------------------------------------------------------

@@ -1,0 +1,60 @@
+"""A newcomer's ``make demo``: ``huabei serve`` says where to go once the server answers (the page
+in Chinese and English, /docs), and our packaging declares its licence in the form setuptools no
+longer warns about (an SPDX string, setuptools ≥ 77)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_prints_the_links_once_it_is_ready(db_url: str) -> None:
+    port = _free_port()
+    env = {**os.environ, "HUABEI_DATABASE_URL": db_url}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "huabei.entrypoints.cli.main", "serve", "--port", str(port)],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 90
+        assert proc.stderr is not None
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "/docs" in line:
+                break
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    text = "".join(lines)
+    base = f"http://127.0.0.1:{port}"
+    assert "huabei is ready" in text, text
+    assert f"{base}/?lang=zh" in text and f"{base}/?lang=en" in text and f"{base}/docs" in text
+    # printed after uvicorn listens, not before
+    assert text.index("Uvicorn running") < text.index("huabei is ready")
+
+
+def test_the_licence_is_declared_without_a_deprecated_table() -> None:
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    assert isinstance(project["project"]["license"], str)  # SPDX expression, not {text = …}
+    requires = project["build-system"]["requires"]
+    assert any(
+        r.replace(" ", "").startswith("setuptools>=") and int(r.split(">=")[1].split(".")[0]) >= 77 for r in requires
+    )
