@@ -16,7 +16,7 @@ from enum import StrEnum
 from string import Formatter
 
 from huabei.i18n import N_, translate
-from huabei.reasons_scoring import SCORING_REASONS
+from huabei.reasons_scoring import SCORE_REASONS, SCORING_REASONS
 
 
 class ReasonKind(StrEnum):
@@ -452,137 +452,10 @@ register("overdue_repaid", S, N_("Everything overdue was repaid."))
 register("fee_waived", S, N_("The installment fee is waived by an interest-free promotion."))
 
 # --- credit score reasons (信用分): what held a score down, and what to do ---------
-# (the scorecard's reason codes; huabei.scoring.dimensions.REASON_TEXT reads the remedies)
-C = ReasonKind.SCORE
-register(
-    "late_repayments",
-    C,
-    N_("Some amounts due in the last 12 months were not repaid in full by their due date."),
-    N_("Repay every bill in full by its due date; a record of on-time repayments raises the score."),
-)
-register(
-    "recent_overdue",
-    C,
-    N_("You had an overdue repayment in the last 12 months."),
-    N_(
-        "Clear any overdue amount now and keep every repayment on time; overdue records weigh on the score for 12 months."
-    ),
-)
-register(
-    "no_repayment_record",
-    C,
-    N_("No bill has fallen due yet, so there is no repayment record to score."),
-    N_("Use your credit line and repay each bill on time; every bill repaid on time builds your record."),
-)
-register(
-    "short_credit_history",
-    C,
-    N_("Your credit history is short."),
-    N_(
-        "Your credit history is still short; keep using your credit line and repaying on time, and the score rises as the history grows."
-    ),
-)
-register(
-    "too_many_raise_applications",
-    C,
-    N_("You applied for limit raises several times in the last 90 days."),
-    N_(
-        "Avoid applying for limit raises repeatedly; frequent applications lower the score. Wait for the periodic review instead."
-    ),
-)
-register(
-    "low_activity",
-    C,
-    N_("You used the app for payments only a few times recently."),
-    N_("Use the app more regularly for everyday payments, online and in stores."),
-)
-register(
-    "single_payment_channel",
-    C,
-    N_("Your payments were made only online or only in stores."),
-    N_("Pay both online and in stores; using only one channel gives a narrower picture of your spending."),
-)
-register(
-    "few_scenarios",
-    C,
-    N_("Your payments cover few kinds of everyday scenarios."),
-    N_("Use the app in more kinds of everyday scenarios, such as shopping, dining, travel and utilities."),
-)
-register(
-    "few_bill_payments",
-    C,
-    N_("Few utility bills or credit-card bills were paid through the app."),
-    N_("Pay your utility bills and repay your credit cards through the app."),
-)
-register(
-    "no_credit_services",
-    C,
-    N_("You have not used credit services such as deposit-free rental or stays recently."),
-    N_("Use credit services such as deposit-free rental or stay-now-pay-later, and return or pay on time."),
-)
-register(
-    "no_credit_tasks",
-    C,
-    N_("You have not completed credit tasks or raise challenges recently."),
-    N_("Take part in credit tasks and raise challenges offered in the app."),
-)
-register(
-    "low_income",
-    C,
-    N_("Your monthly income is not declared or is low."),
-    N_("Add your monthly income to your profile; a stable, verified income improves your repayment capacity."),
-)
-register(
-    "income_not_verified",
-    C,
-    N_("Your declared income is not verified."),
-    N_("Have your declared income verified (payroll, tax or bank statement)."),
-)
-register(
-    "low_assets",
-    C,
-    N_("You hold few savings or fund balances in the app."),
-    N_("Keep savings or fund balances in the app; assets show you can repay."),
-)
-register(
-    "high_utilisation",
-    C,
-    N_("You use a large share of your credit limit."),
-    N_("Use less of your credit limit; keeping the used share low and not overspending raises the score."),
-)
-register(
-    "no_statement_yet",
-    C,
-    N_("You have no statement yet, so the share of your limit you use is not known."),
-    N_("Keep the share of your limit you use low once your first statement is issued."),
-)
-register(
-    "identity_not_verified", C, N_("Real-name verification is not complete."), N_("Complete real-name verification.")
-)
-register(
-    "id_document_expired",
-    C,
-    N_("Your identity document is missing or has expired."),
-    N_("Update your identity document; it is missing or has expired."),
-)
-register(
-    "incomplete_profile",
-    C,
-    N_("Your profile is incomplete."),
-    N_("Complete your profile: add your education, occupation and contact details and bind a bank card."),
-)
-register(
-    "few_connections",
-    C,
-    N_("You have few verified contacts in the app."),
-    N_("Add contacts you know in the app and have them verified."),
-)
-register(
-    "contacts_in_poor_standing",
-    C,
-    N_("Few of your contacts are in good credit standing."),
-    N_("Few of your contacts are in good credit standing; connections in good standing support the score."),
-)
+# (the scorecard's reason codes, text in huabei.reasons_scoring; huabei.scoring.dimensions.REASON_TEXT
+# reads the remedies)
+for _code, _message, _remedy in SCORE_REASONS:
+    register(_code, ReasonKind.SCORE, _message, _remedy)
 
 #: The scorecard's reason codes, in the order of the default card's features.
 SCORE_REASON_CODES: tuple[str, ...] = (

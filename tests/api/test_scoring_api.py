@@ -230,10 +230,8 @@ def test_contacts_route(client):
 
 
 def test_open_account_with_only_a_user_id(client):
-    """The contract of ``POST /v1/accounts`` without an operator limit (needs the app.py /
-    schemas.py wiring described in docs/scoring.md)."""
-    if schemas.AccountIn.model_fields["base_limit"].is_required():
-        pytest.skip("POST /v1/accounts wiring pending: AccountIn.base_limit optional, reasons in the 422 body")
+    """The contract of ``POST /v1/accounts`` without an operator limit: the automatic decision."""
+    assert not schemas.AccountIn.model_fields["base_limit"].is_required()
     register(client, "thin")
     r = client.post("/v1/accounts", json={"user_id": "thin"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "not_eligible"

@@ -111,28 +111,6 @@ class EventRepository:
         if events:
             self.conn.execute(insert(t.domain_events), [e.row(business_date, now) for e in events])
 
-    def add(
-        self,
-        event_type: str,
-        *,
-        payload: dict[str, Any],
-        business_date: dt.date,
-        now: dt.datetime,
-        account_id: int | None = None,
-        user_id: str | None = None,
-    ) -> None:
-        """Write an event by name: only for types not yet in :mod:`huabei.events` (use :meth:`record`)."""
-        self.conn.execute(
-            insert(t.domain_events).values(
-                event_type=event_type,
-                account_id=account_id,
-                user_id=user_id,
-                payload=payload,
-                business_date=business_date,
-                created_at=now,
-            )
-        )
-
     def for_account(self, account_id: int, event_type: str | None = None) -> list[Any]:
         c = t.domain_events.c
         q = select(t.domain_events).where(c.account_id == account_id)
