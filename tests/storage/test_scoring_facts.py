@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from tests.conftest import START_DATE
 
 from huabei.errors import HuabeiError
+from huabei.events import EVENT_TYPES
 from huabei.lines import service as accounts
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
 from huabei.onboarding import service as onboarding
@@ -59,10 +60,20 @@ def score(system, uid: str) -> int:
     return scoring.refresh_user(system, uid)["score"]
 
 
+#: What the billing engine also says in a delinquency event, where a test does not care.
+EVENT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "BecameOverdue": dict(
+        reasons=["minimum_not_repaid"], bucket="dpd_1_30", amount_overdue=0, overdue_since=None, reportable=False
+    ),
+    "DelinquencyCured": dict(reasons=["overdue_repaid"]),
+}
+
+
 def event(system, account_id: int, kind: str, day: dt.date, **payload: Any) -> None:
     """A delinquency event in the outbox, as the billing engine writes it."""
+    typed = EVENT_TYPES[kind](account_id=account_id, **{**EVENT_DEFAULTS[kind], **payload})
     with system.uow() as uow:
-        uow.events.add(kind, account_id=account_id, payload=payload, business_date=day, now=uow.now())
+        uow.events.record(typed, business_date=day, now=uow.now())
         uow.commit()
 
 
