@@ -97,6 +97,11 @@ def test_the_default_profiles_cover_the_issue():
         "occasionally_late",
         "chronically_delinquent",
         "dormant",
+        # the fraud profiles with ground truth (issue 15): what the risk rules should catch
+        "cash_out_ring",
+        "score_brusher",
+        "takeover_victim",
+        "overdue_elsewhere",
     }
     assert set(DEFAULT_MIX) == set(DEFAULT_PROFILES)
     assert DEFAULT_PROFILES["transactor"].repayment.mode == "full"

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
 )
@@ -38,7 +39,16 @@ from huabei.entrypoints.http.common import (
     outcome_response,
 )
 from huabei.entrypoints.http.eod_jobs import EodJobs
-from huabei.entrypoints.http.schemas import IsoDate, SignedYuan, WholeNumber, Yuan, YuanIn, YuanLimitIn, _In
+from huabei.entrypoints.http.schemas import (
+    IsoDate,
+    SignedYuan,
+    WholeNumber,
+    Yuan,
+    YuanIn,
+    YuanLimitIn,
+    _In,
+    whole_number,
+)
 from huabei.platform.unit_of_work import Huabei
 
 
@@ -297,7 +307,8 @@ class BureauChangesIn(_In):
     credit_limit: YuanLimitIn | None = None
     balance: YuanLimitIn | None = None
     amount_overdue: YuanLimitIn | None = None
-    days_past_due: WholeNumber | None = Field(default=None, ge=0, le=MAX_ID)
+    # the bounds inside the Annotated (before the validator), so the document states them as minimum/maximum
+    days_past_due: Annotated[int, Field(ge=0, le=MAX_ID), BeforeValidator(whole_number)] | None = None
     bucket: Literal[DPD_BUCKETS] | None = None  # type: ignore[valid-type]
     worst_bucket: Literal[DPD_BUCKETS] | None = None  # type: ignore[valid-type]
     account_status: Literal[bureau.ACCOUNT_STATUSES] | None = None  # type: ignore[valid-type]
