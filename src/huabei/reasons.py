@@ -156,11 +156,6 @@ register("purchase_not_found", S, N_("No purchase with id {purchase_id}."))
 register("restriction_not_found", S, N_("No active restriction with id {restriction_id}."))
 register("user_exists", S, N_("A user with id {user_id} already exists."))
 register("account_exists", S, N_("User {user_id} already has an open credit line."))
-register(
-    "xinyonggou_line_exists",
-    S,
-    N_("User {user_id} already has an open 信用购 line; a second partner's balances cannot join it."),
-)
 register("idempotency_conflict", S, N_("This Idempotency-Key was already used with a different request."))
 register(
     "idempotency_in_progress", S, N_("A request with this Idempotency-Key is still being processed; retry shortly.")

@@ -1,8 +1,11 @@
-"""``huabei risk sweep`` and ``huabei accounts close`` from the command line, on SQLite and PostgreSQL."""
+"""``huabei risk sweep``, ``huabei accounts close`` and ``huabei funding migrate`` from the command
+line, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.test_cli import open_line, plain_output, refused, run, run_json, show  # noqa: F401
@@ -46,6 +49,111 @@ def test_accounts_close(db_url: str) -> None:
     closed = json.loads(run(db_url, "accounts", "close", str(aid), "--reason", "not needed", "--json").stdout)
     assert closed["status"] == "closed"
     refused(db_url, "accounts", "close", str(aid), code=5, reason="account_already_closed")
+
+
+PARTNERS = """
+funding:
+  partners:
+    - {code: bank_a, name: Bank A, name_zh: 甲银行}
+"""
+
+
+def _funded_book(db: str) -> list[int]:
+    """Three lines bank_a funds (owing 100.00, 200.00 and nothing) and one of the platform's."""
+    run(db, "clock", "set", "2026-11-02")
+    ids = []
+    for i, funder in enumerate(("bank_a", "bank_a", "bank_a", "platform")):
+        run(db, "users", "add", f"u{i}", "--name", "李雷", "--phone", "13800000000")
+        ids.append(
+            run_json(db, "accounts", "open", f"u{i}", "--base-limit", "1000.00", "--funding-source", funder)[
+                "account_id"
+            ]
+        )
+    for i, amount in ((0, "100.00"), (1, "200.00"), (3, "50.00")):
+        run(db, "purchase", str(ids[i]), amount, "--merchant", "m-1", "--category", "retail", "--key", f"k{i}")
+    return ids
+
+
+def _state(db: str, ids: list[int]) -> list[tuple[Any, ...]]:
+    out = []
+    for aid in ids:
+        v = show(db, aid)
+        out.append((v["funding_source"], v["used"], v["base_limit"], [r["cause"] for r in v["restrictions"]]))
+    return out
+
+
+def test_funding_migrate_dry_run_apply_rerun_and_resume(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huabei.funding import service as funding
+    from huabei.lines import service as accounts
+    from huabei.platform.unit_of_work import Huabei
+
+    config = tmp_path / "terms.yaml"
+    config.write_text(PARTNERS, encoding="utf-8")
+    monkeypatch.setenv("HUABEI_CONFIG", str(config))
+    ids = _funded_book(db_url)
+    before = _state(db_url, ids)
+
+    out = run(db_url, "funding", "migrate", "--partner", "bank_a", "--dry-run").stdout
+    assert "3 line(s) funded by bank_a; dry run: nothing changed" in out
+    dry = run_json(db_url, "funding", "migrate", "--partner", "bank_a", "--dry-run")
+    assert [(x["account_id"], x["effect"], x["xinyonggou_limit"]) for x in dry["lines"]] == [
+        (ids[0], "move", 50_000),  # 100.00 carried, the product's minimum 500.00 given
+        (ids[1], "move", 50_000),
+        (ids[2], "refund_to_platform", None),
+    ]
+    assert _state(db_url, ids) == before
+    refused(db_url, "funding", "migrate", "--partner", "bank_z", code=2, reason="unknown_funding_partner")
+
+    # interrupted after the first line moved (batches of one line: the second batch is killed)
+    real, calls = funding._move_batch, {"n": 0}
+
+    def killed_on_second(*a: Any, **kw: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("killed")
+        return real(*a, **kw)
+
+    monkeypatch.setattr(funding, "_move_batch", killed_on_second)
+    run(db_url, "funding", "migrate", "--partner", "bank_a", "--batch-size", "1", code=1)
+    mid = _state(db_url, ids)
+    assert mid[0] == ("platform", "0.00", "500.00", [])
+    assert mid[1] == ("bank_a", "200.00", "1000.00", ["brand_isolation"])  # paused, waiting
+    assert "ledger OK" in run(db_url, "ledger", "check").stdout
+
+    monkeypatch.setattr(funding, "_move_batch", real)
+    rep = run_json(db_url, "funding", "migrate", "--partner", "bank_a", "--operator", "ops-9", "--batch-size", "1")
+    assert (rep["matched"], rep["moved"], rep["failed"]) == (2, 1, 0)
+    assert [x["paused"] for x in rep["lines"]] == [True, True]
+    after = _state(db_url, ids)
+    assert after == [
+        ("platform", "0.00", "500.00", []),
+        ("platform", "0.00", "500.00", []),
+        ("platform", "0.00", "1000.00", []),
+        ("platform", "50.00", "1000.00", []),
+    ]
+    system = Huabei.from_env(db_url)  # the business clock as the commands left it
+    try:
+        xyg = [accounts.get_user(system, f"u{i}")["xinyonggou_account_id"] for i in range(3)]
+    finally:
+        system.engine.dispose()
+    assert xyg[2] is None
+    assert [show(db_url, x)[k] for x in xyg[:2] for k in ("used", "funding_source", "product")] == [
+        "100.00",
+        "bank_a",
+        "xinyonggou",
+        "200.00",
+        "bank_a",
+        "xinyonggou",
+    ]
+    assert "ledger OK" in run(db_url, "ledger", "check").stdout
+
+    # a rerun applies nothing twice
+    again = run_json(db_url, "funding", "migrate", "--partner", "bank_a")
+    assert (again["matched"], again["moved"]) == (0, 0)
+    assert _state(db_url, ids) == after
+    assert "ledger OK" in run(db_url, "ledger", "check").stdout
 
 
 @pytest.fixture(autouse=True)

@@ -210,17 +210,84 @@ def test_an_unknown_partner_and_a_second_xinyonggou_line(at: Any) -> None:
     assert code(open_line, s, "zed", "bank_z") == "unknown_funding_partner"
     a = open_line(s, "dave")
     buy(s, a, 20_000)
-    funding.migrate(s, partner="bank_a")
+    first = funding.migrate(s, partner="bank_a")["lines"][0]["to_account_id"]
     # a second partner comes to fund the 花呗 line, then leaves while the 信用购 line is open
     with s.engine.begin() as conn:
         conn.execute(
             t.credit_accounts.update().where(t.credit_accounts.c.account_id == a).values(funding_source="bank_b")
         )
     buy(s, a, 5_000)
+    dry = funding.migrate(s, partner="bank_b", dry_run=True)
+    assert dry["lines"][0]["xinyonggou_state"] == "closed"
     rep = funding.migrate(s, partner="bank_b")
-    assert (rep["moved"], rep["failed"]) == (0, 1) and rep["lines"][0]["error"] == "xinyonggou_line_exists"
-    assert code(buy, s, a, 1_000) == "brand_isolation"  # it waits, paused, for the operator
+    # the line is not left paused: bank_b's balance goes to a 信用购 line of its own, which takes
+    # no purchases (one open 信用购 line per user) while its bills and repayment go on
+    assert (rep["moved"], rep["failed"]) == (1, 0)
+    second = rep["lines"][0]["to_account_id"]
+    old, new = accounts.account_view(s, a), accounts.account_view(s, second)
+    assert (new["status"], new["funding_source"], new["used"], new["product"]) == (
+        "closed",
+        "bank_b",
+        5_000,
+        "xinyonggou",
+    )
+    assert old["restrictions"] == [] and old["funding_source"] == "platform"
+    assert buy(s, a, 1_000).status == 201
+    assert code(buy, s, second, 1_000) == "account_closed"
+    assert accounts.account_view(s, first)["status"] == "active"
+    assert accounts.get_user(s, "dave")["xinyonggou_account_ids"] == [first, second]
+    payments.repay(s, second, 5_000, "repay-second")
+    assert accounts.account_view(s, second)["used"] == 0
     check_books(s)
+    assert funding.migrate(s, partner="bank_b")["matched"] == 0
+
+
+def test_a_closed_line_still_owing_moves_too(at: Any) -> None:
+    from huabei.closures import service as closures
+
+    s = at(D(2026, 11, 2))
+    a = open_line(s, "hana")
+    buy(s, a, 30_000)
+    with s.engine.begin() as conn:  # closed by a sweep: no purchases, its bills still due
+        conn.execute(
+            t.credit_accounts.update()
+            .where(t.credit_accounts.c.account_id == a)
+            .values(state="closed", closed_on=D(2026, 11, 2))
+        )
+    b = open_line(s, "hana2")
+    closures.close_by_user(s, b)  # owes nothing: only handed to the platform
+    rep = funding.migrate(s, partner="bank_a")
+    assert [(x["account_id"], x["state"], x["effect"]) for x in rep["lines"]] == [
+        (a, "closed", "move"),
+        (b, "closed", "refund_to_platform"),
+    ]
+    assert (rep["moved"], rep["failed"]) == (1, 0)  # a line owing nothing is not counted as moved
+    n = rep["lines"][0]["to_account_id"]
+    new = accounts.account_view(s, n)
+    assert (new["status"], new["funding_source"], new["used"]) == ("closed", "bank_a", 30_000)
+    assert accounts.account_view(s, a)["used"] == 0
+    assert [accounts.account_view(s, i)["funding_source"] for i in (a, b)] == ["platform", "platform"]
+    eod.run_eod(s, until=D(2026, 12, 2))  # its bill closes on the 信用购 line
+    assert [x["period"] for x in billing_views.list_bills(s, n)] == ["2026-12"]
+    check_books(s)
+    assert funding.migrate(s, partner="bank_a")["matched"] == 0
+
+
+@pytest.mark.parametrize(
+    ("base", "principal", "expected"),
+    [
+        (500_000, 120_000, (380_000, 120_000)),  # what it carries, rounded up to the step
+        (500_000, 12_345, (450_000, 50_000)),  # the 信用购 line gets at least the minimum
+        (500_000, 480_000, (50_000, 480_000)),  # the 花呗 line keeps at least the minimum
+        (60_000, 55_000, (50_000, 60_000)),
+        (30_000, 20_000, (0, 50_000)),  # a line below the minimum (an operator's) keeps what is left
+        (500_000, 0, (500_000, 0)),
+    ],
+)
+def test_the_limit_split_has_a_floor(base: int, principal: int, expected: tuple[int, int]) -> None:
+    from huabei.funding.rules import split_limit
+
+    assert split_limit(base, principal, 10_000, 50_000) == expected
 
 
 def test_the_diagnosis_tells_the_user_where_the_balance_went(at: Any) -> None:

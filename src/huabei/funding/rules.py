@@ -20,11 +20,19 @@ def check_partner(partner: str, funding_sources: tuple[str, ...]) -> str:
     return partner
 
 
-def split_limit(base_limit: int, principal: int, step: int) -> tuple[int, int]:
-    """(花呗 limit, 信用购 limit) of a line whose ``principal`` moves to 信用购: the 信用购 line is
-    given what it carries, rounded up to the limit step (never more than the line had), and the
-    花呗 line keeps the rest — the user's total limit does not change with the move."""
+def split_limit(base_limit: int, principal: int, step: int, floor: int = 0) -> tuple[int, int]:
+    """(花呗 limit, 信用购 limit) of a line whose ``principal`` moves to 信用购.
+
+    The 信用购 line is given what it carries rounded up to the limit step, and at least ``floor``
+    (``limits.min_base_limit``: no line is given less than the product's minimum); the 花呗 line
+    keeps the rest, so the user's total limit does not change with the move. The floor holds for
+    the 花呗 line too: one that had at least the minimum keeps at least the minimum (the move is
+    the funder's doing, not the user's, and must not leave a usable 花呗 line with next to nothing)
+    — the total then grows by at most the minimum. Nothing owed: nothing moves, (base, 0)."""
     if principal <= 0:
         return base_limit, 0
-    moved = min(base_limit, -(-principal // step) * step)
-    return base_limit - moved, moved
+    moved = max(-(-principal // step) * step, floor)
+    kept = base_limit - moved
+    if kept < floor:
+        kept = floor if base_limit >= floor else max(kept, 0)
+    return kept, moved

@@ -1,6 +1,7 @@
 """Brand isolation and 信用购 (品牌隔离): ``huabei funding migrate --partner P [--dry-run]``.
 
-The open 花呗 lines a partner funds are moved, in two steps of one transaction per batch of
+The 花呗 lines a partner funds — open ones, and closed ones whose bills are still being paid —
+are moved, in two steps of one transaction per batch of
 ``funding.batch_size`` lines (the lines' rows locked first):
 
 1. **pause**: a ``brand_isolation`` restriction on each line (purchases answer 402
@@ -8,18 +9,20 @@ The open 花呗 lines a partner funds are moved, in two steps of one transaction
    (partner, line) in the same transaction — its primary key is the resume point: a rerun
    pauses nothing twice.
 2. **move**, each paused line: when it owes something, a 信用购 line of the same user (product
-   ``xinyonggou``, funded by the partner, same due day) takes the line's purchases, refunds,
+   ``xinyonggou``, funded by the partner, same due day; opened ``closed`` — bills, installments
+   and repayment go on, no new purchases — when the 花呗 line is closed or the user already has
+   an open 信用购 line) takes the line's purchases, refunds,
    repayments, bills, allocations, accruals, installment plans and delinquency record, and one
    balanced ``funding_transfer`` entry moves every customer-account balance across (``used``
    and ``credit_balance`` with it); the limit is split (``rules.split_limit``: the total stays
-   the same), both changes recorded (reason ``brand_isolation``), the line's other active
-   restrictions are placed on the new line as well. The 花呗 line is then funded by the
+   the same, no line below ``limits.min_base_limit``), both changes recorded (reason
+   ``brand_isolation``), the line's other active restrictions are placed on the new line as well. The 花呗 line is then funded by the
    platform, its pause lifted (``funding_moved``) and the move marked ``moved`` — all in one
    transaction, so a crash leaves each line either paused-not-moved (the rerun moves it) or
    moved (the rerun skips it).
 
-A line that cannot move (the user already has an open 信用购 line) is counted ``failed`` and stays
-paused, named in the report; the operator settles it and reruns. ``--dry-run`` reports the lines
+A line that fails to move (an error of its own) is counted ``failed`` and stays paused, named in
+the report with the error; the batch goes on and a rerun retries it. ``--dry-run`` reports the lines
 and the effect and changes nothing. The bureau file does not report the pause as a freeze
 (``huabei.lines.rules.OPERATIONAL_PAUSES``).
 """
@@ -67,13 +70,12 @@ def migrate(
     with system.uow(readonly=True) as uow:
         today = uow.today()
         paused = {m.account_id for m in uow.funding.moves(partner, status="paused")}
-        lines = {line.account_id: line for line in uow.accounts.lines_funded_by(partner)}
+        lines = {line.account_id: line for line in uow.accounts.lines_funded_by(partner, closed_too=True)}
         for account_id in paused - set(lines):  # paused by an interrupted run (still the partner's)
             line = uow.accounts.get(account_id)
             if line is not None:
                 lines[account_id] = line
-        step = uow.terms.limits.limit_step
-        planned = [_effect(uow, line, step, line.account_id in paused) for line in sorted(lines.values(), key=_id)]
+        planned = [_effect(uow, line, line.account_id in paused) for line in sorted(lines.values(), key=_id)]
     report: dict[str, Any] = {
         "partner": partner,
         "dry_run": dry_run,
@@ -138,18 +140,35 @@ def _id(line: CreditLine) -> int:
     return line.account_id
 
 
-def _effect(uow: UnitOfWork, line: CreditLine, step: int, paused: bool) -> dict[str, Any]:
+def _split(uow: UnitOfWork, line: CreditLine, principal: int) -> tuple[int, int]:
+    terms = uow.terms.limits
+    return rules.split_limit(line.base_limit, principal, terms.limit_step, terms.min_base_limit)
+
+
+def _target_state(uow: UnitOfWork, line: CreditLine) -> str:
+    """The state of the 信用购 line a line's balances move to: ``open`` (it takes purchases), or
+    ``closed`` — its bills, installments and repayment go on, no new purchases — when the 花呗
+    line is closed itself, or when the user already has an open 信用购 line (one open line per
+    user and product; two funders' bills of one month are not one bill)."""
+    if line.state.value != "open":
+        return "closed"
+    return "closed" if uow.accounts.open_account_of(line.user_id, Product.XINYONGGOU.value) is not None else "open"
+
+
+def _effect(uow: UnitOfWork, line: CreditLine, paused: bool) -> dict[str, Any]:
     balances = uow.ledger.balances(line.account_id)
     owes = any(balances.get(a, 0) > 0 for a in OWED)
-    huabei_limit, xyg_limit = rules.split_limit(line.base_limit, line.used if owes else 0, step)
+    huabei_limit, xyg_limit = _split(uow, line, balances.get(LedgerAccount.CUSTOMER_PRINCIPAL, 0) if owes else 0)
     return {
         "account_id": line.account_id,
         "user_id": line.user_id,
+        "state": line.state.value,
         "base_limit": line.base_limit,
         "used": line.used,
         "credit_balance": line.credit_balance,
         "owed": sum(balances.get(a, 0) for a in OWED),
         "effect": "move" if owes else "refund_to_platform",
+        "xinyonggou_state": _target_state(uow, line) if owes else None,
         "huabei_limit": huabei_limit,
         "xinyonggou_limit": xyg_limit if owes else None,
         "paused": paused,
@@ -163,7 +182,7 @@ def _pause_batch(system: Huabei, migration_id: int, partner: str, operator: str,
             savepoint = uow.conn.begin_nested()
             try:
                 line = uow.accounts.get(account_id)
-                if line is None or line.state.value != "open" or line.funding_source != partner:
+                if line is None or line.funding_source != partner:
                     savepoint.rollback()
                     continue
                 rid = restrictions.place(
@@ -220,13 +239,12 @@ def move_line(uow: UnitOfWork, move: Any, migration_id: int, operator: str) -> d
     balances = uow.ledger.balances(account_id)
     to_account_id: int | None = None
     if any(balances.get(a, 0) > 0 for a in OWED):
-        if uow.accounts.open_account_of(line.user_id, Product.XINYONGGOU.value) is not None:
-            raise errors.conflict("xinyonggou_line_exists", user_id=line.user_id)
         principal = balances.get(LedgerAccount.CUSTOMER_PRINCIPAL, 0)
-        huabei_limit, xyg_limit = rules.split_limit(line.base_limit, principal, uow.terms.limits.limit_step)
+        huabei_limit, xyg_limit = _split(uow, line, principal)
+        state = _target_state(uow, line)
         to_account_id = uow.accounts.add(
             user_id=line.user_id,
-            state="open",
+            state=state,
             product=Product.XINYONGGOU.value,
             funding_source=partner,
             base_limit=xyg_limit,
@@ -235,6 +253,7 @@ def move_line(uow: UnitOfWork, move: Any, migration_id: int, operator: str) -> d
             credit_balance=0,
             due_day=line.due_day,
             opened_on=today,
+            closed_on=today if state == "closed" else None,
             created_at=now,
         )
         uow.accounts.move_receivables(account_id, to_account_id)

@@ -278,6 +278,15 @@ class AccountRepository:
             select(c.account_id).where(c.user_id == user_id, c.state == "open", c.product == product)
         ).scalar()
 
+    def product_lines_of(self, user_id: str, product: str) -> list[int]:
+        """The user's lines of ``product`` that are open or still carry a balance (a closed 信用购
+        line brand isolation moved a partner's balance to), in id order."""
+        c = t.credit_accounts.c
+        q = select(c.account_id).where(
+            c.user_id == user_id, c.product == product, (c.state == "open") | (c.used > 0) | (c.credit_balance > 0)
+        )
+        return list(self.conn.execute(q.order_by(c.account_id)).scalars())
+
     def try_debit(self, account_id: int, amount: int, today: dt.date) -> int | None:
         """Atomically add ``amount`` to ``used`` if the line is open, unblocked and has
         the available limit on ``today``. Returns the new available limit, or None
@@ -311,14 +320,16 @@ class AccountRepository:
             update(t.credit_accounts).where(c.account_id == account_id).values(funding_source=funding_source)
         )
 
-    def lines_funded_by(self, funding_source: str, product: str = Product.HUABEI.value) -> list[CreditLine]:
-        """The open lines of ``product`` that ``funding_source`` funds, in id order."""
+    def lines_funded_by(
+        self, funding_source: str, product: str = Product.HUABEI.value, *, closed_too: bool = False
+    ) -> list[CreditLine]:
+        """The open lines of ``product`` that ``funding_source`` funds, in id order (``closed_too``:
+        the closed ones as well)."""
         c = t.credit_accounts.c
-        q = (
-            select(t.credit_accounts)
-            .where(c.state == AccountState.OPEN.value, c.product == product, c.funding_source == funding_source)
-            .order_by(c.account_id)
-        )
+        q = select(t.credit_accounts).where(c.product == product, c.funding_source == funding_source)
+        if not closed_too:
+            q = q.where(c.state == AccountState.OPEN.value)
+        q = q.order_by(c.account_id)
         return [_row_to_line(r) for r in self.conn.execute(q)]
 
     def move_receivables(self, from_account_id: int, to_account_id: int) -> dict[str, int]:

@@ -92,6 +92,7 @@ def get_user(system: Huabei, user_id: str) -> dict[str, Any]:
             "created_on": u.created_on.isoformat(),
             "account_id": uow.accounts.open_account_of(user_id),
             "xinyonggou_account_id": uow.accounts.open_account_of(user_id, Product.XINYONGGOU.value),
+            "xinyonggou_account_ids": uow.accounts.product_lines_of(user_id, Product.XINYONGGOU.value),
         }
 
 

@@ -212,6 +212,9 @@ class UserOut(_Out):
     account_id: int | None = None
     #: the user's open 信用购 line (a partner's balances moved off 花呗 by brand isolation), if any
     xinyonggou_account_id: int | None = None
+    #: every 信用购 line of the user that is open or still carries a balance (a second partner's
+    #: balance moves to a closed 信用购 line of its own: its bills and repayment go on), id order
+    xinyonggou_account_ids: list[int] = []
 
 
 class AccountIn(_In):
