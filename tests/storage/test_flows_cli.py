@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from tests.test_cli import open_line, plain_output, refused, run, run_json, show  # noqa: F401
 
+from huabei.config import default_terms
+
 
 def test_risk_sweep_dry_run_apply_and_bad_rule(db_url: str) -> None:
     aid = open_line(db_url)
@@ -83,7 +85,7 @@ def _state(db: str, ids: list[int]) -> list[tuple[Any, ...]]:
 
 
 def test_funding_migrate_dry_run_apply_rerun_and_resume(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     from huabei.funding import service as funding
     from huabei.lines import service as accounts
@@ -92,6 +94,8 @@ def test_funding_migrate_dry_run_apply_rerun_and_resume(
     config = tmp_path / "terms.yaml"
     config.write_text(PARTNERS, encoding="utf-8")
     monkeypatch.setenv("HUABEI_CONFIG", str(config))
+    default_terms.cache_clear()  # the terms are read once a process: read them with the partner
+    request.addfinalizer(default_terms.cache_clear)
     ids = _funded_book(db_url)
     before = _state(db_url, ids)
 
