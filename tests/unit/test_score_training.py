@@ -261,3 +261,36 @@ def test_the_worst_delay_rule_and_the_forbidden_columns():
     df = pd.DataFrame({"PAY_0": [0, 2, -1, 1], "PAY_2": [0, 0, -1, 3], "y": [0, 1, 0, 1]})
     assert training.worst_delay_metrics(df, "y", ["PAY_0", "PAY_2"]).auc == 1.0
     assert {"SEX", "MARRIAGE", "AGE"} <= training.FORBIDDEN_COLUMNS
+
+
+def test_neutral_missing_bins_and_risk_trends_are_the_fits_constraints():
+    """``neutral_missing``: an unknown value earns the book's average (0 points), whatever the few
+    unknown training rows did; ``trends``: a feature is binned only the way round the risk must go,
+    so data that say the opposite leave it flat (and it is dropped)."""
+    rng = np.random.default_rng(11)
+    n = 3000
+    dpd = rng.choice([0, 0, 0, 0, 3, 10, 40], n).astype(float)
+    noise = rng.integers(0, 1000, n).astype(float)
+    bad = (rng.random(n) < 0.05 + 0.5 * (dpd > 5)).astype(int)
+    dpd[:150] = np.nan  # the unknown rows: mostly bad, on purpose
+    bad[:150] = (rng.random(150) < 0.8).astype(int)
+    # a feature the data say lowers risk as it grows, declared as raising it
+    safer = np.where(bad == 1, rng.integers(0, 300, n), rng.integers(200, 1000, n)).astype(float)
+    df = pd.DataFrame({"worst_dpd_3m": dpd, "utilisation_trend": safer, "noise_x": noise, "bad": bad})
+
+    measured = fit_scorecard(df, "bad", ["worst_dpd_3m"], seed=1)
+    f = measured.feature("worst_dpd_3m")
+    assert f.points[f.missing_index] < 0  # by default the unknown rows' WOE (mostly bad) is kept
+    card = fit_scorecard(
+        df, "bad", ["worst_dpd_3m", "utilisation_trend"], seed=1, neutral_missing=True,
+        trends={"worst_dpd_3m": "ascending", "utilisation_trend": "ascending"},
+    )  # fmt: skip
+    f = card.feature("worst_dpd_3m")
+    assert f.points[f.missing_index] == 0 and f.worst_points < 0 < f.best_points
+    present = [p for b, p in zip(f.bins, f.points) if b.kind == "interval"]
+    assert present == sorted(present, reverse=True)  # more days past due, fewer points
+    assert "utilisation_trend" not in {g.name for g in card.features}  # data against the declared trend
+    unconstrained = fit_scorecard(df, "bad", ["utilisation_trend"], seed=1)
+    g = unconstrained.feature("utilisation_trend")
+    present = [p for b, p in zip(g.bins, g.points) if b.kind == "interval"]
+    assert present == sorted(present) and g.spread > 0  # left to the data, it ranks the other way

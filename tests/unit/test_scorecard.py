@@ -14,13 +14,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huabei.config import ScoringTerms
-from huabei.scoring.default_card import DEFAULT_SCORECARD, default_scorecard, scorecard_markdown
+from huabei.scoring.default_card import DEFAULT_SCORECARD, default_scorecard, hand_set_scorecard, scorecard_markdown
 from huabei.scoring.dimensions import BAND_ZH, BANDS, DIMENSIONS, MAX_REASONS, REASON_TEXT, REASON_TEXT_ZH, band_of
-from huabei.scoring.facts import FACT_SPECS, FACTS, FactError, check_facts
+from huabei.scoring.facts import BEHAVIOUR_FACT_SPECS, BEHAVIOUR_FACTS, FACT_SPECS, FACTS, FactError, check_facts
 from huabei.scoring.scorecard import Bin, Feature, Scorecard, ScorecardError
 from huabei.scoring.stability import population_stability_index, psi_interpretation
 
 CARD = DEFAULT_SCORECARD
+#: The hand-set card (the application-time points of the default card; its repayment-record bins
+#: are replaced by the fitted ones: tests/unit/test_shipped_card.py).
+HAND = hand_set_scorecard()
 
 #: An ordinary user: some history, on time, moderately active, partly complete profile.
 TYPICAL: dict = {
@@ -118,9 +121,12 @@ def score(**changes) -> int:
 
 
 def test_facts_are_exactly_the_default_features():
-    assert [f.name for f in FACTS] == [f.name for f in CARD.features]
-    for f in CARD.features:
-        assert FACT_SPECS[f.name].dimension == f.dimension
+    assert [f.name for f in FACTS] == [f.name for f in HAND.features]
+    for card in (HAND, CARD):
+        assert {f.name for f in FACTS} <= {f.name for f in card.features}
+        for f in card.features:
+            spec = FACT_SPECS.get(f.name) or BEHAVIOUR_FACT_SPECS[f.name]
+            assert spec.dimension == f.dimension
 
 
 def test_every_seed_factor_is_an_input():
@@ -163,17 +169,19 @@ def test_every_seed_factor_is_an_input():
 
 
 def test_dimension_spreads_follow_the_weights():
-    assert CARD.dimension_spreads() == {
+    assert HAND.dimension_spreads() == {
         "credit_history": 210,
         "behaviour": 150,
         "capacity": 120,
         "identity": 90,
         "connections": 30,
     }
-    assert CARD.score(WORST).score == 350
-    assert CARD.score(PERFECT).score == 950
-    assert sum(CARD.score(PERFECT).dimensions.values()) == 600
-    assert CARD.score(WORST).dimensions == dict.fromkeys(DIMENSIONS, 0)
+    assert HAND.score(WORST).score == 350
+    assert HAND.score(PERFECT).score == 950
+    assert sum(HAND.score(PERFECT).dimensions.values()) == 600
+    assert HAND.score(WORST).dimensions == dict.fromkeys(DIMENSIONS, 0)
+    # the default card: the worst profile at the floor, the best at the top
+    assert CARD.score(WORST).score == 350 and CARD.score(PERFECT).score == 950
 
 
 def test_changing_the_weights_changes_the_card():
@@ -186,10 +194,10 @@ def test_changing_the_weights_changes_the_card():
             "connections": Decimal("0.05"),
         }
     )
-    card = default_scorecard(terms)
+    card = hand_set_scorecard(terms)
     assert card.dimension_spreads()["credit_history"] == 240
     assert card.dimension_spreads()["behaviour"] == 120
-    assert card.version != CARD.version
+    assert card.version != HAND.version and default_scorecard(terms).version != CARD.version
     assert card.score(PERFECT).score == 950 and card.score(WORST).score == 350
 
 
@@ -203,7 +211,7 @@ def test_uneven_weights_still_add_up_to_the_range():
             "connections": Decimal("0.112"),
         }
     )
-    card = default_scorecard(terms)
+    card = hand_set_scorecard(terms)
     assert sum(card.dimension_spreads().values()) == 600
     assert card.score(PERFECT).score == 950
 
@@ -222,6 +230,8 @@ def test_uneven_weights_still_add_up_to_the_range():
     ],
 )
 def test_bad_weights_are_refused(weights):
+    with pytest.raises(ScorecardError):
+        hand_set_scorecard(ScoringTerms(weights=weights))
     with pytest.raises(ScorecardError):
         default_scorecard(ScoringTerms(weights=weights))
 
@@ -309,8 +319,8 @@ def test_categorical_facts_cover_their_domain():
 
 
 def test_default_bins_are_documented():
-    doc = default_scorecard.__doc__
-    for f in CARD.features:
+    doc = hand_set_scorecard.__doc__
+    for f in HAND.features:
         assert f"``{f.name}``" in doc
         assert f"``{f.reason}``" in doc or f.reason in doc
 
@@ -694,17 +704,20 @@ def _value_strategy(spec):
         return st.one_of(st.none(), st.sampled_from(spec.values))
     lo = spec.minimum or 0
     hi = spec.maximum if spec.maximum is not None else 50_000_000
-    cuts = sorted({b.lo for b in CARD.feature(spec.name).bins if b.lo is not None})
+    scored = [c.feature(spec.name) for c in (CARD, HAND) if spec.name in {f.name for f in c.features}]
+    cuts = sorted({b.lo for b in scored[0].bins if b.lo is not None}) if scored else [lo, hi]
     near_cuts = [c + d for c in cuts for d in (-1, 0, 1) if lo <= c + d <= hi]
     return st.one_of(st.none(), st.integers(lo, hi), st.sampled_from(near_cuts))
 
 
-ROWS = st.lists(st.fixed_dictionaries({s.name: _value_strategy(s) for s in FACTS}), min_size=1, max_size=40)
+#: Every fact the default card may read: the product facts and the behavioural ones it was fitted on.
+ALL_FACTS = (*FACTS, *BEHAVIOUR_FACTS)
+ROWS = st.lists(st.fixed_dictionaries({s.name: _value_strategy(s) for s in ALL_FACTS}), min_size=1, max_size=40)
 
 
 def _columns(rows, style):
     cols = {}
-    for spec in FACTS:
+    for spec in ALL_FACTS:
         values = [r[spec.name] for r in rows]
         missing = np.array([v is None for v in values])
         if style == "object":

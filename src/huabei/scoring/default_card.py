@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from huabei.config import ScoringTerms
+from huabei.scoring.book_card import BOOK_FACTS, BookBlock, shipped_block
 from huabei.scoring.dimensions import DIMENSIONS, REASON_TEXT, REASON_TEXT_ZH
 from huabei.scoring.facts import EDUCATION_LEVELS, FACT_SPECS, OCCUPATIONS
 from huabei.scoring.scorecard import Bin, Feature, Scorecard, ScorecardError
@@ -251,8 +252,53 @@ def _largest_remainder(total: int, shares: Sequence[Decimal]) -> list[int]:
     return base
 
 
-def default_scorecard(terms: ScoringTerms | None = None) -> Scorecard:
-    """The product's hand-set scorecard, its points derived from ``terms`` (:class:`ScoringTerms`).
+_SHIPPED = object()
+
+
+def default_scorecard(terms: ScoringTerms | None = None, block: BookBlock | object | None = _SHIPPED) -> Scorecard:
+    """The product's default card for ``terms``: the hand-set application-time features of
+    :func:`hand_set_scorecard` with, in place of the four hand-set repayment-record features
+    (:data:`~huabei.scoring.book_card.BOOK_FACTS`), the features fitted on a replayed book
+    (``block``, default the shipped :data:`~huabei.scoring.book_card.BOOK_CARD_FILE`; ``None``: the
+    hand-set card alone).
+
+    Each fitted feature keeps its fitted points (20 points double the odds), shifted so its worst
+    bin earns 0; its missing bin is the book's average (WOE 0). The intercept is set so that a user
+    with no repayment record (every fitted feature missing) scores exactly what the hand-set card
+    gave them: first openings are decided as before. The version is ``default-`` plus the card's
+    fingerprint."""
+    terms = terms or ScoringTerms()
+    hand = hand_set_scorecard(terms)
+    chosen = shipped_block() if block is _SHIPPED else block
+    if chosen is None:
+        return hand
+    if not isinstance(chosen, BookBlock):
+        raise TypeError("block must be a BookBlock or None")
+    fitted = {f.dimension: [] for f in chosen.card.features}  # type: dict[str, list[Feature]]
+    shift = 0
+    for f in chosen.card.features:
+        low = f.worst_points
+        fitted[f.dimension].append(replace(f, points=tuple(p - low for p in f.points)))
+        shift += low  # the missing bin (0) now earns −low
+    replaced = [hand.feature(n) for n in BOOK_FACTS]
+    no_record = sum(f.points[f.missing_index] for f in replaced)
+    features: list[Feature] = []
+    for dimension in DIMENSIONS:
+        features.extend(fitted.get(dimension, []))
+        features.extend(f for f in hand.features if f.dimension == dimension and f.name not in BOOK_FACTS)
+    card = Scorecard(
+        features=tuple(features),
+        version="default",
+        intercept=hand.intercept + no_record + shift,
+        min_score=terms.min_score,
+        max_score=terms.max_score,
+    )
+    card.validate()
+    return replace(card, version="default-" + card.fingerprint()[:12])
+
+
+def hand_set_scorecard(terms: ScoringTerms | None = None) -> Scorecard:
+    """The hand-set scorecard, its points derived from ``terms`` (:class:`ScoringTerms`).
 
     Point allocation
         The score range (``max_score − min_score``, 600 points by default) is split

@@ -56,7 +56,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
 
-from huabei.scoring.default_card import DEFAULT_SCORECARD
+from huabei.scoring.default_card import hand_set_scorecard
 from huabei.scoring.dimensions import DIMENSIONS
 from huabei.scoring.facts import BEHAVIOUR_FACT_SPECS, BEHAVIOUR_REASONS, FACT_SPECS
 from huabei.scoring.scorecard import Bin, Feature, Scorecard
@@ -241,7 +241,9 @@ def _quiet_optbinning() -> Any:
     return OptimalBinning
 
 
-def _bin_feature(name: str, s: pd.Series, y: np.ndarray) -> _Binned:
+def _bin_feature(
+    name: str, s: pd.Series, y: np.ndarray, neutral_missing: bool = False, trend: str = "auto_asc_desc"
+) -> _Binned:
     OptimalBinning = _quiet_optbinning()
     kind = _kind_of(s)
     missing = s.isna().to_numpy()
@@ -251,7 +253,7 @@ def _bin_feature(name: str, s: pd.Series, y: np.ndarray) -> _Binned:
             name=name,
             dtype="numerical",
             solver="cp",
-            monotonic_trend="auto_asc_desc",
+            monotonic_trend=trend,
             min_bin_size=MIN_BIN_SHARE,
             max_n_prebins=20,
             min_prebin_size=MIN_BIN_SHARE,
@@ -273,7 +275,9 @@ def _bin_feature(name: str, s: pd.Series, y: np.ndarray) -> _Binned:
     woe_col = table["WoE"].to_numpy(dtype=np.float64)
     n_bins = len(table) - 2  # rows: bins..., Special, Missing
     woe_bins = [float(w) for w in woe_col[:n_bins]]
-    woe_missing = float(woe_col[n_bins + 1])
+    # neutral: an unknown value weighs as the population average (WOE 0), whatever the few rows
+    # that were unknown in training did
+    woe_missing = 0.0 if neutral_missing else float(woe_col[n_bins + 1])
     iv = float(ob.binning_table.iv)
 
     bins: list[Bin] = []
@@ -351,12 +355,19 @@ def fit_scorecard(
     min_score: int = 350,
     max_score: int = 950,
     version: str | None = None,
+    neutral_missing: bool = False,
+    trends: Mapping[str, str] | None = None,
 ) -> Scorecard:
     """Fit a :class:`Scorecard` on ``df`` (one row per user, ``target`` 1 = bad).
 
     ``features`` defaults to every column but the target. See the module docstring for
     the method, the dimension rule and the scaling. The version is ``fit-`` plus the
-    card's fingerprint unless ``version`` is given.
+    card's fingerprint unless ``version`` is given. ``neutral_missing``: every missing bin gets
+    WOE 0 (the population average: no points won or lost for what is not known) instead of the
+    WOE measured on the training rows where the value was missing. ``trends[name]``: the direction
+    the bad rate must take as a numeric feature grows (``ascending`` / ``descending``: the binning
+    is constrained to it, so a feature whose data say otherwise ends in one bin and is dropped);
+    unnamed features take the direction the data show (``auto_asc_desc``).
     """
     if target not in df.columns:
         raise ValueError(f"no target column {target!r}")
@@ -379,7 +390,8 @@ def fit_scorecard(
     df = df.reset_index(drop=True)
     y = _target(df[target])
 
-    binned = [_bin_feature(n, df[n], y) for n in names]
+    trends = dict(trends or {})
+    binned = [_bin_feature(n, df[n], y, neutral_missing, trends.get(n, "auto_asc_desc")) for n in names]
     kept = [b for b in binned if b.iv >= min_iv]
     if not kept:
         raise ValueError(f"no feature reaches an information value of {min_iv}")
@@ -409,8 +421,8 @@ def fit_scorecard(
         dimension = dimension_of.get(b.name) or (known.dimension if known else DEFAULT_DIMENSION)
         missing_reason = ""
         if b.name in FACT_SPECS:
-            reason = DEFAULT_SCORECARD.feature(b.name).reason
-            missing_reason = DEFAULT_SCORECARD.feature(b.name).missing_reason
+            reason = hand_set_scorecard().feature(b.name).reason
+            missing_reason = hand_set_scorecard().feature(b.name).missing_reason
         elif b.name in BEHAVIOUR_REASONS:
             reason, missing_reason = BEHAVIOUR_REASONS[b.name]
         else:
