@@ -330,3 +330,40 @@ def test_purchases_moved_to_xinyonggou_still_count_as_the_huabei_lines_use(at: A
     assert v[a]["account_age_days"] == 23 and v[a]["days_since_last_purchase"] == 5
     assert v[n]["days_since_last_purchase"] == 5
     assert [r["cause"] for r in accounts.account_view(s, a)["restrictions"]] == []
+
+
+def test_every_receivable_carries_its_funder_and_keeps_it_when_it_moves(at: Any) -> None:
+    s = at(D(2026, 10, 25))
+    a = open_line(s, "ivy")
+    c = open_line(s, "jon", funding_source="platform")
+    for aid in (a, c):
+        buy(s, aid, 120_000)
+    eod.run_eod(s, until=D(2026, 11, 3))  # bills close on 11-01
+    pid = buy(s, a, 60_000).body["purchase_id"]
+    plans.create_purchase_installments(s, pid, 3, "inst-ivy")
+    eod.run_eod(s, until=D(2026, 11, 13))  # ivy's bill overdue: penalty accrues
+    receivables = (t.purchases, t.bills, t.bill_accruals, t.installment_plans, t.installment_periods)
+
+    def funders() -> dict[str, set[tuple[int, str]]]:
+        with s.engine.connect() as conn:
+            return {
+                tb.name: {(r[0], r[1]) for r in conn.execute(select(tb.c.account_id, tb.c.funding_source).distinct())}
+                for tb in receivables
+            }
+
+    before = funders()
+    assert before["bills"] == {(a, "bank_a"), (c, "platform")}
+    assert before["bill_accruals"] == {(a, "bank_a"), (c, "platform")}  # the penalties of the overdue bills
+    assert before["installment_plans"] == before["installment_periods"] == {(a, "bank_a")}
+    n = funding.migrate(s, partner="bank_a")["lines"][0]["to_account_id"]
+    after = funders()
+    # each moved with its funder; nothing of the partner's stays on the 花呗 line
+    for name, rows in after.items():
+        assert {(x, f) for x, f in rows if x in (a, n)} == {(n, f) for x, f in before[name] if x == a}, name
+    # what the 花呗 line writes from now on is the platform's, what the 信用购 line writes the partner's
+    buy(s, a, 10_000)
+    eod.run_eod(s, until=D(2026, 12, 2))
+    later = funders()
+    assert (a, "platform") in later["bills"] and (n, "bank_a") in later["bills"]
+    assert {f for x, f in later["bills"] if x == a} == {"platform"}
+    check_books(s)

@@ -15,6 +15,7 @@ from sqlalchemy import (
 )
 
 from huabei.billing import tables as tb
+from huabei.billing.repository import with_funders
 from huabei.platform.sql import isum, rows_in
 
 
@@ -23,12 +24,13 @@ class InstallmentRepository:
         self.conn = conn
 
     def add_plan(self, **values: Any) -> int:
+        (values,) = with_funders(self.conn, [values])
         return self.conn.execute(
             insert(tb.installment_plans).values(**values).returning(tb.installment_plans.c.plan_id)
         ).scalar_one()
 
     def add_periods(self, rows: Sequence[dict[str, Any]]) -> None:
-        self.conn.execute(insert(tb.installment_periods), list(rows))
+        self.conn.execute(insert(tb.installment_periods), with_funders(self.conn, rows))
 
     def plan(self, plan_id: int) -> Any:
         return self.conn.execute(select(tb.installment_plans).where(tb.installment_plans.c.plan_id == plan_id)).first()

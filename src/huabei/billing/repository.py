@@ -46,6 +46,22 @@ from huabei.platform.sql import in_chunks, isum, rows_in, stream
 UNPAID = tb.bills.c.unpaid_principal + tb.bills.c.unpaid_fee + tb.bills.c.unpaid_interest + tb.bills.c.unpaid_penalty
 
 
+def with_funders(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` (each with an ``account_id``) with the ``funding_source`` of their line added: a
+    receivable carries who funds it (资金方) from the moment it is written — a bill with its fee,
+    interest and penalty, an accrual, an installment plan and its periods — and keeps it when a
+    brand-isolation move takes it to a 信用购 line (docs/flows.md). One query per thousand lines,
+    returning only the partners' (most lines are the platform's)."""
+    if not rows:
+        return []
+    a = t.credit_accounts.c
+    funders: dict[int, str] = {}
+    for chunk in in_chunks(sorted({r["account_id"] for r in rows})):
+        q = select(a.account_id, a.funding_source).where(a.account_id.in_(chunk), a.funding_source != "platform")
+        funders.update({r[0]: r[1] for r in conn.execute(q)})
+    return [{**r, "funding_source": funders.get(r["account_id"], "platform")} for r in rows]
+
+
 def dpd_bucket_sql(days_past_due: Any) -> Any:
     """SQL form of :func:`huabei.billing.calendar.dpd_bucket` (the same bounds table)."""
     return case(*[(days_past_due <= upper, name) for upper, name in cal.DPD_BUCKET_UPPER], else_=cal.DPD_BUCKETS[-1])
@@ -380,7 +396,7 @@ class BillingRepository:
     def add_bills(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert closed bills (batched executemany)."""
         if rows:
-            self.conn.execute(insert(tb.bills), list(rows))
+            self.conn.execute(insert(tb.bills), with_funders(self.conn, rows))
 
     def analyze_bills(self) -> None:
         """Refresh the planner's statistics of ``bills`` after a closing inserted a month of
@@ -557,7 +573,7 @@ class BillingRepository:
 
     def insert_accruals(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
-            self.conn.execute(insert(tb.bill_accruals), list(rows))
+            self.conn.execute(insert(tb.bill_accruals), with_funders(self.conn, rows))
 
     def mark_overdue(self, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:

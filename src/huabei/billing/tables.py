@@ -87,6 +87,9 @@ bills = Table(
     Column("interest_posted", Money, nullable=False, server_default=text("0")),
     Column("penalty_exact", Exact, nullable=False, server_default=text("'0'")),
     Column("penalty_posted", Money, nullable=False, server_default=text("0")),
+    # who funds it (资金方): its line's funding source when it was written; kept when a
+    # brand-isolation move takes it to a 信用购 line (added by 0018_receivable_funders)
+    Column("funding_source", String(32), nullable=False, server_default=text("'platform'")),
     Column("created_at", TS, nullable=False),
     CheckConstraint("status IN ('open', 'paid', 'overdue')", name="status_known"),
     CheckConstraint(
@@ -165,6 +168,9 @@ bill_accruals = Table(
     Column("amount", Money, nullable=False),
     Column("business_date", Date, nullable=False),
     Column("entry_id", BigInteger, nullable=False),
+    # who funds it (资金方): its line's funding source when it was written; kept when a
+    # brand-isolation move takes it to a 信用购 line (added by 0018_receivable_funders)
+    Column("funding_source", String(32), nullable=False, server_default=text("'platform'")),
     CheckConstraint("kind IN ('interest', 'penalty')", name="kind_known"),
     CheckConstraint("amount > 0", name="amount_positive"),
 )
@@ -194,6 +200,9 @@ installment_plans = Table(
     Column("created_on", Date, nullable=False),
     Column("closed_on", Date, nullable=True),
     Column("created_at", TS, nullable=False),
+    # who funds it (资金方): its line's funding source when it was written; kept when a
+    # brand-isolation move takes it to a 信用购 line (added by 0018_receivable_funders)
+    Column("funding_source", String(32), nullable=False, server_default=text("'platform'")),
     CheckConstraint("principal > 0 AND term >= 2 AND total = principal + total_fee", name="amounts_valid"),
     CheckConstraint("status IN ('active', 'completed', 'repaid_early')", name="status_known"),
 )
@@ -224,6 +233,9 @@ installment_periods = Table(
     Column("fee", Money, nullable=False),
     Column("status", String(16), nullable=False),  # scheduled | billed | settled_early
     Column("bill_id", BigInteger, ForeignKey("bills.bill_id"), nullable=True),
+    # who funds it (资金方): its line's funding source when it was written; kept when a
+    # brand-isolation move takes it to a 信用购 line (added by 0018_receivable_funders)
+    Column("funding_source", String(32), nullable=False, server_default=text("'platform'")),
     CheckConstraint("principal >= 0 AND fee >= 0", name="amounts_not_negative"),
     CheckConstraint("status IN ('scheduled', 'billed', 'settled_early')", name="status_known"),
 )
