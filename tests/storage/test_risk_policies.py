@@ -64,3 +64,39 @@ def test_cli_validate_names_file_and_line(tmp_path, monkeypatch) -> None:
     assert f"{bad}:" in out.output and "unknown feature" in out.output
     ok = CliRunner().invoke(app, ["risk", "policy", "validate", str(DEFAULT_POLICY)])
     assert ok.exit_code == 0 and "valid policy 2026.11-default" in " ".join(ok.output.split())  # Rich wraps long paths
+
+
+def test_the_policies_in_force_are_one_query_and_a_new_activation_counts_at_once(system, tmp_path) -> None:
+    """A purchase checks the policies in force with one small query; a policy's text is read only
+    when this process meets its activation for the first time, and a new activation (or shadow)
+    is in force for the very next unit of work."""
+    from sqlalchemy import event
+
+    risk.activate(system, str(DEFAULT_POLICY), actor="alice")
+    seen: list[str] = []
+
+    def capture(conn, cursor, statement, params, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    event.listen(system.engine, "before_cursor_execute", capture)
+    try:
+
+        def in_force() -> tuple[str, str | None]:
+            seen.clear()
+            with system.uow(readonly=True) as uow:
+                live, shadow = risk.policies_in_force(uow)
+            return live.version, shadow.version if shadow else None
+
+        assert in_force() == ("2026.11-default", None)
+        assert in_force() == ("2026.11-default", None)
+        assert len(seen) == 1 and "risk_policies.source" not in seen[0]
+        risk.activate(system, _variant(tmp_path, "v4"), actor="bob", role="shadow")
+        assert in_force() == ("2026.11-default", "v4")
+        assert any("risk_policies.source" in s or "FROM risk_policies" in s for s in seen[1:])
+        assert in_force() == ("2026.11-default", "v4") and len(seen) == 1
+        risk.activate(system, _variant(tmp_path, "v4"), actor="bob")
+        risk.stop_shadow(system, actor="bob")
+        assert in_force() == ("v4", None)
+    finally:
+        event.remove(system.engine, "before_cursor_execute", capture)

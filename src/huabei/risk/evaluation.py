@@ -41,7 +41,7 @@ from huabei.restrictions import service as restrictions
 from huabei.restrictions.causes import CAUSES, LiftRule
 from huabei.risk import catalog, features
 from huabei.risk.policy import Policy, Rule
-from huabei.risk.service import active_policy, shadow_policy
+from huabei.risk.service import policies_in_force
 
 LIVE, SHADOW = "live", "shadow"
 
@@ -95,8 +95,7 @@ class Decisions:
 def read(uow: UnitOfWork, day: dt.date, accounts: Sequence[int] | None = None) -> Snapshot:
     """The snapshot of the daily rules for ``day``: every open line, or those of ``accounts``
     (the batch export reads the book a page of lines at a time)."""
-    live = active_policy(uow)
-    shadow = shadow_policy(uow)
+    live, shadow = policies_in_force(uow)
     policies: list[tuple[str, Policy]] = [(LIVE, live)] + ([(SHADOW, shadow)] if shadow else [])
     names = sorted({f for _m, p in policies for f in p.features()})
     values = features.compute(uow.conn, names, as_of(day), accounts)
@@ -314,7 +313,7 @@ def check_purchase(uow: UnitOfWork, account_id: int) -> list[int]:
     The policies in force are read once per transaction (a batch of purchases reads them once)."""
     cached = uow.cache.get("risk.inline_policies")
     if cached is None:
-        cached = uow.cache["risk.inline_policies"] = (active_policy(uow), shadow_policy(uow))
+        cached = uow.cache["risk.inline_policies"] = policies_in_force(uow)
     policy, shadow = cast(tuple[Policy, Policy | None], cached)
     policies = [(LIVE, policy)] + ([(SHADOW, shadow)] if shadow else [])
     rules = [(m, p, r) for m, p in policies for r in p.rules_in("inline")]

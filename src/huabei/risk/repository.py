@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select, union_all
 
 from huabei.platform.sql import bulk_rows
 from huabei.risk import tables as t
@@ -47,6 +47,23 @@ class PolicyRepository:
             .order_by(a.activation_id.desc())
             .limit(1)
         ).first()
+
+    def in_force(self) -> list[Any]:
+        """The latest ``active`` activation and the latest ``shadow``/``shadow_off`` one (each
+        with its policy's digest and path, not its text), in one query: what
+        :func:`huabei.risk.service.policies_in_force` checks on every purchase."""
+        a, p = t.risk_policy_activations.c, t.risk_policies.c
+        latest = union_all(
+            select(func.max(a.activation_id)).where(a.role == "active"),
+            select(func.max(a.activation_id)).where(a.role.in_(("shadow", "shadow_off"))),
+        )
+        return list(
+            self.conn.execute(
+                select(a.activation_id, a.version, a.role, p.digest, p.path)
+                .join(t.risk_policies, p.version == a.version)
+                .where(a.activation_id.in_(latest))
+            )
+        )
 
     def history(self) -> list[Any]:
         a, p = t.risk_policy_activations.c, t.risk_policies.c

@@ -3,12 +3,15 @@
 The policy in force is the latest ``active`` activation recorded in ``risk_policy_activations``;
 before any activation it is the configured file (``HUABEI_RISK_POLICY``, else
 ``restrictions.risk_policy`` of the product terms, else the policy shipped in the package).
-A policy's text is compiled once per version (:func:`huabei.risk.policy.parse` caches it).
+A policy's text is compiled once per version (:func:`huabei.risk.policy.parse` caches it), and
+read from the database only when its activation is new to this process: a purchase checks the
+policies in force with one small query (:func:`policies_in_force`), not by reading their texts.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +52,55 @@ def compile_text(text: str, path: str, terms: ProductTerms) -> Policy:
 
 def active_policy(uow: UnitOfWork) -> Policy:
     """The policy in force for this unit of work (see the module docstring)."""
-    row = uow.risk_policies.current(("active",))
-    if row is None:
-        return load_file(configured_policy_path(uow.terms), uow.terms)
-    return compile_text(row.source, row.path, uow.terms)
+    return policies_in_force(uow)[0]
+
+
+def policies_in_force(uow: UnitOfWork) -> tuple[Policy, Policy | None]:
+    """The active policy and the one running in shadow (if any), with one query for both
+    activations; a policy's text is read and compiled only the first time this process meets its
+    activation (then kept, by digest). Before any activation: the configured file, read again
+    only when it changes on disk."""
+    rows = uow.risk_policies.in_force()
+    active = next((r for r in rows if r.role == "active"), None)
+    shadow = next((r for r in rows if r.role != "active"), None)
+    live = _recorded(uow, active) if active is not None else _configured(uow.terms)
+    return live, (_recorded(uow, shadow) if shadow is not None and shadow.role == "shadow" else None)
+
+
+#: compiled policies of this process, by (digest, path, configuration); bounded (see _remember)
+_COMPILED: dict[tuple[object, ...], Policy] = {}
+_COMPILED_LOCK = threading.Lock()
+_COMPILED_MAX = 64
+
+
+def _remember(key: tuple[object, ...], policy: Policy) -> Policy:
+    with _COMPILED_LOCK:
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        _COMPILED[key] = policy
+    return policy
+
+
+def _recorded(uow: UnitOfWork, row: Any) -> Policy:
+    """The compiled policy of an activation row (digest, path, version)."""
+    key = ("recorded", row.digest, row.path, tuple(sorted(catalog.config_values(uow.terms).items())))
+    policy = _COMPILED.get(key)
+    if policy is None:
+        stored = uow.risk_policies.get(row.version)
+        policy = _remember(key, compile_text(stored.source, stored.path, uow.terms))
+    return policy
+
+
+def _configured(terms: ProductTerms) -> Policy:
+    """The configured policy file, compiled; read again when its size or time of change moves."""
+    path = configured_policy_path(terms)
+    try:
+        st = path.stat()
+    except OSError:
+        return load_file(path, terms)  # 400 risk_policy_not_found, as before
+    key = ("file", str(path), st.st_mtime_ns, st.st_size, tuple(sorted(catalog.config_values(terms).items())))
+    policy = _COMPILED.get(key)
+    return policy if policy is not None else _remember(key, load_file(path, terms))
 
 
 def agent_check(uow: UnitOfWork, cause: str, rule_severity: str | None) -> None:
@@ -99,10 +147,7 @@ def causes_for_agent(system: Huabei) -> dict[str, str]:
 
 def shadow_policy(uow: UnitOfWork) -> Policy | None:
     """The candidate policy running in shadow, if any."""
-    row = uow.risk_policies.current(("shadow", "shadow_off"))
-    if row is None or row.role != "shadow":
-        return None
-    return compile_text(row.source, row.path, uow.terms)
+    return policies_in_force(uow)[1]
 
 
 def validate(path: str, terms: ProductTerms) -> dict[str, Any]:
