@@ -151,7 +151,7 @@ def test_a_crash_mid_migration_resumes_to_the_same_result(at: Any, monkeypatch: 
     ids = [open_line(s, f"u{i}") for i in range(3)]
     for i, aid in enumerate(ids):
         buy(s, aid, 10_000 * (i + 1))
-    real = funding._move_batch
+    real = funding._move_one
     calls = {"n": 0}
 
     def killed_on_second(*a: Any, **kw: Any) -> Any:
@@ -160,7 +160,7 @@ def test_a_crash_mid_migration_resumes_to_the_same_result(at: Any, monkeypatch: 
             raise RuntimeError("killed")
         return real(*a, **kw)
 
-    monkeypatch.setattr(funding, "_move_batch", killed_on_second)
+    monkeypatch.setattr(funding, "_move_one", killed_on_second)
     with pytest.raises(RuntimeError):
         funding.migrate(s, partner="bank_a", batch_size=1)
     views = [accounts.account_view(s, i) for i in ids]
@@ -183,7 +183,7 @@ def test_a_crash_mid_migration_resumes_to_the_same_result(at: Any, monkeypatch: 
         )
     assert [status[i] for i in ids] == ["normal"] * 3
 
-    monkeypatch.setattr(funding, "_move_batch", real)
+    monkeypatch.setattr(funding, "_move_one", real)
     rerun = funding.migrate(s, partner="bank_a", batch_size=1)
     assert (rerun["matched"], rerun["moved"], rerun["failed"]) == (2, 2, 0)
     assert [x["paused"] for x in rerun["lines"]] == [True, True]

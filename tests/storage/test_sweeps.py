@@ -67,7 +67,7 @@ def test_dry_run_then_cut_in_batches_and_a_rerun_applies_nothing_twice(system: H
 
 def test_an_interrupted_sweep_resumes_to_the_same_result(system: Huabei, monkeypatch: pytest.MonkeyPatch) -> None:
     ids = [new_account(system, base_limit=100_000) for _ in range(3)]
-    real = sweeps._apply_batch
+    real = sweeps._apply_one
     calls = {"n": 0}
 
     def crash_on_second(*a, **kw):  # type: ignore[no-untyped-def]
@@ -76,11 +76,11 @@ def test_an_interrupted_sweep_resumes_to_the_same_result(system: Huabei, monkeyp
             raise RuntimeError("killed")
         return real(*a, **kw)
 
-    monkeypatch.setattr(sweeps, "_apply_batch", crash_on_second)
+    monkeypatch.setattr(sweeps, "_apply_one", crash_on_second)
     with pytest.raises(RuntimeError):
         sweeps.sweep(system, rule="used == 0", action="cut:50", reason="r", batch_size=1)
     assert limits(system, ids) == [50_000, 100_000, 100_000]
-    monkeypatch.setattr(sweeps, "_apply_batch", real)
+    monkeypatch.setattr(sweeps, "_apply_one", real)
     rerun = sweeps.sweep(system, rule="used == 0", action="cut:50", reason="r", batch_size=1)
     # all three still match; the first was cut by the interrupted run and is not cut again
     assert (rerun["matched"], rerun["applied"]) == (3, 2)

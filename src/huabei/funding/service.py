@@ -29,19 +29,16 @@ and the effect and changes nothing. The bureau file does not report the pause as
 
 from __future__ import annotations
 
-from itertools import islice
 from typing import Any
-
-from sqlalchemy.exc import IntegrityError
 
 from huabei import errors
 from huabei.clock import to_stored
-from huabei.errors import HuabeiError
 from huabei.events import AccountOpened, FundingMigrated, FundingMoved
 from huabei.funding import rules
 from huabei.ledger import rules as ledger
 from huabei.ledger.rules import LedgerAccount
 from huabei.lines.rules import CreditLine, LimitChange, Product
+from huabei.platform.batches import apply_in_batches
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.restrictions import service as restrictions
 
@@ -101,17 +98,21 @@ def migrate(
             started_at=to_stored(uow.now()),
         )
         uow.commit()
-    to_pause = iter([p["account_id"] for p in planned if not p["paused"]])
-    while batch := list(islice(to_pause, size)):
-        _pause_batch(system, migration_id, partner, operator, batch)
-    moved = failed = 0
-    outcome: dict[int, dict[str, Any]] = {}
-    to_move = iter([p["account_id"] for p in planned])
-    while batch := list(islice(to_move, size)):
-        for account_id, result in _move_batch(system, migration_id, partner, operator, batch).items():
-            outcome[account_id] = result
-            moved += result.get("to_account_id", 0) is not None and "error" not in result
-            failed += "error" in result
+    to_pause = [p["account_id"] for p in planned if not p["paused"]]
+    apply_in_batches(
+        system, to_pause, size, lambda uow, account_id: _pause_one(uow, migration_id, partner, operator, account_id)
+    )
+    run = apply_in_batches(
+        system,
+        [p["account_id"] for p in planned],
+        size,
+        lambda uow, account_id: _move_one(uow, migration_id, operator, partner, account_id),
+    )
+    outcome: dict[int, dict[str, Any]] = {**run.applied, **{k: {"error": r.code} for k, r in run.refused.items()}}
+    # moved: the lines whose balances went to a 信用购 line (a line that owed nothing only
+    # changes funder)
+    moved = sum(1 for r in run.applied.values() if r["to_account_id"] is not None)
+    failed = len(run.refused)
     with system.uow() as uow:
         uow.funding.finish_migration(
             migration_id, moved=moved, failed=failed, status="done", finished_at=to_stored(uow.now())
@@ -175,58 +176,40 @@ def _effect(uow: UnitOfWork, line: CreditLine, paused: bool) -> dict[str, Any]:
     }
 
 
-def _pause_batch(system: Huabei, migration_id: int, partner: str, operator: str, batch: list[int]) -> None:
-    with system.uow() as uow:
-        uow.accounts.lock(batch)
-        for account_id in batch:
-            savepoint = uow.conn.begin_nested()
-            try:
-                line = uow.accounts.get(account_id)
-                if line is None or line.funding_source != partner:
-                    savepoint.rollback()
-                    continue
-                rid = restrictions.place(
-                    uow,
-                    account_id,
-                    rules.PAUSE_CAUSE,
-                    {"partner": partner, "migration_id": migration_id},
-                    None,
-                    None,
-                    operator,
-                )
-                uow.funding.add_pause(
-                    partner=partner,
-                    account_id=account_id,
-                    migration_id=migration_id,
-                    status="paused",
-                    restriction_id=rid,
-                    paused_at=to_stored(uow.now()),
-                )
-                savepoint.commit()
-            except IntegrityError:  # paused by a concurrent run
-                savepoint.rollback()
-        uow.commit()
+def _pause_one(uow: UnitOfWork, migration_id: int, partner: str, operator: str, account_id: int) -> int | None:
+    """Pause one line (its row locked by :func:`apply_in_batches`): the restriction and the
+    ``funding_moves`` row, whose primary key makes a rerun skip it. ``None``: not the partner's."""
+    line = uow.accounts.get(account_id)
+    if line is None or line.funding_source != partner:  # closed lines move too
+        return None
+    rid = restrictions.place(
+        uow,
+        account_id,
+        rules.PAUSE_CAUSE,
+        {"partner": partner, "migration_id": migration_id},
+        None,
+        None,
+        operator,
+    )
+    uow.funding.add_pause(
+        partner=partner,
+        account_id=account_id,
+        migration_id=migration_id,
+        status="paused",
+        restriction_id=rid,
+        paused_at=to_stored(uow.now()),
+    )
+    return rid
 
 
-def _move_batch(
-    system: Huabei, migration_id: int, partner: str, operator: str, batch: list[int]
-) -> dict[int, dict[str, Any]]:
-    out: dict[int, dict[str, Any]] = {}
-    with system.uow() as uow:
-        uow.accounts.lock(batch)
-        for account_id in batch:
-            move = uow.funding.get(partner, account_id)
-            if move is None or move.status != "paused":
-                continue
-            savepoint = uow.conn.begin_nested()
-            try:
-                out[account_id] = move_line(uow, move, migration_id, operator)
-                savepoint.commit()
-            except HuabeiError as e:
-                savepoint.rollback()
-                out[account_id] = {"error": e.code}
-        uow.commit()
-    return out
+def _move_one(
+    uow: UnitOfWork, migration_id: int, operator: str, partner: str, account_id: int
+) -> dict[str, Any] | None:
+    """Move one paused line; ``None``: not paused by this partner's migration (or moved already)."""
+    move = uow.funding.get(partner, account_id)
+    if move is None or move.status != "paused":
+        return None
+    return move_line(uow, move, migration_id, operator)
 
 
 def move_line(uow: UnitOfWork, move: Any, migration_id: int, operator: str) -> dict[str, Any]:

@@ -19,19 +19,16 @@
 
 from __future__ import annotations
 
-from itertools import islice
 from typing import Any
-
-from sqlalchemy.exc import IntegrityError
 
 from huabei import errors
 from huabei.clock import to_stored
 from huabei.closures import service as closures
-from huabei.errors import HuabeiError
 from huabei.events import SweepApplied
 from huabei.lines.rules import BLOCK_OVERDUE, CreditLine, is_frozen
 from huabei.lines.service import record_limit_change
-from huabei.platform.unit_of_work import Huabei
+from huabei.platform.batches import apply_in_batches
+from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.risk import features as risk_features
 from huabei.risk.catalog import FEATURES, sample_values
 from huabei.sweeps import rules
@@ -100,11 +97,13 @@ def sweep(
             started_at=to_stored(uow.now()),
         )
         uow.commit()
-    applied = failed = 0
-    it = iter(todo)
-    while batch := list(islice(it, size)):
-        a, f = _apply_batch(system, sweep_id, key, compiled, act, reason, operator, batch)
-        applied, failed = applied + a, failed + f
+    run = apply_in_batches(
+        system,
+        todo,
+        size,
+        lambda uow, account_id: _apply_one(uow, sweep_id, key, compiled, act, reason, operator, account_id),
+    )
+    applied, failed = len(run.applied), len(run.refused)
     with system.uow() as uow:
         uow.sweeps.finish(sweep_id, applied=applied, failed=failed, status="done", finished_at=to_stored(uow.now()))
         uow.events.record(
@@ -126,56 +125,50 @@ def sweep(
     return report
 
 
-def _apply_batch(
-    system: Huabei, sweep_id: int, key: str, compiled: Rule, act: Action, reason: str, operator: str, batch: list[int]
-) -> tuple[int, int]:
-    applied = failed = 0
-    with system.uow() as uow:
-        uow.accounts.lock(batch)
-        terms = uow.terms.limits
+def _apply_one(
+    uow: UnitOfWork,
+    sweep_id: int,
+    key: str,
+    compiled: Rule,
+    act: Action,
+    reason: str,
+    operator: str,
+    account_id: int,
+) -> bool | None:
+    """Apply the sweep to one line (its row locked by :func:`apply_in_batches`); ``None``: the
+    line is no longer open. The ``sweep_actions`` row comes first: a rerun skips the line."""
+    line = uow.accounts.get(account_id)
+    if line is None or line.state.value != "open":
+        return None
+    terms = uow.terms.limits
+    new_limit = None
+    if act.kind == "cut":
+        new_limit = rules.cut_limit(line.base_limit, act.percent, terms.limit_step, terms.min_base_limit)
+    uow.sweeps.record_action(
+        sweep_key=key,
+        account_id=account_id,
+        sweep_id=sweep_id,
+        action=str(act),
+        old_limit=line.base_limit,
+        new_limit=new_limit,
+        applied_at=to_stored(uow.now()),
+    )
+    if new_limit is None:
         evidence = {"sweep_id": sweep_id, "rule": compiled.text, "action": str(act), "operator": operator}
-        for account_id in batch:
-            savepoint = uow.conn.begin_nested()
-            try:
-                line = uow.accounts.get(account_id)
-                if line is None or line.state.value != "open":
-                    savepoint.rollback()
-                    continue
-                new_limit = None
-                if act.kind == "cut":
-                    new_limit = rules.cut_limit(line.base_limit, act.percent, terms.limit_step, terms.min_base_limit)
-                uow.sweeps.record_action(
-                    sweep_key=key,
-                    account_id=account_id,
-                    sweep_id=sweep_id,
-                    action=str(act),
-                    old_limit=line.base_limit,
-                    new_limit=new_limit,
-                    applied_at=to_stored(uow.now()),
-                )
-                if new_limit is None:
-                    closures.close(uow, account_id, actor=operator, reason=reason, by="sweep", evidence=evidence)
-                elif new_limit != line.base_limit:
-                    uow.accounts.set_base_limit(account_id, new_limit)
-                    record_limit_change(
-                        uow,
-                        account_id,
-                        "base",
-                        line.base_limit,
-                        new_limit,
-                        [SWEEP_REASON],
-                        actor=operator,
-                        policy_version=f"sweep-{sweep_id}",
-                    )
-                savepoint.commit()
-                applied += 1
-            except IntegrityError:  # applied by a concurrent rerun of the same sweep
-                savepoint.rollback()
-            except HuabeiError:
-                savepoint.rollback()
-                failed += 1
-        uow.commit()
-    return applied, failed
+        closures.close(uow, account_id, actor=operator, reason=reason, by="sweep", evidence=evidence)
+    elif new_limit != line.base_limit:
+        uow.accounts.set_base_limit(account_id, new_limit)
+        record_limit_change(
+            uow,
+            account_id,
+            "base",
+            line.base_limit,
+            new_limit,
+            [SWEEP_REASON],
+            actor=operator,
+            policy_version=f"sweep-{sweep_id}",
+        )
+    return True
 
 
 def _activation(line: CreditLine, today: Any, feats: dict[str, Any], compiled: Rule) -> dict[str, Any]:
