@@ -393,6 +393,22 @@ register(
 )
 register("eod_run_not_found", ReasonKind.STATE, N_("No end-of-day run {run} on this server."))
 register(
+    "eod_quarantine_not_found",
+    ReasonKind.STATE,
+    N_("No record set aside by the end-of-day run has number {quarantine_id}."),
+)
+register(
+    "eod_quarantine_retried",
+    ReasonKind.STATE,
+    N_("Record {quarantine_id} set aside by the end-of-day run was already run again, at {at}."),
+)
+register(
+    "eod_quarantine_retry_failed",
+    ReasonKind.STATE,
+    N_("Record {quarantine_id} set aside by the end-of-day run still fails: {error}. Nothing was changed."),
+    N_("Fix the record's data first, then retry it."),
+)
+register(
     "eod_range_too_long",
     I,
     N_("One end-of-day run covers at most {most} days; {first} to {until} is {days}."),

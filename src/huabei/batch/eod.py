@@ -17,12 +17,13 @@ Semantics
 * Days run in order. The first run may start anywhere; after it, ``--date D`` needs ``D − 1``
   done (``eod_days_pending`` otherwise; ``--until`` catches up).
 * One bad record never stops the book: a step that fails on a data error (a text the database
-  cannot convert, a value a rule cannot take) is rolled back to a savepoint and, when it can
-  run over part of its population (``keys`` / ``read_keys`` of a snapshot step), rerun by
-  halves until the records it fails on are found; those are quarantined (``eod_quarantine``,
-  with their error, reported by the run as ``quarantined``) and everything else is done. More
-  than ``operations.eod_max_quarantined`` failing records is a failure for everyone: the step
-  stops the job as before. A step that cannot be split stops the job with its error.
+  cannot convert, a value a rule cannot take) is rolled back to a savepoint and rerun over
+  halves of its population (every step can run over part of it: the user ids or the account
+  ids of :meth:`~huabei.batch.steps.Step.population`) until the records it fails on are found;
+  those are quarantined (``eod_quarantine``, with their error, reported by the run as
+  ``quarantined``) and everything else is done. More than ``operations.eod_max_quarantined``
+  failing records is a failure for everyone: the step stops the job as before. Once the data is
+  fixed, :func:`retry_quarantined` runs the step again for that record as of its date.
 * Idempotent and resumable: each step of a day is one transaction holding its work *and*
   its completion marker (``eod_runs``), inserted first so a concurrent run of the same
   step waits and then finds it done. A crash rolls the step back; the next run skips the
@@ -59,6 +60,7 @@ from huabei.billing import bureau
 from huabei.billing import service as billing
 from huabei.limits import campaign_service as campaigns
 from huabei.limits import service as limits
+from huabei.platform.sql import AccountRange
 from huabei.platform.unit_of_work import ClockMode, Huabei, UnitOfWork
 from huabei.restrictions import service as restrictions
 from huabei.risk import evaluation as risk
@@ -71,12 +73,20 @@ log = logging.getLogger("huabei.eod")
 AfterStep = Callable[[str, UnitOfWork], None]
 
 
-def _lift_restrictions(uow: UnitOfWork, day: dt.date) -> Counts:
-    return {"lifted": restrictions.lift_due_restrictions(uow)}
+def _lift_restrictions(uow: UnitOfWork, day: dt.date, accounts: AccountRange | None = None) -> Counts:
+    return {"lifted": restrictions.lift_due_restrictions(uow, accounts)}
 
 
-def _settle_campaigns(uow: UnitOfWork, day: dt.date) -> Counts:
-    return {"settled": campaigns.settle_campaigns(uow)}
+def _settle_campaigns(uow: UnitOfWork, day: dt.date, accounts: AccountRange | None = None) -> Counts:
+    return {"settled": campaigns.settle_campaigns(uow, accounts)}
+
+
+def _every_line(uow: UnitOfWork, day: dt.date) -> list[int]:
+    return uow.accounts.every_id()
+
+
+def _read_risk_of(uow: UnitOfWork, day: dt.date, account_ids: Sequence[int]) -> risk.Snapshot:
+    return risk.read(uow, day, list(account_ids))
 
 
 def _write_scheduled_rescore(uow: UnitOfWork, rescore: scoring.Rescore) -> Counts:
@@ -145,6 +155,9 @@ STEPS: tuple[Step, ...] = (
         decide=risk.decide,
         write=risk.write,
         idle={"restricted": 0, "lifted": 0, "signals": 0, "shadow": 0},
+        keys=_every_line,
+        read_keys=_read_risk_of,
+        key_kind="account",
     ),
     SnapshotStep(
         "reevaluate_limits",
@@ -183,7 +196,7 @@ class StepReport:
     status: str  # ran | done_before
     counts: dict[str, Any]
     seconds: float = 0.0
-    #: ``{"record", "error"}`` of each record the step set aside this run
+    #: ``{"kind", "record", "error"}`` of each record the step set aside this run
     quarantined: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -229,11 +242,57 @@ def status(system: Huabei) -> dict[str, Any]:
             "last_completed": last.isoformat() if last else None,
             "business_date": uow.today().isoformat(),
             "steps": [{"name": s.name, "description": s.description} for s in STEPS],
-            "quarantined": [
-                {"business_date": q.business_date.isoformat(), "step": q.step, "record": q.record, "error": q.error}
-                for q in uow.eod.quarantined(latest=50)
-            ],
+            "quarantined": [quarantine_view(q) for q in uow.eod.quarantined(latest=50, open_only=True)],
         }
+
+
+_KIND = {s.name: s.key_kind for s in STEPS}
+
+
+def quarantine_view(q: Any) -> dict[str, Any]:
+    """A quarantined record as the API, the CLI and the report show it."""
+    return {
+        "quarantine_id": q.quarantine_id,
+        "business_date": q.business_date.isoformat(),
+        "step": q.step,
+        "kind": _KIND.get(q.step, "user"),
+        "record": q.record,
+        "error": q.error,
+        "retried_at": q.retried_at.isoformat() if q.retried_at else None,
+        "retry_counts": q.retry_counts,
+    }
+
+
+def retry_quarantined(system: Huabei, quarantine_id: int, actor: str = "operator") -> dict[str, Any]:
+    """Run the step a record was quarantined from again, for that record only and as of the
+    day it failed on (once its data is fixed), in one transaction. Success marks the record
+    retried (it leaves the open list); a failure changes nothing and says why."""
+    with system.uow() as uow:
+        q = uow.eod.quarantined_record(quarantine_id, for_update=True)
+        if q is None:
+            raise errors.not_found("eod_quarantine_not_found", quarantine_id=quarantine_id)
+        if q.retried_at is not None:
+            raise errors.conflict("eod_quarantine_retried", quarantine_id=quarantine_id, at=q.retried_at.isoformat())
+        step = next((s for s in STEPS if s.name == q.step), None)
+        if step is None:  # pragma: no cover - a step renamed since (names are stable)
+            raise errors.conflict("eod_quarantine_retry_failed", quarantine_id=quarantine_id, error=q.step)
+        key: Any = int(q.record) if step.key_kind == "account" else q.record
+        dated = uow.as_of(q.business_date)  # service code sees the record's business date
+        sp = uow.conn.begin_nested()
+        try:
+            counts = step.run_one(dated, q.business_date, key)
+        except Exception as e:
+            sp.rollback()
+            if not _bad_data(e):
+                raise
+            raise errors.conflict(
+                "eod_quarantine_retry_failed", quarantine_id=quarantine_id, error=_describe(e)
+            ) from None
+        sp.commit()
+        uow.eod.retried(quarantine_id, counts, actor, uow.now())
+        uow.commit()
+    with system.uow(readonly=True) as ro:
+        return quarantine_view(ro.eod.quarantined_record(quarantine_id))
 
 
 def pending_days(system: Huabei, *, until: dt.date) -> int:
@@ -321,7 +380,7 @@ def _run_day(system: Huabei, day: dt.date, after_step: AfterStep | None = None) 
     )
 
 
-def _idle(counts: dict[str, Any]) -> bool:
+def idle(counts: dict[str, Any]) -> bool:
     """A step that changed nothing reports only zero counts (its convention)."""
     return all(v == 0 for v in counts.values() if isinstance(v, int) and not isinstance(v, bool))
 
@@ -360,12 +419,12 @@ def _run_steps(system: Huabei, day: dt.date, done: dict[str, Any], after_step: A
                     "ran",
                     counts,
                     time.perf_counter() - t0,
-                    [{"record": r, "error": e} for r, e in bad],
+                    [{"kind": step.key_kind, "record": r, "error": e} for r, e in bad],
                 )
                 report.steps.append(rep)
                 pending.append(rep)
                 log.info("eod %s %s: %s (%.3fs)", day, step.name, counts, rep.seconds)
-            if uow is not None and (last or not _idle(pending[-1].counts)):
+            if uow is not None and (last or not idle(pending[-1].counts)):
                 if last and step.name not in done:
                     uow.eod.complete_day(day, uow.now())
                 uow.commit()
@@ -407,38 +466,43 @@ def _run_isolating(uow: UnitOfWork, step: Step, day: dt.date) -> tuple[Counts, l
         counts = step.run(uow, day)
     except Exception as first:
         sp.rollback()
-        if not (_bad_data(first) and isinstance(step, SnapshotStep) and step.keys and step.read_keys):
+        keys = step.population(uow, day) if _bad_data(first) else None
+        if keys is None:
             raise
         log.warning("eod %s %s failed (%s): isolating the records it fails on", day, step.name, _describe(first))
-        return _bisect(uow, step, day, first)
+        return _bisect(uow, step, day, list(keys), first)
     sp.commit()
     return counts, []
 
 
 def _bisect(
-    uow: UnitOfWork, step: SnapshotStep[Any, Any], day: dt.date, first: Exception
+    uow: UnitOfWork, step: Step, day: dt.date, keys: list[Any], first: Exception
 ) -> tuple[Counts, list[tuple[str, str]]]:
-    assert step.keys is not None
-    keys = list(step.keys(uow, day))
+    """Run ``step`` over halves of ``keys`` (index ranges), each in a savepoint, halving a part
+    that fails until one record is left: that record is set aside with its error."""
     cap = uow.terms.operations.eod_max_quarantined
-    totals: Counts = dict(step.idle)
+    totals: Counts = dict(getattr(step, "idle", {}))
     bad: list[tuple[str, str]] = []
-    parts = [keys[len(keys) // 2 :], keys[: len(keys) // 2]]
+    n = len(keys)
+    if n == 0:  # no record to blame: not one record's data
+        raise first
+    parts = [(n // 2, n), (0, n // 2)]
     while parts:
-        part = parts.pop()
-        if not part:
+        i, j = parts.pop()
+        if i >= j:
             continue
         sp = uow.conn.begin_nested()
         try:
-            counts = step.run_keys(uow, day, part)
+            counts = step.run_part(uow, day, keys, i, j)
         except Exception as e:
             sp.rollback()
             if not _bad_data(e):
                 raise
-            if len(part) > 1:
-                parts += [part[len(part) // 2 :], part[: len(part) // 2]]
+            if j - i > 1:
+                m = (i + j) // 2
+                parts += [(m, j), (i, m)]
                 continue
-            bad.append((part[0], _describe(e)))
+            bad.append((str(keys[i]), _describe(e)))
             if len(bad) > cap:  # failing for everyone: not one record's data
                 raise first from e
             continue

@@ -55,13 +55,29 @@ class EodRepository:
                 ],
             )
 
-    def quarantined(self, day: dt.date | None = None, *, latest: int = 1000) -> list[Any]:
-        """The ``latest`` quarantined records (of ``day``), oldest first."""
+    def quarantined(self, day: dt.date | None = None, *, latest: int = 1000, open_only: bool = False) -> list[Any]:
+        """The ``latest`` quarantined records (of ``day``; not yet retried with ``open_only``),
+        oldest first."""
         q = tb.eod_quarantine.c
         stmt = select(tb.eod_quarantine).order_by(q.quarantine_id.desc()).limit(latest)
         if day is not None:
             stmt = stmt.where(q.business_date == day)
+        if open_only:
+            stmt = stmt.where(q.retried_at.is_(None))
         return list(reversed(list(self.conn.execute(stmt))))
+
+    def quarantined_record(self, quarantine_id: int, *, for_update: bool = False) -> Any:
+        q = tb.eod_quarantine.c
+        stmt = select(tb.eod_quarantine).where(q.quarantine_id == quarantine_id)
+        return self.conn.execute(stmt.with_for_update() if for_update else stmt).first()
+
+    def retried(self, quarantine_id: int, counts: dict[str, Any], actor: str, now: dt.datetime) -> None:
+        q = tb.eod_quarantine.c
+        self.conn.execute(
+            update(tb.eod_quarantine)
+            .where(q.quarantine_id == quarantine_id)
+            .values(retried_at=now, retried_by=actor[:64], retry_counts=counts)
+        )
 
     def last_completed(self) -> dt.date | None:
         return self.conn.execute(select(func.max(tb.eod_days.c.business_date))).scalar()

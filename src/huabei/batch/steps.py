@@ -22,8 +22,14 @@ and ``read_keys(uow, day, keys)`` (the snapshot of only those) can **isolate a b
 the whole step fails on a data error, the runner bisects the keys, finishes every part that
 works and quarantines the records it fails on, with their error (``huabei.batch.eod``).
 
-Steps whose work is not yet split this way are :class:`UnitOfWorkStep`: one function
-``(uow, day) -> counts`` that reads and writes set-based inside the unit of work.
+The other steps are :class:`UnitOfWorkStep`: one function ``(uow, day, accounts=None) -> counts``
+that reads and writes set-based inside the unit of work. Each is split by line: given an
+:class:`~huabei.platform.sql.AccountRange` it does its work for the lines of that range only
+(every read and every set-based write of the step carries the range), so the runner can isolate
+a line it fails on in the same way, over the book's account ids.
+
+Both kinds answer :meth:`population` (the keys to bisect, in order: user ids or account ids) and
+:meth:`run_part` (the step over ``keys[i:j]``), which is all the runner needs.
 
 Every step runs inside the end-of-day job's unit of work, dated ``day`` (``uow.today()`` is
 ``day``); the runner commits it with the step's completion marker (``huabei.batch.eod``).
@@ -38,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from huabei.config import ProductTerms
+from huabei.platform.sql import AccountRange
 from huabei.platform.unit_of_work import UnitOfWork
 
 Counts = dict[str, Any]
@@ -55,6 +62,15 @@ class Step(Protocol):
     def description(self) -> str: ...
 
     def run(self, uow: UnitOfWork, day: dt.date) -> Counts: ...
+
+    @property
+    def key_kind(self) -> str: ...
+
+    def population(self, uow: UnitOfWork, day: dt.date) -> Sequence[Any] | None: ...
+
+    def run_part(self, uow: UnitOfWork, day: dt.date, keys: Sequence[Any], i: int, j: int) -> Counts: ...
+
+    def run_one(self, uow: UnitOfWork, day: dt.date, key: Any) -> Counts: ...
 
 
 def every_day(terms: ProductTerms, day: dt.date) -> bool:
@@ -76,27 +92,63 @@ class SnapshotStep(Generic[SnapshotT, DecisionsT]):
     idle: Mapping[str, int] = field(default_factory=dict)
     #: The records the step covers, and a reader of some of them: with both, a record the step
     #: fails on is quarantined and the rest finishes (see the module docstring).
-    keys: Callable[[UnitOfWork, dt.date], Sequence[str]] | None = None
-    read_keys: Callable[[UnitOfWork, dt.date, Sequence[str]], SnapshotT] | None = None
+    keys: Callable[[UnitOfWork, dt.date], Sequence[Any]] | None = None
+    read_keys: Callable[[UnitOfWork, dt.date, Sequence[Any]], SnapshotT] | None = None
+    #: What a key names (``user`` or ``account``), as reported with a quarantined record.
+    key_kind: str = "user"
 
     def run(self, uow: UnitOfWork, day: dt.date) -> Counts:
         if not self.due(uow.terms, day):
             return dict(self.idle)
         return self.write(uow, self.decide(self.read(uow, day), uow.terms, day))
 
-    def run_keys(self, uow: UnitOfWork, day: dt.date, keys: Sequence[str]) -> Counts:
+    def run_keys(self, uow: UnitOfWork, day: dt.date, keys: Sequence[Any]) -> Counts:
         """The step over ``keys`` only (needs ``read_keys``)."""
         assert self.read_keys is not None
         return self.write(uow, self.decide(self.read_keys(uow, day, keys), uow.terms, day))
 
+    def population(self, uow: UnitOfWork, day: dt.date) -> Sequence[Any] | None:
+        if self.keys is None or self.read_keys is None:
+            return None
+        return self.keys(uow, day)
+
+    def run_part(self, uow: UnitOfWork, day: dt.date, keys: Sequence[Any], i: int, j: int) -> Counts:
+        return self.run_keys(uow, day, keys[i:j])
+
+    def run_one(self, uow: UnitOfWork, day: dt.date, key: Any) -> Counts:
+        return self.run_keys(uow, day, [key])
+
+
+class AccountWork(Protocol):
+    """``(uow, day, accounts=None) -> counts``: a step's work over the whole book, or over the
+    lines of ``accounts`` only."""
+
+    def __call__(self, uow: UnitOfWork, day: dt.date, accounts: AccountRange | None = None) -> Counts: ...
+
 
 @dataclass(frozen=True)
 class UnitOfWorkStep:
-    """A step that reads and writes inside the unit of work in one function (set-based)."""
+    """A step that reads and writes inside the unit of work in one function (set-based),
+    split by line (see the module docstring)."""
 
     name: str
     description: str
-    work: Callable[[UnitOfWork, dt.date], Counts]
+    work: AccountWork
+    key_kind: str = "account"
 
     def run(self, uow: UnitOfWork, day: dt.date) -> Counts:
         return self.work(uow, day)
+
+    def population(self, uow: UnitOfWork, day: dt.date) -> Sequence[Any] | None:
+        """Every line's account id, in order."""
+        return uow.accounts.every_id()
+
+    def run_part(self, uow: UnitOfWork, day: dt.date, keys: Sequence[Any], i: int, j: int) -> Counts:
+        """The work over the lines from ``keys[i]`` up to (not including) ``keys[j]``: the parts
+        cover the whole id space, so a line opened meanwhile is in one of them."""
+        first = keys[i] if i > 0 else None
+        last = keys[j] - 1 if j < len(keys) else None
+        return self.work(uow, day, accounts=AccountRange.of(first, last))
+
+    def run_one(self, uow: UnitOfWork, day: dt.date, key: Any) -> Counts:
+        return self.work(uow, day, accounts=AccountRange.one(int(key)))

@@ -35,6 +35,10 @@ eod_quarantine = Table(
     Column("record", String(128), nullable=False),
     Column("error", Text, nullable=False),
     Column("created_at", TS, nullable=False),
+    #: set when the record was run again, once fixed, and went through (``eod retry``)
+    Column("retried_at", TS, nullable=True),
+    Column("retried_by", String(64), nullable=True),
+    Column("retry_counts", JSON, nullable=True),
     Index("ix_eod_quarantine_day", "business_date", "step"),
 )
 

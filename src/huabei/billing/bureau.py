@@ -20,6 +20,7 @@ from huabei import errors
 from huabei.billing import calendar as cal
 from huabei.events import BureauRecordCorrected
 from huabei.money import format_yuan
+from huabei.platform.sql import AccountRange
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 
 FORMAT_VERSION = "1"
@@ -36,7 +37,7 @@ def _last_close(uow: UnitOfWork) -> dt.date | None:
     return last_close_date(uow)
 
 
-def bureau_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
+def bureau_step(uow: UnitOfWork, day: dt.date, accounts: AccountRange | None = None) -> dict[str, Any]:
     """EOD step ``bureau_records``: on the first day of a month, the records of the month before."""
     if day.day != 1:
         return {"records": 0}
@@ -48,6 +49,7 @@ def bureau_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
         format_version=FORMAT_VERSION,
         now=uow.now(),
         grace_days=uow.terms.billing.grace_days,
+        accounts=accounts,
     )
     return {"month": month, "records": n}
 

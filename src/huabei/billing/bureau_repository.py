@@ -22,7 +22,7 @@ from huabei.billing import tables as tb
 from huabei.billing.repository import UNPAID, is_reportable_sql
 from huabei.lines.repository import is_credit_freeze_sql, temporary_limit_in_force
 from huabei.platform import schema as t
-from huabei.platform.sql import isum
+from huabei.platform.sql import AccountRange, in_range, isum
 
 
 class BureauRepository:
@@ -148,6 +148,7 @@ class BureauRepository:
         format_version: str,
         now: dt.datetime,
         grace_days: int = 0,
+        accounts: AccountRange | None = None,
     ) -> int:
         """The month's records for every line that is open or still owes or holds money:
         one ``INSERT … SELECT`` (set-based). Python twin of the figures:
@@ -185,7 +186,7 @@ class BureauRepository:
                 literal(now),
             )
             .select_from(source)
-            .where(where)
+            .where(where, in_range(a.account_id, accounts))
         )
         cols = [
             "account_id",
@@ -208,4 +209,5 @@ class BureauRepository:
         ]
         self.conn.execute(insert(tb.bureau_records).from_select(cols, q))
         r = tb.bureau_records.c
-        return int(self.conn.execute(select(func.count()).where(r.month == month, r.seq == 1)).scalar_one())
+        n = select(func.count()).where(r.month == month, r.seq == 1, in_range(r.account_id, accounts))
+        return int(self.conn.execute(n).scalar_one())

@@ -12,7 +12,7 @@ from huabei.billing.allocation import BILL_STATE_COLUMNS
 from huabei.billing.closing_rules import CloseResult, compute_close, cycle_from_totals, periods_before
 from huabei.billing.positions import BATCH_ACCOUNTS, bill_row
 from huabei.ledger import rules as ledger
-from huabei.platform.sql import merge_by_account
+from huabei.platform.sql import AccountRange, merge_by_account
 from huabei.platform.unit_of_work import UnitOfWork
 
 
@@ -97,7 +97,7 @@ class _CloseBatch:
         self.results = []
 
 
-def close_bills_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
+def close_bills_step(uow: UnitOfWork, day: dt.date, accounts: AccountRange | None = None) -> dict[str, Any]:
     """EOD step ``close_bills``: on a statement date, close every line's bill. Set-based:
     one streamed query of per-line sums and one of unpaid bills, merged in account order;
     bills written in batches; their itemized lines, the installment periods billed and the
@@ -114,7 +114,10 @@ def close_bills_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
     repo = uow.billing
     batch = _CloseBatch(uow, day, period)
     dates = (day, cal.bill_cycle(period, terms)[0])
-    streams = {"totals": repo.stream_close_inputs(lower, day, before), "bills": repo.stream_unpaid_bills()}
+    streams = {
+        "totals": repo.stream_close_inputs(lower, day, before, accounts),
+        "bills": repo.stream_unpaid_bills(accounts=accounts),
+    }
     for account_id, g in merge_by_account(streams):
         if not g["totals"]:  # pragma: no cover - an unpaid bill always puts its line in the totals
             raise AssertionError(f"unpaid bills of line {account_id} missing from the close inputs")
@@ -133,6 +136,6 @@ def close_bills_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
             batch.add(r)
     batch.flush()
     repo.analyze_bills()
-    lines = repo.insert_cycle_lines(period, lower, day, before, cal.bill_cycle(period, terms)[0])
-    periods = repo.bill_scheduled_periods(period, before, day)
+    lines = repo.insert_cycle_lines(period, lower, day, before, cal.bill_cycle(period, terms)[0], accounts)
+    periods = repo.bill_scheduled_periods(period, before, day, accounts)
     return {"period": period, **batch.counts, "lines": lines, "installment_periods": periods}

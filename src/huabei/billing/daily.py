@@ -21,6 +21,7 @@ from huabei.events import BecameOverdue, DelinquencyBucketChanged, DelinquencyCu
 from huabei.ledger import rules as ledger
 from huabei.ledger.rules import EntryKind
 from huabei.lines.rules import LimitChange
+from huabei.platform.sql import AccountRange
 from huabei.platform.unit_of_work import UnitOfWork
 
 # =========================================================================== accruals
@@ -40,7 +41,9 @@ def bill_state(b: Any) -> BillState:
     )
 
 
-def _accrue_step(uow: UnitOfWork, day: dt.date, regimes: frozenset[Regime], kind: str) -> dict[str, Any]:
+def _accrue_step(
+    uow: UnitOfWork, day: dt.date, regimes: frozenset[Regime], kind: str, accounts: AccountRange | None
+) -> dict[str, Any]:
     terms = uow.terms.billing
     repo, now = uow.billing, uow.now()
     entry_kind = EntryKind.PENALTY if kind == "penalty" else EntryKind.INTEREST
@@ -57,7 +60,7 @@ def _accrue_step(uow: UnitOfWork, day: dt.date, regimes: frozenset[Regime], kind
         updates.clear()
         pending.clear()
 
-    for b in repo.stream_accruing_bills(day):
+    for b in repo.stream_accruing_bills(day, accounts):
         basis = accrual_basis(bill_state(b), day, terms)
         if basis.regime not in regimes or not basis.accrues:
             continue
@@ -85,40 +88,41 @@ def _accrue_step(uow: UnitOfWork, day: dt.date, regimes: frozenset[Regime], kind
     return counts
 
 
-def accrue_interest_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
+def accrue_interest_step(uow: UnitOfWork, day: dt.date, accounts: AccountRange | None = None) -> dict[str, Any]:
     """EOD step ``accrue_interest``: revolving interest of ``day`` (after a minimum
     repayment, and on a carried balance before its new due date)."""
-    return _accrue_step(uow, day, frozenset({Regime.NOT_DUE, Regime.REVOLVING}), "interest")
+    return _accrue_step(uow, day, frozenset({Regime.NOT_DUE, Regime.REVOLVING}), "interest", accounts)
 
 
-def accrue_penalty_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
+def accrue_penalty_step(uow: UnitOfWork, day: dt.date, accounts: AccountRange | None = None) -> dict[str, Any]:
     """EOD step ``accrue_penalty``: penalty interest (逾期利息) of ``day`` on overdue bills."""
-    return _accrue_step(uow, day, frozenset({Regime.OVERDUE}), "penalty")
+    return _accrue_step(uow, day, frozenset({Regime.OVERDUE}), "penalty", accounts)
 
 
-def mark_overdue_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
+def mark_overdue_step(uow: UnitOfWork, day: dt.date, accounts: AccountRange | None = None) -> dict[str, Any]:
     """EOD step ``mark_overdue``: a bill whose minimum was not repaid by its due date is
     overdue from the day after (penalty runs from then; the grace days only delay bureau
     reporting). Its line is blocked with ``account_overdue`` unless a freeze outranks it."""
     rows = [
-        {"b_id": r.bill_id, "since": r.due_date + dt.timedelta(days=1)} for r in uow.billing.overdue_candidates(day)
+        {"b_id": r.bill_id, "since": r.due_date + dt.timedelta(days=1)}
+        for r in uow.billing.overdue_candidates(day, accounts)
     ]
     uow.billing.mark_overdue(rows)
-    blocked = uow.billing.block_overdue_accounts()
+    blocked = uow.billing.block_overdue_accounts(accounts)
     return {"bills": len(rows), "blocked": blocked}
 
 
 # =========================================================================== delinquency
 
 
-def delinquency_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
+def delinquency_step(uow: UnitOfWork, day: dt.date, accounts: AccountRange | None = None) -> dict[str, Any]:
     """EOD step ``delinquency``: days past due and bucket of every delinquent line; events
     ``BecameOverdue``, ``DelinquencyBucketChanged``, ``DelinquencyCured`` for the risk engine;
     the month's worst bucket (for the bureau); lines cured are unblocked."""
     terms, repo, now = uow.terms.billing, uow.billing, uow.now()
     month = day.strftime("%Y-%m")
-    positions = {r.account_id: r for r in repo.stream_overdue_positions()}
-    current = {r.account_id: r for r in repo.stream_delinquent()}
+    positions = {r.account_id: r for r in repo.stream_overdue_positions(accounts)}
+    current = {r.account_id: r for r in repo.stream_delinquent(accounts)}
     known = dict(current)
     known.update(repo.delinquency_rows([a for a in positions if a not in current]))
     months = repo.delinquency_month_rows(month)
@@ -195,14 +199,14 @@ def delinquency_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
     repo.upsert_delinquency(inserts, updates)
     repo.upsert_delinquency_months(m_inserts, m_updates)
     repo.add_events(events)
-    counts["unblocked"] = repo.unblock_cured_accounts()
+    counts["unblocked"] = repo.unblock_cured_accounts(accounts)
     return counts
 
 
-def expire_temporary_limits_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
+def expire_temporary_limits_step(uow: UnitOfWork, day: dt.date, accounts: AccountRange | None = None) -> dict[str, Any]:
     """EOD step ``expire_temporary_limits``: a temporary limit (临时额度) ends on its expiry
     date; the change is recorded (``temporary_limit_expired``) like any limit change."""
-    rows = uow.billing.expiring_temporary_limits(day)
+    rows = uow.billing.expiring_temporary_limits(day, accounts)
     uow.limit_changes.record(
         [
             LimitChange(
@@ -220,5 +224,5 @@ def expire_temporary_limits_step(uow: UnitOfWork, day: dt.date) -> dict[str, Any
         day,
         uow.now(),
     )
-    uow.billing.expire_temporary_limits(day)
+    uow.billing.expire_temporary_limits(day, accounts)
     return {"expired": len(rows)}

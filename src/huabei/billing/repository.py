@@ -41,7 +41,7 @@ from huabei.billing import tables as tb
 from huabei.ledger.rules import Entry
 from huabei.lines.rules import BLOCK_OVERDUE
 from huabei.platform import schema as t
-from huabei.platform.sql import in_chunks, isum, rows_in, stream
+from huabei.platform.sql import AccountRange, in_chunks, in_range, isum, rows_in, stream
 
 UNPAID = tb.bills.c.unpaid_principal + tb.bills.c.unpaid_fee + tb.bills.c.unpaid_interest + tb.bills.c.unpaid_penalty
 
@@ -241,7 +241,9 @@ class BillingRepository:
 
     # --- set-based reads of the end-of-day job ------------------------------------------
 
-    def stream_close_inputs(self, lower: dt.date, upper: dt.date, periods_before: dt.date) -> Iterable[Any]:
+    def stream_close_inputs(
+        self, lower: dt.date, upper: dt.date, periods_before: dt.date, accounts: AccountRange | None = None
+    ) -> Iterable[Any]:
         """What each line's next bill holds, summed per kind (one row per line with anything
         to bill; set-based): purchases of the cycle less what was turned into installments
         before billing and the part on a temporary limit; the cycle's repayment and refund
@@ -328,42 +330,54 @@ class BillingRepository:
                     charged.c.account_id.is_not(None),
                     parts.c.account_id.is_not(None),
                     owing.c.account_id.is_not(None),
-                )
+                ),
+                in_range(a.account_id, accounts),
             )
             .order_by(a.account_id)
         )
         return stream(self.conn, q)
 
-    def stream_unpaid_bills(self, *, due_before: dt.date | None = None) -> Iterable[Any]:
+    def stream_unpaid_bills(
+        self, *, due_before: dt.date | None = None, accounts: AccountRange | None = None
+    ) -> Iterable[Any]:
         b = tb.bills.c
-        q = select(tb.bills).where(b.status != "paid")
+        q = select(tb.bills).where(b.status != "paid", in_range(b.account_id, accounts))
         if due_before is not None:
             q = q.where(b.due_date < due_before)
         return stream(self.conn, q.order_by(b.account_id, b.due_date, b.bill_id))
 
-    def stream_accruing_bills(self, day: dt.date) -> Iterable[Any]:
+    def stream_accruing_bills(self, day: dt.date, accounts: AccountRange | None = None) -> Iterable[Any]:
         """Bills that may accrue on ``day``: unpaid and past due, or holding a carried balance."""
         b = tb.bills.c
         return stream(
             self.conn,
             select(tb.bills)
-            .where(b.status != "paid", or_(b.due_date < day, b.unpaid_carried_principal > 0))
+            .where(
+                b.status != "paid",
+                or_(b.due_date < day, b.unpaid_carried_principal > 0),
+                in_range(b.account_id, accounts),
+            )
             .order_by(b.account_id, b.bill_id),
         )
 
-    def stream_overdue_positions(self) -> Iterable[Any]:
+    def stream_overdue_positions(self, accounts: AccountRange | None = None) -> Iterable[Any]:
         b = tb.bills.c
         return stream(
             self.conn,
             select(b.account_id, func.min(b.due_date).label("oldest_due"), isum(UNPAID).label("amount_overdue"))
-            .where(b.status == "overdue")
+            .where(b.status == "overdue", in_range(b.account_id, accounts))
             .group_by(b.account_id)
             .order_by(b.account_id),
         )
 
-    def stream_delinquent(self) -> Iterable[Any]:
+    def stream_delinquent(self, accounts: AccountRange | None = None) -> Iterable[Any]:
         d = tb.account_delinquency.c
-        return stream(self.conn, select(tb.account_delinquency).where(d.bucket != "current").order_by(d.account_id))
+        return stream(
+            self.conn,
+            select(tb.account_delinquency)
+            .where(d.bucket != "current", in_range(d.account_id, accounts))
+            .order_by(d.account_id),
+        )
 
     def delinquency_rows(self, account_ids: Sequence[int]) -> dict[int, Any]:
         d = tb.account_delinquency.c
@@ -377,7 +391,7 @@ class BillingRepository:
         m = tb.delinquency_months.c
         return {r.account_id: r for r in self.conn.execute(select(tb.delinquency_months).where(m.month == month))}
 
-    def expiring_temporary_limits(self, day: dt.date) -> list[Any]:
+    def expiring_temporary_limits(self, day: dt.date, accounts: AccountRange | None = None) -> list[Any]:
         a = t.credit_accounts.c
         return list(
             self.conn.execute(
@@ -386,6 +400,7 @@ class BillingRepository:
                     a.temporary_limit > 0,
                     a.temporary_limit_expires_on.is_not(None),
                     a.temporary_limit_expires_on <= day,
+                    in_range(a.account_id, accounts),
                 )
                 .order_by(a.account_id)
             )
@@ -415,7 +430,13 @@ class BillingRepository:
         }
 
     def insert_cycle_lines(
-        self, period: str, lower: dt.date, upper: dt.date, periods_before: dt.date, cycle_start: dt.date
+        self,
+        period: str,
+        lower: dt.date,
+        upper: dt.date,
+        periods_before: dt.date,
+        cycle_start: dt.date,
+        accounts: AccountRange | None = None,
     ) -> int:
         """The itemized lines of every bill ``period`` just closed, from the rows the close
         summed (:meth:`stream_close_inputs`) — one ``INSERT … SELECT`` per kind of line — and
@@ -424,6 +445,7 @@ class BillingRepository:
         al, ac, pe = tb.bill_allocations.c, tb.bill_accruals.c, tb.installment_periods.c
         new = tb.bills.alias("new_bill")
         nb = new.c
+        this = and_(nb.period == period, in_range(nb.account_id, accounts))  # the bills just closed
         cols = ["bill_id", "kind", "amount", "activity_date", "ref"]
         lines = tb.bill_lines
 
@@ -436,7 +458,7 @@ class BillingRepository:
                 cols,
                 select(nb.bill_id, literal("purchase"), net, pu.business_date, ref("purchase:", pu.purchase_id))
                 .select_from(
-                    t.purchases.join(new, and_(nb.account_id == pu.account_id, nb.period == period)).outerjoin(
+                    t.purchases.join(new, and_(nb.account_id == pu.account_id, this)).outerjoin(
                         tb.installment_plans,
                         and_(ip.source_purchase_id == pu.purchase_id, ip.converted_from == "unbilled_purchase"),
                     )
@@ -464,7 +486,7 @@ class BillingRepository:
                     money.c.amount,
                     money.c.business_date,
                     money.c.source_kind + literal(":") + cast(money.c.source_id, String),
-                ).select_from(money.join(new, and_(nb.account_id == money.c.account_id, nb.period == period))),
+                ).select_from(money.join(new, and_(nb.account_id == money.c.account_id, this))),
             )
         )
         self.conn.execute(
@@ -473,7 +495,7 @@ class BillingRepository:
                 select(nb.bill_id, ac.kind, ac.amount, ac.business_date, literal("bill:") + b.period)
                 .select_from(
                     tb.bill_accruals.join(tb.bills, b.bill_id == ac.bill_id).join(
-                        new, and_(nb.account_id == ac.account_id, nb.period == period)
+                        new, and_(nb.account_id == ac.account_id, this)
                     )
                 )
                 .where(ac.business_date >= lower, ac.business_date < upper),
@@ -493,9 +515,7 @@ class BillingRepository:
                         pe.due_date,
                         literal("plan:") + cast(pe.plan_id, String) + literal("/") + cast(pe.number, String),
                     )
-                    .select_from(
-                        tb.installment_periods.join(new, and_(nb.account_id == pe.account_id, nb.period == period))
-                    )
+                    .select_from(tb.installment_periods.join(new, and_(nb.account_id == pe.account_id, this)))
                     .where(pe.status == "scheduled", pe.due_date < periods_before, cond),
                 )
             )
@@ -509,20 +529,20 @@ class BillingRepository:
                     literal(cycle_start),
                     literal("bill:") + b.period,
                 )
-                .select_from(tb.bills.join(new, and_(nb.account_id == b.account_id, nb.period == period)))
+                .select_from(tb.bills.join(new, and_(nb.account_id == b.account_id, this)))
                 .where(b.carried_to == period),
             )
         )
         li = tb.bill_lines.c
         return int(
             self.conn.execute(
-                select(func.count())
-                .select_from(tb.bill_lines.join(new, nb.bill_id == li.bill_id))
-                .where(nb.period == period)
+                select(func.count()).select_from(tb.bill_lines.join(new, nb.bill_id == li.bill_id)).where(this)
             ).scalar_one()
         )
 
-    def bill_scheduled_periods(self, period: str, periods_before: dt.date, day: dt.date) -> int:
+    def bill_scheduled_periods(
+        self, period: str, periods_before: dt.date, day: dt.date, accounts: AccountRange | None = None
+    ) -> int:
         """Installment periods falling due on bill ``period`` are billed on it; plans whose
         every period is billed are completed (set-based)."""
         pe, b, ip = tb.installment_periods.c, tb.bills.c, tb.installment_plans.c
@@ -534,6 +554,7 @@ class BillingRepository:
                 pe.due_date < periods_before,
                 b.account_id == pe.account_id,
                 b.period == period,
+                in_range(pe.account_id, accounts),
             )
             .values(status="billed", bill_id=b.bill_id)
         ).rowcount
@@ -585,7 +606,7 @@ class BillingRepository:
             list(rows),
         )
 
-    def overdue_candidates(self, day: dt.date) -> list[Any]:
+    def overdue_candidates(self, day: dt.date, accounts: AccountRange | None = None) -> list[Any]:
         """Open bills due before ``day`` that still owe something and whose minimum was not
         repaid by the due date: :func:`huabei.billing.rules.minimum_met` stated in SQL for
         the set-based step (``paid_by_due_date < minimum_due``)."""
@@ -601,26 +622,34 @@ class BillingRepository:
                     b.paid_by_due_date,
                     UNPAID.label("unpaid"),
                 )
-                .where(b.status == "open", b.due_date < day, b.paid_by_due_date < b.minimum_due, UNPAID > 0)
+                .where(
+                    b.status == "open",
+                    b.due_date < day,
+                    b.paid_by_due_date < b.minimum_due,
+                    UNPAID > 0,
+                    in_range(b.account_id, accounts),
+                )
                 .order_by(b.account_id, b.bill_id)
             )
         )
 
-    def block_overdue_accounts(self) -> int:
+    def block_overdue_accounts(self, accounts: AccountRange | None = None) -> int:
         """``account_overdue`` on every unblocked line with an overdue bill (a freeze outranks it)."""
         a, b = t.credit_accounts.c, tb.bills.c
         overdue = select(b.account_id).where(b.status == "overdue")
         return self.conn.execute(
             update(t.credit_accounts)
-            .where(a.block_code.is_(None), a.account_id.in_(overdue))
+            .where(a.block_code.is_(None), a.account_id.in_(overdue), in_range(a.account_id, accounts))
             .values(block_code=BLOCK_OVERDUE)
         ).rowcount
 
-    def unblock_cured_accounts(self) -> int:
+    def unblock_cured_accounts(self, accounts: AccountRange | None = None) -> int:
         a, b = t.credit_accounts.c, tb.bills.c
         overdue = select(b.account_id).where(b.account_id == a.account_id, b.status == "overdue")
         return self.conn.execute(
-            update(t.credit_accounts).where(a.block_code == BLOCK_OVERDUE, ~overdue.exists()).values(block_code=None)
+            update(t.credit_accounts)
+            .where(a.block_code == BLOCK_OVERDUE, ~overdue.exists(), in_range(a.account_id, accounts))
+            .values(block_code=None)
         ).rowcount
 
     def upsert_delinquency(self, inserts: Sequence[dict[str, Any]], updates: Sequence[dict[str, Any]]) -> None:
@@ -653,12 +682,15 @@ class BillingRepository:
                 list(updates),
             )
 
-    def expire_temporary_limits(self, day: dt.date) -> int:
+    def expire_temporary_limits(self, day: dt.date, accounts: AccountRange | None = None) -> int:
         a = t.credit_accounts.c
         return self.conn.execute(
             update(t.credit_accounts)
             .where(
-                a.temporary_limit > 0, a.temporary_limit_expires_on.is_not(None), a.temporary_limit_expires_on <= day
+                a.temporary_limit > 0,
+                a.temporary_limit_expires_on.is_not(None),
+                a.temporary_limit_expires_on <= day,
+                in_range(a.account_id, accounts),
             )
             .values(temporary_limit=0)
         ).rowcount

@@ -18,6 +18,7 @@ from huabei.limits import campaigns as dc
 from huabei.limits import policy as lp
 from huabei.limits.service import ACTOR_SYSTEM, grant_temporary
 from huabei.lines.service import record_limit_change
+from huabei.platform.sql import AccountRange
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.scoring import collect
 from huabei.scoring import service as scoring
@@ -137,7 +138,7 @@ def account_campaigns(system: Huabei, account_id: int) -> list[dict[str, Any]]:
         ]
 
 
-def settle_campaigns(uow: UnitOfWork) -> int:
+def settle_campaigns(uow: UnitOfWork, accounts: AccountRange | None = None) -> int:
     """EOD (daily): settle every unsettled enrolment in one progress query.
 
     A completed task grants its reward — a temporary raise (stacked on a live temporary
@@ -149,7 +150,7 @@ def settle_campaigns(uow: UnitOfWork) -> int:
     today = uow.today()
     settled = 0
     updates = []
-    for row in uow.enrolments.progress(today):
+    for row in uow.enrolments.progress(today, accounts=accounts):
         progress = dc.Progress(
             payments=int(row.done_payments),
             categories=int(row.done_categories),

@@ -25,11 +25,13 @@ from sqlalchemy import (
 from huabei.limits import tables as tl
 from huabei.platform import schema as t
 from huabei.platform.sql import (
+    AccountRange,
     add_returning_id,
     bulk_insert,
     fetch_rows,
     for_users,
     get_by_id,
+    in_range,
     user_params,
 )
 
@@ -123,7 +125,12 @@ class EnrolmentRepository:
         )
 
     def progress(
-        self, today: dt.date, *, enrolment_ids: Sequence[int] | None = None, unsettled_only: bool = True
+        self,
+        today: dt.date,
+        *,
+        enrolment_ids: Sequence[int] | None = None,
+        unsettled_only: bool = True,
+        accounts: AccountRange | None = None,
     ) -> list[Any]:
         """Every enrolment still to settle (in progress, or completed but not yet rewarded) with
         its progress: purchases of its line on days ``enrolled_on ≤ d < ends_on`` (and ≤ today)
@@ -183,6 +190,8 @@ class EnrolmentRepository:
             q = q.where(or_(e.status == "in_progress", and_(e.status == "completed", e.rewarded_on.is_(None))))
         if enrolment_ids is not None:
             q = q.where(e.enrolment_id.in_(list(enrolment_ids)))
+        if accounts is not None:
+            q = q.where(in_range(e.account_id, accounts))
         return self.conn.execute(q).all()
 
     def set_progress(self, rows: list[dict[str, Any]]) -> None:

@@ -218,6 +218,11 @@ class AccountRepository:
                 select(c.account_id).where(c.account_id.in_(ids)).order_by(c.account_id).with_for_update()
             ).all()
 
+    def every_id(self) -> list[int]:
+        """Every line's id, in ascending order (the population an end-of-day step bisects)."""
+        c = t.credit_accounts.c
+        return list(self.conn.execute(select(c.account_id).order_by(c.account_id)).scalars())
+
     def ids_from(self, limit: int, starting_after: int | None = None) -> list[int]:
         """Up to ``limit`` line ids in ascending order, after ``starting_after`` (a keyset page:
         the batch export walks the whole book this way in bounded memory)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import heapq
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
@@ -13,6 +14,32 @@ from sqlalchemy import JSON, BigInteger, Connection, Table, bindparam, cast, fun
 from sqlalchemy.sql import Executable
 
 STREAM_CHUNK = 5_000
+
+#: The widest account id range (``account_id`` is a signed 64-bit integer on both databases).
+_LOWEST, _HIGHEST = -(2**63), 2**63 - 1
+
+
+@dataclass(frozen=True)
+class AccountRange:
+    """The lines ``first ≤ account_id ≤ last``: the part of the book an end-of-day step runs
+    over when the job isolates a record it fails on (``huabei.batch.eod``). ``None`` where a
+    range is taken means the whole book."""
+
+    first: int = _LOWEST
+    last: int = _HIGHEST
+
+    @classmethod
+    def of(cls, first: int | None, last: int | None) -> AccountRange:
+        return cls(_LOWEST if first is None else first, _HIGHEST if last is None else last)
+
+    @classmethod
+    def one(cls, account_id: int) -> AccountRange:
+        return cls(account_id, account_id)
+
+
+def in_range(column: Any, accounts: AccountRange | None) -> Any:
+    """``column BETWEEN first AND last`` (TRUE for the whole book)."""
+    return true() if accounts is None else column.between(accounts.first, accounts.last)
 
 
 def isum(x: Any) -> Any:

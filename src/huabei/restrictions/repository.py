@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, or_, select, update
 
+from huabei.platform.sql import AccountRange, in_range
 from huabei.restrictions import tables as t
 
 
@@ -56,12 +57,17 @@ class RestrictionRepository:
             ).scalars()
         )
 
-    def due_to_lift(self, today: dt.date) -> list[Any]:
+    def due_to_lift(self, today: dt.date, accounts: AccountRange | None = None) -> list[Any]:
         c = t.restrictions.c
         return list(
             self.conn.execute(
                 select(c.restriction_id, c.account_id, c.cause)
-                .where(c.active.is_(True), c.lifts_on.is_not(None), c.lifts_on <= today)
+                .where(
+                    c.active.is_(True),
+                    c.lifts_on.is_not(None),
+                    c.lifts_on <= today,
+                    in_range(c.account_id, accounts),
+                )
                 .order_by(c.account_id, c.restriction_id)
             )
         )

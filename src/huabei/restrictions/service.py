@@ -14,6 +14,7 @@ from huabei import errors, reasons
 from huabei.events import RestrictionLifted, RestrictionPlaced
 from huabei.lines.rules import BLOCK_OVERDUE
 from huabei.lines.service import restriction_view
+from huabei.platform.sql import AccountRange
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.restrictions.causes import AGENT_LIFT_REASONS, CAUSES, LiftRule, block_code_for, default_lift_date
 
@@ -146,9 +147,10 @@ def lift(uow: UnitOfWork, rows: list[tuple[int, int, str]], *, reason: str, acto
     return len(rows)
 
 
-def lift_due_restrictions(uow: UnitOfWork) -> int:
-    """Lift every restriction whose automatic lifting date has come (end-of-day step)."""
-    rows = [(r.restriction_id, r.account_id, r.cause) for r in uow.restrictions.due_to_lift(uow.today())]
+def lift_due_restrictions(uow: UnitOfWork, accounts: AccountRange | None = None) -> int:
+    """Lift every restriction whose automatic lifting date has come (end-of-day step; of the
+    lines of ``accounts`` only when the job isolates a record it fails on)."""
+    rows = [(r.restriction_id, r.account_id, r.cause) for r in uow.restrictions.due_to_lift(uow.today(), accounts)]
     return lift(uow, rows, reason="lifting_date_reached", actor="system") if rows else 0
 
 

@@ -63,34 +63,55 @@ def _show_bill(b: dict[str, Any]) -> None:
 # --- the end-of-day job ------------------------------------------------------------------
 
 
-def eod_command(
-    date: Annotated[str | None, typer.Option("--date", help="Run this business date (YYYY-MM-DD)")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Run every day not run yet up to this date")] = None,
-    db: DbOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Run the end-of-day job (日终): close bills, accrue interest, mark overdue, accrue penalty,
-    delinquency buckets, expire temporary limits, lift restrictions, bureau records."""
+eod_app = typer.Typer(
+    help="The end-of-day job (日终): run it, see where it stands, retry a record it set aside.",
+    invoke_without_command=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _print_quarantined(rows: list[dict[str, Any]]) -> None:
+    for q in rows:
+        err_console.print(
+            f"  set aside #{q['quarantine_id']}: {q['step']} {q['business_date']} {q['kind']} {q['record']}: "
+            f"{q['error']}",
+            highlight=False,
+        )
+    if rows:
+        err_console.print("  fix the record, then: huabei eod retry ID", highlight=False)
+
+
+def _eod_run(date: str | None, until: str | None, db: str | None, as_json: bool) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from huabei.batch import eod
 
     if (date is None) == (until is None):
         _fail(HuabeiError("invalid_request", ErrorKind.INVALID_REQUEST, detail="give exactly one of --date or --until"))
     system = _system(db)
     total = eod.pending_days(system, until=_date(until)) if until else 1
-    done = [0]
+    bar = Progress(
+        TextColumn("end of day {task.fields[day]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+        disable=total <= 1,
+    )
+    task = bar.add_task("eod", total=total, day="…")
 
     def progress(day: eod.DayReport) -> None:  # on stderr, as each day completes
-        done[0] += 1
-        if total > 1:
-            err_console.print(f"end of day {day.business_date}: done ({done[0]}/{total})", highlight=False)
+        bar.update(task, advance=1, day=str(day.business_date))
 
-    rep = _run(
-        eod.run_eod,
-        system,
-        date=_date(date) if date else None,
-        until=_date(until) if until else None,
-        on_day=progress,
-    )
+    with bar:
+        rep = _run(
+            eod.run_eod,
+            system,
+            date=_date(date) if date else None,
+            until=_date(until) if until else None,
+            on_day=progress,
+        )
     out = rep.as_dict()
     if as_json:
         console.print_json(json.dumps(out, ensure_ascii=False))
@@ -98,13 +119,79 @@ def eod_command(
     for day in out["days"]:
         ran = [s for s in day["steps"] if s["status"] == "ran"]
         done = " (already run: nothing changed)" if not ran else ""
+        steps = day["steps"]
+        if total > 1 and ran:  # a run of many days: only the steps that did something
+            steps = [s for s in steps if s["status"] == "ran" and not eod.idle(s["counts"])]
+            if not steps:
+                continue
         console.print(f"{day['business_date']}{done}")
-        for s in day["steps"]:
+        for s in steps:
             counts = ", ".join(f"{k} {v}" for k, v in s["counts"].items())
-            console.print(f"  {s['name']:<24} {s['status']:<12} {counts}")
+            console.print(f"  {s['name']:<24} {s['status']:<12} {counts}", overflow="fold")
             for q in s.get("quarantined", []):
-                console.print(f"    quarantined {q['record']}: {q['error']}")
+                console.print(f"    set aside {q['kind']} {q['record']}: {q['error']}", overflow="fold")
     console.print(f"end of day completed through {out['last_completed']}; business date {out['business_date']}")
+    if any(q for d in out["days"] for s in d["steps"] for q in s.get("quarantined", [])):
+        _print_quarantined(eod.status(system)["quarantined"])
+
+
+DateOpt = Annotated[str | None, typer.Option("--date", help="Run this business date (YYYY-MM-DD).")]
+UntilOpt = Annotated[
+    str | None, typer.Option("--until", help="Run every day not run yet up to this date (YYYY-MM-DD), with progress.")
+]
+
+
+@eod_app.callback()
+def eod_command(
+    ctx: typer.Context,
+    date: DateOpt = None,
+    until: UntilOpt = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the end-of-day job (日终): close bills, accrue interest, mark overdue, accrue penalty,
+    delinquency buckets, rescoring, risk rules, limit review, expire temporary limits, lift
+    restrictions, settle campaigns, bureau records. ``huabei eod --until D`` is ``huabei eod run --until D``."""
+    if ctx.invoked_subcommand is None:
+        _eod_run(date, until, db, as_json)
+
+
+@eod_app.command("run")
+def eod_run_command(date: DateOpt = None, until: UntilOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Run the end-of-day job for one date (--date) or every day up to a date (--until)."""
+    _eod_run(date, until, db, as_json)
+
+
+@eod_app.command("status")
+def eod_status_command(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """The last day completed, the business date, and the records set aside not yet retried."""
+    from huabei.batch import eod
+
+    st = eod.status(_system(db))
+    if as_json:
+        _print_json(st)
+        return
+    console.print(f"end of day completed through {st['last_completed']}; business date {st['business_date']}")
+    if not st["quarantined"]:
+        console.print("no record set aside")
+    _print_quarantined(st["quarantined"])
+
+
+@eod_app.command("retry")
+def eod_retry_command(
+    quarantine_id: Annotated[int, typer.Argument(help="The number of the record set aside (huabei eod status).")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a step again for a record it set aside, as of the day it failed, once the record is fixed."""
+    from huabei.batch import eod
+
+    q = _run(eod.retry_quarantined, _system(db), quarantine_id, "cli")
+    if as_json:
+        _print_json(q)
+        return
+    counts = ", ".join(f"{k} {v}" for k, v in (q["retry_counts"] or {}).items())
+    console.print(f"#{q['quarantine_id']} {q['step']} {q['business_date']} {q['kind']} {q['record']}: done ({counts})")
 
 
 # --- bills ---------------------------------------------------------------------------------
@@ -353,7 +440,7 @@ def bureau_correct(
     _show(_run(bureau.correct_record, _system(db), account_id, month, reason=reason, changes=changes), as_json)
 
 
-app.command("eod")(eod_command)
+app.add_typer(eod_app, name="eod")
 app.add_typer(bills_app, name="bills")
 app.add_typer(installments_app, name="installments")
 app.add_typer(bureau_app, name="bureau")
@@ -361,7 +448,7 @@ app.add_typer(bureau_app, name="bureau")
 
 def register(main: typer.Typer) -> None:
     """Add the billing commands to the ``huabei`` command."""
-    main.command("eod")(eod_command)
+    main.add_typer(eod_app, name="eod")
     main.add_typer(bills_app, name="bills")
     main.add_typer(installments_app, name="installments")
     main.add_typer(bureau_app, name="bureau")

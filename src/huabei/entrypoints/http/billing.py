@@ -231,7 +231,8 @@ class EodIn(_In):
 
 
 class QuarantinedOut(_Out):
-    record: str = Field(description="the record's key in the step's population (a user id)")
+    kind: Literal["user", "account"] = Field(description="what the record's key names")
+    record: str = Field(description="the record's key in the step's population (a user id or an account id)")
     error: str
 
 
@@ -255,8 +256,11 @@ class EodOut(_Out):
 
 
 class QuarantineRowOut(QuarantinedOut):
+    quarantine_id: int = Field(description="its number, to retry it: POST /v1/admin/eod/quarantine/{id}/retry")
     business_date: dt.date
     step: str
+    retried_at: dt.datetime | None = Field(default=None, description="when it was run again and went through")
+    retry_counts: dict[str, Any] | None = Field(default=None, description="what the step did when retried")
 
 
 class EodJobOut(_Out):
@@ -274,7 +278,9 @@ class EodStatusOut(_Out):
     last_completed: dt.date | None
     business_date: dt.date
     steps: list[dict[str, str]]
-    quarantined: list[QuarantineRowOut] = Field(default=[], description="the latest records set aside")
+    quarantined: list[QuarantineRowOut] = Field(
+        default=[], description="the latest records set aside and not yet retried"
+    )
 
 
 class BureauRecordOut(_Out):
@@ -500,6 +506,18 @@ def router(system: Huabei) -> APIRouter:
     @r.get("/admin/eod", dependencies=[allow("risk", "agent")], response_model=EodStatusOut, tags=["admin"])
     def eod_status() -> Any:
         return eod.status(system)
+
+    @r.post(
+        "/admin/eod/quarantine/{quarantine_id}/retry",
+        dependencies=[allow()],
+        response_model=QuarantineRowOut,
+        tags=["admin"],
+    )
+    def retry_quarantined(quarantine_id: Annotated[int, Path(ge=1, le=2**62)]) -> Any:
+        """Run the step again for a record the end-of-day job set aside, as of the day it failed
+        on (once the record is fixed). 409 ``eod_quarantine_retry_failed`` when it still fails
+        (nothing changed), ``eod_quarantine_retried`` when it was retried already."""
+        return eod.retry_quarantined(system, quarantine_id, "api")
 
     @r.get("/admin/bureau/{month}", dependencies=[allow("risk")], response_class=PlainTextResponse, tags=["admin"])
     def bureau_file(month: Month) -> Any:
