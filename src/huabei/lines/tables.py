@@ -69,6 +69,9 @@ Index(
     sqlite_where=text("state = 'open'"),
     postgresql_where=text("state = 'open'"),
 )
+# the lines of a user, every state: the features keyed by user (score, reports from the host,
+# profile changes …) join a book's lines on it; without it SQLite scans every line for each user
+Index("ix_credit_accounts_user", credit_accounts.c.user_id)
 
 purchases = Table(
     "purchases",

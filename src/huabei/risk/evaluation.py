@@ -121,22 +121,30 @@ def as_of(day: dt.date) -> dt.date:
 
 
 def decide(snap: Snapshot, terms: ProductTerms, day: dt.date) -> Decisions:
-    """Pure: the decisions of every policy of the snapshot (see the module docstring)."""
+    """Pure: the decisions of every policy of the snapshot (see the module docstring). Each
+    condition is evaluated over the whole batch at once (``Condition.holds_all``: once per
+    distinct combination of its inputs), the lifting condition only for the lines the rule holds."""
     out = Decisions(day, policies={p.version: p for _m, p in snap.policies})
     cfg = dict(snap.cfg)
-    activations = {a: {**v, "cfg": cfg} for a, v in snap.values.items()}
+    accounts = list(snap.values)
+    rows = [snap.values[a] for a in accounts]
     for mode, policy in snap.policies:
         held = {(o.account_id, o.rule_id): o for o in snap.open.get(mode, ())}
         for rule in policy.rules:
             after = rule.after_days(cfg)
-            for account_id, act in activations.items():
+            fired_all = rule.trigger.holds_all(rows, cfg) if rule.mode == "daily" else [False] * len(rows)
+            holding = [i for i, a in enumerate(accounts) if (a, rule.id) in held]
+            cleared = dict.fromkeys(holding, True)
+            if rule.lift_when is not None:
+                cleared = dict(zip(holding, rule.lift_when.holds_all([rows[i] for i in holding], cfg)))
+            for i, account_id in enumerate(accounts):
                 o = held.get((account_id, rule.id))
-                fired = rule.mode == "daily" and rule.trigger.holds(act)
+                fired = fired_all[i]
                 if o is None:
                     if fired:
                         out.items.append(
                             _decision(
-                                mode, policy, rule, account_id, "restrict", act, None, _lifts_on(rule, day, after)
+                                mode, policy, rule, account_id, "restrict", rows[i], None, _lifts_on(rule, day, after)
                             )
                         )
                     continue
@@ -149,16 +157,15 @@ def decide(snap: Snapshot, terms: ProductTerms, day: dt.date) -> Decisions:
                                 rule,
                                 account_id,
                                 "signal",
-                                act,
+                                rows[i],
                                 o.restriction_id,
                                 _lifts_on(rule, day, after),
                             )
                         )
                     continue
                 waited = rule.lift_after_days is None or (day - o.last_signal_on).days >= after
-                cleared = rule.lift_when is None or rule.lift_when.holds(act)
-                if waited and cleared:
-                    out.items.append(_decision(mode, policy, rule, account_id, "lift", act, o.restriction_id, None))
+                if waited and cleared[i]:
+                    out.items.append(_decision(mode, policy, rule, account_id, "lift", rows[i], o.restriction_id, None))
     return out
 
 

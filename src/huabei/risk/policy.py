@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -76,6 +76,27 @@ class Condition:
         if self.reads_cfg:
             own["cfg"] = activation["cfg"]
         return bool(self.program.execute(own))
+
+    def holds_all(self, rows: Sequence[Mapping[str, Any]], cfg: Mapping[str, int]) -> list[bool]:
+        """The condition over a batch of rows (one per account, the features by name; ``cfg`` the
+        same for all): CEL runs once per *distinct* combination of the values the condition reads,
+        then every row takes its combination's result. A condition is a pure function of those
+        values, so this equals ``holds`` row by row (tests/unit/test_risk_batch_eval.py), and a
+        book whose accounts mostly share values (no overdue, no round amounts …) costs a few
+        evaluations instead of one per account."""
+        names = self.features
+        memo: dict[tuple[Any, ...], bool] = {}
+        out: list[bool] = []
+        for row in rows:
+            key = tuple(row[n] for n in names)
+            value = memo.get(key)
+            if value is None:
+                own: dict[str, Any] = dict(zip(names, key))
+                if self.reads_cfg:
+                    own["cfg"] = cfg
+                value = memo[key] = bool(self.program.execute(own))
+            out.append(value)
+        return out
 
 
 @dataclass(frozen=True)
