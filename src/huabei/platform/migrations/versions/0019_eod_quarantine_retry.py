@@ -1,15 +1,15 @@
 """eod quarantine: a record set aside is retried once fixed (when, by whom, with what result)
 
-Revision ID: 0018_eod_quarantine_retry
-Revises: 0017_scorecard_activations
+Revision ID: 0019_eod_quarantine_retry
+Revises: 0018_receivable_funders
 Create Date: 2026-11-29
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_eod_quarantine_retry"
-down_revision = "0017_scorecard_activations"
+revision = "0019_eod_quarantine_retry"
+down_revision = "0018_receivable_funders"
 branch_labels = None
 depends_on = None
 
