@@ -166,6 +166,10 @@ def test_401_and_403_have_the_error_shape_and_are_audited(system: Huabei) -> Non
     )
     agent_id = http[3]["key_id"]
     assert http[2]["key_id"] == agent_id and http[3]["role"] == "agent" and agent_id is not None
+    # each row names the line it is about and who acted (a denial with no valid key: nobody)
+    assert [x["account_id"] for x in http] == [acct] * 4
+    assert [x["actor"] for x in http] == [None, None, f"agent:{agent_id}", f"agent:{agent_id}"]
+    assert all(x["at"] is not None for x in http)
 
 
 def test_a_customer_reaches_only_their_own_line(system: Huabei) -> None:

@@ -160,6 +160,50 @@ def test_funding_migrate_dry_run_apply_rerun_and_resume(
     assert "ledger OK" in run(db_url, "ledger", "check").stdout
 
 
+def test_changes_from_the_command_line_are_audited_with_the_operator(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import select
+
+    from huabei.access import service as access
+    from huabei.platform import schema
+    from huabei.platform.unit_of_work import Huabei
+
+    monkeypatch.setenv("HUABEI_ACTOR", "ops-env")
+    aid = open_line(db_url)
+    placed = run_json(db_url, "--actor", "ops-7", "restrictions", "place", str(aid), "operator_hold", "--note", "check")
+    rid = placed["restriction_id"]
+    assert placed["placed_by"] == "ops-7"
+    run(db_url, "restrictions", "lift", str(rid), "--reason", "lifted_by_agent")
+    show(db_url, aid)  # a read: not audited
+    rep = run_json(
+        db_url, "--actor", "ops-8", "risk", "sweep", "--rule", "used == 0", "--action", "cut:10", "--reason", "r"
+    )
+    assert rep["operator"] == "ops-8"  # --operator defaults to the actor
+    system = Huabei.from_env(db_url)
+    try:
+        with system.engine.connect() as conn:
+            rows = [
+                dict(r._mapping) for r in conn.execute(select(schema.audit_log).order_by(schema.audit_log.c.audit_id))
+            ]
+        trail = access.line_audit_trail(system, aid)
+    finally:
+        system.engine.dispose()
+    cli = [(r["route"], r["actor"], r["account_id"], r["method"], r["outcome"]) for r in rows]
+    assert cli == [
+        ("clock set", "ops-env", None, "CLI", "ok"),
+        ("users add", "ops-env", None, "CLI", "ok"),
+        ("accounts open", "ops-env", aid, "CLI", "ok"),
+        ("restrictions place", "ops-7", aid, "CLI", "ok"),
+        ("restrictions lift", "ops-env", aid, "CLI", "ok"),
+        ("risk sweep", "ops-8", None, "CLI", "ok"),  # many lines: each in sweep_actions, with the operator
+    ]
+    assert rows[3]["path"] == f"restrictions place {aid} operator_hold --note check --json --db ***"
+    assert all(db_url not in r["path"] for r in rows)  # never the database URL
+    # the agent's line page reads the line's rows by account_id
+    assert [r["route"] for r in trail] == ["restrictions lift", "restrictions place", "accounts open"]
+
+
 @pytest.fixture(autouse=True)
 def _plain(plain_output: None) -> None:  # noqa: F811
     pass

@@ -19,6 +19,7 @@ from huabei.access import keys as k
 from huabei.access.roles import Principal, Role
 from huabei.errors import ErrorKind, HuabeiError, invalid, not_found
 from huabei.passwords import rules as password_rules
+from huabei.platform import request_audit
 from huabei.platform.unit_of_work import Huabei
 
 DEFAULT_SECRET_FILE = "huabei.secret"
@@ -99,7 +100,7 @@ def create_key(
         )
         uow.audit.add(
             at=now, key_id=None, role="operator", user_id=None, method="CLI", route="keys create",
-            path=f"keys/{key_id}", status=201, outcome="ok", code=None,
+            path=f"keys/{key_id}", status=201, outcome="ok", code=None, actor=request_audit.actor("operator"),
         )  # fmt: skip
         uow.commit()
     return {
@@ -127,7 +128,7 @@ def revoke_key(system: Huabei, key_id: int, actor: str = "operator") -> dict[str
         uow.keys.revoke(key_id, now)
         uow.audit.add(
             at=now, key_id=None, role=actor, user_id=None, method="CLI", route="keys revoke",
-            path=f"keys/{key_id}", status=200, outcome="ok", code=None,
+            path=f"keys/{key_id}", status=200, outcome="ok", code=None, actor=request_audit.actor(actor),
         )  # fmt: skip
         uow.commit()
         return _key_view(uow.keys.get(key_id) or row)
@@ -216,17 +217,14 @@ def audit_trail(
 
 
 def line_audit_trail(system: Huabei, account_id: int, limit: int = 50) -> list[dict[str, Any]]:
-    """The audit rows about one line, newest first: calls on the line, its user, its restrictions
-    and its appeals (their paths), and the user's own calls."""
+    """The audit rows about one line, newest first: every change to it (``audit_log.account_id``:
+    its restrictions, appeals, purchases, repayments … from HTTP, the web pages or the command
+    line), the denials on its routes, and its user's own calls."""
     with system.uow(readonly=True) as uow:
         line = uow.accounts.get(account_id)
         if line is None:
             raise not_found("account_not_found", account_id=account_id)
-        paths = [f"/v1/accounts/{account_id}", f"/accounts/{account_id}", f"/v1/users/{line.user_id}"]
-        paths += [f"/v1/restrictions/{r.restriction_id}" for r in uow.restrictions.since(account_id, dt.date.min)]
-        for a in uow.appeals.listing(account_id=account_id, limit=1000):
-            paths += [f"/v1/appeals/{a.appeal_id}", f"/console/appeals/{a.appeal_id}"]
-        return [dict(r._mapping) for r in uow.audit.about(paths, line.user_id, limit)]
+        return [dict(r._mapping) for r in uow.audit.about(account_id, line.user_id, limit)]
 
 
 # --- staff users: a name and a password for the web login ------------------------------
@@ -272,7 +270,7 @@ def create_staff(system: Huabei, name: str, role: str, password: str) -> dict[st
         uow.staff.add(name=name, key_id=key_id, password_hash=digest, created_at=now, password_changed_at=now)
         uow.audit.add(
             at=now, key_id=None, role="operator", user_id=None, method="CLI", route="staff create",
-            path=f"staff/{name}", status=201, outcome="ok", code=None,
+            path=f"staff/{name}", status=201, outcome="ok", code=None, actor=request_audit.actor("operator"),
         )  # fmt: skip
         uow.commit()
         return _staff_view(next(r for r in uow.staff.all() if r.name == name))
@@ -293,7 +291,7 @@ def set_staff_password(system: Huabei, name: str, password: str) -> dict[str, An
         uow.staff.set_password(row.staff_id, digest, now)
         uow.audit.add(
             at=now, key_id=None, role="operator", user_id=None, method="CLI", route="staff password",
-            path=f"staff/{name}", status=200, outcome="ok", code=None,
+            path=f"staff/{name}", status=200, outcome="ok", code=None, actor=request_audit.actor("operator"),
         )  # fmt: skip
         uow.commit()
         return _staff_view(next(r for r in uow.staff.all() if r.name == name))

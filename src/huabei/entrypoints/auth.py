@@ -347,6 +347,16 @@ class AuditMiddleware:
             log.exception("audit row not written: %s", row)
 
 
+def _line_of(scope: Scope) -> int | None:
+    """The ``account_id`` path parameter of the route called, when it is one."""
+    value = (scope.get("path_params") or {}).get("account_id")
+    try:
+        n = int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+    return n if n is not None and 1 <= n < 2**63 else None
+
+
 def _route_status(scope: Scope) -> int:
     """The route's success status (201 for a creation), until the answer says otherwise."""
     return int(getattr(scope.get("route"), "status_code", None) or 200)
@@ -368,6 +378,9 @@ def _fields(scope: Scope, status: int, code: str | None) -> dict[str, Any]:
         "key_id": principal.key_id if principal else None,
         "role": principal.role.value if principal else None,
         "user_id": principal.user_id if principal else None,
+        "actor": principal.actor if principal else None,
+        # the line the route names (a change's first event overrides it: huabei.platform.unit_of_work)
+        "account_id": _line_of(scope),
         "method": scope["method"][:8],
         "route": _printable(str(template))[:200],
         "path": _printable(scope["path"])[:500],

@@ -101,15 +101,23 @@ class IdempotencyRepository:
 class EventRepository:
     def __init__(self, conn: Connection):
         self.conn = conn
+        #: the first line an event of this transaction named (the audit row's ``account_id``)
+        self.first_account_id: int | None = None
 
     def record(self, event: DomainEvent, *, business_date: dt.date, now: dt.datetime) -> None:
         """Write one typed event (:mod:`huabei.events`) to the outbox."""
-        self.conn.execute(insert(t.domain_events).values(**event.row(business_date, now)))
+        row = event.row(business_date, now)
+        if self.first_account_id is None:
+            self.first_account_id = row["account_id"]
+        self.conn.execute(insert(t.domain_events).values(**row))
 
     def record_many(self, events: Sequence[DomainEvent], *, business_date: dt.date, now: dt.datetime) -> None:
         """Write typed events in one batched insert."""
         if events:
-            self.conn.execute(insert(t.domain_events), [e.row(business_date, now) for e in events])
+            rows = [e.row(business_date, now) for e in events]
+            if self.first_account_id is None:
+                self.first_account_id = next((r["account_id"] for r in rows if r["account_id"] is not None), None)
+            self.conn.execute(insert(t.domain_events), rows)
 
     def for_account(self, account_id: int, event_type: str | None = None) -> list[Any]:
         c = t.domain_events.c

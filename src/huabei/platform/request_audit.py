@@ -4,10 +4,14 @@ state change the request commits.
 The access middleware (``huabei.entrypoints.auth.AuditMiddleware``) opens a :class:`RequestAudit`
 for each call that may change state; :meth:`huabei.platform.unit_of_work.UnitOfWork.commit` of a
 writing unit of work inserts the request's row (actor, route, path, the route's success status)
-just before it commits, once per request. A change therefore never commits without the row that
+just before it commits, once per request (with the first line the change's events name as its
+``account_id``). A change therefore never commits without the row that
 names its actor; a later transaction of the same request commits after it. When the answer is
 sent, the middleware completes the row with the status, outcome and error code the client got
 (or writes the row then, for a request that changed nothing: a refusal or a denial).
+
+The command line opens one for each command (``huabei.entrypoints.cli.common.start_audit``): a
+command that changes state is written to the audit log with the operator who ran it as its actor.
 """
 
 from __future__ import annotations
@@ -29,3 +33,11 @@ class RequestAudit:
 
 
 current: ContextVar[RequestAudit | None] = ContextVar("huabei_request_audit", default=None)
+
+
+def actor(default: str) -> str:
+    """The actor of the request or command being served (``default`` outside one)."""
+    audit = current.get()
+    if audit is None:
+        return default
+    return str(audit.fields().get("actor") or default)

@@ -114,8 +114,12 @@ class UnitOfWork:
         """Commit; the first writing commit of an HTTP request that may change state writes the
         request's audit row in this same transaction (``huabei.platform.request_audit``)."""
         audit = None if self.readonly else request_audit.current.get()
-        if audit is not None and not audit.closed and audit.audit_id is None:
-            audit.audit_id = self.audit.add(at=self.now(), **audit.fields())
+        if audit is not None and not audit.closed and audit.audit_id is None and self.audit.written is not None:
+            audit.audit_id = self.audit.written  # the use case audited its change itself
+        elif audit is not None and not audit.closed and audit.audit_id is None:
+            row = audit.fields()
+            row["account_id"] = self.events.first_account_id or row.get("account_id")
+            audit.audit_id = self.audit.add(at=self.now(), **row)
             try:
                 self._tx.commit()
             except BaseException:

@@ -8,18 +8,23 @@ Exit codes: 0 ok, 2 bad input, 3 refused by a rule, 4 not found, 5 conflict, 6 f
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import getpass
 import json
+import os
 from typing import Annotated, Any, NoReturn
 
 import click
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from huabei import reasons
 from huabei.errors import ErrorKind, HuabeiError
 from huabei.money import MAX_AMOUNT_FEN, AmountError, format_yuan, parse_yuan
+from huabei.platform import request_audit
 from huabei.platform.unit_of_work import Huabei
 
 console = Console()
@@ -43,11 +48,96 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
 MAX_ID = 2**63 - 1
 
 #: ``huabei --db URL COMMAND``: the database given before the command (each command's own ``--db`` wins).
-_global: dict[str, str | None] = {"db": None}
+_global: dict[str, str | None] = {"db": None, "actor": None}
 
 
 def set_global_db(db: str | None) -> None:
     _global["db"] = db
+
+
+#: options whose values are never written to the audit log (secrets, the database URL)
+_UNLOGGED = ("password", "secret", "--db")
+
+
+def operator_name(given: str | None = None) -> str:
+    """Who runs the command: ``given`` (a command's ``--operator``), else ``huabei --actor``, else
+    ``$HUABEI_ACTOR``, else the OS user."""
+    given = given or _global["actor"]
+    if given:
+        return given[:64]
+    env = os.environ.get("HUABEI_ACTOR")
+    if env:
+        return env[:64]
+    try:
+        return getpass.getuser()[:64]
+    except (KeyError, OSError):  # no user entry (a bare container)
+        return "operator"
+
+
+class AuditedGroup(TyperGroup):
+    """The ``huabei`` command group: keeps the command line it was given (``ctx.meta``) for the
+    audit row of the command (:func:`start_audit`)."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        ctx.meta["huabei.argv"] = list(args)
+        return super().resolve_command(ctx, args)
+
+
+def _command_line(ctx: click.Context) -> tuple[str, str]:
+    """(the command's name, e.g. ``funding migrate``; the command line with the values of secret
+    options — a password, the database URL — masked)."""
+    args: list[str] = ctx.meta.get("huabei.argv", [])
+    words: list[str] = []
+    cmd: Any = ctx.command
+    for a in args:
+        sub = cmd.get_command(ctx, a) if hasattr(cmd, "get_command") else None
+        if sub is None:
+            break
+        words.append(a)
+        cmd = sub
+    shown: list[str] = []
+    hide = False
+    for a in args[len(words) :]:
+        if hide:
+            shown.append("***")
+            hide = False
+            continue
+        name = a.split("=", 1)[0]
+        if name.startswith("--") and any(u in name for u in _UNLOGGED):
+            hide = "=" not in a
+            shown.append(name + ("=***" if "=" in a else ""))
+            continue
+        shown.append(a)
+    route = " ".join(words) or "?"
+    return route, " ".join([route, *shown])
+
+
+def start_audit(ctx: click.Context, actor: str | None) -> None:
+    """Audit the command about to run (called before every command, by the app's callback): the
+    first commit that changes state writes its row — the operator as the actor, the command and its
+    arguments — in the same transaction (``huabei.platform.request_audit``). Reads write nothing."""
+    _global["actor"] = actor
+    route, line = _command_line(ctx)
+    fields = {
+        "key_id": None,
+        "role": "operator",
+        "user_id": None,
+        "actor": operator_name(actor),
+        "account_id": None,  # the first line the change's events name (huabei.platform.unit_of_work)
+        "method": "CLI",
+        "route": route[:200],
+        "path": line[:500],
+        "status": 200,
+        "outcome": "ok",
+        "code": None,
+    }
+    token = request_audit.current.set(request_audit.RequestAudit(fields=lambda: dict(fields)))
+
+    def _end() -> None:
+        with contextlib.suppress(ValueError):  # closed in another context: nothing of ours to reset
+            request_audit.current.reset(token)
+
+    ctx.call_on_close(_end)
 
 
 def database(db: str | None) -> str | None:

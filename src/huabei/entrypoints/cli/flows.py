@@ -6,7 +6,17 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from huabei.entrypoints.cli.common import DbOpt, JsonOpt, check_id, console, print_json, run, show, system
+from huabei.entrypoints.cli.common import (
+    DbOpt,
+    JsonOpt,
+    check_id,
+    console,
+    operator_name,
+    print_json,
+    run,
+    show,
+    system,
+)
 from huabei.money import format_yuan
 
 
@@ -32,7 +42,7 @@ def risk_sweep(
     action: str = typer.Option(..., "--action", help="close | cut:PCT"),
     reason: str = typer.Option(..., "--reason", help="why (recorded with the operator and the rule)"),
     dry_run: bool = typer.Option(False, "--dry-run", help="report the matching lines and the effect; change nothing"),
-    operator: str = typer.Option("operator", "--operator", help="who runs it (recorded)"),
+    operator: str = typer.Option(None, "--operator", help="who runs it (recorded; default: the --actor)"),
     batch_size: int = typer.Option(None, "--batch-size", help="lines per transaction (default: sweeps.batch_size)"),
     db: DbOpt = None,
     as_json: JsonOpt = False,
@@ -46,7 +56,7 @@ def risk_sweep(
         rule=rule,
         action=action,
         reason=reason,
-        operator=operator,
+        operator=operator_name(operator),
         dry_run=dry_run,
         batch_size=batch_size,
     )
@@ -82,7 +92,7 @@ def funding_migrate(
     partner: str = typer.Option(..., "--partner", help="the partner of funding.partners whose balances move"),
     dry_run: bool = typer.Option(False, "--dry-run", help="report the lines and the effect; change nothing"),
     reason: str = typer.Option("brand isolation", "--reason", help="why (recorded)"),
-    operator: str = typer.Option("operator", "--operator", help="who runs it (recorded)"),
+    operator: str = typer.Option(None, "--operator", help="who runs it (recorded; default: the --actor)"),
     batch_size: int = typer.Option(None, "--batch-size", help="lines per transaction (default: funding.batch_size)"),
     db: DbOpt = None,
     as_json: JsonOpt = False,
@@ -97,7 +107,7 @@ def funding_migrate(
         partner=partner,
         dry_run=dry_run,
         reason=reason,
-        operator=operator,
+        operator=operator_name(operator),
         batch_size=batch_size,
     )
     if as_json:

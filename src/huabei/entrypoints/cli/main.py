@@ -14,7 +14,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from huabei.entrypoints.cli.common import DbOpt, JsonOpt, KeyOpt, console, err_console, set_global_db
+from huabei.entrypoints.cli.common import (
+    AuditedGroup,
+    DbOpt,
+    JsonOpt,
+    KeyOpt,
+    console,
+    err_console,
+    operator_name,
+    set_global_db,
+    start_audit,
+)
 from huabei.entrypoints.cli.common import amount as _amount
 from huabei.entrypoints.cli.common import check_id as _id
 from huabei.entrypoints.cli.common import database as _db
@@ -28,7 +38,10 @@ from huabei.errors import HuabeiError
 from huabei.lines.purchase_rules import Channel, PurchaseRequest
 
 app = typer.Typer(
-    help="huabei: an open-source consumer credit line (花呗).", no_args_is_help=True, pretty_exceptions_enable=False
+    help="huabei: an open-source consumer credit line (花呗).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    cls=AuditedGroup,
 )
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 clock_app = typer.Typer(help="The business clock (simulated mode).", no_args_is_help=True)
@@ -59,12 +72,17 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _main(
+    ctx: typer.Context,
     db: DbOpt = None,
+    actor: str = typer.Option(
+        None, "--actor", help="Who runs the command, for the audit log (default: $HUABEI_ACTOR, else the OS user)."
+    ),
     version: bool = typer.Option(
         False, "--version", help="Print the version and exit.", callback=_print_version, is_eager=True
     ),
 ) -> None:
     set_global_db(db)
+    start_audit(ctx, actor)
 
 
 # --- db, clock, serve ----------------------------------------------------------------
@@ -370,6 +388,7 @@ def restrictions_place(
             cause=cause,
             note=note,
             lifts_on=_date(lifts_on) if lifts_on else None,
+            actor=operator_name(),
         ),
         as_json,
     )
@@ -382,7 +401,7 @@ def restrictions_lift(
     from huabei.restrictions import service as restrictions
 
     rid = _id(restriction_id, "restriction_not_found", "restriction_id")
-    _show(_run(restrictions.lift_restriction, _system(db), rid, reason=reason), as_json)
+    _show(_run(restrictions.lift_restriction, _system(db), rid, reason=reason, actor=operator_name()), as_json)
 
 
 # --- ledger --------------------------------------------------------------------------
