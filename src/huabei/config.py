@@ -437,6 +437,10 @@ class OperationsTerms(_Section):
     #: An end-of-day request over more days than this runs as a job the request starts
     #: (``GET /v1/admin/eod/{run}`` follows it) instead of inside the request.
     eod_inline_days: int = Field(default=31, gt=0)
+    #: A running end-of-day job writes a heartbeat this often; one whose heartbeat is older than
+    #: ``eod_job_stale_seconds`` lost its server (killed, restarted) and reads ``interrupted``.
+    eod_job_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    eod_job_stale_seconds: float = Field(default=30.0, gt=0)
     #: ``snapshot export`` reads the book this many users (or lines) at a time and writes each
     #: page as one Parquet file: the memory it holds is bounded by one page (docs/scaling.md).
     batch_page_rows: int = Field(default=20_000, gt=0)

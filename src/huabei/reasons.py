@@ -391,7 +391,12 @@ register(
     N_("An end-of-day run is already going on as job {run}."),
     N_("Follow it at /v1/admin/eod/{run}; start another once it is done."),
 )
-register("eod_run_not_found", ReasonKind.STATE, N_("No end-of-day run {run} on this server."))
+register("eod_run_not_found", ReasonKind.STATE, N_("There is no end-of-day run {run}."))
+register(
+    "eod_job_not_running",
+    ReasonKind.STATE,
+    N_("End-of-day run {run} is not running any more; see its state at /v1/admin/eod/{run}."),
+)
 register(
     "eod_quarantine_not_found",
     ReasonKind.STATE,

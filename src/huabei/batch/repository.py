@@ -79,6 +79,43 @@ class EodRepository:
             .values(retried_at=now, retried_by=actor[:64], retry_counts=counts)
         )
 
+    # --- long runs as jobs of the HTTP server (``entrypoints.http.eod_jobs``) ----------------
+
+    def job(self, run: str, *, for_update: bool = False) -> Any:
+        j = tb.eod_jobs.c
+        stmt = select(tb.eod_jobs).where(j.run == run)
+        return self.conn.execute(stmt.with_for_update() if for_update else stmt).first()
+
+    def running_jobs(self, *, for_update: bool = False) -> list[Any]:
+        j = tb.eod_jobs.c
+        stmt = select(tb.eod_jobs).where(j.status == "running").order_by(j.started_at)
+        return list(self.conn.execute(stmt.with_for_update() if for_update else stmt))
+
+    def add_job(self, run: str, until: dt.date, days: int, owner: str, now: dt.datetime) -> None:
+        self.conn.execute(
+            insert(tb.eod_jobs).values(
+                run=run,
+                status="running",
+                until=until,
+                days_total=days,
+                days_done=0,
+                last_completed=None,
+                error=None,
+                cancel_requested=False,
+                owner=owner[:64],
+                started_at=now,
+                heartbeat_at=now,
+                finished_at=None,
+            )
+        )
+
+    def update_job(self, run: str, **values: Any) -> int:
+        """Change a job's row (only while it runs: a job interrupted or finished stays as it is)."""
+        j = tb.eod_jobs.c
+        return self.conn.execute(
+            update(tb.eod_jobs).where(j.run == run, j.status == "running").values(**values)
+        ).rowcount
+
     def last_completed(self) -> dt.date | None:
         return self.conn.execute(select(func.max(tb.eod_days.c.business_date))).scalar()
 

@@ -4,7 +4,7 @@ finish."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, Index, String, Table, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, Index, Integer, String, Table, Text
 
 from huabei.platform.tables import TS, Id, metadata
 
@@ -40,6 +40,30 @@ eod_quarantine = Table(
     Column("retried_by", String(64), nullable=True),
     Column("retry_counts", JSON, nullable=True),
     Index("ix_eod_quarantine_day", "business_date", "step"),
+)
+
+#: A long end-of-day run the HTTP server runs as a job (``POST /v1/admin/eod``): its progress is
+#: written as each day completes and ``heartbeat_at`` while it runs, so any server can answer for
+#: it, a job whose server died reads ``interrupted`` (heartbeat older than
+#: ``operations.eod_job_stale_seconds``) and a cancel asked of any server stops it between days.
+eod_jobs = Table(
+    "eod_jobs",
+    metadata,
+    Column("run", String(12), primary_key=True),
+    #: running | done | failed | cancelled | interrupted
+    Column("status", String(16), nullable=False),
+    Column("until", Date, nullable=False),
+    Column("days_total", Integer, nullable=False),
+    Column("days_done", Integer, nullable=False),
+    Column("last_completed", Date, nullable=True),
+    Column("error", JSON, nullable=True),
+    Column("cancel_requested", Boolean, nullable=False),
+    #: the server process running it (host, pid and a random part)
+    Column("owner", String(64), nullable=False),
+    Column("started_at", TS, nullable=False),
+    Column("heartbeat_at", TS, nullable=False),
+    Column("finished_at", TS, nullable=True),
+    Index("ix_eod_jobs_status", "status"),
 )
 
 #: A ``batch run`` of a step for an as-of date (``huabei.batch.writer``): its decisions were

@@ -265,12 +265,18 @@ class QuarantineRowOut(QuarantinedOut):
 
 class EodJobOut(_Out):
     run: str
-    status: Literal["running", "done", "failed"]
+    status: Literal["running", "done", "failed", "cancelled", "interrupted"] = Field(
+        description="interrupted: its server stopped (killed, restarted) while it ran; the days done are kept "
+        "and the next run continues from there"
+    )
     until: dt.date
     days_total: int
     days_done: int
     last_completed: dt.date | None
     error: dict[str, str] | None
+    cancel_requested: bool = Field(default=False, description="a cancel was asked: it stops after the day it runs")
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
     url: str
 
 
@@ -500,8 +506,22 @@ def router(system: Huabei) -> APIRouter:
 
     @r.get("/admin/eod/{run}", dependencies=[allow("risk", "agent")], response_model=EodJobOut, tags=["admin"])
     def eod_job(run: Annotated[str, Path(pattern=EodJobs.RUN_PATTERN)]) -> Any:
-        """A long end-of-day run started by ``POST /v1/admin/eod``: days done of days to run."""
+        """A long end-of-day run started by ``POST /v1/admin/eod``: days done of days to run. The
+        job is kept in the database: it answers after a restart (``interrupted`` if its server
+        died while it ran, with the days done)."""
         return {**jobs.get(run), "url": f"/v1/admin/eod/{run}"}
+
+    @r.post(
+        "/admin/eod/{run}/cancel",
+        dependencies=[allow()],
+        status_code=202,
+        response_model=EodJobOut,
+        tags=["admin"],
+    )
+    def cancel_eod_job(run: Annotated[str, Path(pattern=EodJobs.RUN_PATTERN)]) -> Any:
+        """Stop a running job after the day it is running (the days done are kept): it then reads
+        ``cancelled``. 409 ``eod_job_not_running`` when it is not running any more."""
+        return {**jobs.cancel(run), "url": f"/v1/admin/eod/{run}"}
 
     @r.get("/admin/eod", dependencies=[allow("risk", "agent")], response_model=EodStatusOut, tags=["admin"])
     def eod_status() -> Any:
