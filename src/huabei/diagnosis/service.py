@@ -335,7 +335,7 @@ def read_advice_facts(uow: UnitOfWork, account_id: int) -> a.AdviceFacts:
     facts = pop.facts_of(0)
     overdue_now = bool(pop.overdue_now[0])
     block = line.block_code or (BLOCK_OVERDUE if overdue_now else None)
-    last = {r[0]: r[1] for r in uow.limit_batch.last_base_changes([account_id])}.get(account_id)
+    last = {r[0]: r[1] for r in uow.limit_changes.last_base_changes([account_id])}.get(account_id)
     stored = uow.scores.history(line.user_id, 1)
     d90 = today - dt.timedelta(days=89)
     apps = [x for x in uow.applications.for_account(account_id, 50) if x.applied_on >= d90]

@@ -121,7 +121,9 @@ def enrol(system: Huabei, account_id: int, code: str) -> dict[str, Any]:
             now=uow.now(),
         )
         uow.commit()
-        rows = uow.enrolments.progress(today, enrolment_ids=[enrolment_id], unsettled_only=False)
+        rows = uow.enrolments.progress(
+            today, uow.purchases.counted_in_windows, enrolment_ids=[enrolment_id], unsettled_only=False
+        )
         return enrolment_view(rows[0])
 
 
@@ -134,7 +136,10 @@ def account_campaigns(system: Huabei, account_id: int) -> list[dict[str, Any]]:
         if not ids:
             return []
         return [
-            enrolment_view(r) for r in uow.enrolments.progress(uow.today(), enrolment_ids=ids, unsettled_only=False)
+            enrolment_view(r)
+            for r in uow.enrolments.progress(
+                uow.today(), uow.purchases.counted_in_windows, enrolment_ids=ids, unsettled_only=False
+            )
         ]
 
 
@@ -150,7 +155,7 @@ def settle_campaigns(uow: UnitOfWork, accounts: AccountRange | None = None) -> i
     today = uow.today()
     settled = 0
     updates = []
-    for row in uow.enrolments.progress(today, accounts=accounts):
+    for row in uow.enrolments.progress(today, uow.purchases.counted_in_windows, accounts=accounts):
         progress = dc.Progress(
             payments=int(row.done_payments),
             categories=int(row.done_categories),

@@ -13,8 +13,6 @@ from sqlalchemy import (
     Date,
     and_,
     bindparam,
-    delete,
-    distinct,
     func,
     literal,
     or_,
@@ -23,11 +21,9 @@ from sqlalchemy import (
 )
 
 from huabei.limits import tables as tl
-from huabei.platform import schema as t
 from huabei.platform.sql import (
     AccountRange,
     add_returning_id,
-    bulk_insert,
     fetch_rows,
     for_users,
     get_by_id,
@@ -127,6 +123,7 @@ class EnrolmentRepository:
     def progress(
         self,
         today: dt.date,
+        counted: Any,
         *,
         enrolment_ids: Sequence[int] | None = None,
         unsettled_only: bool = True,
@@ -134,56 +131,33 @@ class EnrolmentRepository:
     ) -> list[Any]:
         """Every enrolment still to settle (in progress, or completed but not yet rewarded) with
         its progress: purchases of its line on days ``enrolled_on ≤ d < ends_on`` (and ≤ today)
-        of at least ``min_payment`` net of refunds, and their distinct categories. One query."""
-        e, p = tl.campaign_enrolments.c, t.purchases.c
-        counted = and_(
-            p.account_id == e.account_id,
-            p.business_date >= e.enrolled_on,
-            p.business_date < e.ends_on,
-            p.business_date <= today,
-            p.amount - p.refunded >= e.min_payment,
-            p.refunded < p.amount,
+        of at least ``min_payment`` net of refunds, and their distinct categories. One query:
+        ``counted`` is the lines' count of purchases over per-line windows
+        (``PurchaseRepository.counted_in_windows``), applied to this repository's windows."""
+        e = tl.campaign_enrolments.c
+        windows = select(
+            e.enrolment_id.label("window_id"),
+            e.account_id,
+            e.enrolled_on.label("starts_on"),
+            e.ends_on,
+            e.min_payment,
         )
+        if unsettled_only:
+            windows = windows.where(
+                or_(e.status == "in_progress", and_(e.status == "completed", e.rewarded_on.is_(None)))
+            )
+        if enrolment_ids is not None:
+            windows = windows.where(e.enrolment_id.in_(list(enrolment_ids)))
+        if accounts is not None:
+            windows = windows.where(in_range(e.account_id, accounts))
+        done = counted(windows.subquery("enrolment_windows"), today).subquery("done")
         q = (
             select(
-                e.enrolment_id,
-                e.account_id,
-                e.user_id,
-                e.campaign_code,
-                e.enrolled_on,
-                e.ends_on,
-                e.required_payments,
-                e.required_categories,
-                e.reward_kind,
-                e.reward_amount,
-                e.reward_days,
-                e.status,
-                e.completed_on,
-                e.rewarded_on,
-                e.payments,
-                e.categories,
-                func.count(p.purchase_id).label("done_payments"),
-                func.count(distinct(p.merchant_category)).label("done_categories"),
+                tl.campaign_enrolments,
+                func.coalesce(done.c.payments, 0).label("done_payments"),
+                func.coalesce(done.c.categories, 0).label("done_categories"),
             )
-            .select_from(tl.campaign_enrolments.outerjoin(t.purchases, counted))
-            .group_by(
-                e.enrolment_id,
-                e.account_id,
-                e.user_id,
-                e.campaign_code,
-                e.enrolled_on,
-                e.ends_on,
-                e.required_payments,
-                e.required_categories,
-                e.reward_kind,
-                e.reward_amount,
-                e.reward_days,
-                e.status,
-                e.completed_on,
-                e.rewarded_on,
-                e.payments,
-                e.categories,
-            )
+            .select_from(tl.campaign_enrolments.outerjoin(done, done.c.window_id == e.enrolment_id))
             .order_by(e.enrolment_id)
         )
         if unsettled_only:
@@ -215,85 +189,3 @@ class EnrolmentRepository:
         return fetch_rows(
             self.conn, _completions_stmt(user_ids is not None), user_params(user_ids, start=start, as_of=as_of)
         )
-
-
-class LimitBatchRepository:
-    """Set-based writes of the periodic re-evaluation and of temporary-limit expiry."""
-
-    def __init__(self, conn: Connection):
-        self.conn = conn
-
-    def apply_base_limits(self, account_ids: list[int], old: list[int], new: list[int]) -> list[int]:
-        """Set ``base_limit`` to ``new`` where the line is still as the decision saw it — open,
-        ``base_limit = old``, unblocked for a raise, ``used <= new`` for a cut — with one
-        ``UPDATE … FROM`` a temporary staging table per 50,000 decisions (PostgreSQL, SQLite
-        ≥ 3.33). Returns the account ids changed; a line that changed meanwhile waits for the
-        next review. The staging table is created and dropped inside the transaction (a
-        rollback removes it too)."""
-        from sqlalchemy import BigInteger, Column, MetaData, Table
-
-        if not account_ids:
-            return []
-        md = MetaData()
-        stage = Table(
-            "limit_review_stage",
-            md,
-            Column("account_id", BigInteger, primary_key=True),
-            Column("old", BigInteger),
-            Column("new", BigInteger),
-            prefixes=["TEMPORARY"],
-        )
-        stage.create(self.conn)
-        a = t.credit_accounts
-        changed: list[int] = []
-        for i in range(0, len(account_ids), 50_000):
-            self.conn.execute(delete(stage))
-            bulk_insert(
-                self.conn,
-                stage,
-                {"account_id": account_ids[i : i + 50_000], "old": old[i : i + 50_000], "new": new[i : i + 50_000]},
-            )
-            s = stage.c
-            stmt = (
-                update(a)
-                .values(base_limit=s.new)
-                .where(
-                    a.c.account_id == s.account_id,
-                    a.c.state == "open",
-                    a.c.base_limit == s.old,
-                    or_(and_(s.new > s.old, a.c.block_code.is_(None)), and_(s.new < s.old, a.c.used <= s.new)),
-                )
-                .returning(a.c.account_id)
-            )
-            changed += list(self.conn.execute(stmt).scalars())
-        stage.drop(self.conn)
-        return changed
-
-    def last_base_changes(self, account_ids: Sequence[int] | None = None) -> list[Any]:
-        """(account_id, date of the latest base-limit change) of every line (or of ``account_ids``)."""
-        lc = t.limit_changes.c
-        q = select(lc.account_id, func.max(lc.business_date)).where(lc.limit_kind == "base")
-        if account_ids is not None:
-            q = q.where(lc.account_id.in_(list(account_ids)))
-        return fetch_rows(self.conn, q.group_by(lc.account_id))
-
-    def scenario_candidates(self, category: str, start: dt.date, as_of: dt.date) -> list[Any]:
-        """Open, unblocked lines that paid in ``category`` over ``start ≤ day ≤ as_of``, with their user."""
-        a, p = t.credit_accounts.c, t.purchases.c
-        spent = (
-            select(p.account_id)
-            .where(
-                p.merchant_category == category,
-                p.business_date >= start,
-                p.business_date <= as_of,
-                p.refunded < p.amount,
-            )
-            .distinct()
-            .subquery()
-        )
-        return self.conn.execute(
-            select(a.account_id, a.user_id, a.temporary_limit, a.temporary_limit_expires_on)
-            .select_from(t.credit_accounts.join(spent, spent.c.account_id == a.account_id))
-            .where(a.state == "open", a.block_code.is_(None))
-            .order_by(a.account_id)
-        ).all()

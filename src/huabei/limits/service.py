@@ -130,7 +130,7 @@ def _ages(uow: UnitOfWork, sub: collect.Population, account_ids: list[int] | Non
     """Days each line has been open, and days since its last base-limit change (−1: none)."""
     today = np.datetime64(uow.today(), "D")
     days_open = np.where(np.isnat(sub.opened_on), 0, (today - sub.opened_on).astype(np.int64))
-    changes = uow.limit_batch.last_base_changes(account_ids)
+    changes = uow.limit_changes.last_base_changes(account_ids)
     since = np.full(len(sub), -1, dtype=np.int64)
     if changes:
         index = pd.Index(sub.account_id)
@@ -251,7 +251,7 @@ def write_review(uow: UnitOfWork, decisions: ReviewDecisions) -> int:
     if not todo:
         return 0
     applied = set(
-        uow.limit_batch.apply_base_limits(
+        uow.accounts.apply_base_limits(
             [c.account_id for c in todo], [c.old_value for c in todo], [c.new_value for c in todo]
         )
     )
@@ -512,7 +512,7 @@ def grant_scenario_temporary_limits(
                 days=lt.max_temporary_limit_days,
             )
         today = uow.today()
-        rows = uow.limit_batch.scenario_candidates(category, today - dt.timedelta(days=window_days - 1), today)
+        rows = uow.accounts.open_unblocked_spenders(category, today - dt.timedelta(days=window_days - 1), today)
         if min_score is not None and rows:
             latest = {r[0]: r[1] for r in uow.scores.latest_points(sorted({r.user_id for r in rows}))}
             rows = [r for r in rows if latest.get(r.user_id, -1) >= min_score]

@@ -13,13 +13,20 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Column,
     Connection,
     Date,
+    MetaData,
+    Table,
+    and_,
     bindparam,
     case,
+    delete,
+    distinct,
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -35,7 +42,7 @@ from huabei.lines.rules import (
     Product,
     frozen_block,
 )
-from huabei.platform.sql import bulk_rows
+from huabei.platform.sql import bulk_insert, bulk_rows, fetch_rows
 from huabei.platform.tables import domain_events
 
 
@@ -353,6 +360,71 @@ class AccountRepository:
             update(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id).values(base_limit=base_limit)
         )
 
+    def apply_base_limits(self, account_ids: list[int], old: list[int], new: list[int]) -> list[int]:
+        """Set ``base_limit`` to ``new`` where the line is still as the decision saw it — open,
+        ``base_limit = old``, unblocked for a raise, ``used <= new`` for a cut — with one
+        ``UPDATE … FROM`` a temporary staging table per 50,000 decisions (PostgreSQL, SQLite
+        ≥ 3.33). Returns the account ids changed; a line that changed meanwhile waits for the
+        next review. The staging table is created and dropped inside the transaction (a
+        rollback removes it too)."""
+        if not account_ids:
+            return []
+        md = MetaData()
+        stage = Table(
+            "limit_review_stage",
+            md,
+            Column("account_id", BigInteger, primary_key=True),
+            Column("old", BigInteger),
+            Column("new", BigInteger),
+            prefixes=["TEMPORARY"],
+        )
+        stage.create(self.conn)
+        a = t.credit_accounts
+        changed: list[int] = []
+        for i in range(0, len(account_ids), 50_000):
+            self.conn.execute(delete(stage))
+            bulk_insert(
+                self.conn,
+                stage,
+                {"account_id": account_ids[i : i + 50_000], "old": old[i : i + 50_000], "new": new[i : i + 50_000]},
+            )
+            s = stage.c
+            stmt = (
+                update(a)
+                .values(base_limit=s.new)
+                .where(
+                    a.c.account_id == s.account_id,
+                    a.c.state == "open",
+                    a.c.base_limit == s.old,
+                    or_(and_(s.new > s.old, a.c.block_code.is_(None)), and_(s.new < s.old, a.c.used <= s.new)),
+                )
+                .returning(a.c.account_id)
+            )
+            changed += list(self.conn.execute(stmt).scalars())
+        stage.drop(self.conn)
+        return changed
+
+    def open_unblocked_spenders(self, category: str, start: dt.date, as_of: dt.date) -> list[Any]:
+        """Open, unblocked lines that paid in ``category`` over ``start ≤ day ≤ as_of``, with their user."""
+        a, p = t.credit_accounts.c, t.purchases.c
+        spent = (
+            select(p.account_id)
+            .where(
+                p.merchant_category == category,
+                p.business_date >= start,
+                p.business_date <= as_of,
+                p.refunded < p.amount,
+            )
+            .distinct()
+            .subquery()
+        )
+        return self.conn.execute(
+            select(a.account_id, a.user_id, a.temporary_limit, a.temporary_limit_expires_on)
+            .select_from(t.credit_accounts.join(spent, spent.c.account_id == a.account_id))
+            .where(a.state == "open", a.block_code.is_(None))
+            .order_by(a.account_id)
+        ).all()
+
     def set_temporary_limit(self, account_id: int, amount: int, expires_on: dt.date | None) -> None:
         self.conn.execute(
             update(t.credit_accounts)
@@ -387,6 +459,36 @@ class PurchaseRepository:
 
     def get(self, purchase_id: int) -> Any:
         return self.conn.execute(select(t.purchases).where(t.purchases.c.purchase_id == purchase_id)).first()
+
+    @staticmethod
+    def counted_in_windows(windows: Any, today: dt.date) -> Any:
+        """A query over ``windows`` (a subquery with ``window_id``, ``account_id``, ``starts_on``,
+        ``ends_on``, ``min_payment``): per window, the line's purchases on days ``starts_on ≤ d <
+        ends_on`` (and ≤ ``today``) of at least ``min_payment`` net of refunds, not wholly
+        refunded — ``payments`` (count) and ``categories`` (distinct merchant categories). The
+        campaigns' progress (``huabei.limits``) joins it in one statement."""
+        p, w = t.purchases.c, windows.c
+        return (
+            select(
+                w.window_id,
+                func.count(p.purchase_id).label("payments"),
+                func.count(distinct(p.merchant_category)).label("categories"),
+            )
+            .select_from(
+                windows.join(
+                    t.purchases,
+                    and_(
+                        p.account_id == w.account_id,
+                        p.business_date >= w.starts_on,
+                        p.business_date < w.ends_on,
+                        p.business_date <= today,
+                        p.amount - p.refunded >= w.min_payment,
+                        p.refunded < p.amount,
+                    ),
+                )
+            )
+            .group_by(w.window_id)
+        )
 
     def try_refund(self, purchase_id: int, amount: int) -> bool:
         """Atomically record a refund if it keeps refunded ≤ amount."""
@@ -475,6 +577,14 @@ class LimitChangeRepository:
     def for_account(self, account_id: int) -> list[Any]:
         c = t.limit_changes.c
         return list(self.conn.execute(select(t.limit_changes).where(c.account_id == account_id).order_by(c.change_id)))
+
+    def last_base_changes(self, account_ids: Sequence[int] | None = None) -> list[Any]:
+        """(account_id, date of the latest base-limit change) of every line (or of ``account_ids``)."""
+        lc = t.limit_changes.c
+        q = select(lc.account_id, func.max(lc.business_date)).where(lc.limit_kind == "base")
+        if account_ids is not None:
+            q = q.where(lc.account_id.in_(list(account_ids)))
+        return fetch_rows(self.conn, q.group_by(lc.account_id))
 
     def latest(self, account_id: int) -> Any:
         """The line's latest limit change (None if never changed)."""

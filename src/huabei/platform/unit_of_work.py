@@ -80,7 +80,6 @@ class UnitOfWork:
         self.scores = rs.ScoreRepository(conn)
         self.applications = lim.ApplicationRepository(conn)
         self.enrolments = lim.EnrolmentRepository(conn)
-        self.limit_batch = lim.LimitBatchRepository(conn)
         self.billing = rb.BillingRepository(conn)
         self.installments = InstallmentRepository(conn)
         self.line_moves = LineMoveRepository(conn)
