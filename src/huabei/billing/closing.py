@@ -71,17 +71,17 @@ class _CloseBatch:
         cols = (*BILL_STATE_COLUMNS, "carried_out", "carried_to")
         repo.update_bills(cols, [{"b_id": k, **{c: v[c] for c in cols}} for k, v in updates.items()])
         repo.add_allocations(allocations)
-        repo.change_balances(
+        self.uow.accounts.change_balances_many(
             [
                 {"a_id": r.account_id, "d_used": r.used_delta, "d_credit": r.credit_delta}
                 for r in rs
                 if r.used_delta or r.credit_delta
             ]
         )
-        repo.post_charge_entries(
+        self.uow.ledger.post_charges(
             [ledger.fee_entry(r.account_id, r.fee, self.day, ids[r.account_id]) for r in rs if r.fee], self.now
         )
-        repo.post_entries(
+        self.uow.ledger.post_many(
             [
                 ledger.credit_applied_entry(
                     r.account_id, r.credit_applied, self.day, ids[r.account_id], memo=f"bill {self.period}"

@@ -55,7 +55,7 @@ def _accrue_step(
         repo.update_bills((f"{kind}_exact", f"{kind}_posted"), updates)
         accounts = sorted(pending)
         entries = [ledger.charge_entry(entry_kind, a, sum(x["amount"] for x in pending[a]), day) for a in accounts]
-        ids = repo.post_charge_entries(entries, now)
+        ids = uow.ledger.post_charges(entries, now)
         repo.insert_accruals([{**x, "entry_id": eid} for a, eid in zip(accounts, ids) for x in pending[a]])
         updates.clear()
         pending.clear()
@@ -108,7 +108,7 @@ def mark_overdue_step(uow: UnitOfWork, day: dt.date, accounts: AccountRange | No
         for r in uow.billing.overdue_candidates(day, accounts)
     ]
     uow.billing.mark_overdue(rows)
-    blocked = uow.billing.block_overdue_accounts(accounts)
+    blocked = uow.accounts.block_overdue(uow.billing.overdue_lines(), accounts)
     return {"bills": len(rows), "blocked": blocked}
 
 
@@ -195,18 +195,18 @@ def delinquency_step(uow: UnitOfWork, day: dt.date, accounts: AccountRange | Non
                 reportable=cal.is_reportable(dpd, terms),
             )
         if event is not None:
-            events.append(event.row(day, now))
+            events.append(event)
     repo.upsert_delinquency(inserts, updates)
     repo.upsert_delinquency_months(m_inserts, m_updates)
-    repo.add_events(events)
-    counts["unblocked"] = repo.unblock_cured_accounts(accounts)
+    uow.events.record_many(events, business_date=day, now=now)
+    counts["unblocked"] = uow.accounts.unblock_cured(repo.overdue_lines(), accounts)
     return counts
 
 
 def expire_temporary_limits_step(uow: UnitOfWork, day: dt.date, accounts: AccountRange | None = None) -> dict[str, Any]:
     """EOD step ``expire_temporary_limits``: a temporary limit (临时额度) ends on its expiry
     date; the change is recorded (``temporary_limit_expired``) like any limit change."""
-    rows = uow.billing.expiring_temporary_limits(day, accounts)
+    rows = uow.accounts.expiring_temporary_limits(day, accounts)
     uow.limit_changes.record(
         [
             LimitChange(
@@ -224,5 +224,5 @@ def expire_temporary_limits_step(uow: UnitOfWork, day: dt.date, accounts: Accoun
         day,
         uow.now(),
     )
-    uow.billing.expire_temporary_limits(day, accounts)
+    uow.accounts.expire_temporary_limits(day, accounts)
     return {"expired": len(rows)}

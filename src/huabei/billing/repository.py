@@ -38,8 +38,6 @@ from sqlalchemy import (
 
 from huabei.billing import calendar as cal
 from huabei.billing import tables as tb
-from huabei.ledger.rules import Entry
-from huabei.lines.rules import BLOCK_OVERDUE
 from huabei.platform import schema as t
 from huabei.platform.sql import AccountRange, in_chunks, in_range, isum, rows_in, stream
 
@@ -211,11 +209,6 @@ class BillingRepository:
 
     def add_due_day_change(self, **values: Any) -> None:
         self.conn.execute(insert(tb.due_day_changes).values(**values))
-
-    def set_due_day(self, account_id: int, due_day: int) -> None:
-        self.conn.execute(
-            update(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id).values(due_day=due_day)
-        )
 
     # --- delinquency of one line --------------------------------------------------------
 
@@ -391,21 +384,6 @@ class BillingRepository:
         m = tb.delinquency_months.c
         return {r.account_id: r for r in self.conn.execute(select(tb.delinquency_months).where(m.month == month))}
 
-    def expiring_temporary_limits(self, day: dt.date, accounts: AccountRange | None = None) -> list[Any]:
-        a = t.credit_accounts.c
-        return list(
-            self.conn.execute(
-                select(a.account_id, a.temporary_limit, a.temporary_limit_expires_on)
-                .where(
-                    a.temporary_limit > 0,
-                    a.temporary_limit_expires_on.is_not(None),
-                    a.temporary_limit_expires_on <= day,
-                    in_range(a.account_id, accounts),
-                )
-                .order_by(a.account_id)
-            )
-        )
-
     # --- batched writes of the end-of-day job --------------------------------------------
 
     def add_bills(self, rows: Sequence[dict[str, Any]]) -> None:
@@ -580,18 +558,6 @@ class BillingRepository:
         )
         self.conn.execute(stmt, list(rows))
 
-    def change_balances(self, rows: Sequence[dict[str, Any]]) -> None:
-        """``used += :d_used, credit_balance += :d_credit`` per account (executemany)."""
-        if not rows:
-            return
-        a = t.credit_accounts.c
-        self.conn.execute(
-            update(t.credit_accounts)
-            .where(a.account_id == bindparam("a_id"))
-            .values(used=a.used + bindparam("d_used"), credit_balance=a.credit_balance + bindparam("d_credit")),
-            list(rows),
-        )
-
     def insert_accruals(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             self.conn.execute(insert(tb.bill_accruals), with_funders(self.conn, rows))
@@ -633,24 +599,12 @@ class BillingRepository:
             )
         )
 
-    def block_overdue_accounts(self, accounts: AccountRange | None = None) -> int:
-        """``account_overdue`` on every unblocked line with an overdue bill (a freeze outranks it)."""
-        a, b = t.credit_accounts.c, tb.bills.c
-        overdue = select(b.account_id).where(b.status == "overdue")
-        return self.conn.execute(
-            update(t.credit_accounts)
-            .where(a.block_code.is_(None), a.account_id.in_(overdue), in_range(a.account_id, accounts))
-            .values(block_code=BLOCK_OVERDUE)
-        ).rowcount
-
-    def unblock_cured_accounts(self, accounts: AccountRange | None = None) -> int:
-        a, b = t.credit_accounts.c, tb.bills.c
-        overdue = select(b.account_id).where(b.account_id == a.account_id, b.status == "overdue")
-        return self.conn.execute(
-            update(t.credit_accounts)
-            .where(a.block_code == BLOCK_OVERDUE, ~overdue.exists(), in_range(a.account_id, accounts))
-            .values(block_code=None)
-        ).rowcount
+    @staticmethod
+    def overdue_lines() -> Any:
+        """A query of the account ids with an overdue bill (the lines' overdue block follows it:
+        ``AccountRepository.block_overdue`` / ``unblock_cured``)."""
+        b = tb.bills.c
+        return select(b.account_id).where(b.status == "overdue")
 
     def upsert_delinquency(self, inserts: Sequence[dict[str, Any]], updates: Sequence[dict[str, Any]]) -> None:
         if inserts:
@@ -681,125 +635,3 @@ class BillingRepository:
                 .values(worst_bucket=bindparam("worst_bucket"), max_days_past_due=bindparam("max_days_past_due")),
                 list(updates),
             )
-
-    def expire_temporary_limits(self, day: dt.date, accounts: AccountRange | None = None) -> int:
-        a = t.credit_accounts.c
-        return self.conn.execute(
-            update(t.credit_accounts)
-            .where(
-                a.temporary_limit > 0,
-                a.temporary_limit_expires_on.is_not(None),
-                a.temporary_limit_expires_on <= day,
-                in_range(a.account_id, accounts),
-            )
-            .values(temporary_limit=0)
-        ).rowcount
-
-    def post_entries(self, entries: Sequence[Entry], now: dt.datetime) -> list[int]:
-        """Post many balanced entries: one batched insert of the entries, one of their postings."""
-        if not entries:
-            return []
-        for e in entries:
-            if not e.is_balanced():
-                raise ValueError("refusing to post an unbalanced entry")
-        je = t.journal_entries
-        ids = [
-            r[0]
-            for r in self.conn.execute(
-                insert(je).returning(je.c.entry_id, sort_by_parameter_order=True),
-                [
-                    {
-                        "kind": e.kind.value,
-                        "account_id": e.credit_account_id,
-                        "ref_id": e.ref_id,
-                        "amount": e.amount,
-                        "memo": e.memo,
-                        "business_date": e.business_date,
-                        "created_at": now,
-                    }
-                    for e in entries
-                ],
-            )
-        ]
-        self.conn.execute(
-            insert(t.postings),
-            [
-                {
-                    "entry_id": entry_id,
-                    "ledger_account": p.ledger_account.value,
-                    "account_id": p.credit_account_id,
-                    "merchant_id": p.merchant_id,
-                    "amount": p.amount,
-                    "business_date": e.business_date,
-                }
-                for entry_id, e in zip(ids, entries)
-                for p in e.postings
-            ],
-        )
-        return ids
-
-    def post_charge_entries(self, entries: Sequence[Entry], now: dt.datetime) -> list[int]:
-        """Post many charge entries (fee, interest or penalty, as built by
-        :func:`huabei.ledger.rules.charge_entry`) of one kind and business date, at most one
-        per credit line, set-based: the entries by ``executemany``, their two postings — the
-        customer receivable debited, the income credited — by two ``INSERT … SELECT``. Returns
-        the entry ids in the order given."""
-        if not entries:
-            return []
-        kind, day = entries[0].kind, entries[0].business_date
-        receivable, income = (p.ledger_account for p in entries[0].postings)
-        seen: set[int | None] = set()
-        for e in entries:
-            ps = e.postings
-            if (
-                (e.kind, e.business_date) != (kind, day)
-                or e.credit_account_id in seen
-                or len(ps) != 2
-                or (ps[0].ledger_account, ps[1].ledger_account) != (receivable, income)
-                or ps[0].amount != e.amount
-                or ps[1].amount != -e.amount
-                or ps[0].credit_account_id != e.credit_account_id
-            ):
-                raise ValueError("post_charge_entries takes charge entries of one kind and day, one per line")
-            seen.add(e.credit_account_id)
-        je = t.journal_entries.c
-        mark = self.conn.execute(select(func.coalesce(func.max(je.entry_id), 0))).scalar_one()
-        self.conn.execute(
-            insert(t.journal_entries),
-            [
-                {
-                    "kind": e.kind.value,
-                    "account_id": e.credit_account_id,
-                    "ref_id": e.ref_id,
-                    "amount": e.amount,
-                    "memo": e.memo,
-                    "business_date": day,
-                    "created_at": now,
-                }
-                for e in entries
-            ],
-        )
-        mine = and_(je.entry_id > mark, je.kind == kind.value, je.business_date == day)
-        cols = ["entry_id", "ledger_account", "account_id", "merchant_id", "amount", "business_date"]
-        self.conn.execute(
-            insert(t.postings).from_select(
-                cols,
-                select(
-                    je.entry_id, literal(receivable.value), je.account_id, literal(None), je.amount, je.business_date
-                ).where(mine),
-            )
-        )
-        self.conn.execute(
-            insert(t.postings).from_select(
-                cols,
-                select(
-                    je.entry_id, literal(income.value), literal(None), literal(None), -je.amount, je.business_date
-                ).where(mine),
-            )
-        )
-        ids = dict(self.conn.execute(select(je.account_id, je.entry_id).where(mine)).all())
-        return [ids[e.credit_account_id] for e in entries]
-
-    def add_events(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            self.conn.execute(insert(t.domain_events), list(rows))

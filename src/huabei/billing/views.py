@@ -215,7 +215,7 @@ def change_due_day(system: Huabei, account_id: int, due_day: int) -> dict[str, A
                 allowed = last.business_date + dt.timedelta(days=terms.due_day_change_cooloff_days)
                 if today < allowed:
                     raise errors.unprocessable("due_day_change_too_soon", next_allowed=allowed.isoformat())
-            uow.billing.set_due_day(account_id, due_day)
+            uow.accounts.set_due_day(account_id, due_day)
             uow.billing.add_due_day_change(
                 account_id=account_id, old_day=line.due_day, new_day=due_day, business_date=today, created_at=uow.now()
             )

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, and_, func, insert, literal, select
 
 from huabei.ledger.rules import (
     BALANCE_COLUMNS,
@@ -57,6 +57,111 @@ class LedgerRepository:
             ],
         )
         return entry_id
+
+    def post_many(self, entries: Sequence[Entry], now: dt.datetime) -> list[int]:
+        """Post many balanced entries: one batched insert of the entries, one of their postings."""
+        if not entries:
+            return []
+        for e in entries:
+            if not e.is_balanced():
+                raise ValueError("refusing to post an unbalanced entry")
+        je = t.journal_entries
+        ids = [
+            r[0]
+            for r in self.conn.execute(
+                insert(je).returning(je.c.entry_id, sort_by_parameter_order=True),
+                [
+                    {
+                        "kind": e.kind.value,
+                        "account_id": e.credit_account_id,
+                        "ref_id": e.ref_id,
+                        "amount": e.amount,
+                        "memo": e.memo,
+                        "business_date": e.business_date,
+                        "created_at": now,
+                    }
+                    for e in entries
+                ],
+            )
+        ]
+        self.conn.execute(
+            insert(t.postings),
+            [
+                {
+                    "entry_id": entry_id,
+                    "ledger_account": p.ledger_account.value,
+                    "account_id": p.credit_account_id,
+                    "merchant_id": p.merchant_id,
+                    "amount": p.amount,
+                    "business_date": e.business_date,
+                }
+                for entry_id, e in zip(ids, entries)
+                for p in e.postings
+            ],
+        )
+        return ids
+
+    def post_charges(self, entries: Sequence[Entry], now: dt.datetime) -> list[int]:
+        """Post many charge entries (fee, interest or penalty, as built by
+        :func:`huabei.ledger.rules.charge_entry`) of one kind and business date, at most one
+        per credit line, set-based: the entries by ``executemany``, their two postings — the
+        customer receivable debited, the income credited — by two ``INSERT … SELECT``. Returns
+        the entry ids in the order given."""
+        if not entries:
+            return []
+        kind, day = entries[0].kind, entries[0].business_date
+        receivable, income = (p.ledger_account for p in entries[0].postings)
+        seen: set[int | None] = set()
+        for e in entries:
+            ps = e.postings
+            if (
+                (e.kind, e.business_date) != (kind, day)
+                or e.credit_account_id in seen
+                or len(ps) != 2
+                or (ps[0].ledger_account, ps[1].ledger_account) != (receivable, income)
+                or ps[0].amount != e.amount
+                or ps[1].amount != -e.amount
+                or ps[0].credit_account_id != e.credit_account_id
+            ):
+                raise ValueError("post_charges takes charge entries of one kind and day, one per line")
+            seen.add(e.credit_account_id)
+        je = t.journal_entries.c
+        mark = self.conn.execute(select(func.coalesce(func.max(je.entry_id), 0))).scalar_one()
+        self.conn.execute(
+            insert(t.journal_entries),
+            [
+                {
+                    "kind": e.kind.value,
+                    "account_id": e.credit_account_id,
+                    "ref_id": e.ref_id,
+                    "amount": e.amount,
+                    "memo": e.memo,
+                    "business_date": day,
+                    "created_at": now,
+                }
+                for e in entries
+            ],
+        )
+        mine = and_(je.entry_id > mark, je.kind == kind.value, je.business_date == day)
+        cols = ["entry_id", "ledger_account", "account_id", "merchant_id", "amount", "business_date"]
+        self.conn.execute(
+            insert(t.postings).from_select(
+                cols,
+                select(
+                    je.entry_id, literal(receivable.value), je.account_id, literal(None), je.amount, je.business_date
+                ).where(mine),
+            )
+        )
+        self.conn.execute(
+            insert(t.postings).from_select(
+                cols,
+                select(
+                    je.entry_id, literal(income.value), literal(None), literal(None), -je.amount, je.business_date
+                ).where(mine),
+            )
+        )
+        ids = dict(self.conn.execute(select(je.account_id, je.entry_id).where(mine)).all())
+        return [ids[e.credit_account_id] for e in entries]
 
     def balances(self, account_id: int) -> dict[LedgerAccount, int]:
         """The line's customer-account balances (sum of postings, debit positive), zeros left out."""

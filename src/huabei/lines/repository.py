@@ -35,6 +35,7 @@ from sqlalchemy.exc import CompileError
 from huabei.lines import tables as t
 from huabei.lines.rules import (
     BLOCK_FROZEN,
+    BLOCK_OVERDUE,
     OPERATIONAL_PAUSES,
     AccountState,
     CreditLine,
@@ -42,7 +43,7 @@ from huabei.lines.rules import (
     Product,
     frozen_block,
 )
-from huabei.platform.sql import bulk_insert, bulk_rows, fetch_rows
+from huabei.platform.sql import AccountRange, bulk_insert, bulk_rows, fetch_rows, in_range
 from huabei.platform.tables import domain_events
 
 
@@ -130,6 +131,9 @@ class UserRepository:
 
     def add(self, **values: Any) -> None:
         self.conn.execute(insert(t.users).values(**values))
+
+    def set_real_name_verified(self, user_id: str, verified: bool) -> None:
+        self.conn.execute(update(t.users).where(t.users.c.user_id == user_id).values(real_name_verified=verified))
 
     def set_phone(self, user_id: str, phone: str) -> None:
         self.conn.execute(update(t.users).where(t.users.c.user_id == user_id).values(phone=phone))
@@ -424,6 +428,73 @@ class AccountRepository:
             .where(a.state == "open", a.block_code.is_(None))
             .order_by(a.account_id)
         ).all()
+
+    def set_due_day(self, account_id: int, due_day: int) -> None:
+        self.conn.execute(
+            update(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id).values(due_day=due_day)
+        )
+
+    def change_balances_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """``used += :d_used, credit_balance += :d_credit`` per account (executemany)."""
+        if not rows:
+            return
+        a = t.credit_accounts.c
+        self.conn.execute(
+            update(t.credit_accounts)
+            .where(a.account_id == bindparam("a_id"))
+            .values(used=a.used + bindparam("d_used"), credit_balance=a.credit_balance + bindparam("d_credit")),
+            list(rows),
+        )
+
+    def block_overdue(self, overdue: Any, accounts: AccountRange | None = None) -> int:
+        """``account_overdue`` on every unblocked line among ``overdue`` (a query of account ids:
+        the lines with an overdue bill, as billing states it); a freeze outranks it."""
+        a = t.credit_accounts.c
+        return self.conn.execute(
+            update(t.credit_accounts)
+            .where(a.block_code.is_(None), a.account_id.in_(overdue), in_range(a.account_id, accounts))
+            .values(block_code=BLOCK_OVERDUE)
+        ).rowcount
+
+    def unblock_cured(self, overdue: Any, accounts: AccountRange | None = None) -> int:
+        """Lift ``account_overdue`` from every line no longer among ``overdue`` (a query of
+        account ids: the lines with an overdue bill)."""
+        a = t.credit_accounts.c
+        return self.conn.execute(
+            update(t.credit_accounts)
+            .where(a.block_code == BLOCK_OVERDUE, a.account_id.not_in(overdue), in_range(a.account_id, accounts))
+            .values(block_code=None)
+        ).rowcount
+
+    def expiring_temporary_limits(self, day: dt.date, accounts: AccountRange | None = None) -> list[Any]:
+        """The lines whose temporary limit ends on or before ``day`` (end-of-day, set-based)."""
+        a = t.credit_accounts.c
+        return list(
+            self.conn.execute(
+                select(a.account_id, a.temporary_limit, a.temporary_limit_expires_on)
+                .where(
+                    a.temporary_limit > 0,
+                    a.temporary_limit_expires_on.is_not(None),
+                    a.temporary_limit_expires_on <= day,
+                    in_range(a.account_id, accounts),
+                )
+                .order_by(a.account_id)
+            )
+        )
+
+    def expire_temporary_limits(self, day: dt.date, accounts: AccountRange | None = None) -> int:
+        """End every temporary limit expiring on or before ``day`` (one UPDATE); how many."""
+        a = t.credit_accounts.c
+        return self.conn.execute(
+            update(t.credit_accounts)
+            .where(
+                a.temporary_limit > 0,
+                a.temporary_limit_expires_on.is_not(None),
+                a.temporary_limit_expires_on <= day,
+                in_range(a.account_id, accounts),
+            )
+            .values(temporary_limit=0)
+        ).rowcount
 
     def set_temporary_limit(self, account_id: int, amount: int, expires_on: dt.date | None) -> None:
         self.conn.execute(

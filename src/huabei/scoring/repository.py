@@ -335,9 +335,6 @@ class FactRepository:
             self.conn.execute(select(ts.user_facts).where(f.user_id == user_id).order_by(f.fact_id.desc()).limit(limit))
         )
 
-    def set_real_name_verified(self, user_id: str, verified: bool) -> None:
-        self.conn.execute(update(t.users).where(t.users.c.user_id == user_id).values(real_name_verified=verified))
-
     def lock_user(self, user_id: str) -> Any:
         """The user row, locked for the transaction (serialises fact updates of one user)."""
         return self.conn.execute(select(t.users).where(t.users.c.user_id == user_id).with_for_update()).first()

@@ -478,7 +478,7 @@ def post_facts(
         ]
         verified = checked.get("real_name_verified")
         if isinstance(verified, bool) and stored["real_name_verified"][1]:
-            uow.facts.set_real_name_verified(user_id, verified)
+            uow.users.set_real_name_verified(user_id, verified)
         uow.commit()
         return {"user_id": user_id, "effective_on": day.isoformat(), "source": source, "recorded": recorded}
 
