@@ -222,3 +222,73 @@ def test_a_rescore_below_the_threshold_freezes_and_the_rescore_back_above_lifts(
     assert scoring.refresh_user(s, user)["score"] >= threshold
     eod.run_eod(s, until=D(2026, 10, 28))
     assert active(s, acct) == [] and buy(s, acct, 100).status == 201
+
+
+def test_a_colluding_merchant_holds_the_ring_members_below_the_round_amount_threshold(s) -> None:
+    """Merchants where many flagged users spend: two ring members caught by their round amounts make
+    the merchant suspect; a third member with only two round amounts there is held the next day,
+    with those purchases as evidence; an honest line buying round amounts at a busy merchant one
+    flagged line also uses is not; the hold lifts by itself once the signal is gone."""
+    ring = [new_account(s, 1_000_000) for _ in range(3)]
+    honest = [new_account(s, 1_000_000) for _ in range(4)]
+    eod.run_eod(s, until=D(2026, 10, 25))
+    for acct in ring[:2]:
+        for _ in range(5):
+            buy(s, acct, 50_000, merchant="m-colluding")
+        buy(s, acct, 30_000, merchant="m-mall")  # the caught members also shop at a busy mall
+    third = [buy(s, ring[2], 80_000, merchant="m-colluding").body["purchase_id"] for _ in range(2)]
+    for acct in honest:
+        for _ in range(2):
+            buy(s, acct, 20_000, merchant="m-mall")
+    for acct in ring + honest:
+        payments.repay(s, acct, billing.billing_status(s, acct)["owed"], f"repaid-{acct}")
+    eod.run_eod(s, until=D(2026, 10, 26))  # the two members with five round amounts each
+    assert [r["evidence"]["rule_id"] for a in ring[:2] for r in active(s, a)] == ["cash_out_round_amounts"] * 2
+    assert active(s, ring[2]) == [] and all(active(s, a) == [] for a in honest)
+    eod.run_eod(s, until=D(2026, 10, 27))  # features as of 10-26: the two are flagged now
+    (r,) = active(s, ring[2])
+    assert r["cause"] == "cash_out_suspected" and r["evidence"]["rule_id"] == "cash_out_flagged_merchant"
+    assert r["evidence"]["inputs"] == {"flagged_share_at_merchant_30d": 1000, "round_purchases_one_merchant_30d": 2}
+    assert r["evidence"]["purchase_ids"] == third
+    assert declined(s, ring[2]).params["cause"] == "cash_out_suspected"
+    # the mall: 2 flagged of the 5 other round-amount buyers (400 per mille) — no hold for honest lines
+    with s.engine.connect() as conn:
+        v = evaluation.features.compute(conn, ["flagged_share_at_merchant_30d"], D(2026, 10, 26))
+    assert {v[a]["flagged_share_at_merchant_30d"] for a in honest} == {400}
+    assert all(active(s, a) == [] for a in honest)
+    # no new signal once the purchases leave the 30-day window: the hold lifts after the review days
+    review = s.terms.restrictions.cash_out_review_days
+    last_signal = D(2026, 10, 25) + dt.timedelta(days=30)
+    eod.run_eod(s, until=last_signal + dt.timedelta(days=review))
+    assert active(s, ring[2]) == []
+    assert buy(s, ring[2], 12_345, merchant="m-1").status == 201
+
+
+def test_score_brushing_holds_and_lifts_by_itself(s) -> None:
+    """刷分: a burst of tiny purchases across five scenarios, then a raise application; the next end
+    of day holds the line for score brushing with the tiny purchases as evidence; it lifts by
+    itself ``score_brushing_review_days`` after the last signal."""
+    from huabei.limits import service as limits
+
+    acct = new_account(s, 1_000_000)
+    eod.run_eod(s, until=D(2026, 10, 25))
+    tiny = [
+        buy(s, acct, 100 + i * 50, merchant=f"m-tiny-{i}", category=c).body["purchase_id"]
+        for i, c in enumerate(["retail", "dining", "travel", "groceries", "transport"])
+    ]
+    limits.apply_for_raise(s, acct)
+    payments.repay(s, acct, billing.billing_status(s, acct)["owed"], "tiny-repaid")
+    eod.run_eod(s, until=D(2026, 10, 26))
+    (r,) = active(s, acct)
+    assert r["cause"] == "score_brushing_suspected" and r["evidence"]["rule_id"] == "score_brushing_tiny_bursts"
+    assert r["evidence"]["inputs"] == {"tiny_purchase_categories_7d": 5, "raise_applications_30d": 1}
+    assert r["evidence"]["purchase_ids"] == tiny
+    assert declined(s, acct).params["cause"] == "score_brushing_suspected"
+    # the burst leaves the 7-day window: the last signal is read as of 10-31 (the run of 11-01)
+    review = s.terms.restrictions.score_brushing_review_days
+    last_signal = D(2026, 11, 1)
+    eod.run_eod(s, until=last_signal + dt.timedelta(days=review - 1))
+    assert active(s, acct)
+    eod.run_eod(s, until=last_signal + dt.timedelta(days=review))
+    assert active(s, acct) == []
+    assert buy(s, acct, 12_345, merchant="m-1").status == 201

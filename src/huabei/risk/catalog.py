@@ -95,6 +95,13 @@ FEATURES: dict[str, Feature] = {
             "distinct merchant categories of purchases under 10 yuan in the last 7 days",
             ev="purchases",
         ),
+        _f(
+            "flagged_share_at_merchant_30d",
+            "merchants where many flagged users spend: per mille of the other lines that bought a whole number "
+            "of hundred yuan at a merchant in the last 30 days that are restricted for cash-out or score "
+            "brushing on the date, at the worst merchant where this line bought such amounts too",
+            ev="purchases",
+        ),
         _f("raise_applications_30d", "limit-raise applications of the line in the last 30 days"),
         _f("score", "the user's latest credit score on or before the date (0: never scored)"),
         _f("previous_score", "the score before the latest one (0: the latest is the first)"),

@@ -396,6 +396,68 @@ def round_purchases_one_merchant_30d(w: Window) -> Select[Any]:
     return select(per.c.account_id, func.max(per.c.n)).group_by(per.c.account_id)
 
 
+#: The causes whose lines make a merchant suspect (feature ``flagged_share_at_merchant_30d``).
+FLAGGED_CAUSES = ("cash_out_suspected", "score_brushing_suspected")
+
+
+def _flagged(w: Window) -> Any:
+    """The lines restricted for cash-out or score brushing on ``w.day`` (every line, not only
+    ``w.accounts``: they are the others a merchant is judged by)."""
+    r = s.restrictions.c
+    return (
+        select(r.account_id)
+        .where(r.cause.in_(FLAGGED_CAUSES), r.placed_on <= w.day, or_(r.lifted_on.is_(None), r.lifted_on > w.day))
+        .group_by(r.account_id)
+        .subquery()
+    )
+
+
+def _round_spenders(w: Window, everyone: bool) -> Any:
+    """``(account_id, merchant_id)`` of the round-amount purchases of the last 30 days, once each."""
+    p = s.purchases.c
+    where = [p.business_date >= w.since(30), p.business_date <= w.day, p.amount % ROUND_AMOUNT == 0]
+    if not everyone:
+        where.append(w.only(p.account_id))
+    return select(p.account_id, p.merchant_id).where(*where).group_by(p.account_id, p.merchant_id).subquery()
+
+
+def _merchants(w: Window) -> Any:
+    """Each merchant's round-amount buyers of the last 30 days (``buyers``) and how many of them
+    are flagged (``flagged``)."""
+    spent, flagged = _round_spenders(w, everyone=True), _flagged(w)
+    return (
+        select(
+            spent.c.merchant_id,
+            func.count().label("buyers"),
+            func.count(flagged.c.account_id).label("flagged"),
+        )
+        .select_from(spent)
+        .outerjoin(flagged, flagged.c.account_id == spent.c.account_id)
+        .group_by(spent.c.merchant_id)
+        .subquery()
+    )
+
+
+def _flagged_share(merchants: Any, flagged: Any) -> Any:
+    """Per mille of the *other* round-amount buyers of the merchant that are flagged (0 alone)."""
+    me = case((flagged.c.account_id.is_not(None), 1), else_=0)
+    others = merchants.c.buyers - 1
+    return case((others > 0, cast((merchants.c.flagged - me) * 1000 // others, Integer)), else_=0)
+
+
+def flagged_share_at_merchant_30d(w: Window) -> Select[Any]:
+    """Per merchant its round-amount buyers and the flagged among them (one GROUP BY over the
+    book's 30 days), the line itself taken out; the line's worst merchant."""
+    mine, flagged, merchants = _round_spenders(w, everyone=False), _flagged(w), _merchants(w)
+    return (
+        select(mine.c.account_id, func.max(_flagged_share(merchants, flagged)))
+        .select_from(mine)
+        .join(merchants, merchants.c.merchant_id == mine.c.merchant_id)
+        .outerjoin(flagged, flagged.c.account_id == mine.c.account_id)
+        .group_by(mine.c.account_id)
+    )
+
+
 def _last_raise(w: Window) -> Any:
     c = s.limit_changes.c
     last = _latest(
@@ -571,6 +633,7 @@ DEFINITIONS: dict[str, Callable[[Window], Select[Any]]] = {
     "refunded_within_3d_30d": refunded_within_3d_30d,
     "tiny_purchase_categories_7d": tiny_purchase_categories_7d,
     "raise_applications_30d": raise_applications_30d,
+    "flagged_share_at_merchant_30d": flagged_share_at_merchant_30d,
     "score": score,
     "previous_score": previous_score,
     "distinct_devices_7d": distinct_devices_7d,
@@ -664,6 +727,14 @@ def evidence(conn: Connection, name: str, day: dt.date, accounts: Sequence[int])
         )
     elif name == "round_purchases_one_merchant_30d":
         stmt = select(p.account_id, p.purchase_id).where(_purchases(w, 30), p.amount % ROUND_AMOUNT == 0)
+    elif name == "flagged_share_at_merchant_30d":  # the line's round amounts at merchants with flagged buyers
+        merchants, flagged = _merchants(w), _flagged(w)
+        stmt = (
+            select(p.account_id, p.purchase_id)
+            .join(merchants, merchants.c.merchant_id == p.merchant_id)
+            .outerjoin(flagged, flagged.c.account_id == p.account_id)
+            .where(_purchases(w, 30), p.amount % ROUND_AMOUNT == 0, _flagged_share(merchants, flagged) > 0)
+        )
     elif name == "refunded_within_3d_30d":
         stmt = select(p.account_id, p.purchase_id).where(_refunded_quickly(w))
     elif name == "tiny_purchase_categories_7d":
