@@ -391,6 +391,15 @@ register(
     N_("An end-of-day run is already going on as job {run}."),
     N_("Follow it at /v1/admin/eod/{run}; start another once it is done."),
 )
+register(
+    "bureau_correction_inconsistent",
+    I,
+    N_(
+        "The correction of line {account_id} for {month} contradicts the line: {field} = {value} "
+        "does not agree with {basis} = {basis_value}."
+    ),
+    N_("Correct the fields together so that they agree with each other and with the line's history."),
+)
 register("eod_run_not_found", ReasonKind.STATE, N_("There is no end-of-day run {run}."))
 register(
     "eod_job_not_running",

@@ -191,9 +191,21 @@ def test_admin_eod_due_day_overdue_status_and_the_bureau_file(client, sys_oct):
     assert r.text.startswith("H|HUABEI-BUREAU|1|2026-11|") and f"|{acct}|" in r.text
     rec = client.get("/v1/admin/bureau/2026-11/records").json()[0]
     assert (rec["bucket"], rec["account_status"], rec["action"]) == ("dpd_1_30", "overdue", "A")
+    error(  # a bucket that contradicts the days past due (and the line's overdue) is refused
+        client.post(
+            "/v1/admin/bureau/2026-11/corrections",
+            json={"account_id": acct, "reason": "agent_review", "changes": {"bucket": "current"}},
+        ),
+        422,
+        "bureau_correction_inconsistent",
+    )
     r = client.post(
         "/v1/admin/bureau/2026-11/corrections",
-        json={"account_id": acct, "reason": "agent_review", "changes": {"bucket": "current"}},
+        json={
+            "account_id": acct,
+            "reason": "agent_review",
+            "changes": {"bucket": "current", "days_past_due": 0, "amount_overdue": "0", "account_status": "normal"},
+        },
     )
     assert r.status_code == 201 and (r.json()["seq"], r.json()["action"]) == (2, "C")
     error(client.get("/v1/admin/bureau/2026-13"), 400, "invalid_month")

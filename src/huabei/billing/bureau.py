@@ -54,6 +54,43 @@ def bureau_step(uow: UnitOfWork, day: dt.date, accounts: AccountRange | None = N
     return {"month": month, "records": n}
 
 
+def correction_problem(
+    record: dict[str, Any], changed: set[str], worst_dpd: int, line_state: str
+) -> tuple[str, str, Any] | None:
+    """The first way a corrected record contradicts itself or the line, as ``(field, basis,
+    basis's value)``, or ``None``. Checked only where a changed field is involved (a record the
+    job wrote is consistent). ``worst_dpd``: the most days past due any bill of the line reached
+    from the month's first day to the record's date (0: never overdue then)."""
+    dpd, bucket, overdue = record["days_past_due"], record["bucket"], record["amount_overdue"]
+    status, worst_bucket, balance = record["account_status"], record["worst_bucket"], record["balance"]
+    order = cal.DPD_BUCKETS.index
+    rules: list[tuple[set[str], bool, tuple[str, str, Any]]] = [
+        ({"days_past_due"}, dpd > worst_dpd, ("days_past_due", "days_past_due_reached", worst_dpd)),
+        ({"bucket", "days_past_due"}, bucket != cal.dpd_bucket(dpd), ("bucket", "days_past_due", dpd)),
+        ({"amount_overdue", "days_past_due"}, (overdue > 0) != (dpd > 0), ("amount_overdue", "days_past_due", dpd)),
+        ({"amount_overdue", "balance"}, overdue > max(balance, 0), ("amount_overdue", "balance", balance)),
+        (
+            {"worst_bucket", "bucket"},
+            order(worst_bucket) < order(bucket),
+            ("worst_bucket", "bucket", bucket),
+        ),
+        (
+            {"account_status", "bucket", "days_past_due"},
+            (status == "overdue") != (bucket != "current") and status != "closed",
+            ("account_status", "bucket", bucket),
+        ),
+        (
+            {"account_status"},
+            status == "closed" and line_state != "closed",
+            ("account_status", "line_state", line_state),
+        ),
+    ]
+    for fields, broken, problem in rules:
+        if broken and fields & changed:
+            return problem
+    return None
+
+
 def check_month(month: str) -> str:
     if not isinstance(month, str) or not _MONTH_RE.match(month):
         raise errors.invalid("invalid_month", month=month)
@@ -152,11 +189,25 @@ def correct_record(
             raise errors.invalid("invalid_request", detail=f"{k} must be a whole number")
     with system.uow() as uow:
         current = uow.bureau.record(account_id, month)
-        if current is None:
+        if current is None:  # no record: the line did not exist (or owed nothing) that month
             raise errors.not_found("bureau_record_not_found", account_id=account_id, month=month)
         values = dict(current._mapping)
         values.pop("record_id")
         values.update(changes)
+        line = uow.accounts.get(account_id)
+        worst = uow.billing.worst_days_past_due(account_id, dt.date.fromisoformat(f"{month}-01"), current.as_of)
+        problem = correction_problem(values, set(changes), worst, line.state.value if line else "closed")
+        if problem is not None:
+            field, basis, basis_value = problem
+            raise errors.unprocessable(
+                "bureau_correction_inconsistent",
+                account_id=account_id,
+                month=month,
+                field=field,
+                value=str(values[field]),
+                basis=basis,
+                basis_value=str(basis_value),
+            )
         values.update(
             seq=current.seq + 1, superseded=False, reason=reason, created_on=uow.today(), created_at=uow.now()
         )
