@@ -35,10 +35,10 @@ audit_log = Table(
     Column("outcome", String(16), nullable=False),  # ok | refused | denied
     Column("code", String(64), nullable=True),  # the error code of a refusal or denial
     # the line the row is about: the first line the change's events name, else the path's
-    # ``account_id`` (added by 0019_audit_account_id; the agent's line page reads it)
+    # ``account_id`` (added by 0021_audit_account_id; the agent's line page reads it)
     Column("account_id", BigInteger, nullable=True),
     # who acted: a key's ``role:key_id``, or the operator at the command line (``--actor``, else
-    # $HUABEI_ACTOR, else the OS user) (added by 0019_audit_account_id)
+    # $HUABEI_ACTOR, else the OS user) (added by 0021_audit_account_id)
     Column("actor", String(64), nullable=True),
 )
 Index("ix_audit_log_key", audit_log.c.key_id, audit_log.c.audit_id)

@@ -1,8 +1,8 @@
 """the audit log names the line a row is about (``account_id``) and who acted (``actor``: a key's
 ``role:key_id``, or the operator at the command line)
 
-Revision ID: 0019_audit_account_id
-Revises: 0018_receivable_funders
+Revision ID: 0021_audit_account_id
+Revises: 0020_eod_jobs
 Create Date: 2026-11-29
 """
 
@@ -11,8 +11,8 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019_audit_account_id"
-down_revision = "0018_receivable_funders"
+revision = "0021_audit_account_id"
+down_revision = "0020_eod_jobs"
 branch_labels = None
 depends_on = None
 
