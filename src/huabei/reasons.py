@@ -307,7 +307,7 @@ register(
 register(
     "score_below_threshold",
     R,
-    N_("Your credit score has fallen below {threshold}, the minimum for Huabei."),
+    N_("Your credit score is below {threshold}, the minimum for Huabei."),
     N_("Take part in credit tasks, pay on time and complete your profile to raise your score."),
 )
 register(
