@@ -17,7 +17,9 @@ from huabei.payments import service as payments
 from huabei.platform import schema as s
 from huabei.risk import features
 from huabei.risk.catalog import FEATURES, NEVER_DAYS
+from huabei.scoring import service as scoring
 from huabei.scoring.collect import behaviour_columns
+from huabei.scoring.default_card import DEFAULT_SCORECARD
 from huabei.scoring.facts import BEHAVIOUR_FACT_SPECS
 
 BEHAVIOUR = [
@@ -62,7 +64,9 @@ def _live(system, until: dt.date, plan) -> None:
 def _book(system):
     """Four lines of 3,000 yuan from 2026-11-02: each spends 600 yuan in November and in December
     (bills due 12-10 and 01-10) and repays its own way."""
-    full, revolver, late, never = (new_account(system, base_limit=300_000) for _ in range(4))
+    full, revolver, late, never = (
+        new_account(system, base_limit=300_000, user_id=f"beh-{name}") for name in ("full", "revolver", "late", "never")
+    )
     lines = {"full": full, "revolver": revolver, "late": late, "never": never}
 
     def plan(day: dt.date) -> None:
@@ -129,6 +133,19 @@ def test_behaviour_ranks_the_right_way_round_and_ignores_the_future(system) -> N
     with system.uow(readonly=True) as uow:
         cols = behaviour_columns(uow, end, np.array([lines["late"], 0, lines["full"]]), ["worst_dpd_3m"])
     assert cols["worst_dpd_3m"].tolist() == [5, None, 0]
+
+    # the shipped card scores them the same way round, stored by the rescoring, with true reasons
+    scoring.refresh_all(system)
+    got = {name: scoring.get_score(system, f"beh-{name}") for name in lines}
+    score = {name: g["score"] for name, g in got.items()}
+    assert got["full"]["scorecard_version"] == DEFAULT_SCORECARD.version
+    assert score["full"] >= score["revolver"]  # the book weighs revolving only near the limit
+    assert score["full"] > score["late"] > score["never"]
+    assert score["revolver"] > score["never"]
+    why = {name: {r["code"] for r in g["reasons"]} for name, g in got.items()}
+    claims = {"late_repayments", "recent_overdue"}
+    assert not why["full"] & claims and "no_repayment_record" not in why["full"]
+    assert why["late"] & claims and why["never"] & claims
 
 
 def test_a_line_without_bills_has_the_catalogue_defaults(system) -> None:

@@ -71,7 +71,7 @@ def rerun(system, account_id: int, changes: dict, used: int) -> tuple[int, int, 
 def test_each_action_is_the_real_policy_rerun_and_asking_writes_nothing(s):
     uid = thin_profile_user(s, "thin")
     acct = onboarding.open_account(s, user_id=uid, base_limit=yuan("1000.00"))["account_id"]
-    buy(s, acct, yuan("800.00"))
+    buy(s, acct, yuan("950.00"))  # 95 % of the limit: above the shipped card's 88.6 % utilisation cut
     before = book(s)
     advice = diagnosis.advise(s, acct)
     en = diagnosis.limit_advice(s, acct, "en")
@@ -80,7 +80,7 @@ def test_each_action_is_the_real_policy_rerun_and_asking_writes_nothing(s):
     assert book(s) == before  # the counterfactuals never write
 
     assert advice.actions, "a thin profile has something to gain"
-    base_score, base_policy, base_review = rerun(s, acct, {}, yuan("800.00"))
+    base_score, base_policy, base_review = rerun(s, acct, {}, yuan("950.00"))
     assert (advice.baseline.score, advice.baseline.policy_limit, advice.baseline.review_limit) == (
         base_score,
         base_policy,
@@ -105,7 +105,7 @@ def test_each_action_is_the_real_policy_rerun_and_asking_writes_nothing(s):
     assert zh_profile["message"].startswith("完善个人资料：") and "学历" in zh_profile["message"]
     assert zh_profile["effect"].startswith("预计效果：")
     utilisation = next(a for a in en["actions"] if a["code"] == "lower_utilisation")
-    assert utilisation["data"]["repay"] == "500.00" and "repay 500.00 yuan" in utilisation["message"]
+    assert utilisation["data"]["repay"] == "650.00" and "repay 650.00 yuan" in utilisation["message"]
     assert en["next_review"] == "2026-12-02" and "December 2, 2026" in " ".join(en["summary"])
     assert "2026年12月2日" in "".join(zh["summary"])
 

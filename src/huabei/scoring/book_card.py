@@ -88,13 +88,15 @@ def parse_block(text: str) -> BookBlock:
             raise ScorecardError(f"book block: {f.name} is not a fact of the book")
         if f.points[f.missing_index] != 0:
             raise ScorecardError(f"book block: {f.name}'s missing bin must be neutral (0 points)")
-    return BookBlock(card=card, fitted_on=dict(data["fitted_on"] or {}))
+    fitted_on = dict(data["fitted_on"] or {})
+    names = {f.name for f in card.features}
+    for name in fitted_on.get("hand_weighted") or ():
+        if name not in BOOK_FACTS or name not in names:
+            raise ScorecardError(f"book block: hand_weighted {name} is not a repayment-record fact of the block")
+    return BookBlock(card=card, fitted_on=fitted_on)
 
 
 @cache
-def shipped_block() -> BookBlock | None:
-    """The block that ships (:data:`BOOK_CARD_FILE`); None until one is fitted (the default card is
-    then the hand-set one)."""
-    if not BOOK_CARD_FILE.exists():
-        return None
+def shipped_block() -> BookBlock:
+    """The block that ships (:data:`BOOK_CARD_FILE`)."""
     return parse_block(BOOK_CARD_FILE.read_text(encoding="utf-8"))

@@ -262,11 +262,15 @@ def default_scorecard(terms: ScoringTerms | None = None, block: BookBlock | obje
     (``block``, default the shipped :data:`~huabei.scoring.book_card.BOOK_CARD_FILE`; ``None``: the
     hand-set card alone).
 
-    Each fitted feature keeps its fitted points (20 points double the odds), shifted so its worst
-    bin earns 0; its missing bin is the book's average (WOE 0). The intercept is set so that a user
-    with no repayment record (every fitted feature missing) scores exactly what the hand-set card
-    gave them: first openings are decided as before. The version is ``default-`` plus the card's
-    fingerprint."""
+    A hand-set repayment-record feature the fit did not keep stays hand-set; one the block marks
+    ``hand_weighted`` (the book's bins, no regression weight) keeps its hand-set spread. The fitted
+    points are
+    scaled so the block spreads exactly the points of the hand-set features it replaces (137 of the
+    210 credit-history points at the default weights: the weights keep their meaning), rounded
+    half-up, and shifted so each feature's worst bin earns 0; a missing bin is the book's average
+    (WOE 0). The intercept is set so that a user with no repayment record (every fitted feature
+    missing) scores exactly what the hand-set card gave them: first openings are decided as
+    before. The version is ``default-`` plus the card's fingerprint."""
     terms = terms or ScoringTerms()
     hand = hand_set_scorecard(terms)
     chosen = shipped_block() if block is _SHIPPED else block
@@ -274,18 +278,27 @@ def default_scorecard(terms: ScoringTerms | None = None, block: BookBlock | obje
         return hand
     if not isinstance(chosen, BookBlock):
         raise TypeError("block must be a BookBlock or None")
-    fitted = {f.dimension: [] for f in chosen.card.features}  # type: dict[str, list[Feature]]
+    names = {f.name for f in chosen.card.features}
+    replaced = [f for f in hand.features if f.name in BOOK_FACTS and f.name in names]
+    own = set(chosen.fitted_on.get("hand_weighted") or ())  # the book's bins, the hand-set weight
+    # the block takes the points spread of the hand-set features it replaces, shared as the fit says
+    budget = sum(f.spread for f in replaced if f.name not in own)
+    fitted_spread = sum(f.spread for f in chosen.card.features if f.name not in own)
+    scale = _D(budget) / _D(fitted_spread) if budget and fitted_spread else _D(1)
+    fitted: dict[str, list[Feature]] = {}
     shift = 0
     for f in chosen.card.features:
-        low = f.worst_points
-        fitted[f.dimension].append(replace(f, points=tuple(p - low for p in f.points)))
+        k = _D(hand.feature(f.name).spread) / _D(f.spread) if f.name in own else scale
+        points = [int((_D(p) * k).quantize(_D(1), rounding=ROUND_HALF_UP)) for p in f.points]
+        low = min(points)
+        fitted.setdefault(f.dimension, []).append(replace(f, points=tuple(p - low for p in points)))
         shift += low  # the missing bin (0) now earns −low
-    replaced = [hand.feature(n) for n in BOOK_FACTS]
     no_record = sum(f.points[f.missing_index] for f in replaced)
+    kept = [f for f in hand.features if f not in replaced]
     features: list[Feature] = []
     for dimension in DIMENSIONS:
         features.extend(fitted.get(dimension, []))
-        features.extend(f for f in hand.features if f.dimension == dimension and f.name not in BOOK_FACTS)
+        features.extend(f for f in kept if f.dimension == dimension)
     card = Scorecard(
         features=tuple(features),
         version="default",
@@ -418,7 +431,7 @@ def hand_set_scorecard(terms: ScoringTerms | None = None) -> Scorecard:
         max_score=terms.max_score,
     )
     card.validate()
-    return replace(card, version="default-" + card.fingerprint()[:12])
+    return replace(card, version="hand-set-" + card.fingerprint()[:12])
 
 
 def _check_default_spec() -> None:

@@ -579,7 +579,7 @@ class Scorecard:
         """Score one user. A fact absent from ``facts`` counts as missing (``None``)."""
         dims = dict.fromkeys(DIMENSIONS, 0)
         per_feature: dict[str, int] = {}
-        losses: list[tuple[int, int, str]] = []
+        lost_by: dict[str, list[int]] = {}  # code -> [points lost by its features, first position]
         total = self.intercept
         for pos, f in enumerate(self.features):
             idx = f.bin_index(facts.get(f.name))
@@ -589,14 +589,10 @@ class Scorecard:
             total += p
             lost = f.best_points - p
             if lost > 0:
-                losses.append((-lost, pos, f.reason_for_bin(idx)))
-        losses.sort()
-        reasons: list[str] = []
-        for _, _, code in losses:
-            if code not in reasons:
-                reasons.append(code)
-            if len(reasons) == MAX_REASONS:
-                break
+                entry = lost_by.setdefault(f.reason_for_bin(idx), [0, pos])
+                entry[0] += lost
+        ranked = sorted(lost_by.items(), key=lambda kv: (-kv[1][0], kv[1][1]))
+        reasons = [code for code, _ in ranked[:MAX_REASONS]]
         score = min(max(total, self.min_score), self.max_score)
         return ScoreResult(
             score=score,
@@ -633,10 +629,10 @@ class Scorecard:
     def score_batch_explained(self, columns: Mapping[str, Any]) -> BatchScores:
         """:meth:`score_batch` plus each row's reason codes, vectorised (no loop over rows).
 
-        The reasons are exactly those :meth:`score` gives: per reason code, the largest
-        number of points any of its features lost against its best bin (the earliest such
-        feature on ties); codes ranked by those losses, then by that feature's position in
-        the card; at most :data:`MAX_REASONS`, only codes that lost points.
+        The reasons are exactly those :meth:`score` gives: per reason code, the points all
+        its features lost against their best bins, added up; codes ranked by those losses, then
+        by the position in the card of the first feature that lost points for it; at most
+        :data:`MAX_REASONS`, only codes that lost points.
         """
         lengths = {len(c) for c in columns.values() if c is not None}
         if len(lengths) > 1:
@@ -651,7 +647,7 @@ class Scorecard:
         dims = {d: np.zeros(n, dtype=np.int64) for d in DIMENSIONS}
         total = np.full(n, self.intercept, dtype=np.int64)
         loss = np.zeros((n, k), dtype=np.int64)
-        pos = np.zeros((n, k), dtype=np.int64)
+        pos = np.full((n, k), len(self.features), dtype=np.int64)  # first feature losing for the code
         for p, f in enumerate(self.features):
             idx = f.bin_indices(columns.get(f.name), n)
             pts = np.asarray(f.points, dtype=np.int64)[idx]
@@ -661,9 +657,9 @@ class Scorecard:
             is_missing = idx == f.missing_index
             for code, rows in ((f.reason, ~is_missing), (f.reason_if_missing, is_missing)):
                 c = codes.index(code)
-                better = rows & (lost > loss[:, c])
-                loss[:, c] = np.where(better, lost, loss[:, c])
-                pos[:, c] = np.where(better, p, pos[:, c])
+                losing = rows & (lost > 0)
+                loss[:, c] += np.where(losing, lost, 0)
+                pos[:, c] = np.where(losing, np.minimum(pos[:, c], p), pos[:, c])
         key = -loss * (len(self.features) + 1) + pos
         top = min(MAX_REASONS, k)
         order = np.argsort(key, axis=1, kind="stable")[:, :top]

@@ -321,6 +321,39 @@ def _bin_feature(
     return _Binned(name=name, kind=kind, bins=tuple(bins), woe=tuple(woe), iv=iv, train_idx=idx)
 
 
+def _placement(name: str, dimension_of: Mapping[str, str], reason_of: Mapping[str, str]) -> tuple[str, str, str]:
+    """A fitted feature's dimension, reason and missing reason (see the module docstring)."""
+    known = FACT_SPECS.get(name) or BEHAVIOUR_FACT_SPECS.get(name)
+    dimension = dimension_of.get(name) or (known.dimension if known else DEFAULT_DIMENSION)
+    if name in FACT_SPECS:
+        hand = hand_set_scorecard().feature(name)
+        return dimension, hand.reason, hand.missing_reason
+    if name in BEHAVIOUR_REASONS:
+        return dimension, *BEHAVIOUR_REASONS[name]
+    return dimension, reason_of.get(name) or _snake(name), ""
+
+
+def binned_feature(
+    df: pd.DataFrame, target: str, name: str, trend: str = "auto_asc_desc", min_iv: float = DEFAULT_MIN_IV
+) -> Feature | None:
+    """One feature binned on ``df`` (optbinning, ``trend``, a neutral missing bin) with points
+    ``round(100 · WOE)``: the data's bins and their order, no regression weight (the caller scales
+    it); None when its information value is below ``min_iv`` or it ends in one bin."""
+    b = _bin_feature(name, df[name], _target(df[target]), True, trend)
+    if b.iv < min_iv or len([x for x in b.bins if x.kind != "missing"]) < 2:
+        return None
+    dimension, reason, missing_reason = _placement(name, {}, {})
+    return Feature(
+        name=name,
+        dimension=dimension,
+        bins=b.bins,
+        reason=reason,
+        missing_reason=missing_reason,
+        points=tuple(_round(Decimal(100) * _dec(w)) for w in b.woe),
+        description=f"binned: IV {b.iv:.4f}, points 100 x WOE (weight set by the caller)",
+    )
+
+
 def _choose_c(X: np.ndarray, y: np.ndarray, seed: int) -> float:
     folds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=seed)
     best_c, best_auc = C_GRID[0], -1.0
@@ -417,16 +450,7 @@ def fit_scorecard(
     card_features = []
     for b, beta in zip(kept, coefs):
         beta_d = _dec(beta)
-        known = FACT_SPECS.get(b.name) or BEHAVIOUR_FACT_SPECS.get(b.name)
-        dimension = dimension_of.get(b.name) or (known.dimension if known else DEFAULT_DIMENSION)
-        missing_reason = ""
-        if b.name in FACT_SPECS:
-            reason = hand_set_scorecard().feature(b.name).reason
-            missing_reason = hand_set_scorecard().feature(b.name).missing_reason
-        elif b.name in BEHAVIOUR_REASONS:
-            reason, missing_reason = BEHAVIOUR_REASONS[b.name]
-        else:
-            reason = reason_of.get(b.name) or _snake(b.name)
+        dimension, reason, missing_reason = _placement(b.name, dimension_of, reason_of)
         card_features.append(
             Feature(
                 name=b.name,

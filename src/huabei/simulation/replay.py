@@ -55,7 +55,7 @@ from huabei.scoring.book_card import BOOK_CANDIDATES, BOOK_FACTS, RISK_TRENDS, B
 from huabei.scoring.default_card import DEFAULT_SCORECARD
 from huabei.scoring.dimensions import DIMENSIONS
 from huabei.scoring.facts import BEHAVIOUR_FACT_SPECS
-from huabei.scoring.scorecard import Scorecard
+from huabei.scoring.scorecard import Bin, Feature, Scorecard
 from huabei.scoring.stability import population_stability_index
 
 #: Where the table is looked for when no file is given: ``HUABEI_TAIWAN_DATA``, else the shared copy.
@@ -297,8 +297,19 @@ def fit_block(train: pd.DataFrame, seed: int = 42, min_iv: float = 0.02) -> Book
     card = training.fit_scorecard(
         frame, TARGET, names, seed=seed, min_iv=min_iv, neutral_missing=True, trends=RISK_TRENDS
     )
-    kept = tuple(f for f in card.features if f.spread > 0)  # a feature whose points all round to 0 scores nothing
-    card = replace(card, features=kept, version="book")
+    kept = [f for f in card.features if f.spread > 0]  # a feature whose points all round to 0 scores nothing
+    # a repayment-record fact the regression left out (no weight beside the others) but whose bins
+    # rank the right way on the book keeps the book's bins and its hand-set weight: the product's
+    # rule (overspending lowers the score) with the cut points the data show
+    hand_weighted = []
+    for name in BOOK_FACTS:
+        if name not in {f.name for f in kept}:
+            f = training.binned_feature(frame, TARGET, name, RISK_TRENDS[name], min_iv)
+            if f is not None:
+                kept.append(f)
+                hand_weighted.append(name)
+    kept = [_within_a_year(f) if f.name == "months_since_overdue" else f for f in kept]
+    card = replace(card, features=tuple(kept), version="book")
     card = replace(card, version="book-" + card.fingerprint()[:12])
     fitted_on = {
         "data": "Taiwan credit-default table (Yeh & Lien 2009, UCI 350, CC BY 4.0), even-ID half",
@@ -309,6 +320,7 @@ def fit_block(train: pd.DataFrame, seed: int = 42, min_iv: float = 0.02) -> Book
         "min_iv": min_iv,
         "candidates": names,
         "trends": "huabei.scoring.book_card.RISK_TRENDS",
+        "hand_weighted": hand_weighted,
     }
     return BookBlock(card=card, fitted_on=fitted_on)
 
@@ -328,6 +340,19 @@ def product_scores(card: Scorecard, df: pd.DataFrame) -> tuple[np.ndarray, dict[
     dims = {d: dims[d] + df[f"application_{d}"].to_numpy(dtype=np.int64) for d in DIMENSIONS}
     total = card.intercept + sum(dims.values())
     return np.clip(total, card.min_score, card.max_score), dims
+
+
+def _within_a_year(f: Feature) -> Feature:
+    """``months_since_overdue``'s last cut at 12 months when the book put it later: its reason says
+    "an overdue repayment in the last 12 months", so an overdue longer ago earns the best bin (a
+    six-month book has no client between its oldest overdue and "never", so the fit is the same)."""
+    cuts = [b.lo for b in f.bins if b.kind == "interval" and b.lo is not None]
+    if not cuts or cuts[-1] <= 12 or (len(cuts) > 1 and cuts[-2] >= 12):
+        return f
+    cuts[-1] = 12
+    edges: list[int | None] = [None, *cuts, None]
+    bins = [Bin.interval(edges[k], edges[k + 1]) for k in range(len(edges) - 1)]
+    return replace(f, bins=(*bins, *(b for b in f.bins if b.kind != "interval")))
 
 
 def compare(train: pd.DataFrame, test: pd.DataFrame, block: BookBlock) -> dict[str, Any]:
