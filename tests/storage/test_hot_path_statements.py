@@ -213,3 +213,27 @@ def test_purchase_add_still_refuses_unknown_columns(system: Huabei) -> None:
             created_at=dt.datetime(2026, 11, 2, tzinfo=dt.UTC),
             bogus=1,
         )
+
+
+def test_a_purchase_that_fires_no_rule_reads_no_restriction_and_no_policy_text(system: Huabei) -> None:
+    """The statements of one ordinary purchase: the inline risk check reads the policies in force
+    with one small query (texts cached per process) and the restrictions only when a rule fired."""
+    from tests.conftest import buy
+
+    acct = new_account(system)
+    buy(system, acct, 1_000, key="warm")  # the policy compiled once
+    seen: list[str] = []
+
+    def capture(conn, cursor, statement, params, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        seen.append(" ".join(statement.split()))
+
+    event.listen(system.engine, "before_cursor_execute", capture)
+    try:
+        buy(system, acct, 1_000, key="measured")
+    finally:
+        event.remove(system.engine, "before_cursor_execute", capture)
+    reads = [s for s in seen if s.upper().startswith("SELECT")]
+    assert not any("FROM restrictions" in s for s in reads), reads
+    assert sum("risk_policy_activations" in s for s in reads) == 1
+    assert not any("risk_policies.source" in s for s in reads)
+    assert any(s.upper().startswith("UPDATE CREDIT_ACCOUNTS") for s in seen)  # the purchase happened

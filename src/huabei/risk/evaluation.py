@@ -333,14 +333,24 @@ def check_purchase(uow: UnitOfWork, account_id: int) -> list[int]:
         return []
     cfg = catalog.config_values(uow.terms)
     act = {**values, "cfg": cfg}
-    held_live = {r.rule_id for r in uow.restrictions.placed_by_rules([account_id])}
+    # the triggers first: a purchase that fires no rule (nearly all) reads no restriction
+    triggered = [(m, p, r) for m, p, r in rules if r.trigger.holds(act)]
+    if not triggered:
+        return []
+    held_live = (
+        {r.rule_id for r in uow.restrictions.placed_by_rules([account_id])}
+        if any(m == LIVE for m, _p, _r in triggered)
+        else set()
+    )
     held_shadow = (
-        {rule for a, rule, _p, _l in uow.risk_decisions.shadow_open(shadow.version, [account_id])} if shadow else set()
+        {rule for a, rule, _p, _l in uow.risk_decisions.shadow_open(shadow.version, [account_id])}
+        if shadow and any(m == SHADOW for m, _p, _r in triggered)
+        else set()
     )
     fired = [
         _decision(m, p, r, account_id, "restrict", act, None, _lifts_on(r, day, r.after_days(cfg)))
-        for m, p, r in rules
-        if r.id not in (held_live if m == LIVE else held_shadow) and r.trigger.holds(act)
+        for m, p, r in triggered
+        if r.id not in (held_live if m == LIVE else held_shadow)
     ]
     if not fired:
         return []
