@@ -400,6 +400,14 @@ register(
     ),
     N_("Correct the fields together so that they agree with each other and with the line's history."),
 )
+register(
+    "batch_step_done_by_eod",
+    ReasonKind.STATE,
+    N_("The end-of-day job already did the work of batch step {step} for {date} ({eod_steps})."),
+    N_(
+        "Nothing was applied: a day's rescoring, limit review, risk rules and bureau file are applied once. Run the step for a day the end-of-day job has not reached."
+    ),
+)
 register("eod_run_not_found", ReasonKind.STATE, N_("There is no end-of-day run {run}."))
 register(
     "eod_job_not_running",

@@ -16,7 +16,7 @@ from sqlalchemy import DateTime, select
 from tests.conftest import _truncate, buy, make_system, new_account
 
 from huabei import errors
-from huabei.batch import books, engines, partition, runs, snapshot
+from huabei.batch import books, engines, eod, partition, runs, snapshot
 from huabei.config import ProductTerms
 from huabei.limits import service as limits
 from huabei.platform import schema as t
@@ -55,8 +55,6 @@ def _book(system: Huabei, tmp_path: Path) -> dt.date:
         for k in range(i):
             buy(system, acct, 10_000 * (k + 1), key=f"batch-buy-{i}-{k}", merchant=f"m-{k}")
     accounts.register_user(system, user_id="batch-nolines", name="测试", phone="13800000001", real_name_verified=True)
-    from huabei.batch import eod
-
     eod.run_eod(system, until=START + dt.timedelta(days=1))
     risk_service.activate(system, _policy(tmp_path), actor="test")  # after the day's own risk run
     return START + dt.timedelta(days=1)
@@ -240,3 +238,53 @@ def test_the_commands_export_a_snapshot_and_run_a_step_dry_then_for_real(db_url,
     assert res.exit_code == 2
     res = runner.invoke(app, [*args[:-2], "--as-of", "2026-13-01", "--db", db_url])
     assert res.exit_code == 2
+
+
+def _score_rows(system: Huabei, day: dt.date) -> int:
+    with system.engine.connect() as c:
+        return len(c.execute(select(t.credit_scores.c.score_id).where(t.credit_scores.c.as_of == day)).all())
+
+
+def test_a_days_rescoring_is_applied_once_by_the_end_of_day_job_or_by_a_batch_run(db_url, tmp_path) -> None:
+    """The end-of-day job rescored everyone on D (rescoring due daily): a batch rescore as of D is
+    refused before anything is staged (two limit reviews would raise a line twice). The other
+    way round: a batch rescore applied for D claims D's end-of-day steps, which the job then skips."""
+    daily = TERMS.model_copy(
+        update={
+            "scoring": TERMS.scoring.model_copy(update={"refresh_cadence": "daily"}),
+            "limits": TERMS.limits.model_copy(update={"reevaluation_cadence": "daily"}),
+        }
+    )
+    system = make_system(db_url, daily, START)
+    try:
+        day = _book(system, tmp_path)
+        scored = _score_rows(system, day)
+        assert scored == 6  # the job's rescoring of D
+        with pytest.raises(errors.HuabeiError) as e:
+            runs.run(system, "rescore", as_of=day)
+        assert e.value.code == "batch_step_done_by_eod" and e.value.http_status == 409
+        assert "refresh_scores" in e.value.params["eod_steps"]
+        with system.uow(readonly=True) as uow:
+            assert uow.batch.run(day, "rescore") is None  # nothing staged
+        assert _score_rows(system, day) == scored
+        assert runs.run(system, "risk", as_of=day)["status"] == "applied"  # idempotent over the job's
+
+        # as if the job of D had not reached its rescoring yet (a system-clock installation
+        # running the batch step first): the batch run claims the steps, the job skips them
+        with system.engine.begin() as c:
+            r = t.eod_runs.c
+            c.execute(
+                t.eod_runs.delete().where(r.business_date == day, r.step.in_(("refresh_scores", "reevaluate_limits")))
+            )
+            c.execute(t.eod_days.delete().where(t.eod_days.c.business_date == day))
+            c.execute(t.credit_scores.delete().where(t.credit_scores.c.as_of == day))
+        applied = runs.run(system, "rescore", as_of=day)
+        assert applied["status"] == "applied" and applied["counts"]["scored"] == 6
+        report = eod.run_eod(system, date=day)
+        status = {s.name: (s.status, s.counts) for s in report.days[0].steps}
+        assert status["refresh_scores"] == ("done_before", {"batch_run": "rescore"})
+        assert status["reevaluate_limits"] == ("done_before", {"batch_run": "rescore"})
+        assert _score_rows(system, day) == 6
+        assert books.ledger_check(system).ok
+    finally:
+        system.engine.dispose()

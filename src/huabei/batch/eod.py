@@ -56,6 +56,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from huabei import errors
 from huabei.batch.steps import Counts, SnapshotStep, Step, UnitOfWorkStep
+from huabei.batch.steps import idle
 from huabei.billing import bureau
 from huabei.billing import service as billing
 from huabei.limits import campaign_service as campaigns
@@ -378,11 +379,6 @@ def _run_day(system: Huabei, day: dt.date, after_step: AfterStep | None = None) 
     raise errors.conflict(
         "eod_busy", date=day.isoformat(), seconds=0, business_date=str(today), last_completed=str(last)
     )
-
-
-def idle(counts: dict[str, Any]) -> bool:
-    """A step that changed nothing reports only zero counts (its convention)."""
-    return all(v == 0 for v in counts.values() if isinstance(v, int) and not isinstance(v, bool))
 
 
 def _run_steps(system: Huabei, day: dt.date, done: dict[str, Any], after_step: AfterStep | None = None) -> DayReport:

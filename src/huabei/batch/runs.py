@@ -15,6 +15,21 @@
    :func:`~huabei.risk.evaluation.write`) and marks them applied. A line's decisions are never
    split. When every decision is applied the run is ``applied``.
 
+One day, one application. A batch step does the work of end-of-day steps (:data:`EOD_STEPS`):
+``rescore`` that of ``refresh_scores`` and ``reevaluate_limits``, ``risk`` that of ``risk_rules``,
+``bureau`` that of ``bureau_records``. So that a day's rescoring and limit review are applied
+once (two reviews would raise a line twice; two rescorings would write two scores of the day): a
+``rescore`` run as of ``D`` whose end-of-day steps already *did work* for ``D`` (they were due and
+changed something) is refused (409 ``batch_step_done_by_eod``) before anything is staged, or in the
+transaction that would apply its decisions. The ``risk`` and ``bureau`` steps are idempotent over
+what the end-of-day steps did (a restriction held is not placed again; a line's record of the month
+is kept) and run after them. In the other direction, for every step, the transaction that
+applies a run's first decisions marks those end-of-day steps done for ``D`` (their ``eod_runs`` markers,
+counts ``{"batch_run": STEP}``), so the end-of-day job of ``D`` reports them ``done_before`` and
+skips them. Run a batch step after the end-of-day steps before it for ``D`` (``huabei eod run
+--date D`` stops nowhere in between, so in practice: the day's billing first, by the end-of-day job of
+``D``'s eve, then the batch step as of ``D``; docs/scaling.md). A dry run is always allowed.
+
 Idempotent per (as-of date, step): a run already ``applied`` changes nothing; a run that was
 ``staged`` and crashed part-way applies only what it had not applied — the same decisions, not
 decided again from a book that has changed meanwhile — so a crash and a rerun end exactly where
@@ -40,7 +55,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from huabei import errors
-from huabei.batch import engines, partition, snapshot
+from huabei.batch import engines, partition, snapshot, steps
 from huabei.limits import service as limits
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.risk import evaluation as risk
@@ -54,6 +69,16 @@ if TYPE_CHECKING:  # pragma: no cover
 AfterBatch = Callable[[int, UnitOfWork], None]
 STAGE_PAGE = 50_000
 
+#: The end-of-day steps whose work each batch step does (see the module docstring).
+#: Only these batch steps are refused when their end-of-day steps did work for the day:
+EOD_STEPS: dict[str, tuple[str, ...]] = {
+    "rescore": ("refresh_scores", "reevaluate_limits"),
+    "risk": ("risk_rules",),
+    "bureau": ("bureau_records",),
+    "portfolio": (),
+}
+REFUSED_AFTER_EOD = ("rescore",)
+
 
 def check(step: str, engine: str) -> None:
     if step not in partition.STEPS:
@@ -64,6 +89,37 @@ def check(step: str, engine: str) -> None:
         raise errors.invalid(
             "invalid_request", detail=f"unknown engine {engine!r}: one of {', '.join(engines.ENGINES)}"
         )
+
+
+def refuse_if_done_by_eod(system: Huabei, step: str, as_of: dt.date) -> None:
+    """409 ``batch_step_done_by_eod`` when the end-of-day job already did this step's work for
+    ``as_of`` (see the module docstring)."""
+    if step not in REFUSED_AFTER_EOD:
+        return
+    with system.uow(readonly=True) as uow:
+        done = [name for name in EOD_STEPS[step] if _done_by_eod(uow.eod.done(as_of, name))]
+    if done:
+        raise errors.conflict("batch_step_done_by_eod", step=step, date=as_of.isoformat(), eod_steps=", ".join(done))
+
+
+def _done_by_eod(marker: Any) -> bool:
+    """The end-of-day job (not a batch run) did this step's work for the day."""
+    counts = (marker.counts or {}) if marker is not None else {}
+    return marker is not None and "batch_run" not in counts and not steps.idle(counts)
+
+
+def _claim_eod_steps(uow: UnitOfWork, step: str, as_of: dt.date) -> None:
+    """In each transaction applying decisions (the first one claims them): the run's end-of-day
+    steps are marked done for ``as_of``, so the end-of-day job skips them from the moment the
+    first decision is applied; if the end-of-day job did one of them meanwhile, 409 and this
+    transaction applies nothing."""
+    now = uow.now()
+    for name in EOD_STEPS[step]:
+        marker = uow.eod.done(as_of, name)
+        if marker is None:
+            uow.eod.mark(as_of, name, {"batch_run": step}, now, now)
+        elif step in REFUSED_AFTER_EOD and _done_by_eod(marker):
+            raise errors.conflict("batch_step_done_by_eod", step=step, date=as_of.isoformat(), eod_steps=name)
 
 
 def decide(
@@ -137,6 +193,7 @@ def run(
         if previous is not None and previous.status == "staged":
             counts = apply(system, step, as_of, after_batch=after_batch)
             return {**report, "status": "resumed", "decisions": previous.decisions, "counts": counts}
+        refuse_if_done_by_eod(system, step, as_of)
     with tempfile.TemporaryDirectory(prefix="huabei-snapshot-") as scratch:
         directory = snapshot_dir
         if directory is None:
@@ -233,8 +290,10 @@ def apply(system: Huabei, step: str, as_of: dt.date, *, after_batch: AfterBatch 
             first = uow.batch.first_pending_unit(as_of, step)
             if first is None:
                 uow.batch.finish(as_of, step, uow.now())
+                _claim_eod_steps(uow, step, as_of)
                 uow.commit()
                 return totals
+            _claim_eod_steps(uow, step, as_of)  # before the first decision is applied
             last = first + size - 1
             rows = [
                 (r.account_id, r.user_id, r.kind, r.key, r.payload) for r in uow.batch.pending(as_of, step, first, last)

@@ -48,6 +48,13 @@ from huabei.platform.sql import AccountRange
 from huabei.platform.unit_of_work import UnitOfWork
 
 Counts = dict[str, Any]
+
+
+def idle(counts: Mapping[str, Any]) -> bool:
+    """A step that changed nothing reports only zero counts (the convention of every step)."""
+    return all(v == 0 for v in counts.values() if isinstance(v, int) and not isinstance(v, bool))
+
+
 SnapshotT = TypeVar("SnapshotT")
 DecisionsT = TypeVar("DecisionsT")
 
