@@ -84,3 +84,40 @@ def test_a_change_commits_with_its_audit_row(system: Huabei, monkeypatch) -> Non
 
     restrictions.place_restriction(system, aid, cause="operator_hold", note="cli", actor="operator")
     assert len(_rows(system)) == n
+
+
+def test_a_success_answered_as_written_needs_no_second_transaction(system: Huabei) -> None:
+    """The row written with the purchase already says 201 ok: the answer does not update it. A
+    decline (its refusal committed with a row saying 201) is completed with the 402 the client got."""
+    from sqlalchemy import event
+
+    aid = new_account(system, user_id="u2")
+    gateway = key_for(system, "gateway")
+    updates: list[str] = []
+
+    def capture(conn, cursor, statement, params, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("UPDATE AUDIT_LOG"):
+            updates.append(statement)
+
+    body = {"amount": "12.00", "merchant_id": "m1", "merchant_category": "retail", "channel": "online"}
+    event.listen(system.engine, "before_cursor_execute", capture)
+    try:
+        with TestClient(create_app(system), raise_server_exceptions=False) as c:
+            before = len(_rows(system))
+            r = c.post(
+                f"/v1/accounts/{aid}/purchases", json=body, headers={**auth_headers(gateway), "Idempotency-Key": "a1"}
+            )
+            assert r.status_code == 201
+            (row,) = _rows(system)[before:]
+            assert (row.status, row.outcome, row.code, row.role) == (201, "ok", None, "gateway")
+            assert updates == []
+            big = {**body, "amount": "999999.00"}
+            r = c.post(
+                f"/v1/accounts/{aid}/purchases", json=big, headers={**auth_headers(gateway), "Idempotency-Key": "a2"}
+            )
+            assert r.status_code == 402
+            row = _rows(system)[-1]
+            assert (row.status, row.outcome, row.code) == (402, "refused", r.json()["error"]["code"])
+            assert len(updates) == 1
+    finally:
+        event.remove(system.engine, "before_cursor_execute", capture)

@@ -334,10 +334,11 @@ class AuditMiddleware:
                 request_audit.current.reset(token)
             code = status["code"]
             if changes or code in _DENIALS:
-                await anyio.to_thread.run_sync(self._record, scope, code, audit.audit_id)
+                row = _fields(scope, code, (scope.get("state") or {}).get("error_code"))
+                if not (audit.audit_id is not None and _answered_as_written(row, audit.written)):
+                    await anyio.to_thread.run_sync(self._record, row, audit.audit_id)
 
-    def _record(self, scope: Scope, status: int, audit_id: int | None) -> None:
-        row = _fields(scope, status, (scope.get("state") or {}).get("error_code"))
+    def _record(self, row: dict[str, Any], audit_id: int | None) -> None:
         try:
             if audit_id is not None:  # written with the state change: the answer completes it
                 access.complete(self.system, audit_id, row["status"], row["outcome"], row["code"])
@@ -355,6 +356,12 @@ def _line_of(scope: Scope) -> int | None:
     except (TypeError, ValueError):
         return None
     return n if n is not None and 1 <= n < 2**63 else None
+
+
+def _answered_as_written(row: dict[str, Any], written: dict[str, Any] | None) -> bool:
+    """The answer is what the row written with the state change already says (status, outcome,
+    code): nothing to complete."""
+    return written is not None and all(row[k] == written.get(k) for k in ("status", "outcome", "code"))
 
 
 def _route_status(scope: Scope) -> int:

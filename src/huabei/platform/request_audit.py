@@ -8,7 +8,9 @@ just before it commits, once per request (with the first line the change's event
 ``account_id``). A change therefore never commits without the row that
 names its actor; a later transaction of the same request commits after it. When the answer is
 sent, the middleware completes the row with the status, outcome and error code the client got
-(or writes the row then, for a request that changed nothing: a refusal or a denial).
+when they differ from what was written (a success answered as the route's success status — the
+usual case — needs no second transaction), or writes the row then, for a request that changed
+nothing: a refusal or a denial.
 
 The command line opens one for each command (``huabei.entrypoints.cli.common.start_audit``): a
 command that changes state is written to the audit log with the operator who ran it as its actor.
@@ -26,8 +28,9 @@ from typing import Any
 class RequestAudit:
     #: the row's fields as known before the answer (called at the first commit)
     fields: Callable[[], dict[str, Any]]
-    #: the row written in a state change's transaction, if any
+    #: the row written in a state change's transaction, if any, and the fields written in it
     audit_id: int | None = None
+    written: dict[str, Any] | None = None
     #: the answer was sent: later commits (a background job) are not this request's
     closed: bool = False
 

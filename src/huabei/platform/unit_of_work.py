@@ -118,6 +118,7 @@ class UnitOfWork:
         elif audit is not None and not audit.closed and audit.audit_id is None:
             row = audit.fields()
             row["account_id"] = self.events.first_account_id or row.get("account_id")
+            audit.written = row
             audit.audit_id = self.audit.add(at=self.now(), **row)
             try:
                 self._tx.commit()
