@@ -55,8 +55,7 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from huabei import errors
-from huabei.batch.steps import Counts, SnapshotStep, Step, UnitOfWorkStep
-from huabei.batch.steps import idle
+from huabei.batch.steps import Counts, SnapshotStep, Step, UnitOfWorkStep, idle
 from huabei.billing import bureau
 from huabei.billing import service as billing
 from huabei.limits import campaign_service as campaigns

@@ -144,18 +144,11 @@ def create_app(system: Huabei | None = None) -> FastAPI:
     app.add_middleware(edge.BodyLimit, too_large=_too_large)
     app.state.limiter = auth.limiter_for(system.terms.access)
 
-    @app.middleware("http")
-    async def _printable_url(req: Request, call_next: Any) -> Any:
-        """A control character (NUL …) in the path or the query is refused before any route runs:
-        a path id such as ``/v1/users/a%00`` never reaches the database."""
-        if s.bad_character(req.scope["path"]) is not None:
-            return error_response(400, "control_character", {"field": "path"})
-        for name, value in req.query_params.multi_items():
-            if s.bad_character(name) is not None or s.bad_character(value) is not None:
-                return error_response(
-                    400, "control_character", {"field": name if s.bad_character(name) is None else "query"}
-                )
-        return await call_next(req)
+    app.add_middleware(
+        edge.PrintableUrl,
+        bad=lambda field: error_response(400, "control_character", {"field": field}),
+        is_bad=lambda text: s.bad_character(text) is not None,
+    )
 
     @app.exception_handler(HuabeiError)
     async def _huabei_error(req: Request, exc: HuabeiError) -> JSONResponse:

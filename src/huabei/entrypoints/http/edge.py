@@ -1,4 +1,4 @@
-"""Limits at the edge of the HTTP API: the size of a request body.
+"""Limits at the edge of the HTTP API: the size of a request body, control characters in the URL.
 
 A body larger than :data:`MAX_BODY_BYTES` is refused with ``413 request_too_large`` before any
 route reads it — from its ``Content-Length``, or, for a body sent in chunks, by counting while
@@ -60,3 +60,34 @@ class BodyLimit:
             return messages.pop(0) if messages else await receive()
 
         await self.app(scope, replay, send)
+
+
+class PrintableUrl:
+    """ASGI middleware: a control character (NUL …) in the path or the query is refused with
+    ``bad(field)`` (an ASGI app) before any route runs: a path id such as ``/v1/users/a%00``
+    never reaches the database. ``is_bad(text)`` says whether a text holds one. (Plain ASGI,
+    not ``BaseHTTPMiddleware``: it costs nothing on the hot path.)"""
+
+    def __init__(self, app: ASGIApp, bad: Callable[[str], ASGIApp], is_bad: Callable[[str], bool]):
+        self.app, self.bad, self.is_bad = app, bad, is_bad
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            field = self._bad_field(scope)
+            if field is not None:
+                await self.bad(field)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _bad_field(self, scope: Scope) -> str | None:
+        if self.is_bad(scope["path"]):
+            return "path"
+        query = scope.get("query_string") or b""
+        if not query:
+            return None
+        from urllib.parse import parse_qsl
+
+        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            if self.is_bad(name) or self.is_bad(value):
+                return name if not self.is_bad(name) else "query"
+        return None
