@@ -58,3 +58,40 @@ def test_spark_decides_what_the_local_engine_decides_row_for_row(db_url, tmp_pat
             assert len(local.splitlines()) >= 20, step  # a real book's worth of decisions
     finally:
         system.engine.dispose()
+
+
+def test_risk_backtest_on_spark_equals_the_in_process_backtest(db_url, tmp_path, spark) -> None:
+    """``huabei risk backtest --engine spark``: the lines replayed by partition on Spark with the same
+    pure ``risk.backtest.replay`` give the in-process backtest's report exactly, for the active
+    policy (identical to the live decisions) and for a candidate."""
+    from tests.storage.test_risk_backtest import START, _book, _candidate
+
+    from huabei.risk import backtest
+
+    system = make_system(db_url, start=START)
+    try:
+        _book(system)
+        end = START + dt.timedelta(days=45)
+        on_spark = engines.backtest_spark(spark, partitions=3)
+        local = backtest.backtest(system, START + dt.timedelta(days=1), end)
+        remote = backtest.backtest(system, START + dt.timedelta(days=1), end, replayer=on_spark)
+        assert remote == local and local["identical"] and local["decisions"] > 0
+        middle = START + dt.timedelta(days=20)  # from a day in the middle: what the rules held then
+        assert backtest.backtest(system, middle, end, replayer=on_spark) == backtest.backtest(system, middle, end)
+        candidate = risk_service.load_file(_candidate(tmp_path), system.terms)
+        local = backtest.backtest(system, START + dt.timedelta(days=1), end, candidate)
+        remote = backtest.backtest(system, START + dt.timedelta(days=1), end, candidate, on_spark)
+        assert remote == local and local["rules"]["cash_out_round_amounts"]["would_restrict"] == 2
+        # the command line: huabei risk backtest --engine spark (the session in force is reused)
+        from typer.testing import CliRunner
+
+        from huabei.entrypoints.cli.main import app
+
+        args = ["risk", "backtest", "--from", "2026-10-26", "--to", end.isoformat(), "--json"]
+        env = {"HUABEI_DATABASE_URL": system.engine.url.render_as_string(hide_password=False)}
+        outs = [CliRunner().invoke(app, [*args, "--engine", e], env=env) for e in ("local", "spark")]
+        assert [o.exit_code for o in outs] == [0, 0], outs[1].output
+        assert json.loads(outs[0].output) == json.loads(outs[1].output)
+        assert json.loads(outs[1].output)["identical"] is True
+    finally:
+        system.engine.dispose()

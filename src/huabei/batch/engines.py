@@ -17,6 +17,8 @@ The Spark session is built by :func:`spark_session` (``local[N]`` here, ``spark-
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import sys
 import warnings
@@ -29,6 +31,8 @@ import pyarrow.parquet as pq
 
 from huabei.batch import partition, snapshot
 from huabei.config import ProductTerms
+from huabei.risk import backtest
+from huabei.risk.evaluation import Open
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import SparkSession
@@ -98,3 +102,64 @@ def decide_spark(
         .orderBy("account_id", "user_id", "kind", "key")
     )
     return ((r[0], r[1], r[2], r[3], r[4]) for r in out.toLocalIterator())
+
+
+BACKTEST_DDL = "day string, account_id long, rule_id string, action string"
+
+
+def backtest_spark(spark: SparkSession, partitions: int | None = None) -> backtest.Replayer:
+    """``risk backtest`` on Spark: each line's history (its features day by day, what the live
+    rules held on it before the first day, what happened to it between the daily runs) is one row,
+    the rows are repartitioned by account, and each partition is replayed by the very
+    :func:`huabei.risk.backtest.replay` the in-process engine runs over the whole book (a line's
+    decisions depend on its own rows only). The decisions come back to the driver."""
+
+    def run(inputs: backtest.Inputs, terms: ProductTerms) -> set[backtest.Key]:
+        source, path = inputs.policy.source, inputs.policy.path
+        cfg = tuple(sorted(inputs.cfg.items()))
+        days = [d.isoformat() for d in inputs.days]
+        rows = [(a, json.dumps(_history(inputs, a))) for a in inputs.accounts()]
+        if not rows:
+            return set()
+
+        def replay(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            policy = partition._policy(source, path, cfg)
+            for batch in batches:
+                part = _inputs(policy, dict(cfg), days, batch)
+                keys = sorted(backtest.replay(part, terms))
+                if keys:
+                    yield pa.RecordBatch.from_pylist(
+                        [{"day": d, "account_id": a, "rule_id": r, "action": x} for d, a, r, x in keys]
+                    )
+
+        frame: Any = spark.createDataFrame(rows, "account_id long, history string")
+        n = partitions or int(spark.conf.get("spark.sql.shuffle.partitions") or 2)
+        out = frame.repartition(n, "account_id").mapInArrow(replay, BACKTEST_DDL)
+        return {(r[0], r[1], r[2], r[3]) for r in out.toLocalIterator()}
+
+    return run
+
+
+def _history(inputs: backtest.Inputs, account_id: int) -> dict[str, Any]:
+    return {
+        "values": {d.isoformat(): v[account_id] for d, v in inputs.values.items() if account_id in v},
+        "held": [
+            [o.rule_id, o.placed_on.isoformat(), o.last_signal_on.isoformat()] for o in inputs.held.get(account_id, [])
+        ],
+        "between": [[x.isoformat(), r, a, on.isoformat()] for x, r, a, on in inputs.between.get(account_id, [])],
+    }
+
+
+def _inputs(policy: Any, cfg: dict[str, int], days: list[str], batch: pa.RecordBatch) -> backtest.Inputs:
+    """The lines of one partition as :class:`~huabei.risk.backtest.Inputs` (the inverse of ``_history``)."""
+    date = dt.date.fromisoformat
+    values: dict[dt.date, dict[int, dict[str, Any]]] = {}
+    held: dict[int, list[Open]] = {}
+    between: dict[int, list[tuple[dt.date, str, str, dt.date]]] = {}
+    for a, text in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
+        h = json.loads(text)
+        for day, v in h["values"].items():
+            values.setdefault(date(day), {})[a] = v
+        held[a] = [Open(a, r, date(p), date(s)) for r, p, s in h["held"]]
+        between[a] = [(date(x), r, act, date(on)) for x, r, act, on in h["between"]]
+    return backtest.Inputs(policy, cfg, tuple(date(d) for d in days), values, held, between)

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from huabei.appeals.rules import FALSE_POSITIVE, TRUE_POSITIVE
+from huabei.config import ProductTerms
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.risk import catalog, features
 from huabei.risk.evaluation import LIVE, SHADOW, Open, Snapshot, as_of, decide
@@ -43,50 +46,97 @@ def labels_in(uow: UnitOfWork, start: dt.date, end: dt.date) -> Labels:
     return dict(out)
 
 
-def backtest(system: Huabei, start: dt.date, end: dt.date, policy: Policy | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a backtest reads from the book, gathered once: per day, every open line's
+    features as of the day before; what the live rules held open before ``start``; what
+    happened between the daily runs (inline restrictions, lifts by re-verification), per line."""
+
+    policy: Policy
+    cfg: dict[str, int]
+    days: tuple[dt.date, ...]
+    values: dict[dt.date, dict[int, dict[str, Any]]]  # day -> account -> feature -> value
+    held: dict[int, list[Open]]  # account -> what the live rules held open before the first day
+    between: dict[int, list[tuple[dt.date, str, str, dt.date]]]  # account -> (applies on, rule, action, on)
+
+    def accounts(self) -> list[int]:
+        return sorted({a for v in self.values.values() for a in v} | set(self.held) | set(self.between))
+
+
+def gather(uow: UnitOfWork, start: dt.date, end: dt.date, policy: Policy) -> Inputs:
+    days = tuple(start + dt.timedelta(days=i) for i in range((end - start).days + 1))
+    names = policy.features()
+    held: dict[int, list[Open]] = defaultdict(list)
+    for a, r, placed, last in uow.risk_decisions.held(LIVE, before=start):
+        held[a].append(Open(a, r, placed, last))
+    between: dict[int, list[tuple[dt.date, str, str, dt.date]]] = defaultdict(list)
+    for r in uow.risk_decisions.listing(mode=LIVE, start=start - dt.timedelta(days=1), end=end):
+        if r.run != "daily":
+            between[r.account_id].append((r.business_date + dt.timedelta(days=1), r.rule_id, r.action, r.business_date))
+    values = {day: features.compute(uow.conn, names, as_of(day)) for day in days}
+    return Inputs(policy, catalog.config_values(uow.terms), days, values, dict(held), dict(between))
+
+
+def replay(inputs: Inputs, terms: ProductTerms, accounts: Iterable[int] | None = None) -> set[Key]:
+    """Pure: each day through the policy for ``accounts`` (all by default) — the very ``decide`` of
+    the end-of-day run, starting from what the live rules held and replaying what happened
+    between the runs. A line's decisions depend on its own rows only, so the book may be cut
+    into any groups of lines (the Spark engine replays one partition's lines at a time) and the
+    union is the same."""
+    only = set(accounts) if accounts is not None else None
+    state: dict[tuple[int, str], Open] = {
+        (o.account_id, o.rule_id): o for a, opened in inputs.held.items() if only is None or a in only for o in opened
+    }
+    between: dict[dt.date, list[tuple[int, str, str, dt.date]]] = defaultdict(list)
+    for a, events in inputs.between.items():
+        if only is None or a in only:
+            for applies_on, rule_id, action, on in events:
+                between[applies_on].append((a, rule_id, action, on))
+    ours: set[Key] = set()
+    for day in inputs.days:
+        for a, rule_id, action, on in between.get(day, []):
+            if action == "restrict":
+                state[(a, rule_id)] = Open(a, rule_id, on, on)
+            elif action == "lift":
+                state.pop((a, rule_id), None)
+        values = inputs.values.get(day, {})
+        if only is not None:
+            values = {a: v for a, v in values.items() if a in only}
+        snap = Snapshot(day, (("backtest", inputs.policy),), values, {"backtest": tuple(state.values())}, inputs.cfg)
+        for d in decide(snap, terms, day).items:
+            key = (d.account_id, d.rule_id)
+            if d.action == "restrict":
+                state[key] = Open(d.account_id, d.rule_id, day, day)
+            elif d.action == "signal":
+                state[key] = Open(d.account_id, d.rule_id, state[key].placed_on, day)
+            else:
+                state.pop(key, None)
+            ours.add((day.isoformat(), d.account_id, d.rule_id, d.action))
+    return ours
+
+
+#: How the replay runs: in this process (:func:`replay` over every line), or handed to an engine
+#: that cuts the lines into partitions (``huabei.batch.engines.backtest_spark``).
+Replayer = Callable[[Inputs, ProductTerms], set[Key]]
+
+
+def backtest(
+    system: Huabei, start: dt.date, end: dt.date, policy: Policy | None = None, replayer: Replayer | None = None
+) -> dict[str, Any]:
     if end < start:
         from huabei import errors
 
         raise errors.invalid("invalid_request", detail="--to is before --from")
     with system.uow(readonly=True) as uow:
         policy = policy or active_policy(uow)
-        cfg = catalog.config_values(uow.terms)
-        state: dict[tuple[int, str], Open] = {
-            (a, r): Open(a, r, placed, last) for a, r, placed, last in uow.risk_decisions.held(LIVE, before=start)
-        }
-        names = policy.features()
-        ours: set[Key] = set()
-        # what happened between the daily runs (inline restrictions, lifts by re-verification)
-        # is replayed as it happened: it changes what the rules hold open for the next day
-        between: dict[dt.date, list[Any]] = defaultdict(list)
-        for r in uow.risk_decisions.listing(mode=LIVE, start=start - dt.timedelta(days=1), end=end):
-            if r.run != "daily":
-                between[r.business_date + dt.timedelta(days=1)].append(r)
-        day = start
-        while day <= end:
-            for r in between.get(day, []):
-                if r.action == "restrict":
-                    state[(r.account_id, r.rule_id)] = Open(r.account_id, r.rule_id, r.business_date, r.business_date)
-                elif r.action == "lift":
-                    state.pop((r.account_id, r.rule_id), None)
-            values = features.compute(uow.conn, names, as_of(day))
-            snap = Snapshot(day, (("backtest", policy),), values, {"backtest": tuple(state.values())}, cfg)
-            for d in decide(snap, uow.terms, day).items:
-                key = (d.account_id, d.rule_id)
-                if d.action == "restrict":
-                    state[key] = Open(d.account_id, d.rule_id, day, day)
-                elif d.action == "signal":
-                    state[key] = Open(d.account_id, d.rule_id, state[key].placed_on, day)
-                else:
-                    state.pop(key, None)
-                ours.add((day.isoformat(), d.account_id, d.rule_id, d.action))
-            day += dt.timedelta(days=1)
+        inputs = gather(uow, start, end, policy)
         labels = labels_in(uow, start, end)
         live = {
             (r.business_date.isoformat(), r.account_id, r.rule_id, r.action)
             for r in uow.risk_decisions.listing(mode=LIVE, start=start, end=end)
             if r.run == "daily"
         }
+    ours = (replayer or replay)(inputs, system.terms)
     return {
         "policy": policy.version,
         "from": start.isoformat(),

@@ -100,6 +100,10 @@ def risk_backtest(
     date_from: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD)")],
     date_to: Annotated[str, typer.Option("--to", help="Last day (YYYY-MM-DD)")],
     policy: Annotated[str | None, typer.Option("--policy", help="A policy file (default: the active one)")] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", help="local: in this process; spark: the lines replayed by partition on Spark")
+    ] = "local",
+    partitions: Annotated[int | None, typer.Option("--partitions", min=1, help="Spark partitions")] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -108,9 +112,16 @@ def risk_backtest(
     from huabei.entrypoints.cli.common import date as _date
     from huabei.risk import backtest
 
+    if engine not in ("local", "spark"):
+        raise typer.BadParameter("local or spark", param_hint="--engine")
     system = _system(db)
     candidate = _run(risk.load_file, policy, system.terms) if policy else None
-    out = _run(backtest.backtest, system, _date(date_from), _date(date_to), candidate)
+    replayer = None
+    if engine == "spark":
+        from huabei.batch import engines
+
+        replayer = engines.backtest_spark(engines.spark_session(partitions=partitions), partitions)
+    out = _run(backtest.backtest, system, _date(date_from), _date(date_to), candidate, replayer)
     if as_json:
         print_json(out)
         return
