@@ -78,6 +78,22 @@ class CreditLine:
     def available(self, today: dt.date) -> int:
         return available(self.base_limit, self.temporary_limit, self.temporary_limit_expires_on, self.used, today)
 
+    def spendable_now(self, today: dt.date) -> int:
+        """What a purchase may take now: the available limit, or 0 while the line is closed or
+        blocked (overdue, frozen) — the available limit is still there, but not usable."""
+        if self.state is AccountState.CLOSED or self.block_code is not None:
+            return 0
+        return self.available(today)
+
+    def blocked_reason(self) -> str | None:
+        """Why nothing can be spent now, as a reason code: ``account_closed``, the freeze's cause
+        (``account_frozen:<cause>`` → ``<cause>``), ``account_overdue``; None when usable."""
+        if self.state is AccountState.CLOSED:
+            return "account_closed"
+        if self.block_code is None:
+            return None
+        return frozen_cause(self.block_code) or self.block_code
+
     def status(self) -> AccountStatus:
         if self.state is AccountState.CLOSED:
             return AccountStatus.CLOSED

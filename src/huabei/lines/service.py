@@ -275,6 +275,12 @@ def account_view(system: Huabei, account_id: int) -> dict[str, Any]:
         return account_snapshot(uow, account_id)
 
 
+def _days_past_due(uow: UnitOfWork, account_id: int) -> int:
+    """Days past due of the line's oldest overdue bill, as the end-of-day job last counted them."""
+    d = uow.billing.delinquency(account_id)
+    return int(d.days_past_due) if d is not None and d.bucket != "current" else 0
+
+
 def account_snapshot(uow: UnitOfWork, account_id: int) -> dict[str, Any]:
     line = uow.accounts.get(account_id)
     if line is None:
@@ -292,6 +298,9 @@ def account_snapshot(uow: UnitOfWork, account_id: int) -> dict[str, Any]:
         "total_limit": line.total_limit(today),
         "used": line.used,
         "available": line.available(today),
+        "spendable_now": line.spendable_now(today),
+        "blocked_reason": line.blocked_reason(),
+        "days_past_due": _days_past_due(uow, account_id),
         "credit_balance": line.credit_balance,
         "due_day": line.due_day,
         "opened_on": line.opened_on.isoformat(),

@@ -217,6 +217,7 @@ MONEY_KEYS = frozenset(
         # credit line
         "amount",
         "available",
+        "spendable_now",
         "base_limit",
         "temporary_limit",
         "total_limit",

@@ -255,6 +255,16 @@ class AccountOut(_Out):
     total_limit: Yuan
     used: Yuan
     available: Yuan
+    spendable_now: Yuan = Field(
+        description="what a purchase may take now: the available limit, or 0.00 while the line is "
+        "overdue, frozen or closed (blocked_reason says why)"
+    )
+    blocked_reason: str | None = Field(
+        default=None,
+        description="why nothing can be spent now: account_overdue, account_closed or the freeze's cause "
+        "(a restriction cause); null when the line is usable",
+    )
+    days_past_due: int = Field(default=0, description="days past due of the oldest overdue bill (0 when none)")
     credit_balance: Yuan
     due_day: int
     opened_on: dt.date
