@@ -49,6 +49,10 @@ class StaffRepository:
     def by_name(self, name: str) -> Any:
         return self.conn.execute(select(t.staff_users).where(t.staff_users.c.name == name)).first()
 
+    def by_key(self, key_id: int) -> Any:
+        """The staff user a login key belongs to (None: a plain API key)."""
+        return self.conn.execute(select(t.staff_users).where(t.staff_users.c.key_id == key_id)).first()
+
     def all(self) -> list[Any]:
         s, k = t.staff_users.c, t.api_keys.c
         q = (

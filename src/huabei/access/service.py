@@ -307,6 +307,26 @@ def disable_staff(system: Huabei, name: str) -> dict[str, Any]:
     return next(x for x in list_staff(system) if x["name"] == name)
 
 
+def change_own_password(system: Huabei, key_id: int, current: str, new: str) -> dict[str, Any]:
+    """A staff user changes their own password (the web page ``/password``): the current one must
+    match (403 ``wrong_current_password``: the caller counts it as a failed login for the rate
+    limit), the new one is checked like any (``access.staff_password_min_length``) and stored as
+    argon2id. A plain API key has no password (422 ``not_a_staff_user``). The request's audit row
+    records it (``huabei.platform.request_audit``)."""
+    with system.uow(readonly=True) as uow:
+        row = uow.staff.by_key(key_id)
+    if row is None:
+        raise HuabeiError("not_a_staff_user", ErrorKind.UNPROCESSABLE)
+    if not password_rules.matches(row.password_hash, current[:256]):
+        raise HuabeiError("wrong_current_password", ErrorKind.FORBIDDEN)
+    digest = _check_password(system, new)  # slow: outside the transaction
+    with system.uow() as uow:
+        now = uow.now()
+        uow.staff.set_password(row.staff_id, digest, now)
+        uow.commit()
+        return _staff_view(next(r for r in uow.staff.all() if r.staff_id == row.staff_id))
+
+
 def staff_login(system: Huabei, name: str, password: str) -> Principal:
     """The principal of a staff user's name and password, or 401 ``invalid_api_key`` — an unknown
     name, a wrong password and a disabled user answer alike (the check costs the same: a dummy

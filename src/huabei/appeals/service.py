@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -131,6 +132,23 @@ def decide(
         )
         uow.commit()
         return _view(uow.appeals.get(appeal_id))
+
+
+def evidence_choices(system: Huabei, account_id: int, limit: int = 10) -> list[dict[str, Any]]:
+    """The line's purchases a user may attach to an appeal (申诉附交易明细): the latest ``limit``
+    of the last 90 days, newest first. ``file_appeal`` checks each id is the line's whatever the
+    form sent."""
+    with system.uow(readonly=True) as uow:
+        since = uow.today() - dt.timedelta(days=90)
+        return [
+            {
+                "purchase_id": p.purchase_id,
+                "amount": p.amount,
+                "merchant_id": p.merchant_id,
+                "business_date": p.business_date.isoformat(),
+            }
+            for p in uow.purchases.recent(account_id, since, limit)
+        ]
 
 
 def get_appeal(system: Huabei, appeal_id: int) -> dict[str, Any]:

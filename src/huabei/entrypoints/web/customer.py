@@ -25,7 +25,7 @@ from huabei.diagnosis import service as diagnosis
 from huabei.entrypoints import auth
 from huabei.entrypoints.auth import allow
 from huabei.entrypoints.web.session import csrf_field, layout, page_locale
-from huabei.errors import HuabeiError, not_found
+from huabei.errors import ErrorKind, HuabeiError, not_found
 from huabei.i18n import N_, translate
 from huabei.lines import service as accounts
 from huabei.money import AmountError, format_yuan, parse_yuan
@@ -62,6 +62,8 @@ T_APPEAL_HINT = N_("Tell us why this restriction is wrong (at most {n} character
 T_APPEAL_PENDING = N_("Your appeal {appeal_id} is with our customer service.")
 T_APPEAL_FILED = N_("Appeal {appeal_id} filed. Customer service will look at it.")
 T_APPEALS = N_("My appeals")
+T_EVIDENCE = N_("Attach the purchases it is about (optional, at most {n})")
+T_EVIDENCE_ROW = N_("purchases attached: {ids}")
 T_APPEAL_ROW = N_("Appeal {appeal_id}, filed on {date}")
 T_APPEAL_STATUS = {
     "open": N_("being handled"),
@@ -232,13 +234,29 @@ def _diagnosis(request: Request, system: Huabei, account_id: int, open_appeals: 
                 f"<input type='hidden' name='restriction_id' value='{rid}'>"
                 f"<label>{_(T_APPEAL_HINT, n=appeal_rules.MAX_STATEMENT)}<br>"
                 f"<textarea name='statement' rows='3' cols='60' required maxlength='{appeal_rules.MAX_STATEMENT}'>"
-                f"</textarea></label><br><button class='primary' type='submit'>{_(T_APPEAL)}</button></form>"
+                f"</textarea></label>{_evidence_choices(system, account_id, loc)}"
+                f"<br><button class='primary' type='submit'>{_(T_APPEAL)}</button></form>"
             )
         cards.append(f"<div class='finding' data-code='{escape(f['code'])}'>{''.join(parts)}</div>")
     return (
         f"<div class='card' id='diagnosis'><h2>{_(T_RESTRICTIONS)}</h2>"
         f"<p>{escape(d['summary'])}</p>{''.join(cards)}</div>"
     )
+
+
+def _evidence_choices(system: Huabei, account_id: int, loc: str) -> str:
+    """The appeal form's evidence: a box per recent purchase of the line (its own, checked again
+    when the appeal is filed), at most ``appeal_rules.MAX_EVIDENCE`` ticked."""
+    _ = lambda m, **k: escape(translate(m, loc, **k))  # noqa: E731
+    choices = appeals.evidence_choices(system, account_id)
+    if not choices:
+        return ""
+    boxes = "".join(
+        f"<label><input type='checkbox' name='purchase_{p['purchase_id']}' value='{p['purchase_id']}'> "
+        f"{p['business_date']} · {escape(p['merchant_id'])} · {format_yuan(p['amount'])}</label><br>"
+        for p in choices
+    )
+    return f"<fieldset class='evidence'><legend>{_(T_EVIDENCE, n=appeal_rules.MAX_EVIDENCE)}</legend>{boxes}</fieldset>"
 
 
 def _appeals(appeal_rows: list[dict[str, Any]], loc: str) -> str:
@@ -248,12 +266,20 @@ def _appeals(appeal_rows: list[dict[str, Any]], loc: str) -> str:
         return ""
     rows = "".join(
         f"<tr data-appeal='{a['appeal_id']}'><td>{_(T_APPEAL_ROW, appeal_id=a['appeal_id'], date=a['created_at'][:10])}</td>"
-        f"<td>{escape(reasons.message(a['cause'], loc))}</td>"
+        f"<td>{escape(reasons.message(a['cause'], loc))}{_attached(a, loc)}</td>"
         f"<td class='appeal-status {a['status']}'>{_(T_APPEAL_STATUS[a['status']])}</td>"
         f"<td>{escape(a['decision_reason'] or '')}</td></tr>"
         for a in reversed(appeal_rows)
     )
     return f"<div class='card' id='appeals'><h2>{_(T_APPEALS)}</h2><table>{rows}</table></div>"
+
+
+def _attached(a: dict[str, Any], loc: str) -> str:
+    ids = a.get("purchase_ids") or []
+    if not ids:
+        return ""
+    shown = ", ".join(str(i) for i in ids)
+    return f"<br><span class='muted evidence'>{escape(translate(T_EVIDENCE_ROW, loc, ids=shown))}</span>"
 
 
 def _advice(system: Huabei, account_id: int, loc: str) -> str:
@@ -358,13 +384,32 @@ def router(system: Huabei) -> APIRouter:
             if not rid.isdigit() or not 1 <= int(rid) < 2**63:
                 raise not_found("restriction_not_found", restriction_id=rid[:20])
             out = appeals.file_appeal(
-                system, a["account_id"], restriction_id=int(rid), statement=form.get("statement", ""), actor=actor
+                system,
+                a["account_id"],
+                restriction_id=int(rid),
+                statement=form.get("statement", ""),
+                purchase_ids=_evidence(form),
+                actor=actor,
             )
             return translate(T_APPEAL_FILED, loc, appeal_id=out["appeal_id"])
 
         return await _act(request, lang, run)
 
     return r
+
+
+def _evidence(form: dict[str, str]) -> list[int]:
+    """The purchase ids ticked on the appeal form (``purchase_<id>`` = ``<id>``); anything else
+    under that name is 400 ``invalid_evidence``."""
+    ids = []
+    for k, v in form.items():
+        if not k.startswith("purchase_"):
+            continue
+        n = k.removeprefix("purchase_")
+        if not (n.isdigit() and v == n and 1 <= int(n) < 2**63):
+            raise HuabeiError("invalid_evidence", ErrorKind.INVALID_REQUEST, detail=f"{k[:30]}={v[:30]}")
+        ids.append(int(n))
+    return ids
 
 
 def _kind(status: int) -> Any:

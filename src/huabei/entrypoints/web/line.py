@@ -5,6 +5,7 @@ charts, the latest transactions and the line's audit trail."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from html import escape
 from typing import Any
@@ -21,6 +22,7 @@ from huabei.i18n import N_, translate
 from huabei.limits import service as limits
 from huabei.lines import queries
 from huabei.money import format_yuan
+from huabei.platform import admin
 from huabei.platform.unit_of_work import Huabei
 from huabei.restrictions.causes import AGENT_LIFT_REASONS
 from huabei.risk import service as risk
@@ -37,6 +39,8 @@ T_LIFT_REASON = N_("Reason")
 T_PLACE = N_("Place a restriction")
 T_CAUSE = N_("Cause")
 T_NOTE = N_("Note (why)")
+T_LIFTS_ON = N_("Lifts on")
+T_LIFTS_ON_HINT = N_("optional: a day after today; empty, it lifts the way its cause does")
 T_HISTORY = N_("Score and limit history")
 T_SCORE = N_("Credit score")
 T_BASE_LIMIT = N_("Base limit (yuan)")
@@ -115,7 +119,10 @@ def _restrictions(request: Request, system: Huabei, account_id: int, p: Principa
         f"<form method='post' action='/accounts/{account_id}/restrictions?lang={loc}' id='place-form' class='card'>"
         f"<h3>{_(T_PLACE)}</h3>{csrf_field(request)}<label>{_(T_CAUSE)} <select name='cause'>{options}</select>"
         f"</label><br><label>{_(T_NOTE)}<br><textarea name='note' rows='2' cols='60' required maxlength='2000'>"
-        f"</textarea></label><br><button class='primary' type='submit'>{_(T_PLACE)}</button></form>"
+        f"</textarea></label><br><label>{_(T_LIFTS_ON)} <input type='date' name='lifts_on' "
+        f"min='{(admin.business_date(system) + dt.timedelta(days=1)).isoformat()}'></label> "
+        f"<span class='muted'>{_(T_LIFTS_ON_HINT)}</span><br>"
+        f"<button class='primary' type='submit'>{_(T_PLACE)}</button></form>"
     )
     shown = "".join(cards) or f"<p>{_(T_NONE)}</p>"
     return f"<h2>{_(T_RESTRICTIONS)}</h2><div id='restrictions'>{shown}</div>{place}"
@@ -185,7 +192,7 @@ def _audit(system: Huabei, account_id: int, loc: str) -> str:
     if not rows:
         return f"<h2>{_(T_AUDIT)}</h2><p id='audit'>{_(T_NO_AUDIT)}</p>"
     body = "".join(
-        f"<tr><td>{str(x['at'])[:19]}</td><td>{escape(x['role'] or '-')}:{x['key_id'] or '-'}</td>"
+        f"<tr><td>{str(x['at'])[:19]}</td><td>{escape(x['actor'] or '-')}</td>"
         f"<td>{escape(x['method'])} <code>{escape(x['path'])}</code></td><td class='num'>{x['status']}</td>"
         f"<td class='{'ok' if x['outcome'] == 'ok' else 'error'}'>{escape(x['outcome'])}</td>"
         f"<td>{escape(x['code'] or '')}</td></tr>"

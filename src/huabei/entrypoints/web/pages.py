@@ -5,6 +5,7 @@ forms, history charts, transactions, the audit trail). Text comes from the same 
 
 from __future__ import annotations
 
+import datetime as dt
 from html import escape
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -170,7 +171,7 @@ def router(system: Huabei) -> APIRouter:
                 raise errors.invalid("invalid_request", detail=f"note: 1 to {MAX_NOTE} characters")
             out = restrictions.place_restriction(
                 system, account_id, cause=form.get("cause", ""), note=note, actor=principal.actor,
-                check=_check(principal),
+                lifts_on=_lifts_on(form.get("lifts_on", "")), check=_check(principal),
             )  # fmt: skip
             return translate(T_PLACED, loc, restriction_id=out["restriction_id"])
 
@@ -195,6 +196,20 @@ def router(system: Huabei) -> APIRouter:
         return await act(request, account_id, lang, run)
 
     return r
+
+
+def _lifts_on(text: str) -> dt.date | None:
+    """The place form's optional lifting date (YYYY-MM-DD, a day after today: the service checks
+    that, 422 ``lifts_on_not_future``); empty: the cause's own lifting."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise errors.invalid("invalid_date") from None
 
 
 def _score_section(system: Huabei, user_id: str, loc: str) -> str:

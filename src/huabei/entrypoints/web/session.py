@@ -41,6 +41,12 @@ T_NAV_CONSOLE = N_("Agent console")
 T_NAV_PORTFOLIO = N_("Portfolio")
 T_NAV_APPEALS = N_("Appeals")
 T_API = N_("API documentation")
+T_CHANGE_PASSWORD = N_("Change my password")
+T_CURRENT_PASSWORD = N_("Current password")
+T_NEW_PASSWORD = N_("New password")
+T_REPEAT_PASSWORD = N_("New password again")
+T_PASSWORD_RULE = N_("At least {n} characters, not only digits or only letters.")
+T_PASSWORD_CHANGED = N_("Your password is changed. Use the new one from your next login.")
 
 CSS = """
 body{font-family:system-ui,"PingFang SC","Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;margin:0;color:#1a1a1a}
@@ -104,6 +110,8 @@ def layout(request: Request, title: str, body: str, loc: str, status: int = 200)
             links.append(("/console/appeals", T_NAV_APPEALS))
         if p.role in (Role.RISK, Role.ADMIN):
             links.append(("/portfolio", T_NAV_PORTFOLIO))
+        if p.role in (Role.AGENT, Role.RISK, Role.ADMIN) and p.label.startswith("staff:"):
+            links.append(("/password", T_CHANGE_PASSWORD))
         nav = "".join(f"<a href='{u}?lang={loc}'>{_(t)}</a>" for u, t in links)
         who = escape(translate(T_SIGNED_IN, loc, role=translate(T_ROLE_NAMES[p.role.value], loc)))
         nav += (
@@ -181,6 +189,55 @@ def router(system: Huabei) -> APIRouter:
             secure=_secure(request), path="/",
         )  # fmt: skip
         return resp
+
+    def password_page(request: Request, loc: str, notice: str = "", error: str = "", status: int = 200) -> HTMLResponse:
+        _ = lambda m, **k: escape(translate(m, loc, **k))  # noqa: E731
+        n = system.terms.access.staff_password_min_length
+        said = f"<p class='card' id='notice'>{escape(notice)}</p>" if notice else ""
+        said += f"<p class='error' id='password-error'>{escape(error)}</p>" if error else ""
+        fields = "".join(
+            f"<p><label>{_(label)}<br><input name='{name}' type='password' autocomplete='{auto}' "
+            f"size='30' required {extra}></label></p>"
+            for name, label, auto, extra in (
+                ("current", T_CURRENT_PASSWORD, "current-password", ""),
+                ("new", T_NEW_PASSWORD, "new-password", f"minlength='{n}'"),
+                ("repeat", T_REPEAT_PASSWORD, "new-password", f"minlength='{n}'"),
+            )
+        )
+        body = (
+            f"<h1>{_(T_CHANGE_PASSWORD)}</h1>{said}"
+            f"<form method='post' action='/password?lang={loc}' id='password-form' class='card'>{csrf_field(request)}"
+            f"{fields}<p class='muted'>{_(T_PASSWORD_RULE, n=n)}</p>"
+            f"<button class='primary' type='submit'>{_(T_CHANGE_PASSWORD)}</button></form>"
+        )
+        return layout(request, translate(T_CHANGE_PASSWORD, loc), body, loc, status)
+
+    staff = [auth.allow("agent", "risk")]
+
+    @r.get("/password", response_class=HTMLResponse, dependencies=staff)
+    def password_form(request: Request, lang: str | None = Query(default=None)) -> HTMLResponse:
+        return password_page(request, page_locale(lang))
+
+    @r.post("/password", response_class=HTMLResponse, dependencies=staff)
+    async def change_password(request: Request, lang: str | None = Query(default=None)) -> Response:
+        """修改密码: a staff user's own, with the current one; a wrong current password counts as a
+        failed login (its rate limit answers 429 with Retry-After)."""
+        loc = page_locale(lang)
+        principal = auth.current_principal(request)
+        form = await auth.form_data(request)
+        auth.hit(request, "login", f"password/{principal.key_id}")
+        try:
+            if form.get("new", "") != form.get("repeat", ""):
+                raise HuabeiError("passwords_differ", ErrorKind.INVALID_REQUEST)
+            await run_in_threadpool(
+                access.change_own_password, system, principal.key_id, form.get("current", ""), form.get("new", "")
+            )
+        except HuabeiError as e:
+            if e.code == "wrong_current_password":
+                auth.hit(request, "auth_fail", request.client.host if request.client else "unknown")
+            request.state.error_code = e.code
+            return password_page(request, loc, error=reasons.message(e.code, loc, **e.params), status=e.http_status)
+        return password_page(request, loc, notice=translate(T_PASSWORD_CHANGED, loc))
 
     @r.post("/logout", dependencies=[allow_public()])
     def logout() -> Response:
