@@ -102,3 +102,23 @@ def test_register_adds_the_commands_to_a_main_app():
     cli_billing.register(main)
     names = {c.name for c in main.registered_commands} | {g.name for g in main.registered_groups}
     assert {"eod", "bills", "installments", "bureau"} <= names
+
+
+def test_a_bill_paid_at_its_minimum_reads_revolving(db_url):
+    """Past its due date with the minimum repaid, a bill is open but revolving: the CLI says so."""
+    from huabei.batch import eod
+    from huabei.payments import service as payments
+
+    s = make_system(db_url, start=dt.date(2026, 10, 25))
+    try:
+        acct = new_account(s, yuan("5000.00"))
+        buy(s, acct, yuan("1000.00"))
+        eod.run_eod(s, until=dt.date(2026, 11, 2))
+        payments.repay(s, acct, yuan("100.00"), "minimum")
+        eod.run_eod(s, until=dt.date(2026, 11, 12))
+    finally:
+        s.engine.dispose()
+    shown = run(db_url, "bills", "show", str(acct), "2026-11").stdout
+    assert "status revolving (minimum paid; interest accrues on the rest)" in shown
+    listed = run(db_url, "bills", "list", str(acct)).stdout
+    assert "revolving" in listed

@@ -46,8 +46,17 @@ def _lines_table(title: str, lines: list[dict[str, Any]]) -> Table:
     return table
 
 
+def _bill_status(b: dict[str, Any]) -> str:
+    """The bill's status as a user reads it: a past-due bill whose minimum was repaid is open
+    but revolving (interest accrues on what is unpaid), not plainly open."""
+    if b["status"] == "open" and b.get("regime") == "revolving":
+        return "revolving (minimum paid; interest accrues on the rest)"
+    return str(b["status"])
+
+
 def _show_bill(b: dict[str, Any]) -> None:
-    console.print(f"bill {b['period']}  statement {b['statement_date']}  due {b['due_date']}  status {b['status']}")
+    console.print(f"bill {b['period']}  statement {b['statement_date']}  due {b['due_date']}")
+    console.print(f"status {_bill_status(b)}")
     console.print(
         f"total {format_yuan(b['total_due'])}  minimum {format_yuan(b['minimum_due'])}  "
         f"unpaid {format_yuan(b['unpaid'])}  credit {format_yuan(b['credit_balance'])}"
@@ -215,7 +224,7 @@ def bills_list(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> N
             format_yuan(b["total_due"]),
             format_yuan(b["minimum_due"]),
             format_yuan(b["unpaid"]),
-            b["status"],
+            "revolving" if _bill_status(b).startswith("revolving") else b["status"],
         )
     console.print(t)
 
