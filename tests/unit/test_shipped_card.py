@@ -209,3 +209,42 @@ def test_the_hand_set_card_is_still_built_from_the_weights():
             assert other.feature(f.name).bins == f.bins
     assert other.dimension_spreads()["behaviour"] < CARD.dimension_spreads()["behaviour"]
     assert all(f.name in BEHAVIOUR_FACT_SPECS or f.name in BOOK_FACTS for f in FITTED)
+
+
+def _evidence(row: dict, code: str) -> bool:
+    """What the facts must show for ``code`` to be true."""
+    v = {k: x for k, x in row.items() if x is not None}
+    if code == "recent_overdue":  # "You had an overdue repayment in the last 12 months."
+        return (
+            any(v.get(k, 0) > 0 for k in ("dpd_now", "worst_dpd_3m", "worst_dpd_6m", "max_days_overdue_12m"))
+            or v.get("overdue_episodes_12m", 0) > 0
+            or v.get("months_since_overdue", NEVER_DAYS) < 12
+        )
+    if code == "late_repayments":  # "Some amounts due ... were not repaid in full by their due date."
+        return (
+            v.get("on_time_repayment_ratio", 1000) < 1000
+            or v.get("below_minimum_share_6m", 0) > 0
+            or v.get("repaid_share_last_bill", 1000) < 1000
+        )
+    if code == "high_utilisation":  # "You use a large share of your credit limit."
+        return v.get("utilisation_ratio", 0) >= 800
+    return True
+
+
+def test_reasons_never_claim_what_the_record_does_not_show():
+    rng = np.random.default_rng(29)
+    specs = [s for s in FACTS if s.name in BOOK_CANDIDATES] + list(BEHAVIOUR_FACT_SPECS.values())
+    for _ in range(2000):
+        row = dict(APPLICANT)
+        for spec in specs:
+            if rng.random() < 0.3:
+                row[spec.name] = None
+            elif spec.name == "months_since_overdue":
+                row[spec.name] = int(rng.choice([0, 1, 3, 11, 12, 13, 40, NEVER_DAYS]))
+            else:
+                row[spec.name] = int(rng.choice([0, 1, 5, 15, 16, 40, 100, 500, 885, 886, 999, 1000, 1400]))
+        for code in CARD.score(row).reasons:
+            assert _evidence(row, code), (code, row)
+    # an overdue longer ago than the 12 months the reason speaks of earns the best bin
+    f = CARD.feature("months_since_overdue")
+    assert all(f.points_for(m) == f.best_points for m in (12, 13, 40, NEVER_DAYS))
