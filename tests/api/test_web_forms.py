@@ -68,7 +68,7 @@ def test_the_place_form_takes_a_lifting_date(system: Huabei) -> None:
         assert accounts.account_view(system, aid)["restrictions"] == []
         lifts = today + dt.timedelta(days=7)
         ok = c.post(f"/accounts/{aid}/restrictions", data={**form, "lifts_on": lifts.isoformat()})
-        assert ok.status_code == 200 and "已设置" in ok.text
+        assert ok.status_code == 200 and "已设置" in ok.text and f"{lifts.isoformat()}解除" in ok.text
         no_date = c.post(f"/accounts/{aid}/restrictions", data={**form, "cause": "operator_hold", "lifts_on": ""})
         assert no_date.status_code == 200
     placed = accounts.account_view(system, aid)["restrictions"]

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from tests.api.conftest import _start, key_for
 from tests.conftest import make_system
 
+from huabei.access import service as access
 from huabei.batch import eod
 from huabei.entrypoints.demo import load_demo
 from huabei.entrypoints.http.app import create_app
@@ -37,6 +38,7 @@ def site(db_url: str, backend: str) -> Iterator[tuple[str, dict[str, str], Path]
     wangfang = accounts.get_user(system, "demo-wangfang")["account_id"]
     restrictions.place_restriction(system, wangfang, cause="cash_out_suspected", actor="test")
     keys["appellant"] = key_for(system, "customer", user_id="demo-wangfang")
+    access.create_staff(system, "zhang.min", "agent", "correct-horse-42")
     server, _thread, port = _start(create_app(system))
     shots = ARTIFACTS / backend
     shots.mkdir(parents=True, exist_ok=True)
@@ -86,9 +88,13 @@ def test_each_role_does_its_main_task_in_the_browser(site: tuple[str, dict[str, 
             expect(page.locator("#diagnosis")).to_contain_text("套现")
             expect(page.locator("#advice li").first).to_be_visible()
             page.fill(".appeal-form textarea", "这些都是给家人买的日用品，没有套现。")
+            evidence = page.locator(".appeal-form .evidence input[type=checkbox]")
+            expect(evidence.first).to_be_visible()  # her own recent purchases, to attach
+            evidence.first.check()
             page.click(".appeal-form button")
             expect(page.locator("#notice")).to_contain_text("已提交")
             expect(page.locator("#appeals")).to_contain_text("处理中")
+            expect(page.locator("#appeals .evidence")).to_contain_text("附交易")
             page.screenshot(path=str(shots / "customer-appeal.png"), full_page=True)
             page.click("header form button")
 
@@ -105,8 +111,10 @@ def test_each_role_does_its_main_task_in_the_browser(site: tuple[str, dict[str, 
             # an agent's own hold (soft): placed with a reason, then lifted
             page.select_option("#place-form select", "operator_hold")
             page.fill("#place-form textarea", "用户来电要求暂停")
+            page.fill("#place-form input[name=lifts_on]", "2026-12-20")
             page.click("#place-form button")
             expect(page.locator("#notice")).to_contain_text("已设置")
+            expect(page.locator(".restriction[data-cause='operator_hold']")).to_contain_text("2026-12-20解除")
             page.locator(".restriction[data-cause='operator_hold'] .lift-form button").click()
             expect(page.locator("#notice")).to_contain_text("已解除")
             page.screenshot(path=str(shots / "agent-line.png"), full_page=True)
@@ -119,6 +127,31 @@ def test_each_role_does_its_main_task_in_the_browser(site: tuple[str, dict[str, 
             expect(page.locator("#notice")).to_contain_text("已解除")
             expect(page.locator("#queue-empty")).to_be_visible()
             page.screenshot(path=str(shots / "agent-appeals.png"), full_page=True)
+            page.click("header form button")
+
+            # a staff user logs in with a name and a password, and changes the password
+            page.goto(f"{base}/login")
+            page.fill("#staff-login input[name=name]", "zhang.min")
+            page.fill("#staff-login input[name=password]", "correct-horse-42")
+            page.click("#staff-login button[type=submit]")
+            expect(page).to_have_url(re.compile(r"/console"))
+            page.click("header a[href^='/password']")
+            page.fill("#password-form input[name=current]", "wrong-horse-00")
+            page.fill("#password-form input[name=new]", "battery-staple-77")
+            page.fill("#password-form input[name=repeat]", "battery-staple-77")
+            page.click("#password-form button")
+            expect(page.locator("#password-error")).to_contain_text("当前密码不正确")
+            page.fill("#password-form input[name=current]", "correct-horse-42")
+            page.fill("#password-form input[name=new]", "battery-staple-77")
+            page.fill("#password-form input[name=repeat]", "battery-staple-77")
+            page.click("#password-form button")
+            expect(page.locator("#notice")).to_contain_text("密码已修改")
+            page.screenshot(path=str(shots / "staff-password.png"), full_page=True)
+            page.click("header form button")
+            page.fill("#staff-login input[name=name]", "zhang.min")
+            page.fill("#staff-login input[name=password]", "battery-staple-77")
+            page.click("#staff-login button[type=submit]")
+            expect(page).to_have_url(re.compile(r"/console"))
             page.click("header form button")
 
             # she sees the outcome

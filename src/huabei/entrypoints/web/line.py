@@ -39,7 +39,7 @@ T_LIFT_REASON = N_("Reason")
 T_PLACE = N_("Place a restriction")
 T_CAUSE = N_("Cause")
 T_NOTE = N_("Note (why)")
-T_LIFTS_ON = N_("Lifts on")
+T_LIFTS_ON_FIELD = N_("Lifts on")
 T_LIFTS_ON_HINT = N_("optional: a day after today; empty, it lifts the way its cause does")
 T_HISTORY = N_("Score and limit history")
 T_SCORE = N_("Credit score")
@@ -119,7 +119,7 @@ def _restrictions(request: Request, system: Huabei, account_id: int, p: Principa
         f"<form method='post' action='/accounts/{account_id}/restrictions?lang={loc}' id='place-form' class='card'>"
         f"<h3>{_(T_PLACE)}</h3>{csrf_field(request)}<label>{_(T_CAUSE)} <select name='cause'>{options}</select>"
         f"</label><br><label>{_(T_NOTE)}<br><textarea name='note' rows='2' cols='60' required maxlength='2000'>"
-        f"</textarea></label><br><label>{_(T_LIFTS_ON)} <input type='date' name='lifts_on' "
+        f"</textarea></label><br><label>{_(T_LIFTS_ON_FIELD)} <input type='date' name='lifts_on' "
         f"min='{(admin.business_date(system) + dt.timedelta(days=1)).isoformat()}'></label> "
         f"<span class='muted'>{_(T_LIFTS_ON_HINT)}</span><br>"
         f"<button class='primary' type='submit'>{_(T_PLACE)}</button></form>"
