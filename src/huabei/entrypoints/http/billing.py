@@ -533,7 +533,7 @@ def router(system: Huabei) -> APIRouter:
         response_model=QuarantineRowOut,
         tags=["admin"],
     )
-    def retry_quarantined(quarantine_id: Annotated[int, Path(ge=1, le=2**62)]) -> Any:
+    def retry_quarantined(quarantine_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Any:
         """Run the step again for a record the end-of-day job set aside, as of the day it failed
         on (once the record is fixed). 409 ``eod_quarantine_retry_failed`` when it still fails
         (nothing changed), ``eod_quarantine_retried`` when it was retried already."""
