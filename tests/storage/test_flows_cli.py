@@ -110,8 +110,8 @@ def test_funding_migrate_dry_run_apply_rerun_and_resume(
     assert _state(db_url, ids) == before
     refused(db_url, "funding", "migrate", "--partner", "bank_z", code=2, reason="unknown_funding_partner")
 
-    # interrupted after the first line moved (batches of one line: the second batch is killed)
-    real, calls = funding._move_batch, {"n": 0}
+    # interrupted after the first line moved (batches of one line: the second line's move is killed)
+    real, calls = funding._move_one, {"n": 0}
 
     def killed_on_second(*a: Any, **kw: Any) -> Any:
         calls["n"] += 1
@@ -119,14 +119,14 @@ def test_funding_migrate_dry_run_apply_rerun_and_resume(
             raise RuntimeError("killed")
         return real(*a, **kw)
 
-    monkeypatch.setattr(funding, "_move_batch", killed_on_second)
+    monkeypatch.setattr(funding, "_move_one", killed_on_second)
     run(db_url, "funding", "migrate", "--partner", "bank_a", "--batch-size", "1", code=1)
     mid = _state(db_url, ids)
     assert mid[0] == ("platform", "0.00", "500.00", [])
     assert mid[1] == ("bank_a", "200.00", "1000.00", ["brand_isolation"])  # paused, waiting
     assert "ledger OK" in run(db_url, "ledger", "check").stdout
 
-    monkeypatch.setattr(funding, "_move_batch", real)
+    monkeypatch.setattr(funding, "_move_one", real)
     rep = run_json(db_url, "funding", "migrate", "--partner", "bank_a", "--operator", "ops-9", "--batch-size", "1")
     assert (rep["matched"], rep["moved"], rep["failed"]) == (2, 1, 0)
     assert [x["paused"] for x in rep["lines"]] == [True, True]
