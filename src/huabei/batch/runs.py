@@ -109,10 +109,11 @@ def _done_by_eod(marker: Any) -> bool:
 
 
 def _claim_eod_steps(uow: UnitOfWork, step: str, as_of: dt.date) -> None:
-    """In each transaction applying decisions (the first one claims them): the run's end-of-day
-    steps are marked done for ``as_of``, so the end-of-day job skips them from the moment the
-    first decision is applied; if the end-of-day job did one of them meanwhile, 409 and this
-    transaction applies nothing."""
+    """In the first transaction applying decisions (of each call, so a resumed run claims too):
+    the run's end-of-day steps are marked done for ``as_of``, so the end-of-day job skips them
+    from the moment the first decision is applied; if the end-of-day job did one of them
+    meanwhile, 409 and this transaction applies nothing. Once committed, the markers hold: the
+    job cannot do those steps any more, so later transactions need not look again."""
     now = uow.now()
     for name in EOD_STEPS[step]:
         marker = uow.eod.done(as_of, name)
@@ -281,6 +282,7 @@ def apply(system: Huabei, step: str, as_of: dt.date, *, after_batch: AfterBatch 
     size = system.terms.operations.batch_apply_units
     totals: dict[str, int] = {}
     batch = 0
+    claimed = False  # the run's end-of-day steps, claimed by this call's first transaction
     while True:
         with system.uow() as uow:
             uow.as_of(as_of)
@@ -290,10 +292,12 @@ def apply(system: Huabei, step: str, as_of: dt.date, *, after_batch: AfterBatch 
             first = uow.batch.first_pending_unit(as_of, step)
             if first is None:
                 uow.batch.finish(as_of, step, uow.now())
-                _claim_eod_steps(uow, step, as_of)
+                if not claimed:  # every decision was applied by an earlier call
+                    _claim_eod_steps(uow, step, as_of)
                 uow.commit()
                 return totals
-            _claim_eod_steps(uow, step, as_of)  # before the first decision is applied
+            if not claimed:  # before the first decision is applied; the claim then holds
+                _claim_eod_steps(uow, step, as_of)
             last = first + size - 1
             rows = [
                 (r.account_id, r.user_id, r.kind, r.key, r.payload) for r in uow.batch.pending(as_of, step, first, last)
@@ -301,6 +305,7 @@ def apply(system: Huabei, step: str, as_of: dt.date, *, after_batch: AfterBatch 
             for k, v in _apply_rows(uow, step, as_of, rows, run_row.meta).items():
                 totals[k] = totals.get(k, 0) + v
             uow.batch.mark_applied(as_of, step, first, last)
+            claimed = True  # (committed below with this batch)
             batch += 1
             if after_batch is not None:
                 after_batch(batch, uow)

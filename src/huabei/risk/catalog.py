@@ -191,11 +191,24 @@ def sample_values(feature: Feature) -> tuple[int | bool, ...]:
 
 def config_values(terms: ProductTerms) -> dict[str, int]:
     """``cfg`` of a policy: every integer term of ``restrictions`` plus the opening threshold and
-    the grace days (one home for each number; a policy names them instead of repeating them)."""
-    out = {k: v for k, v in terms.restrictions.model_dump().items() if isinstance(v, int) and not isinstance(v, bool)}
-    out["opening_threshold"] = terms.scoring.opening_threshold
-    out["grace_days"] = terms.billing.grace_days
-    return out
+    the grace days (one home for each number; a policy names them instead of repeating them).
+    Read on every purchase (the inline rules): worked out once per terms object (they are frozen)
+    and handed out as a copy."""
+    known = _CFG.get(id(terms))
+    if known is None or known[0] is not terms:
+        out = {
+            k: v for k, v in terms.restrictions.model_dump().items() if isinstance(v, int) and not isinstance(v, bool)
+        }
+        out["opening_threshold"] = terms.scoring.opening_threshold
+        out["grace_days"] = terms.billing.grace_days
+        if len(_CFG) >= 64:
+            _CFG.clear()
+        known = _CFG[id(terms)] = (terms, out)
+    return dict(known[1])
+
+
+#: id(terms) -> (the terms, their cfg); the terms are kept so an id is never reused for others
+_CFG: dict[int, tuple[ProductTerms, dict[str, int]]] = {}
 
 
 def defaults() -> Mapping[str, int | bool]:

@@ -94,6 +94,7 @@ def _eod_run(date: str | None, until: str | None, db: str | None, as_json: bool)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from huabei.batch import eod
+    from huabei.batch.steps import idle
 
     if (date is None) == (until is None):
         _fail(HuabeiError("invalid_request", ErrorKind.INVALID_REQUEST, detail="give exactly one of --date or --until"))
@@ -130,7 +131,7 @@ def _eod_run(date: str | None, until: str | None, db: str | None, as_json: bool)
         done = " (already run: nothing changed)" if not ran else ""
         steps = day["steps"]
         if total > 1 and ran:  # a run of many days: only the steps that did something
-            steps = [s for s in steps if s["status"] == "ran" and not eod.idle(s["counts"])]
+            steps = [s for s in steps if s["status"] == "ran" and not idle(s["counts"])]
             if not steps:
                 continue
         console.print(f"{day['business_date']}{done}")
