@@ -18,8 +18,10 @@ def test_a_long_run_is_a_job_that_can_be_followed(api: httpx.Client, system) -> 
 
     r = api.post("/v1/admin/eod", json={"until": "2027-01-10"})
     assert r.status_code == 202, r.text
-    job = r.json()
-    assert job["status"] == "running" and job["days_total"] == 68 and job["url"] == f"/v1/admin/eod/{job['run']}"
+    job = r.json()  # an empty book can run 68 days before the answer is written: running or done
+    assert (
+        job["status"] in ("running", "done") and job["days_total"] == 68 and job["url"] == f"/v1/admin/eod/{job['run']}"
+    )
     second = api.post("/v1/admin/eod", json={"until": "2027-02-20"})
     assert second.status_code in (202, 409)  # 409 eod_job_running while the first goes on
     if second.status_code == 409:
