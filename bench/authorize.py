@@ -63,6 +63,7 @@ import numpy as np
 from sqlalchemy import event, func, select, text
 from sqlalchemy.engine import make_url
 
+import scratch
 from huabei.batch import books
 from huabei.config import ProductTerms, default_terms
 from huabei.errors import ErrorKind, HuabeiError
@@ -218,28 +219,6 @@ def machine_info(pg_admin_url: str | None) -> dict[str, Any]:
         except Exception as exc:
             info["postgresql"] = f"unavailable: {exc}".splitlines()[0]
     return info
-
-
-# --- scratch databases ------------------------------------------------------------------
-
-
-def pg_url_for(admin_url: str, dbname: str) -> str:
-    return make_url(database_url(admin_url)).set(database=dbname).render_as_string(hide_password=False)
-
-
-def pg_recreate(admin_url: str, dbname: str) -> None:
-    eng = make_engine(admin_url, pool_size=1)
-    with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-        c.exec_driver_sql(f'CREATE DATABASE "{dbname}"')
-    eng.dispose()
-
-
-def pg_drop(admin_url: str, dbname: str) -> None:
-    eng = make_engine(admin_url, pool_size=1)
-    with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-    eng.dispose()
 
 
 def seed(system: Huabei, n_accounts: int, n_reserved: int) -> tuple[list[int], list[int], int]:
@@ -721,7 +700,7 @@ def pgbench_init(admin_url: str, scale: int) -> None:
     if shutil.which("pgbench") is None:
         raise RuntimeError("pgbench is not on PATH")
     conn_args, env = pgbench_env(admin_url)
-    pg_recreate(admin_url, PGBENCH_DB)
+    scratch.recreate(admin_url, PGBENCH_DB)
     subprocess.run(
         ["pgbench", *conn_args, "-i", "-s", str(scale), "-q", PGBENCH_DB],
         env=env,
@@ -1123,8 +1102,7 @@ def main(argv: list[str] | None = None) -> int:
             if backend == "sqlite":
                 url = f"sqlite:///{Path(tmpdir) / 'bench.db'}"
             else:
-                pg_recreate(args.pg_admin_url, BENCH_DB)
-                url = pg_url_for(args.pg_admin_url, BENCH_DB)
+                url = scratch.recreate(args.pg_admin_url, BENCH_DB)
             b_cells, b_checks, probe = bench_backend(
                 backend, url, args, log, pgbench_hook if backend == "postgresql" else None
             )
@@ -1137,7 +1115,7 @@ def main(argv: list[str] | None = None) -> int:
             if use_pg:
                 for db in (BENCH_DB, PGBENCH_DB):
                     try:
-                        pg_drop(args.pg_admin_url, db)
+                        scratch.drop(args.pg_admin_url, db)
                     except Exception as exc:
                         log(f"could not drop {db}: {exc}")
     apply_targets(cells, pgb)

@@ -39,6 +39,7 @@ from typing import Any
 
 from sqlalchemy import event
 
+import scratch
 from huabei.batch import eod
 from huabei.config import ProductTerms
 from huabei.diagnosis import service as diagnosis
@@ -53,7 +54,7 @@ from huabei.platform.db import make_engine
 from huabei.platform.unit_of_work import ClockMode, Huabei
 from huabei.restrictions import service as restrictions
 
-PG_ADMIN = os.environ.get("HUABEI_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN = scratch.ADMIN_URL
 PG_DB = "huabei_bench_diagnosis"
 START = dt.date(2025, 11, 2)
 END = dt.date(2026, 11, 2)
@@ -159,16 +160,11 @@ def count_statements(system: Huabei, fn: Any) -> int:
 
 def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     tmp = None
-    admin_engine = None
     if backend == "sqlite":
         tmp = tempfile.mkdtemp(prefix="huabei-diagnosis-")
         url = f"sqlite:///{tmp}/bench.db"
     else:
-        admin_engine = make_engine(PG_ADMIN, pool_size=1).execution_options(isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as c:
-            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
-            c.exec_driver_sql(f'CREATE DATABASE "{PG_DB}"')
-        url = PG_ADMIN.rsplit("/", 1)[0] + "/" + PG_DB
+        url = scratch.recreate(PG_ADMIN, PG_DB)
     engine = make_engine(url, pool_size=2)
     migrate.upgrade(url, engine=engine)
     system = Huabei(engine=engine, terms=ProductTerms(), clock_mode=ClockMode.SIMULATED)
@@ -212,9 +208,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     if not args.keep:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
-        elif admin_engine is not None:
-            with admin_engine.connect() as c:
-                c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
+        else:
+            scratch.drop(PG_ADMIN, PG_DB)
     return {
         "backend": backend,
         "history": counts,

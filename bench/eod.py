@@ -53,6 +53,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+import scratch
 from huabei.batch import books, eod
 from huabei.platform import (
     migrate,
@@ -63,24 +64,14 @@ from huabei.simulation import load_book
 from huabei.simulation.clone import clone_book
 
 BENCH_DB = "huabei_bench_eod"
-ADMIN_URL = os.environ.get("HUABEI_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = scratch.ADMIN_URL
 START = dt.date(2026, 10, 1)
 BENCH_DAY = dt.date(2026, 12, 1)
 
 
 def pg_url(db: str) -> str:
+    """libpq's form of the URL (psycopg.connect and COPY take it as is)."""
     return ADMIN_URL.rsplit("/", 1)[0] + "/" + db
-
-
-def recreate(db: str) -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as c:
-        c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        c.execute(f'CREATE DATABASE "{db}"')
-
-
-def drop(db: str) -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as c:
-        c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
 
 # --- the template: the simulation's generator; the clones: set-based ---------------------------
@@ -157,7 +148,7 @@ def machine() -> dict[str, Any]:
 
 
 def run_size(n: int, template: int, seed: int, check: bool, keep: bool, seed_only: bool = False) -> dict[str, Any]:
-    recreate(BENCH_DB)
+    scratch.recreate(ADMIN_URL, BENCH_DB)
     url = pg_url(BENCH_DB)
     migrate.upgrade(url)
     t0 = time.perf_counter()
@@ -228,7 +219,7 @@ def run_size(n: int, template: int, seed: int, check: bool, keep: bool, seed_onl
         }
     system.engine.dispose()
     if not keep:
-        drop(BENCH_DB)
+        scratch.drop(ADMIN_URL, BENCH_DB)
     return out
 
 

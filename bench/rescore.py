@@ -60,6 +60,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+import scratch
 from huabei.batch import eod
 from huabei.billing import calendar as cal
 from huabei.config import ProductTerms
@@ -76,7 +77,7 @@ from huabei.simulation import load_book
 from huabei.simulation.clone import LEDGER_DETAIL, clone_book
 
 TODAY = dt.date(2026, 12, 2)  # a scheduled refresh / review day
-PG_ADMIN = os.environ.get("HUABEI_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN = scratch.ADMIN_URL
 PG_DB = "huabei_bench_rescore"
 
 
@@ -192,11 +193,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         tmp = tempfile.mkdtemp(prefix="huabei-rescore-")
         url = f"sqlite:///{tmp}/bench.db"
     else:
-        admin_engine = make_engine(PG_ADMIN, pool_size=1).execution_options(isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as c:
-            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
-            c.exec_driver_sql(f'CREATE DATABASE "{PG_DB}"')
-        url = PG_ADMIN.rsplit("/", 1)[0] + "/" + PG_DB
+        url = scratch.recreate(PG_ADMIN, PG_DB)
     engine = make_engine(url, pool_size=2)
     migrate.upgrade(url, engine=engine)
     t0 = time.perf_counter()
@@ -237,8 +234,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
         else:
-            with admin_engine.connect() as c:
-                c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
+            scratch.drop(PG_ADMIN, PG_DB)
     return {
         "backend": backend,
         "users": counts["users"],

@@ -45,9 +45,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+import scratch
 from huabei.config import ProductTerms
 from huabei.platform import migrate
 from huabei.platform.db import make_engine
@@ -59,7 +59,7 @@ from huabei.simulation.profiles import (
     population_from_dict,
 )
 
-PG_URL = os.environ.get("HUABEI_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = scratch.ADMIN_URL
 START = dt.date(2026, 1, 1)
 
 
@@ -142,20 +142,14 @@ def _report_timer(sim: TimedSimulator) -> None:
     sim.report.close_month = timed  # type: ignore[method-assign]
 
 
-def scratch(backend: str, users: int, pg_url: str) -> str:
+def make_scratch(backend: str, users: int, pg_url: str) -> str:
     if backend == "sqlite":
         import tempfile
 
         path = Path(tempfile.mkdtemp(prefix="huabei-bench-sim-")) / "bench.db"
         url = f"sqlite:///{path}"
     else:
-        name = f"huabei_bench_sim_{users}"
-        admin = make_engine(pg_url, pool_size=1).execution_options(isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+        url = scratch.recreate(pg_url, f"huabei_bench_sim_{users}")
     migrate.upgrade(url)
     return url
 
@@ -166,15 +160,11 @@ def drop(backend: str, url: str, pg_url: str) -> None:
 
         shutil.rmtree(Path(make_url(url).database or "").parent, ignore_errors=True)
         return
-    name = make_url(url).database
-    admin = make_engine(pg_url, pool_size=1).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    scratch.drop(pg_url, make_url(url).database or "")
 
 
 def bench_one(backend: str, users: int, args: argparse.Namespace) -> dict[str, Any]:
-    url = scratch(backend, users, args.pg_url)
+    url = make_scratch(backend, users, args.pg_url)
     system = Huabei(
         engine=make_engine(url, pool_size=max(20, args.workers * 2 + 12)),
         terms=ProductTerms(),
