@@ -5,7 +5,7 @@ declares it). Another capability changes those rows through the owner's reposito
 table module; this test guards who *writes* one, by reading every module of the package.
 
 Reads across capabilities are allowed only where pyproject's ``whole-book-schema`` contract says
-(the features, the reports, the ledger check, and the debts listed there)."""
+(the simulation, the ledger check and the named whole-book readers listed there)."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from huabei.billing import book
 from huabei.billing import calendar as cal
 from huabei.billing.allocation import BILL_STATE_COLUMNS
 from huabei.billing.closing_rules import CloseResult, compute_close, cycle_from_totals, periods_before
@@ -115,7 +116,7 @@ def close_bills_step(uow: UnitOfWork, day: dt.date, accounts: AccountRange | Non
     batch = _CloseBatch(uow, day, period)
     dates = (day, cal.bill_cycle(period, terms)[0])
     streams = {
-        "totals": repo.stream_close_inputs(lower, day, before, accounts),
+        "totals": book.stream_close_inputs(uow.conn, lower, day, before, accounts),
         "bills": repo.stream_unpaid_bills(accounts=accounts),
     }
     for account_id, g in merge_by_account(streams):
@@ -136,6 +137,6 @@ def close_bills_step(uow: UnitOfWork, day: dt.date, accounts: AccountRange | Non
             batch.add(r)
     batch.flush()
     repo.analyze_bills()
-    lines = repo.insert_cycle_lines(period, lower, day, before, cal.bill_cycle(period, terms)[0], accounts)
+    lines = book.insert_cycle_lines(uow.conn, period, lower, day, before, cal.bill_cycle(period, terms)[0], accounts)
     periods = repo.bill_scheduled_periods(period, before, day, accounts)
     return {"period": period, **batch.counts, "lines": lines, "installment_periods": periods}

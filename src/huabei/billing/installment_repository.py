@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 
 from huabei.billing import tables as tb
-from huabei.billing.repository import with_funders
+from huabei.billing.book import with_funders
 from huabei.platform.sql import isum, rows_in
 
 

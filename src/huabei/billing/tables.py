@@ -44,7 +44,6 @@ from sqlalchemy import (
     text,
 )
 
-from huabei.lines.tables import purchases
 from huabei.platform.tables import TS, Id, Money, metadata
 
 #: An exact decimal number of fen, as text ("2812.0100").
@@ -305,6 +304,3 @@ bureau_records = Table(
 )
 Index("uq_bureau_records_key", bureau_records.c.account_id, bureau_records.c.month, bureau_records.c.seq, unique=True)
 Index("ix_bureau_records_month", bureau_records.c.month, bureau_records.c.superseded)
-
-# The bill closing reads a cycle's purchases by date (added to the core table by 0002_billing).
-Index("ix_purchases_business_date", purchases.c.business_date, purchases.c.account_id)

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from huabei import errors
+from huabei.billing import book
 from huabei.billing import calendar as cal
 from huabei.billing.allocation import unpaid_total
 from huabei.billing.closing_rules import compute_close, cycle_from_items
@@ -135,7 +136,7 @@ def unbilled_view(system: Huabei, account_id: int) -> dict[str, Any]:
         cycle = cycle_from_items(
             period,
             terms,
-            purchases=repo.unbilled_purchases(account_id, since),
+            purchases=book.unbilled_purchases(uow.conn, account_id, since),
             credits=credits,
             accruals=repo.unbilled_accruals(account_id, since),
             periods=periods,

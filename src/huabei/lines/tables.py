@@ -97,6 +97,8 @@ purchases = Table(
     CheckConstraint("refunded >= 0 AND refunded <= amount", name="refund_within_amount"),
 )
 Index("ix_purchases_account", purchases.c.account_id, purchases.c.purchase_id)
+# the bill closing (huabei.billing) reads a cycle's purchases by date (added by migration 0002_billing)
+Index("ix_purchases_business_date", purchases.c.business_date, purchases.c.account_id)
 
 purchase_declines = Table(
     "purchase_declines",

@@ -37,6 +37,7 @@ from huabei.platform import request_audit
 from huabei.platform.db import READONLY, make_engine
 from huabei.restrictions.repository import RestrictionRepository
 from huabei.risk.repository import DecisionRepository, ExternalCreditRepository, PolicyRepository
+from huabei.scoring import book as scoring_book
 from huabei.scoring import repository as rs
 from huabei.sweeps.repository import SweepRepository
 
@@ -76,7 +77,7 @@ class UnitOfWork:
         self.limit_changes = lr.LimitChangeRepository(conn)
         self.events = r.EventRepository(conn)
         self.facts = rs.FactRepository(conn)
-        self.credit_record = rs.CreditRecordRepository(conn)
+        self.credit_record = scoring_book.CreditRecordRepository(conn)
         self.scores = rs.ScoreRepository(conn)
         self.applications = lim.ApplicationRepository(conn)
         self.enrolments = lim.EnrolmentRepository(conn)

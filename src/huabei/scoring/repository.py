@@ -1,4 +1,6 @@
-"""Repositories of the credit score: every SQL statement of facts, scores and the credit record.
+"""Repositories of the credit score: facts, contacts, activity events and scores (the score's
+own tables; what it reads of the rest of the book — users, lines, purchases, overdue events,
+restrictions — is in :mod:`huabei.scoring.book`).
 
 Batch readers (``*_by_user``) are set-based: one aggregate query for the whole population
 (or for the users of ``user_ids``), never one query per user. They return plain tuples
@@ -9,34 +11,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Date,
-    Integer,
-    and_,
     bindparam,
     case,
     delete,
-    distinct,
     func,
     insert,
     literal,
     null,
     select,
-    union_all,
     update,
 )
 
-from huabei.lines.rules import BLOCK_OVERDUE
-from huabei.platform import schema as t
 from huabei.platform.sql import add_returning_id, bulk_insert, fetch_rows, for_users, user_params
+from huabei.scoring import book
 from huabei.scoring import tables as ts
-
-#: Domain-event types of the delinquency record (written by the billing engine).
-OVERDUE_EVENT_TYPES = ("BecameOverdue", "DelinquencyBucketChanged", "DelinquencyCured")
 
 
 def _in(column: Any, user_ids: Sequence[str] | None) -> Any:
@@ -45,28 +39,6 @@ def _in(column: Any, user_ids: Sequence[str] | None) -> Any:
 
 _START = bindparam("start", type_=Date)
 _AS_OF = bindparam("as_of", type_=Date)
-
-
-@cache
-def _users_stmt(filtered: bool) -> Any:
-    u = t.users.c
-    prof = u.profile
-    return (
-        select(
-            u.user_id,
-            u.real_name_verified,
-            u.phone,
-            prof["education"].as_string().label("education"),
-            prof["occupation"].as_string().label("occupation"),
-            prof["employer"].as_string().label("employer"),
-            prof["email"].as_string().label("email"),
-            prof["address"].as_string().label("address"),
-            prof["id_document_expires_on"].as_string().label("id_document_expires_on"),
-            prof["bank_card_bound"].as_boolean().label("bank_card_bound"),
-        )
-        .where(for_users(u.user_id, filtered))
-        .order_by(u.user_id)
-    )
 
 
 @cache
@@ -90,41 +62,6 @@ def _current_facts_stmt(names: tuple[tuple[str, str], ...], filtered: bool) -> A
 
 
 @cache
-def _activity_stmt(filtered: bool) -> Any:
-    p, a, e = t.purchases.c, t.credit_accounts.c, ts.activity_events.c
-    purchases = (
-        select(
-            a.user_id.label("user_id"),
-            literal(1).label("is_payment"),
-            p.channel.label("channel"),
-            p.merchant_category.label("category"),
-            p.business_date.label("day"),
-        )
-        .select_from(t.purchases.join(t.credit_accounts, a.account_id == p.account_id))
-        .where(
-            p.business_date >= _START, p.business_date <= _AS_OF, p.refunded < p.amount, for_users(a.user_id, filtered)
-        )
-    )
-    is_payment = e.kind.in_(("payment", "utility_payment"))
-    events = select(
-        e.user_id,
-        case((is_payment, 1), else_=0),
-        e.channel,
-        case((e.kind == "utility_payment", literal("utilities")), (is_payment, e.category), else_=null()),
-        e.occurred_on,
-    ).where(e.occurred_on >= _START, e.occurred_on <= _AS_OF, for_users(e.user_id, filtered))
-    u = union_all(purchases, events).subquery()
-    paying = u.c.is_payment == 1
-    return select(
-        u.c.user_id,
-        func.sum(u.c.is_payment).label("payments"),
-        func.sum(case((and_(paying, u.c.channel == "offline"), 1), else_=0)).label("offline"),
-        func.count(distinct(case((paying, u.c.category), else_=null()))).label("categories"),
-        func.count(distinct(u.c.day)).label("active_days"),
-    ).group_by(u.c.user_id)
-
-
-@cache
 def _event_counts_stmt(kinds: tuple[str, ...], filtered: bool) -> Any:
     e = ts.activity_events.c
     cols = [func.sum(case((e.kind == k, 1), else_=0)).label(k) for k in kinds]
@@ -134,96 +71,6 @@ def _event_counts_stmt(kinds: tuple[str, ...], filtered: bool) -> Any:
             e.occurred_on >= _START, e.occurred_on <= _AS_OF, e.kind.in_(list(kinds)), for_users(e.user_id, filtered)
         )
         .group_by(e.user_id)
-    )
-
-
-@cache
-def _contacts_stmt(filtered: bool) -> Any:
-    uc, s, a = ts.user_contacts.c, ts.credit_scores.c, t.credit_accounts.c
-    latest = select(s.user_id, func.max(s.score_id).label("sid")).group_by(s.user_id).subquery()
-    standing = (
-        select(latest.c.user_id, ts.credit_scores.c.score)
-        .select_from(latest.join(ts.credit_scores, ts.credit_scores.c.score_id == latest.c.sid))
-        .subquery()
-    )
-    overdue = select(a.user_id).where(a.state == "open", a.block_code == BLOCK_OVERDUE).distinct().subquery()
-    verified = uc.verified.is_(True)
-    known = and_(verified, standing.c.score.is_not(None))
-    good = and_(known, standing.c.score >= bindparam("threshold", type_=Integer), overdue.c.user_id.is_(None))
-    return (
-        select(
-            uc.user_id,
-            func.sum(case((verified, 1), else_=0)).label("verified"),
-            func.sum(case((known, 1), else_=0)).label("known"),
-            func.sum(case((good, 1), else_=0)).label("good"),
-        )
-        .select_from(
-            ts.user_contacts.outerjoin(standing, standing.c.user_id == uc.contact_user_id).outerjoin(
-                overdue, overdue.c.user_id == uc.contact_user_id
-            )
-        )
-        .where(for_users(uc.user_id, filtered))
-        .group_by(uc.user_id)
-    )
-
-
-@cache
-def _accounts_stmt(filtered: bool) -> Any:
-    a = t.credit_accounts.c
-    return (
-        select(
-            a.user_id,
-            a.account_id,
-            a.state,
-            a.base_limit,
-            a.temporary_limit,
-            a.temporary_limit_expires_on,
-            a.used,
-            a.block_code,
-            a.opened_on,
-            a.due_day,
-        )
-        .where(for_users(a.user_id, filtered))
-        .order_by(a.user_id, a.account_id)
-    )
-
-
-@cache
-def _overdue_events_stmt(filtered: bool) -> Any:
-    ev, a = t.domain_events.c, t.credit_accounts.c
-    return (
-        select(
-            a.user_id,
-            ev.account_id,
-            ev.event_type,
-            ev.payload["period"].as_string().label("period"),
-            func.coalesce(
-                ev.payload["days_past_due"].as_integer(), ev.payload["days_past_due_before"].as_integer()
-            ).label("days_past_due"),
-            ev.business_date,
-            ev.event_id,
-        )
-        .select_from(t.domain_events.join(t.credit_accounts, a.account_id == ev.account_id))
-        .where(ev.event_type.in_(OVERDUE_EVENT_TYPES), ev.business_date <= _AS_OF, for_users(a.user_id, filtered))
-        .order_by(ev.event_id)
-    )
-
-
-@lru_cache(maxsize=64)
-def _due_periods_stmt(periods: tuple[tuple[int, dt.date, dt.date, tuple[int, ...]], ...], filtered: bool) -> Any:
-    p, a = t.purchases.c, t.credit_accounts.c
-    whens = [
-        (and_(p.business_date >= lo, p.business_date <= hi, a.due_day.in_(list(days))), a.account_id * 1000 + key)
-        for key, lo, hi, days in periods
-    ]
-    bill = case(*whens, else_=null())
-    lo = min(x[1] for x in periods)
-    hi = max(x[2] for x in periods)
-    return (
-        select(a.user_id, func.count(distinct(bill)).label("n"))
-        .select_from(t.purchases.join(t.credit_accounts, a.account_id == p.account_id))
-        .where(p.business_date >= lo, p.business_date <= hi, p.refunded < p.amount, for_users(a.user_id, filtered))
-        .group_by(a.user_id)
     )
 
 
@@ -337,7 +184,7 @@ class FactRepository:
 
     def lock_user(self, user_id: str) -> Any:
         """The user row, locked for the transaction (serialises fact updates of one user)."""
-        return self.conn.execute(select(t.users).where(t.users.c.user_id == user_id).with_for_update()).first()
+        return book.lock_user(self.conn, user_id)
 
     # -- contacts -------------------------------------------------------------------
 
@@ -385,7 +232,7 @@ class FactRepository:
 
     def users_by_user(self, user_ids: Sequence[str] | None) -> list[Any]:
         """user_id, real_name_verified, phone and the profile fields the facts read, by user."""
-        return fetch_rows(self.conn, _users_stmt(user_ids is not None), user_params(user_ids))
+        return fetch_rows(self.conn, book.users_stmt(user_ids is not None), user_params(user_ids))
 
     def current_facts_by_user(self, names: Sequence[tuple[str, str]], user_ids: Sequence[str] | None) -> list[Any]:
         """One row per user with a current fact: the value of every fact of ``names``
@@ -398,7 +245,7 @@ class FactRepository:
         utility payments), offline payments, distinct categories paid, distinct active days
         (any purchase or activity event), by user."""
         return fetch_rows(
-            self.conn, _activity_stmt(user_ids is not None), user_params(user_ids, start=start, as_of=as_of)
+            self.conn, book.activity_stmt(user_ids is not None), user_params(user_ids, start=start, as_of=as_of)
         )
 
     def event_counts_by_user(
@@ -414,64 +261,8 @@ class FactRepository:
     def contacts_by_user(self, threshold: int, user_ids: Sequence[str] | None) -> list[Any]:
         """Per user: verified contacts, those whose standing huabei knows (they have a score),
         and those in good standing (latest score ≥ ``threshold`` and no overdue open line)."""
-        return fetch_rows(self.conn, _contacts_stmt(user_ids is not None), user_params(user_ids, threshold=threshold))
-
-
-class CreditRecordRepository:
-    """What the system knows of a user's credit lines: accounts and repayment record (raise applications and campaigns: :mod:`huabei.limits.repository`)."""
-
-    def __init__(self, conn: Connection):
-        self.conn = conn
-
-    def accounts_by_user(self, user_ids: Sequence[str] | None) -> list[Any]:
-        """Every credit line (open and closed) of the users, oldest first."""
-        return fetch_rows(self.conn, _accounts_stmt(user_ids is not None), user_params(user_ids))
-
-    def overdue_events_by_user(self, as_of: dt.date, user_ids: Sequence[str] | None) -> list[Any]:
-        """The delinquency record from the domain-event outbox (see docs/scoring.md, "Repayment record").
-
-        Reads ``BecameOverdue``, ``DelinquencyBucketChanged`` and ``DelinquencyCured`` events up
-        to ``as_of`` (whatever the bill tables look like): user, account, event type, the bill
-        ``period`` of the payload when present (None: the line's delinquency as a whole), its
-        ``days_past_due`` (``days_past_due_before`` on a cure), the event's date and id.
-        """
-        return fetch_rows(self.conn, _overdue_events_stmt(user_ids is not None), user_params(user_ids, as_of=as_of))
-
-    def due_periods_by_user(
-        self, periods: Sequence[tuple[int, dt.date, dt.date, Sequence[int]]], user_ids: Sequence[str] | None
-    ) -> list[Any]:
-        """Bills that fell due, counted as the distinct (line, bill period) with purchases not
-        fully refunded. ``periods``: (key, first purchase day, last purchase day, due days for
-        which that bill's due date lies in the window)."""
-        key = tuple((k, lo, hi, tuple(days)) for k, lo, hi, days in periods if days)
-        if not key:
-            return []
-        return fetch_rows(self.conn, _due_periods_stmt(key, user_ids is not None), user_params(user_ids))
-
-    def active_restriction_causes_of(self, user_ids: Sequence[str]) -> dict[str, list[str]]:
-        """:meth:`active_restriction_causes` of many users, in one query."""
-        r, a = t.restrictions.c, t.credit_accounts.c
-        out: dict[str, list[str]] = {}
-        if not user_ids:
-            return out
-        rows = self.conn.execute(
-            select(a.user_id, r.cause)
-            .select_from(t.restrictions.join(t.credit_accounts, a.account_id == r.account_id))
-            .where(a.user_id.in_(sorted(set(user_ids))), r.active.is_(True))
-            .order_by(r.restriction_id)
-        )
-        for uid, cause in rows:
-            out.setdefault(uid, []).append(cause)
-        return out
-
-    def active_restriction_causes(self, user_id: str) -> list[str]:
-        r, a = t.restrictions.c, t.credit_accounts.c
-        return list(
-            self.conn.execute(
-                select(r.cause)
-                .select_from(t.restrictions.join(t.credit_accounts, a.account_id == r.account_id))
-                .where(a.user_id == user_id, r.active.is_(True))
-            ).scalars()
+        return fetch_rows(
+            self.conn, book.contacts_stmt(user_ids is not None), user_params(user_ids, threshold=threshold)
         )
 
 
@@ -581,4 +372,4 @@ class ScoreRepository:
         return list(self.conn.execute(q.order_by(s.score_id.desc()).limit(limit + 1)))
 
 
-__all__ = ["OVERDUE_EVENT_TYPES", "CreditRecordRepository", "FactRepository", "ScoreRepository"]
+__all__ = ["FactRepository", "ScoreRepository"]
