@@ -62,7 +62,9 @@ def keys_list(
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: int, db: DbOpt = None) -> None:
+def keys_revoke(
+    key_id: Annotated[int, typer.Argument(help="The key's id (huabei keys list).")], db: DbOpt = None
+) -> None:
     """Revoke a key: it is refused (401) from the next request on."""
     _id(key_id, "api_key_not_found", "key_id")
     out = _run(access.revoke_key, _system(db), key_id)
@@ -78,6 +80,7 @@ def _password(from_stdin: bool) -> str:
     return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
+StaffArg = Annotated[str, typer.Argument(help="The staff user's login name (huabei staff list).")]
 PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input")]
 
 
@@ -94,7 +97,7 @@ def staff_create(
 
 
 @staff_app.command("password")
-def staff_password(name: str, password_stdin: PasswordStdin = False, db: DbOpt = None) -> None:
+def staff_password(name: StaffArg, password_stdin: PasswordStdin = False, db: DbOpt = None) -> None:
     """Set a staff user's password."""
     out = _run(access.set_staff_password, _system(db), name, _password(password_stdin))
     console.print(f"staff user {out['name']}: password changed")
@@ -117,7 +120,7 @@ def staff_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 
 
 @staff_app.command("disable")
-def staff_disable(name: str, db: DbOpt = None) -> None:
+def staff_disable(name: StaffArg, db: DbOpt = None) -> None:
     """Disable a staff user (their key is revoked: sessions end, no more logins)."""
     out = _run(access.disable_staff, _system(db), name)
     console.print(f"staff user {out['name']} disabled")

@@ -17,7 +17,17 @@ import typer
 from rich.table import Table
 
 from huabei.billing.rules import CREDIT_KINDS
-from huabei.entrypoints.cli.common import DbOpt, JsonOpt, KeyOpt, console, err_console
+from huabei.entrypoints.cli.common import (
+    AccountArg,
+    DbOpt,
+    JsonOpt,
+    KeyOpt,
+    PeriodArg,
+    PlanArg,
+    PurchaseArg,
+    console,
+    err_console,
+)
 from huabei.entrypoints.cli.common import date as _date
 from huabei.entrypoints.cli.common import fail as _fail
 from huabei.entrypoints.cli.common import optional_amount as _amount
@@ -36,6 +46,12 @@ app = typer.Typer(
 bills_app = typer.Typer(help="Bills (账单), the repayment day (还款日).", no_args_is_help=True)
 installments_app = typer.Typer(help="Installments (分期): quotes, conversions, early repayment.", no_args_is_help=True)
 bureau_app = typer.Typer(help="Credit-bureau reporting (征信).", no_args_is_help=True)
+
+TermOpt = Annotated[int, typer.Option("--term", help="Number of monthly installments (default terms: 3, 6, 9 or 12).")]
+ConvertAmountOpt = Annotated[
+    str | None,
+    typer.Option("--amount", help="Convert only this much, in yuan (default: all that can be converted)."),
+]
 
 
 def _lines_table(title: str, lines: list[dict[str, Any]]) -> Table:
@@ -208,7 +224,7 @@ def eod_retry_command(
 
 
 @bills_app.command("list")
-def bills_list(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def bills_list(account_id: AccountArg, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Every closed bill of a credit line, newest first."""
     from huabei.billing import service as billing
 
@@ -231,7 +247,7 @@ def bills_list(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> N
 
 
 @bills_app.command("show")
-def bills_show(account_id: int, period: str, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def bills_show(account_id: AccountArg, period: PeriodArg, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """One bill with its lines and the repayments allocated to it."""
     from huabei.billing import service as billing
 
@@ -243,7 +259,7 @@ def bills_show(account_id: int, period: str, db: DbOpt = None, as_json: JsonOpt 
 
 
 @bills_app.command("unbilled")
-def bills_unbilled(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def bills_unbilled(account_id: AccountArg, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """What the next bill holds so far (未出账)."""
     from huabei.billing import service as billing
 
@@ -259,7 +275,7 @@ def bills_unbilled(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) 
 
 
 @bills_app.command("status")
-def bills_status(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def bills_status(account_id: AccountArg, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """What the line owes, billed and not, and its delinquency."""
     from huabei.billing import service as billing
 
@@ -267,7 +283,12 @@ def bills_status(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) ->
 
 
 @bills_app.command("due-day")
-def bills_due_day(account_id: int, due_day: int, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def bills_due_day(
+    account_id: AccountArg,
+    due_day: Annotated[int, typer.Argument(help="The new repayment day of the month (one of the offered days).")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Choose the repayment day (还款日) among the offered ones."""
     from huabei.billing import service as billing
 
@@ -296,10 +317,10 @@ def _show_schedule(s: dict[str, Any], as_json: bool) -> None:
 
 @installments_app.command("quote-bill")
 def inst_quote_bill(
-    account_id: int,
-    period: str,
-    term: int = typer.Option(..., "--term"),
-    amount: str | None = typer.Option(None, "--amount"),
+    account_id: AccountArg,
+    period: PeriodArg,
+    term: TermOpt,
+    amount: ConvertAmountOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -313,10 +334,10 @@ def inst_quote_bill(
 
 @installments_app.command("convert-bill")
 def inst_convert_bill(
-    account_id: int,
-    period: str,
-    term: int = typer.Option(..., "--term"),
-    amount: str | None = typer.Option(None, "--amount"),
+    account_id: AccountArg,
+    period: PeriodArg,
+    term: TermOpt,
+    amount: ConvertAmountOpt = None,
     key: KeyOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
@@ -338,9 +359,9 @@ def inst_convert_bill(
 
 @installments_app.command("quote-purchase")
 def inst_quote_purchase(
-    purchase_id: int,
-    term: int = typer.Option(..., "--term"),
-    amount: str | None = typer.Option(None, "--amount"),
+    purchase_id: PurchaseArg,
+    term: TermOpt,
+    amount: ConvertAmountOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -352,9 +373,9 @@ def inst_quote_purchase(
 
 @installments_app.command("convert-purchase")
 def inst_convert_purchase(
-    purchase_id: int,
-    term: int = typer.Option(..., "--term"),
-    amount: str | None = typer.Option(None, "--amount"),
+    purchase_id: PurchaseArg,
+    term: TermOpt,
+    amount: ConvertAmountOpt = None,
     key: KeyOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
@@ -369,7 +390,8 @@ def inst_convert_purchase(
 
 
 @installments_app.command("list")
-def inst_list(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def inst_list(account_id: AccountArg, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """A line's installment plans: kind, principal, term, fee, periods billed, status."""
     from huabei.billing import service as billing
 
     plans = _run(billing.list_plans, _system(db), account_id)
@@ -391,15 +413,15 @@ def inst_list(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> No
 
 
 @installments_app.command("early-quote")
-def inst_early_quote(plan_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """提前还款 quote."""
+def inst_early_quote(plan_id: PlanArg, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """提前还款 quote: what repaying the rest of a plan now would cost; nothing changed."""
     from huabei.billing import service as billing
 
     _show(_run(billing.quote_early_repayment, _system(db), plan_id), as_json)
 
 
 @installments_app.command("early-repay")
-def inst_early_repay(plan_id: int, key: KeyOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def inst_early_repay(plan_id: PlanArg, key: KeyOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """提前还款: repay the rest of a plan now."""
     from huabei.billing import service as billing
 
@@ -411,8 +433,8 @@ def inst_early_repay(plan_id: int, key: KeyOpt = None, db: DbOpt = None, as_json
 
 @bureau_app.command("export")
 def bureau_export(
-    month: str = typer.Option(..., "--month", help="YYYY-MM"),
-    out: Path | None = typer.Option(None, "--out", help="Write the file here instead of stdout"),
+    month: str = typer.Option(..., "--month", help="The reporting month, YYYY-MM."),
+    out: Path | None = typer.Option(None, "--out", help="Write the file here (default: standard output)."),
     db: DbOpt = None,
 ) -> None:
     """The month's credit-bureau file (format version 1)."""
@@ -428,10 +450,14 @@ def bureau_export(
 
 @bureau_app.command("correct")
 def bureau_correct(
-    account_id: int,
-    month: str = typer.Option(..., "--month"),
-    reason: str = typer.Option(..., "--reason"),
-    set_: list[str] = typer.Option(..., "--set", help="field=value, e.g. bucket=current, balance=0.00"),
+    account_id: AccountArg,
+    month: str = typer.Option(..., "--month", help="The month of the record to correct, YYYY-MM."),
+    reason: str = typer.Option(..., "--reason", help="Why it is corrected (recorded with the new record)."),
+    set_: list[str] = typer.Option(
+        ...,
+        "--set",
+        help="A corrected field, field=value (money in yuan), e.g. bucket=current or balance=0.00; repeatable.",
+    ),
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

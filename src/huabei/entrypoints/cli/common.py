@@ -15,11 +15,10 @@ import json
 import os
 from typing import Annotated, Any, NoReturn
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from huabei import reasons
 from huabei.errors import ErrorKind, HuabeiError
@@ -41,8 +40,20 @@ EXIT = {
 DbOpt = Annotated[
     str | None, typer.Option("--db", help="Database URL (default: $HUABEI_DATABASE_URL or sqlite:///huabei.db)")
 ]
-KeyOpt = Annotated[str | None, typer.Option("--key", help="Idempotency key (a fresh one if omitted)")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
+KeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--key", help="Idempotency key: a retry with the same key is not applied twice (default: a fresh one)."
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table (money as yuan strings).")]
+AccountArg = Annotated[int, typer.Argument(help="The credit line's account id (huabei accounts list).")]
+PurchaseArg = Annotated[int, typer.Argument(help="The purchase's id (as huabei purchase printed it).")]
+PlanArg = Annotated[int, typer.Argument(help="The installment plan's id (huabei installments list).")]
+UserArg = Annotated[str, typer.Argument(help="The user's id (huabei users list).")]
+PeriodArg = Annotated[str, typer.Argument(help="The bill's month, YYYY-MM (e.g. 2026-11).")]
+AmountArg = Annotated[str, typer.Argument(help="Amount in yuan, at most two decimals (e.g. 88.80).")]
+DateArg = Annotated[str, typer.Argument(help="A date, YYYY-MM-DD.")]
 
 #: Ids are BIGINT in the database; a larger number cannot name anything (and would not even bind).
 MAX_ID = 2**63 - 1
@@ -74,16 +85,39 @@ def operator_name(given: str | None = None) -> str:
         return "operator"
 
 
+def _flags_show_no_value() -> None:
+    """Typer 0.26 vendored Click (``typer._click``) and, up to at least 0.29.2, its Rich help asks
+    every option for its type (``display_type_rich``) — a flag too, so ``--json`` read
+    ``--json <bool>`` as if it took a value. Its plain-text help already leaves flags out
+    (``TyperOption.get_help_record``: ``if not self.is_flag and not self.count``); this applies the
+    same rule to the Rich help, once, here where the CLI is wired. tests/test_cli_help.py walks the
+    whole command tree and fails on any flag shown with a value."""
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "_huabei_flags", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        if self.is_flag or self.count:
+            return None
+        return shown(self, ctx)
+
+    display_type_rich._huabei_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_show_no_value()
+
+
 class AuditedGroup(TyperGroup):
     """The ``huabei`` command group: keeps the command line it was given (``ctx.meta``) for the
     audit row of the command (:func:`start_audit`)."""
 
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         ctx.meta["huabei.argv"] = list(args)
         return super().resolve_command(ctx, args)
 
 
-def _command_line(ctx: click.Context) -> tuple[str, str]:
+def _command_line(ctx: typer.Context) -> tuple[str, str]:
     """(the command's name, e.g. ``funding migrate``; the command line with the values of secret
     options — a password, the database URL — masked)."""
     args: list[str] = ctx.meta.get("huabei.argv", [])
@@ -112,11 +146,19 @@ def _command_line(ctx: click.Context) -> tuple[str, str]:
     return route, " ".join([route, *shown])
 
 
-def start_audit(ctx: click.Context, actor: str | None) -> None:
+#: The command line's context (set by the app's callback; cleared when it closes): what
+#: :func:`system` hands its connection pool back on. Typer 0.26+ runs on its own vendored Click,
+#: so ``click.get_current_context()`` of the separately installed Click never sees it.
+_command: list[typer.Context] = []
+
+
+def start_audit(ctx: typer.Context, actor: str | None) -> None:
     """Audit the command about to run (called before every command, by the app's callback): the
     first commit that changes state writes its row — the operator as the actor, the command and its
     arguments — in the same transaction (``huabei.platform.request_audit``). Reads write nothing."""
     _global["actor"] = actor
+    _command[:] = [ctx]
+    ctx.call_on_close(_command.clear)
     route, line = _command_line(ctx)
     fields = {
         "key_id": None,
@@ -148,9 +190,8 @@ def database(db: str | None) -> str | None:
 def system(db: str | None) -> Huabei:
     """The system a command runs on; its pooled connections are given back when the command ends."""
     s = Huabei.from_env(database(db))
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        ctx.call_on_close(s.engine.dispose)
+    if _command:
+        _command[0].call_on_close(s.engine.dispose)
     require_migrated(s)
     return s
 

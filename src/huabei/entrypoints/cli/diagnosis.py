@@ -15,7 +15,7 @@ import typer
 
 from huabei.diagnosis import render
 from huabei.diagnosis import service as diagnosis
-from huabei.entrypoints.cli.common import DbOpt, JsonOpt, console
+from huabei.entrypoints.cli.common import AccountArg, DbOpt, JsonOpt, console
 from huabei.entrypoints.cli.common import check_id as _id
 from huabei.entrypoints.cli.common import run as _run
 from huabei.entrypoints.cli.common import system as _system
@@ -31,7 +31,7 @@ def _print_json(data: Any) -> None:
     console.print_json(json.dumps(data, ensure_ascii=False, default=str))
 
 
-def diagnose_command(account_id: int, lang: LangOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def diagnose_command(account_id: AccountArg, lang: LangOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Why this credit line can or cannot be used, what to do and when it lifts (诊断)."""
     locale = _locale(lang)
     out = _run(diagnosis.diagnosis, _system(db), _id(account_id, "account_not_found", "account_id"), locale)
@@ -54,7 +54,7 @@ def diagnose_command(account_id: int, lang: LangOpt = None, db: DbOpt = None, as
         console.print(f"   · {c['text']}", highlight=False)
 
 
-def advise_command(account_id: int, lang: LangOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def advise_command(account_id: AccountArg, lang: LangOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """How to raise this line's limit (提额建议): actions ranked by their effect under the real policy."""
     locale = _locale(lang)
     out = _run(diagnosis.limit_advice, _system(db), _id(account_id, "account_not_found", "account_id"), locale)

@@ -7,6 +7,7 @@ import typer
 from rich.table import Table
 
 from huabei.entrypoints.cli.common import (
+    AccountArg,
     DbOpt,
     JsonOpt,
     check_id,
@@ -21,8 +22,8 @@ from huabei.money import format_yuan
 
 
 def accounts_close(
-    account_id: int,
-    reason: str = typer.Option(None, help="why the user closes it (recorded)"),
+    account_id: AccountArg,
+    reason: str = typer.Option(None, help="Why the user closes it (recorded)."),
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

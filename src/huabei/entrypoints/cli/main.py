@@ -15,10 +15,13 @@ import typer
 from rich.table import Table
 
 from huabei.entrypoints.cli.common import (
+    AccountArg,
+    AmountArg,
     AuditedGroup,
     DbOpt,
     JsonOpt,
     KeyOpt,
+    PurchaseArg,
     console,
     err_console,
     operator_name,
@@ -89,7 +92,12 @@ def _main(
 
 
 @db_app.command("upgrade")
-def db_upgrade(db: DbOpt = None, revision: str = "heads") -> None:
+def db_upgrade(
+    db: DbOpt = None,
+    revision: Annotated[
+        str, typer.Option(help="The Alembic revision to migrate to (default: the newest, heads).")
+    ] = "heads",
+) -> None:
     """Migrate the database to the newest schema (the only way the schema is created)."""
     from huabei.platform import migrate
 
@@ -99,6 +107,7 @@ def db_upgrade(db: DbOpt = None, revision: str = "heads") -> None:
 
 @clock_app.command("show")
 def clock_show(db: DbOpt = None) -> None:
+    """The business date and the clock's mode (simulated or system)."""
     from huabei.platform import admin
 
     system = _system(db)
@@ -106,8 +115,11 @@ def clock_show(db: DbOpt = None) -> None:
 
 
 @clock_app.command("set")
-def clock_set(date: str, db: DbOpt = None) -> None:
-    """Set the simulated business date (never backwards)."""
+def clock_set(
+    date: Annotated[str, typer.Argument(help="The new business date, YYYY-MM-DD.")], db: DbOpt = None
+) -> None:
+    """Set the simulated business date (never backwards; days whose end-of-day has not run are refused
+    with the command that runs them)."""
     from huabei.platform import admin
 
     out = _run(admin.set_business_date, _system(db), _date(date))
@@ -115,7 +127,12 @@ def clock_set(date: str, db: DbOpt = None) -> None:
 
 
 @app.command()
-def serve(db: DbOpt = None, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+def serve(
+    db: DbOpt = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Server processes (uvicorn workers).")] = 1,
+) -> None:
     """Serve the HTTP API and web pages (OpenAPI page at /docs)."""
     import os
 
@@ -160,13 +177,16 @@ def _announce_when_ready(host: str, port: int, wait_seconds: float = 120.0) -> N
 
 @users_app.command("add")
 def users_add(
-    user_id: str,
-    name: str = typer.Option(...),
-    phone: str = typer.Option(...),
-    verified: bool = typer.Option(True, "--verified/--unverified"),
+    user_id: Annotated[str, typer.Argument(help="The new user's id (at most 64 characters).")],
+    name: str = typer.Option(..., help="The user's name."),
+    phone: str = typer.Option(..., help="The user's mobile number."),
+    verified: bool = typer.Option(
+        True, "--verified/--unverified", help="Whether the user's real name is verified (实名认证)."
+    ),
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
+    """Register a user (the person a credit line is opened for)."""
     from huabei.lines import service as accounts
 
     _show(
@@ -177,7 +197,7 @@ def users_add(
 
 @accounts_app.command("open")
 def accounts_open(
-    user_id: Annotated[str, typer.Argument(help="The user the line is opened for")],
+    user_id: Annotated[str, typer.Argument(help="The user the line is opened for.")],
     base_limit: Annotated[
         str | None,
         typer.Option(
@@ -263,14 +283,21 @@ def accounts_list(
 
 
 @accounts_app.command("show")
-def accounts_show(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def accounts_show(account_id: AccountArg, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """One credit line: status, limits, used, available and what can be spent right now (yuan)."""
     from huabei.lines import service as accounts
 
     _show(_run(accounts.account_view, _system(db), _id(account_id, "account_not_found", "account_id")), as_json)
 
 
 @accounts_app.command("set-limit")
-def accounts_set_limit(account_id: int, base_limit: str, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def accounts_set_limit(
+    account_id: AccountArg,
+    base_limit: Annotated[str, typer.Argument(help="The new base limit in yuan (e.g. 8000.00).")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set a line's base limit (固定额度) as an operator, within the product's bounds."""
     from huabei.lines import service as accounts
 
     _show(
@@ -286,7 +313,11 @@ def accounts_set_limit(account_id: int, base_limit: str, db: DbOpt = None, as_js
 
 @accounts_app.command("grant-temporary")
 def accounts_grant_temporary(
-    account_id: int, amount: str, expires_on: str, db: DbOpt = None, as_json: JsonOpt = False
+    account_id: AccountArg,
+    amount: Annotated[str, typer.Argument(help="The temporary limit in yuan, on top of the base limit.")],
+    expires_on: Annotated[str, typer.Argument(help="The day it expires, YYYY-MM-DD (usable until the day before).")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Grant a temporary limit (临时额度) usable until the day before EXPIRES_ON."""
     from huabei.lines import service as accounts
@@ -308,11 +339,11 @@ def accounts_grant_temporary(
 
 @app.command()
 def purchase(
-    account_id: int,
-    amount: str,
-    merchant: str = typer.Option(..., "--merchant"),
-    category: str = typer.Option("retail"),
-    channel: Channel = typer.Option(Channel.ONLINE),
+    account_id: AccountArg,
+    amount: AmountArg,
+    merchant: str = typer.Option(..., "--merchant", help="The merchant's id."),
+    category: str = typer.Option("retail", help="The merchant category (e.g. retail, travel)."),
+    channel: Channel = typer.Option(Channel.ONLINE, help="Where the purchase is made."),
     device: str | None = typer.Option(None, "--device", help="The payment device the host saw"),
     key: KeyOpt = None,
     db: DbOpt = None,
@@ -333,7 +364,13 @@ def purchase(
 
 
 @app.command()
-def refund(purchase_id: int, amount: str, key: KeyOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def refund(
+    purchase_id: PurchaseArg,
+    amount: Annotated[str, typer.Argument(help="How much to refund in yuan (at most what is left to refund).")],
+    key: KeyOpt = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Refund (退款) all or part of a purchase."""
     from huabei.payments import service as purchases
 
@@ -350,8 +387,11 @@ def refund(purchase_id: int, amount: str, key: KeyOpt = None, db: DbOpt = None, 
 
 
 @app.command()
-def repay(account_id: int, amount: str, key: KeyOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """Repay (还款)."""
+def repay(
+    account_id: AccountArg, amount: AmountArg, key: KeyOpt = None, db: DbOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Repay (还款): oldest bill first, then what is not billed yet; anything beyond what is owed
+    becomes a credit balance."""
     from huabei.payments import service as purchases
 
     _show(
@@ -371,13 +411,19 @@ def repay(account_id: int, amount: str, key: KeyOpt = None, db: DbOpt = None, as
 
 @restr_app.command("place")
 def restrictions_place(
-    account_id: int,
-    cause: str,
-    note: str | None = None,
-    lifts_on: str | None = None,
+    account_id: AccountArg,
+    cause: Annotated[
+        str,
+        typer.Argument(help="Why: a cause code (e.g. operator_hold, cash_out_suspected); it decides what is blocked."),
+    ],
+    note: Annotated[str | None, typer.Option(help="A note for the record (shown to agents).")] = None,
+    lifts_on: Annotated[
+        str | None, typer.Option(help="Lift it automatically on this day, YYYY-MM-DD (default: until lifted).")
+    ] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
+    """Place a restriction (冻结) on a line."""
     from huabei.restrictions import service as restrictions
 
     _show(
@@ -396,8 +442,17 @@ def restrictions_place(
 
 @restr_app.command("lift")
 def restrictions_lift(
-    restriction_id: int, reason: str = "lifted_by_agent", db: DbOpt = None, as_json: JsonOpt = False
+    restriction_id: Annotated[int, typer.Argument(help="The restriction's id (huabei accounts show).")],
+    reason: Annotated[
+        str,
+        typer.Option(
+            help="Why it is lifted, recorded (for a soft restriction: false_positive, resolved_by_user, goodwill, appeal_lifted or operator_error)."
+        ),
+    ] = "lifted_by_agent",
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
+    """Lift a restriction (解封); the line is usable again once nothing else holds it."""
     from huabei.restrictions import service as restrictions
 
     rid = _id(restriction_id, "restriction_not_found", "restriction_id")

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from huabei.config import default_terms
-from huabei.entrypoints.cli.common import DbOpt, JsonOpt, console, print_json
+from huabei.entrypoints.cli.common import AccountArg, DbOpt, JsonOpt, console, print_json
 from huabei.entrypoints.cli.common import run as _run
 from huabei.entrypoints.cli.common import system as _system
 from huabei.risk import service as risk
@@ -24,10 +24,11 @@ policy_app = typer.Typer(help="Risk policies: validate, show, activate.", no_arg
 risk_app.add_typer(policy_app, name="policy")
 
 ActorOpt = Annotated[str, typer.Option("--actor", help="Who activates it (recorded)")]
+PolicyFileArg = Annotated[str, typer.Argument(help="The policy file (YAML: rules in CEL over risk features).")]
 
 
 @policy_app.command("validate")
-def policy_validate(path: str, as_json: JsonOpt = False) -> None:
+def policy_validate(path: PolicyFileArg, as_json: JsonOpt = False) -> None:
     """Check a policy file (keys, causes, features, CEL syntax and types); exit 2 naming file and line."""
     out = _run(risk.validate, path, default_terms())
     if as_json:
@@ -65,7 +66,7 @@ def policy_show(
 
 @policy_app.command("activate")
 def policy_activate(
-    path: str,
+    path: PolicyFileArg,
     actor: ActorOpt = "operator",
     shadow: Annotated[bool, typer.Option("--shadow", help="Run it in shadow beside the active one")] = False,
     db: DbOpt = None,
@@ -160,7 +161,7 @@ def risk_shadow_report(
 
 
 @risk_app.command("decisions")
-def risk_decisions(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def risk_decisions(account_id: AccountArg, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Every decision of the risk policies on a line (live and shadow), with evidence."""
     from huabei.risk import evaluation
 

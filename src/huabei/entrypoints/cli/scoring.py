@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from huabei.entrypoints.cli.common import DbOpt, JsonOpt, console
+from huabei.entrypoints.cli.common import AccountArg, DbOpt, JsonOpt, UserArg, console
 from huabei.entrypoints.cli.common import amount as _amount
 from huabei.entrypoints.cli.common import date as _date
 from huabei.entrypoints.cli.common import fail as _fail
@@ -48,7 +48,7 @@ def score_train(
     target: Annotated[str, typer.Option(help="Target column: 1 = bad (defaulted), 0 = good")] = "label",
     out: Annotated[Path | None, typer.Option(help="Write the fitted card here (JSON)")] = None,
     test_size: Annotated[float, typer.Option(help="Share of rows held out")] = 0.3,
-    seed: int = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the random train/test split (the same seed, the same split).")] = 0,
     from_book: Annotated[
         bool, typer.Option("--from-book", help="Fit on the book's own behavioural facts and outcomes")
     ] = False,
@@ -275,7 +275,7 @@ def score_refresh(
 
 
 @score_app.command("show")
-def score_show(user_id: str, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def score_show(user_id: UserArg, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """The user's latest score: band, the five dimensions, the reasons holding it down."""
     from huabei.scoring import service as scoring
 
@@ -296,7 +296,13 @@ def score_show(user_id: str, db: DbOpt = None, as_json: JsonOpt = False) -> None
 
 
 @score_app.command("history")
-def score_history(user_id: str, limit: int = 24, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def score_history(
+    user_id: UserArg,
+    limit: Annotated[int, typer.Option(help="How many scores to show, newest first.")] = 24,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The user's scores over time: score, band, the one before, what triggered it, which card."""
     from huabei.scoring import service as scoring
 
     page = _run(scoring.score_history, _system(db), user_id, limit=limit)
@@ -315,7 +321,7 @@ def score_history(user_id: str, limit: int = 24, db: DbOpt = None, as_json: Json
 def score_psi(
     date_from: Annotated[str, typer.Option("--from", help="Expected population: scores on or before")],
     date_to: Annotated[str, typer.Option("--to", help="Actual population: scores on or before")],
-    bins: int = 10,
+    bins: Annotated[int, typer.Option(help="Score bins the two populations are compared in.")] = 10,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -326,7 +332,7 @@ def score_psi(
 
 
 @score_app.command("facts")
-def score_facts(user_id: str, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def score_facts(user_id: UserArg, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Every fact of the user as the score reads it today."""
     from huabei.scoring import service as scoring
 
@@ -336,7 +342,7 @@ def score_facts(user_id: str, db: DbOpt = None, as_json: JsonOpt = False) -> Non
 
 @score_app.command("set-facts")
 def score_set_facts(
-    user_id: str,
+    user_id: UserArg,
     facts: Annotated[list[str], typer.Argument(help="name=value … (money in yuan, true/false, null to withdraw)")],
     effective_on: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: today)")] = None,
     db: DbOpt = None,
@@ -396,7 +402,7 @@ def limits_review(
 
 
 @limits_app.command("evaluate")
-def limits_evaluate(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def limits_evaluate(account_id: AccountArg, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """What the policy says about a line today (read only)."""
     from huabei.limits import service as limits
 
@@ -405,7 +411,7 @@ def limits_evaluate(account_id: int, db: DbOpt = None, as_json: JsonOpt = False)
 
 @limits_app.command("apply")
 def limits_apply(
-    account_id: int,
+    account_id: AccountArg,
     requested: Annotated[str | None, typer.Option(help="Requested base limit, yuan")] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
@@ -422,7 +428,7 @@ def limits_apply(
 
 
 @limits_app.command("changes")
-def limits_changes(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def limits_changes(account_id: AccountArg, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Every limit change of a line (old → new, reasons, policy version, actor)."""
     from huabei.limits import service as limits
 
@@ -470,7 +476,8 @@ def limits_grant_scenario(
 
 
 @limits_app.command("applications")
-def limits_applications(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def limits_applications(account_id: AccountArg, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """A line's raise applications (申请提额): date, decision, old and new limit, score, reasons."""
     from huabei.limits import service as limits
 
     rows = _run(limits.list_applications, _system(db), account_id)
@@ -517,14 +524,21 @@ def campaigns_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 
 
 @campaigns_app.command("enrol")
-def campaigns_enrol(account_id: int, code: str, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def campaigns_enrol(
+    account_id: AccountArg,
+    code: Annotated[str, typer.Argument(help="The campaign's code (huabei campaigns list).")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Enrol a line in a raise campaign (提额任务)."""
     from huabei.limits import campaign_service as campaigns
 
     _show(_run(campaigns.enrol, _system(db), account_id, code), as_json)
 
 
 @campaigns_app.command("progress")
-def campaigns_progress(account_id: int, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def campaigns_progress(account_id: AccountArg, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """A line's campaigns: status, payments and categories done out of those required, last day, reward."""
     from huabei.limits import campaign_service as campaigns
 
     rows = _run(campaigns.account_campaigns, _system(db), account_id)
