@@ -7,7 +7,7 @@ Hot-path rule: the available-limit check and the debit are one conditional UPDAT
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    column,
     delete,
     distinct,
     func,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     or_,
     select,
     update,
+    values,
 )
 from sqlalchemy.exc import CompileError
 
@@ -42,6 +44,7 @@ from huabei.lines.rules import (
     LimitChange,
     Product,
     frozen_block,
+    on_temporary_limit,
 )
 from huabei.platform.sql import AccountRange, bulk_insert, bulk_rows, fetch_rows, in_range
 from huabei.platform.tables import domain_events
@@ -229,6 +232,18 @@ class AccountRepository:
                 select(c.account_id).where(c.account_id.in_(ids)).order_by(c.account_id).with_for_update()
             ).all()
 
+    def lock_lines(self, account_ids: Sequence[int]) -> dict[int, CreditLine]:
+        """:meth:`lock`, reading the locked lines (the same one statement): a batch of purchases
+        is decided over them (``huabei.payments.batch``)."""
+        ids = sorted(set(account_ids))
+        if not ids:
+            return {}
+        c = t.credit_accounts.c
+        rows = self.conn.execute(
+            select(t.credit_accounts).where(c.account_id.in_(ids)).order_by(c.account_id).with_for_update()
+        )
+        return {r.account_id: _row_to_line(r) for r in rows}
+
     def every_id(self) -> list[int]:
         """Every line's id, in ascending order (the population an end-of-day step bisects)."""
         c = t.credit_accounts.c
@@ -319,8 +334,33 @@ class AccountRepository:
         if row is None:
             return None
         available, used, base, funding = row
-        before = used - amount
-        return Debit(available=available, on_temporary_limit=max(0, used - max(base, before)), funding_source=funding)
+        return Debit(available, on_temporary_limit(used, base, amount), funding)
+
+    def try_debit_many(self, amounts: Mapping[int, int], today: dt.date) -> int:
+        """The set-based :meth:`try_debit` of a batch: one ``UPDATE … FROM (VALUES …)`` adding to
+        each line's ``used`` its amount, under the same guard (open, unblocked, within the total
+        limit on ``today``). Returns how many lines it changed: fewer than given means a guard
+        refused one, and the caller rolls the batch back (the limit is never exceeded)."""
+        if not amounts:
+            return 0
+        c = t.credit_accounts.c
+        d = (
+            values(column("d_account_id", BigInteger), column("d_amount", BigInteger), name="d")
+            .data(sorted(amounts.items()))
+            .cte("d")
+        )
+        stmt = (
+            update(t.credit_accounts)
+            .where(
+                c.account_id == d.c.d_account_id,
+                c.state == "open",
+                c.block_code.is_(None),
+                c.used + d.c.d_amount <= c.base_limit + temporary_limit_in_force(today),
+            )
+            .values(used=c.used + d.c.d_amount)
+            .returning(c.account_id)
+        )
+        return len(self.conn.execute(stmt).all())
 
     def change_balances(self, account_id: int, *, used: int = 0, credit_balance: int = 0) -> None:
         c = t.credit_accounts.c
@@ -528,6 +568,15 @@ class PurchaseRepository:
             raise CompileError("Unconsumed column names: " + ", ".join(sorted(set(values) - _PURCHASE_COLUMNS)))
         return self.conn.execute(_PURCHASE_ADD, values).scalar_one()
 
+    def add_many(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Insert purchases in one statement; their ids in the order given."""
+        if not rows:
+            return []
+        p = t.purchases
+        return [
+            r[0] for r in self.conn.execute(insert(p).returning(p.c.purchase_id, sort_by_parameter_order=True), rows)
+        ]
+
     def get(self, purchase_id: int) -> Any:
         return self.conn.execute(select(t.purchases).where(t.purchases.c.purchase_id == purchase_id)).first()
 
@@ -576,6 +625,11 @@ class PurchaseRepository:
 
     def add_decline(self, **values: Any) -> None:
         self.conn.execute(insert(t.purchase_declines).values(**values))
+
+    def add_declines(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert declines in one statement."""
+        if rows:
+            self.conn.execute(insert(t.purchase_declines), rows)
 
     def recent(self, account_id: int, since: dt.date, limit: int) -> list[Any]:
         """The line's purchases dated ``since`` or later, newest first, at most ``limit``."""

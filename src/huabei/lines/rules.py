@@ -155,6 +155,25 @@ def available(base_limit: int, temporary_limit: int, expires_on: dt.date | None,
     return max(0, base_limit + temporary_limit_on(temporary_limit, expires_on, today) - used)
 
 
+def on_temporary_limit(used_after: int, base_limit: int, amount: int) -> int:
+    """The part of a debit of ``amount`` that fell on the temporary limit (临时额度): what took
+    ``used`` above the base limit (``used_after`` is ``used`` once debited)."""
+    return max(0, used_after - max(base_limit, used_after - amount))
+
+
+def debit_allowed(line: CreditLine, amount: int, today: dt.date) -> bool:
+    """Whether a purchase of ``amount`` may be debited from ``line`` on ``today``: open, no block
+    code, and ``used + amount`` within the total limit. The Python form of the purchase's guarded
+    debit (``huabei.lines.repository.AccountRepository.try_debit``, one conditional UPDATE): a
+    batch decided in Python (``huabei.payments.batch``) still writes through the SQL guard, and
+    falls back to deciding one by one if the two ever disagree."""
+    return (
+        line.state is AccountState.OPEN
+        and line.block_code is None
+        and line.used + amount <= line.base_limit + line.temporary_limit_on(today)
+    )
+
+
 @dataclass(frozen=True)
 class LimitChange:
     """One change of a line's limit (额度调整): the row of ``limit_changes`` and the payload of its

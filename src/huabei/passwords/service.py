@@ -175,6 +175,18 @@ def read_for_batch(uow: UnitOfWork, account_ids: Sequence[int]) -> None:
     uow.cache[_BATCH_USERS] = {aid: (uid, uid in having) for aid, uid in users.items()}
 
 
+def may_count(uow: UnitOfWork, account_id: int) -> bool:
+    """In a batch that read its users (:func:`read_for_batch`): whether a purchase on this line
+    may read or write its user's password row (the user has a password: a wrong attempt is
+    counted, a right one clears the count). False for a line without one or no such line: its
+    :func:`guard` and :func:`after_refusal` then read the batch's users only and write nothing."""
+    batch = cast(dict[int, tuple[str, bool]] | None, uow.cache.get(_BATCH_USERS))
+    if batch is None:
+        return True
+    known = batch.get(account_id)
+    return known is not None and known[1]
+
+
 def guard(uow: UnitOfWork, pc: PasswordCheck, account_id: int) -> None:
     """Step 2, inside the purchase's transaction, before the debit."""
     v = pc.verdict

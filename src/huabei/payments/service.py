@@ -5,9 +5,11 @@ Each runs in one transaction under an idempotency key (see ``idempotency.py``).
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Sequence
-from typing import cast
+from dataclasses import replace
+from typing import Any, cast
 
 from huabei import errors, reasons
 from huabei.billing import service as billing
@@ -19,13 +21,16 @@ from huabei.lines.purchase_rules import (
     check_purchase,
     explain_failed_debit,
 )
-from huabei.lines.rules import frozen_cause
+from huabei.lines.repository import Debit
+from huabei.lines.rules import CreditLine, debit_allowed, frozen_cause, on_temporary_limit
 from huabei.maintenance import service as maintenance
 from huabei.money import format_yuan
 from huabei.passwords import service as passwords
 from huabei.payments.group_commit import GroupCommit
 from huabei.platform.idempotency import (
     PUBLIC_CALLER,
+    STORED_ERROR_KINDS,
+    Fallback,
     Job,
     Outcome,
     Result,
@@ -35,6 +40,7 @@ from huabei.platform.idempotency import (
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.restrictions.service import refresh_block
 from huabei.risk import evaluation as risk
+from huabei.risk.catalog import Attempt
 
 
 def authorise_purchase(
@@ -112,12 +118,78 @@ def _decide_batch(system: Huabei, items: Sequence[tuple[int, Job]]) -> list[Resu
 
     def lock_lines(uow: UnitOfWork) -> None:
         uow.today()  # the clock row first, as a single purchase takes it (then its line)
-        uow.accounts.lock(ids)
+        uow.cache[_LOCKED_LINES] = uow.accounts.lock_lines(ids)
         # what every purchase of the batch would read alike, read once (set-based)
         maintenance.read_for_batch(uow)
         passwords.read_for_batch(uow, ids)
 
-    return run_idempotent_batch(system, [job for _, job in items], prepare=lock_lines)
+    return run_idempotent_batch(system, [job for _, job in items], prepare=lock_lines, set_based=_decide_set_based)
+
+
+_LOCKED_LINES = "payments.locked_lines"
+
+
+def _decide_set_based(uow: UnitOfWork, jobs: Sequence[Job]) -> list[Result] | None:
+    """The batch decided in Python over the locked lines' state read once, in order, exactly as
+    one by one (a line's second purchase sees its first's debit), then written set-based: one
+    guarded debit for every line that changed, one insert each of purchases, journal entries,
+    postings and declines (the keys: ``run_idempotent_batch``). Each purchase goes through the
+    same checks as alone (:func:`_before_debit`, ``lines.rules.debit_allowed``: the Python form
+    of the guarded debit, :func:`_explain_decline`, the inline risk rules). None — decide one by
+    one — when a line's user has a payment password (a wrong attempt is counted per purchase) or
+    an inline risk rule may fire (``risk.inline_quiet``); ``Fallback`` when the guarded debit
+    changes fewer lines than decided (it never should: the limit holds even then)."""
+    lines = cast(dict[int, CreditLine], uow.cache[_LOCKED_LINES])
+    today, now = uow.today(), uow.now()
+    answers: list[Result | None] = []
+    approved: list[tuple[int, PurchaseRequest, Debit]] = []  # (answer index, request, debit)
+    declines: list[dict[str, Any]] = []
+    attempts: list[tuple[int, Attempt]] = []
+    debits: dict[int, int] = {}
+    for job in jobs:
+        req, pc = cast(tuple[PurchaseRequest, passwords.PasswordCheck], job.plan)
+        if passwords.may_count(uow, req.account_id):
+            return None
+        line = lines.get(req.account_id)
+        try:
+            _before_debit(uow, req, pc)
+            if line is None or not debit_allowed(line, req.amount, today):
+                raise _explain_decline(uow, req, line)
+        except HuabeiError as e:
+            if e.kind in STORED_ERROR_KINDS and line is not None:
+                # the audit (``audit`` below) less ``passwords.after_refusal``, which changes
+                # nothing for a user without a payment password (``may_count`` above)
+                declines.append(_decline_row(req, e.code, today, now))
+                attempts.append((req.account_id, Attempt(False, req.amount, req.device_id)))
+            answers.append(e)
+            continue
+        after = replace(line, used=line.used + req.amount)
+        lines[req.account_id] = after
+        debits[req.account_id] = debits.get(req.account_id, 0) + req.amount
+        debit = Debit(
+            after.base_limit + after.temporary_limit_on(today) - after.used,
+            on_temporary_limit(after.used, after.base_limit, req.amount),
+            after.funding_source,
+        )
+        approved.append((len(answers), req, debit))
+        attempts.append((req.account_id, Attempt(True, req.amount, req.device_id)))
+        answers.append(None)
+    if not risk.inline_quiet(uow, attempts):
+        return None
+    if uow.accounts.try_debit_many(debits, today) != len(debits):
+        raise Fallback
+    ids = uow.purchases.add_many([_purchase_row(req, d, today, now) for _i, req, d in approved])
+    uow.ledger.post_many(
+        [
+            ledger.purchase_entry(req.account_id, req.merchant_id, req.amount, today, pid)
+            for (_i, req, _d), pid in zip(approved, ids, strict=True)
+        ],
+        now,
+    )
+    uow.purchases.add_declines(declines)
+    for (i, req, d), pid in zip(approved, ids, strict=True):
+        answers[i] = _approval(req, pid, d, today)
+    return [a for a in answers if a is not None]
 
 
 def _purchase_job(system: Huabei, req: PurchaseRequest, idempotency_key: str | None, caller: str) -> Job:
@@ -135,63 +207,80 @@ def _purchase_job(system: Huabei, req: PurchaseRequest, idempotency_key: str | N
         request["device_id"] = req.device_id
 
     def work(uow: UnitOfWork) -> Outcome:
-        check_purchase(req, uow.terms)
-        maintenance.guard(uow, req.account_id, req.channel.value)
-        passwords.guard(uow, pc, req.account_id)
+        _before_debit(uow, req, pc)
         today = uow.today()
         debit = uow.accounts.try_debit_detail(req.account_id, req.amount, today)
         if debit is None:
-            raise _explain_decline(uow, req)
-        available = debit.available
+            raise _explain_decline(uow, req, uow.accounts.get(req.account_id))
         now = uow.now()
-        purchase_id = uow.purchases.add(
-            account_id=req.account_id,
-            amount=req.amount,
-            merchant_id=req.merchant_id,
-            merchant_category=req.merchant_category,
-            channel=req.channel.value,
-            business_date=today,
-            created_at=now,
-            on_temporary_limit=debit.on_temporary_limit,
-            device_id=req.device_id,
-            funding_source=debit.funding_source,
-        )
+        purchase_id = uow.purchases.add(**_purchase_row(req, debit, today, now))
         uow.ledger.post(ledger.purchase_entry(req.account_id, req.merchant_id, req.amount, today, purchase_id), now)
         # the risk policy's inline rules, in this transaction (a rule that fires freezes the line
         # for the next purchase; this one stands)
         risk.check_purchase(uow, req.account_id)
-        return Outcome(
-            201,
-            {
-                "purchase_id": purchase_id,
-                "account_id": req.account_id,
-                "amount": req.amount,
-                "available": available,
-                "business_date": today.isoformat(),
-                "status": "approved",
-            },
-        )
+        return _approval(req, purchase_id, debit, today)
 
     def audit(uow: UnitOfWork, e: HuabeiError) -> None:
         if uow.accounts.get(req.account_id) is None:
             return
         passwords.after_refusal(uow, pc, req.account_id, e)
-        uow.purchases.add_decline(
-            account_id=req.account_id,
-            amount=req.amount,
-            merchant_id=req.merchant_id,
-            merchant_category=req.merchant_category,
-            channel=req.channel.value,
-            code=e.code,
-            business_date=uow.today(),
-            created_at=uow.now(),
-        )
+        uow.purchases.add_decline(**_decline_row(req, e.code, uow.today(), uow.now()))
 
-    return Job("purchase", idempotency_key, request, work, on_refusal=audit, caller=caller)
+    return Job("purchase", idempotency_key, request, work, on_refusal=audit, caller=caller, plan=(req, pc))
 
 
-def _explain_decline(uow: UnitOfWork, req: PurchaseRequest) -> HuabeiError:
-    line = uow.accounts.get(req.account_id)
+def _before_debit(uow: UnitOfWork, req: PurchaseRequest, pc: passwords.PasswordCheck) -> None:
+    """What a purchase must pass before its debit (raising its decline): what is refused whatever
+    the line, a maintenance window, the payment password."""
+    check_purchase(req, uow.terms)
+    maintenance.guard(uow, req.account_id, req.channel.value)
+    passwords.guard(uow, pc, req.account_id)
+
+
+def _purchase_row(req: PurchaseRequest, debit: Debit, today: dt.date, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "account_id": req.account_id,
+        "amount": req.amount,
+        "merchant_id": req.merchant_id,
+        "merchant_category": req.merchant_category,
+        "channel": req.channel.value,
+        "business_date": today,
+        "created_at": now,
+        "on_temporary_limit": debit.on_temporary_limit,
+        "device_id": req.device_id,
+        "funding_source": debit.funding_source,
+    }
+
+
+def _approval(req: PurchaseRequest, purchase_id: int, debit: Debit, today: dt.date) -> Outcome:
+    return Outcome(
+        201,
+        {
+            "purchase_id": purchase_id,
+            "account_id": req.account_id,
+            "amount": req.amount,
+            "available": debit.available,
+            "business_date": today.isoformat(),
+            "status": "approved",
+        },
+    )
+
+
+def _decline_row(req: PurchaseRequest, code: str, today: dt.date, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "account_id": req.account_id,
+        "amount": req.amount,
+        "merchant_id": req.merchant_id,
+        "merchant_category": req.merchant_category,
+        "channel": req.channel.value,
+        "code": code,
+        "business_date": today,
+        "created_at": now,
+    }
+
+
+def _explain_decline(uow: UnitOfWork, req: PurchaseRequest, line: CreditLine | None) -> HuabeiError:
+    """Why the debit of ``req`` was refused, ``line`` as the debit saw it."""
     if line is None:
         return errors.not_found("account_not_found", account_id=req.account_id)
     cause = frozen_cause(line.block_code)

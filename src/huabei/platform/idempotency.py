@@ -140,14 +140,30 @@ class Job:
     work: Callable[[UnitOfWork], Outcome]
     on_refusal: Callable[[UnitOfWork, HuabeiError], None] | None = None
     caller: str = PUBLIC_CALLER
+    #: what a set-based decider of the batch reads instead of running ``work`` (its own data)
+    plan: Any = None
 
 
 #: A request's answer in a batch: its outcome, or the error it would have raised on its own.
 Result = Outcome | Exception
 
+#: A set-based decider of a batch (:func:`run_idempotent_batch`): given the jobs to decide (each
+#: key's first use in the batch, not stored before), in order, it writes their work and the audit
+#: of their refusals and answers each one as its ``work`` would have, one after another — or
+#: returns None (or raises) when it cannot, having then written nothing that must stay.
+SetBased = Callable[[UnitOfWork, Sequence[Job]], "list[Result] | None"]
+
+
+class Fallback(Exception):
+    """A set-based decision found it cannot answer this batch exactly (a guard refused a write it
+    had decided): the batch is decided one by one instead."""
+
 
 def run_idempotent_batch(
-    system: Huabei, jobs: Sequence[Job], prepare: Callable[[UnitOfWork], None] | None = None
+    system: Huabei,
+    jobs: Sequence[Job],
+    prepare: Callable[[UnitOfWork], None] | None = None,
+    set_based: SetBased | None = None,
 ) -> list[Result]:
     """Run ``jobs`` in **one transaction**, in order, each under its own key, with the answers
     :func:`run_idempotent` would give them one after another (group commit: one commit, one
@@ -162,8 +178,11 @@ def run_idempotent_batch(
     transaction makes the job's insert fail; its savepoint rolls back and it replays the
     winner's answer. ``prepare`` runs first (e.g. lock every line of the batch in account
     order, so that two batches never deadlock). If the commit itself fails, it raises: no job
-    of the batch is answered as done."""
-    results: list[Result | None] = [None] * len(jobs)
+    of the batch is answered as done.
+
+    ``set_based``, if given, is tried first (:func:`_set_based`): the batch decided at once and
+    written with one statement per table, the keys stored by one insert; when it cannot answer
+    exactly, everything it wrote is rolled back and the jobs run one by one as above."""
     with system.uow() as uow:
         if prepare is not None:
             prepare(uow)
@@ -171,11 +190,97 @@ def run_idempotent_batch(
         # earlier job of the batch, is not read again (a concurrent writer of it makes the insert
         # fail, and the retry reads it)
         stored = uow.idempotency.get_many([(j.caller, j.key) for j in jobs if isinstance(j.key, str)])
-        seen: set[tuple[str, str]] = set()
-        for i, job in enumerate(jobs):
-            results[i] = _run_in_savepoint(uow, job, stored, seen)
+        results = _set_based(uow, jobs, stored, set_based) if set_based is not None else None
+        if results is None:
+            results = [None] * len(jobs)
+            seen: set[tuple[str, str]] = set()
+            for i, job in enumerate(jobs):
+                results[i] = _run_in_savepoint(uow, job, stored, seen)
         uow.commit()
     return [r if r is not None else errors.conflict("idempotency_in_progress") for r in results]
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """An answer of this batch as a stored key row reads (an earlier job's, for a repeated key)."""
+
+    request_hash: str
+    status: int
+    response: dict[str, Any]
+
+
+#: How often a batch was decided set-based, and how often it fell back to one by one (the
+#: benchmark reports the share; the tests check the set-based path ran).
+SET_BASED_STATS = {"set_based": 0, "fallback": 0}
+
+
+def _set_based(
+    uow: UnitOfWork, jobs: Sequence[Job], stored: dict[tuple[str, str], Any], decide: SetBased
+) -> list[Result | None] | None:
+    """The keys resolved first (a bad key, a stored answer replayed, a key repeated in the batch),
+    the first use of each other key decided by ``decide`` in a savepoint, every key stored by one
+    insert. None (the savepoint rolled back) when ``decide`` cannot answer, a repeated key follows
+    an answer that stores nothing (the repeat would run afresh), or a concurrent transaction
+    stored one of the keys (the one-by-one path replays it)."""
+    results: list[Result | None] = [None] * len(jobs)
+    first: dict[tuple[str, str], int] = {}
+    hashes: dict[int, str] = {}
+    fresh: list[int] = []
+    repeats: list[tuple[int, int]] = []
+    for i, job in enumerate(jobs):
+        try:
+            key = check_key(job.key)
+        except HuabeiError as e:
+            results[i] = e
+            continue
+        sk = (job.caller, key)
+        hashes[i] = request_hash(job.operation, job.request)
+        if sk in stored:
+            results[i] = _replay_result(stored[sk], hashes[i])
+        elif sk in first:
+            repeats.append((i, first[sk]))
+        else:
+            first[sk] = i
+            fresh.append(i)
+    sp = uow.conn.begin_nested()
+    try:
+        answers = decide(uow, [jobs[i] for i in fresh])
+        if answers is None:
+            raise Fallback
+        now = uow.now()
+        rows: list[dict[str, Any]] = []
+        kept: dict[int, _Answer] = {}
+        for i, a in zip(fresh, answers, strict=True):
+            results[i] = a
+            if isinstance(a, Outcome):
+                kept[i] = _Answer(hashes[i], a.status, a.body)
+            elif isinstance(a, HuabeiError) and a.kind in STORED_ERROR_KINDS:
+                kept[i] = _Answer(hashes[i], a.http_status, error_body(a))
+            else:
+                continue
+            job = jobs[i]
+            rows.append(
+                {
+                    "scope": job.caller,
+                    "key": job.key,
+                    "request_hash": hashes[i],
+                    "status": kept[i].status,
+                    "response": kept[i].response,
+                    "created_at": now,
+                }
+            )
+        for i, j in repeats:
+            if j not in kept:  # the first use stored nothing (400, 404): this one runs afresh
+                raise Fallback
+            results[i] = _replay_result(kept[j], hashes[i])
+        uow.idempotency.put_many(rows)
+    except Exception:  # Fallback, a concurrent key (IntegrityError), any failure: one by one
+        sp.rollback()
+        SET_BASED_STATS["fallback"] += 1
+        return None
+    sp.commit()
+    SET_BASED_STATS["set_based"] += 1
+    return results
 
 
 def _run_in_savepoint(

@@ -97,6 +97,12 @@ class IdempotencyRepository:
             },
         )
 
+    def put_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Store many answers in one statement (rows as :meth:`put` takes them: scope, key,
+        request_hash, status, response, created_at). A key already stored fails it as a whole."""
+        if rows:
+            self.conn.execute(insert(t.idempotency_keys), rows)
+
 
 class EventRepository:
     def __init__(self, conn: Connection):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from huabei.config import ProductTerms
 
@@ -22,6 +22,9 @@ FeatureType = Literal["int", "bool"]
 
 #: "Never happened" for a days-since feature (a number, so ``>= N`` reads naturally).
 NEVER_DAYS = 99_999
+#: Whole hundreds of yuan (fen) count as round amounts; under 10 yuan counts as tiny.
+ROUND_AMOUNT = 10_000
+TINY_AMOUNT = 1_000
 
 
 @dataclass(frozen=True)
@@ -213,3 +216,61 @@ _CFG: dict[int, tuple[ProductTerms, dict[str, int]]] = {}
 
 def defaults() -> Mapping[str, int | bool]:
     return {name: f.default for name, f in FEATURES.items()}
+
+
+# --- how a purchase attempt moves a feature -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A purchase attempt of a line today that leaves a trace: approved (a purchase row), or
+    declined with its decline recorded (a ``purchase_declines`` row)."""
+
+    approved: bool
+    amount: int
+    device_id: str | None = None
+
+
+#: Features no purchase or decline of the line changes (bills, scores, the user's facts …).
+UNMOVED_BY_ATTEMPTS = frozenset(
+    {
+        "dpd_now", "worst_dpd_12m", "days_since_overdue_cleared", "overdue_elsewhere_days", "account_age_days",
+        "refunded_within_3d_30d", "raise_applications_30d", "score", "previous_score", "phone_changes_30d",
+        "bank_card_changes_30d", "days_since_verification", "app_activity_30d", "worst_dpd_3m", "worst_dpd_6m",
+        "months_since_overdue", "bills_due_6m", "paid_in_full_share_6m", "minimum_only_share_6m",
+        "below_minimum_share_6m", "repaid_share_last_bill", "utilisation_last_statement", "utilisation_trend",
+        "revolving_months_12m", "temp_limit_statements_12m",
+    }
+)  # fmt: skip
+
+
+def after_attempt(values: Mapping[str, Any], at: Attempt) -> dict[str, Any] | None:
+    """A line's feature values (as of today) once ``at`` is recorded, worked out from the values
+    alone, as reading them again would give — or None when the values alone cannot tell (a new
+    device, a round or tiny amount, spending after a raise, what other lines buy). A batch of
+    purchases decided at once (``huabei.risk.evaluation.inline_quiet``) reads them once and moves
+    them purchase by purchase; None makes it decide one by one instead."""
+    out = dict(values)
+    for name in values:
+        if name in UNMOVED_BY_ATTEMPTS:
+            continue
+        if name == "declined_attempts_30d":
+            if not at.approved:
+                out[name] = values[name] + 1
+        elif not at.approved:
+            if name == "flagged_share_at_merchant_30d":
+                return None  # the other lines' purchases of the batch move it too
+        elif name == "days_since_last_purchase":
+            out[name] = 0
+        elif name in ("distinct_devices_7d", "distinct_devices_30d"):
+            if at.device_id is not None:
+                return None
+        elif name == "round_purchases_one_merchant_30d":
+            if at.amount % ROUND_AMOUNT == 0:
+                return None
+        elif name == "tiny_purchase_categories_7d":
+            if at.amount < TINY_AMOUNT:
+                return None
+        else:  # limit_spent_pct_7d_after_raise, flagged_share_at_merchant_30d, a feature added later
+            return None
+    return out

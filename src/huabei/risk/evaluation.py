@@ -40,6 +40,7 @@ from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.restrictions import service as restrictions
 from huabei.restrictions.causes import CAUSES, LiftRule
 from huabei.risk import catalog, features
+from huabei.risk.catalog import Attempt
 from huabei.risk.policy import Policy, Rule
 from huabei.risk.service import policies_in_force
 
@@ -314,27 +315,76 @@ def run_daily(uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
 # --- inline: inside the purchase transaction ------------------------------------------------
 
 
-def check_purchase(uow: UnitOfWork, account_id: int) -> list[int]:
-    """The inline rules of the active policy for this line, after its purchase is recorded;
-    returns the restrictions placed (the shadow policy's inline decisions are recorded only).
-    The policies in force are read once per transaction (a batch of purchases reads them once)."""
+InlineRule = tuple[str, Policy, Rule]
+
+
+def _inline(uow: UnitOfWork) -> tuple[Policy | None, list[InlineRule]]:
+    """The shadow policy and the inline rules (mode, policy, rule) of the policies in force, read
+    once per transaction (a batch of purchases reads them once)."""
     cached = uow.cache.get("risk.inline_policies")
     if cached is None:
         cached = uow.cache["risk.inline_policies"] = policies_in_force(uow)
     policy, shadow = cast(tuple[Policy, Policy | None], cached)
     policies = [(LIVE, policy)] + ([(SHADOW, shadow)] if shadow else [])
-    rules = [(m, p, r) for m, p in policies for r in p.rules_in("inline")]
+    return shadow, [(m, p, r) for m, p in policies for r in p.rules_in("inline")]
+
+
+def _inline_features(rules: Sequence[InlineRule]) -> list[str]:
+    return sorted({f for _m, _p, r in rules for f in r.trigger.features})
+
+
+def _triggered(rules: Sequence[InlineRule], values: Mapping[str, Any], cfg: Mapping[str, int]) -> list[InlineRule]:
+    """The inline rules whose trigger holds for a line's feature values (pure)."""
+    act = {**values, "cfg": cfg}
+    return [(m, p, r) for m, p, r in rules if r.trigger.holds(act)]
+
+
+def inline_quiet(uow: UnitOfWork, attempts: Sequence[tuple[int, Attempt]]) -> bool:
+    """For a batch of purchases decided set-based (``huabei.payments.batch``), before any of it is
+    written: True when no inline rule's trigger holds after any approved purchase, as
+    :func:`check_purchase` would find each one in turn. ``attempts`` are the batch's purchase
+    attempts that leave a trace, in order: (line, attempt) — approved, or declined with its
+    decline recorded. The features of every line with an approved purchase are read once, in one
+    statement per feature, and moved attempt by attempt (``huabei.risk.catalog.after_attempt``). False when a
+    trigger holds (a rule may fire and block the line for its next purchase) or a feature cannot
+    be moved without reading it again: the batch is then decided one by one."""
+    _shadow, rules = _inline(uow)
+    if not rules:
+        return True
+    lines = sorted({a for a, at in attempts if at.approved})
+    if not lines:
+        return True
+    names = _inline_features(rules)
+    current = features.compute(uow.conn, names, uow.today(), lines, known_open=True)
+    cfg = catalog.config_values(uow.terms)
+    for account_id, at in attempts:
+        values = current.get(account_id)
+        if values is None:
+            continue
+        moved = catalog.after_attempt(values, at)
+        if moved is None:
+            return False
+        current[account_id] = moved
+        if at.approved and _triggered(rules, moved, cfg):
+            return False
+    return True
+
+
+def check_purchase(uow: UnitOfWork, account_id: int) -> list[int]:
+    """The inline rules of the active policy for this line, after its purchase is recorded;
+    returns the restrictions placed (the shadow policy's inline decisions are recorded only).
+    The policies in force are read once per transaction (a batch of purchases reads them once)."""
+    shadow, rules = _inline(uow)
     if not rules:
         return []
     day = uow.today()
-    names = sorted({f for _m, _p, r in rules for f in r.trigger.features})
-    values = features.compute(uow.conn, names, day, [account_id], known_open=True).get(account_id)
+    values = features.compute(uow.conn, _inline_features(rules), day, [account_id], known_open=True).get(account_id)
     if values is None:
         return []
     cfg = catalog.config_values(uow.terms)
     act = {**values, "cfg": cfg}
     # the triggers first: a purchase that fires no rule (nearly all) reads no restriction
-    triggered = [(m, p, r) for m, p, r in rules if r.trigger.holds(act)]
+    triggered = _triggered(rules, values, cfg)
     if not triggered:
         return []
     held_live = (
@@ -354,7 +404,7 @@ def check_purchase(uow: UnitOfWork, account_id: int) -> list[int]:
     ]
     if not fired:
         return []
-    decisions = Decisions(day, fired, {p.version: p for _m, p in policies})
+    decisions = Decisions(day, fired, {p.version: p for _m, p, _r in rules})
     evidence = _evidence(uow, decisions, run="inline")
     placed: list[int] = []
     rows = []

@@ -44,11 +44,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from huabei.platform import schema as s
 from huabei.risk import tables as rt
-from huabei.risk.catalog import FEATURES, NEVER_DAYS
-
-#: Whole hundreds of yuan (fen) count as round amounts; under 10 yuan counts as tiny.
-ROUND_AMOUNT = 10_000
-TINY_AMOUNT = 1_000
+from huabei.risk.catalog import FEATURES, NEVER_DAYS, ROUND_AMOUNT, TINY_AMOUNT
 
 
 class days_between(FunctionElement[int]):
