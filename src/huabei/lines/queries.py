@@ -73,7 +73,7 @@ def postings(system: Huabei, account_id: int, *, limit: int = 20, starting_after
 
 def list_accounts(system: Huabei, *, limit: int = 20, starting_after: int | None = None) -> dict[str, Any]:
     """Credit lines, newest first (operators' and the web pages' overview)."""
-    from huabei.lines.service import account_snapshot
+    from huabei.lines.service import account_snapshots
 
     _check_page(limit)
     with system.uow(readonly=True) as uow:
@@ -81,7 +81,7 @@ def list_accounts(system: Huabei, *, limit: int = 20, starting_after: int | None
         has_more = len(ids) > limit
         ids = ids[:limit]
         return {
-            "data": [account_snapshot(uow, i) for i in ids],
+            "data": account_snapshots(uow, ids),
             "has_more": has_more,
             "next_cursor": ids[-1] if has_more and ids else None,
         }

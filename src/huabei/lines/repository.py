@@ -46,7 +46,7 @@ from huabei.lines.rules import (
     frozen_block,
     on_temporary_limit,
 )
-from huabei.platform.sql import AccountRange, bulk_insert, bulk_rows, fetch_rows, in_range
+from huabei.platform.sql import AccountRange, bulk_insert, bulk_rows, fetch_rows, in_chunks, in_range
 from huabei.platform.tables import domain_events
 
 
@@ -213,6 +213,23 @@ class AccountRepository:
         return self.conn.execute(
             insert(t.credit_accounts).values(**values).returning(t.credit_accounts.c.account_id)
         ).scalar_one()
+
+    def add_many(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Insert lines (rows with the same keys) in one statement (a multi-row ``INSERT …
+        RETURNING``); their ids in the order of ``rows``."""
+        if not rows:
+            return []
+        q = insert(t.credit_accounts).returning(t.credit_accounts.c.account_id, sort_by_parameter_order=True)
+        return list(self.conn.execute(q, list(rows)).scalars())
+
+    def get_many(self, account_ids: Sequence[int]) -> dict[int, CreditLine]:
+        """These lines by id, in one query per thousand (chunked IN lists); missing ids are absent."""
+        c = t.credit_accounts.c
+        return {
+            r.account_id: _row_to_line(r)
+            for chunk in in_chunks(sorted(set(account_ids)))
+            for r in self.conn.execute(select(t.credit_accounts).where(c.account_id.in_(chunk)))
+        }
 
     def get(self, account_id: int, *, for_update: bool = False) -> CreditLine | None:
         q = select(t.credit_accounts).where(t.credit_accounts.c.account_id == account_id)

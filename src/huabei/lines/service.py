@@ -4,11 +4,14 @@ is opened (:func:`add_line`; the opening decision is :mod:`huabei.onboarding`)."
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from huabei import errors
+from huabei.errors import HuabeiError
 from huabei.events import AccountOpened, UserContactChanged, UserRegistered
 from huabei.lines.rules import LimitChange, Product
 from huabei.money import format_yuan
@@ -136,6 +139,19 @@ def _check_base_limit(uow: UnitOfWork, base_limit: int) -> None:
         )
 
 
+@dataclass(frozen=True)
+class NewLine:
+    """A line to open (:func:`add_lines`): whose, its first base limit, and the first limit
+    change's reasons, policy version and actor."""
+
+    user_id: str
+    base_limit: int
+    reasons: tuple[str, ...]
+    policy_version: str
+    actor: str
+    funding_source: str = "platform"
+
+
 def add_line(
     uow: UnitOfWork,
     *,
@@ -147,36 +163,79 @@ def add_line(
     funding_source: str = "platform",
 ) -> int:
     """Open the user's line inside ``uow`` (the caller holds the user's row lock and has decided
-    the limit: :func:`huabei.onboarding.service.open_account`). ``account_exists`` (409) when the
-    user already has an open line; ``base_limit_out_of_range`` (422) outside the product's bounds.
-    ``funding_source``: who funds it (资金方), ``platform`` or a partner of ``funding.partners``.
-    Records the first limit change and ``AccountOpened``; the caller commits."""
-    if uow.accounts.open_account_of(user_id) is not None:
-        raise errors.conflict("account_exists", user_id=user_id)
-    _check_base_limit(uow, base_limit)
-    today, now = uow.today(), uow.now()
-    account_id = uow.accounts.add(
-        user_id=user_id,
-        state="open",
-        base_limit=base_limit,
-        temporary_limit=0,
-        used=0,
-        credit_balance=0,
-        due_day=uow.terms.billing.default_due_day,
-        opened_on=today,
-        created_at=now,
-        funding_source=funding_source,
+    the limit: :func:`huabei.onboarding.service.open_account`): :func:`add_lines` of one line,
+    raising its error. ``funding_source``: who funds it (资金方), ``platform`` or a partner of
+    ``funding.partners``. The caller commits."""
+    (opened,) = add_lines(uow, [NewLine(user_id, base_limit, tuple(reasons), policy_version, actor, funding_source)])
+    if isinstance(opened, HuabeiError):
+        raise opened
+    return opened
+
+
+def add_lines(uow: UnitOfWork, lines: Sequence[NewLine]) -> list[int | HuabeiError]:
+    """Open these users' lines inside ``uow`` (the caller holds the users' row locks), set-based:
+    one query for which of them already have an open line, then one insert each for the lines,
+    their first limit changes and their ``AccountOpened`` events; the caller commits. Each line
+    gets its new id, or the error opening it alone would raise — ``account_exists`` (409) when
+    the user already has an open line (also a user listed again: the earlier entry opened it),
+    ``base_limit_out_of_range`` (422) outside the product's bounds — and opens nothing."""
+    if not lines:
+        return []
+    taken = uow.accounts.users_with_open_line([n.user_id for n in lines])
+    out: list[int | HuabeiError] = []
+    todo: list[tuple[int, NewLine]] = []
+    for n in lines:
+        if n.user_id in taken:
+            out.append(errors.conflict("account_exists", user_id=n.user_id))
+            continue
+        try:
+            _check_base_limit(uow, n.base_limit)
+        except HuabeiError as e:
+            out.append(e)
+            continue
+        taken.add(n.user_id)
+        todo.append((len(out), n))
+        out.append(0)
+    if not todo:
+        return out
+    today, now, due_day = uow.today(), uow.now(), uow.terms.billing.default_due_day
+    ids = uow.accounts.add_many(
+        [
+            {
+                "user_id": n.user_id,
+                "state": "open",
+                "base_limit": n.base_limit,
+                "temporary_limit": 0,
+                "used": 0,
+                "credit_balance": 0,
+                "due_day": due_day,
+                "opened_on": today,
+                "created_at": now,
+                "funding_source": n.funding_source,
+            }
+            for _, n in todo
+        ]
     )
     uow.limit_changes.record(
-        [LimitChange(account_id, "base", 0, base_limit, tuple(reasons), policy_version, actor)],
+        [
+            LimitChange(account_id, "base", 0, n.base_limit, n.reasons, n.policy_version, n.actor)
+            for account_id, (_, n) in zip(ids, todo, strict=True)
+        ],
         today,
         now,
         announce=False,  # the line's first limit is announced by AccountOpened
     )
-    uow.events.record(
-        AccountOpened(account_id=account_id, user_id=user_id, base_limit=base_limit), business_date=today, now=now
+    uow.events.record_many(
+        [
+            AccountOpened(account_id=account_id, user_id=n.user_id, base_limit=n.base_limit)
+            for account_id, (_, n) in zip(ids, todo, strict=True)
+        ],
+        business_date=today,
+        now=now,
     )
-    return account_id
+    for account_id, (i, _) in zip(ids, todo, strict=True):
+        out[i] = account_id
+    return out
 
 
 def set_base_limit(
@@ -275,40 +334,52 @@ def account_view(system: Huabei, account_id: int) -> dict[str, Any]:
         return account_snapshot(uow, account_id)
 
 
-def _days_past_due(uow: UnitOfWork, account_id: int) -> int:
-    """Days past due of the line's oldest overdue bill, as the end-of-day job last counted them."""
-    d = uow.billing.delinquency(account_id)
-    return int(d.days_past_due) if d is not None and d.bucket != "current" else 0
-
-
 def account_snapshot(uow: UnitOfWork, account_id: int) -> dict[str, Any]:
-    line = uow.accounts.get(account_id)
-    if line is None:
-        raise errors.not_found("account_not_found", account_id=account_id)
+    """The line's view (``account_not_found`` 404 when there is none): :func:`account_snapshots`
+    of one line."""
+    return account_snapshots(uow, [account_id])[0]
+
+
+def account_snapshots(uow: UnitOfWork, account_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The views of these lines, in their order, set-based: the lines, their active restrictions
+    and their delinquency each read in one query (per thousand lines); ``account_not_found``
+    (404) for the first id without a line. Days past due are those of the line's oldest overdue
+    bill, as the end-of-day job last counted them."""
+    lines = uow.accounts.get_many(account_ids)
+    restrictions = uow.restrictions.active_of(account_ids)
+    delinquency = uow.billing.delinquency_rows(account_ids)
     today = uow.today()
-    temp = line.temporary_limit_on(today)
-    restrictions = [restriction_view(r) for r in uow.restrictions.active(account_id)]
-    return {
-        "account_id": line.account_id,
-        "user_id": line.user_id,
-        "status": line.status().value,
-        "base_limit": line.base_limit,
-        "temporary_limit": temp,
-        "temporary_limit_expires_on": line.temporary_limit_expires_on.isoformat() if temp else None,
-        "total_limit": line.total_limit(today),
-        "used": line.used,
-        "available": line.available(today),
-        "spendable_now": line.spendable_now(today),
-        "blocked_reason": line.blocked_reason(),
-        "days_past_due": _days_past_due(uow, account_id),
-        "credit_balance": line.credit_balance,
-        "due_day": line.due_day,
-        "opened_on": line.opened_on.isoformat(),
-        "product": line.product,
-        "funding_source": line.funding_source,
-        "restrictions": restrictions,
-        "as_of": today.isoformat(),
-    }
+    out = []
+    for account_id in account_ids:
+        line = lines.get(account_id)
+        if line is None:
+            raise errors.not_found("account_not_found", account_id=account_id)
+        temp = line.temporary_limit_on(today)
+        d = delinquency.get(account_id)
+        out.append(
+            {
+                "account_id": line.account_id,
+                "user_id": line.user_id,
+                "status": line.status().value,
+                "base_limit": line.base_limit,
+                "temporary_limit": temp,
+                "temporary_limit_expires_on": line.temporary_limit_expires_on.isoformat() if temp else None,
+                "total_limit": line.total_limit(today),
+                "used": line.used,
+                "available": line.available(today),
+                "spendable_now": line.spendable_now(today),
+                "blocked_reason": line.blocked_reason(),
+                "days_past_due": int(d.days_past_due) if d is not None and d.bucket != "current" else 0,
+                "credit_balance": line.credit_balance,
+                "due_day": line.due_day,
+                "opened_on": line.opened_on.isoformat(),
+                "product": line.product,
+                "funding_source": line.funding_source,
+                "restrictions": [restriction_view(r) for r in restrictions.get(account_id, [])],
+                "as_of": today.isoformat(),
+            }
+        )
+    return out
 
 
 def restriction_view(r: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 from huabei import errors
 from huabei.errors import HuabeiError
 from huabei.limits.service import ACTOR_SYSTEM, decide_opening, decide_openings
-from huabei.lines.service import POLICY_OPERATOR, account_snapshot, account_view, add_line
+from huabei.lines.service import POLICY_OPERATOR, NewLine, account_snapshots, account_view, add_line, add_lines
 from huabei.platform.unit_of_work import Huabei
 
 
@@ -75,8 +75,11 @@ def open_accounts(
     ``account_exists``, ``not_eligible`` with its reasons). Set-based: the users' rows are locked
     in one statement (in user order), their facts collected together, scored as one batch
     (every score stored, trigger ``opening``) and decided by the same rules
-    (:func:`huabei.limits.service.decide_openings`). A user listed twice is decided once: the
-    later entries answer ``account_exists`` if the line opened, or the same refusal."""
+    (:func:`huabei.limits.service.decide_openings`); the lines, their first limit changes and
+    events are written with one insert each (:func:`huabei.lines.service.add_lines`) and the new
+    lines' views read in one query each (lines, restrictions, delinquency) before the commit. A
+    user listed twice is decided once: the later entries answer ``account_exists`` if the line
+    opened, or the same refusal."""
     codes = system.terms.funding.codes()
     if funding_source not in codes:
         raise errors.invalid("unknown_funding_partner", partner=funding_source, partners=", ".join(codes))
@@ -85,43 +88,34 @@ def open_accounts(
     with system.uow() as uow:
         known = uow.users.lock_many(user_ids)
         opened = uow.accounts.users_with_open_line(list(known))
-        for user_id in user_ids:
-            if user_id in answers:
-                continue
+        for user_id in dict.fromkeys(user_ids):  # each user once, in order
             if user_id not in known:
                 answers[user_id] = errors.not_found("user_not_found", user_id=user_id)
             elif user_id in opened:
                 answers[user_id] = errors.conflict("account_exists", user_id=user_id)
             else:
                 order.append(user_id)
-                answers[user_id] = 0
         decisions = decide_openings(uow, order) if order else {}
+        lines: list[NewLine] = []
         for user_id in order:
             d = decisions[user_id]
             if not d.eligible:
                 answers[user_id] = errors.unprocessable("not_eligible", reasons=list(d.reasons), **d.params)
-                continue
-            try:
-                answers[user_id] = add_line(
-                    uow,
-                    user_id=user_id,
-                    base_limit=d.base_limit,
-                    reasons=["account_opened", *d.reasons],
-                    policy_version=d.policy_version,
-                    actor=ACTOR_SYSTEM,
-                    funding_source=funding_source,
-                )
-            except HuabeiError as e:  # e.g. a proposed limit outside the product's bounds
-                answers[user_id] = e
+            else:
+                reasons = ("account_opened", *d.reasons)
+                lines.append(NewLine(user_id, d.base_limit, reasons, d.policy_version, ACTOR_SYSTEM, funding_source))
+        # e.g. a proposed limit outside the product's bounds refuses that user alone
+        answers.update(zip([n.user_id for n in lines], add_lines(uow, lines), strict=True))
+        fresh = [a for a in answers.values() if isinstance(a, int)]
+        views = dict(zip(fresh, account_snapshots(uow, fresh), strict=True))
         uow.commit()
     out: list[dict[str, Any] | HuabeiError] = []
     seen: set[str] = set()
-    with system.uow(readonly=True) as uow:
-        for user_id in user_ids:
-            a = answers[user_id]
-            if user_id in seen and isinstance(a, int):
-                out.append(errors.conflict("account_exists", user_id=user_id))
-            else:
-                out.append(a if isinstance(a, HuabeiError) else account_snapshot(uow, a))
-            seen.add(user_id)
+    for user_id in user_ids:
+        a = answers[user_id]
+        if user_id in seen and isinstance(a, int):
+            out.append(errors.conflict("account_exists", user_id=user_id))
+        else:
+            out.append(a if isinstance(a, HuabeiError) else views[a])
+        seen.add(user_id)
     return out

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, or_, select, update
 
-from huabei.platform.sql import AccountRange, in_range
+from huabei.platform.sql import AccountRange, in_chunks, in_range
 from huabei.restrictions import tables as t
 
 
@@ -28,6 +28,17 @@ class RestrictionRepository:
                 select(t.restrictions).where(c.account_id == account_id, c.active.is_(True)).order_by(c.restriction_id)
             )
         )
+
+    def active_of(self, account_ids: Sequence[int]) -> dict[int, list[Any]]:
+        """:meth:`active` of many lines at once (one query per thousand): ``account_id -> rows``,
+        oldest first; lines with none are absent."""
+        c = t.restrictions.c
+        out: dict[int, list[Any]] = {}
+        for chunk in in_chunks(sorted(set(account_ids))):
+            q = select(t.restrictions).where(c.account_id.in_(chunk), c.active.is_(True))
+            for r in self.conn.execute(q.order_by(c.account_id, c.restriction_id)):
+                out.setdefault(r.account_id, []).append(r)
+        return out
 
     def since(self, account_id: int, day: dt.date) -> list[Any]:
         """The line's restrictions still active or placed on ``day`` or later, oldest first."""
