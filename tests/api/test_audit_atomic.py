@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import warnings
 
+import httpx
+import pytest
 from sqlalchemy import func, select
 from tests.api.conftest import auth_headers, key_for
 from tests.conftest import new_account
@@ -121,3 +123,52 @@ def test_a_success_answered_as_written_needs_no_second_transaction(system: Huabe
             assert len(updates) == 1
     finally:
         event.remove(system.engine, "before_cursor_execute", capture)
+
+
+def test_purchases_decided_together_commit_with_each_ones_audit_row(
+    system: Huabei, api: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Group commit decides concurrent purchases of several requests in one transaction: each
+    request's row is written in it (with its own line), none after the answer."""
+    import threading
+
+    from huabei.access import service as access
+
+    lines = [new_account(system, user_id=f"g{i}") for i in range(8)]
+    gateway = key_for(system, "gateway")
+    late: list[dict[str, object]] = []
+    real_record = access.record
+
+    def record(system_: Huabei, rows: list[dict[str, object]]) -> None:
+        late.extend(rows)
+        real_record(system_, rows)
+
+    monkeypatch.setattr(access, "record", record)
+    base = str(api.base_url)
+    barrier = threading.Barrier(len(lines))
+    bought: dict[int, list[int]] = {aid: [] for aid in lines}
+    body = {"amount": "1.00", "merchant_id": "m1", "merchant_category": "retail", "channel": "online"}
+
+    def client(aid: int) -> None:
+        with httpx.Client(base_url=base, headers=auth_headers(gateway), timeout=30.0) as c:
+            barrier.wait()
+            for j in range(10):
+                r = c.post(f"/v1/accounts/{aid}/purchases", json=body, headers={"Idempotency-Key": f"k{aid}-{j}"})
+                assert r.status_code == 201, r.text
+                bought[aid].append(r.json()["purchase_id"])
+
+    threads = [threading.Thread(target=client, args=(aid,)) for aid in lines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(len(ids) == 10 for ids in bought.values())  # every client got its ten 201s
+    gc = system.services["payments.group_commit"]
+    assert gc.batches < gc.decided  # purchases of different requests did share transactions
+    assert [r for r in late if r["route"] == "/v1/accounts/{account_id}/purchases"] == []
+    rows = [r for r in _rows(system) if r.route == "/v1/accounts/{account_id}/purchases"]  # type: ignore[attr-defined]
+    assert len(rows) == 80
+    for aid in lines:
+        mine = [r for r in rows if r.account_id == aid]  # type: ignore[attr-defined]
+        assert len(mine) == 10 and all((r.status, r.outcome, r.role) == (201, "ok", "gateway") for r in mine)  # type: ignore[attr-defined]
+        assert {r.path for r in mine} == {f"/v1/accounts/{aid}/purchases"}  # type: ignore[attr-defined]

@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from huabei.platform import request_audit
 from huabei.platform.idempotency import Result
 
 
@@ -41,6 +42,8 @@ class Pending:
     result: Result | None = None
     done: bool = False
     alone: bool = False  #: the batch failed as a whole: decide it alone
+    #: the caller's HTTP request, if any: its audit row is written in the batch's transaction
+    audit: request_audit.RequestAudit | None = None
 
 
 class GroupCommit:
@@ -83,7 +86,7 @@ class GroupCommit:
     def submit(self, item: Any) -> Any:
         """Queue ``item`` (after :meth:`arrive`), wait for its batch and return its answer, or
         raise its error, as deciding it alone would."""
-        p = Pending(item)
+        p = Pending(item, audit=request_audit.current.get())
         with self._cv:
             self._arriving -= 1
             self._queue.append(p)
@@ -133,6 +136,7 @@ class GroupCommit:
                 p.result = e
             p.done = True
             return
+        token = request_audit.carried.set(tuple(p.audit for p in batch if p.audit is not None))
         try:
             results = self._run_batch([p.item for p in batch])
         except Exception:
@@ -140,6 +144,8 @@ class GroupCommit:
                 p.alone = True
                 p.done = True
             return
+        finally:
+            request_audit.carried.reset(token)
         for p, r in zip(batch, results, strict=True):
             p.result = r
             p.done = True

@@ -10,7 +10,8 @@ names its actor; a later transaction of the same request commits after it. When 
 sent, the middleware completes the row with the status, outcome and error code the client got
 when they differ from what was written (a success answered as the route's success status — the
 usual case — needs no second transaction), or writes the row then, for a request that changed
-nothing: a refusal or a denial.
+nothing: a refusal or a denial. A batch of several requests' changes decided in one transaction
+(group commit) writes each request's row in that transaction (:data:`carried`).
 
 The command line opens one for each command (``huabei.entrypoints.cli.common.start_audit``): a
 command that changes state is written to the audit log with the operator who ran it as its actor.
@@ -36,6 +37,12 @@ class RequestAudit:
 
 
 current: ContextVar[RequestAudit | None] = ContextVar("huabei_request_audit", default=None)
+
+#: The requests whose changes one transaction decides together (the purchases' group commit,
+#: ``huabei.payments.group_commit``): set by the thread that runs the batch, so that its commit
+#: writes every one of their rows, each with its own line, in the batch's transaction — not
+#: only the row of the request whose thread happens to run it.
+carried: ContextVar[tuple[RequestAudit, ...]] = ContextVar("huabei_carried_audits", default=())
 
 
 def actor(default: str) -> str:

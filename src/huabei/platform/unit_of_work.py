@@ -113,6 +113,19 @@ class UnitOfWork:
     def commit(self) -> None:
         """Commit; the first writing commit of an HTTP request that may change state writes the
         request's audit row in this same transaction (``huabei.platform.request_audit``)."""
+        carried = () if self.readonly else request_audit.carried.get()
+        if carried:  # several requests' changes in this one transaction: each one's row
+            rows = [a for a in carried if not a.closed and a.audit_id is None]
+            for a in rows:
+                a.written = a.fields()  # its own line, from its own path
+                a.audit_id = self.audit.add(at=self.now(), **a.written)
+            try:
+                self._tx.commit()
+            except BaseException:
+                for a in rows:
+                    a.audit_id = None  # rolled back with the changes: each middleware writes its own
+                raise
+            return
         audit = None if self.readonly else request_audit.current.get()
         if audit is not None and not audit.closed and audit.audit_id is None and self.audit.written is not None:
             audit.audit_id = self.audit.written  # the use case audited its change itself
