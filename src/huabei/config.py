@@ -506,6 +506,10 @@ class AccessTerms(_Section):
     password_window_seconds: int = Field(default=60, gt=0)
     #: a web session lasts this long after login
     session_hours: int = Field(default=8, gt=0)
+    #: an API key found valid is trusted this many seconds by the server process that checked it
+    #: (no transaction per request); a key revoked by another process is refused within this
+    #: bound, by the same process at once. 0: the database is asked on every request
+    key_cache_seconds: float = Field(default=1.0, ge=0, le=60)
     #: a staff user's password (web login): at least this many characters, not only digits or letters
     staff_password_min_length: int = Field(default=12, ge=8, le=128)
 

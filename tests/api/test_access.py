@@ -207,6 +207,61 @@ def test_revoked_and_expired_keys_are_refused(system: Huabei) -> None:
         access.create_key(system, "customer", user_id="nobody")
 
 
+def test_a_key_revoked_by_another_process_is_refused_within_the_cache_bound(db_url: str, system: Huabei) -> None:
+    """The server trusts a key it found valid for ``access.key_cache_seconds`` (no transaction per
+    request): revoked by the command line or another worker (here: another system on the same
+    database), it is refused once that bound has passed; with 0, at the next request."""
+    new_account(system, user_id="u1")
+    other = make_system(db_url)  # another process: its own services, the same database
+    now = [1000.0]
+    try:
+        for seconds in (1.0, 0.0):
+            terms = ProductTerms.model_validate({"access": {"key_cache_seconds": seconds}})
+            served = Huabei(engine=system.engine, terms=terms, clock_mode=system.clock_mode)
+            access._key_cache(served).clock = lambda: now[0]
+            key = key_for(system, "agent")
+            key_id = access.list_keys(system)[-1]["key_id"]
+            with TestClient(create_app(served), raise_server_exceptions=False) as c:
+                assert c.get("/v1/accounts/1", headers=auth_headers(key)).status_code == 200
+                access.revoke_key(other, key_id)
+                r = c.get("/v1/accounts/1", headers=auth_headers(key))
+                if seconds:
+                    assert r.status_code == 200  # trusted for at most key_cache_seconds more
+                    now[0] += seconds
+                    r = c.get("/v1/accounts/1", headers=auth_headers(key))
+                assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_api_key"
+                # revoked in the serving process itself: refused at the next request, cached or not
+                key2 = key_for(system, "agent")
+                assert c.get("/v1/accounts/1", headers=auth_headers(key2)).status_code == 200
+                access.revoke_key(served, access.list_keys(system)[-1]["key_id"])
+                assert c.get("/v1/accounts/1", headers=auth_headers(key2)).status_code == 401
+    finally:
+        other.engine.dispose()
+
+
+def test_a_trusted_key_needs_no_transaction(system: Huabei) -> None:
+    """Within ``access.key_cache_seconds`` a key's requests read nothing of the keys table."""
+    from sqlalchemy import event
+
+    new_account(system, user_id="u1")
+    key = key_for(system, "agent")
+    reads: list[str] = []
+
+    def capture(conn, cursor, statement, params, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if "api_keys" in statement:
+            reads.append(statement)
+
+    with TestClient(create_app(system), raise_server_exceptions=False) as c:
+        assert c.get("/v1/accounts/1", headers=auth_headers(key)).status_code == 200
+        event.listen(system.engine, "before_cursor_execute", capture)
+        try:
+            for _ in range(3):
+                assert c.get("/v1/accounts/1", headers=auth_headers(key)).status_code == 200
+        finally:
+            event.remove(system.engine, "before_cursor_execute", capture)
+    assert reads == []
+
+
 def system_today(system: Huabei) -> Any:
     from huabei.platform import admin
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from huabei import errors
 from huabei.access import keys as k
@@ -20,7 +22,7 @@ from huabei.access.roles import Principal, Role
 from huabei.errors import ErrorKind, HuabeiError, invalid, not_found
 from huabei.passwords import rules as password_rules
 from huabei.platform import request_audit
-from huabei.platform.unit_of_work import Huabei
+from huabei.platform.unit_of_work import ClockMode, Huabei
 
 DEFAULT_SECRET_FILE = "huabei.secret"
 _secret_lock = threading.Lock()
@@ -131,22 +133,94 @@ def revoke_key(system: Huabei, key_id: int, actor: str = "operator") -> dict[str
             path=f"keys/{key_id}", status=200, outcome="ok", code=None, actor=request_audit.actor(actor),
         )  # fmt: skip
         uow.commit()
+        _key_cache(system).forget(key_id)
         return _key_view(uow.keys.get(key_id) or row)
 
 
-def authenticate(system: Huabei, key: str) -> Principal:
+def authenticate(system: Huabei, key: str, max_age: float = 0.0) -> Principal:
     """The principal of a presented key, or 401 ``invalid_api_key`` (unknown, revoked or expired
-    keys all answer the same, so the answer tells nothing about which)."""
+    keys all answer the same, so the answer tells nothing about which).
+
+    ``max_age`` > 0 (the HTTP API: ``access.key_cache_seconds``): a key this process found valid
+    less than ``max_age`` seconds ago is taken as valid without a transaction. A key revoked by
+    this process (:func:`revoke_key`) is refused at once; revoked by another (the command line,
+    another server worker), within ``max_age``. A key with an expiry is taken from the cache only
+    on the wall clock (``HUABEI_CLOCK=system``) and only before it expires; on the simulated
+    clock, whose date moves in jumps, it is read every time. Unknown keys are never cached."""
     if not k.looks_like_key(key):
         raise unauthenticated("invalid_api_key")
     d = k.digest(server_secret(), key)
+    cache = _key_cache(system) if max_age > 0 else None
+    if cache is not None and (hit := cache.get(d, max_age, system)) is not None:
+        return hit
+    generation = cache.generation if cache is not None else 0
     with system.uow(readonly=True) as uow:
         row = uow.keys.by_digest(d)
         if row is None or row.revoked_at is not None:
             raise unauthenticated("invalid_api_key")
-        if row.expires_at is not None and _aware(row.expires_at, uow.now()) <= uow.now():
+        expires_at = _aware(row.expires_at, uow.now()) if row.expires_at is not None else None
+        if expires_at is not None and expires_at <= uow.now():
             raise unauthenticated("invalid_api_key")
-        return Principal(key_id=row.key_id, role=Role(row.role), user_id=row.user_id, label=row.label)
+        principal = Principal(key_id=row.key_id, role=Role(row.role), user_id=row.user_id, label=row.label)
+    if cache is not None:
+        cache.put(d, principal, expires_at, generation)
+    return principal
+
+
+def recently_valid(system: Huabei, key: str, max_age: float) -> Principal | None:
+    """The principal of ``key`` if this process found it valid less than ``max_age`` seconds ago
+    (see :func:`authenticate`); None otherwise. Never reads the database."""
+    if max_age <= 0 or not k.looks_like_key(key):
+        return None
+    return _key_cache(system).get(k.digest(server_secret(), key), max_age, system)
+
+
+class KeyCache:
+    """Keys this process found valid, by digest, and when (monotonic seconds). Bounded: past
+    ``max_entries`` it starts again empty."""
+
+    def __init__(self, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic):
+        self.max_entries = max_entries
+        self.clock = clock
+        #: counts revocations: a key read before one is not cached after it (it may be the one)
+        self.generation = 0
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[Principal, dt.datetime | None, float]] = {}
+
+    def get(self, digest: str, max_age: float, system: Huabei) -> Principal | None:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        principal, expires_at, checked = entry
+        if self.clock() - checked >= max_age:
+            return None
+        on_wall_clock = system.clock_mode is ClockMode.SYSTEM
+        if expires_at is not None and (not on_wall_clock or expires_at <= system.wall_clock(system.tz)):
+            return None  # an expiring key: read again unless the wall clock says it still runs
+        return principal
+
+    def put(self, digest: str, principal: Principal, expires_at: dt.datetime | None, generation: int) -> None:
+        with self._lock:
+            if generation != self.generation:
+                return
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[digest] = (principal, expires_at, self.clock())
+
+    def forget(self, key_id: int) -> None:
+        """A revoked key: refused from the next request on."""
+        with self._lock:
+            self.generation += 1
+            for d in [d for d, e in self._entries.items() if e[0].key_id == key_id]:
+                del self._entries[d]
+
+
+def _key_cache(system: Huabei) -> KeyCache:
+    cache = system.services.get("access.key_cache")
+    if cache is None:
+        with _secret_lock:
+            cache = system.services.setdefault("access.key_cache", KeyCache())
+    return cast(KeyCache, cache)
 
 
 def principal_of_key(system: Huabei, key_id: int) -> Principal | None:

@@ -55,19 +55,23 @@ class Guard:
             raise ValueError(f"own={p.own!r}: add a resolver for it to auth.OWNERSHIP and access.service.owner_of")
         self.policy = p
 
-    def __call__(
+    async def __call__(
         self, request: Request, creds: HTTPAuthorizationCredentials | None = Depends(_bearer)
     ) -> Principal | None:
+        """Runs on the event loop (no thread of its own) when the key was found valid a moment ago
+        (``access.key_cache_seconds``); the database is read in a worker thread."""
         if self.policy.public:
             return None
-        principal = authenticate(request, creds)
+        principal = _recently_valid(request, creds)
+        if principal is None:
+            principal = await anyio.to_thread.run_sync(authenticate, request, creds)
         verdict = decide(self.policy, principal)
         if verdict is Decision.WRONG_ROLE:
             raise HuabeiError("forbidden", ErrorKind.FORBIDDEN, role=principal.role.value)
         if verdict is Decision.CHECK_OWNER:
             assert self.policy.own is not None
             value = request.path_params.get(self.policy.own)
-            owner = _owner(request, self.policy.own, value)
+            owner = await anyio.to_thread.run_sync(_owner, request, self.policy.own, value)
             if owner is not None and owner != principal.user_id:
                 raise HuabeiError("not_owner", ErrorKind.FORBIDDEN)
             # owner None: nothing by that id (or an id that cannot be one): the route answers its 404
@@ -84,7 +88,7 @@ def allow(*roles: str, own: str | None = None, own_in_body: bool = False, any_cu
 class PublicGuard(Guard):
     """A public route's declaration: no key is read (and the OpenAPI document asks for none)."""
 
-    def __call__(self) -> None:  # type: ignore[override]
+    async def __call__(self) -> None:  # type: ignore[override]
         return None
 
 
@@ -130,13 +134,14 @@ def _owner(request: Request, kind: str, value: Any) -> str | None:
 
 
 def authenticate(request: Request, creds: HTTPAuthorizationCredentials | None) -> Principal:
+    """The caller of this request (may read the database: call it from a worker thread)."""
     system = request.app.state.system
     limiter: Limiter = request.app.state.limiter
     terms: AccessTerms = system.terms.access
     principal: Principal | None = None
     try:
         if creds is not None:
-            principal = access.authenticate(system, creds.credentials)
+            principal = access.authenticate(system, creds.credentials, max_age=terms.key_cache_seconds)
         else:
             principal = session_principal(request)
             if principal is None:
@@ -145,13 +150,24 @@ def authenticate(request: Request, creds: HTTPAuthorizationCredentials | None) -
         if e.kind is ErrorKind.UNAUTHENTICATED:
             _hit(limiter, "auth_fail", _client(request))
         raise
+    return _accepted(request, principal)
+
+
+def _recently_valid(request: Request, creds: HTTPAuthorizationCredentials | None) -> Principal | None:
+    """The caller, when its key was found valid less than ``access.key_cache_seconds`` ago (no
+    database read); None: :func:`authenticate` must look."""
+    if creds is None:
+        return None
+    system = request.app.state.system
+    principal = access.recently_valid(system, creds.credentials, system.terms.access.key_cache_seconds)
+    return _accepted(request, principal) if principal is not None else None
+
+
+def _accepted(request: Request, principal: Principal) -> Principal:
+    """The request's caller is ``principal``: counted against its key's rate limit."""
     request.state.principal = principal
-    _hit(
-        limiter,
-        "key",
-        str(principal.key_id),
-        Rule(terms.key_requests_per_minute.get(principal.role.value, 0), 60),
-    )
+    rule = Rule(request.app.state.system.terms.access.key_requests_per_minute.get(principal.role.value, 0), 60)
+    _hit(request.app.state.limiter, "key", str(principal.key_id), rule)
     return principal
 
 
@@ -242,7 +258,7 @@ def declared_policy(route: APIRoute) -> Policy | None:
     return guards[0].policy if len(guards) == 1 else None
 
 
-def gate(request: Request) -> None:
+async def gate(request: Request) -> None:
     """App-wide dependency: a route without exactly one declaration is closed to everyone."""
     route = request.scope.get("route")
     if isinstance(route, APIRoute) and declared_policy(route) is None:

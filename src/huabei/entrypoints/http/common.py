@@ -23,7 +23,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def caller_of(request: Request) -> str:
+async def caller_of(request: Request) -> str:
     """Who is calling: the owner of the request's idempotency keys (a key is the caller's, across
     every money-moving endpoint): the API key's id (``key:7``), set by the route's access guard
     (``huabei.entrypoints.auth``), which runs before this. A request without one (none reaches a
