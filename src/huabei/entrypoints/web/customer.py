@@ -75,6 +75,14 @@ T_XINYONGGOU_NOTE = N_(
     "Under brand isolation the part of Huabei this partner funded moved here: its bills, installments "
     "and repayments carry on on this line."
 )
+T_SPENDABLE = N_("Spendable now")
+T_DAYS_PAST_DUE = N_("{days} days past due")
+T_PLANS = N_("My installment plans")
+T_PLAN_BILL = N_("Bill {period}")
+T_PLAN_PURCHASE = N_("Purchase {purchase_id}")
+T_PLAN_ROW = N_("{principal} in {term} monthly installments, fee {fee}")
+T_PLAN_BILLED = N_("{billed} of {term} billed")
+T_PLAN_STATUS = {"active": N_("repaying"), "completed": N_("repaid"), "repaid_early": N_("repaid early")}
 T_ADVICE = N_("How to raise my limit")
 T_WARNINGS = N_("What lowers your limit")
 
@@ -100,9 +108,48 @@ def _xinyonggou(request: Request, system: Huabei, x: dict[str, Any], loc: str) -
         f"<div class='card' id='xinyonggou'><h2>{_(T_XINYONGGOU, partner=name)}</h2>"
         f"<p class='muted'>{_(T_XINYONGGOU_NOTE)}</p>"
         f"<p>{_(T_TOTAL)} {format_yuan(x['total_limit'])} · {_(T_USED)} {format_yuan(x['used'])} · "
-        f"{_(T_AVAILABLE)} {format_yuan(x['available'])}</p></div>"
-        f"{_bills(request, system, x, loc, product='xinyonggou')}"
+        f"{_(T_AVAILABLE)} {format_yuan(x['available'])}</p>{spendable(x, loc)}</div>"
+        f"{_bills(request, system, x, loc, product='xinyonggou')}{_plans(system, x['account_id'], loc, '-xinyonggou')}"
     )
+
+
+def spendable(a: dict[str, Any], loc: str) -> str:
+    """What the line can spend right now (``spendable_now`` of ``huabei.lines.rules.CreditLine``:
+    0 while it is closed, overdue or frozen, though its available limit is still there) and, when it
+    is blocked, why (``blocked_reason``) and how many days past due."""
+    out = (
+        f"<p id='spendable'>{escape(translate(T_SPENDABLE, loc))} "
+        f"<b id='spendable-now'>{format_yuan(a['spendable_now'])}</b></p>"
+    )
+    code = a["blocked_reason"]
+    if code:
+        held = next((x for x in a["restrictions"] if x["cause"] == code), None)
+        params = reasons.cause_params(code, held.get("note"), held.get("evidence")) if held else {}
+        out += f"<p class='blocked' id='blocked-reason' data-code='{escape(code)}'>"
+        out += escape(reasons.message(code, loc, **params))
+        if a["days_past_due"]:
+            out += (
+                f" · <span id='days-past-due'>{escape(translate(T_DAYS_PAST_DUE, loc, days=a['days_past_due']))}</span>"
+            )
+        out += "</p>"
+    return out
+
+
+def _plans(system: Huabei, account_id: int, loc: str, sfx: str = "") -> str:
+    """分期: the line's installment plans — what was converted, its term, fee, how far it is billed."""
+    _ = lambda m, **k: escape(translate(m, loc, **k))  # noqa: E731
+    plans = billing.list_plans(system, account_id)
+    if not plans:
+        return ""
+    rows = "".join(
+        f"<tr data-plan='{p['plan_id']}'><td>"
+        + (_(T_PLAN_BILL, period=p["period"]) if p["period"] else _(T_PLAN_PURCHASE, purchase_id=p["purchase_id"]))
+        + f"</td><td>{_(T_PLAN_ROW, principal=format_yuan(p['principal']), term=p['term'], fee=format_yuan(p['total_fee']))}"
+        f"</td><td class='num'>{_(T_PLAN_BILLED, billed=p['periods_billed'], term=p['term'])}</td>"
+        f"<td class='plan-status {p['status']}'>{_(T_PLAN_STATUS.get(p['status'], p['status']))}</td></tr>"
+        for p in reversed(plans)
+    )
+    return f"<div class='card' id='plans{sfx}'><h2>{_(T_PLANS)}</h2><table>{rows}</table></div>"
 
 
 def _ring(a: dict[str, Any], loc: str) -> str:
@@ -124,7 +171,8 @@ def _ring(a: dict[str, Any], loc: str) -> str:
         f"<text x='80' y='98' text-anchor='middle' font-size='18' font-weight='bold' id='available'>"
         f"{format_yuan(a['available'])}</text></svg>"
         f"<p>{escape(translate(T_TOTAL, loc))} {format_yuan(a['total_limit'])} · "
-        f"{escape(translate(T_USED, loc))} {format_yuan(a['used'])}</p><p class='muted'>{temp}</p></div>"
+        f"{escape(translate(T_USED, loc))} {format_yuan(a['used'])}</p>{spendable(a, loc)}"
+        f"<p class='muted'>{temp}</p></div>"
     )
 
 
@@ -325,7 +373,7 @@ def router(system: Huabei) -> APIRouter:
         body = (
             f"<h1>{escape(translate(T_ME, loc))}</h1>{note}<div class='grid'>{_ring(a, loc)}"
             f"{_diagnosis(request, system, aid, open_appeals, loc)}</div>{_appeals(appeal_rows, loc)}"
-            f"{_bills(request, system, a, loc)}{_xinyonggou_of(request, a['user_id'], loc)}"
+            f"{_bills(request, system, a, loc)}{_plans(system, aid, loc)}{_xinyonggou_of(request, a['user_id'], loc)}"
             f"{_score(system, a['user_id'], loc)}{_advice(system, aid, loc)}"
         )
         return layout(request, translate(T_ME, loc), body, loc, status)

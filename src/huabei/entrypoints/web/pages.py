@@ -20,6 +20,7 @@ from huabei.billing import service as billing
 from huabei.entrypoints import auth
 from huabei.entrypoints.auth import allow
 from huabei.entrypoints.web import line
+from huabei.entrypoints.web.customer import spendable
 from huabei.entrypoints.web.session import layout, page_locale
 from huabei.errors import HuabeiError
 from huabei.i18n import N_, translate
@@ -126,7 +127,7 @@ def router(system: Huabei) -> APIRouter:
             f"<tr><td>{_(T_TOTAL)}</td><td class='num'>{format_yuan(a['total_limit'])}</td></tr>"
             f"<tr><td>{_(T_USED)}</td><td class='num'>{format_yuan(a['used'])}</td></tr>"
             f"<tr><td><b>{_(T_AVAILABLE)}</b></td><td class='num'><b>{format_yuan(a['available'])}</b></td></tr>"
-            f"</table>{restr}{staff}"
+            f"</table>{spendable(a, loc)}{restr}{staff}"
             f"{_score_section(system, a['user_id'], loc)}{_bills_section(system, account_id, loc)}"
         )
         return layout(request, f"{translate(T_ACCOUNT, loc)} {account_id}", body, loc, status)
