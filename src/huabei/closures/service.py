@@ -30,6 +30,24 @@ from huabei.restrictions import service as restrictions
 REGULATORY_CAUSE = "regulatory_tightening"
 
 
+def closing(system: Huabei, account_id: int) -> dict[str, Any] | None:
+    """When and why a closed line was closed, from its ``AccountClosed`` event: ``closed_on``,
+    ``by`` (``user``, ``sweep``, or ``funding`` for a 信用购 line brand isolation opened closed),
+    ``reason`` (the user's or operator's words, or the code of ``huabei.funding.service``:
+    ``huabei_line_closed``, ``xinyonggou_line_open``). None while the line is open."""
+    with system.uow(readonly=True) as uow:
+        line = uow.accounts.get(account_id)
+        if line is None:
+            raise errors.not_found("account_not_found", account_id=account_id)
+        if line.state.value == "open":
+            return None
+        events = uow.events.for_account(account_id, AccountClosed.event_type)
+        if not events:  # closed before closings were recorded: the day is all there is
+            return {"closed_on": None, "by": None, "reason": None}
+        last = events[-1]
+        return {"closed_on": last.business_date.isoformat(), "by": last.payload["by"], "reason": last.payload["reason"]}
+
+
 def close_by_user(system: Huabei, account_id: int, *, reason: str | None = None, actor: str = "user") -> dict[str, Any]:
     with system.uow() as uow:
         pos = positions.position(uow, account_id)  # locks the line's row

@@ -33,7 +33,7 @@ from typing import Any
 
 from huabei import errors
 from huabei.clock import to_stored
-from huabei.events import AccountOpened, FundingMigrated, FundingMoved
+from huabei.events import AccountClosed, AccountOpened, FundingMigrated, FundingMoved
 from huabei.funding import rules
 from huabei.ledger import rules as ledger
 from huabei.ledger.rules import LedgerAccount
@@ -146,14 +146,22 @@ def _split(uow: UnitOfWork, line: CreditLine, principal: int) -> tuple[int, int]
     return rules.split_limit(line.base_limit, principal, terms.limit_step, terms.min_base_limit)
 
 
-def _target_state(uow: UnitOfWork, line: CreditLine) -> str:
-    """The state of the 信用购 line a line's balances move to: ``open`` (it takes purchases), or
-    ``closed`` — its bills, installments and repayment go on, no new purchases — when the 花呗
-    line is closed itself, or when the user already has an open 信用购 line (one open line per
-    user and product; two funders' bills of one month are not one bill)."""
+#: Why a 信用购 line is opened closed (the ``reason`` of its ``AccountClosed`` event, ``by`` ``funding``).
+CLOSED_HUABEI_LINE = "huabei_line_closed"
+CLOSED_XINYONGGOU_OPEN = "xinyonggou_line_open"
+
+
+def _target(uow: UnitOfWork, line: CreditLine) -> tuple[str, str | None]:
+    """The state of the 信用购 line a line's balances move to, and why when closed: ``open`` (it
+    takes purchases), or ``closed`` — its bills, installments and repayment go on, no new
+    purchases — when the 花呗 line is closed itself (``huabei_line_closed``), or when the user
+    already has an open 信用购 line (``xinyonggou_line_open``: one open line per user and product;
+    two funders' bills of one month are not one bill)."""
     if line.state.value != "open":
-        return "closed"
-    return "closed" if uow.accounts.open_account_of(line.user_id, Product.XINYONGGOU.value) is not None else "open"
+        return "closed", CLOSED_HUABEI_LINE
+    if uow.accounts.open_account_of(line.user_id, Product.XINYONGGOU.value) is not None:
+        return "closed", CLOSED_XINYONGGOU_OPEN
+    return "open", None
 
 
 def _effect(uow: UnitOfWork, line: CreditLine, paused: bool) -> dict[str, Any]:
@@ -169,7 +177,7 @@ def _effect(uow: UnitOfWork, line: CreditLine, paused: bool) -> dict[str, Any]:
         "credit_balance": line.credit_balance,
         "owed": sum(balances.get(a, 0) for a in OWED),
         "effect": "move" if owes else "refund_to_platform",
-        "xinyonggou_state": _target_state(uow, line) if owes else None,
+        "xinyonggou_state": _target(uow, line)[0] if owes else None,
         "huabei_limit": huabei_limit,
         "xinyonggou_limit": xyg_limit if owes else None,
         "paused": paused,
@@ -224,7 +232,7 @@ def move_line(uow: UnitOfWork, move: Any, migration_id: int, operator: str) -> d
     if any(balances.get(a, 0) > 0 for a in OWED):
         principal = balances.get(LedgerAccount.CUSTOMER_PRINCIPAL, 0)
         huabei_limit, xyg_limit = _split(uow, line, principal)
-        state = _target_state(uow, line)
+        state, closed_because = _target(uow, line)
         to_account_id = uow.accounts.add(
             user_id=line.user_id,
             state=state,
@@ -269,6 +277,19 @@ def move_line(uow: UnitOfWork, move: Any, migration_id: int, operator: str) -> d
             business_date=today,
             now=now,
         )
+        if closed_because is not None:  # opened closed: say why, as every closing does
+            uow.events.record(
+                AccountClosed(
+                    account_id=to_account_id,
+                    user_id=line.user_id,
+                    by="funding",
+                    actor=operator,
+                    reason=closed_because,
+                    used=principal,
+                ),
+                business_date=today,
+                now=now,
+            )
     uow.accounts.set_funding_source(account_id, "platform")
     restrictions.lift(
         uow, [(move.restriction_id, account_id, rules.PAUSE_CAUSE)], reason=rules.LIFT_REASON, actor=operator

@@ -21,6 +21,7 @@ from huabei import reasons
 from huabei.appeals import rules as appeal_rules
 from huabei.appeals import service as appeals
 from huabei.billing import service as billing
+from huabei.closures import service as closures
 from huabei.diagnosis import service as diagnosis
 from huabei.entrypoints import auth
 from huabei.entrypoints.auth import allow
@@ -83,6 +84,16 @@ T_PLAN_PURCHASE = N_("Purchase {purchase_id}")
 T_PLAN_ROW = N_("{principal} in {term} monthly installments, fee {fee}")
 T_PLAN_BILLED = N_("{billed} of {term} billed")
 T_PLAN_STATUS = {"active": N_("repaying"), "completed": N_("repaid"), "repaid_early": N_("repaid early")}
+T_XINYONGGOU_CLOSED = N_("Closed on {date}: no new purchases. Its bills and installments carry on until repaid.")
+T_XINYONGGOU_CLOSED_UNDATED = N_("Closed: no new purchases. Its bills and installments carry on until repaid.")
+T_CLOSED_BECAUSE = {
+    "huabei_line_closed": N_("It was opened closed because the Huabei line these balances came from had been closed."),
+    "xinyonggou_line_open": N_(
+        "It was opened closed because you already have an open 信用购 line, and only one can be open at a time."
+    ),
+    "user": N_("You closed it."),
+    "sweep": N_("We closed it when the platform's lending rules were tightened."),
+}
 T_ADVICE = N_("How to raise my limit")
 T_WARNINGS = N_("What lowers your limit")
 
@@ -90,26 +101,47 @@ T_WARNINGS = N_("What lowers your limit")
 PRODUCTS = {"huabei": "account_id", "xinyonggou": "xinyonggou_account_id"}
 
 
-def _account_of(system: Huabei, user_id: str | None, product: str = "huabei") -> dict[str, Any] | None:
-    """The user's open line of ``product``: 花呗, or the 信用购 line brand isolation opened."""
+def _account_of(
+    system: Huabei, user_id: str | None, product: str = "huabei", line: str | None = None
+) -> dict[str, Any] | None:
+    """The user's open line of ``product``: 花呗, or the 信用购 line brand isolation opened — or,
+    for 信用购, the user's line ``line`` (a closed one still being repaid), if it is theirs."""
     if user_id is None or product not in PRODUCTS:
         return None
     user = accounts.get_user(system, user_id)
     aid = user.get(PRODUCTS[product])
+    if product == "xinyonggou" and line:
+        aid = next((x for x in user["xinyonggou_account_ids"] if str(x) == line), None)
     return accounts.account_view(system, aid) if aid else None
 
 
+def _closed_note(system: Huabei, x: dict[str, Any], loc: str) -> str:
+    """A closed 信用购 line says so: since when, and why (``closures.service.closing``)."""
+    _ = lambda m, **k: escape(translate(m, loc, **k))  # noqa: E731
+    c = closures.closing(system, x["account_id"])
+    if c is None:
+        return ""
+    said = _(T_XINYONGGOU_CLOSED, date=c["closed_on"]) if c["closed_on"] else _(T_XINYONGGOU_CLOSED_UNDATED)
+    why = T_CLOSED_BECAUSE.get(c["reason"] if c["by"] == "funding" else c["by"] or "")
+    because = f" <span class='closed-because' data-reason='{escape(c['reason'] or '')}'>{_(why)}</span>" if why else ""
+    return f"<p class='closed' id='closed-{x['account_id']}'>{said}{because}</p>"
+
+
 def _xinyonggou(request: Request, system: Huabei, x: dict[str, Any], loc: str) -> str:
-    """The 信用购 line: who funds it, its limit, and its bills with the repay form (a second card)."""
+    """A 信用购 line: who funds it, its limit, and its bills with the repay form (a card of its
+    own); a closed one also says since when and why."""
     _ = lambda m, **k: escape(translate(m, loc, **k))  # noqa: E731
     partner = next((p for p in system.terms.funding.partners if p.code == x["funding_source"]), None)
     name = (partner.name_zh if loc == "zh_CN" else partner.name) if partner else x["funding_source"]
+    closed = x["status"] == "closed"
+    sfx = f"-xinyonggou-{x['account_id']}" if closed else "-xinyonggou"
     return (
-        f"<div class='card' id='xinyonggou'><h2>{_(T_XINYONGGOU, partner=name)}</h2>"
+        f"<div class='card{' closed' if closed else ''}' id='{sfx[1:]}' data-account='{x['account_id']}'>"
+        f"<h2>{_(T_XINYONGGOU, partner=name)}</h2>{_closed_note(system, x, loc)}"
         f"<p class='muted'>{_(T_XINYONGGOU_NOTE)}</p>"
         f"<p>{_(T_TOTAL)} {format_yuan(x['total_limit'])} · {_(T_USED)} {format_yuan(x['used'])} · "
         f"{_(T_AVAILABLE)} {format_yuan(x['available'])}</p>{spendable(x, loc)}</div>"
-        f"{_bills(request, system, x, loc, product='xinyonggou')}{_plans(system, x['account_id'], loc, '-xinyonggou')}"
+        f"{_bills(request, system, x, loc, product='xinyonggou', sfx=sfx)}{_plans(system, x['account_id'], loc, sfx)}"
     )
 
 
@@ -176,12 +208,17 @@ def _ring(a: dict[str, Any], loc: str) -> str:
     )
 
 
-def _bills(request: Request, system: Huabei, a: dict[str, Any], loc: str, product: str = "huabei") -> str:
+def _bills(
+    request: Request, system: Huabei, a: dict[str, Any], loc: str, product: str = "huabei", sfx: str = ""
+) -> str:
     _ = lambda m, **k: escape(translate(m, loc, **k))  # noqa: E731
     aid = a["account_id"]
-    # the 信用购 line's forms say which line they act on; its element ids are its own
-    which = f"<input type='hidden' name='product' value='{product}'>" if product != "huabei" else ""
-    sfx = "" if product == "huabei" else f"-{product}"
+    # a 信用购 line's forms say which line they act on; its element ids are its own
+    which = (
+        f"<input type='hidden' name='product' value='{product}'><input type='hidden' name='line' value='{aid}'>"
+        if product != "huabei"
+        else ""
+    )
     bills = billing.list_bills(system, aid)[:3]
     status = billing.billing_status(system, aid)
     rows = "".join(
@@ -357,16 +394,19 @@ def router(system: Huabei) -> APIRouter:
     me = [allow("customer", own_in_body=True)]
 
     def _xinyonggou_of(request: Request, user_id: str, loc: str) -> str:
-        x = _account_of(system, user_id, "xinyonggou")
-        return _xinyonggou(request, system, x, loc) if x is not None else ""
+        """Every 信用购 line of the user: the open one, and closed ones still being repaid."""
+        lines = accounts.get_user(system, user_id)["xinyonggou_account_ids"]
+        return "".join(_xinyonggou(request, system, accounts.account_view(system, aid), loc) for aid in lines)
 
     def page(request: Request, loc: str, notice: str = "", status: int = 200) -> HTMLResponse:
         principal = auth.current_principal(request)
         a = _account_of(system, principal.user_id)
-        if a is None:
-            body = f"<h1>{escape(translate(T_ME, loc))}</h1><p>{escape(translate(T_NO_LINE, loc))}</p>"
-            return layout(request, translate(T_ME, loc), body, loc, status)
         note = f"<p class='card' id='notice'>{escape(notice)}</p>" if notice else ""
+        if a is None:  # no open 花呗 line: still the 信用购 lines being repaid
+            others = _xinyonggou_of(request, principal.user_id, loc) if principal.user_id else ""
+            alone = "" if others else f"<p>{escape(translate(T_NO_LINE, loc))}</p>"
+            body = f"<h1>{escape(translate(T_ME, loc))}</h1>{note}{alone}{others}"
+            return layout(request, translate(T_ME, loc), body, loc, status)
         aid = a["account_id"]
         appeal_rows = appeals.listing(system, account_id=aid)
         open_appeals = {x["restriction_id"]: x["appeal_id"] for x in appeal_rows if x["status"] == "open"}
@@ -388,7 +428,9 @@ def router(system: Huabei) -> APIRouter:
         principal = auth.current_principal(request)
         form = await auth.form_data(request)
         try:
-            a = await run_in_threadpool(_account_of, system, principal.user_id, form.get("product") or "huabei")
+            a = await run_in_threadpool(
+                _account_of, system, principal.user_id, form.get("product") or "huabei", form.get("line")
+            )
             if a is None:
                 raise not_found("account_not_found", account_id="-")
             notice = await run_in_threadpool(run, a, form, f"key:{principal.key_id}", loc)
