@@ -31,9 +31,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
+import scratch
 from huabei.config import ProductTerms
 from huabei.errors import HuabeiError
 from huabei.lines import service as accounts
@@ -43,7 +44,7 @@ from huabei.platform.db import make_engine
 from huabei.platform.unit_of_work import ClockMode, Huabei
 from huabei.scoring import service as scoring
 
-PG_URL = os.environ.get("HUABEI_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = scratch.ADMIN_URL
 START = dt.date(2026, 1, 1)
 
 GOOD = {
@@ -68,20 +69,14 @@ PROFILES: list[tuple[bool, dict[str, Any] | None, int]] = [
 ]
 
 
-def scratch(backend: str, pg_url: str) -> str:
+def make_scratch(backend: str, pg_url: str) -> str:
     if backend == "sqlite":
         import tempfile
 
         path = Path(tempfile.mkdtemp(prefix="huabei-bench-onboarding-")) / "bench.db"
         url = f"sqlite:///{path}"
     else:
-        name = "huabei_bench_onboarding"
-        adm = make_engine(pg_url, pool_size=1).execution_options(isolation_level="AUTOCOMMIT")
-        with adm.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        adm.dispose()
-        url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+        url = scratch.recreate(pg_url, "huabei_bench_onboarding")
     migrate.upgrade(url)
     return url
 
@@ -92,10 +87,7 @@ def drop(backend: str, url: str, pg_url: str) -> None:
 
         shutil.rmtree(Path(make_url(url).database or "").parent, ignore_errors=True)
         return
-    adm = make_engine(pg_url, pool_size=1).execution_options(isolation_level="AUTOCOMMIT")
-    with adm.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    adm.dispose()
+    scratch.drop(pg_url, make_url(url).database or "")
 
 
 def prepare(system: Huabei, user_ids: list[str], seed: int, workers: int) -> None:
@@ -166,7 +158,7 @@ def main() -> None:
     ap.add_argument("--json", default=None)
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
-    url = scratch(args.backend, args.pg_url)
+    url = make_scratch(args.backend, args.pg_url)
     system = Huabei(
         engine=make_engine(url, pool_size=args.workers + 2), terms=ProductTerms(), clock_mode=ClockMode.SIMULATED
     )

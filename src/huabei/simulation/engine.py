@@ -392,12 +392,12 @@ class Simulator:
         return f"sim{self.seed}:{day.isoformat()}:{st.user.user_id}:{action}"
 
     def _applications(self, active: list[UserState], day: dt.date, day_no: int, t: DayTally) -> None:
-        """The day's applicants: registered and their facts posted one by one (each user's own
-        requests), then the opening decisions in bulk, ``ONBOARDING_BATCH`` at a time
-        (``gateway.open_lines``: one transaction each, the same answers as one by one)."""
+        """The day's applicants: registered and their facts posted (each user's own requests,
+        split over the worker threads like the users' days), then the opening decisions in bulk,
+        ``ONBOARDING_BATCH`` at a time (``gateway.open_lines``: one transaction each, the same
+        answers as one by one)."""
         due = [st for st in active if st.status in ("new", "declined") and day_no >= st.next_application_day]
-        for st in due:
-            self._register(st, t)
+        self._register_all([st for st in due if not st.registered], t)
         for k in range(0, len(due), ONBOARDING_BATCH):
             part = due[k : k + ONBOARDING_BATCH]
             results = self.gateway.open_lines([(st.user.user_id, st.user.operator_limit) for st in part])
@@ -416,6 +416,21 @@ class Simulator:
         self.fraud.act(st, day, t)
         self._burst(st, day, t)
         return t
+
+    def _register_all(self, applicants: list[UserState], t: DayTally) -> None:
+        if self._pool is None or len(applicants) < 2:
+            for st in applicants:
+                self._register(st, t)
+            return
+        n = self.spec.workers
+        for part in self._pool.map(self._register_chunk, [applicants[i::n] for i in range(n)]):
+            t.merge(part)
+
+    def _register_chunk(self, chunk: list[UserState]) -> DayTally:
+        out = DayTally()
+        for st in chunk:
+            self._register(st, out)
+        return out
 
     def _register(self, st: UserState, t: DayTally) -> None:
         u = st.user
