@@ -20,6 +20,7 @@ from typing import Any
 
 from huabei import errors, reasons
 from huabei.batch import eod
+from huabei.clock import from_stored
 from huabei.errors import HuabeiError
 from huabei.platform.unit_of_work import Huabei
 
@@ -158,6 +159,7 @@ def _view(row: Any) -> dict[str, Any]:
         "last_completed": row.last_completed.isoformat() if row.last_completed else None,
         "error": row.error,
         "cancel_requested": bool(row.cancel_requested),
-        "started_at": row.started_at.isoformat(),
-        "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+        # aware, as the schema's date-time says (SQLite hands stored timestamps back naive: UTC)
+        "started_at": from_stored(row.started_at).isoformat(),
+        "finished_at": from_stored(row.finished_at).isoformat() if row.finished_at else None,
     }

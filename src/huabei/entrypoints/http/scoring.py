@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
-from pydantic import ConfigDict, Field, WithJsonSchema
+from pydantic import ConfigDict, Field, StrictBool, WithJsonSchema
 
 from huabei import errors
 from huabei.entrypoints.auth import allow
@@ -136,7 +136,7 @@ class ActivityOut(_Out):
 
 class ContactIn(_In):
     user_id: ContactUserId
-    verified: bool = False
+    verified: StrictBool = False
 
 
 class ContactsIn(_In):
