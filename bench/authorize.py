@@ -14,7 +14,8 @@ under a fresh idempotency key:
 
 * ``inproc``: N threads in this process calling ``authorise_purchase`` directly;
 * ``http``: uvicorn serving ``create_app(system)`` on 127.0.0.1 in a *subprocess*
-  (this same file with ``--serve``; one uvicorn worker, access log off) and N
+  (this same file with ``--serve``; ``--server-workers`` uvicorn workers, default one, access
+  log off; httptools and uvloop when they are installed, as uvicorn picks them) and N
   client threads here, each with its own keep-alive ``httpx.Client``, POSTing to
   ``/v1/accounts/{id}/purchases`` with an ``Idempotency-Key`` header.
 
@@ -284,6 +285,20 @@ def proc_cpu_seconds(pid: int) -> float:
         return 0.0
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (uvicorn's workers)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(d.name))
+    return out
+
+
 def box_cpu_seconds() -> float:
     """Busy CPU seconds of the whole machine (all cores, every process), from /proc/stat."""
     try:
@@ -301,8 +316,8 @@ def make_cpu_probe(
 
     def probe() -> dict[str, float]:
         out = {"bench": time.process_time(), "box": box_cpu_seconds()}
-        if server_pid is not None:
-            out["uvicorn"] = proc_cpu_seconds(server_pid)
+        if server_pid is not None:  # the server and its worker processes, if any
+            out["uvicorn"] = sum(proc_cpu_seconds(p) for p in [server_pid, *child_pids(server_pid)])
         if eng is not None:
             with eng.connect() as c:
                 pids = (
@@ -522,14 +537,27 @@ def bench_terms() -> ProductTerms:
 # --- the HTTP server (subprocess) -------------------------------------------------------
 
 
-def serve(url: str, port: int) -> None:
-    """Entry point of the server subprocess: uvicorn serving create_app(system)."""
+def serve(url: str, port: int, workers: int = 1) -> None:
+    """Entry point of the server subprocess: uvicorn serving create_app(system); with several
+    workers, each worker process makes its own app (its own pool, its own group commit)."""
     import uvicorn
 
+    if workers > 1:
+        os.environ["HUABEI_BENCH_SERVE_URL"] = url
+        uvicorn.run(
+            "authorize:bench_app", factory=True, workers=workers, host="127.0.0.1", port=port,
+            log_level="warning", access_log=False,
+        )  # fmt: skip
+        return
+    uvicorn.run(bench_app(url), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def bench_app(url: str | None = None) -> Any:
+    """The app the server subprocess serves (a uvicorn worker calls it with no argument)."""
     from huabei.entrypoints.http.app import create_app
 
-    system = Huabei(engine=make_engine(url), terms=bench_terms())
-    uvicorn.run(create_app(system), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    url = url or os.environ["HUABEI_BENCH_SERVE_URL"]
+    return create_app(Huabei(engine=make_engine(url), terms=bench_terms()))
 
 
 def free_port() -> int:
@@ -539,8 +567,9 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, url: str):
+    def __init__(self, url: str, workers: int = 1):
         self.url = url
+        self.workers = workers
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -549,7 +578,8 @@ class Server:
         import httpx
 
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen([sys.executable, __file__, "--serve", self.url, "--port", str(self.port)], env=env)
+        cmd = [sys.executable, __file__, "--serve", self.url, "--port", str(self.port)]
+        self.proc = subprocess.Popen([*cmd, "--server-workers", str(self.workers)], env=env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -784,8 +814,11 @@ def bench_backend(
             f"{probe['batch_ms_per_authorisation']:.2f} ms ({probe['batch_cpu_ms_per_authorisation']:.2f} ms CPU) each"
         )
         if "http" in modes or "batch" in modes:
-            server = Server(url).__enter__()
-            log(f"[{backend}] uvicorn subprocess pid {server.proc.pid} serving create_app(system) on {server.base_url}")  # type: ignore[union-attr]
+            server = Server(url, args.server_workers).__enter__()
+            log(
+                f"[{backend}] uvicorn subprocess pid {server.proc.pid} ({args.server_workers} worker(s)) serving "  # type: ignore[union-attr]
+                f"create_app(system) on {server.base_url}"
+            )
         factories = {"inproc": inproc_factory(system)}
         gateway_key = ""
         if server is not None:
@@ -1042,6 +1075,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--json", metavar="FILE", help="also save the results as JSON")
     ap.add_argument("--keep", action="store_true", help="keep the scratch databases")
+    ap.add_argument(
+        "--server-workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes of the HTTP server (default 1; each has its own group commit)",
+    )
     ap.add_argument("--serve", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -1053,6 +1092,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             ap.error(f"unknown mode {m!r}")
     if a.seconds <= 0 or a.seconds > 600 or a.warmup < 0 or a.warmup > 60:
         ap.error("--seconds must be in (0, 600] and --warmup in [0, 60]")
+    if not 1 <= a.server_workers <= 8:
+        ap.error("--server-workers must be between 1 and 8")
     if not 1 <= a.batch_size <= 100:
         ap.error("--batch-size must be between 1 and 100 (the batch route's maximum)")
     if any(c < 1 or c > 64 for c in a.clients):
@@ -1066,7 +1107,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.serve:
-        serve(args.serve, args.port)
+        serve(args.serve, args.port, args.server_workers)
         return 0
     os.environ["HUABEI_BENCH_GROUP_COMMIT"] = "0" if args.no_group_commit else "1"
     from rich.console import Console

@@ -308,6 +308,8 @@ def document(app: FastAPI, error_schema: str = "ErrorOut") -> None:
 
 def _printable(text: str) -> str:
     """A path as the audit log keeps it: control characters (a NUL cannot be stored on PostgreSQL) escaped."""
+    if text.isprintable():  # the usual case: nothing to escape
+        return text
     return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
 
 

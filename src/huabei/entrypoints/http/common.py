@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from huabei.entrypoints.http.schemas import ErrorOut
@@ -81,9 +81,9 @@ NOT_FOUND_BY_PATH_PARAM = {
 }
 
 
-def outcome_response(outcome: Outcome, model: type[BaseModel]) -> JSONResponse:
+def outcome_response(outcome: Outcome, model: type[BaseModel]) -> Response:
     """A use case's outcome as JSON through its response model; a replayed idempotent request
     says so in ``Idempotent-Replayed``."""
-    body = model.model_validate(outcome.body).model_dump(mode="json")
+    body = model.model_validate(outcome.body).model_dump_json()  # validated and written once, by pydantic-core
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
-    return JSONResponse(status_code=outcome.status, content=body, headers=headers)
+    return Response(body, status_code=outcome.status, headers=headers, media_type="application/json")
