@@ -76,8 +76,10 @@ from huabei.platform import schema as t
 from huabei.platform.db import database_url, make_engine
 from huabei.platform.unit_of_work import Huabei
 
-BENCH_DB = "huabei_bench"
-PGBENCH_DB = "huabei_pgbench"
+#: The scratch databases (``$HUABEI_BENCH_DB``: another name, so that two runs on one server do
+#: not drop each other's; the pgbench one is that name with ``_pgbench``).
+BENCH_DB = os.environ.get("HUABEI_BENCH_DB", "huabei_bench")
+PGBENCH_DB = os.environ.get("HUABEI_BENCH_DB", "huabei") + "_pgbench"
 START_DATE = dt.date(2026, 11, 2)
 BASE_LIMIT = 5_000_000  # 50,000 yuan (the product maximum)
 TEMP_LIMIT = 5_000_000  # + 50,000 yuan temporary limit, valid 90 days
