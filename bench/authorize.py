@@ -74,6 +74,7 @@ from huabei.payments.service import authorise_purchase, authorise_purchases
 from huabei.platform import admin, migrate
 from huabei.platform import schema as t
 from huabei.platform.db import database_url, make_engine
+from huabei.platform.idempotency import SET_BASED_STATS
 from huabei.platform.unit_of_work import Huabei
 
 #: The scratch databases (``$HUABEI_BENCH_DB``: another name, so that two runs on one server do
@@ -854,10 +855,15 @@ def bench_backend(
             )
             gc = system.services.get("payments.group_commit")
             gc0 = (gc.batches, gc.decided) if gc is not None else (0, 0)  # type: ignore[attr-defined]
+            sb0 = dict(SET_BASED_STATS)
             cell, all_ok = run_load(factory, picker, n, args.seconds, args.warmup, tag, cpu_probe)
             if gc is not None and mode == "inproc":
                 nb, nd = gc.batches - gc0[0], gc.decided - gc0[1]  # type: ignore[attr-defined]
-                log(f"[{backend}] group commit: {nd} purchases in {nb} transactions ({nd / max(nb, 1):.1f} a batch)")
+                sb = {k: SET_BASED_STATS[k] - sb0[k] for k in sb0}
+                log(
+                    f"[{backend}] group commit: {nd} purchases in {nb} transactions ({nd / max(nb, 1):.1f} a batch); "
+                    f"batches of 2 or more decided set-based {sb['set_based']}, one by one {sb['fallback']}"
+                )
             cell.backend, cell.mode, cell.workload = backend, mode, workload
             approvals += all_ok
             cells.append(cell)

@@ -18,6 +18,7 @@ from huabei.ledger.rules import (
     validate,
 )
 from huabei.platform import schema as t
+from huabei.platform.sql import insert_ids
 
 _ENTRY_ADD = insert(t.journal_entries).returning(t.journal_entries.c.entry_id)
 _POSTINGS_ADD = insert(t.postings)
@@ -65,25 +66,22 @@ class LedgerRepository:
         for e in entries:
             if not e.is_balanced():
                 raise ValueError("refusing to post an unbalanced entry")
-        je = t.journal_entries
-        ids = [
-            r[0]
-            for r in self.conn.execute(
-                insert(je).returning(je.c.entry_id, sort_by_parameter_order=True),
-                [
-                    {
-                        "kind": e.kind.value,
-                        "account_id": e.credit_account_id,
-                        "ref_id": e.ref_id,
-                        "amount": e.amount,
-                        "memo": e.memo,
-                        "business_date": e.business_date,
-                        "created_at": now,
-                    }
-                    for e in entries
-                ],
-            )
-        ]
+        ids = insert_ids(
+            self.conn,
+            t.journal_entries,
+            [
+                {
+                    "kind": e.kind.value,
+                    "account_id": e.credit_account_id,
+                    "ref_id": e.ref_id,
+                    "amount": e.amount,
+                    "memo": e.memo,
+                    "business_date": e.business_date,
+                    "created_at": now,
+                }
+                for e in entries
+            ],
+        )
         self.conn.execute(
             insert(t.postings),
             [

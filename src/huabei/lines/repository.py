@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     and_,
+    any_,
     bindparam,
     case,
     column,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     update,
     values,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import CompileError
 
 from huabei.lines import tables as t
@@ -46,7 +48,7 @@ from huabei.lines.rules import (
     frozen_block,
     on_temporary_limit,
 )
-from huabei.platform.sql import AccountRange, bulk_insert, bulk_rows, fetch_rows, in_chunks, in_range
+from huabei.platform.sql import AccountRange, bulk_insert, bulk_rows, fetch_rows, in_chunks, in_range, insert_ids
 from huabei.platform.tables import domain_events
 
 
@@ -89,19 +91,49 @@ def is_credit_freeze_sql(block_code: Any) -> Any:
     return is_frozen_sql(block_code) & block_code.not_in([frozen_block(c) for c in OPERATIONAL_PAUSES])
 
 
-_debit_temp = temporary_limit_in_force(bindparam("debit_today", type_=Date))
+def _debit_guard(amount: Any, today: Any) -> tuple[Any, ...]:
+    """The guard of a purchase's debit of ``amount`` (SQL): the line is open, unblocked, and
+    ``used + amount`` within its total limit on ``today``. Every debit statement uses this one
+    form (its Python form: ``huabei.lines.rules.debit_allowed``)."""
+    a = t.credit_accounts.c
+    return (
+        a.state == "open",
+        a.block_code.is_(None),
+        a.used + amount <= a.base_limit + temporary_limit_in_force(today),
+    )
+
+
+_debit_today = bindparam("debit_today", type_=Date)
+_debit_temp = temporary_limit_in_force(_debit_today)
 _debit_amount = bindparam("debit_amount", type_=BigInteger)
 _TRY_DEBIT = (
     update(t.credit_accounts)
     .where(
         _ca.account_id == bindparam("debit_account_id", type_=_ca.account_id.type),
-        _ca.state == "open",
-        _ca.block_code.is_(None),
-        _ca.used + _debit_amount <= _ca.base_limit + _debit_temp,
+        *_debit_guard(_debit_amount, _debit_today),
     )
     .values(used=_ca.used + _debit_amount)
     .returning(_ca.base_limit + _debit_temp - _ca.used, _ca.used, _ca.base_limit, _ca.funding_source)
 )
+# PostgreSQL: a batch's lines and amounts as two arrays (one statement text whatever the batch's
+# size: compiled once, its parameters not spelled out one by one)
+_many = select(
+    func.unnest(bindparam("d_ids", type_=ARRAY(BigInteger))).label("d_account_id"),
+    func.unnest(bindparam("d_amounts", type_=ARRAY(BigInteger))).label("d_amount"),
+).subquery("d")
+_TRY_DEBIT_MANY_PG = (
+    update(t.credit_accounts)
+    .where(_ca.account_id == _many.c.d_account_id, *_debit_guard(_many.c.d_amount, _debit_today))
+    .values(used=_ca.used + _many.c.d_amount)
+    .returning(_ca.account_id)
+)
+_LOCK_LINES_PG = (
+    select(t.credit_accounts)
+    .where(_ca.account_id == any_(bindparam("lock_ids", type_=ARRAY(BigInteger))))
+    .order_by(_ca.account_id)
+    .with_for_update()
+)
+del _many
 _PURCHASE_ADD = insert(t.purchases).returning(t.purchases.c.purchase_id)
 _PURCHASE_COLUMNS = frozenset(t.purchases.c.keys())
 del _ca
@@ -255,10 +287,12 @@ class AccountRepository:
         ids = sorted(set(account_ids))
         if not ids:
             return {}
-        c = t.credit_accounts.c
-        rows = self.conn.execute(
-            select(t.credit_accounts).where(c.account_id.in_(ids)).order_by(c.account_id).with_for_update()
-        )
+        if self.conn.dialect.name == "postgresql":
+            rows = self.conn.execute(_LOCK_LINES_PG, {"lock_ids": ids})
+        else:
+            c = t.credit_accounts.c
+            q = select(t.credit_accounts).where(c.account_id.in_(ids)).order_by(c.account_id).with_for_update()
+            rows = self.conn.execute(q)
         return {r.account_id: _row_to_line(r) for r in rows}
 
     def every_id(self) -> list[int]:
@@ -360,20 +394,15 @@ class AccountRepository:
         refused one, and the caller rolls the batch back (the limit is never exceeded)."""
         if not amounts:
             return 0
+        items = sorted(amounts.items())
+        if self.conn.dialect.name == "postgresql":
+            params = {"d_ids": [a for a, _ in items], "d_amounts": [x for _, x in items], "debit_today": today}
+            return len(self.conn.execute(_TRY_DEBIT_MANY_PG, params).all())
         c = t.credit_accounts.c
-        d = (
-            values(column("d_account_id", BigInteger), column("d_amount", BigInteger), name="d")
-            .data(sorted(amounts.items()))
-            .cte("d")
-        )
+        d = values(column("d_account_id", BigInteger), column("d_amount", BigInteger), name="d").data(items).cte("d")
         stmt = (
             update(t.credit_accounts)
-            .where(
-                c.account_id == d.c.d_account_id,
-                c.state == "open",
-                c.block_code.is_(None),
-                c.used + d.c.d_amount <= c.base_limit + temporary_limit_in_force(today),
-            )
+            .where(c.account_id == d.c.d_account_id, *_debit_guard(d.c.d_amount, today))
             .values(used=c.used + d.c.d_amount)
             .returning(c.account_id)
         )
@@ -587,12 +616,7 @@ class PurchaseRepository:
 
     def add_many(self, rows: Sequence[dict[str, Any]]) -> list[int]:
         """Insert purchases in one statement; their ids in the order given."""
-        if not rows:
-            return []
-        p = t.purchases
-        return [
-            r[0] for r in self.conn.execute(insert(p).returning(p.c.purchase_id, sort_by_parameter_order=True), rows)
-        ]
+        return insert_ids(self.conn, t.purchases, rows)
 
     def get(self, purchase_id: int) -> Any:
         return self.conn.execute(select(t.purchases).where(t.purchases.c.purchase_id == purchase_id)).first()

@@ -26,7 +26,7 @@ Replays of an Idempotency-Key count nothing (the stored answer is returned first
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -165,12 +165,14 @@ def check(system: Huabei, account_id: int, password: str | None) -> PasswordChec
 _BATCH_USERS = "passwords.users_of_batch"
 
 
-def read_for_batch(uow: UnitOfWork, account_ids: Sequence[int]) -> None:
-    """For a batch of purchases in one transaction: read the lines' users, and which of them have
-    no payment password, in one query for every :func:`guard` of the transaction. A purchase
-    never sets a password, so a user without one has none for the rest of the batch; a user
-    with one is read again by each guard (a wrong attempt changes the row)."""
-    users = uow.accounts.users_of(account_ids)
+def read_for_batch(uow: UnitOfWork, account_ids: Sequence[int], users: Mapping[int, str] | None = None) -> None:
+    """For a batch of purchases in one transaction: read the lines' users (unless given: the
+    lines that exist and their users), and which of them have no payment password, in one query
+    for every :func:`guard` of the transaction. A purchase never sets a password, so a user
+    without one has none for the rest of the batch; a user with one is read again by each guard
+    (a wrong attempt changes the row)."""
+    if users is None:
+        users = uow.accounts.users_of(account_ids)
     having = uow.passwords.with_password(list(users.values()))
     uow.cache[_BATCH_USERS] = {aid: (uid, uid in having) for aid, uid in users.items()}
 

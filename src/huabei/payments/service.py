@@ -118,10 +118,10 @@ def _decide_batch(system: Huabei, items: Sequence[tuple[int, Job]]) -> list[Resu
 
     def lock_lines(uow: UnitOfWork) -> None:
         uow.today()  # the clock row first, as a single purchase takes it (then its line)
-        uow.cache[_LOCKED_LINES] = uow.accounts.lock_lines(ids)
+        lines = uow.cache[_LOCKED_LINES] = uow.accounts.lock_lines(ids)
         # what every purchase of the batch would read alike, read once (set-based)
         maintenance.read_for_batch(uow)
-        passwords.read_for_batch(uow, ids)
+        passwords.read_for_batch(uow, ids, {a: line.user_id for a, line in lines.items()})
 
     return run_idempotent_batch(system, [job for _, job in items], prepare=lock_lines, set_based=_decide_set_based)
 

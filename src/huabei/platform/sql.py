@@ -11,6 +11,7 @@ from itertools import groupby
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Connection, Table, bindparam, cast, func, insert, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import Executable
 
 STREAM_CHUNK = 5_000
@@ -174,3 +175,36 @@ def user_params(user_ids: Sequence[str] | None, **values: Any) -> dict[str, Any]
     if user_ids is not None:
         values["user_ids"] = list(user_ids)
     return values
+
+
+_INSERT_IDS: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+
+def insert_ids(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` (all with the same keys) in one statement and return their ids (the
+    table's single-column primary key) in the order given. PostgreSQL: the columns as arrays,
+    ``INSERT … SELECT … FROM unnest(…) WITH ORDINALITY ORDER BY ordinality`` — one statement text
+    whatever the number of rows, so it is compiled, converted and planned once, not spelled out
+    parameter by parameter — and the ids, drawn from the sequence in that order, sorted (as
+    SQLAlchemy's own ordered ``insertmanyvalues`` does). SQLite: ``insertmanyvalues`` with
+    ``sort_by_parameter_order``."""
+    if not rows:
+        return []
+    (pk,) = table.primary_key.columns
+    keys = tuple(rows[0])
+    if conn.dialect.name != "postgresql":
+        return [r[0] for r in conn.execute(insert(table).returning(pk, sort_by_parameter_order=True), list(rows))]
+    stmt = _INSERT_IDS.get((table.name, keys))
+    if stmt is None:
+        u = (
+            func.unnest(*[bindparam(f"u_{k}", type_=ARRAY(table.c[k].type)) for k in keys])
+            .table_valued(*keys, with_ordinality="u_ord")
+            .render_derived(name="u")
+        )
+        stmt = _INSERT_IDS[(table.name, keys)] = (
+            insert(table).from_select(list(keys), select(*[u.c[k] for k in keys]).order_by(u.c.u_ord)).returning(pk)
+        )
+    ids = sorted(r[0] for r in conn.execute(stmt, {f"u_{k}": [r[k] for r in rows] for k in keys}))
+    if len(ids) != len(rows):
+        raise RuntimeError(f"inserted {len(ids)} rows of {len(rows)} into {table.name}")
+    return ids
