@@ -126,3 +126,24 @@ def test_an_arrival_that_gives_up_does_not_hold_the_batch():
     t0 = time.monotonic()
     assert _submit(gc, "a") == "alone:a"
     assert time.monotonic() - t0 < 0.04
+
+
+def test_after_a_batch_of_several_the_next_leader_waits_for_its_callers_to_come_back():
+    """Right after a batch of several was answered its callers come back with their next purchase:
+    the next leader waits for them (at most max_wait) instead of deciding its own purchase alone.
+    After a batch of one, or once max_wait has passed, a lone purchase does not wait."""
+    batches: list[list[Any]] = []
+    alone: list[Any] = []
+    gc = _gc(batches, alone)
+    gc._last_batch_end = time.monotonic()  # a batch of several was just answered
+    out: dict[str, Any] = {}
+    t = threading.Thread(target=lambda: out.__setitem__("a", _submit(gc, "a")))
+    t.start()
+    time.sleep(0.01)  # within max_wait (50 ms) a caller of that batch is back
+    out["b"] = _submit(gc, "b")
+    t.join(10)
+    assert batches == [["a", "b"]] and out == {"a": "ok:a", "b": "ok:b"}
+    time.sleep(0.06)  # max_wait passed: idle again
+    t0 = time.monotonic()
+    assert _submit(gc, "c") == "alone:c"
+    assert time.monotonic() - t0 < 0.04

@@ -7,9 +7,11 @@ order, each purchase in its own savepoint under its own idempotency key, one com
 caller then gets its own answer, exactly the one it would have got alone:
 
 * **a lone purchase closes at once**: the leader waits only while other purchases are still
-  *arriving* (inside ``authorise_purchase``, checking their password, not queued yet), and then
-  at most ``operations.group_commit_max_wait_ms``; a batch of one runs the single purchase's
-  own transaction (``run_idempotent``), statement for statement;
+  *arriving* (inside ``authorise_purchase``, checking their password, not queued yet) or a batch
+  of several was answered less than ``operations.group_commit_max_wait_ms`` ago (its callers
+  come back with their next purchase: without the wait, every batch of several was followed by
+  a batch of one), and then at most that long; on an idle system neither holds. A batch of one
+  runs the single purchase's own transaction (``run_idempotent``), statement for statement;
 * **per-line order as if serial**: purchases of one line in one batch are decided in the
   order they were queued; batches running at once (``operations.group_commit_batches``) lock
   their lines in account order, so they queue on a shared line and never deadlock;
@@ -23,6 +25,7 @@ caller then gets its own answer, exactly the one it would have got alone:
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -71,6 +74,8 @@ class GroupCommit:
         #: batches decided and purchases in them (for the benchmark and the tests)
         self.batches = 0
         self.decided = 0
+        #: when the last batch of several was answered (-inf: the last one ran alone)
+        self._last_batch_end = -math.inf
 
     def arrive(self) -> None:
         """A purchase is on its way (its caller is preparing it): a leader may wait for it."""
@@ -107,8 +112,12 @@ class GroupCommit:
         """Called holding the lock: take a batch, decide it without the lock, hand out answers."""
         self._leaders += 1
         try:
-            deadline = time.monotonic() + self.max_wait
-            while self._arriving > 0 and len(self._queue) < self.max_batch:
+            now = time.monotonic()
+            deadline = now + self.max_wait
+            # busy: a batch of several was answered less than max_wait ago, and its callers are
+            # likely on their way back with their next purchase (not arriving yet)
+            busy = now - self._last_batch_end < self.max_wait
+            while (self._arriving > 0 or busy) and len(self._queue) < self.max_batch:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
@@ -123,6 +132,7 @@ class GroupCommit:
                 self._cv.acquire()
             self.batches += 1
             self.decided += len(batch)
+            self._last_batch_end = time.monotonic() if len(batch) > 1 else -math.inf
         finally:
             self._leaders -= 1
             self._cv.notify_all()
