@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from string import Formatter
 
-from huabei.i18n import N_, translate
+from huabei import field_names
+from huabei.i18n import N_, catalog, translate
 from huabei.reasons_scoring import SCORE_REASONS, SCORING_REASONS
 
 
@@ -56,15 +57,35 @@ def all_reasons() -> list[Reason]:
 
 
 def explain(code: str, locale: str = "en", **params: object) -> dict[str, str | None]:
-    """``{"code", "message", "remedy"}`` in ``locale`` for a reason code."""
+    """``{"code", "message", "remedy"}`` in ``locale`` for a reason code (its ``field`` and
+    ``detail`` said in ``locale``: :func:`_words`)."""
     r = _REGISTRY.get(code)
     if r is None:
         return {"code": code, "message": code, "remedy": None}
+    params = _words(params, locale)
     return {
         "code": code,
         "message": translate(r.message, locale, **params),
         "remedy": translate(r.remedy, locale, **params) if r.remedy else None,
     }
+
+
+def _words(params: dict[str, object], locale: str) -> dict[str, object]:
+    """A ``field`` named in words (:func:`huabei.field_names.label`) and a ``detail`` that is a
+    catalog msgid translated, its placeholders filled from the other params (a detail that is not
+    one — pydantic's, an operator's — stays as written)."""
+    out = dict(params)
+    field = out.get("field")
+    if isinstance(field, str):
+        out["field"] = field_names.label(field, locale)
+    detail = out.get("detail")
+    if isinstance(detail, str) and detail in catalog("zh_CN"):
+        others = {k: v for k, v in out.items() if k != "detail"}
+        try:
+            out["detail"] = translate(detail, locale, **others)
+        except (KeyError, IndexError, ValueError):  # a placeholder without its param
+            out["detail"] = translate(detail, locale)
+    return out
 
 
 def message(code: str, locale: str = "en", **params: object) -> str:

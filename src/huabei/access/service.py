@@ -20,6 +20,7 @@ from huabei import errors
 from huabei.access import keys as k
 from huabei.access.roles import Principal, Role
 from huabei.errors import ErrorKind, HuabeiError, invalid, not_found
+from huabei.i18n import N_
 from huabei.passwords import rules as password_rules
 from huabei.platform import request_audit
 from huabei.platform.unit_of_work import ClockMode, Huabei
@@ -79,7 +80,7 @@ def create_key(
     if (r is Role.CUSTOMER) != (user_id is not None):
         raise invalid("customer_key_needs_user")
     if len(label) > 200:
-        raise invalid("invalid_request", detail="label: at most 200 characters")
+        raise invalid("invalid_request", detail=N_("{field}: 1 to {maximum} characters"), field="label", maximum=200)
     secret = server_secret()
     key = k.new_key()
     with system.uow() as uow:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from huabei import errors
+from huabei.i18n import N_
 
 
 class Decision(StrEnum):
@@ -44,7 +45,9 @@ def check_text(field: str, value: str) -> str:
     """A statement or a reason: 1 to :data:`MAX_STATEMENT` characters (400 otherwise; the API's
     schema states the same bounds)."""
     if not value or len(value) > MAX_STATEMENT:
-        raise errors.invalid("invalid_request", detail=f"{field}: 1 to {MAX_STATEMENT} characters")
+        raise errors.invalid(
+            "invalid_request", detail=N_("{field}: 1 to {maximum} characters"), field=field, maximum=MAX_STATEMENT
+        )
     return value
 
 
@@ -53,7 +56,7 @@ def check_decision(decision: str, outcome: str) -> Decision:
     try:
         d = Decision(decision)
     except ValueError:
-        raise errors.invalid("invalid_request", detail="decision is lift or uphold") from None
+        raise errors.invalid("invalid_request", detail=N_("the decision is lift or uphold")) from None
     if outcome not in OUTCOMES[d]:
         raise errors.invalid("invalid_outcome", decision=d.value, outcomes=", ".join(OUTCOMES[d]))
     return d

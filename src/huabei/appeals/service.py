@@ -26,6 +26,7 @@ from huabei.appeals import rules
 from huabei.appeals.rules import Status
 from huabei.clock import from_stored, to_stored
 from huabei.events import AppealDecided, AppealFiled
+from huabei.i18n import N_
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.restrictions import service as restrictions
 from huabei.restrictions.causes import CAUSES, LiftRule
@@ -43,7 +44,7 @@ def file_appeal(
     statement = rules.check_text("statement", statement)
     purchase_ids = sorted(set(purchase_ids or []))
     if len(purchase_ids) > rules.MAX_EVIDENCE:
-        raise errors.invalid("invalid_evidence", detail=f"at most {rules.MAX_EVIDENCE} purchases")
+        raise errors.invalid("invalid_evidence", detail=N_("at most {maximum} purchases"), maximum=rules.MAX_EVIDENCE)
     try:
         with system.uow() as uow:
             if uow.accounts.get(account_id, for_update=True) is None:
@@ -59,7 +60,11 @@ def file_appeal(
             for pid in purchase_ids:
                 p = uow.purchases.get(pid)
                 if p is None or p.account_id != account_id:
-                    raise errors.invalid("invalid_evidence", detail=f"purchase {pid} is not a purchase of this line")
+                    raise errors.invalid(
+                        "invalid_evidence",
+                        detail=N_("purchase {purchase_id} is not a purchase of this line"),
+                        purchase_id=pid,
+                    )
             if uow.appeals.open_for(restriction_id) is not None:
                 raise errors.conflict("appeal_exists", restriction_id=restriction_id)
             now = uow.now()
@@ -168,7 +173,7 @@ def listing(
     starting_after: int | None = None,
 ) -> list[dict[str, Any]]:
     if status is not None and status not in {s.value for s in Status}:
-        raise errors.invalid("invalid_request", detail="status is open, lifted or upheld")
+        raise errors.invalid("invalid_request", detail=N_("the status is open, lifted or upheld"))
     with system.uow(readonly=True) as uow:
         if account_id is not None and uow.accounts.get(account_id) is None:
             raise errors.not_found("account_not_found", account_id=account_id)

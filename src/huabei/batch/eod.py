@@ -58,6 +58,7 @@ from huabei import errors
 from huabei.batch.steps import Counts, SnapshotStep, Step, UnitOfWorkStep, idle
 from huabei.billing import bureau
 from huabei.billing import service as billing
+from huabei.i18n import N_
 from huabei.limits import campaign_service as campaigns
 from huabei.limits import service as limits
 from huabei.platform.sql import AccountRange
@@ -315,7 +316,7 @@ def run_eod(
     (see :data:`AfterStep`) lets a test or the simulator kill the run mid-way; ``on_day`` is told
     each day as it completes (progress of a long run)."""
     if (date is None) == (until is None):
-        raise errors.invalid("invalid_request", detail="give exactly one of date or until")
+        raise errors.invalid("invalid_request", detail=N_("give either a date or an until date, not both"))
     with system.uow(readonly=True) as uow:
         last, today = uow.eod.last_completed(), uow.today()
     target = date or until

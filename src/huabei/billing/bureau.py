@@ -19,6 +19,7 @@ from typing import Any
 from huabei import errors
 from huabei.billing import calendar as cal
 from huabei.events import BureauRecordCorrected
+from huabei.i18n import N_
 from huabei.money import format_yuan
 from huabei.platform.sql import AccountRange
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
@@ -177,16 +178,27 @@ def correct_record(
     check_month(month)
     unknown = set(changes) - set(CORRECTABLE)
     if unknown or not changes:
-        raise errors.invalid("invalid_request", detail=f"correctable fields are {', '.join(CORRECTABLE)}")
+        raise errors.invalid(
+            "invalid_request",
+            detail=N_("the fields that can be corrected are {expected}"),
+            expected=", ".join(CORRECTABLE),
+        )
     for k in ("bucket", "worst_bucket"):
         if k in changes and changes[k] not in cal.DPD_BUCKETS:
-            raise errors.invalid("invalid_request", detail=f"{k} must be one of {', '.join(cal.DPD_BUCKETS)}")
+            raise errors.invalid(
+                "invalid_request", detail=N_("{field}: one of {expected}"), field=k, expected=", ".join(cal.DPD_BUCKETS)
+            )
     if "account_status" in changes and changes["account_status"] not in ACCOUNT_STATUSES:
-        raise errors.invalid("invalid_request", detail=f"account_status must be one of {', '.join(ACCOUNT_STATUSES)}")
+        raise errors.invalid(
+            "invalid_request",
+            detail=N_("{field}: one of {expected}"),
+            field="account_status",
+            expected=", ".join(ACCOUNT_STATUSES),
+        )
     for k in ("credit_limit", "balance", "amount_overdue", "days_past_due"):
         v = changes.get(k)
         if k in changes and (isinstance(v, bool) or not isinstance(v, int) or (k != "balance" and v < 0)):
-            raise errors.invalid("invalid_request", detail=f"{k} must be a whole number")
+            raise errors.invalid("invalid_request", detail=N_("{field}: a whole number"), field=k)
     with system.uow() as uow:
         current = uow.bureau.record(account_id, month)
         if current is None:  # no record: the line did not exist (or owed nothing) that month

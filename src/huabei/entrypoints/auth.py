@@ -31,6 +31,7 @@ from huabei.access.roles import PUBLIC, Decision, Policy, Principal, Role, decid
 from huabei.clock import wall_now
 from huabei.config import AccessTerms
 from huabei.errors import ErrorKind, HuabeiError
+from huabei.i18n import N_
 from huabei.platform import request_audit
 
 log = logging.getLogger("huabei.entrypoints.auth")
@@ -195,11 +196,13 @@ async def form_data(request: Request) -> dict[str, str]:
         return {}
     body = await request.body()  # cached on the request: the handler reads it again
     if len(body) > MAX_FORM_BYTES:
-        raise HuabeiError("invalid_request", ErrorKind.INVALID_REQUEST, detail="form too large")
+        raise HuabeiError("invalid_request", ErrorKind.INVALID_REQUEST, detail=N_("the form is too large"))
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=50)
     except (UnicodeDecodeError, ValueError):
-        raise HuabeiError("invalid_request", ErrorKind.INVALID_REQUEST, detail="form") from None
+        raise HuabeiError(
+            "invalid_request", ErrorKind.INVALID_REQUEST, detail=N_("the form could not be read")
+        ) from None
     out: dict[str, str] = {}
     for k, v in pairs:
         out.setdefault(k, v)

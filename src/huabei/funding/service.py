@@ -35,6 +35,7 @@ from huabei import errors
 from huabei.clock import to_stored
 from huabei.events import AccountClosed, AccountOpened, FundingMigrated, FundingMoved
 from huabei.funding import rules
+from huabei.i18n import N_
 from huabei.ledger import rules as ledger
 from huabei.ledger.rules import LedgerAccount
 from huabei.lines.rules import CreditLine, LimitChange, Product
@@ -62,7 +63,7 @@ def migrate(
     """Move ``partner``'s funded balances off its 花呗 lines (see the module's docstring)."""
     rules.check_partner(partner, system.terms.funding.codes())
     if not reason.strip():
-        raise errors.invalid("invalid_request", detail="a funding migration needs a reason")
+        raise errors.invalid("invalid_request", detail=N_("a funding migration needs a reason"))
     size = batch_size or system.terms.funding.batch_size
     with system.uow(readonly=True) as uow:
         today = uow.today()

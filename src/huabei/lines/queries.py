@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from huabei import errors
+from huabei.i18n import N_
 from huabei.platform.unit_of_work import Huabei
 
 MAX_PAGE = 100
@@ -23,7 +24,7 @@ def _page(rows: list[Any], limit: int, id_field: str, present: Any) -> dict[str,
 
 def _check_page(limit: int) -> None:
     if not 1 <= limit <= MAX_PAGE:
-        raise errors.invalid("invalid_request", detail=f"limit must be between 1 and {MAX_PAGE}")
+        raise errors.invalid("invalid_request", detail=N_("the page size is 1 to {maximum}"), maximum=MAX_PAGE)
 
 
 def transactions(

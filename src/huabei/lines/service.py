@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from huabei import errors
 from huabei.errors import HuabeiError
 from huabei.events import AccountOpened, UserContactChanged, UserRegistered
+from huabei.i18n import N_
 from huabei.lines.rules import LimitChange, Product
 from huabei.money import format_yuan
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
@@ -106,7 +107,7 @@ def update_contact(
     (``user_profile_changes``, old and new value, the business date) — frequent changes are a
     takeover signal the risk engine counts; giving the current value again records nothing."""
     if phone is None and bank_card is None:
-        raise errors.invalid("invalid_request", detail="give phone and/or bank_card")
+        raise errors.invalid("invalid_request", detail=N_("give a phone number, a bank card or both"))
     with system.uow() as uow:
         u = uow.users.get(user_id, for_update=True)
         if u is None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from huabei import errors
+from huabei.i18n import N_
 
 CHANNELS = ("online", "offline")
 
@@ -50,9 +51,13 @@ def check_new(
     if ends_at <= now:
         raise errors.unprocessable("window_already_ended")
     if scope is Scope.EVERYONE and target is not None:
-        raise errors.invalid("invalid_request", detail="a window for everyone names no channel or partner")
+        raise errors.invalid("invalid_request", detail=N_("a window for everyone names no channel or partner"))
     if scope is Scope.CHANNEL and target not in CHANNELS:
-        raise errors.invalid("invalid_request", detail=f"a channel window names its channel: one of {list(CHANNELS)}")
+        raise errors.invalid(
+            "invalid_request",
+            detail=N_("a channel window names its channel: one of {expected}"),
+            expected=", ".join(CHANNELS),
+        )
     if scope is Scope.FUNDING and target not in funding_sources:
         raise errors.invalid("unknown_funding_partner", partner=target or "", partners=", ".join(funding_sources))
 

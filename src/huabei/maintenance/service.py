@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from huabei import errors
 from huabei.clock import from_stored, local_text, to_stored
 from huabei.events import MaintenanceCancelled, MaintenanceScheduled
+from huabei.i18n import N_
 from huabei.maintenance import rules
 from huabei.maintenance.rules import Scope, Window
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
@@ -67,7 +68,9 @@ def cancel(system: Huabei, window_id: int, *, reason: str | None = None, actor: 
 def listing(system: Huabei, status: str = "current") -> list[dict[str, Any]]:
     """Windows by status: ``current`` (upcoming and active, the default), one status, or ``all``."""
     if status not in STATUSES:
-        raise errors.invalid("invalid_request", detail=f"status is one of {list(STATUSES)}")
+        raise errors.invalid(
+            "invalid_request", detail=N_("the status is one of {expected}"), expected=", ".join(STATUSES)
+        )
     with system.uow(readonly=True) as uow:
         now = uow.now()
         rows = uow.maintenance.listing(not_ended_at=to_stored(now) if status == "current" else None)

@@ -12,6 +12,7 @@ from typing import Any
 
 from huabei import errors, reasons
 from huabei.events import RestrictionLifted, RestrictionPlaced
+from huabei.i18n import N_
 from huabei.lines.rules import BLOCK_OVERDUE
 from huabei.lines.service import restriction_view
 from huabei.platform.sql import AccountRange
@@ -36,7 +37,9 @@ def place_restriction(
     check: Check | None = None,
 ) -> dict[str, Any]:
     if cause not in CAUSES:
-        raise errors.invalid("invalid_request", detail=f"unknown restriction cause {cause!r}; one of {sorted(CAUSES)}")
+        raise errors.invalid(
+            "invalid_request", detail=N_("the cause is one of {expected}"), expected=", ".join(sorted(CAUSES))
+        )
     with system.uow() as uow:
         if uow.accounts.get(account_id, for_update=True) is None:
             raise errors.not_found("account_not_found", account_id=account_id)

@@ -18,6 +18,7 @@ from typing import Any
 from huabei import errors
 from huabei.config import ProductTerms
 from huabei.events import ExternalCreditReported
+from huabei.i18n import N_
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.restrictions.causes import CAUSES, severity_for_agent
 from huabei.risk import catalog
@@ -160,7 +161,7 @@ def activate(system: Huabei, path: str, *, actor: str, role: str = "active") -> 
     make it the ``active`` (or ``shadow``) policy, with who and when. A version already stored
     with another text is refused (409); an invalid file activates nothing (400)."""
     if role not in ROLES:
-        raise errors.invalid("invalid_request", detail=f"role is one of {list(ROLES)}")
+        raise errors.invalid("invalid_request", detail=N_("role is one of {expected}"), expected=", ".join(ROLES))
     policy = load_file(path, system.terms)
     with system.uow() as uow:
         record(uow, policy, actor)
@@ -202,7 +203,7 @@ def report_external_credit(
     days past due (0: nothing overdue) and the amount overdue, as of today. The latest report
     of each product counts (feature ``overdue_elsewhere_days``); the end-of-day run decides."""
     if days_past_due < 0 or amount_overdue < 0:
-        raise errors.invalid("invalid_request", detail="days_past_due and amount_overdue are not negative")
+        raise errors.invalid("invalid_request", detail=N_("days past due and the amount overdue cannot be negative"))
     with system.uow() as uow:
         if uow.users.get(user_id) is None:
             raise errors.not_found("user_not_found", user_id=user_id)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from huabei.i18n import N_
 from huabei.scoring.scorecard import FactValue
 
 # ---------------------------------------------------------------------------------------
@@ -351,11 +352,12 @@ assert set(BEHAVIOUR_REASONS) == set(BEHAVIOUR_FACT_SPECS)
 class FactError(ValueError):
     """A fact that is unknown, of the wrong type or out of range. ``code``/``field`` are stable."""
 
-    def __init__(self, code: str, field_name: str, detail: str):
-        super().__init__(f"{field_name}: {detail}")
+    def __init__(self, code: str, field_name: str, detail: str, **params: object):
+        super().__init__(f"{field_name}: {detail.format(**params)}")
         self.code = code
         self.field = field_name
-        self.detail = detail
+        self.detail = detail  # a catalog msgid, its placeholders in ``params``
+        self.params = params
 
 
 #: The largest whole-number fact without a maximum of its own (stored as BIGINT; 2^53-1 is what
@@ -379,21 +381,23 @@ def check_facts(facts: Mapping[str, Any], *, partial: bool = False) -> dict[str,
     for name, value in facts.items():
         spec = FACT_SPECS.get(name)
         if spec is None:
-            raise FactError("unknown_fact", name, "is not a known fact")
+            raise FactError("unknown_fact", name, N_("is not a known fact"))
         if value is not None:
             if spec.type is int:
                 if isinstance(value, bool) or not isinstance(value, int):
-                    raise FactError("invalid_fact", name, "must be an integer")
+                    raise FactError("invalid_fact", name, N_("must be a whole number"))
                 if spec.minimum is not None and value < spec.minimum:
-                    raise FactError("invalid_fact", name, f"must be at least {spec.minimum}")
+                    raise FactError("invalid_fact", name, N_("must be at least {ge}"), ge=spec.minimum)
                 if value > fact_maximum(spec):
-                    raise FactError("invalid_fact", name, f"must be at most {fact_maximum(spec)}")
+                    raise FactError("invalid_fact", name, N_("must be at most {le}"), le=fact_maximum(spec))
             elif spec.type is bool:
                 if not isinstance(value, bool):
-                    raise FactError("invalid_fact", name, "must be true or false")
+                    raise FactError("invalid_fact", name, N_("must be true or false"))
             else:
                 if not isinstance(value, str) or value not in spec.values:
-                    raise FactError("invalid_fact", name, "must be one of " + ", ".join(spec.values))
+                    raise FactError(
+                        "invalid_fact", name, N_("must be one of {expected}"), expected=", ".join(spec.values)
+                    )
         out[name] = value
     return out
 
@@ -404,8 +408,8 @@ def check_policy_facts(facts: Mapping[str, Any]) -> dict[str, FactValue]:
     for name, value in facts.items():
         spec = POLICY_FACT_SPECS.get(name)
         if spec is None:
-            raise FactError("unknown_fact", name, "is not a known fact")
+            raise FactError("unknown_fact", name, N_("is not a known fact"))
         if value is not None and spec.type is bool and not isinstance(value, bool):
-            raise FactError("invalid_fact", name, "must be true or false")
+            raise FactError("invalid_fact", name, N_("must be true or false"))
         out[name] = value
     return out

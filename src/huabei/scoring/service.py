@@ -41,6 +41,7 @@ import numpy as np
 from huabei import errors, reasons
 from huabei.config import ProductTerms, ScoringTerms
 from huabei.events import ScoreChanged
+from huabei.i18n import N_
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.scoring.collect import (
     ACTIVITY_KINDS,
@@ -420,7 +421,7 @@ def band_stability(system: Huabei, days: Sequence[dt.date]) -> list[dict[str, An
 
 
 def _fact_error(e: FactError) -> errors.HuabeiError:
-    return errors.invalid(e.code, field=e.field, detail=e.detail)
+    return errors.invalid(e.code, field=e.field, detail=e.detail, **e.params)
 
 
 def validate_facts(facts: Mapping[str, Any]) -> dict[str, FactValue]:
@@ -458,7 +459,7 @@ def post_facts(
     """Record facts the host app knows (validated, time-stamped, history kept; the latest
     effective value of each fact wins). ``real_name_verified`` also updates the user record."""
     if not facts:
-        raise errors.invalid("invalid_request", detail="facts: at least one fact")
+        raise errors.invalid("invalid_request", detail=N_("give at least one fact"))
     checked = validate_facts(facts)
     with system.uow() as uow:
         user = uow.facts.lock_user(user_id)
@@ -496,7 +497,7 @@ def record_activity(system: Huabei, user_id: str, events: Sequence[Mapping[str, 
     """Store activity events (all or nothing). An event whose ``external_id`` the user already
     sent is skipped (a retry), and counted in ``duplicates``."""
     if not events:
-        raise errors.invalid("invalid_request", detail="events: at least one event")
+        raise errors.invalid("invalid_request", detail=N_("give at least one event"))
     with system.uow() as uow:
         if uow.facts.lock_user(user_id) is None:
             raise errors.not_found("user_not_found", user_id=user_id)
@@ -507,7 +508,12 @@ def record_activity(system: Huabei, user_id: str, events: Sequence[Mapping[str, 
         for k, e in enumerate(events):
             kind = e.get("kind")
             if kind not in ACTIVITY_KINDS:
-                raise errors.invalid("invalid_request", detail=f"events.{k}.kind: one of {', '.join(ACTIVITY_KINDS)}")
+                raise errors.invalid(
+                    "invalid_request",
+                    detail=N_("{field}: one of {expected}"),
+                    field=f"events.{k}.kind",
+                    expected=", ".join(ACTIVITY_KINDS),
+                )
             day = e.get("occurred_on")
             if not isinstance(day, dt.date):
                 raise errors.invalid("invalid_date")
@@ -518,7 +524,11 @@ def record_activity(system: Huabei, user_id: str, events: Sequence[Mapping[str, 
                 raise errors.invalid("invalid_category", category=category)
             channel = e.get("channel")
             if kind == "payment" and (channel is None or category is None):
-                raise errors.invalid("invalid_request", detail=f"events.{k}: a payment needs a channel and a category")
+                raise errors.invalid(
+                    "invalid_request",
+                    detail=N_("{field}: a payment needs a channel and a category"),
+                    field=f"events.{k}",
+                )
             amount = e.get("amount")
             if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0):
                 raise errors.invalid("invalid_amount")
@@ -550,9 +560,9 @@ def replace_contacts(system: Huabei, user_id: str, contacts: Sequence[tuple[str,
     """The user's contacts (friends in the app), replacing the previous list."""
     ids = [c for c, _ in contacts]
     if len(set(ids)) != len(ids):
-        raise errors.invalid("invalid_request", detail="contacts: each contact once")
+        raise errors.invalid("invalid_request", detail=N_("name each contact once"))
     if user_id in ids:
-        raise errors.invalid("invalid_request", detail="contacts: a user is not their own contact")
+        raise errors.invalid("invalid_request", detail=N_("a user cannot be their own contact"))
     with system.uow() as uow:
         if uow.facts.lock_user(user_id) is None:
             raise errors.not_found("user_not_found", user_id=user_id)

@@ -25,6 +25,7 @@ from huabei import errors
 from huabei.clock import to_stored
 from huabei.closures import service as closures
 from huabei.events import SweepApplied
+from huabei.i18n import N_
 from huabei.lines.rules import BLOCK_OVERDUE, CreditLine, is_frozen
 from huabei.lines.service import record_limit_change
 from huabei.platform.batches import apply_in_batches
@@ -50,7 +51,7 @@ def sweep(
     act = rules.parse_action(action)
     compiled = rules.compile_rule(rule, {n: sample_values(f)[0] for n, f in FEATURES.items()})
     if not reason.strip():
-        raise errors.invalid("invalid_request", detail="a sweep needs a reason")
+        raise errors.invalid("invalid_request", detail=N_("a sweep needs a reason"))
     key = rules.sweep_key(rule, act)
     size = batch_size or system.terms.sweeps.batch_size
     with system.uow(readonly=True) as uow:

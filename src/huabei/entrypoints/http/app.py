@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from huabei import __version__, reasons
+from huabei import __version__, field_names, reasons
 from huabei.batch import books
 from huabei.entrypoints import auth
 from huabei.entrypoints.auth import allow, allow_public
@@ -107,7 +107,7 @@ def _validation_error(exc: RequestValidationError) -> JSONResponse:
     # pydantic speaks English only: the Chinese message says the same in Chinese
     body = json.loads(bytes(resp.body))
     body["error"]["message_zh"] = reasons.message(
-        "invalid_request", "zh_CN", detail=f"{where}：{validation.explain(first, 'zh_CN')}"
+        "invalid_request", "zh_CN", detail=f"{field_names.label(where, 'zh_CN')}：{validation.explain(first, 'zh_CN')}"
     )
     return JSONResponse(status_code=400, content=body)
 

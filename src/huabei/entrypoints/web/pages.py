@@ -169,7 +169,9 @@ def router(system: Huabei) -> APIRouter:
         def run(form: dict[str, str], principal: Principal, loc: str) -> str:
             note = form.get("note", "").strip()
             if not note or len(note) > MAX_NOTE:
-                raise errors.invalid("invalid_request", detail=f"note: 1 to {MAX_NOTE} characters")
+                raise errors.invalid(
+                    "invalid_request", detail=N_("{field}: 1 to {maximum} characters"), field="note", maximum=MAX_NOTE
+                )
             out = restrictions.place_restriction(
                 system, account_id, cause=form.get("cause", ""), note=note, actor=principal.actor,
                 lifts_on=_lifts_on(form.get("lifts_on", "")), check=_check(principal),
