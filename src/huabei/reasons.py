@@ -102,6 +102,8 @@ register(
 register("amount_too_large", I, N_("The amount is larger than any huabei accepts (at most {maximum} yuan)."))
 register("invalid_request", I, N_("The request is not valid: {detail}"))
 register("malformed_json", I, N_("The request body is not valid JSON."))
+# a well-formed list of contacts the product refuses (422): a user named twice, or the user themselves
+register("contacts_refused", I, N_("These contacts cannot be saved: {detail}"))
 register(
     "database_not_migrated",
     ReasonKind.STATE,

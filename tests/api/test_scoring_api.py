@@ -152,7 +152,7 @@ BAD_REQUESTS = [
         400,
         "invalid_amount",
     ),
-    ("put", "/v1/users/u1/contacts", {"contacts": [{"user_id": "u1", "verified": True}]}, 400, "invalid_request"),
+    ("put", "/v1/users/u1/contacts", {"contacts": [{"user_id": "u1", "verified": True}]}, 422, "contacts_refused"),
     ("get", "/v1/users/nobody/score", None, 404, "user_not_found"),
     ("post", "/v1/users/nobody/score/refresh", None, 404, "user_not_found"),
     ("get", "/v1/scores/psi?from=2026-11-01&to=2026-11-02", None, 422, "no_scores"),

@@ -560,9 +560,9 @@ def replace_contacts(system: Huabei, user_id: str, contacts: Sequence[tuple[str,
     """The user's contacts (friends in the app), replacing the previous list."""
     ids = [c for c, _ in contacts]
     if len(set(ids)) != len(ids):
-        raise errors.invalid("invalid_request", detail=N_("name each contact once"))
+        raise errors.unprocessable("contacts_refused", detail=N_("name each contact once"))
     if user_id in ids:
-        raise errors.invalid("invalid_request", detail=N_("a user cannot be their own contact"))
+        raise errors.unprocessable("contacts_refused", detail=N_("a user cannot be their own contact"))
     with system.uow() as uow:
         if uow.facts.lock_user(user_id) is None:
             raise errors.not_found("user_not_found", user_id=user_id)

@@ -185,7 +185,10 @@ class Profile(_In):
 
     education: Literal["none", "secondary", "college", "bachelor", "master", "doctorate"] | None = None
     occupation: str | None = Field(default=None, max_length=100)
-    email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
+    # no space, @ or control character on either side of the one @
+    email: str | None = Field(
+        default=None, max_length=200, pattern=r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+$"
+    )
     address: str | None = Field(default=None, max_length=300)
     employer: str | None = Field(default=None, max_length=200)
     id_document_expires_on: IsoDate | None = None
