@@ -65,6 +65,12 @@ class InstallmentRepository:
             ).scalar_one()
         )
 
+    def unbilled_principal_of_book(self) -> dict[int, int]:
+        """:meth:`unbilled_principal` of every line that has scheduled periods, in one query."""
+        p = tb.installment_periods.c
+        q = select(p.account_id, isum(p.principal)).where(p.status == "scheduled").group_by(p.account_id)
+        return {a: int(v) for a, v in self.conn.execute(q)}
+
     def settle_early(self, plan_id: int, day: dt.date) -> None:
         p, ip = tb.installment_periods.c, tb.installment_plans.c
         self.conn.execute(

@@ -101,6 +101,29 @@ def position(uow: UnitOfWork, account_id: int, *, for_update: bool = True) -> Po
     )
 
 
+def positions_of_book(uow: UnitOfWork) -> dict[int, Position]:
+    """:func:`position` of every line, read-only, set-based: one query each for the lines, the
+    unpaid bills, the unbilled installment principal and the accruals since the last close (the
+    same :class:`Position`, so what is owed follows the same rule)."""
+    last_close = last_close_date(uow)
+    lines = uow.accounts.get_many(uow.accounts.every_id())
+    bills = uow.billing.unpaid_bills_of_book()
+    plans = uow.installments.unbilled_principal_of_book()
+    totals = uow.billing.accrual_totals_of_book(last_close or dt.date.min)
+    none = {"interest": 0, "penalty": 0}
+    return {
+        a: Position(
+            line=line,
+            bills=[bill_row(r) for r in bills.get(a, [])],
+            plan_unbilled=plans.get(a, 0),
+            unbilled_interest=totals.get(a, none)["interest"],
+            unbilled_penalty=totals.get(a, none)["penalty"],
+            last_close=last_close,
+        )
+        for a, line in lines.items()
+    }
+
+
 def apply_application(
     uow: UnitOfWork, pos: Position, app: Application, source_kind: str, source_id: int, ledger_ref: int
 ) -> None:

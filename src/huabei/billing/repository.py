@@ -79,6 +79,23 @@ class BillingRepository:
             )
         )
 
+    def unpaid_bills_of_book(self) -> dict[int, list[Any]]:
+        """:meth:`unpaid_bills` of every line, in one query: account → its unpaid bills, oldest due date first."""
+        b = tb.bills.c
+        out: dict[int, list[Any]] = {}
+        for r in self.conn.execute(
+            select(tb.bills).where(b.status != "paid").order_by(b.account_id, b.due_date, b.bill_id)
+        ):
+            out.setdefault(r.account_id, []).append(r)
+        return out
+
+    def latest_bills_of_book(self) -> dict[int, Any]:
+        """Every line's latest bill (the highest ``bill_id``), in one query (a ``GROUP BY`` joined back)."""
+        b = tb.bills.c
+        latest = select(b.account_id, func.max(b.bill_id).label("bill_id")).group_by(b.account_id).subquery()
+        q = select(tb.bills).join(latest, b.bill_id == latest.c.bill_id)
+        return {r.account_id: r for r in self.conn.execute(q)}
+
     def bill_of_activity(self, account_id: int, day: dt.date) -> Any:
         """The bill that holds activity dated ``day``: the first one closed after it."""
         b = tb.bills.c
@@ -148,6 +165,15 @@ class BillingRepository:
         ).all()
         out = {"interest": 0, "penalty": 0}
         out.update({k: int(v) for k, v in rows})
+        return out
+
+    def accrual_totals_of_book(self, since: dt.date) -> dict[int, dict[str, int]]:
+        """:meth:`accrual_totals` of every line that has accruals since ``since``, in one query."""
+        c = tb.bill_accruals.c
+        out: dict[int, dict[str, int]] = {}
+        q = select(c.account_id, c.kind, isum(c.amount)).where(c.business_date >= since).group_by(c.account_id, c.kind)
+        for account_id, kind, amount in self.conn.execute(q):
+            out.setdefault(account_id, {"interest": 0, "penalty": 0})[kind] = int(amount)
         return out
 
     def accruals_of_bill(self, bill_id: int) -> list[Any]:

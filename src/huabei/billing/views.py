@@ -13,7 +13,14 @@ from huabei.billing import calendar as cal
 from huabei.billing.allocation import unpaid_total
 from huabei.billing.closing_rules import compute_close, cycle_from_items
 from huabei.billing.daily import bill_state
-from huabei.billing.positions import as_huabei_error, bill_row, last_close_date, parse_period, position
+from huabei.billing.positions import (
+    as_huabei_error,
+    bill_row,
+    last_close_date,
+    parse_period,
+    position,
+    positions_of_book,
+)
 from huabei.billing.rules import (
     BillingError,
     Regime,
@@ -193,6 +200,27 @@ def billing_status(system: Huabei, account_id: int) -> dict[str, Any]:
             "worst_bucket": d.worst_bucket if d else "current",
             "as_of": uow.today().isoformat(),
         }
+
+
+def repayment_positions(system: Huabei) -> dict[int, dict[str, Any]]:
+    """Every line's repayment position in one read-only unit of work, set-based (a replay or a
+    batch reads the whole book once instead of :func:`billing_status` per line): what is owed and
+    billed unpaid (the same :class:`~huabei.billing.allocation.Position` rules), and the latest
+    bill's ``total_due``, ``minimum_due`` and ``paid`` (``None`` before the line's first bill)."""
+    with system.uow(readonly=True) as uow:
+        latest = uow.billing.latest_bills_of_book()
+        out: dict[int, dict[str, Any]] = {}
+        for a, pos in positions_of_book(uow).items():
+            b = latest.get(a)
+            out[a] = {
+                "account_id": a,
+                "owed": pos.owed,
+                "billed_unpaid": pos.billed_dues,
+                "latest_bill": None
+                if b is None
+                else {"total_due": b.total_due, "minimum_due": b.minimum_due, "paid": b.paid},
+            }
+        return out
 
 
 # =========================================================================== due day

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from huabei.batch import eod
-from huabei.billing.views import billing_status
+from huabei.billing import views as billing
 from huabei.config import ProductTerms
 from huabei.errors import HuabeiError
 from huabei.lines import service as accounts
@@ -120,25 +120,32 @@ def _users(uow: Any) -> int:
     return int(uow.conn.execute(select(func.count()).select_from(s.users)).scalar_one())
 
 
-def _to_be_current(system: Huabei, account_id: int, billed_unpaid: int) -> int:
+def _to_be_current(status: dict[str, Any]) -> int:
     """What makes the line current: everything billed and unpaid (overdue bills with their interest
-    and penalty), except the part of the latest bill above its minimum."""
-    from sqlalchemy import select
-
-    from huabei.platform import schema as s
-
-    b = s.bills.c
-    with system.engine.connect() as c:
-        row = c.execute(
-            select(b.total_due, b.minimum_due, b.paid)
-            .where(b.account_id == account_id)
-            .order_by(b.bill_id.desc())
-            .limit(1)
-        ).first()
-    if row is None:
+    and penalty), except the part of the latest bill above its minimum (``status``: the line's
+    entry of ``billing.views.repayment_positions``)."""
+    bill = status["latest_bill"]
+    if bill is None:
         return 0
-    above_minimum = max(row.total_due - max(row.minimum_due, row.paid), 0)
-    return max(billed_unpaid - above_minimum, 0)
+    above_minimum = max(bill["total_due"] - max(bill["minimum_due"], bill["paid"]), 0)
+    return int(max(status["billed_unpaid"] - above_minimum, 0))
+
+
+#: Purchases authorised in one transaction (``payments.authorise_purchases``).
+PURCHASE_BATCH = 100
+
+
+def _count(results: list[Any], refused: dict[str, int]) -> int:
+    """The approved purchases of a batch; each refusal counted by its code (as one by one)."""
+    n = 0
+    for res in results:
+        if isinstance(res, HuabeiError):
+            refused[res.code] = refused.get(res.code, 0) + 1
+        elif isinstance(res, Exception):
+            raise res
+        else:
+            n += 1
+    return n
 
 
 def replay(system: Huabei, clients: pd.DataFrame, progress: Any = None) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -160,28 +167,28 @@ def replay(system: Huabei, clients: pd.DataFrame, progress: Any = None) -> tuple
         eod.run_eod(system, until=day)
         m = (day.year - START.year) * 12 + day.month - START.month  # month index 0 … 6
         if day.day == 2 and m < 6:
+            book = billing.repayment_positions(system)  # every line's position, one set-based read
+            buys = []
             for r in rows:
                 a = acct[r.ID]
-                spend = int(getattr(r, BILL[m])) * FEN_PER_NTD - billing_status(system, a)["owed"]
+                spend = int(getattr(r, BILL[m])) * FEN_PER_NTD - book[a]["owed"]
                 if spend > 0:
-                    try:
-                        req = PurchaseRequest(a, spend, "m-replay", "retail", Channel.ONLINE)
-                        payments.authorise_purchase(system, req, f"buy-{a}-{m}")
-                        n += 1
-                    except HuabeiError as e:
-                        refused[e.code] = refused.get(e.code, 0) + 1
+                    buys.append((PurchaseRequest(a, spend, "m-replay", "retail", Channel.ONLINE), f"buy-{a}-{m}"))
+            for i in range(0, len(buys), PURCHASE_BATCH):
+                n += _count(payments.authorise_purchases(system, buys[i : i + PURCHASE_BATCH]), refused)
         if day.day in (5, 20) and 1 <= m <= 6:
             k = m - 1  # the statement of month k is repaid in month m
             pay_col, status_col = NEXT_PAY[k], NEXT_STATUS[k]
             if pay_col is not None and status_col is not None:
+                book = billing.repayment_positions(system)
                 for r in rows:
                     late = int(getattr(r, status_col)) >= 1
                     if (day.day == 20) != late:
                         continue
                     a = acct[r.ID]
                     paid = int(getattr(r, pay_col)) * FEN_PER_NTD
-                    status = billing_status(system, a)
-                    amount = paid if late else max(paid, _to_be_current(system, a, status["billed_unpaid"]))
+                    status = book[a]
+                    amount = paid if late else max(paid, _to_be_current(status))
                     amount = min(amount, status["owed"])
                     if amount > 0:
                         try:
