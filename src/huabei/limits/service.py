@@ -79,6 +79,7 @@ def decide_openings(
     causes = uow.credit_record.active_restriction_causes_of(user_ids)
     version = lp.policy_version(terms.limits)
     out: dict[str, OpeningDecision] = {}
+    eligible: list[tuple[str, dict[str, Any], int, dict[str, Any]]] = []
     for user_id in user_ids:
         i = pop.index(user_id)
         facts, view = pop.facts_of(i), views[user_id]
@@ -94,12 +95,20 @@ def decide_openings(
         params = {"threshold": terms.scoring.opening_threshold, "score": score}
         if declines:
             out[user_id] = OpeningDecision(False, 0, declines, score, version, params)
-            continue
-        proposal = lp.propose_base_limit(score, facts, terms.limits)
-        out[user_id] = OpeningDecision(
-            True, proposal.limit, proposal.held_down + proposal.pushed_up, score, version, params
+        else:
+            eligible.append((user_id, facts, score, params))
+    if eligible:
+        # the policy's base limits of every eligible user as one batch (propose_base_limit is
+        # one row of it: the same limit and reasons row by row)
+        batch = lp.propose_batch(
+            np.array([score for _, _, score, _ in eligible], dtype=np.int64),
+            {name: [facts[name] for _, facts, _, _ in eligible] for name in eligible[0][1]},
+            terms.limits,
         )
-    return out
+        for i, (user_id, _, score, params) in enumerate(eligible):
+            held, pushed = batch.reasons(i, terms.limits)
+            out[user_id] = OpeningDecision(True, int(batch.limit[i]), held + pushed, score, version, params)
+    return {user_id: out[user_id] for user_id in user_ids}
 
 
 # ---------------------------------------------------------------------------------------
