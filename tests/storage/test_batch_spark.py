@@ -93,5 +93,23 @@ def test_risk_backtest_on_spark_equals_the_in_process_backtest(db_url, tmp_path,
         assert [o.exit_code for o in outs] == [0, 0], outs[1].output
         assert json.loads(outs[0].output) == json.loads(outs[1].output)
         assert json.loads(outs[1].output)["identical"] is True
+        # the Spark job reads the Parquet the export wrote (like ``batch run`` reads the snapshot),
+        # not the database: written in the backtest's transaction, then replayed with no database
+        with system.uow(readonly=True) as uow:
+            policy = risk_service.active_policy(uow)
+            inputs = backtest.gather(uow, START + dt.timedelta(days=1), end, policy)
+            expected = backtest.replay(inputs, system.terms)
+            manifest = snapshot.export_backtest(uow, START + dt.timedelta(days=1), end, policy, tmp_path / "bt")
+        system.engine.dispose()
+        parts = snapshot.files(tmp_path / "bt", "backtest")
+        assert (
+            parts
+            and manifest["tables"]["backtest"]["rows"] == len(inputs.accounts()) >= 4
+            and len(manifest["backtest"]["days"]) == 45
+        )
+        assert engines.replay_spark(spark, tmp_path / "bt", system.terms, 3) == expected and expected
+        for part in parts:
+            part.unlink()
+        assert engines.replay_spark(spark, tmp_path / "bt", system.terms, 3) == set()
     finally:
         system.engine.dispose()

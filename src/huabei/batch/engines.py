@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import os
 import sys
+import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -31,8 +32,10 @@ import pyarrow.parquet as pq
 
 from huabei.batch import partition, snapshot
 from huabei.config import ProductTerms
+from huabei.platform.unit_of_work import UnitOfWork
 from huabei.risk import backtest
 from huabei.risk.evaluation import Open
+from huabei.risk.policy import Policy
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import SparkSession
@@ -108,50 +111,52 @@ BACKTEST_DDL = "day string, account_id long, rule_id string, action string"
 
 
 def backtest_spark(spark: SparkSession, partitions: int | None = None) -> backtest.Replayer:
-    """``risk backtest`` on Spark: each line's history (its features day by day, what the live
-    rules held on it before the first day, what happened to it between the daily runs) is one row,
-    the rows are repartitioned by account, and each partition is replayed by the very
-    :func:`huabei.risk.backtest.replay` the in-process engine runs over the whole book (a line's
-    decisions depend on its own rows only). The decisions come back to the driver."""
+    """``risk backtest`` on Spark, the same design as the batch steps: the backtest's rows (each
+    line's features day by day, what the live rules held on it before the first day, what
+    happened to it between the daily runs) are written as Parquet by
+    :func:`huabei.batch.snapshot.export_backtest` (a page of lines at a time, in the backtest's
+    transaction) to a scratch directory, and :func:`replay_spark` reads them back."""
 
-    def run(inputs: backtest.Inputs, terms: ProductTerms) -> set[backtest.Key]:
-        source, path = inputs.policy.source, inputs.policy.path
-        cfg = tuple(sorted(inputs.cfg.items()))
-        days = [d.isoformat() for d in inputs.days]
-        rows = [(a, json.dumps(_history(inputs, a))) for a in inputs.accounts()]
-        if not rows:
-            return set()
-
-        def replay(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-            policy = partition._policy(source, path, cfg)
-            for batch in batches:
-                part = _inputs(policy, dict(cfg), days, batch)
-                keys = sorted(backtest.replay(part, terms))
-                if keys:
-                    yield pa.RecordBatch.from_pylist(
-                        [{"day": d, "account_id": a, "rule_id": r, "action": x} for d, a, r, x in keys]
-                    )
-
-        frame: Any = spark.createDataFrame(rows, "account_id long, history string")
-        n = partitions or int(spark.conf.get("spark.sql.shuffle.partitions") or 2)
-        out = frame.repartition(n, "account_id").mapInArrow(replay, BACKTEST_DDL)
-        return {(r[0], r[1], r[2], r[3]) for r in out.toLocalIterator()}
+    def run(uow: UnitOfWork, start: dt.date, end: dt.date, policy: Policy) -> set[backtest.Key]:
+        with tempfile.TemporaryDirectory(prefix="huabei-backtest-") as tmp:
+            snapshot.export_backtest(uow, start, end, policy, Path(tmp))
+            return replay_spark(spark, Path(tmp), uow.terms, partitions)
 
     return run
 
 
-def _history(inputs: backtest.Inputs, account_id: int) -> dict[str, Any]:
-    return {
-        "values": {d.isoformat(): v[account_id] for d, v in inputs.values.items() if account_id in v},
-        "held": [
-            [o.rule_id, o.placed_on.isoformat(), o.last_signal_on.isoformat()] for o in inputs.held.get(account_id, [])
-        ],
-        "between": [[x.isoformat(), r, a, on.isoformat()] for x, r, a, on in inputs.between.get(account_id, [])],
-    }
+def replay_spark(
+    spark: SparkSession, directory: Path, terms: ProductTerms, partitions: int | None = None
+) -> set[backtest.Key]:
+    """The backtest written by :func:`~huabei.batch.snapshot.export_backtest` in ``directory``,
+    read by ``spark.read.parquet``, repartitioned by account, each partition replayed by the very
+    :func:`huabei.risk.backtest.replay` the in-process engine runs over the whole book (a line's
+    decisions depend on its own rows only). The decisions come back to the driver."""
+    shared = snapshot.load_manifest(directory)["backtest"]
+    if not snapshot.files(directory, "backtest"):
+        return set()
+    path, source = shared["policy"]
+    cfg = tuple(sorted((k, int(v)) for k, v in shared["cfg"].items()))
+    days = list(shared["days"])
+
+    def replay(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        policy = partition._policy(source, path, cfg)
+        for batch in batches:
+            keys = sorted(backtest.replay(_inputs(policy, dict(cfg), days, batch), terms))
+            if keys:
+                yield pa.RecordBatch.from_pylist(
+                    [{"day": d, "account_id": a, "rule_id": r, "action": x} for d, a, r, x in keys]
+                )
+
+    frame: Any = spark.read.parquet(str(Path(directory).resolve() / "backtest"))
+    n = partitions or int(spark.conf.get("spark.sql.shuffle.partitions") or 2)
+    out = frame.repartition(n, "account_id").select("account_id", "history").mapInArrow(replay, BACKTEST_DDL)
+    return {(r[0], r[1], r[2], r[3]) for r in out.toLocalIterator()}
 
 
 def _inputs(policy: Any, cfg: dict[str, int], days: list[str], batch: pa.RecordBatch) -> backtest.Inputs:
-    """The lines of one partition as :class:`~huabei.risk.backtest.Inputs` (the inverse of ``_history``)."""
+    """The lines of one partition as :class:`~huabei.risk.backtest.Inputs` (the rows of
+    :func:`~huabei.batch.snapshot.export_backtest` read back)."""
     date = dt.date.fromisoformat
     values: dict[dt.date, dict[int, dict[str, Any]]] = {}
     held: dict[int, list[Open]] = {}

@@ -17,6 +17,11 @@
 ``DIR/portfolio/part-NNNNN.parquet``
     one row per user: the latest score and the user's lines (status inputs, limit, use,
     delinquency bucket, active restrictions' causes): ``portfolio.queries.book_rows``;
+``DIR/backtest/part-NNNNN.parquet`` (``export_backtest``, for ``risk backtest --engine spark``)
+    one row per line: its history over the backtest's days as JSON (its features day by day as
+    of the day before, what the live rules held on it before the first day, what happened to it
+    between the daily runs), a page of lines at a time (line-id order); the manifest holds the
+    policy's text, the configuration and the days;
 ``DIR/manifest.json``
     the as-of date, the row and file counts, and what every partition shares: the risk
     policies' texts (live, then shadow) and the configuration values their conditions read; the
@@ -42,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from huabei import errors
@@ -51,8 +57,9 @@ from huabei.billing.positions import last_close_date
 from huabei.limits import service as limits
 from huabei.platform.unit_of_work import Huabei, UnitOfWork
 from huabei.portfolio import queries as portfolio
-from huabei.risk import catalog
+from huabei.risk import catalog, features
 from huabei.risk import evaluation as risk
+from huabei.risk.policy import Policy
 from huabei.risk.service import active_policy, shadow_policy
 from huabei.scoring import service as scoring
 
@@ -169,6 +176,55 @@ def _write(directory: Path, pages: Iterator[Any]) -> dict[str, int]:
         files += 1
         rows += table.num_rows
     return {"files": files, "rows": rows}
+
+
+def export_backtest(uow: UnitOfWork, start: dt.date, end: dt.date, policy: Policy, out: Path) -> dict[str, Any]:
+    """Write what ``risk backtest`` of ``policy`` from ``start`` to ``end`` reads (the rows of
+    :func:`huabei.risk.backtest.gather`, line by line) under ``out`` in ``uow``'s transaction, a
+    page of lines at a time; returns the manifest."""
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise errors.invalid("invalid_request", detail=f"{out} is not empty")
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    names = policy.features()
+    between: dict[int, list[list[str]]] = {}
+    for r in uow.risk_decisions.listing(mode=risk.LIVE, start=start - dt.timedelta(days=1), end=end):
+        if r.run != "daily":
+            applies = (r.business_date + dt.timedelta(days=1)).isoformat()
+            between.setdefault(r.account_id, []).append([applies, r.rule_id, r.action, r.business_date.isoformat()])
+
+    def pages() -> Iterator[Any]:
+        for ids in _pages(uow.accounts.ids_from, uow.terms.operations.batch_page_rows):
+            values = {d.isoformat(): features.compute(uow.conn, names, risk.as_of(d), ids) for d in days}
+            held: dict[int, list[list[str]]] = {}
+            for a, rule, placed, last in uow.risk_decisions.held(risk.LIVE, before=start, account_ids=ids):
+                held.setdefault(a, []).append([rule, placed.isoformat(), last.isoformat()])
+            rows = []
+            for a in ids:
+                mine = {d: v[a] for d, v in values.items() if a in v}
+                if mine or a in held or a in between:
+                    history = {"values": mine, "held": held.get(a, []), "between": between.get(a, [])}
+                    rows.append((a, json.dumps(history, sort_keys=True)))
+            if rows:
+                yield pa.table(
+                    {
+                        "account_id": pa.array([a for a, _h in rows], pa.int64()),
+                        "history": pa.array([h for _a, h in rows], pa.string()),
+                    }
+                )
+
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "as_of": end.isoformat(),
+        "backtest": {
+            "policy": [policy.path, policy.source],
+            "cfg": dict(catalog.config_values(uow.terms)),
+            "days": [d.isoformat() for d in days],
+        },
+    }
+    manifest["tables"] = {"backtest": _write(out / "backtest", pages())}
+    (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+    return manifest
 
 
 def load_manifest(directory: Path) -> dict[str, Any]:

@@ -115,9 +115,14 @@ def replay(inputs: Inputs, terms: ProductTerms, accounts: Iterable[int] | None =
     return ours
 
 
-#: How the replay runs: in this process (:func:`replay` over every line), or handed to an engine
-#: that cuts the lines into partitions (``huabei.batch.engines.backtest_spark``).
-Replayer = Callable[[Inputs, ProductTerms], set[Key]]
+#: How the replay runs, in the backtest's read-only transaction: in this process (:func:`gather`
+#: then :func:`replay` over every line), or handed to an engine that writes the same rows out and
+#: cuts the lines into partitions (``huabei.batch.engines.backtest_spark``).
+Replayer = Callable[[UnitOfWork, dt.date, dt.date, Policy], set[Key]]
+
+
+def in_process(uow: UnitOfWork, start: dt.date, end: dt.date, policy: Policy) -> set[Key]:
+    return replay(gather(uow, start, end, policy), uow.terms)
 
 
 def backtest(
@@ -129,14 +134,13 @@ def backtest(
         raise errors.invalid("invalid_request", detail="--to is before --from")
     with system.uow(readonly=True) as uow:
         policy = policy or active_policy(uow)
-        inputs = gather(uow, start, end, policy)
+        ours = (replayer or in_process)(uow, start, end, policy)
         labels = labels_in(uow, start, end)
         live = {
             (r.business_date.isoformat(), r.account_id, r.rule_id, r.action)
             for r in uow.risk_decisions.listing(mode=LIVE, start=start, end=end)
             if r.run == "daily"
         }
-    ours = (replayer or replay)(inputs, system.terms)
     return {
         "policy": policy.version,
         "from": start.isoformat(),
