@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -154,15 +154,26 @@ def _announce_when_ready(host: str, port: int, wait_seconds: float = 120.0) -> N
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown}:{port}"
     deadline = time.monotonic() + wait_seconds
+    problem = None
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"{base}/healthz", timeout=2):
                 break
-        except urllib.error.HTTPError:  # an answer (an unmigrated database says so): it is up
+        except urllib.error.HTTPError as e:  # it is up, but says what is wrong (no database, not migrated)
+            problem = _health_problem(e)
             break
         except OSError:  # not listening yet
             time.sleep(0.25)
     else:
+        return
+    if problem is not None:
+        err_console.print(
+            f"\nhuabei answers on {base}, but it cannot serve yet: {problem}\n"
+            "  check --db (or HUABEI_DATABASE_URL), run `huabei db upgrade` with the same database, "
+            "then start it again\n",
+            highlight=False,
+            markup=False,
+        )
         return
     err_console.print(
         f"\nhuabei is ready:\n  the page     {base}/?lang=zh  (English: {base}/?lang=en)\n"
@@ -170,6 +181,19 @@ def _announce_when_ready(host: str, port: int, wait_seconds: float = 120.0) -> N
         highlight=False,
         markup=False,
     )
+
+
+def _health_problem(e: Any) -> str:
+    """What a failing ``/healthz`` answer says: its status and detail (``database_unreachable: …``)."""
+    import json
+
+    try:
+        body = json.loads(e.read() or b"{}")
+    except ValueError:
+        body = {}
+    status = body.get("status") or f"HTTP {e.code}"
+    detail = body.get("detail")
+    return f"{status}: {detail}" if detail else str(status)
 
 
 # --- users and accounts --------------------------------------------------------------
