@@ -1,4 +1,7 @@
-"""Fitting scorecards: German credit validation against plain logistic regression, determinism, tables."""
+"""Fitting scorecards: German credit validation against plain logistic regression, determinism, tables.
+
+Fitting takes seconds per test (two minutes of CPU for the module), so the fits are marked
+``slow``: the whole suite runs them, ``make test-fast`` keeps the cheap checks of the fitting code."""
 
 from __future__ import annotations
 
@@ -40,6 +43,7 @@ def german_card(german_split):
     return fit_scorecard(train, GERMAN_TARGET, dimension_of=GERMAN_CREDIT_DIMENSIONS, seed=42)
 
 
+@pytest.mark.slow
 def test_german_credit_target_encoding():
     df = german_credit()
     assert len(df) == 1000
@@ -48,6 +52,7 @@ def test_german_credit_target_encoding():
     assert set(GERMAN_CREDIT_DIMENSIONS.values()) == set(DIMENSIONS)
 
 
+@pytest.mark.slow
 def test_split_is_stratified_and_fixed(german_split):
     train, test = german_split
     assert (len(train), len(test)) == (700, 300)
@@ -56,6 +61,7 @@ def test_split_is_stratified_and_fixed(german_split):
     pd.testing.assert_frame_equal(train, again_train)
 
 
+@pytest.mark.slow
 def test_scorecard_beats_plain_logistic_on_held_out_data():
     ours, plain = validate_on_german_credit(seed=42)
     assert ours.n == plain.n == 300
@@ -63,6 +69,7 @@ def test_scorecard_beats_plain_logistic_on_held_out_data():
     assert ours.auc > 0.75 and ours.ks > 0.35  # a real model, not a lucky tie
 
 
+@pytest.mark.slow
 def test_fit_is_deterministic(german_split, german_card):
     train, test = german_split
     again = fit_scorecard(train, GERMAN_TARGET, dimension_of=GERMAN_CREDIT_DIMENSIONS, seed=42)
@@ -71,6 +78,7 @@ def test_fit_is_deterministic(german_split, german_card):
     assert evaluate(again, test, GERMAN_TARGET) == evaluate(german_card, test, GERMAN_TARGET)
 
 
+@pytest.mark.slow
 def test_fitted_card_is_valid_data(german_card):
     card = german_card
     assert card.version.startswith("fit-") and card.version[4:] == card.fingerprint()[:12]
@@ -80,6 +88,7 @@ def test_fitted_card_is_valid_data(german_card):
     assert again == card
 
 
+@pytest.mark.slow
 def test_fitted_points_follow_the_risk(german_split, german_card):
     """Bins with more bads earn fewer points (the WOE → points direction is right)."""
     train, _ = german_split
@@ -92,6 +101,7 @@ def test_fitted_points_follow_the_risk(german_split, german_card):
         assert rates[ks[0]] > rates[ks[-1]], f.name
 
 
+@pytest.mark.slow
 def test_batch_scores_equal_row_scores_on_german_data(german_split, german_card):
     _, test = german_split
     scores, _ = german_card.score_batch(frame_columns(german_card, test))
@@ -101,6 +111,7 @@ def test_batch_scores_equal_row_scores_on_german_data(german_split, german_card)
         assert scores[i] == german_card.score(row).score
 
 
+@pytest.mark.slow
 def test_scaling_parameters_shift_and_stretch_the_points(german_split, german_card):
     train, test = german_split
     wide = fit_scorecard(
@@ -116,6 +127,7 @@ def test_metrics_by_hand():
     assert m == Metrics(auc=0.75, ks=0.5, n=4)
 
 
+@pytest.mark.slow
 def test_plain_logistic_baseline_is_a_real_model(german_split):
     train, test = german_split
     m = plain_logistic_metrics(train, test, GERMAN_TARGET)
@@ -146,6 +158,7 @@ def _synthetic_facts(n: int, seed: int) -> pd.DataFrame:
     )
 
 
+@pytest.mark.slow
 def test_train_from_table_on_product_facts(tmp_path):
     path = tmp_path / "facts.csv"
     _synthetic_facts(2000, seed=5).to_csv(path, index=False)
@@ -170,6 +183,7 @@ def test_train_from_table_on_product_facts(tmp_path):
     assert again == card and test_again == test_m
 
 
+@pytest.mark.slow
 def test_train_from_table_reads_german_credit_csv(tmp_path):
     path = tmp_path / "german.csv"
     german_credit().rename(columns={GERMAN_TARGET: "label"}).to_csv(path, index=False)
@@ -223,6 +237,7 @@ def _behaviour_book(n: int = 1500, seed: int = 5) -> pd.DataFrame:
     return df
 
 
+@pytest.mark.slow
 def test_a_behavioural_card_keeps_its_reasons_honest_and_ranks():
     from huabei.scoring.facts import BEHAVIOUR_FACT_SPECS
 
@@ -263,6 +278,7 @@ def test_the_worst_delay_rule_and_the_forbidden_columns():
     assert {"SEX", "MARRIAGE", "AGE"} <= training.FORBIDDEN_COLUMNS
 
 
+@pytest.mark.slow
 def test_neutral_missing_bins_and_risk_trends_are_the_fits_constraints():
     """``neutral_missing``: an unknown value earns the book's average (0 points), whatever the few
     unknown training rows did; ``trends``: a feature is binned only the way round the risk must go,
