@@ -162,16 +162,12 @@ def on_temporary_limit(used_after: int, base_limit: int, amount: int) -> int:
 
 
 def debit_allowed(line: CreditLine, amount: int, today: dt.date) -> bool:
-    """Whether a purchase of ``amount`` may be debited from ``line`` on ``today``: open, no block
-    code, and ``used + amount`` within the total limit. The Python form of the purchase's guarded
+    """Whether a purchase of ``amount`` may be debited from ``line`` on ``today``: within what the
+    line can spend now (:meth:`CreditLine.spendable_now`: open, no block code, the available limit). The Python form of the purchase's guarded
     debit (``huabei.lines.repository.AccountRepository.try_debit``, one conditional UPDATE): a
     batch decided in Python (``huabei.payments.batch``) still writes through the SQL guard, and
     falls back to deciding one by one if the two ever disagree."""
-    return (
-        line.state is AccountState.OPEN
-        and line.block_code is None
-        and line.used + amount <= line.base_limit + line.temporary_limit_on(today)
-    )
+    return 0 < amount <= line.spendable_now(today)
 
 
 @dataclass(frozen=True)

@@ -167,7 +167,7 @@ def _decide_set_based(uow: UnitOfWork, jobs: Sequence[Job]) -> list[Result] | No
         lines[req.account_id] = after
         debits[req.account_id] = debits.get(req.account_id, 0) + req.amount
         debit = Debit(
-            after.base_limit + after.temporary_limit_on(today) - after.used,
+            after.available(today),
             on_temporary_limit(after.used, after.base_limit, req.amount),
             after.funding_source,
         )
@@ -196,13 +196,7 @@ def _purchase_job(system: Huabei, req: PurchaseRequest, idempotency_key: str | N
     """A purchase as an idempotent job: the stored request, the work in the transaction and the
     audit of a refusal. The password is checked here, before any transaction."""
     pc = passwords.check(system, req.account_id, req.password)
-    request = {
-        "account_id": req.account_id,
-        "amount": req.amount,
-        "merchant_id": req.merchant_id,
-        "merchant_category": req.merchant_category,
-        "channel": req.channel.value,
-    }
+    request = _request_fields(req)
     if req.device_id is not None:  # only when given: the stored requests of earlier keys stay equal
         request["device_id"] = req.device_id
 
@@ -237,13 +231,21 @@ def _before_debit(uow: UnitOfWork, req: PurchaseRequest, pc: passwords.PasswordC
     passwords.guard(uow, pc, req.account_id)
 
 
-def _purchase_row(req: PurchaseRequest, debit: Debit, today: dt.date, now: dt.datetime) -> dict[str, Any]:
+def _request_fields(req: PurchaseRequest) -> dict[str, Any]:
+    """What every record of a purchase attempt carries of its request: the stored request of its
+    idempotency key, the purchase, the decline."""
     return {
         "account_id": req.account_id,
         "amount": req.amount,
         "merchant_id": req.merchant_id,
         "merchant_category": req.merchant_category,
         "channel": req.channel.value,
+    }
+
+
+def _purchase_row(req: PurchaseRequest, debit: Debit, today: dt.date, now: dt.datetime) -> dict[str, Any]:
+    return {
+        **_request_fields(req),
         "business_date": today,
         "created_at": now,
         "on_temporary_limit": debit.on_temporary_limit,
@@ -268,11 +270,7 @@ def _approval(req: PurchaseRequest, purchase_id: int, debit: Debit, today: dt.da
 
 def _decline_row(req: PurchaseRequest, code: str, today: dt.date, now: dt.datetime) -> dict[str, Any]:
     return {
-        "account_id": req.account_id,
-        "amount": req.amount,
-        "merchant_id": req.merchant_id,
-        "merchant_category": req.merchant_category,
-        "channel": req.channel.value,
+        **_request_fields(req),
         "code": code,
         "business_date": today,
         "created_at": now,
