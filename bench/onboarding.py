@@ -32,14 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
 
 import scratch
 from huabei.config import ProductTerms
 from huabei.errors import HuabeiError
 from huabei.lines import service as accounts
 from huabei.onboarding import service as onboarding
-from huabei.platform import admin, migrate
+from huabei.platform import admin
 from huabei.platform.db import make_engine
 from huabei.platform.unit_of_work import ClockMode, Huabei
 from huabei.scoring import service as scoring
@@ -67,27 +66,6 @@ PROFILES: list[tuple[bool, dict[str, Any] | None, int]] = [
     (False, GOOD, 1),
     (True, None, 1),
 ]
-
-
-def make_scratch(backend: str, pg_url: str) -> str:
-    if backend == "sqlite":
-        import tempfile
-
-        path = Path(tempfile.mkdtemp(prefix="huabei-bench-onboarding-")) / "bench.db"
-        url = f"sqlite:///{path}"
-    else:
-        url = scratch.recreate(pg_url, "huabei_bench_onboarding")
-    migrate.upgrade(url)
-    return url
-
-
-def drop(backend: str, url: str, pg_url: str) -> None:
-    if backend == "sqlite":
-        import shutil
-
-        shutil.rmtree(Path(make_url(url).database or "").parent, ignore_errors=True)
-        return
-    scratch.drop(pg_url, make_url(url).database or "")
 
 
 def prepare(system: Huabei, user_ids: list[str], seed: int, workers: int) -> None:
@@ -158,7 +136,7 @@ def main() -> None:
     ap.add_argument("--json", default=None)
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
-    url = make_scratch(args.backend, args.pg_url)
+    url = scratch.make(args.backend, "huabei_bench_onboarding", args.pg_url)
     system = Huabei(
         engine=make_engine(url, pool_size=args.workers + 2), terms=ProductTerms(), clock_mode=ClockMode.SIMULATED
     )
@@ -186,7 +164,7 @@ def main() -> None:
         results.append(timed(system, "one by one", len(single_ids), lambda: [_one(system, uid) for uid in single_ids]))
     system.engine.dispose()
     if not args.keep:
-        drop(args.backend, url, args.pg_url)
+        scratch.discard(args.backend, url, args.pg_url)
     for r in results:
         r["backend"] = args.backend
         print(json.dumps(r), flush=True)

@@ -8,9 +8,13 @@ server (``postgresql://postgres@127.0.0.1:5432/test`` by default, ``$HUABEI_BENC
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 from sqlalchemy import make_url
 
+from huabei.platform import migrate
 from huabei.platform.db import database_url, make_engine
 
 #: The server and an existing database to connect to while making and dropping the scratch ones.
@@ -41,3 +45,22 @@ def _autocommit(admin_url: str, *statements: str) -> None:
                 c.exec_driver_sql(s)
     finally:
         eng.dispose()
+
+
+def make(backend: str, name: str, admin_url: str = ADMIN_URL) -> str:
+    """A new empty, migrated database for a run: the PostgreSQL database ``name`` on
+    ``admin_url``'s server (recreated), or a SQLite file in a new temporary directory."""
+    if backend == "sqlite":
+        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix=f'{name}-')) / 'bench.db'}"
+    else:
+        url = recreate(admin_url, name)
+    migrate.upgrade(url)
+    return url
+
+
+def discard(backend: str, url: str, admin_url: str = ADMIN_URL) -> None:
+    """Remove what :func:`make` made."""
+    if backend == "sqlite":
+        shutil.rmtree(Path(make_url(url).database or "").parent, ignore_errors=True)
+    else:
+        drop(admin_url, make_url(url).database or "")

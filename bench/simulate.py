@@ -45,11 +45,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 import scratch
 from huabei.config import ProductTerms
-from huabei.platform import migrate
 from huabei.platform.db import make_engine
 from huabei.platform.unit_of_work import ClockMode, Huabei
 from huabei.simulation import FaultPlan, RunSpec, SimulationViolation, Simulator
@@ -146,29 +143,8 @@ def _report_timer(sim: TimedSimulator) -> None:
     sim.report.close_month = timed  # type: ignore[method-assign]
 
 
-def make_scratch(backend: str, users: int, pg_url: str) -> str:
-    if backend == "sqlite":
-        import tempfile
-
-        path = Path(tempfile.mkdtemp(prefix="huabei-bench-sim-")) / "bench.db"
-        url = f"sqlite:///{path}"
-    else:
-        url = scratch.recreate(pg_url, f"huabei_bench_sim_{users}")
-    migrate.upgrade(url)
-    return url
-
-
-def drop(backend: str, url: str, pg_url: str) -> None:
-    if backend == "sqlite":
-        import shutil
-
-        shutil.rmtree(Path(make_url(url).database or "").parent, ignore_errors=True)
-        return
-    scratch.drop(pg_url, make_url(url).database or "")
-
-
 def bench_one(backend: str, users: int, args: argparse.Namespace) -> dict[str, Any]:
-    url = make_scratch(backend, users, args.pg_url)
+    url = scratch.make(backend, f"huabei_bench_sim_{users}", args.pg_url)
     system = Huabei(
         engine=make_engine(url, pool_size=max(20, args.workers * 2 + 12)),
         terms=ProductTerms(),
@@ -217,7 +193,7 @@ def bench_one(backend: str, users: int, args: argparse.Namespace) -> dict[str, A
     wall = time.perf_counter() - sim.t0
     system.engine.dispose()
     if not args.keep:
-        drop(backend, url, args.pg_url)
+        scratch.discard(backend, url, args.pg_url)
     parts = {k: round(v, 2) for k, v in sorted(sim.t.items())}
     timed = sum(v for k, v in sim.t.items() if k in ("eod", "transactions", "checks", "report", "operator"))
     share = {
